@@ -1,13 +1,29 @@
 import { defineConfig } from 'vitest/config';
 
+// Two projects: fast pure unit tests, and end-to-end tests that need the real Docker engine,
+// the real registry and the rack test server (started once by the e2e global setup).
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 180_000,
-    // e2e tests share one daemon and registry; keep files in parallel but bounded for 2 cores.
     maxWorkers: 2,
-    reporters: ['default'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
+          // One engine and one registry for all files: run files one after another.
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });
