@@ -1,0 +1,178 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ActionError, InputErrors } from '../errors.js';
+import type { Secrets } from '../secrets.js';
+import { parseReference, type ImageReference } from '../docker/reference.js';
+import { parseTagTemplates, renderTags } from '../docker/tags.js';
+import { defaultManifestPath } from '../manifest/index.js';
+import type { BuildConfig, Config, DeployConfig, UpdateConfig } from './config.js';
+import { parseDuration } from './duration.js';
+import { isPullRequestEvent, type GitHubContext } from './github.js';
+import { insideWorkspace, relativeToWorkspace } from './paths.js';
+import { RawInputs } from './raw.js';
+
+const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Turns the raw inputs into one validated Config. Every problem is collected and thrown together
+ * (InputErrors), each naming its input and the fix. Secrets are registered before anything else.
+ */
+export function readInputs(env: NodeJS.ProcessEnv, github: GitHubContext, now: Date, secrets: Secrets): Config {
+  const raw = new RawInputs(env);
+  secrets.add(raw.get('registry-password'), raw.get('registry-username'));
+  secrets.add(raw.get('rack-password'), 'convox');
+  secrets.add(raw.get('github-token'));
+  const workspace = path.resolve(github.workspace);
+
+  const image = readImage(raw);
+  const tags = readTags(raw, github, now);
+  const build = readBuild(raw, workspace);
+  const { dryRun, dryRunReason } = readDryRun(raw, github);
+  const update = readUpdate(raw, workspace);
+  const deploy = readDeploy(raw, env);
+  const config: Config = {
+    github,
+    workspace,
+    image: image ?? ({} as ImageReference),
+    tags,
+    build,
+    push: raw.bool('push', true),
+    registry: { username: raw.get('registry-username'), password: raw.get('registry-password') },
+    dryRun,
+    dryRunReason,
+    update,
+    ...(deploy ? { deploy } : {}),
+    report: {
+      comment: raw.bool('comment', true),
+      githubToken: raw.get('github-token') ?? env.GITHUB_TOKEN,
+      environment: raw.get('environment'),
+      environmentUrl: raw.get('environment-url'),
+    },
+  };
+  crossCheck(raw, config);
+  if (raw.problems.length > 0) throw new InputErrors(raw.problems);
+  return config;
+}
+
+function readImage(raw: RawInputs): ImageReference | undefined {
+  const text = raw.get('image');
+  if (!text) return raw.fail('image', 'is required', "set it to the repository to push, e.g. 'acme/shop' or 'registry.example.com:5000/team/shop'");
+  let ref: ImageReference;
+  try {
+    ref = parseReference(text);
+  } catch (e) {
+    return raw.fail('image', `'${text}' is not a valid image repository: ${(e as Error).message}`, "use lowercase 'namespace/repo' or 'host[:port]/path/repo'");
+  }
+  if (ref.tag !== undefined || ref.digest !== undefined) {
+    return raw.fail('image', `'${text}' includes a tag or digest`, `give the repository only (e.g. '${text.replace(/[@:][^/]*$/, '')}') and put tags in 'tags'`);
+  }
+  return ref;
+}
+
+function readTags(raw: RawInputs, github: GitHubContext, now: Date): string[] {
+  const templates = parseTagTemplates(raw.multiline('tags') ?? '{{timestamp}}');
+  if (templates.length === 0) {
+    raw.fail('tags', 'lists no tag', "give at least one template, e.g. '{{timestamp}}' or 'v3.0.2'");
+    return [];
+  }
+  try {
+    return renderTags(
+      templates,
+      { now, sha: github.sha, branch: github.branch, runNumber: github.runNumber, eventName: github.eventName },
+      raw.get('timestamp-format') ?? '%Y%m%d%H%M%S',
+    );
+  } catch (e) {
+    if (e instanceof ActionError) raw.problems.push(e);
+    else raw.fail('tags', (e as Error).message);
+    return [];
+  }
+}
+
+function readBuild(raw: RawInputs, workspace: string): BuildConfig {
+  const enabled = raw.bool('build', true);
+  const contextInput = raw.get('context') ?? '.';
+  const context = insideWorkspace(workspace, contextInput);
+  if (!context) raw.fail('context', `'${contextInput}' is outside the workspace ${workspace}`, 'use a directory inside the repository checkout');
+  else if (enabled && !(existsSync(context) && statSync(context).isDirectory())) {
+    raw.fail('context', `directory '${contextInput}' does not exist`, 'check the path (it is relative to the workspace); did the checkout step run?');
+  }
+  const fileInput = raw.get('file');
+  const dockerfile = fileInput ? insideWorkspace(workspace, fileInput) : context && path.join(context, 'Dockerfile');
+  if (fileInput && !dockerfile) raw.fail('file', `'${fileInput}' is outside the workspace`, 'use a Dockerfile inside the repository checkout');
+  else if (enabled && dockerfile && context && !existsSync(dockerfile)) {
+    const shown = fileInput ?? `${relativeToWorkspace(workspace, context)}/Dockerfile`;
+    raw.fail(fileInput ? 'file' : 'context', `no Dockerfile at '${shown}'`, "set 'file' to your Dockerfile, or 'build: false' to deploy an existing tag");
+  }
+  return {
+    enabled,
+    context: context ?? workspace,
+    dockerfile: dockerfile ?? path.join(workspace, 'Dockerfile'),
+    buildArgs: raw.keyValues('build-args'),
+    labels: raw.keyValues('labels'),
+    target: raw.get('target'),
+    noCache: raw.bool('no-cache', false),
+    pull: raw.bool('pull', false),
+    cacheFrom: raw.list('cache-from'),
+    platform: raw.get('platform'),
+    network: raw.get('network'),
+  };
+}
+
+function readDryRun(raw: RawInputs, github: GitHubContext): { dryRun: boolean; dryRunReason: string } {
+  const mode = raw.choice('dry-run', ['auto', 'true', 'false'] as const, 'auto');
+  if (mode !== 'auto') return { dryRun: mode === 'true', dryRunReason: `dry-run: ${mode}` };
+  const pr = isPullRequestEvent(github.eventName);
+  const event = github.eventName || 'no event (local run)';
+  return { dryRun: pr, dryRunReason: `${event} event (dry-run: auto)` };
+}
+
+function readUpdate(raw: RawInputs, workspace: string): UpdateConfig {
+  const mode = raw.choice('update', ['manifest', 'env', 'none'] as const, 'manifest');
+  const envVar = raw.get('env-var') ?? 'IMAGE_VERSION';
+  if (!ENV_VAR_NAME.test(envVar)) raw.fail('env-var', `'${envVar}' is not a valid environment variable name`, 'use letters, digits and underscores, e.g. IMAGE_VERSION');
+  const services = raw.list('services');
+  if (raw.multiline('services') !== undefined && services.length === 0) raw.fail('services', 'is set but names no service', 'list service names, or leave it empty to match by image');
+  const base = { mode, envVar, pinDigest: raw.bool('pin-digest', false), ...(services.length ? { services } : {}) };
+  const given = raw.get('manifest');
+  if (mode === 'none' && !given) return base;
+  const file = given ?? defaultManifestPath((p) => existsSync(path.join(workspace, p)));
+  const abs = insideWorkspace(workspace, file);
+  if (!abs) {
+    raw.fail('manifest', `'${file}' is outside the workspace`, 'use a manifest inside the repository checkout');
+    return base;
+  }
+  if (mode !== 'none' && !existsSync(abs)) {
+    const fix = given ? 'check the path (relative to the workspace)' : "add convox.yml (or docker-compose.yml) or set 'manifest', or use 'update: none'";
+    raw.fail('manifest', `no manifest at '${file}'`, fix);
+  }
+  return { ...base, manifestPath: abs, manifestFile: relativeToWorkspace(workspace, abs) };
+}
+
+function readDeploy(raw: RawInputs, env: NodeJS.ProcessEnv): DeployConfig | undefined {
+  const app = raw.get('app');
+  const timeoutText = raw.get('timeout') ?? '30m';
+  const timeoutMs = parseDuration(timeoutText);
+  if (timeoutMs === undefined || timeoutMs <= 0) raw.fail('timeout', `'${timeoutText}' is not a duration`, "write e.g. '30m', '1h30m' or '900s'");
+  const wait = raw.bool('wait', true);
+  const insecureTls = raw.bool('rack-insecure-tls', false);
+  if (!app) return undefined;
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(app)) raw.fail('app', `'${app}' is not a Convox app name`, 'app names are lowercase letters, digits and dashes');
+  return {
+    app,
+    rack: raw.get('rack') ?? env.CONVOX_RACK,
+    rackHost: raw.get('rack-host'),
+    rackPassword: raw.get('rack-password'),
+    insecureTls,
+    wait,
+    timeoutMs: timeoutMs ?? 30 * 60_000,
+    description: raw.get('description'),
+  };
+}
+
+/** Problems that only show when inputs are read together. */
+function crossCheck(raw: RawInputs, c: Config): void {
+  if (c.registry.password && !c.registry.username) raw.fail('registry-username', "is empty but 'registry-password' is set", 'set both, or neither to use the Docker config written by docker/login-action');
+  if (c.registry.username && !c.registry.password) raw.fail('registry-password', "is empty but 'registry-username' is set", 'pass the password or token from a secret');
+  if (c.update.mode === 'env' && !c.deploy && !c.dryRun) raw.fail('update', "is 'env' but no 'app' is set", "set 'app' so IMAGE_VERSION can be set on it, or use 'update: manifest'");
+  if (!c.build.enabled && c.build.noCache) raw.fail('no-cache', "has no effect with 'build: false'", "remove 'no-cache' or set 'build: true'");
+}

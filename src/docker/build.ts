@@ -1,0 +1,122 @@
+import type Docker from 'dockerode';
+import { ActionError } from '../errors.js';
+import type { Log } from '../log.js';
+import type { BuildConfig } from '../config/config.js';
+import { packContext } from './context.js';
+import { followBuild } from './build-stream.js';
+import { openBuildSession } from './session.js';
+import type { EngineInfo } from './engine.js';
+
+/** Credentials by registry host, for base-image and cache pulls during the build. */
+export type CredentialsFor = (host: string) => { username: string; password: string } | undefined;
+
+export interface BuildRequest {
+  readonly config: BuildConfig;
+  /** Full references to tag the result with (every tag the run pushes). */
+  readonly references: readonly string[];
+  /** Labels to set: OCI defaults merged with the user's (theirs win). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly engine: EngineInfo;
+  readonly credentialsFor: CredentialsFor;
+  /** Legacy builder's pull credentials (X-Registry-Config), keyed by registry host. */
+  readonly registryConfig: Readonly<Record<string, { username: string; password: string }>>;
+  readonly log: Log;
+  readonly signal?: AbortSignal;
+}
+
+export interface BuildResult {
+  readonly imageId: string;
+  readonly builder: 'buildkit' | 'classic';
+  readonly steps: number;
+  readonly cachedSteps: number;
+}
+
+/** Query parameters of POST /build, as the Engine API names them. */
+export function buildQuery(req: BuildRequest, dockerfileName: string, buildkit: boolean): Record<string, unknown> {
+  const c = req.config;
+  // Inline cache metadata lets a fresh runner reuse layers of a pushed image through cache-from.
+  const buildargs = buildkit ? { BUILDKIT_INLINE_CACHE: '1', ...c.buildArgs } : { ...c.buildArgs };
+  return {
+    t: [...req.references],
+    dockerfile: dockerfileName,
+    buildargs,
+    labels: { ...req.labels },
+    ...(c.target ? { target: c.target } : {}),
+    ...(c.noCache ? { nocache: 'true' } : {}),
+    ...(c.pull ? { pull: 'true' } : {}),
+    ...(c.cacheFrom.length ? { cachefrom: JSON.stringify(c.cacheFrom) } : {}),
+    ...(c.platform ? { platform: c.platform } : {}),
+    ...(c.network ? { networkmode: c.network } : {}),
+    rm: 'true',
+    forcerm: 'true',
+    ...(buildkit ? { version: '2' } : { version: '1' }),
+  };
+}
+
+/**
+ * Builds through the Engine API: the context is packed and streamed by us (so .dockerignore is
+ * honoured exactly), BuildKit when the engine has it (with a session that serves registry
+ * credentials per host), the classic builder otherwise — and the log says which.
+ */
+export async function buildImage(docker: Docker, req: BuildRequest): Promise<BuildResult> {
+  const { log } = req;
+  const buildkit = req.engine.buildkit;
+  if (!buildkit) {
+    log.warning(`The Docker engine ${req.engine.serverVersion} (API ${req.engine.apiVersion}, ${req.engine.os}) has no BuildKit; using the classic builder. RUN --mount and inline cache need BuildKit.`);
+  }
+  const packed = await packContext({ contextDir: req.config.context, dockerfile: req.config.dockerfile, ...(req.signal ? { signal: req.signal } : {}) });
+  const session = buildkit ? await openBuildSession(docker, req.credentialsFor, log) : undefined;
+  try {
+    const query = buildQuery(req, packed.dockerfileName, buildkit);
+    if (session) query.session = session.id;
+    const stream = await dialBuild(docker, packed.stream, query, req);
+    const [result, packStats] = await Promise.all([followBuild(stream, { log }), packed.done]);
+    log.info(`Context: ${packStats.files} files, ${formatBytes(packStats.bytes)} sent, ${packStats.excluded} excluded by .dockerignore`);
+    return { imageId: result.imageId, builder: buildkit ? 'buildkit' : 'classic', steps: result.steps, cachedSteps: result.cachedSteps };
+  } finally {
+    session?.close();
+  }
+}
+
+function dialBuild(docker: Docker, body: NodeJS.ReadableStream, query: Record<string, unknown>, req: BuildRequest): Promise<NodeJS.ReadableStream> {
+  const registryconfig = Object.fromEntries(
+    Object.entries(req.registryConfig).map(([host, c]) => [host, { username: c.username, password: c.password }]),
+  );
+  return new Promise((resolve, reject) => {
+    docker.modem.dial(
+      {
+        path: '/build?',
+        method: 'POST',
+        file: body,
+        options: query,
+        isStream: true,
+        ...(Object.keys(registryconfig).length ? { registryconfig } : {}),
+        ...(req.signal ? { abortSignal: req.signal } : {}),
+        statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+      } as never,
+      (err: unknown, stream: unknown) => {
+        if (err) reject(engineBuildError(err));
+        else resolve(stream as NodeJS.ReadableStream);
+      },
+    );
+  });
+}
+
+function engineBuildError(err: unknown): ActionError {
+  const e = err as { message?: string; json?: { message?: string }; statusCode?: number };
+  const message = e.json?.message ?? e.message ?? String(err);
+  return new ActionError(`the Docker engine refused the build: ${message}`, { phase: 'build' }, 'check the build inputs (file, target, platform, build-args) against the message above', { cause: err });
+}
+
+/** 1234567 → "1.2 MB". */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}

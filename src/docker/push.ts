@@ -1,0 +1,110 @@
+import type Docker from 'dockerode';
+import { ActionError } from '../errors.js';
+import type { Log } from '../log.js';
+import { retry } from '../retry.js';
+import { readJsonLines } from './json-lines.js';
+
+/** What the engine's push stream said about one tag. */
+export interface PushedTag {
+  readonly reference: string;
+  readonly digest: string;
+  readonly size?: number;
+}
+
+interface PushMessage {
+  status?: string;
+  id?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: { Tag?: string; Digest?: string; Size?: number };
+}
+
+/** Why a push failed, from the registry's words relayed by the engine. */
+export type PushFailureKind = 'auth' | 'transient' | 'permanent';
+
+/** Classifies the engine's push error text: auth is never retried; throttling, 5xx and resets are. */
+export function classifyPushError(message: string): PushFailureKind {
+  const m = message.toLowerCase();
+  if (/unauthorized|authentication required|denied|no basic auth credentials|incorrect username or password|403 forbidden/.test(m)) return 'auth';
+  if (/toomanyrequests|429|too many requests|status: 5\d\d|50[0-4]|service unavailable|bad gateway|gateway timeout|connection reset|broken pipe|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout|connection refused|no such host|temporary failure/.test(m)) {
+    return 'transient';
+  }
+  return 'permanent';
+}
+
+/** Parses one tag's push stream; throws the registry's error text as a PushError. */
+export async function followPush(stream: NodeJS.ReadableStream, reference: string, log: Log): Promise<PushedTag> {
+  let digest: string | undefined;
+  let size: number | undefined;
+  let error: string | undefined;
+  const layers = new Set<string>();
+  await readJsonLines(stream, (raw) => {
+    const msg = raw as PushMessage;
+    if (msg.errorDetail || msg.error) error = msg.errorDetail?.message ?? msg.error;
+    if (msg.aux?.Digest) {
+      digest = msg.aux.Digest;
+      size = msg.aux.Size;
+    }
+    if (msg.id && msg.status && /^(Pushed|Layer already exists|Mounted from)/.test(msg.status) && !layers.has(msg.id)) {
+      layers.add(msg.id);
+      log.info(`  ${msg.id}: ${msg.status}`);
+    }
+  });
+  if (error !== undefined) throw new PushError(error, classifyPushError(error));
+  if (!digest) throw new PushError('the engine finished the push without reporting a digest', 'permanent');
+  return { reference, digest, ...(size !== undefined ? { size } : {}) };
+}
+
+export class PushError extends Error {
+  constructor(message: string, readonly kind: PushFailureKind) {
+    super(message);
+  }
+}
+
+export interface PushRequest {
+  /** Repository as tagged locally (e.g. `127.0.0.1:5000/acme/shop`). */
+  readonly repository: string;
+  readonly tag: string;
+  /** X-Registry-Auth for the engine; `{}` when anonymous (the engine insists on the header). */
+  readonly authconfig: object;
+  readonly registry: string;
+  readonly log: Log;
+  readonly signal?: AbortSignal;
+  readonly attempts?: number;
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** Pushes one tag with classified retries; fails with the registry's reason and the input to fix. */
+export async function pushTag(docker: Docker, req: PushRequest): Promise<PushedTag> {
+  const reference = `${req.repository}:${req.tag}`;
+  try {
+    return await retry(
+      `push ${reference}`,
+      async () => {
+        const stream = (await docker.getImage(req.repository).push({ tag: req.tag, authconfig: req.authconfig, ...(req.signal ? { abortSignal: req.signal } : {}) } as never)) as NodeJS.ReadableStream;
+        return followPush(stream, reference, req.log);
+      },
+      {
+        attempts: req.attempts ?? 5,
+        log: req.log,
+        classify: (e) => (e instanceof PushError && e.kind === 'transient' ? 'retry' : 'fatal'),
+        ...(req.signal ? { signal: req.signal } : {}),
+        ...(req.sleep ? { sleep: req.sleep } : {}),
+      },
+    );
+  } catch (e) {
+    throw pushFailure(e, reference, req.registry);
+  }
+}
+
+function pushFailure(e: unknown, reference: string, registry: string): ActionError {
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof PushError && e.kind === 'auth') {
+    return new ActionError(
+      `${registry} refused the push of ${reference}: ${message}`,
+      { phase: 'push', input: 'registry-password' },
+      `check 'registry-username' and 'registry-password' (or the docker/login-action step) for ${registry}, and that the account may push to this repository`,
+    );
+  }
+  return new ActionError(`pushing ${reference} to ${registry} failed: ${message}`, { phase: 'push' }, 'see the registry message above; re-run when the registry is healthy', { cause: e });
+}

@@ -1,0 +1,165 @@
+import type Docker from 'dockerode';
+import type { Config } from './config/config.js';
+import { readGitHubContext } from './config/github.js';
+import { readInputs } from './config/inputs.js';
+import { ActionError, describeError } from './errors.js';
+import type { Log } from './log.js';
+import type { Secrets } from './secrets.js';
+import type { ManifestPlan } from './manifest/index.js';
+import { buildPhase, credentialsForImage, pushPhase, type ImageContext } from './phases/image.js';
+import { planManifest, writeManifest } from './phases/manifest.js';
+import { deployPhase, lookAtRack, type DeployOutcome } from './phases/deploy.js';
+import { PhaseRecorder } from './phases/recorder.js';
+import { reportRun } from './phases/report.js';
+import { imageReferences, makePlan } from './plan/plan.js';
+import type { Plan, RunReport } from './plan/types.js';
+import { renderPlanText } from './plan/text.js';
+
+/** The world, handed in by index.ts (real) or by tests (recording fakes). */
+export interface Deps {
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly now: () => Date;
+  readonly log: Log;
+  readonly secrets: Secrets;
+  readonly docker: () => Docker;
+  readonly setOutput: (name: string, value: string) => void;
+  readonly writeSummary: (markdown: string) => Promise<void>;
+  /** Marks the step failed, with an annotation at the file/line or input when known. */
+  readonly fail: (error: unknown) => void;
+  readonly signal?: AbortSignal;
+  /** Told when a phase starts, so a cancellation can say where it stopped. */
+  readonly onPhase?: (phase: string) => void;
+}
+
+/** Mutable facts gathered while running, so outputs and reports exist even after a failure. */
+interface Progress {
+  config?: Config;
+  plan?: Plan;
+  manifest?: ManifestPlan;
+  imageId?: string;
+  digest?: string;
+  deploy?: Partial<DeployOutcome>;
+}
+
+/** Reads config, plans, executes each phase in a log group, and reports. Returns the exit code. */
+export async function run(deps: Deps): Promise<number> {
+  const phases = new PhaseRecorder(deps.log, Date.now, deps.onPhase);
+  const progress: Progress = {};
+  const started = deps.now();
+  let failure: unknown;
+  try {
+    await execute(deps, phases, progress, started);
+  } catch (e) {
+    failure = e;
+  }
+  await report(deps, phases, progress, failure);
+  if (failure === undefined) return 0;
+  deps.fail(failure);
+  return 1;
+}
+
+async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, now: Date): Promise<void> {
+  const { log } = deps;
+  const github = readGitHubContext(deps.env, deps.cwd);
+  const config = readInputs(deps.env, github, now, deps.secrets);
+  progress.config = config;
+  const references = imageReferences(config);
+  setImageOutputs(deps, config, references);
+
+  const planned = await phases.run('plan', 'Plan', async () => {
+    const manifest = planManifest(config);
+    const look = await lookAtRack(config, deps);
+    const plan = makePlan({ config, ...(manifest ? { manifest } : {}), ...look });
+    log.info(renderPlanText(plan));
+    return { manifest, plan };
+  });
+  progress.plan = planned.plan;
+  progress.manifest = planned.manifest;
+  if (planned.manifest) deps.setOutput('manifest-diff', planned.manifest.diff);
+  else if (planned.plan.env) deps.setOutput('manifest-diff', `${planned.plan.env.name}: ${planned.plan.env.before ?? '(unknown)'} -> ${planned.plan.env.after}`);
+
+  const ctx: ImageContext = { config, references, docker: deps.docker, env: deps.env, log, secrets: deps.secrets, now, ...(deps.signal ? { signal: deps.signal } : {}) };
+  const creds = await credentialsForImage(ctx);
+  if (config.build.enabled) {
+    const built = await phases.run('build', 'Build', () => buildPhase(ctx, creds));
+    progress.imageId = built.imageId;
+    deps.setOutput('image-id', built.imageId);
+  } else phases.skip('build');
+
+  if (config.dryRun || !config.push) {
+    phases.skip('push');
+    log.info(config.dryRun ? `Dry run (${config.dryRunReason}): nothing is pushed, written or deployed.` : 'push: false: nothing is pushed.');
+    if (config.dryRun) return;
+  } else {
+    progress.digest = await phases.run('push', 'Push', () => pushPhase(ctx, creds));
+    deps.setOutput('digest', progress.digest);
+  }
+
+  const final = await phases.run('manifest', 'Update manifest', async () => {
+    const m = config.update.pinDigest && progress.digest ? planManifest(config, progress.digest) : planned.manifest;
+    if (m && (await writeManifest(config, m))) log.info(`Wrote ${m.file}:\n${m.diff}`);
+    return m;
+  });
+  if (final) {
+    progress.manifest = final;
+    deps.setOutput('manifest-diff', final.diff || (progress.plan?.env ? `${progress.plan.env.name}: ${progress.plan.env.before ?? '(unknown)'} -> ${progress.plan.env.after}` : ''));
+  }
+
+  if (!config.deploy) return phases.skip('deploy');
+  progress.deploy = {};
+  await phases.run('deploy', `Deploy to ${config.deploy.app}`, () =>
+    deployPhase(config, final, deps, (p) => {
+      Object.assign(progress.deploy!, p);
+      setDeployOutputs(deps, progress.deploy!);
+    }),
+  );
+}
+
+function setImageOutputs(deps: Deps, config: Config, references: readonly string[]): void {
+  deps.setOutput('dry-run', String(config.dryRun));
+  deps.setOutput('image', references[0] ?? '');
+  deps.setOutput('tags', references.join('\n'));
+  deps.setOutput('version', config.tags[0] ?? '');
+}
+
+function setDeployOutputs(deps: Deps, d: Partial<DeployOutcome>): void {
+  if (d.buildId) deps.setOutput('build-id', d.buildId);
+  if (d.releaseId) deps.setOutput('release-id', d.releaseId);
+  if (d.previousReleaseId) deps.setOutput('previous-release-id', d.previousReleaseId);
+}
+
+async function report(deps: Deps, phases: PhaseRecorder, progress: Progress, failure: unknown): Promise<void> {
+  if (!progress.config || !progress.plan) {
+    // Nothing was planned (bad inputs): the error itself is the report.
+    if (failure !== undefined) await deps.writeSummary(`### ❌ convox-image-deploy: nothing was done\n\n\`\`\`\n${deps.secrets.redact(describeError(failure))}\n\`\`\`\n`).catch(() => {});
+    return;
+  }
+  const run: RunReport = {
+    plan: progress.plan,
+    phases: phases.records,
+    outcome: failure === undefined ? 'success' : 'failure',
+    sha: progress.config.github.sha,
+    ...(progress.digest ? { digest: progress.digest } : {}),
+    ...(progress.imageId ? { imageId: progress.imageId } : {}),
+    ...(progress.deploy?.buildId ? { buildId: progress.deploy.buildId } : {}),
+    ...(progress.deploy?.releaseId ? { releaseId: progress.deploy.releaseId } : {}),
+    ...(progress.deploy?.previousReleaseId ? { previousReleaseId: progress.deploy.previousReleaseId } : {}),
+    ...(failure !== undefined ? { error: deps.secrets.redact(describeError(failure)) } : {}),
+    ...(progress.deploy?.logTail ? { rackLogTail: progress.deploy.logTail } : {}),
+    ...(runUrl(progress.config) ? { runUrl: runUrl(progress.config)! } : {}),
+  };
+  try {
+    await reportRun(progress.config, run, deps);
+  } catch (e) {
+    // Reporting must never turn a good deploy into a failed step, nor hide the real failure.
+    deps.log.warning(`Could not write the report: ${deps.secrets.redact(describeError(e))}`);
+  }
+}
+
+function runUrl(config: Config): string | undefined {
+  const g = config.github;
+  return g.repository && g.runId ? `${g.serverUrl}/${g.repository}/actions/runs/${g.runId}` : undefined;
+}
+
+export { ActionError };

@@ -1,0 +1,107 @@
+import type Docker from 'dockerode';
+import type { Config } from '../config/config.js';
+import { ActionError } from '../errors.js';
+import type { Log } from '../log.js';
+import type { Secrets } from '../secrets.js';
+import { buildImage, type BuildResult } from '../docker/build.js';
+import { inspectEngine } from '../docker/engine.js';
+import { ociLabels } from '../docker/labels.js';
+import { pushTag } from '../docker/push.js';
+import { parseReference, registryApiHost } from '../docker/reference.js';
+import { engineAuthConfig, resolveCredentials, type RegistryCredentials } from '../registry/credentials.js';
+import { manifestDigest } from '../registry/client.js';
+
+export interface ImageContext {
+  readonly config: Config;
+  readonly references: readonly string[];
+  readonly docker: () => Docker;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: Log;
+  readonly secrets: Secrets;
+  readonly now: Date;
+  readonly signal?: AbortSignal;
+}
+
+/** Credentials for the pushed registry: the inputs, else the Docker config (login-action). */
+export function credentialsForImage(ctx: ImageContext): Promise<RegistryCredentials | undefined> {
+  const { config } = ctx;
+  return resolveCredentials(config.image.registry, {
+    ...(config.registry.username ? { username: config.registry.username } : {}),
+    ...(config.registry.password ? { password: config.registry.password } : {}),
+    env: ctx.env,
+    secrets: ctx.secrets,
+  });
+}
+
+/** Builds the image and tags it with every reference. */
+export async function buildPhase(ctx: ImageContext, creds: RegistryCredentials | undefined): Promise<BuildResult> {
+  const docker = ctx.docker();
+  const engine = await inspectEngine(docker, ctx.env);
+  ctx.log.info(`Docker engine ${engine.serverVersion} (API ${engine.apiVersion}), ${engine.buildkit ? 'BuildKit' : 'classic builder'}`);
+  const pushHost = ctx.config.image.registry;
+  const known: Record<string, { username: string; password: string }> = {};
+  if (creds) known[pushHost] = { username: creds.username, password: creds.password };
+  // Base images and cache sources may come from other registries: ask the Docker config for those.
+  for (const ref of ctx.config.build.cacheFrom) {
+    const host = safeRegistry(ref);
+    if (!host || known[host]) continue;
+    const c = await resolveCredentials(host, { env: ctx.env, secrets: ctx.secrets });
+    if (c) known[host] = { username: c.username, password: c.password };
+  }
+  const labels = { ...ociLabels(ctx.config.github, ctx.config.tags[0] ?? '', ctx.now), ...ctx.config.build.labels };
+  const result = await buildImage(docker, {
+    config: ctx.config.build,
+    references: ctx.references,
+    labels,
+    engine,
+    credentialsFor: (host) => known[host === 'registry-1.docker.io' || host === 'index.docker.io' ? 'docker.io' : host],
+    registryConfig: Object.fromEntries(Object.entries(known).map(([h, c]) => [h === 'docker.io' ? 'https://index.docker.io/v1/' : h, c])),
+    log: ctx.log,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  ctx.log.info(`Built ${result.imageId} with ${result.builder === 'buildkit' ? 'BuildKit' : 'the classic builder'} (${result.steps} steps, ${result.cachedSteps} cached)`);
+  return result;
+}
+
+function safeRegistry(ref: string): string | undefined {
+  try {
+    return parseReference(ref).registry;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pushes every tag, then confirms with the registry that the primary tag serves the pushed digest. */
+export async function pushPhase(ctx: ImageContext, creds: RegistryCredentials | undefined): Promise<string> {
+  const docker = ctx.docker();
+  const repository = ctx.config.image.original;
+  const results: string[] = [];
+  let digest: string | undefined;
+  for (const tag of ctx.config.tags) {
+    ctx.log.info(`Pushing ${repository}:${tag}`);
+    try {
+      const pushed = await pushTag(docker, {
+        repository,
+        tag,
+        authconfig: engineAuthConfig(creds),
+        registry: ctx.config.image.registry,
+        log: ctx.log,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+      results.push(`${pushed.reference}: pushed ${pushed.digest}`);
+      digest ??= pushed.digest;
+      if (pushed.digest !== digest) throw new ActionError(`${pushed.reference} was pushed as ${pushed.digest}, but ${repository}:${ctx.config.tags[0]} as ${digest}`, { phase: 'push' }, 'a tag was moved by someone else during the push; re-run the job');
+    } catch (e) {
+      // A partial push is reported tag by tag so nobody has to guess what the registry holds.
+      if (results.length) ctx.log.error(`Partial push. Already pushed:\n${results.join('\n')}\nFailed: ${repository}:${tag}`);
+      throw e;
+    }
+  }
+  const primary = parseReference(`${repository}:${ctx.config.tags[0]}`);
+  const confirmed = await manifestDigest(primary, creds, { log: ctx.log, secrets: ctx.secrets, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  if (confirmed !== digest) {
+    throw new ActionError(`the registry serves ${confirmed} for ${repository}:${ctx.config.tags[0]}, not the pushed ${digest}`, { phase: 'push' }, 'another push to the same tag raced this one; use unique tags such as {{timestamp}} or {{sha}}');
+  }
+  ctx.log.info(`Registry ${registryApiHost(primary)} confirms ${digest}`);
+  return digest!;
+}

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import type { Config } from '../config/config.js';
+import { ActionError } from '../errors.js';
+import { planManifestUpdate, writeFileAtomic, type ManifestPlan } from '../manifest/index.js';
+
+/** Reads the manifest and plans its update; validation happens here, before anything is pushed. */
+export function planManifest(config: Config, digest?: string): ManifestPlan | undefined {
+  const { update } = config;
+  if (update.mode === 'none' || !update.manifestPath || !update.manifestFile) return undefined;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(update.manifestPath);
+  } catch (e) {
+    throw new ActionError(`cannot read ${update.manifestFile}: ${(e as Error).message}`, { input: 'manifest', phase: 'plan' }, 'check the path and the checkout step');
+  }
+  return planManifestUpdate({
+    file: update.manifestFile,
+    bytes,
+    image: config.image,
+    ...(update.services ? { services: update.services } : {}),
+    mode: update.mode,
+    envVar: update.envVar,
+    tag: config.tags[0] ?? '',
+    ...(digest && update.pinDigest ? { digest } : {}),
+  });
+}
+
+/** Writes the rewritten manifest in place (atomically) so a later step can commit it. */
+export async function writeManifest(config: Config, plan: ManifestPlan): Promise<boolean> {
+  if (!plan.changed || !config.update.manifestPath) return false;
+  await writeFileAtomic(config.update.manifestPath, plan.after);
+  return true;
+}

@@ -1,0 +1,115 @@
+import type { Config } from '../config/config.js';
+import { relativeToWorkspace } from '../config/paths.js';
+import { formatReference } from '../docker/reference.js';
+import type { ManifestPlan } from '../manifest/index.js';
+import type { DeployPlan, EnvChange, ManifestChange, Plan, PlanStep } from './types.js';
+
+/** What a read-only look at the rack found, when credentials allowed one. */
+export interface RackLook {
+  readonly status: string;
+  readonly release?: string;
+  readonly envValue?: string;
+  readonly canReadReleases: boolean;
+}
+
+export interface PlanInputs {
+  readonly config: Config;
+  readonly manifest?: ManifestPlan;
+  readonly rack?: RackLook;
+  /** Why the rack could not be looked at (no credentials in a fork PR, …). */
+  readonly rackUnavailable?: string;
+  readonly rackHost?: string;
+}
+
+/** Full references for every tag, primary first, spelled with the repository as the user wrote it. */
+export function imageReferences(config: Config): string[] {
+  return config.tags.map((tag) => `${config.image.original}:${tag}`);
+}
+
+/** Computes the plan. Pure: same inputs, same plan, in a dry run and a real one. */
+export function makePlan(p: PlanInputs): Plan {
+  const { config } = p;
+  const references = imageReferences(config);
+  const notes: string[] = [];
+  const manifest = manifestChange(p);
+  const env = envChange(p, notes);
+  const deploy = deployPlan(p);
+  if (p.rackUnavailable && config.deploy) notes.push(`The rack was not consulted: ${p.rackUnavailable}.`);
+  return {
+    dryRun: config.dryRun,
+    dryRunReason: config.dryRunReason,
+    image: {
+      repository: formatReference(config.image, true),
+      references,
+      tags: config.tags,
+      primaryTag: config.tags[0] ?? '',
+    },
+    ...(manifest ? { manifest } : {}),
+    ...(env ? { env } : {}),
+    ...(deploy ? { deploy } : {}),
+    steps: planSteps(config, references),
+    notes,
+  };
+}
+
+function manifestChange(p: PlanInputs): ManifestChange | undefined {
+  const m = p.manifest;
+  if (!m || p.config.update.mode === 'none') return undefined;
+  return {
+    file: m.file,
+    mode: p.config.update.mode,
+    services: m.services.map((s) => ({ service: s.service, line: s.line, before: s.before, after: s.after })),
+    diff: m.diff,
+  };
+}
+
+function envChange(p: PlanInputs, notes: string[]): EnvChange | undefined {
+  const { update, tags } = p.config;
+  if (update.mode !== 'env') return undefined;
+  const after = tags[0] ?? '';
+  if (p.rack?.envValue !== undefined) return { name: update.envVar, before: p.rack.envValue, after };
+  let unknownBecause = p.rackUnavailable ?? 'no app is set';
+  if (p.rack && !p.rack.canReadReleases) unknownBecause = 'the credential cannot read releases (a Console deploy key)';
+  else if (p.rack) unknownBecause = 'the app has no value for it yet';
+  if (p.rack && !p.rack.canReadReleases) notes.push(`${update.envVar} cannot be set with a deploy key: it cannot read the app's other variables.`);
+  return { name: update.envVar, after, unknownBecause };
+}
+
+function deployPlan(p: PlanInputs): DeployPlan | undefined {
+  const d = p.config.deploy;
+  if (!d) return undefined;
+  const host = p.rackHost ?? d.rackHost ?? 'console.convox.com';
+  return {
+    app: d.app,
+    ...(d.rack ? { rack: d.rack } : {}),
+    host,
+    wait: d.wait,
+    timeoutMs: d.timeoutMs,
+    ...(p.rack ? { current: { status: p.rack.status, ...(p.rack.release ? { release: p.rack.release } : {}) } } : {}),
+  };
+}
+
+function step(id: string, title: string, skipped?: string): PlanStep {
+  return skipped ? { id, title, runs: false, skipped } : { id, title, runs: true };
+}
+
+/** The ordered steps, each marked as running in this run or skipped with the reason. */
+export function planSteps(config: Config, references: readonly string[]): PlanStep[] {
+  const dry = config.dryRun ? 'dry run' : undefined;
+  const steps: PlanStep[] = [];
+  const { build, update, deploy } = config;
+  steps.push(step('build', `Build ${relativeToWorkspace(config.workspace, build.dockerfile)} (context ${relativeToWorkspace(config.workspace, build.context)})`, build.enabled ? undefined : "build: false (deploying an existing tag)"));
+  for (const ref of references) steps.push(step('push', `Push ${ref}`, dry ?? (config.push ? undefined : 'push: false')));
+  if (update.mode === 'manifest') steps.push(step('write-manifest', `Rewrite image: in ${update.manifestFile ?? 'the manifest'}`, dry));
+  if (!deploy) {
+    steps.push(step('deploy', 'Deploy to Convox', "no 'app' is set"));
+    return steps;
+  }
+  const app = `app ${deploy.app}`;
+  if (update.mode === 'env') steps.push(step('env-release', `Set ${update.envVar}=${config.tags[0]} on ${app} (new release, other variables kept)`, dry));
+  steps.push(step('upload', `Upload the source of ${app} to the rack`, dry));
+  steps.push(step('rack-build', `Build on the rack (pulls ${references[0] ?? 'the image'})`, dry));
+  steps.push(step('promote', `Promote the new release of ${app}`, dry));
+  steps.push(step('wait', `Wait until ${app} runs the new release`, dry ?? (deploy.wait ? undefined : 'wait: false')));
+  return steps;
+}

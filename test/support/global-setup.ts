@@ -1,0 +1,30 @@
+/**
+ * Vitest global setup for the e2e project: starts the real engine and registry once (or reuses
+ * ones named by CID_DOCKER_HOST / CID_REGISTRY, e.g. while developing) and hands their
+ * coordinates to the test files.
+ */
+import type { TestProject } from 'vitest/node';
+import { startServices, REGISTRY_PASSWORD, REGISTRY_USER, BASE_IMAGE } from './services.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    services: { dockerHost: string; registry: string; registryUser: string; registryPassword: string; baseImage: string };
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (process.env.CID_DOCKER_HOST && process.env.CID_REGISTRY) {
+    project.provide('services', {
+      dockerHost: process.env.CID_DOCKER_HOST,
+      registry: process.env.CID_REGISTRY,
+      registryUser: process.env.CID_REGISTRY_USER ?? REGISTRY_USER,
+      registryPassword: process.env.CID_REGISTRY_PASSWORD ?? REGISTRY_PASSWORD,
+      baseImage: BASE_IMAGE,
+    });
+    return async () => {};
+  }
+  const services = await startServices();
+  const { stop, root: _root, ...coords } = services;
+  project.provide('services', coords);
+  return stop;
+}
