@@ -1,0 +1,96 @@
+/**
+ * Which services to point at the new image: the ones named, or every service whose image is the
+ * pushed repository. Each refusal lists what the manifest does hold, so the fix is obvious.
+ */
+import { familiarName } from '../docker/reference.js';
+import type { ImageReference } from '../docker/reference.js';
+import type { ActionError } from '../errors.js';
+import { matchImage } from './image-text.js';
+import { fail } from './parse.js';
+import { imageText, startOf } from './services.js';
+import type { ManifestKind, ServiceEntry } from './services.js';
+import type { ManifestSource } from './source.js';
+
+/** A chosen service whose `image:` is a string scalar. */
+export interface ChosenService {
+  readonly service: ServiceEntry;
+  readonly text: string;
+  /** True when its repository holds a variable (only possible when named explicitly). */
+  readonly variable: boolean;
+}
+
+/** The services to update; throws ActionError when a name is unknown or nothing matches. */
+export function chooseServices(
+  src: ManifestSource,
+  kind: ManifestKind,
+  all: readonly ServiceEntry[],
+  image: ImageReference,
+  names: readonly string[] | undefined,
+): ChosenService[] {
+  if (names === undefined) return autoMatch(src, kind, all, image);
+  const unknown = [...new Set(names)].filter((n) => !all.some((s) => s.name === n));
+  if (unknown.length > 0) {
+    const list = all.length ? all.map((s) => s.name).join(', ') : 'none';
+    throw fail(src, undefined, `has no service named ${unknown.map((n) => `'${n}'`).join(', ')} (services: ${list})`, 'correct the names in the services input (they are the keys under services:)');
+  }
+  return [...new Set(names)].map((name) => explicit(src, kind, all.find((s) => s.name === name) as ServiceEntry, image));
+}
+
+function autoMatch(src: ManifestSource, kind: ManifestKind, all: readonly ServiceEntry[], image: ImageReference): ChosenService[] {
+  const chosen: ChosenService[] = [];
+  for (const service of all) {
+    const text = imageText(service);
+    if (text !== undefined && matchImage(text, image).kind === 'same') chosen.push({ service, text, variable: false });
+  }
+  if (chosen.length > 0) return chosen;
+  const repo = familiarName(image.repository);
+  if (all.length === 0) {
+    throw fail(src, undefined, `defines no services (read as ${describeKind(kind)})`, 'check the manifest input points at the file that defines your services');
+  }
+  const lines = all.map((s) => `  - ${s.name}: ${describeImage(s, image)}`);
+  throw fail(
+    src,
+    undefined,
+    `no service uses the image ${repo}, so there is nothing to point at the new tag. Services:\n${lines.join('\n')}`,
+    `set image: ${repo}:<tag> on the services to update, or name them in the services input`,
+  );
+}
+
+function explicit(src: ManifestSource, kind: ManifestKind, service: ServiceEntry, image: ImageReference): ChosenService {
+  const text = imageText(service);
+  if (service.image === undefined) throw noImage(src, kind, service, image);
+  if (text === undefined) {
+    throw fail(src, startOf(service.image.node), `the image: of service '${service.name}' is not a string`, `write it as image: ${familiarName(image.repository)}:<tag>`);
+  }
+  const match = matchImage(text, image);
+  if (match.kind === 'variable') return { service, text, variable: true };
+  if (match.kind === 'same') return { service, text, variable: false };
+  const at = startOf(service.image.node);
+  if (match.kind === 'invalid') throw fail(src, at, `service '${service.name}': ${match.reason}`, 'fix the image: value');
+  throw fail(
+    src,
+    at,
+    `service '${service.name}' runs ${familiarName(match.repository)}, not the pushed ${familiarName(image.repository)}; only its tag would change, pointing it at an image that was never pushed`,
+    `remove '${service.name}' from the services input, or change its image: to ${familiarName(image.repository)} first`,
+  );
+}
+
+function noImage(src: ManifestSource, kind: ManifestKind, service: ServiceEntry, image: ImageReference): ActionError {
+  const repo = familiarName(image.repository);
+  const why = service.hasBuild ? 'has build: and no image:' : kind === 'convox' ? 'has no image: (Convox builds it from source)' : 'has no image:';
+  return fail(src, service.offset, `service '${service.name}' ${why}, so there is no image reference to update`, `add "image: ${repo}:<tag>" to '${service.name}', or leave it out of the services input`);
+}
+
+function describeImage(service: ServiceEntry, image: ImageReference): string {
+  const text = imageText(service);
+  if (service.image === undefined) return service.hasBuild ? 'build: only, no image:' : 'no image:';
+  if (text === undefined) return 'image: is not a string';
+  const match = matchImage(text, image);
+  if (match.kind === 'variable') return `${text} (a variable in the repository; name the service in the services input to update it)`;
+  if (match.kind === 'invalid') return `${text} (not a valid image reference)`;
+  return text;
+}
+
+function describeKind(kind: ManifestKind): string {
+  return { convox: 'convox.yml', compose: 'docker-compose with services:', 'compose-v1': 'docker-compose v1, services at the top level' }[kind];
+}

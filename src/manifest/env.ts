@@ -1,0 +1,45 @@
+/**
+ * Env mode: the manifest stays as it is and the rack interpolates `${IMAGE_VERSION}`. We only
+ * check that each chosen service really uses the variable, and say what the image will become.
+ */
+import type { ChosenService } from './choose.js';
+import { interpolate, splitImageText, usesVariable } from './image-text.js';
+import { fail } from './parse.js';
+import { renderScalar } from './scalar.js';
+import { startOf } from './services.js';
+import { lineText, positionOf } from './source.js';
+import type { ManifestSource } from './source.js';
+import type { ServiceImage } from './types.js';
+import type { ScalarNode } from './yaml-tree.js';
+
+/** The chosen services with their interpolated images. Throws ActionError when one lacks `${envVar}`. */
+export function envServices(src: ManifestSource, chosen: readonly ChosenService[], envVar: string, tag: string): ServiceImage[] {
+  return chosen.map((c) => {
+    const scalar = c.service.image?.node as ScalarNode;
+    const variable = `\${${envVar}}`;
+    if (!usesVariable(c.text, envVar)) {
+      const suggestion = suggestedLine(src, scalar, `${splitImageText(c.text).repository}:${variable}`);
+      throw fail(src, startOf(scalar), `update is 'env' but the image of service '${c.service.name}' ("${c.text}") does not use ${variable}, so setting ${envVar} would not change what it runs`, suggestion);
+    }
+    const { digest } = splitImageText(c.text);
+    if (digest !== undefined && !digest.includes(variable)) {
+      throw fail(src, startOf(scalar), `the image of service '${c.service.name}' ("${c.text}") pins the digest ${digest}, which wins over any tag, so setting ${envVar} would not change what it runs`, `remove "@${digest}" from the image`);
+    }
+    const at = positionOf(src, startOf(scalar));
+    const anchor = c.service.image?.anchor ?? scalar.anchor;
+    return { service: c.service.name, line: at.line, column: at.column, before: c.text, after: interpolate(c.text, envVar, tag), ...(anchor ? { anchor } : {}) };
+  });
+}
+
+/** "change line 7 to:  image: acme/shop:${IMAGE_VERSION}", keeping indentation and quoting. */
+function suggestedLine(src: ManifestSource, scalar: ScalarNode, value: string): string {
+  const fallback = `write image: ${value}`;
+  if (scalar.start < 0) return fallback;
+  const { line } = positionOf(src, scalar.start);
+  const lineStart = src.lineStarts[line - 1] ?? 0;
+  const current = lineText(src, line);
+  const rendered = renderScalar(value, scalar);
+  if (rendered instanceof Error || scalar.end - lineStart > current.length) return fallback;
+  const written = current.slice(0, scalar.start - lineStart) + rendered + current.slice(scalar.end - lineStart);
+  return `change line ${line} to:\n    ${written}`;
+}

@@ -1,0 +1,72 @@
+/**
+ * Loading a manifest: the value, the tree, and every way that can fail, reported with the
+ * file, line and column a person needs to fix it.
+ */
+import { ActionError } from '../errors.js';
+import { lineText, positionOf } from './source.js';
+import type { ManifestSource } from './source.js';
+import { buildTree, loadManifestValue } from './yaml-tree.js';
+import type { MapNode } from './yaml-tree.js';
+
+/** A manifest whose top level is a mapping. */
+export interface ParsedManifest {
+  readonly value: Record<string, unknown>;
+  readonly root: MapNode;
+}
+
+interface YamlErrorLike {
+  reason?: string;
+  mark?: { position?: number };
+  message?: string;
+}
+
+/** Loads `src`. Throws ActionError for empty, malformed, multi-document or non-mapping files. */
+export function parseManifest(src: ManifestSource): ParsedManifest {
+  let value: unknown;
+  try {
+    value = loadManifestValue(src.text);
+  } catch (e) {
+    throw loadError(src, e as YamlErrorLike);
+  }
+  const { root } = buildTree(src.text);
+  if (value === null || value === undefined || root === undefined) throw emptyError(src);
+  if (root.kind !== 'map' || typeof value !== 'object' || Array.isArray(value)) {
+    throw fail(src, root.start, 'the top level must be a mapping (services:, resources:, …), not a list or a single value', 'check that this is your convox.yml or docker-compose.yml');
+  }
+  return { value: value as Record<string, unknown>, root };
+}
+
+/** An ActionError at a text offset, phase `manifest`, with `file:line:column:` before the message. */
+export function fail(src: ManifestSource, offset: number | undefined, message: string, fix: string): ActionError {
+  if (offset === undefined || offset < 0) return new ActionError(`${src.file}: ${message}`, { file: src.file, phase: 'manifest' }, fix);
+  const at = positionOf(src, offset);
+  return new ActionError(`${src.file}:${at.line}:${at.column}: ${message}`, { file: src.file, line: at.line, column: at.column, phase: 'manifest' }, fix);
+}
+
+function loadError(src: ManifestSource, e: YamlErrorLike): ActionError {
+  const documents = countDocuments(src.text);
+  if (documents === 0) return emptyError(src);
+  if (documents > 1) {
+    return fail(src, undefined, `holds ${documents} YAML documents (separated by ---); a manifest is one document`, 'keep one document in the manifest');
+  }
+  const reason = e.reason ?? e.message ?? String(e);
+  const offset = e.mark?.position;
+  if (reason === 'duplicated mapping key' && offset !== undefined) {
+    const key = /^\s*(?:-\s+)*("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^:#]*?)\s*:/.exec(src.text.slice(offset))?.[1];
+    const line = lineText(src, positionOf(src, offset).line).trim();
+    return fail(src, offset, `key ${key ? `'${key}' ` : ''}appears twice in the same mapping (at "${line}"); YAML does not allow duplicate keys`, 'remove or merge one of the two entries');
+  }
+  return fail(src, offset, `not valid YAML: ${reason}`, 'fix the YAML syntax at that position (a YAML linter shows the same error)');
+}
+
+function emptyError(src: ManifestSource): ActionError {
+  return fail(src, undefined, 'is empty (no YAML content, only whitespace or comments)', 'add the services to the manifest, or point the manifest input at the right file');
+}
+
+function countDocuments(text: string): number {
+  try {
+    return buildTree(text).documents;
+  } catch {
+    return 1; // malformed: let the loader's reason speak
+  }
+}

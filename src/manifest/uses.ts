@@ -1,0 +1,48 @@
+/**
+ * Where a scalar ends up in the loaded value. An anchored scalar reached through aliases or
+ * merges appears at several paths; rewriting it changes all of them, so all must be intended.
+ */
+import { entries } from './mapping.js';
+import type { ValuePath } from './services.js';
+import type { ScalarNode, YamlNode } from './yaml-tree.js';
+
+/** One place a scalar appears: `direct` is the place it is written (no alias or merge on the way). */
+export interface Use {
+  readonly path: ValuePath;
+  readonly direct: boolean;
+}
+
+/** Alias expansion is exponential in the worst case ("billion laughs"); stop well before that. */
+const MAX_VISITS = 200_000;
+
+/** Every path at which each of `targets` appears. Throws when the document expands too far. */
+export function usesOf(root: YamlNode, targets: ReadonlySet<ScalarNode>): Map<ScalarNode, Use[]> {
+  const found = new Map<ScalarNode, Use[]>();
+  let visits = 0;
+  const walk = (node: YamlNode, path: ValuePath, direct: boolean): void => {
+    if (++visits > MAX_VISITS) throw new Error(`the document expands to more than ${MAX_VISITS} values through aliases`);
+    if (node.kind === 'alias') return walk(node.target, path, false);
+    if (node.kind === 'scalar') {
+      if (targets.has(node)) found.set(node, [...(found.get(node) ?? []), { path, direct }]);
+      return;
+    }
+    if (node.kind === 'seq') {
+      node.items.forEach((item, i) => walk(item, [...path, i], direct));
+      return;
+    }
+    for (const entry of entries(node)) walk(entry.value, [...path, entry.key], direct && !entry.merged);
+  };
+  walk(root, [], true);
+  return found;
+}
+
+/** `services.web.image`, `x-base["a.b"]`, `ports[0]`: a path as a person reads it. */
+export function formatPath(path: ValuePath): string {
+  return path
+    .map((part, i) => {
+      if (typeof part === 'number') return `[${part}]`;
+      if (/^[\w-]+$/.test(part)) return i === 0 ? part : `.${part}`;
+      return `[${JSON.stringify(part)}]`;
+    })
+    .join('');
+}
