@@ -1,0 +1,134 @@
+/**
+ * A minimal protobuf wire-format reader and writer. BuildKit speaks protobuf in two places we
+ * touch (the `moby.buildkit.trace` progress messages and the session's Auth service); both use
+ * a handful of scalar and nested fields, so a hand-written codec keeps `.proto` files and
+ * protobufjs out of the bundle.
+ */
+
+/** Wire types of the protobuf encoding; groups (3, 4) are obsolete and rejected. */
+export const WireType = { varint: 0, fixed64: 1, bytes: 2, fixed32: 5 } as const;
+
+/** One field as it appears on the wire. Varints are numbers (exact up to 2^53). */
+export type WireField =
+  | { readonly field: number; readonly wire: 0; readonly value: number }
+  | { readonly field: number; readonly wire: 1 | 2 | 5; readonly value: Buffer };
+
+/** Thrown when bytes are not a well-formed protobuf message. */
+export class ProtobufError extends Error {
+  override readonly name = 'ProtobufError';
+}
+
+/** Reads a base-128 varint at `pos`; returns the value and the position after it. */
+export function readVarint(buf: Uint8Array, pos: number): [value: number, next: number] {
+  let result = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    const byte = buf[pos + i];
+    if (byte === undefined) throw new ProtobufError(`truncated varint at byte ${pos}`);
+    if (i === 9 && byte > 1) throw new ProtobufError(`varint too long at byte ${pos}`);
+    result += (byte & 0x7f) * scale;
+    scale *= 128;
+    if (byte < 0x80) {
+      // A negative int64 is sent as its 64-bit two's complement, ten bytes long; floats
+      // cannot hold that exactly, so take it apart again with BigInt.
+      return [i === 9 ? signedFromTenBytes(buf, pos) : result, pos + i + 1];
+    }
+  }
+  throw new ProtobufError(`varint too long at byte ${pos}`);
+}
+
+function signedFromTenBytes(buf: Uint8Array, pos: number): number {
+  let v = 0n;
+  for (let i = 9; i >= 0; i--) v = (v << 7n) | BigInt((buf[pos + i] ?? 0) & 0x7f);
+  return Number(BigInt.asIntN(64, v));
+}
+
+/** Iterates over the fields of one message, in wire order. Unknown fields are the caller's to skip. */
+export function* readFields(buf: Uint8Array): Generator<WireField> {
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  let pos = 0;
+  while (pos < bytes.length) {
+    const [key, afterKey] = readVarint(bytes, pos);
+    const field = Math.floor(key / 8);
+    const wire = key % 8;
+    if (field === 0) throw new ProtobufError(`field number 0 at byte ${pos}`);
+    pos = afterKey;
+    if (wire === WireType.varint) {
+      const [value, next] = readVarint(bytes, pos);
+      pos = next;
+      yield { field, wire, value };
+      continue;
+    }
+    let length: number;
+    if (wire === WireType.bytes) [length, pos] = readVarint(bytes, pos);
+    else if (wire === WireType.fixed64) length = 8;
+    else if (wire === WireType.fixed32) length = 4;
+    else throw new ProtobufError(`unsupported wire type ${wire} for field ${field} at byte ${afterKey}`);
+    if (length < 0 || pos + length > bytes.length) {
+      throw new ProtobufError(`field ${field} runs past the end of the message (${length} bytes at ${pos})`);
+    }
+    yield { field, wire, value: bytes.subarray(pos, pos + length) };
+    pos += length;
+  }
+}
+
+/** The UTF-8 text of a length-delimited field, or '' for a field of another wire type. */
+export function fieldText(f: WireField): string {
+  return f.wire === WireType.bytes ? f.value.toString('utf8') : '';
+}
+
+/** The bytes of a length-delimited field, or an empty buffer for a field of another wire type. */
+export function fieldBytes(f: WireField): Buffer {
+  return f.wire === WireType.bytes ? f.value : Buffer.alloc(0);
+}
+
+/** The number of a varint field (int32/int64/bool/enum), or 0 for a field of another wire type. */
+export function fieldNumber(f: WireField): number {
+  return f.wire === WireType.varint ? f.value : 0;
+}
+
+/** Builds one message. Fields are written in call order; nested messages via `message()`. */
+export class ProtoWriter {
+  private readonly parts: Buffer[] = [];
+
+  /** A varint field (int32, int64, uint64, bool, enum). Negative numbers use ten bytes, as protobuf does. */
+  varint(field: number, value: number | boolean): this {
+    const n = typeof value === 'boolean' ? Number(value) : value;
+    this.parts.push(encodeVarint(field * 8 + WireType.varint), encodeVarint(n));
+    return this;
+  }
+
+  /** A length-delimited UTF-8 string field. */
+  string(field: number, value: string): this {
+    return this.bytes(field, Buffer.from(value, 'utf8'));
+  }
+
+  /** A length-delimited bytes field. */
+  bytes(field: number, value: Uint8Array): this {
+    this.parts.push(encodeVarint(field * 8 + WireType.bytes), encodeVarint(value.length), Buffer.from(value));
+    return this;
+  }
+
+  /** A nested message field. */
+  message(field: number, inner: ProtoWriter): this {
+    return this.bytes(field, inner.finish());
+  }
+
+  /** The encoded message. */
+  finish(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+/** Encodes a number as a varint; negative values as 64-bit two's complement. */
+export function encodeVarint(value: number): Buffer {
+  if (!Number.isInteger(value)) throw new ProtobufError(`varint must be an integer, got ${value}`);
+  let v = value < 0 ? BigInt.asUintN(64, BigInt(value)) : BigInt(value);
+  const out: number[] = [];
+  while (v >= 0x80n) {
+    out.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  out.push(Number(v));
+  return Buffer.from(out);
+}
