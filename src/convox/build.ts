@@ -1,0 +1,169 @@
+/**
+ * The build half of a deploy, as `convox build` does it but with adaptive polling: upload the
+ * source tarball as an object, create the build, stream its log while polling its status, then
+ * re-read the stored log to print whatever the live stream missed.
+ */
+import { randomBytes } from 'node:crypto';
+import { ActionError } from '../errors.js';
+import { at } from './context.js';
+import type { FlowContext } from './context.js';
+import { formatDuration } from './duration.js';
+import { LogPrinter } from './log-printer.js';
+import { BUILD_POLL, pollDelayMs } from './timing.js';
+import { appPath } from './types.js';
+import type { RackBuild, RackObject } from './types.js';
+import { readSocket } from './websocket.js';
+import type { SocketRead } from './websocket.js';
+import { Nudge } from './nudge.js';
+
+export interface BuildInput {
+  source: () => NodeJS.ReadableStream;
+  manifest: string;
+  description: string;
+  gitSha: string;
+  /** `K=V` items; sent comma-joined as the CLI does. */
+  buildArgs: readonly string[];
+}
+
+/** How many times a dropped live log socket is reopened while the build runs. */
+const LIVE_RECONNECTS = 3;
+
+/** Uploads, builds and follows; returns the completed build (with its release id). */
+export async function runBuild(ctx: FlowContext, input: BuildInput): Promise<RackBuild & { id: string; release: string }> {
+  at(ctx, () => 'uploading the source to the rack');
+  ctx.progress('upload');
+  const url = await uploadSource(ctx, input.source);
+  at(ctx, () => 'creating the build');
+  const created = await ctx.client.post<RackBuild>(
+    appPath(ctx.app, '/builds'),
+    {
+      url,
+      manifest: input.manifest,
+      description: input.description,
+      'git-sha': input.gitSha || undefined,
+      'build-args': input.buildArgs.length ? input.buildArgs : undefined,
+    },
+    { what: 'create the build', app: ctx.app },
+  );
+  const id = typeof created === 'object' ? created.id : undefined;
+  if (!id) throw new ActionError(`the rack did not return a build id for ${ctx.app}`, { phase: 'deploy' }, 'retry the deploy');
+  ctx.ids.buildId = id;
+  ctx.progress('build');
+  ctx.log.info(`Build ${id} started on ${ctx.rack}`);
+  const build = await followBuild(ctx, id);
+  if (!build.release) {
+    throw new ActionError(`build ${id} completed without a release on ${ctx.rack}`, { phase: 'deploy' }, `inspect it with: convox builds info ${id} --app ${ctx.app}`);
+  }
+  return { ...build, id, release: build.release };
+}
+
+async function uploadSource(ctx: FlowContext, source: () => NodeJS.ReadableStream): Promise<string> {
+  // As the CLI: tmp/ + 30 hex characters. Same key on every retry, so a repeat overwrites.
+  const key = `tmp/${randomBytes(15).toString('hex')}.tgz`;
+  const object = await ctx.client.upload<RackObject>(appPath(ctx.app, `/objects/${key}`), source, { what: 'upload the source', app: ctx.app });
+  if (!object.Url) throw new ActionError('the rack did not return the uploaded object URL', { phase: 'deploy' }, 'retry the deploy');
+  return object.Url;
+}
+
+/** Streams and polls build `id` until it is complete; throws with the log tail when it failed. */
+export async function followBuild(ctx: FlowContext, id: string): Promise<RackBuild> {
+  const printer = new LogPrinter(ctx.log, ctx.secrets);
+  const stop = new AbortController();
+  const nudge = new Nudge();
+  const startedAt = ctx.now();
+  let status = 'created';
+  at(ctx, () => `build ${id} was still ${status} after ${formatDuration(ctx.now() - startedAt)}${lastLine(printer)}`);
+  const live = streamLive(ctx, id, printer, AbortSignal.any([stop.signal, ctx.deadline.signal]), () => nudge.wake());
+  let build: RackBuild;
+  try {
+    build = await pollBuild(ctx, id, nudge, (s) => (status = s));
+    // The live stream usually ends by itself right after the build; give it a moment to flush.
+    await Promise.race([live, ctx.sleep(1500, ctx.deadline.signal).catch(() => undefined)]);
+  } finally {
+    stop.abort();
+    await live;
+  }
+  await rereadStoredLog(ctx, id, printer);
+  printer.end();
+  if (build.status === 'failed') throw buildFailed(ctx, id, build, printer);
+  return build;
+}
+
+async function pollBuild(ctx: FlowContext, id: string, nudge: Nudge, seen: (status: string) => void): Promise<RackBuild> {
+  const started = ctx.now();
+  for (let n = 0; ; n++) {
+    const build = await ctx.client.get<RackBuild>(appPath(ctx.app, `/builds/${encodeURIComponent(id)}`), { what: `read build ${id}`, app: ctx.app });
+    ctx.secrets.add(credentialIn(build.repository));
+    const status = build.status ?? '';
+    seen(status);
+    if (status === 'complete' || status === 'failed') return build;
+    if (status !== 'created' && status !== 'running') {
+      throw new ActionError(`build ${id} has status "${status}", which a build should never have`, { phase: 'deploy' }, `inspect it with: convox builds info ${id} --app ${ctx.app}`);
+    }
+    await nudge.wait(ctx.sleep, pollDelayMs(BUILD_POLL, n, ctx.now() - started), ctx.deadline.signal);
+  }
+}
+
+async function streamLive(ctx: FlowContext, id: string, printer: LogPrinter, signal: AbortSignal, ended: () => void): Promise<void> {
+  for (let attempt = 0; attempt <= LIVE_RECONNECTS && !signal.aborted; attempt++) {
+    if (attempt > 0) {
+      ctx.log.info(`(build log stream dropped; reconnecting, already printed lines are skipped)`);
+      await ctx.sleep(1000, signal).catch(() => undefined);
+      if (signal.aborted) return;
+    }
+    const read = await openBuildLog(ctx, id, printer, signal).catch(() => undefined);
+    ended();
+    if (!read || read.end !== 'dropped') {
+      if (read?.end === 'refused') ctx.log.debug(`build log stream refused: ${ctx.secrets.redact(read.error ?? '')}`);
+      return;
+    }
+  }
+}
+
+async function openBuildLog(ctx: FlowContext, id: string, printer: LogPrinter, signal: AbortSignal): Promise<SocketRead> {
+  const path = appPath(ctx.app, `/builds/${encodeURIComponent(id)}/logs`);
+  await ctx.client.beforeSocket(appPath(ctx.app));
+  ctx.client.countSocket();
+  return readSocket({
+    url: ctx.client.socketUrl(path),
+    headers: ctx.client.socketHeaders(),
+    ...ctx.client.socketTls,
+    signal,
+    onData: printer.resume(),
+  });
+}
+
+/** The stored log may hold more than the live stream delivered (§2.3); print the rest. */
+async function rereadStoredLog(ctx: FlowContext, id: string, printer: LogPrinter): Promise<void> {
+  const before = printer.printed;
+  const read = await openBuildLog(ctx, id, printer, ctx.deadline.signal).catch(() => undefined);
+  if (read?.end === 'refused') ctx.log.debug(`stored build log unavailable: ${ctx.secrets.redact(read.error ?? '')}`);
+  if (printer.printed > before) ctx.log.debug(`printed ${printer.printed - before} bytes the live stream had missed`);
+}
+
+function buildFailed(ctx: FlowContext, id: string, build: RackBuild, printer: LogPrinter): ActionError {
+  const tail = printer.tail(15);
+  const reason = build.reason ? `: ${ctx.secrets.redact(build.reason)}` : '';
+  const shown = tail.length ? `\nlast lines of the build log:\n${tail.map((l) => `  | ${l}`).join('\n')}` : '\n(the rack kept no build log)';
+  return new ActionError(
+    `build ${id} failed on ${ctx.rack}${reason}${shown}`,
+    { phase: 'deploy' },
+    `fix the error in the build log; the full log: convox builds logs ${id} --app ${ctx.app}`,
+  );
+}
+
+function lastLine(printer: LogPrinter): string {
+  const line = printer.lastLine();
+  return line ? `; last log line: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}` : '; no build log output yet';
+}
+
+/** The password in a `https://user:password@host` URL the rack hands out, to be masked. */
+export function credentialIn(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  } catch {
+    return /\/\/[^:/@]*:([^@/]+)@/.exec(url)?.[1];
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * The rack HTTP client: authentication (Basic, the Console's `Rack` header and `Session`
+ * challenge), form and raw-stream bodies as the Convox CLI sends them, error answers turned into
+ * RackError, and retries that never repeat a write the rack may have acted on.
+ *
+ * Retry rules: reads are retried on network errors, timeouts and 5xx (bounded, each logged);
+ * the object upload too (same key, so repeating it is harmless; its body comes from a factory);
+ * other writes only when no connection was ever made, which proves the rack never saw them.
+ * Writes go over fresh connections so that proof holds (a stale keep-alive socket would blur it).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { ActionError } from '../errors.js';
+import type { Log } from '../log.js';
+import type { Secrets } from '../secrets.js';
+import { exchange, TransportError } from './http.js';
+import type { HttpAnswer } from './http.js';
+import { rackError } from './rack-error.js';
+import type { RequestLabel } from './rack-error.js';
+import { rackLabel } from './target.js';
+import type { RackTarget } from './target.js';
+import { DeadlineExceeded, realSleep, retryDelayMs } from './timing.js';
+import type { Sleep } from './timing.js';
+
+export interface ClientOptions {
+  log: Log;
+  secrets: Secrets;
+  signal?: AbortSignal;
+  sleep?: Sleep;
+  random?: () => number;
+  /** e.g. `convox-image-deploy/1.2.0`. */
+  userAgent?: string;
+  /** Attempts for a read (first try included). */
+  readAttempts?: number;
+  /** A read whose socket is silent this long is abandoned and retried. */
+  readIdleMs?: number;
+}
+
+export type FormValue = string | boolean | number | readonly string[] | undefined;
+type Kind = 'read' | 'write' | 'upload';
+/** A label without the method and path, which the client fills in. */
+export type Purpose = Omit<RequestLabel, 'method' | 'path'>;
+
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Talks to one rack (directly or through a Console). */
+export class RackClient {
+  /** HTTP requests and WebSocket upgrades made so far (for the bench and the summary). */
+  requests = 0;
+  private session: string | undefined;
+  private readonly readAgent: http.Agent;
+  private readonly writeAgent: http.Agent;
+  private readonly sleep: Sleep;
+
+  constructor(readonly target: RackTarget, private readonly opts: ClientOptions) {
+    opts.secrets.add(target.password, target.username);
+    const tls = { rejectUnauthorized: !target.insecureTls };
+    const https_ = target.baseUrl.startsWith('https:');
+    this.readAgent = https_ ? new https.Agent({ ...tls, keepAlive: true }) : new http.Agent({ keepAlive: true });
+    this.writeAgent = https_ ? new https.Agent({ ...tls, keepAlive: false }) : new http.Agent({ keepAlive: false });
+    this.sleep = opts.sleep ?? realSleep;
+  }
+
+  /** GET a JSON document; retried. */
+  async get<T>(path: string, purpose: Purpose): Promise<T> {
+    return parseJson<T>(await this.send('GET', path, undefined, 'read', purpose), purpose.what);
+  }
+
+  /** POST a form (a write: never repeated once it may have reached the rack). Returns JSON, or the text (`ok`). */
+  async post<T>(path: string, form: Record<string, FormValue>, purpose: Purpose): Promise<T | string> {
+    const body = Buffer.from(encodeForm(form));
+    const answer = await this.send('POST', path, { body, type: 'application/x-www-form-urlencoded' }, 'write', purpose);
+    return answer.headers['content-type']?.includes('json') ? parseJson<T>(answer, purpose.what) : answer.body.toString('utf8').trim();
+  }
+
+  /** POST a raw stream (object upload); repeated with a fresh stream when it fails. */
+  async upload<T>(path: string, body: () => NodeJS.ReadableStream, purpose: Purpose): Promise<T> {
+    return parseJson<T>(await this.send('POST', path, { body, type: 'application/octet-stream' }, 'upload', purpose), purpose.what);
+  }
+
+  /** Headers for a WebSocket to the same rack (auth, Rack, Session). */
+  socketHeaders(): Record<string, string> {
+    return this.baseHeaders();
+  }
+
+  /** `ws(s)://…` for a SOCKET route, and the agent options it must use. */
+  socketUrl(path: string): string {
+    return `${this.target.baseUrl.replace(/^http/, 'ws')}${path}`;
+  }
+
+  get socketTls(): { rejectUnauthorized: boolean } {
+    return { rejectUnauthorized: !this.target.insecureTls };
+  }
+
+  /**
+   * A WebSocket cannot answer a Session challenge, so in console mode the CLI makes a throw-away
+   * authenticated GET first; so do we. Its answer does not matter beyond the challenge.
+   */
+  async beforeSocket(path: string): Promise<void> {
+    if (!this.target.rack) return;
+    try {
+      await this.send('GET', path, undefined, 'read', { what: 'check the Console session' }, 1);
+    } catch (e) {
+      if (e instanceof ActionError && /does not support/.test(e.message)) return;
+      throw e;
+    }
+  }
+
+  /** Counts a WebSocket upgrade as a request. */
+  countSocket(): void {
+    this.requests++;
+  }
+
+  close(): void {
+    this.readAgent.destroy();
+    this.writeAgent.destroy();
+  }
+
+  private baseHeaders(): Record<string, string> {
+    const auth = Buffer.from(`${this.target.username}:${this.target.password}`).toString('base64');
+    return {
+      Authorization: `Basic ${auth}`,
+      'User-Agent': this.opts.userAgent ?? 'convox-image-deploy',
+      // JSON errors from v3 >= 3.24.1; every other rack answers text, which we parse too.
+      Accept: 'application/json, text/plain;q=0.9, */*;q=0.8',
+      ...(this.target.rack ? { Rack: this.target.rack } : {}),
+      ...(this.session ? { Session: this.session } : {}),
+    };
+  }
+
+  private async send(method: string, path: string, body: Body | undefined, kind: Kind, purpose: Purpose, attempts?: number): Promise<HttpAnswer> {
+    const label: RequestLabel = { method, path, ...purpose };
+    const max = attempts ?? (kind === 'write' ? 3 : (this.opts.readAttempts ?? 5));
+    for (let attempt = 1; ; attempt++) {
+      let answer: HttpAnswer;
+      try {
+        answer = await this.withSession(method, path, body, kind);
+      } catch (e) {
+        if (attempt < max && this.mayRetry(e, kind)) {
+          await this.pause(attempt, label, describeTransport(e));
+          continue;
+        }
+        throw this.transportFailure(e, label);
+      }
+      if (answer.status >= 500 && kind !== 'write' && attempt < max) {
+        await this.pause(attempt, label, `answered ${answer.status}`);
+        continue;
+      }
+      if (answer.status >= 400) throw rackError(answer.status, answer.body.toString('utf8'), label, this.target, (t) => this.opts.secrets.redact(t));
+      return answer;
+    }
+  }
+
+  private async withSession(method: string, path: string, body: Body | undefined, kind: Kind): Promise<HttpAnswer> {
+    const answer = await this.once(method, path, body, kind);
+    const challenge = answer.status === 401 ? parseSessionChallenge(answer.headers['www-authenticate']) : undefined;
+    if (!challenge) return answer;
+    if (challenge.token) {
+      throw new ActionError(
+        `${rackLabel(this.target)} asks for a hardware security key (Session token="true") for the credential from ${this.target.passwordSource}`,
+        { phase: 'deploy' },
+        'use a Console deploy key (or the rack password with rack-host pointing at the rack itself); a hardware key cannot be used from CI',
+      );
+    }
+    const opened = await this.once('POST', challenge.path, { body: Buffer.alloc(0), type: 'application/octet-stream' }, 'write');
+    const id = opened.status < 300 ? (safeJson(opened.body) as { id?: unknown } | undefined)?.id : undefined;
+    if (typeof id !== 'string' || !id) {
+      throw new ActionError(`${rackLabel(this.target)} did not open a session (POST ${challenge.path} answered ${opened.status})`, { phase: 'deploy' }, 'retry; if it persists use a Console deploy key');
+    }
+    this.opts.secrets.add(id);
+    this.session = id;
+    return this.once(method, path, body, kind);
+  }
+
+  private once(method: string, path: string, body: Body | undefined, kind: Kind): Promise<HttpAnswer> {
+    this.requests++;
+    const headers: Record<string, string> = { ...this.baseHeaders(), 'Content-Type': body?.type ?? 'application/octet-stream' };
+    if (Buffer.isBuffer(body?.body)) headers['Content-Length'] = String(body.body.length);
+    return exchange({
+      method,
+      url: new URL(`${this.target.baseUrl}${path}`),
+      headers,
+      ...(body ? { body: body.body } : {}),
+      agent: kind === 'read' ? this.readAgent : this.writeAgent,
+      ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+      ...(kind === 'read' ? { idleTimeoutMs: this.opts.readIdleMs ?? 30_000 } : {}),
+    });
+  }
+
+  private mayRetry(e: unknown, kind: Kind): boolean {
+    if (!(e instanceof TransportError) || this.opts.signal?.aborted) return false;
+    return kind !== 'write' || (!e.sent && NEVER_CONNECTED.has(e.code ?? ''));
+  }
+
+  private async pause(attempt: number, label: RequestLabel, why: string): Promise<void> {
+    const ms = retryDelayMs(attempt, this.opts.random);
+    this.opts.log.info(this.opts.secrets.redact(`rack: ${label.method} ${label.path} ${why}; retrying in ${(ms / 1000).toFixed(1)}s (attempt ${attempt + 1})`));
+    await this.sleep(ms, this.opts.signal);
+  }
+
+  private transportFailure(e: unknown, label: RequestLabel): unknown {
+    if (!(e instanceof TransportError)) return e;
+    if (e instanceof TransportError && this.opts.signal?.reason instanceof DeadlineExceeded) return this.opts.signal.reason;
+    const lost = label.method !== 'GET' && e.sent;
+    return new ActionError(
+      this.opts.secrets.redact(`could not ${label.what} on ${rackLabel(this.target)}: ${describeTransport(e)}` +
+        (lost ? ' after the request was sent, so the rack may have acted on it; it was not repeated' : '')),
+      { phase: 'deploy' },
+      e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || e.code === 'SELF_SIGNED_CERT_IN_CHAIN' || e.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'
+        ? 'the rack has a self-signed certificate: set rack-insecure-tls: true'
+        : `check that ${this.target.baseUrl} is reachable from the runner (from ${this.target.source})`,
+      { cause: e },
+    );
+  }
+}
+
+interface Body {
+  body: Buffer | (() => NodeJS.ReadableStream);
+  type: string;
+}
+
+/** Form encoding as the Convox SDK does it: booleans `true`/`false`, lists comma-joined, unset omitted. */
+export function encodeForm(form: Record<string, FormValue>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(form)) {
+    if (value === undefined) continue;
+    params.append(key, Array.isArray(value) ? value.join(',') : String(value));
+  }
+  return params.toString();
+}
+
+/** `Session path="/session" token="false"` → its parts; undefined when not a Session challenge. */
+export function parseSessionChallenge(header: string | string[] | undefined): { path: string; token: boolean } | undefined {
+  const text = Array.isArray(header) ? header.join(', ') : (header ?? '');
+  const match = /Session\s+(.*)/i.exec(text);
+  if (!match) return undefined;
+  const attrs = new Map<string, string>();
+  for (const m of (match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)) attrs.set((m[1] ?? '').toLowerCase(), m[2] ?? '');
+  const path = attrs.get('path');
+  if (!path?.startsWith('/')) return undefined;
+  return { path, token: attrs.get('token') === 'true' };
+}
+
+function parseJson<T>(answer: HttpAnswer, what: string): T {
+  const parsed = safeJson(answer.body);
+  if (parsed === undefined) {
+    throw new ActionError(`the rack's answer to "${what}" was not JSON (status ${answer.status})`, { phase: 'deploy' }, 'check that rack-host points at a Convox rack or Console');
+  }
+  return parsed as T;
+}
+
+function safeJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeTransport(e: unknown): string {
+  if (e instanceof TransportError) return `${e.code ? `${e.code}: ` : ''}${e.message}`;
+  return e instanceof Error ? e.message : String(e);
+}

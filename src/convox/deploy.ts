@@ -1,0 +1,179 @@
+/**
+ * A whole Convox deploy, by either route:
+ * - manifest mode: upload the source (with the rewritten manifest) → build → promote → wait;
+ * - env mode: set IMAGE_VERSION=tag in a new env release (keeping every other variable) →
+ *   upload → build with `build-args=IMAGE_VERSION=tag` → check the build's release carries it
+ *   → promote → wait.
+ * Everything runs under one deadline (`timeout`); a timeout says where it stuck, a failure
+ * carries the ids known so far (`DeployError.partial`), and `onProgress` reports them as they
+ * are learned so outputs can be set even when a later phase fails.
+ *
+ * Log groups: the build log and the rollout each get one, so the caller must not wrap deploy()
+ * in a group of its own (the runner does not nest groups).
+ */
+import { ActionError } from '../errors.js';
+import type { Log } from '../log.js';
+import type { Secrets } from '../secrets.js';
+import { runBuild } from './build.js';
+import { RackClient } from './client.js';
+import type { DeployIds, FlowContext } from './context.js';
+import { formatDuration } from './duration.js';
+import { checkReleaseVariable, setImageVariable } from './env-mode.js';
+import { promote, waitForRollout } from './rollout.js';
+import type { RackTarget } from './target.js';
+import { rackLabel } from './target.js';
+import { Deadline, DeadlineExceeded, realSleep } from './timing.js';
+import type { Sleep } from './timing.js';
+import type { RackSystem } from './types.js';
+import { rackGeneration, v3AtLeast } from './version.js';
+import type { VerdictLimits } from './verdict.js';
+
+export interface DeployProgress extends DeployIds {
+  phase: string;
+}
+
+export interface DeployRequest {
+  target: RackTarget;
+  app: string;
+  mode: 'manifest' | 'env';
+  /** Makes a fresh gzip tar of the app directory (with the rewritten manifest); called again for a retried upload. */
+  source: () => NodeJS.ReadableStream;
+  /** Manifest file name inside the tarball (e.g. `convox.yml`). */
+  manifest: string;
+  /** Env mode: `envVar=tag`. */
+  envVar: string;
+  tag: string;
+  description: string;
+  gitSha: string;
+  wait: boolean;
+  timeoutMs: number;
+  log: Log;
+  secrets: Secrets;
+  signal?: AbortSignal;
+  onProgress?: (p: DeployProgress) => void;
+  now?: () => number;
+  sleep?: Sleep;
+  /** e.g. `convox-image-deploy/1.2.0`. */
+  userAgent?: string;
+  /** Rollout judgement limits (tests shorten them). */
+  limits?: VerdictLimits;
+}
+
+export interface DeployResult {
+  buildId: string;
+  releaseId: string;
+  previousReleaseId?: string;
+  outcome: 'deployed' | 'promoted-no-wait';
+  /** Set when the app was busy with someone else's update and we waited before promoting. */
+  waitedForUpdatingMs?: number;
+  /** HTTP requests and WebSocket upgrades made. */
+  requests: number;
+}
+
+/** A failed deploy, with the ids learned before it failed. */
+export class DeployError extends ActionError {
+  constructor(source: ActionError, readonly partial: DeployIds) {
+    super(source.message, { ...source.place, phase: 'deploy' }, source.fix, { cause: source });
+  }
+}
+
+/** Runs the deploy. @throws DeployError (an ActionError with phase `deploy` and `.partial`). */
+export async function deploy(req: DeployRequest): Promise<DeployResult> {
+  const now = req.now ?? Date.now;
+  const deadline = new Deadline(req.timeoutMs, now, now(), req.signal);
+  const client = new RackClient(req.target, { log: req.log, secrets: req.secrets, signal: deadline.signal, sleep: req.sleep ?? realSleep, ...(req.userAgent ? { userAgent: req.userAgent } : {}) });
+  const ctx: FlowContext = {
+    client,
+    app: req.app,
+    rack: rackLabel(req.target),
+    generation: 'v3',
+    version: '',
+    log: req.log,
+    secrets: req.secrets,
+    deadline,
+    now,
+    sleep: req.sleep ?? realSleep,
+    ids: {},
+    progress: (phase) => req.onProgress?.({ ...ctx.ids, phase }),
+    where: () => `connecting to ${rackLabel(req.target)}`,
+  };
+  try {
+    return await run(ctx, req);
+  } catch (e) {
+    throw failure(e, ctx, req);
+  } finally {
+    deadline.dispose();
+    client.close();
+  }
+}
+
+async function run(ctx: FlowContext, req: DeployRequest): Promise<DeployResult> {
+  if (!req.app.trim()) throw new ActionError('no app was given', { input: 'app' }, 'set the app input to the Convox app name');
+  ctx.progress('connect');
+  const system = await ctx.client.get<RackSystem>('/system', { what: 'read the rack version' });
+  ctx.version = system.version ?? '';
+  ctx.generation = rackGeneration(ctx.version, ctx.rack);
+  req.log.info(`Rack ${ctx.rack}: version ${ctx.version} (${ctx.generation}), via ${req.target.source}`);
+  const buildArgs: string[] = [];
+  if (req.mode === 'env') {
+    ctx.progress('env');
+    await setImageVariable(ctx, req.envVar, req.tag);
+    buildArgs.push(`${req.envVar}=${req.tag}`);
+    if (ctx.generation === 'v3' && !v3AtLeast(ctx.version, '3.22.0')) {
+      req.log.warning(`rack version ${ctx.version} predates build-args (3.22.0); the manifest sees ${req.envVar} only through the release env`);
+    }
+  }
+  const description = buildDescription(req.description, req.gitSha);
+  const build = await req.log.group(`Convox build on ${ctx.rack} (${req.app})`, () =>
+    runBuild(ctx, { source: req.source, manifest: req.manifest, description, gitSha: req.gitSha, buildArgs }),
+  );
+  ctx.ids.releaseId = build.release;
+  req.log.info(`Build ${build.id} complete: release ${build.release}`);
+  if (req.mode === 'env') await checkReleaseVariable(ctx, build.release, req.envVar, req.tag);
+  ctx.progress('promote');
+  return req.log.group(`Convox deploy of ${build.release} to ${req.app}`, async () => {
+    const promoted = await promote(ctx, build.release);
+    const result = {
+      buildId: build.id,
+      releaseId: build.release,
+      ...(promoted.previous ? { previousReleaseId: promoted.previous } : {}),
+      ...(promoted.waitedMs > 0 ? { waitedForUpdatingMs: promoted.waitedMs } : {}),
+    };
+    if (!req.wait) {
+      ctx.progress('promoted');
+      return { ...result, outcome: 'promoted-no-wait' as const, requests: ctx.client.requests };
+    }
+    ctx.progress('wait');
+    await waitForRollout(ctx, build.release, promoted.previous, promoted.unanswered, req.limits);
+    req.log.info(`Release ${build.release} is running on ${ctx.rack}`);
+    ctx.progress('deployed');
+    return { ...result, outcome: 'deployed' as const, requests: ctx.client.requests };
+  });
+}
+
+/** The build description: the caller's text with the short commit, as the CLI's `build <sha> <subject>`. */
+export function buildDescription(description: string, gitSha: string): string {
+  const text = description.trim();
+  const short = gitSha.trim().slice(0, 10);
+  if (!short || text.includes(short.slice(0, 7))) return text || 'convox-image-deploy';
+  return text ? `${text} (${short})` : `build ${short}`;
+}
+
+function failure(e: unknown, ctx: FlowContext, req: DeployRequest): DeployError {
+  const ids = { ...ctx.ids };
+  const redact = (t: string): string => req.secrets.redact(t);
+  if (e instanceof DeadlineExceeded || (ctx.deadline.expired() && !(e instanceof ActionError))) {
+    return new DeployError(
+      new ActionError(
+        redact(`timed out after ${formatDuration(req.timeoutMs)} (the timeout input): ${ctx.where()}`),
+        {},
+        'raise the timeout input if the deploy is just slow; otherwise look at the rack (convox builds / convox apps info) for what is stuck',
+      ),
+      ids,
+    );
+  }
+  if (req.signal?.aborted) return new DeployError(new ActionError(redact(`deploy cancelled while ${ctx.where()}`), {}, undefined), ids);
+  if (e instanceof ActionError) return new DeployError(new ActionError(redact(e.message), e.place, e.fix && redact(e.fix)), ids);
+  const text = e instanceof Error ? e.message : String(e);
+  return new DeployError(new ActionError(redact(`unexpected failure while ${ctx.where()}: ${text}`), {}, 'this is a bug in the action; please report it with the log'), ids);
+}

@@ -1,0 +1,59 @@
+/**
+ * A read-only look at the app for the dry-run plan: rack version, app status, active release,
+ * and (when the credential may read releases) the current value of the image variable.
+ */
+import type { Log } from '../log.js';
+import { Secrets } from '../secrets.js';
+import { ActionError } from '../errors.js';
+import { RackClient } from './client.js';
+import { parseEnv } from './env-text.js';
+import { readAppEnv } from './env-mode.js';
+import type { RackTarget } from './target.js';
+import { rackLabel } from './target.js';
+import type { RackApp, RackSystem } from './types.js';
+import { appPath } from './types.js';
+import type { RackGeneration } from './version.js';
+import { rackGeneration } from './version.js';
+
+export interface AppInspection {
+  status: string;
+  /** The active release. */
+  release?: string;
+  /** The image variable in the newest release's env, when readable and set. */
+  envValue?: string;
+  /** False for a Console deploy key (env mode cannot work with it). */
+  canReadReleases: boolean;
+  version: string;
+  generation: RackGeneration;
+  requests: number;
+}
+
+/** Reads only; never writes to the rack. @throws ActionError for auth, unknown app, unsupported rack. */
+export async function inspectApp(target: RackTarget, app: string, envVar: string, log: Log, signal?: AbortSignal, secrets?: Secrets): Promise<AppInspection> {
+  const client = new RackClient(target, { log, secrets: secrets ?? new Secrets(), ...(signal ? { signal } : {}) });
+  try {
+    const system = await client.get<RackSystem>('/system', { what: 'read the rack version' });
+    const version = system.version ?? '';
+    const generation = rackGeneration(version, rackLabel(target));
+    const found = await client.get<RackApp>(appPath(app), { what: `read app ${app}`, app });
+    let envValue: string | undefined;
+    let canReadReleases = true;
+    try {
+      envValue = parseEnv((await readAppEnv(client, app, rackLabel(target))).env).get(envVar);
+    } catch (e) {
+      if (!(e instanceof ActionError && e.place.input === 'rack-password')) throw e;
+      canReadReleases = false;
+    }
+    return {
+      status: found.status ?? '',
+      ...(found.release ? { release: found.release } : {}),
+      ...(envValue !== undefined ? { envValue } : {}),
+      canReadReleases,
+      version,
+      generation,
+      requests: client.requests,
+    };
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The rack's own account of a rollout: `system/…` lines from the app log socket (atom or
+ * CloudFormation events: health checks failing, pods crashing), printed as they come and kept
+ * for the failure message. Follows the CLI: `Prefix: true`, `Since: 5s`, reopen a second after
+ * each end. Best effort: a refused or failing socket only costs us these lines.
+ */
+import type { FlowContext } from './context.js';
+import { LineBuffer, readSocket } from './websocket.js';
+import { appPath } from './types.js';
+import type { RackProcess } from './types.js';
+
+const KEEP = 30;
+
+export class RackEvents {
+  private readonly stopper = new AbortController();
+  private readonly seen = new Set<string>();
+  private readonly recent: string[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly ctx: FlowContext) {}
+
+  /** Starts following in the background. */
+  start(): void {
+    this.running ??= this.follow().catch((e: unknown) => this.ctx.log.debug(`rack events stopped: ${this.ctx.secrets.redact(String(e))}`));
+  }
+
+  /** Stops following and waits for the socket to close. */
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.running;
+  }
+
+  /** The last system lines seen (redacted). */
+  tail(count = 15): string[] {
+    return this.recent.slice(-count);
+  }
+
+  private async follow(): Promise<void> {
+    const signal = AbortSignal.any([this.stopper.signal, this.ctx.deadline.signal]);
+    const path = appPath(this.ctx.app, '/logs');
+    while (!signal.aborted) {
+      await this.ctx.client.beforeSocket(appPath(this.ctx.app));
+      this.ctx.client.countSocket();
+      const lines = new LineBuffer();
+      const read = await readSocket({
+        url: this.ctx.client.socketUrl(path),
+        headers: { ...this.ctx.client.socketHeaders(), Prefix: 'true', Since: '5s', Follow: 'true' },
+        ...this.ctx.client.socketTls,
+        signal,
+        onData: (chunk) => lines.push(chunk).forEach((line) => this.line(line)),
+      });
+      lines.flush().forEach((line) => this.line(line));
+      if (read.end === 'refused') {
+        this.ctx.log.debug(`app log socket refused: ${this.ctx.secrets.redact(read.error ?? '')}`);
+        return;
+      }
+      await this.ctx.sleep(1000, signal).catch(() => undefined);
+    }
+  }
+
+  private line(raw: string): void {
+    // `<time> <source> <message>`: only the rack's own sources (system/…) explain a rollout.
+    const source = raw.split(' ')[1] ?? '';
+    if (!source.startsWith('system/') || this.seen.has(raw)) return;
+    this.seen.add(raw);
+    const safe = this.ctx.secrets.redact(raw);
+    this.recent.push(safe);
+    if (this.recent.length > KEEP * 2) this.recent.splice(0, KEEP);
+    this.ctx.log.info(`rack: ${safe}`);
+  }
+}
+
+/** One line per process (`web  R…  running`), for failure messages; empty when unreadable. */
+export async function describeProcesses(ctx: FlowContext): Promise<string[]> {
+  try {
+    const list = await ctx.client.get<RackProcess[]>(appPath(ctx.app, '/processes'), { what: `list the processes of ${ctx.app}`, app: ctx.app });
+    if (!Array.isArray(list)) return [];
+    return list.slice(0, 20).map((p) => ctx.secrets.redact([p.service || p.name || '?', p.id ?? '', p.release ?? '', p.status ?? ''].filter(Boolean).join('  ')));
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The promote half of a deploy: wait for the app to be idle, promote, and watch the rollout
+ * until the rack has really switched to our release — or say plainly that it did not.
+ */
+import { ActionError } from '../errors.js';
+import { at } from './context.js';
+import type { FlowContext } from './context.js';
+import { formatDuration } from './duration.js';
+import { TransportError } from './http.js';
+import { RackError } from './rack-error.js';
+import { describeProcesses, RackEvents } from './rack-events.js';
+import { pollDelayMs, ROLLOUT_POLL, UPDATING_POLL } from './timing.js';
+import { appPath } from './types.js';
+import type { RackApp } from './types.js';
+import { DEFAULT_LIMITS, judge, startRollout } from './verdict.js';
+import type { Verdict, VerdictLimits } from './verdict.js';
+
+/** Gap before the confirming second read: long enough for a lagging status to show, short enough not to be felt. */
+const CONFIRM_MS = 500;
+const PROMOTE_ATTEMPTS = 3;
+
+export async function readApp(ctx: FlowContext): Promise<RackApp> {
+  return ctx.client.get<RackApp>(appPath(ctx.app), { what: `read app ${ctx.app}`, app: ctx.app });
+}
+
+/**
+ * Waits until the app is `running` (twice in a row, as the CLI does) so a promote is accepted.
+ * @returns the app as last read and how long we waited.
+ */
+export async function waitUntilIdle(ctx: FlowContext): Promise<{ app: RackApp; waitedMs: number }> {
+  const started = ctx.now();
+  let app = await readApp(ctx);
+  if (app.status === 'running') return { app, waitedMs: 0 };
+  ctx.log.info(`App ${ctx.app} is ${app.status ?? 'in an unknown state'} (another deploy or change under way); waiting for it to finish before promoting`);
+  at(ctx, () => `app ${ctx.app} was still ${app.status ?? '?'} (someone else's update) after ${formatDuration(ctx.now() - started)}; nothing was promoted`);
+  for (let n = 0, running = 0; running < 2; n++) {
+    if (app.status === 'failed' || app.status === 'deleting') throw notPromotable(ctx, app.status);
+    await ctx.sleep(running ? CONFIRM_MS : pollDelayMs(UPDATING_POLL, n, ctx.now() - started), ctx.deadline.signal);
+    app = await readApp(ctx);
+    running = app.status === 'running' ? running + 1 : 0;
+  }
+  const waitedMs = ctx.now() - started;
+  ctx.log.info(`App ${ctx.app} is running again after ${formatDuration(waitedMs)}; promoting`);
+  return { app, waitedMs };
+}
+
+function notPromotable(ctx: FlowContext, status: string): ActionError {
+  return new ActionError(
+    `app ${ctx.app} is ${status} on ${ctx.rack}, so no release can be promoted`,
+    { phase: 'deploy' },
+    status === 'failed'
+      ? `the app's last update failed to roll back (v2 stack in a failed state); repair it on the rack, then re-run`
+      : 'the app is being deleted; nothing to deploy to',
+  );
+}
+
+/**
+ * Promotes `releaseId` once the app is idle. A 403 "currently updating" (someone started an
+ * update between our read and our promote) means the rack refused, so we wait and try again.
+ * @returns the release active before ours, how long we waited, and whether the promote's answer was lost.
+ */
+export async function promote(ctx: FlowContext, releaseId: string): Promise<{ previous?: string; waitedMs: number; unanswered: boolean }> {
+  let waitedMs = 0;
+  for (let attempt = 1; ; attempt++) {
+    const idle = await waitUntilIdle(ctx);
+    waitedMs += idle.waitedMs;
+    const previous = idle.app.release || undefined;
+    if (previous) ctx.ids.previousReleaseId = previous;
+    at(ctx, () => `promoting release ${releaseId}`);
+    try {
+      await ctx.client.post(appPath(ctx.app, `/releases/${encodeURIComponent(releaseId)}/promote`), ctx.generation === 'v3' ? { force: false } : {}, {
+        what: `promote release ${releaseId}`,
+        app: ctx.app,
+      });
+      ctx.log.info(`Promoted ${releaseId} on ${ctx.rack}${previous ? ` (replacing ${previous})` : ''}`);
+      return { ...(previous ? { previous } : {}), waitedMs, unanswered: false };
+    } catch (e) {
+      if (e instanceof RackError && e.status === 403 && /currently updating/i.test(e.rackMessage) && attempt < PROMOTE_ATTEMPTS) {
+        ctx.log.info(`The rack refused the promote: ${e.rackMessage}; waiting again`);
+        continue;
+      }
+      if (e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent) {
+        // The rack may have acted; never promote twice. The rollout watch tells us what happened.
+        ctx.log.warning(`The answer to the promote of ${releaseId} was lost; not repeating it, watching the app instead`);
+        return { ...(previous ? { previous } : {}), waitedMs, unanswered: true };
+      }
+      throw e;
+    }
+  }
+}
+
+/**
+ * Watches the app after promoting `ours` until the verdict is in. Throws with the rack's
+ * events and process states when it rolled back, was replaced, or stopped.
+ */
+export async function waitForRollout(ctx: FlowContext, ours: string, previous: string | undefined, unanswered: boolean, limits: VerdictLimits = DEFAULT_LIMITS): Promise<void> {
+  const state = startRollout(ours, previous, ctx.now());
+  const events = new RackEvents(ctx);
+  events.start();
+  let last: RackApp = {};
+  at(ctx, () => `release ${ours} was still rolling out (app status ${last.status ?? '?'}, active release ${last.release || 'none'}) after ${formatDuration(ctx.now() - state.promotedAt)}`);
+  try {
+    for (let n = 0; ; n++) {
+      last = await readApp(ctx);
+      const verdict = judge(state, { status: last.status ?? '', release: last.release ?? '' }, ctx.now(), limits);
+      if (verdict.kind === 'deployed') return;
+      if (verdict.kind !== 'wait' && verdict.kind !== 'confirm') {
+        await ctx.sleep(300, ctx.deadline.signal); // let the last rack events arrive
+        throw await rolloutFailed(ctx, verdict, state.previous, unanswered && !state.sawUpdate, events);
+      }
+      const delay = verdict.kind === 'confirm' ? CONFIRM_MS : pollDelayMs(ROLLOUT_POLL, n, ctx.now() - state.promotedAt);
+      await ctx.sleep(delay, ctx.deadline.signal);
+    }
+  } finally {
+    await events.stop();
+  }
+}
+
+async function rolloutFailed(ctx: FlowContext, verdict: Verdict, previous: string | undefined, unanswered: boolean, events: RackEvents): Promise<ActionError> {
+  const ours = ctx.ids.releaseId ?? '?';
+  const processes = await describeProcesses(ctx);
+  await events.stop();
+  const lines = events.tail();
+  const details =
+    (lines.length ? `\nrack events:\n${lines.map((l) => `  | ${l}`).join('\n')}` : '\n(no rack events were received)') +
+    (processes.length ? `\nprocesses:\n${processes.map((l) => `  | ${l}`).join('\n')}` : '');
+  const fix = `read the rack events above for why ${ours} did not become healthy (failing health check, crash on start, missing env); the app's own output: convox logs --app ${ctx.app}`;
+  if (unanswered) {
+    return new ActionError(
+      `the answer to the promote of ${ours} was lost and ${ctx.app} shows no sign of that deploy (active release ${verdict.kind === 'rolled-back' || verdict.kind === 'replaced' ? verdict.active || 'none' : '?'}); the promote was not repeated${details}`,
+      { phase: 'deploy' },
+      `promote it by hand if wanted: convox releases promote ${ours} --app ${ctx.app}`,
+    );
+  }
+  switch (verdict.kind) {
+    case 'rolled-back': {
+      const to = verdict.active && verdict.active !== ours ? verdict.active : previous;
+      const now = verdict.settled ? 'is running' : 'is rolling back to';
+      const named = to ? `${to}${to === previous ? ', the release active before this deploy' : ''}` : 'its previous release';
+      return new ActionError(`release ${ours} was rolled back on ${ctx.rack}: ${ctx.app} ${now} ${named}${details}`, { phase: 'deploy' }, fix);
+    }
+    case 'replaced':
+      return new ActionError(
+        `release ${ours} is not active on ${ctx.rack}: ${ctx.app} is running ${verdict.active || 'no release'}, which someone else promoted during this deploy (before it: ${previous ?? 'none'})${details}`,
+        { phase: 'deploy' },
+        'check who else deploys this app; re-run when they are done',
+      );
+    case 'stopped':
+      return new ActionError(`release ${ours} did not roll out on ${ctx.rack}: ${ctx.app} is ${verdict.status}${verdict.status === 'failed' ? ' (the rollback itself failed)' : ''}${details}`, { phase: 'deploy' }, fix);
+    default:
+      return new ActionError(`release ${ours} did not roll out on ${ctx.rack}${details}`, { phase: 'deploy' }, fix);
+  }
+}
