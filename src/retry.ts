@@ -159,6 +159,7 @@ export function classifyError(err: unknown): Verdict {
 export function describeFailure(err: unknown): string {
   if (err instanceof HttpStatusError) return `${err.status} ${err.statusText}`.trim();
   const links = chain(err);
+  if (links.some((e) => e instanceof Error && e.name === 'TimeoutError')) return 'timed out';
   const coded = links.find((e) => codeOf(e) !== undefined);
   if (coded !== undefined) {
     const message = coded instanceof Error ? coded.message : '';
