@@ -1,0 +1,14 @@
+/** A handler failure with the HTTP status the real rack would answer (doc §5). */
+export class RackError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** 404 `app not found: <name>` — typed on v3 ≥ 3.24.1 and on v2 alike (doc §2.6). */
+export function appNotFound(name: string): RackError {
+  return new RackError(404, `app not found: ${name}`);
+}

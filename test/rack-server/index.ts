@@ -1,0 +1,101 @@
+/**
+ * A faithful Convox rack (or Console) test server, written from /work/shared/convox-rack-api.md.
+ * Start it in-process; it binds 127.0.0.1 only. See README.md next to this file for behaviour,
+ * knobs and the choices made where the real thing is unknown.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ConsoleGateState } from './console.js';
+import { markUpdating } from './deploy.js';
+import { RackFaults } from './faults.js';
+import { DEFAULT_TIMING, modeOf, Timers } from './rack.js';
+import type { Rack } from './rack.js';
+import { Front } from './server.js';
+import { RackState } from './state.js';
+import type { RackMode, RackServerOptions, RecordedRequest } from './types.js';
+
+export type * from './types.js';
+export type { RequestFault, RequestFaultInit, BuildFault, PromoteFault, SocketFault, PathPattern } from './faults.js';
+export { RackFaults } from './faults.js';
+export { RackState } from './state.js';
+export type { SystemRecord } from './state.js';
+export { LiveLog, LogFeed } from './live-log.js';
+export type { LogLine } from './live-log.js';
+export { parseEnv, serializeEnv, envDiff } from './env.js';
+
+export interface RackServer {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  password: string;
+  version: string;
+  mode: RackMode;
+  /** Every request in arrival order, WebSocket upgrades included. */
+  requests: RecordedRequest[];
+  /** The rack's state (console mode: the first listed rack's). */
+  state: RackState;
+  /** Every rack's state by name (console mode: full `org/rack` names; direct mode: `rack`). */
+  racks: Record<string, RackState>;
+  faults: RackFaults;
+  close(): Promise<void>;
+}
+
+/** Start a rack server on 127.0.0.1 (port 0 unless `port` is given). */
+export async function startRackServer(opts: RackServerOptions = {}, port = 0): Promise<RackServer> {
+  const version = opts.version ?? '3.24.9';
+  const mode = modeOf(version);
+  const password = opts.password ?? 'rack-pass';
+  const faults = new RackFaults();
+  const timers = new Timers();
+  const names = opts.console ? opts.console.racks : ['rack'];
+  if (names.length === 0) throw new Error('console mode needs at least one rack');
+  const racks = new Map<string, Rack>();
+  for (const full of names) {
+    const rack: Rack = {
+      name: full,
+      version,
+      mode,
+      password,
+      state: new RackState(mode, full.split('/').pop() ?? full, version),
+      timing: { ...DEFAULT_TIMING, ...opts.timing },
+      registry: opts.registry,
+      faults,
+      timers,
+    };
+    for (const seed of opts.apps ?? []) rack.state.seedApp(seed);
+    racks.set(full, rack);
+  }
+  const first = racks.values().next().value as Rack;
+  faults.hooks = {
+    appUpdating(app, ms, rackName) {
+      const rack = rackName ? racks.get(rackName) : first;
+      if (!rack) throw new Error(`no such rack: ${rackName}`);
+      markUpdating(rack, rack.state.requireApp(app), ms);
+    },
+  };
+  const gate: ConsoleGateState | undefined = opts.console ? { options: opts.console, racks, sessions: new Set() } : undefined;
+  const requests: RecordedRequest[] = [];
+  const front = new Front({ rack: first, gate, faults, timers, requests });
+  const server = createServer((req, res) => void front.onRequest(req, res).catch(() => res.destroy()));
+  server.on('upgrade', (req, socket, head) => void front.onUpgrade(req, socket, head).catch(() => socket.destroy()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    password,
+    version,
+    mode,
+    requests,
+    state: first.state,
+    racks: Object.fromEntries([...racks].map(([n, r]) => [n, r.state])),
+    faults,
+    close: async () => {
+      timers.close();
+      for (const ws of front.wss.clients) ws.terminate();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/** One simulated rack: its generation, state, timing and the timers it runs on. */
+import type { RackFaults } from './faults.js';
+import type { RackState } from './state.js';
+import type { RackMode, RackTiming, RegistryOptions } from './types.js';
+
+export interface Rack {
+  name: string;
+  version: string;
+  mode: RackMode;
+  /** Direct-mode password ('' = no check); shown in external builds' `repository`. */
+  password: string;
+  state: RackState;
+  timing: Required<RackTiming>;
+  registry: RegistryOptions | undefined;
+  faults: RackFaults;
+  timers: Timers;
+}
+
+export const DEFAULT_TIMING: Required<RackTiming> = {
+  buildMs: 60,
+  promoteMs: 80,
+  statusLagMs: 20,
+  logChunkMs: 5,
+  rollbackMs: 60,
+  statusFlipMs: 10,
+  logIdleMs: 100,
+};
+
+/** The CLIs compare versions as strings: `3.…` sorts above every 14-digit timestamp (doc §2.7). */
+export function modeOf(version: string): RackMode {
+  if (version.startsWith('3.')) return 'v3';
+  return version < '20180708231844' ? 'legacy' : 'v2';
+}
+
+/** JSON error bodies exist from v3 3.24.1 on (doc §5). */
+export function supportsJsonErrors(rack: Rack): boolean {
+  if (rack.mode !== 'v3') return false;
+  const [major = 0, minor = 0, patch = 0] = rack.version.split('.').map((p) => parseInt(p, 10) || 0);
+  return major > 3 || (major === 3 && (minor > 24 || (minor === 24 && patch >= 1)));
+}
+
+/** Timers that `close()` can cancel all at once, so no callback outlives the server. */
+export class Timers {
+  private readonly pending = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  after(ms: number, fn: () => void): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.pending.delete(t);
+      if (!this.closed) fn();
+    }, Math.max(0, ms));
+    this.pending.add(t);
+    return t;
+  }
+
+  cancel(t: NodeJS.Timeout | undefined): void {
+    if (!t) return;
+    clearTimeout(t);
+    this.pending.delete(t);
+  }
+
+  /** Resolves after `ms`, or never once closed (callers are abandoned, not woken). */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.after(ms, resolve));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.pending) clearTimeout(t);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Convox WebSocket framing (doc §2.8): each server write is text frames of arbitrary bytes (we
+ * deliberately cut through lines and even UTF-8 sequences, which Go never checks), an `ERROR:`
+ * text frame on failure, and an empty binary frame as EOF — after which the server does not close.
+ */
+import type { WebSocket } from 'ws';
+import type { SocketFault } from '../faults.js';
+import type { LogSocket } from '../router.js';
+
+/** Frame sizes cycle through these so line boundaries and frames never line up for long. */
+const SIZES = [7, 19, 3, 41, 11, 64, 2, 29, 120, 5];
+
+export class ConvoxSocket implements LogSocket {
+  private frames = 0;
+  private sizeIndex = 0;
+  private dropped = false;
+  private readonly closeHandlers: (() => void)[] = [];
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly fault: SocketFault | undefined,
+  ) {
+    ws.on('close', () => {
+      for (const fn of this.closeHandlers) fn();
+    });
+    // The SDK pings every 5 s; `ws` answers pings by itself. Client frames are ignored here.
+    ws.on('error', () => undefined);
+  }
+
+  get closed(): boolean {
+    return this.dropped || this.ws.readyState !== this.ws.OPEN;
+  }
+
+  onClose(fn: () => void): void {
+    if (this.closed) fn();
+    else this.closeHandlers.push(fn);
+  }
+
+  async write(data: string | Buffer): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let at = 0;
+    while (at < bytes.length && !this.closed) {
+      const size = SIZES[this.sizeIndex++ % SIZES.length] ?? 16;
+      this.sendFrame(bytes.subarray(at, at + size));
+      at += size;
+    }
+  }
+
+  /** One text frame; a socket fault may destroy the connection after it. */
+  private sendFrame(chunk: Buffer): void {
+    this.ws.send(chunk, { binary: false });
+    this.frames += 1;
+    if (this.fault && this.frames >= this.fault.afterFrames) this.drop();
+  }
+
+  /** Kill the TCP connection: no EOF frame, no close frame. */
+  drop(): void {
+    this.dropped = true;
+    this.ws.terminate();
+  }
+
+  error(message: string): void {
+    if (!this.closed) this.ws.send(Buffer.from(`ERROR: ${message}\n`), { binary: false });
+  }
+
+  /** The empty binary frame that means EOF. */
+  eof(): void {
+    if (!this.closed) this.ws.send(Buffer.alloc(0), { binary: true });
+  }
+}
