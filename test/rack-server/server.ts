@@ -134,8 +134,11 @@ export class Front {
 }
 
 function requestInfo(req: IncomingMessage): RequestInfo {
-  const url = new URL(req.url ?? '/', 'http://rack.invalid');
-  let path = url.pathname;
+  // Split by hand: URL parsing would resolve `..`, and the rack's router does not clean paths.
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  let path = q < 0 ? raw : raw.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
   try {
     path = decodeURIComponent(path);
   } catch {
@@ -144,7 +147,7 @@ function requestInfo(req: IncomingMessage): RequestInfo {
   return {
     method: req.method ?? 'GET',
     path,
-    query: url.searchParams,
+    query,
     headers: req.headers,
     form: {},
     raw: Buffer.alloc(0),
