@@ -19,7 +19,10 @@ export interface ChosenService {
   readonly variable: boolean;
 }
 
-/** The services to update; throws ActionError when a name is unknown or nothing matches. */
+/**
+ * The services to update: those named, or (no names) every service running `image`. Throws
+ * ActionError when a name is unknown, a named service cannot be updated, or nothing matches.
+ */
 export function chooseServices(
   src: ManifestSource,
   kind: ManifestKind,
@@ -27,7 +30,7 @@ export function chooseServices(
   image: ImageReference,
   names: readonly string[] | undefined,
 ): ChosenService[] {
-  if (names === undefined) return autoMatch(src, kind, all, image);
+  if (names === undefined || names.length === 0) return autoMatch(src, kind, all, image);
   const unknown = [...new Set(names)].filter((n) => !all.some((s) => s.name === n));
   if (unknown.length > 0) {
     const list = all.length ? all.map((s) => s.name).join(', ') : 'none';

@@ -6,7 +6,7 @@ import { ActionError } from '../errors.js';
 import { lineText, positionOf } from './source.js';
 import type { ManifestSource } from './source.js';
 import { buildTree, loadManifestValue } from './yaml-tree.js';
-import type { MapNode } from './yaml-tree.js';
+import type { MapNode, ScalarNode, YamlNode } from './yaml-tree.js';
 
 /** A manifest whose top level is a mapping. */
 export interface ParsedManifest {
@@ -52,11 +52,32 @@ function loadError(src: ManifestSource, e: YamlErrorLike): ActionError {
   const reason = e.reason ?? e.message ?? String(e);
   const offset = e.mark?.position;
   if (reason === 'duplicated mapping key' && offset !== undefined) {
-    const key = /^\s*(?:-\s+)*("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^:#]*?)\s*:/.exec(src.text.slice(offset))?.[1];
-    const line = lineText(src, positionOf(src, offset).line).trim();
-    return fail(src, offset, `key ${key ? `'${key}' ` : ''}appears twice in the same mapping (at "${line}"); YAML does not allow duplicate keys`, 'remove or merge one of the two entries');
+    const key = keyAt(src.text, offset);
+    const start = key && (key.style === 'single' || key.style === 'double') ? key.start - 1 : offset;
+    const line = lineText(src, positionOf(src, start).line).trim();
+    return fail(src, start, `key ${key ? `'${key.value}' ` : ''}appears twice in the same mapping (at "${line}"); YAML does not allow duplicate keys`, 'remove or merge one of the two entries');
   }
   return fail(src, offset, `not valid YAML: ${reason}`, 'fix the YAML syntax at that position (a YAML linter shows the same error)');
+}
+
+/** The mapping key whose text starts at `offset` (the event parser does not reject duplicates). */
+function keyAt(text: string, offset: number): ScalarNode | undefined {
+  let root: YamlNode | undefined;
+  try {
+    root = buildTree(text).root;
+  } catch {
+    return undefined;
+  }
+  const pending: YamlNode[] = root ? [root] : [];
+  for (let node = pending.pop(); node; node = pending.pop()) {
+    if (node.kind === 'seq') pending.push(...node.items);
+    if (node.kind !== 'map') continue;
+    for (const { key, value } of node.pairs) {
+      if (key.kind === 'scalar' && key.start === offset) return key;
+      pending.push(key, value);
+    }
+  }
+  return undefined;
 }
 
 function emptyError(src: ManifestSource): ActionError {

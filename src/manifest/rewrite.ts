@@ -73,8 +73,9 @@ function groupTargets(src: ManifestSource, chosen: readonly ChosenService[], nex
 }
 
 /**
- * The paths a shared scalar reaches. Every image path must belong to a chosen service, and the
- * only other place allowed is where it is written, outside any service (an `x-` template).
+ * The paths a shared scalar reaches. Every image path must belong to a chosen service. Outside
+ * the services, the place it is written is fine, and so is any `x-` extension (templates built
+ * from templates); anywhere else the rewrite would change something that gets deployed.
  */
 function checkUses(src: ManifestSource, kind: ManifestKind, all: readonly ServiceEntry[], target: Target, uses: readonly Use[]): ValuePath[] {
   const chosenNames = new Set(target.chosen.map((c) => c.service.name));
@@ -86,10 +87,14 @@ function checkUses(src: ManifestSource, kind: ManifestKind, all: readonly Servic
     if (owner) {
       throw fail(src, target.scalar.start, `${shared} is also the image of service '${owner.name}', which is not being updated; rewriting it would change both`, `add '${owner.name}' to the services input, or give '${owner.name}' its own image: line`);
     }
-    if (use.direct && !insideService(kind, all, use.path)) continue;
+    if (!insideService(kind, all, use.path) && (use.direct || isExtension(kind, use.path))) continue;
     throw fail(src, target.scalar.start, `${shared} is also used at ${formatPath(use.path)}, which is not a service image; rewriting it would change that too`, 'give the services their own image: value instead of sharing this one');
   }
   return uses.map((u) => u.path);
+}
+
+function isExtension(kind: ManifestKind, path: ValuePath): boolean {
+  return kind !== 'compose-v1' && typeof path[0] === 'string' && path[0].startsWith('x-');
 }
 
 function insideService(kind: ManifestKind, all: readonly ServiceEntry[], path: ValuePath): boolean {
@@ -101,7 +106,8 @@ function edit(src: ManifestSource, target: Target): TextEdit {
   const { scalar } = target;
   const service = target.chosen[0]?.service.name ?? '';
   if (scalar.start < 0) throw fail(src, undefined, `the image of service '${service}' has no text to replace`, 'write the image on one line');
-  const rendered = src.text.slice(scalar.start, scalar.end).includes('\n')
+  const multiline = src.text.slice(scalar.start, scalar.end).includes('\n');
+  const rendered = multiline && (scalar.style === 'plain' || scalar.style === 'single' || scalar.style === 'double')
     ? new Error('it spans several lines; write the image on one line')
     : renderScalar(target.after, scalar);
   if (rendered instanceof Error) throw fail(src, scalar.start, `cannot rewrite the image of service '${service}': ${rendered.message}`, `write it as image: ${target.after}`);

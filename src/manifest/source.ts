@@ -106,5 +106,18 @@ function firstInvalidUtf8(bytes: Buffer): number {
       hi = mid;
     }
   }
+  // The throwing prefix ends where the error was noticed; step back to where that character began.
+  for (let start = lo; start > Math.max(0, lo - 4); start--) {
+    if (decodes(bytes.subarray(0, start))) return start;
+  }
   return lo;
+}
+
+function decodes(bytes: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
