@@ -5,7 +5,7 @@
 import { ActionError } from '../errors.js';
 import { lineText, positionOf } from './source.js';
 import type { ManifestSource } from './source.js';
-import { buildTree, loadManifestValue } from './yaml-tree.js';
+import { YamlStructureError, buildTree, loadManifestValue } from './yaml-tree.js';
 import type { MapNode, ScalarNode, YamlNode } from './yaml-tree.js';
 
 /** A manifest whose top level is a mapping. */
@@ -28,12 +28,21 @@ export function parseManifest(src: ManifestSource): ParsedManifest {
   } catch (e) {
     throw loadError(src, e as YamlErrorLike);
   }
-  const { root } = buildTree(src.text);
+  const root = treeOf(src);
   if (value === null || value === undefined || root === undefined) throw emptyError(src);
   if (root.kind !== 'map' || typeof value !== 'object' || Array.isArray(value)) {
     throw fail(src, root.start, 'the top level must be a mapping (services:, resources:, …), not a list or a single value', 'check that this is your convox.yml or docker-compose.yml');
   }
   return { value: value as Record<string, unknown>, root };
+}
+
+function treeOf(src: ManifestSource): YamlNode | undefined {
+  try {
+    return buildTree(src.text).root;
+  } catch (e) {
+    if (!(e instanceof YamlStructureError)) throw e;
+    throw fail(src, e.offset, e.message, 'give the value its own anchor outside the collection, or write it out');
+  }
 }
 
 /** An ActionError at a text offset, phase `manifest`, with `file:line:column:` before the message. */
@@ -52,7 +61,8 @@ function loadError(src: ManifestSource, e: YamlErrorLike): ActionError {
   const reason = e.reason ?? e.message ?? String(e);
   const offset = e.mark?.position;
   if (reason === 'duplicated mapping key' && offset !== undefined) {
-    const key = keyAt(src.text, offset);
+    // Without a tree (an unknown alias further on), fall back to the plain key's text.
+    const key = keyAt(src.text, offset) ?? plainKeyAt(src.text, offset);
     const start = key && (key.style === 'single' || key.style === 'double') ? key.start - 1 : offset;
     const line = lineText(src, positionOf(src, start).line).trim();
     return fail(src, start, `key ${key ? `'${key.value}' ` : ''}appears twice in the same mapping (at "${line}"); YAML does not allow duplicate keys`, 'remove or merge one of the two entries');
@@ -78,6 +88,11 @@ function keyAt(text: string, offset: number): ScalarNode | undefined {
     }
   }
   return undefined;
+}
+
+function plainKeyAt(text: string, offset: number): Pick<ScalarNode, 'start' | 'value' | 'style'> | undefined {
+  const value = /^[^\s:,{}[\]#"']+/.exec(text.slice(offset))?.[0];
+  return value === undefined ? undefined : { start: offset, value, style: 'plain' };
 }
 
 function emptyError(src: ManifestSource): ActionError {

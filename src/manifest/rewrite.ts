@@ -41,7 +41,7 @@ export function rewriteManifest(
   next: { tag: string; digest?: string },
 ): Rewrite {
   const targets = groupTargets(src, chosen, next);
-  const uses = usesOf(parsed.root, new Set(targets.keys()));
+  const uses = usesIn(src, parsed, new Set(targets.keys()));
   const intended: IntendedChange[] = [];
   const edits: TextEdit[] = [];
   for (const target of targets.values()) {
@@ -55,6 +55,14 @@ export function rewriteManifest(
     .filter((c) => c.variable)
     .map((c) => `service '${c.service.name}': the repository in "${c.text}" holds a variable, so it was kept as written and only the tag was replaced`);
   return { after, services: serviceImages(src, chosen, targets), notes };
+}
+
+function usesIn(src: ManifestSource, parsed: ParsedManifest, targets: ReadonlySet<ScalarNode>): Map<ScalarNode, Use[]> {
+  try {
+    return usesOf(parsed.root, targets);
+  } catch (e) {
+    throw fail(src, undefined, `cannot check where the image values are used: ${(e as Error).message}`, 'write the images out instead of building them from deeply nested aliases');
+  }
 }
 
 function groupTargets(src: ManifestSource, chosen: readonly ChosenService[], next: { tag: string; digest?: string }): Map<ScalarNode, Target> {

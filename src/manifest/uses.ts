@@ -14,6 +14,7 @@ export interface Use {
 
 /** Alias expansion is exponential in the worst case ("billion laughs"); stop well before that. */
 const MAX_VISITS = 200_000;
+const MAX_DEPTH = 500;
 
 /** Every path at which each of `targets` appears. Throws when the document expands too far. */
 export function usesOf(root: YamlNode, targets: ReadonlySet<ScalarNode>): Map<ScalarNode, Use[]> {
@@ -21,6 +22,7 @@ export function usesOf(root: YamlNode, targets: ReadonlySet<ScalarNode>): Map<Sc
   let visits = 0;
   const walk = (node: YamlNode, path: ValuePath, direct: boolean): void => {
     if (++visits > MAX_VISITS) throw new Error(`the document expands to more than ${MAX_VISITS} values through aliases`);
+    if (path.length > MAX_DEPTH) throw new Error(`aliases nest values more than ${MAX_DEPTH} levels deep`);
     if (node.kind === 'alias') return walk(node.target, path, false);
     if (node.kind === 'scalar') {
       if (targets.has(node)) found.set(node, [...(found.get(node) ?? []), { path, direct }]);

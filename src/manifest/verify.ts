@@ -13,10 +13,16 @@ export interface IntendedChange {
 }
 
 const MAX_DIFFERENCES = 20;
+const MAX_DEPTH = 500;
 
 /** Paths (leaves or whole subtrees) where two loaded values differ, at most a handful. */
 export function differences(a: unknown, b: unknown, path: ValuePath = [], out: ValuePath[] = []): ValuePath[] {
   if (out.length >= MAX_DIFFERENCES || a === b) return out;
+  // Past this depth, compare whole (isDeepStrictEqual copes with shared and cyclic values).
+  if (path.length > MAX_DEPTH) {
+    if (!isDeepStrictEqual(a, b)) out.push(path);
+    return out;
+  }
   if (isPlainObject(a) && isPlainObject(b)) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const key of keys) {

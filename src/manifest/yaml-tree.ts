@@ -96,6 +96,13 @@ export function isNullScalar(node: ScalarNode): boolean {
 
 type OpenCollection = MapNode | SeqNode;
 
+/** A document the loader accepts but this module will not edit; `offset` is where the problem is. */
+export class YamlStructureError extends Error {
+  constructor(message: string, readonly offset: number) {
+    super(message);
+  }
+}
+
 class TreeBuilder {
   readonly roots: YamlNode[] = [];
   documents = 0;
@@ -132,7 +139,9 @@ class TreeBuilder {
       case EVENT_ID.ALIAS: {
         const name = this.slice(event.anchorStart, event.anchorEnd) ?? '';
         const target = this.anchors.get(name);
-        if (!target) throw new Error(`unidentified alias "${name}"`);
+        if (!target) throw new YamlStructureError(`the alias *${name} names no anchor before it`, event.anchorStart - 1);
+        // The loader accepts a collection that contains an alias to itself; a manifest never needs one.
+        if (this.stack.includes(target as OpenCollection)) throw new YamlStructureError(`the alias *${name} refers to a collection that contains it`, event.anchorStart - 1);
         this.add({ kind: 'alias', start: event.anchorStart - 1, name, target });
         return;
       }

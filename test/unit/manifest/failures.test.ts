@@ -63,6 +63,22 @@ const rows: Row[] = [
     at: { line: 2, column: 31 },
   },
   {
+    name: 'a duplicate key is named even when an unknown alias follows',
+    yaml: 'services:\n  web:\n    image: acme/shop:1\n    image: acme/shop:2\n    env: *nope\n',
+    message: `convox.yml:4:5: key 'image' appears twice in the same mapping (at "image: acme/shop:2")`,
+  },
+  {
+    name: 'an alias to the collection that contains it',
+    yaml: 'x-b: &b\n  image: acme/shop:2\n  web:\n    <<: *b\nservices:\n  web:\n    image: acme/shop:1\n',
+    message: 'convox.yml:4:9: the alias *b refers to a collection that contains it',
+    at: { line: 4, column: 9 },
+  },
+  {
+    name: 'an alias used before its anchor',
+    yaml: 'services:\n  web:\n    image: *img\nx-img: &img acme/shop:1\n',
+    message: 'convox.yml:3:13: not valid YAML: unidentified alias "img"',
+  },
+  {
     name: 'invalid UTF-8',
     yaml: Buffer.concat([Buffer.from('services:\n  web:\n    image: acme/shop:1 # caf'), Buffer.from([0xe9]), Buffer.from('\n')]),
     message: 'convox.yml is not valid UTF-8 text (first bad byte at offset 45)',
