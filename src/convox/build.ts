@@ -12,7 +12,6 @@ import { LogPrinter } from './log-printer.js';
 import { BUILD_POLL, pollDelayMs } from './timing.js';
 import { appPath } from './types.js';
 import type { RackBuild, RackObject } from './types.js';
-import { readSocket } from './websocket.js';
 import type { SocketRead } from './websocket.js';
 import { Nudge } from './nudge.js';
 
@@ -91,6 +90,8 @@ export async function followBuild(ctx: FlowContext, id: string): Promise<RackBui
 
 async function pollBuild(ctx: FlowContext, id: string, nudge: Nudge, seen: (status: string) => void): Promise<RackBuild> {
   const started = ctx.now();
+  // Once the log has ended the status flips within moments (§7.6): look again quickly.
+  let afterEnd = -1;
   for (let n = 0; ; n++) {
     const build = await ctx.client.get<RackBuild>(appPath(ctx.app, `/builds/${encodeURIComponent(id)}`), { what: `read build ${id}`, app: ctx.app });
     ctx.secrets.add(credentialIn(build.repository));
@@ -100,7 +101,9 @@ async function pollBuild(ctx: FlowContext, id: string, nudge: Nudge, seen: (stat
     if (status !== 'created' && status !== 'running') {
       throw new ActionError(`build ${id} has status "${status}", which a build should never have`, { phase: 'deploy' }, `inspect it with: convox builds info ${id} --app ${ctx.app}`);
     }
-    await nudge.wait(ctx.sleep, pollDelayMs(BUILD_POLL, n, ctx.now() - started), ctx.deadline.signal);
+    const usual = pollDelayMs(BUILD_POLL, n, ctx.now() - started);
+    const delay = afterEnd >= 0 ? Math.min(usual, 100 * 2 ** afterEnd++) : usual;
+    if (await nudge.wait(ctx.sleep, delay, ctx.deadline.signal)) afterEnd = 0;
   }
 }
 
@@ -108,7 +111,7 @@ async function streamLive(ctx: FlowContext, id: string, printer: LogPrinter, sig
   for (let attempt = 0; attempt <= LIVE_RECONNECTS && !signal.aborted; attempt++) {
     if (attempt > 0) {
       ctx.log.info(`(build log stream dropped; reconnecting, already printed lines are skipped)`);
-      await ctx.sleep(1000, signal).catch(() => undefined);
+      await ctx.sleep(300 * attempt, signal).catch(() => undefined);
       if (signal.aborted) return;
     }
     const read = await openBuildLog(ctx, id, printer, signal).catch(() => undefined);
@@ -120,17 +123,9 @@ async function streamLive(ctx: FlowContext, id: string, printer: LogPrinter, sig
   }
 }
 
-async function openBuildLog(ctx: FlowContext, id: string, printer: LogPrinter, signal: AbortSignal): Promise<SocketRead> {
+function openBuildLog(ctx: FlowContext, id: string, printer: LogPrinter, signal: AbortSignal): Promise<SocketRead> {
   const path = appPath(ctx.app, `/builds/${encodeURIComponent(id)}/logs`);
-  await ctx.client.beforeSocket(appPath(ctx.app));
-  ctx.client.countSocket();
-  return readSocket({
-    url: ctx.client.socketUrl(path),
-    headers: ctx.client.socketHeaders(),
-    ...ctx.client.socketTls,
-    signal,
-    onData: printer.resume(),
-  });
+  return ctx.client.socket(path, { signal, onData: printer.resume(), probe: appPath(ctx.app) });
 }
 
 /** The stored log may hold more than the live stream delivered (§2.3); print the rest. */

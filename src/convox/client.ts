@@ -20,6 +20,10 @@ import type { RequestLabel } from './rack-error.js';
 import { rackLabel } from './target.js';
 import type { RackTarget } from './target.js';
 import { DeadlineExceeded, realSleep, retryDelayMs } from './timing.js';
+import { encodeForm, parseSessionChallenge } from './wire.js';
+import type { FormValue } from './wire.js';
+import { readSocket } from './websocket.js';
+import type { SocketRead } from './websocket.js';
 import type { Sleep } from './timing.js';
 
 export interface ClientOptions {
@@ -34,9 +38,9 @@ export interface ClientOptions {
   readAttempts?: number;
   /** A read whose socket is silent this long is abandoned and retried. */
   readIdleMs?: number;
+  now?: () => number;
 }
 
-export type FormValue = string | boolean | number | readonly string[] | undefined;
 type Kind = 'read' | 'write' | 'upload';
 /** A label without the method and path, which the client fills in. */
 export type Purpose = Omit<RequestLabel, 'method' | 'path'>;
@@ -51,6 +55,9 @@ export class RackClient {
   private readonly readAgent: http.Agent;
   private readonly writeAgent: http.Agent;
   private readonly sleep: Sleep;
+  private readonly now: () => number;
+  /** When a request last succeeded (the Console session is known good then). */
+  private lastOkAt = Number.NEGATIVE_INFINITY;
 
   constructor(readonly target: RackTarget, private readonly opts: ClientOptions) {
     opts.secrets.add(target.password, target.username);
@@ -59,6 +66,7 @@ export class RackClient {
     this.readAgent = https_ ? new https.Agent({ ...tls, keepAlive: true }) : new http.Agent({ keepAlive: true });
     this.writeAgent = https_ ? new https.Agent({ ...tls, keepAlive: false }) : new http.Agent({ keepAlive: false });
     this.sleep = opts.sleep ?? realSleep;
+    this.now = opts.now ?? Date.now;
   }
 
   /** GET a JSON document; retried. */
@@ -78,37 +86,33 @@ export class RackClient {
     return parseJson<T>(await this.send('POST', path, { body, type: 'application/octet-stream' }, 'upload', purpose), purpose.what);
   }
 
-  /** Headers for a WebSocket to the same rack (auth, Rack, Session). */
-  socketHeaders(): Record<string, string> {
-    return this.baseHeaders();
-  }
-
-  /** `ws(s)://…` for a SOCKET route, and the agent options it must use. */
-  socketUrl(path: string): string {
-    return `${this.target.baseUrl.replace(/^http/, 'ws')}${path}`;
-  }
-
-  get socketTls(): { rejectUnauthorized: boolean } {
-    return { rejectUnauthorized: !this.target.insecureTls };
-  }
-
   /**
-   * A WebSocket cannot answer a Session challenge, so in console mode the CLI makes a throw-away
-   * authenticated GET first; so do we. Its answer does not matter beyond the challenge.
+   * Reads a SOCKET route to its end (see websocket.ts). A WebSocket cannot answer a Session
+   * challenge, so in console mode we first make sure one was answered over HTTP, as the CLI
+   * does with a throw-away GET (skipped right after a successful request), and retry once
+   * after a 401 upgrade.
    */
-  async beforeSocket(path: string): Promise<void> {
-    if (!this.target.rack) return;
-    try {
-      await this.send('GET', path, undefined, 'read', { what: 'check the Console session' }, 1);
-    } catch (e) {
-      if (e instanceof ActionError && /does not support/.test(e.message)) return;
-      throw e;
+  async socket(path: string, opts: { headers?: Record<string, string>; signal?: AbortSignal; onData: (chunk: Buffer) => void; probe: string }): Promise<SocketRead> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.target.rack && (attempt > 1 || this.now() - this.lastOkAt > 5000)) await this.probe(opts.probe);
+      this.requests++;
+      const read = await readSocket({
+        url: `${this.target.baseUrl.replace(/^http/, 'ws')}${path}`,
+        headers: { ...this.baseHeaders(), ...opts.headers },
+        rejectUnauthorized: !this.target.insecureTls,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        onData: opts.onData,
+      });
+      if (read.end !== 'refused' || attempt > 1 || !this.target.rack || !/answered 401/.test(read.error ?? '')) return read;
     }
   }
 
-  /** Counts a WebSocket upgrade as a request. */
-  countSocket(): void {
-    this.requests++;
+  private async probe(path: string): Promise<void> {
+    try {
+      await this.send('GET', path, undefined, 'read', { what: 'check the Console session' }, 1);
+    } catch (e) {
+      if (!(e instanceof ActionError && /does not support/.test(e.message))) throw e;
+    }
   }
 
   close(): void {
@@ -147,6 +151,7 @@ export class RackClient {
         continue;
       }
       if (answer.status >= 400) throw rackError(answer.status, answer.body.toString('utf8'), label, this.target, (t) => this.opts.secrets.redact(t));
+      this.lastOkAt = this.now();
       return answer;
     }
   }
@@ -217,28 +222,6 @@ export class RackClient {
 interface Body {
   body: Buffer | (() => NodeJS.ReadableStream);
   type: string;
-}
-
-/** Form encoding as the Convox SDK does it: booleans `true`/`false`, lists comma-joined, unset omitted. */
-export function encodeForm(form: Record<string, FormValue>): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(form)) {
-    if (value === undefined) continue;
-    params.append(key, Array.isArray(value) ? value.join(',') : String(value));
-  }
-  return params.toString();
-}
-
-/** `Session path="/session" token="false"` → its parts; undefined when not a Session challenge. */
-export function parseSessionChallenge(header: string | string[] | undefined): { path: string; token: boolean } | undefined {
-  const text = Array.isArray(header) ? header.join(', ') : (header ?? '');
-  const match = /Session\s+(.*)/i.exec(text);
-  if (!match) return undefined;
-  const attrs = new Map<string, string>();
-  for (const m of (match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)) attrs.set((m[1] ?? '').toLowerCase(), m[2] ?? '');
-  const path = attrs.get('path');
-  if (!path?.startsWith('/')) return undefined;
-  return { path, token: attrs.get('token') === 'true' };
 }
 
 function parseJson<T>(answer: HttpAnswer, what: string): T {

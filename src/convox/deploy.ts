@@ -81,7 +81,7 @@ export class DeployError extends ActionError {
 export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const now = req.now ?? Date.now;
   const deadline = new Deadline(req.timeoutMs, now, now(), req.signal);
-  const client = new RackClient(req.target, { log: req.log, secrets: req.secrets, signal: deadline.signal, sleep: req.sleep ?? realSleep, ...(req.userAgent ? { userAgent: req.userAgent } : {}) });
+  const client = new RackClient(req.target, { log: req.log, secrets: req.secrets, signal: deadline.signal, sleep: req.sleep ?? realSleep, now, ...(req.userAgent ? { userAgent: req.userAgent } : {}) });
   const ctx: FlowContext = {
     client,
     app: req.app,

@@ -64,9 +64,11 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
     });
     req.on('socket', (socket) => {
       // A reused keep-alive socket is already connected: the rack may see what we write.
-      if (!socket.connecting) connected = true;
-      socket.once('connect', () => (connected = true));
-      socket.once('secureConnect', () => (connected = true));
+      if (!socket.connecting) {
+        connected = true;
+        return;
+      }
+      socket.once(x.url.protocol === 'https:' ? 'secureConnect' : 'connect', () => (connected = true));
     });
     req.on('error', fail);
     if (x.idleTimeoutMs) req.setTimeout(x.idleTimeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${x.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' })));

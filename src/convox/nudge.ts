@@ -14,20 +14,23 @@ export class Nudge {
     else this.pending = true;
   }
 
-  /** Sleeps `ms` unless woken; rejects only when `signal` aborts. */
-  async wait(sleep: Sleep, ms: number, signal: AbortSignal): Promise<void> {
+  /** Sleeps `ms` unless woken; true when woken. Rejects only when `signal` aborts. */
+  async wait(sleep: Sleep, ms: number, signal: AbortSignal): Promise<boolean> {
     if (this.pending) {
       this.pending = false;
-      return;
+      return true;
     }
     const cut = new AbortController();
     try {
-      await new Promise<void>((resolve, reject) => {
+      return await new Promise<boolean>((resolve, reject) => {
         this.wakeUp = () => {
           cut.abort();
-          resolve();
+          resolve(true);
         };
-        sleep(ms, AbortSignal.any([signal, cut.signal])).then(resolve, () => (signal.aborted ? reject(signal.reason) : resolve()));
+        sleep(ms, AbortSignal.any([signal, cut.signal])).then(
+          () => resolve(false),
+          () => (signal.aborted ? reject(signal.reason) : resolve(true)),
+        );
         if (signal.aborted) reject(signal.reason);
       });
     } finally {

@@ -5,7 +5,7 @@
  * each end. Best effort: a refused or failing socket only costs us these lines.
  */
 import type { FlowContext } from './context.js';
-import { LineBuffer, readSocket } from './websocket.js';
+import { LineBuffer } from './websocket.js';
 import { appPath } from './types.js';
 import type { RackProcess } from './types.js';
 
@@ -30,6 +30,11 @@ export class RackEvents {
     await this.running;
   }
 
+  /** True once a rack event named `id`: the rack has started rolling it out. */
+  mentioned(id: string): boolean {
+    return this.recent.some((line) => line.includes(id));
+  }
+
   /** The last system lines seen (redacted). */
   tail(count = 15): string[] {
     return this.recent.slice(-count);
@@ -39,15 +44,12 @@ export class RackEvents {
     const signal = AbortSignal.any([this.stopper.signal, this.ctx.deadline.signal]);
     const path = appPath(this.ctx.app, '/logs');
     while (!signal.aborted) {
-      await this.ctx.client.beforeSocket(appPath(this.ctx.app));
-      this.ctx.client.countSocket();
       const lines = new LineBuffer();
-      const read = await readSocket({
-        url: this.ctx.client.socketUrl(path),
-        headers: { ...this.ctx.client.socketHeaders(), Prefix: 'true', Since: '5s', Follow: 'true' },
-        ...this.ctx.client.socketTls,
+      const read = await this.ctx.client.socket(path, {
+        headers: { Prefix: 'true', Since: '5s', Follow: 'true' },
         signal,
         onData: (chunk) => lines.push(chunk).forEach((line) => this.line(line)),
+        probe: appPath(this.ctx.app),
       });
       lines.flush().forEach((line) => this.line(line));
       if (read.end === 'refused') {

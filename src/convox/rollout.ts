@@ -16,7 +16,7 @@ import { DEFAULT_LIMITS, judge, startRollout } from './verdict.js';
 import type { Verdict, VerdictLimits } from './verdict.js';
 
 /** Gap before the confirming second read: long enough for a lagging status to show, short enough not to be felt. */
-const CONFIRM_MS = 500;
+const CONFIRM_MS = 300;
 const PROMOTE_ATTEMPTS = 3;
 
 export async function readApp(ctx: FlowContext): Promise<RackApp> {
@@ -102,6 +102,8 @@ export async function waitForRollout(ctx: FlowContext, ours: string, previous: s
   try {
     for (let n = 0; ; n++) {
       last = await readApp(ctx);
+      // A rollout can start and revert between two polls; the rack's events still show it began.
+      if (!state.sawUpdate && events.mentioned(ours)) state.sawUpdate = true;
       const verdict = judge(state, { status: last.status ?? '', release: last.release ?? '' }, ctx.now(), limits);
       if (verdict.kind === 'deployed') return;
       if (verdict.kind !== 'wait' && verdict.kind !== 'confirm') {

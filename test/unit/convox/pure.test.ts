@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeForm, parseSessionChallenge } from '../../../src/convox/client.js';
+import { encodeForm, parseSessionChallenge } from '../../../src/convox/wire.js';
 import { buildDescription } from '../../../src/convox/deploy.js';
 import { formatEnv, parseEnv, withVariable } from '../../../src/convox/env-text.js';
 import { LogPrinter } from '../../../src/convox/log-printer.js';
