@@ -7,6 +7,7 @@ import { rewriteImage, unsafeToRewrite } from './image-text.js';
 import { fail } from './parse.js';
 import type { ParsedManifest } from './parse.js';
 import { renderScalar } from './scalar.js';
+import { startOf } from './services.js';
 import type { ManifestKind, ServiceEntry, ValuePath } from './services.js';
 import { decodeManifest, positionOf, spliceBytes } from './source.js';
 import type { ManifestSource, TextEdit } from './source.js';
@@ -71,7 +72,7 @@ function groupTargets(src: ManifestSource, chosen: readonly ChosenService[], nex
     const scalar = c.service.image?.node as ScalarNode;
     const unsafe = c.variable ? unsafeToRewrite(c.text) : undefined;
     if (unsafe) {
-      throw fail(src, scalar.start, `service '${c.service.name}': cannot rewrite "${c.text}": ${unsafe}`, 'write the repository literally (image: host/namespace/repo:tag), or use update: env with image: <repository>:${IMAGE_VERSION}');
+      throw fail(src, startOf(scalar), `service '${c.service.name}': cannot rewrite "${c.text}": ${unsafe}`, 'write the repository literally (image: host/namespace/repo:tag), or use update: env with image: <repository>:${IMAGE_VERSION}');
     }
     const existing = targets.get(scalar);
     if (existing) existing.chosen.push(c);
@@ -93,10 +94,10 @@ function checkUses(src: ManifestSource, kind: ManifestKind, all: readonly Servic
     const owner = all.find((s) => formatPath(s.imagePath) === formatPath(use.path));
     if (owner && chosenNames.has(owner.name)) continue;
     if (owner) {
-      throw fail(src, target.scalar.start, `${shared} is also the image of service '${owner.name}', which is not being updated; rewriting it would change both`, `add '${owner.name}' to the services input, or give '${owner.name}' its own image: line`);
+      throw fail(src, startOf(target.scalar), `${shared} is also the image of service '${owner.name}', which is not being updated; rewriting it would change both`, `add '${owner.name}' to the services input, or give '${owner.name}' its own image: line`);
     }
     if (!insideService(kind, all, use.path) && (use.direct || isExtension(kind, use.path))) continue;
-    throw fail(src, target.scalar.start, `${shared} is also used at ${formatPath(use.path)}, which is not a service image; rewriting it would change that too`, 'give the services their own image: value instead of sharing this one');
+    throw fail(src, startOf(target.scalar), `${shared} is also used at ${formatPath(use.path)}, which is not a service image; rewriting it would change that too`, 'give the services their own image: value instead of sharing this one');
   }
   return uses.map((u) => u.path);
 }
@@ -118,7 +119,7 @@ function edit(src: ManifestSource, target: Target): TextEdit {
   const rendered = multiline && (scalar.style === 'plain' || scalar.style === 'single' || scalar.style === 'double')
     ? new Error('it spans several lines; write the image on one line')
     : renderScalar(target.after, scalar);
-  if (rendered instanceof Error) throw fail(src, scalar.start, `cannot rewrite the image of service '${service}': ${rendered.message}`, `write it as image: ${target.after}`);
+  if (rendered instanceof Error) throw fail(src, startOf(scalar), `cannot rewrite the image of service '${service}': ${rendered.message}`, `write it as image: ${target.after}`);
   return { start: scalar.start, end: scalar.end, text: rendered };
 }
 
@@ -136,8 +137,7 @@ function verify(src: ManifestSource, parsed: ParsedManifest, after: Buffer, inte
 function serviceImages(src: ManifestSource, chosen: readonly ChosenService[], targets: Map<ScalarNode, Target>): ServiceImage[] {
   return chosen.map((c) => {
     const scalar = c.service.image?.node as ScalarNode;
-    const quoted = scalar.style === 'single' || scalar.style === 'double';
-    const at = positionOf(src, scalar.start - (quoted ? 1 : 0));
+    const at = positionOf(src, startOf(scalar));
     const anchor = c.service.image?.anchor ?? scalar.anchor;
     const after = targets.get(scalar)?.after ?? c.text;
     return { service: c.service.name, line: at.line, column: at.column, before: c.text, after, ...(anchor ? { anchor } : {}) };

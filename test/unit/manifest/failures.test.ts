@@ -79,6 +79,14 @@ const rows: Row[] = [
     message: 'convox.yml:3:13: not valid YAML: unidentified alias "img"',
   },
   {
+    name: 'aliases that expand exponentially ("billion laughs")',
+    yaml:
+      'x0: &a0 [x, x, x, x, x, x, x, x, x, x]\n' +
+      Array.from({ length: 8 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]\n`).join('') +
+      'services:\n  web:\n    image: acme/shop:1\n',
+    message: 'convox.yml: cannot check where the image values are used: the document expands to more than 200000 values through aliases',
+  },
+  {
     name: 'invalid UTF-8',
     yaml: Buffer.concat([Buffer.from('services:\n  web:\n    image: acme/shop:1 # caf'), Buffer.from([0xe9]), Buffer.from('\n')]),
     message: 'convox.yml is not valid UTF-8 text (first bad byte at offset 45)',
@@ -138,6 +146,13 @@ const rows: Row[] = [
     message: "convox.yml:3:12: service 'cache' runs redis, not the pushed acme/shop; only its tag would change",
     at: { line: 3, column: 12 },
     fix: "remove 'cache' from the services input, or change its image: to acme/shop first",
+  },
+  {
+    name: 'positions of quoted values point at the opening quote',
+    yaml: "x-img: &img 'acme/shop:1'\nservices:\n  web:\n    image: *img\n  worker:\n    image: *img\n",
+    input: { services: ['web'] },
+    message: "convox.yml:1:13: the anchored value &img is also the image of service 'worker'",
+    at: { line: 1, column: 13 },
   },
   {
     name: 'a named service has an invalid reference',
