@@ -10,7 +10,8 @@ import { buildPhase, credentialsForImage, pushPhase, type ImageContext } from '.
 import { planManifest, writeManifest } from './phases/manifest.js';
 import { deployPhase, lookAtRack, type DeployOutcome } from './phases/deploy.js';
 import { PhaseRecorder } from './phases/recorder.js';
-import { reportRun } from './phases/report.js';
+import { reportRun, startGitHubDeployment } from './phases/report.js';
+import type { DeploymentHandle } from './report/deployment.js';
 import { imageReferences, makePlan } from './plan/plan.js';
 import type { Plan, RunReport } from './plan/types.js';
 import { renderPlanText } from './plan/text.js';
@@ -40,6 +41,7 @@ interface Progress {
   imageId?: string;
   digest?: string;
   deploy?: Partial<DeployOutcome>;
+  deployment?: DeploymentHandle;
 }
 
 /** Reads config, plans, executes each phase in a log group, and reports. Returns the exit code. */
@@ -108,6 +110,7 @@ async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, no
 
   if (!config.deploy) return phases.skip('deploy');
   progress.deploy = {};
+  progress.deployment = await startGitHubDeployment(config, deps, runUrl(config));
   await phases.run('deploy', `Deploy to ${config.deploy.app}`, () =>
     deployPhase(config, final, deps, (p) => {
       Object.assign(progress.deploy!, p);
@@ -150,7 +153,7 @@ async function report(deps: Deps, phases: PhaseRecorder, progress: Progress, fai
     ...(runUrl(progress.config) ? { runUrl: runUrl(progress.config)! } : {}),
   };
   try {
-    await reportRun(progress.config, run, deps);
+    await reportRun(progress.config, run, deps, progress.deployment);
   } catch (e) {
     // Reporting must never turn a good deploy into a failed step, nor hide the real failure.
     deps.log.warning(`Could not write the report: ${deps.secrets.redact(describeError(e))}`);

@@ -135,13 +135,22 @@ function readUpdate(raw: RawInputs, workspace: string): UpdateConfig {
   const base = { mode, envVar, pinDigest: raw.bool('pin-digest', false), ...(services.length ? { services } : {}) };
   const given = raw.get('manifest');
   if (mode === 'none' && !given) return base;
-  const file = given ?? defaultManifestPath((p) => existsSync(path.join(workspace, p)));
+  let file = given;
+  if (!file) {
+    try {
+      file = defaultManifestPath((p) => existsSync(path.join(workspace, p)));
+    } catch (e) {
+      if (e instanceof ActionError) raw.problems.push(e);
+      else throw e;
+      return base;
+    }
+  }
   const abs = insideWorkspace(workspace, file);
   if (!abs) {
     raw.fail('manifest', `'${file}' is outside the workspace`, 'use a manifest inside the repository checkout');
     return base;
   }
-  if (mode !== 'none' && !existsSync(abs)) {
+  if (!existsSync(abs)) {
     const fix = given ? 'check the path (relative to the workspace)' : "add convox.yml (or docker-compose.yml) or set 'manifest', or use 'update: none'";
     raw.fail('manifest', `no manifest at '${file}'`, fix);
   }

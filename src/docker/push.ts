@@ -81,7 +81,10 @@ export async function pushTag(docker: Docker, req: PushRequest): Promise<PushedT
     return await retry(
       `push ${reference}`,
       async () => {
-        const stream = (await docker.getImage(req.repository).push({ tag: req.tag, authconfig: req.authconfig, ...(req.signal ? { abortSignal: req.signal } : {}) } as never)) as NodeJS.ReadableStream;
+        const image = docker.getImage(req.repository);
+        // dockerode's typings omit abortSignal and the authconfig-only call; the engine takes both.
+        const push = image.push.bind(image) as unknown as (o: object) => Promise<NodeJS.ReadableStream>;
+        const stream = await push({ tag: req.tag, authconfig: req.authconfig, ...(req.signal ? { abortSignal: req.signal } : {}) });
         return followPush(stream, reference, req.log);
       },
       {

@@ -1,0 +1,70 @@
+import type { Config } from '../config/config.js';
+import type { Log } from '../log.js';
+import type { Secrets } from '../secrets.js';
+import type { RunReport } from '../plan/types.js';
+import { commentMarker, renderPlanComment, upsertStickyComment } from '../report/comment.js';
+import { finishDeployment, startDeployment, type DeploymentHandle } from '../report/deployment.js';
+import { createGitHubApi, githubApiUrl } from '../report/github-api.js';
+import { renderSummary } from '../report/summary.js';
+
+export interface ReportDeps {
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: Log;
+  readonly secrets: Secrets;
+  readonly writeSummary: (markdown: string) => Promise<void>;
+}
+
+function api(config: Config, deps: ReportDeps): ReturnType<typeof createGitHubApi> | undefined {
+  const token = config.report.githubToken;
+  return token ? createGitHubApi(token, { baseUrl: githubApiUrl(deps.env) }) : undefined;
+}
+
+function repoOf(config: Config): { owner: string; repo: string } | undefined {
+  const [owner, repo] = (config.github.repository ?? '').split('/');
+  return owner && repo ? { owner, repo } : undefined;
+}
+
+/** Opens the optional GitHub Deployment (input `environment`) before a real deploy. */
+export async function startGitHubDeployment(config: Config, deps: ReportDeps, logUrl?: string): Promise<DeploymentHandle | undefined> {
+  const environment = config.report.environment;
+  const repo = repoOf(config);
+  const client = api(config, deps);
+  if (!environment || config.dryRun || !repo || !client) {
+    if (environment && !config.dryRun && !client) deps.log.warning(`No github-token: the GitHub deployment for '${environment}' is not created.`);
+    return undefined;
+  }
+  return startDeployment(client, {
+    ...repo,
+    ref: config.github.sha,
+    environment,
+    description: `Convox ${config.deploy?.app ?? 'deploy'} ${config.tags[0] ?? ''}`.trim(),
+    ...(logUrl ? { logUrl } : {}),
+    log: deps.log,
+  });
+}
+
+/** Writes the job summary, the sticky PR comment (dry runs on PRs) and closes the deployment. */
+export async function reportRun(config: Config, run: RunReport, deps: ReportDeps, deployment?: DeploymentHandle): Promise<void> {
+  const consoleHost = config.deploy?.rackHost ?? (config.deploy ? 'console.convox.com' : undefined);
+  await deps.writeSummary(deps.secrets.redact(renderSummary(run, consoleHost ? { consoleHost } : {})));
+  const client = api(config, deps);
+  const repo = repoOf(config);
+  if (deployment && client) {
+    await finishDeployment(client, deployment, run.outcome === 'success' ? 'success' : 'failure', {
+      ...(config.report.environmentUrl ? { environmentUrl: config.report.environmentUrl } : {}),
+      ...(run.runUrl ? { logUrl: run.runUrl } : {}),
+      description: run.outcome === 'success' ? `Deployed ${run.releaseId ?? ''}`.trim() : `Failed: ${run.error ?? ''}`,
+      log: deps.log,
+    });
+  }
+  const pr = config.github.prNumber;
+  if (!config.dryRun || !config.report.comment || pr === undefined || !repo) return;
+  if (!client) {
+    deps.log.warning('No github-token: the plan is in the job summary but not posted as a PR comment.');
+    return;
+  }
+  const key = { ...(config.deploy ? { app: config.deploy.app } : {}), ...(config.update.manifestFile ? { manifest: config.update.manifestFile } : {}) };
+  const body = deps.secrets.redact(renderPlanComment(run.plan, key, { sha: run.sha, ...(run.runUrl ? { runUrl: run.runUrl } : {}) }));
+  const result = await upsertStickyComment(client, { ...repo, issueNumber: pr, body, marker: commentMarker(key), log: deps.log });
+  if (result !== 'skipped') deps.log.info(`PR comment ${result}.`);
+}
