@@ -152,11 +152,15 @@ export function readSocket(
 }
 
 /** Poll `fn` until it returns a truthy value (or throw after `timeoutMs`). */
-export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, stepMs = 2): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  timeoutMs = 5000,
+  stepMs = 2,
+): Promise<Exclude<T, undefined | null | false | '' | 0>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
-    if (v) return v;
+    if (v) return v as Exclude<T, undefined | null | false | '' | 0>;
     if (Date.now() > end) throw new Error('waitFor: timed out');
     await new Promise((r) => setTimeout(r, stepMs));
   }

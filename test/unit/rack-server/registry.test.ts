@@ -1,0 +1,118 @@
+/**
+ * The build's image check against the real test registry (127.0.0.1:5055). Pushes its own
+ * one-layer image over the registry API first. Skipped when the registry is not reachable;
+ * the e2e harness covers this path as well.
+ */
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startRackServer } from '../../rack-server/index.js';
+import type { RackServer, RegistryOptions } from '../../rack-server/index.js';
+import { createBuild, getJson, waitFor } from './helpers.js';
+
+const REGISTRY: RegistryOptions = { host: '127.0.0.1:5055', username: 'ci', password: 's3cr3t-pw' };
+const AUTH = `Basic ${Buffer.from('ci:s3cr3t-pw').toString('base64')}`;
+const REPO = 'rack-server-test/tiny';
+
+async function reachable(): Promise<boolean> {
+  try {
+    const r = await fetch(`http://${REGISTRY.host}/v2/`, { headers: { authorization: AUTH }, signal: AbortSignal.timeout(1500) });
+    return r.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+const digest = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+async function pushBlob(blob: Buffer): Promise<string> {
+  const d = digest(blob);
+  const start = await fetch(`http://${REGISTRY.host}/v2/${REPO}/blobs/uploads/`, { method: 'POST', headers: { authorization: AUTH } });
+  const location = new URL(start.headers.get('location') ?? '', `http://${REGISTRY.host}`);
+  location.searchParams.set('digest', d);
+  const put = await fetch(location, { method: 'PUT', headers: { authorization: AUTH, 'content-type': 'application/octet-stream' }, body: blob });
+  if (put.status !== 201) throw new Error(`blob upload: ${put.status}`);
+  return d;
+}
+
+/** A minimal schema-2 image: one empty gzip'd tar layer and a config. */
+async function pushTinyImage(tag: string): Promise<void> {
+  const layer = gzipSync(Buffer.alloc(1024));
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digest(Buffer.alloc(1024))] } }));
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: await pushBlob(config) },
+    layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: await pushBlob(layer) }],
+  };
+  const r = await fetch(`http://${REGISTRY.host}/v2/${REPO}/manifests/${tag}`, {
+    method: 'PUT',
+    headers: { authorization: AUTH, 'content-type': manifest.mediaType },
+    body: JSON.stringify(manifest),
+  });
+  if (r.status !== 201) throw new Error(`manifest push: ${r.status} ${await r.text()}`);
+}
+
+const up = await reachable();
+
+let server: RackServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function buildLog(
+  registry: RegistryOptions,
+  image: string,
+  manifest = 'services:\n  web:\n    image: ${IMAGE}\n',
+): Promise<{ status: string; log: string }> {
+  server = await startRackServer({ registry, apps: [{ name: 'web', env: `IMAGE=${image}`, manifest: 'services: {}\n' }] });
+  const s = server;
+  const b = await createBuild(s, 'web', { 'convox.yml': manifest });
+  const done = await waitFor(async () => {
+    const x = await getJson<{ status: string }>(s, `/apps/web/builds/${b.id}`);
+    return x.status === 'complete' || x.status === 'failed' ? x : undefined;
+  });
+  return { status: done.status, log: s.state.apps.get('web')?.objects.get(`build/${b.id}/logs`)?.toString() ?? '' };
+}
+
+describe.skipIf(!up)('image check against the test registry at 127.0.0.1:5055 (skipped: not reachable)', () => {
+  it('an existing image: the build completes and logs its digest', async () => {
+    await pushTinyImage('v1');
+    const { status, log } = await buildLog(REGISTRY, `${REGISTRY.host}/${REPO}:v1`);
+    expect(status).toBe('complete');
+    expect(log).toMatch(/Digest: sha256:[0-9a-f]{64}/);
+    expect(log).toContain('Authenticating 127.0.0.1:5055: Login Succeeded');
+  });
+
+  it('a missing tag fails like a docker pull', async () => {
+    const image = `${REGISTRY.host}/${REPO}:missing-tag`;
+    const { status, log } = await buildLog(REGISTRY, image);
+    expect(status).toBe('failed');
+    expect(log.endsWith(`ERROR: Error response from daemon: manifest for ${image} not found: manifest unknown: manifest unknown\n`)).toBe(true);
+  });
+
+  it('wrong registry credentials fail the pull', async () => {
+    const { status, log } = await buildLog({ ...REGISTRY, password: 'wrong' }, `${REGISTRY.host}/${REPO}:v1`);
+    expect(status).toBe('failed');
+    expect(log).toContain('no basic auth credentials');
+  });
+
+  it('an image on another registry cannot be pulled here', async () => {
+    const { status, log } = await buildLog(REGISTRY, 'nginx:latest');
+    expect(status).toBe('failed');
+    expect(log).toContain('lookup registry-1.docker.io: no such host');
+  });
+
+  it('a quoted `repo:${UNSET}` leaves `repo:` and fails with an invalid reference', async () => {
+    const { status, log } = await buildLog(REGISTRY, '', `services:\n  web:\n    image: "${REGISTRY.host}/${REPO}:\${UNSET}"\n`);
+    expect(status).toBe('failed');
+    expect(log).toContain('invalid reference format');
+  });
+
+  it('unquoted, `image: repo:` is already a YAML error', async () => {
+    const { status, log } = await buildLog(REGISTRY, `${REGISTRY.host}/${REPO}:`);
+    expect(status).toBe('failed');
+    expect(log).toMatch(/ERROR: yaml: /);
+  });
+});
