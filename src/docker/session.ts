@@ -1,0 +1,134 @@
+/**
+ * A BuildKit session that answers registry credential requests per host. BuildKit pulls base
+ * images itself and asks the client, over a gRPC connection the client serves on a hijacked
+ * `POST /session`, for each registry's credentials. dockerode's own session gives every host the
+ * same credentials (our private registry's password would go to Docker Hub) and serves no health
+ * check, which BuildKit 0.8 (Docker 20.10) polls every second and drops the session without.
+ *
+ * Messages are hand-encoded (protobuf.ts) against moby/buildkit session/auth/auth.proto and
+ * grpc/health/v1/health.proto: no .proto files or proto-loader at run time.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
+import type Docker from 'dockerode';
+import { ActionError } from '../errors.js';
+import type { Log } from '../log.js';
+import { fieldText, ProtoWriter, readFields } from './protobuf.js';
+
+export type CredentialsFor = (host: string) => { username: string; password: string } | undefined;
+
+export interface BuildSession {
+  /** Pass as the `session` query parameter of `POST /build`. */
+  readonly id: string;
+  /** Registry hosts BuildKit asked credentials for, in order. */
+  readonly hostsAsked: readonly string[];
+  close(): void;
+}
+
+const AUTH = '/moby.filesync.v1.Auth/';
+const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
+
+/**
+ * Opens the session. BuildKit asks for `registry-1.docker.io` for Docker Hub images; when
+ * `credentialsFor` has nothing for that host, `docker.io` is asked too.
+ */
+export async function openBuildSession(docker: Docker, credentialsFor: CredentialsFor, log?: Log): Promise<BuildSession> {
+  const id = randomUUID();
+  const hostsAsked: string[] = [];
+  const server = new grpc.Server();
+  server.addService(authService(), authHandlers(credentialsFor, hostsAsked, log));
+  server.addService(healthService(), {
+    // HealthCheckResponse.status = SERVING (1)
+    Check: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, new ProtoWriter().varint(1, 1).finish()),
+  });
+  const socket = await dialSession(docker, id, [...AUTH_METHODS.map((m) => AUTH + m), HEALTH_CHECK]);
+  socket.on('error', (e: Error) => log?.debug(`BuildKit session ${id}: ${e.message}`));
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  injector.injectConnection(socket);
+  log?.debug(`BuildKit session ${id} open`);
+  return {
+    id,
+    hostsAsked,
+    close() {
+      injector.destroy();
+      server.forceShutdown();
+      socket.destroy();
+    },
+  };
+}
+
+const AUTH_METHODS = ['Credentials', 'FetchToken', 'GetTokenAuthority', 'VerifyTokenAuthority'] as const;
+
+function authHandlers(credentialsFor: CredentialsFor, hostsAsked: string[], log?: Log): grpc.UntypedServiceImplementation {
+  const unimplemented = (name: string) => (_call: unknown, callback: grpc.sendUnaryData<Buffer>) =>
+    // BuildKit then asks Credentials and fetches registry tokens itself (util/resolver/authorizer.go).
+    callback({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not served by this client` }, null);
+  return {
+    Credentials: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+      const host = credentialsHost(call.request);
+      hostsAsked.push(host);
+      const creds = credentialsFor(host) ?? (host === 'registry-1.docker.io' ? credentialsFor('docker.io') : undefined);
+      log?.debug(`BuildKit asked for credentials for ${host}: ${creds ? `answered as ${creds.username}` : 'none, so pulling anonymously'}`);
+      // CredentialsResponse: Username = 1, Secret = 2; empty when we have none.
+      const reply = new ProtoWriter();
+      if (creds) reply.string(1, creds.username).string(2, creds.password);
+      callback(null, reply.finish());
+    },
+    FetchToken: unimplemented('FetchToken'),
+    GetTokenAuthority: unimplemented('GetTokenAuthority'),
+    VerifyTokenAuthority: unimplemented('VerifyTokenAuthority'),
+  };
+}
+
+/** CredentialsRequest: Host = 1. */
+export function credentialsHost(request: Buffer): string {
+  for (const f of readFields(request)) if (f.field === 1) return fieldText(f);
+  return '';
+}
+
+function rawMethod(path: string): grpc.MethodDefinition<Buffer, Buffer> {
+  const same = (b: Buffer): Buffer => b;
+  return { path, requestStream: false, responseStream: false, requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same };
+}
+
+function authService(): grpc.ServiceDefinition {
+  return Object.fromEntries(AUTH_METHODS.map((m) => [m, rawMethod(AUTH + m)]));
+}
+
+function healthService(): grpc.ServiceDefinition {
+  return { Check: rawMethod(HEALTH_CHECK) };
+}
+
+/** `POST /session` upgraded to h2c; the daemon then speaks gRPC to us as the client. */
+function dialSession(docker: Docker, id: string, methods: string[]): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    docker.modem.dial(
+      {
+        path: '/session',
+        method: 'POST',
+        hijack: true,
+        headers: {
+          Upgrade: 'h2c',
+          'X-Docker-Expose-Session-Uuid': id,
+          'X-Docker-Expose-Session-Name': 'convox-image-deploy',
+          // One header line per method: BuildKit only calls what is listed.
+          'X-Docker-Expose-Session-Grpc-Method': methods,
+        },
+        statusCodes: { 101: true, 200: true, 400: 'bad parameter', 404: 'no such endpoint', 500: 'server error' },
+      } as never,
+      (err: unknown, socket: unknown) => {
+        if (err) {
+          reject(new ActionError(
+            `cannot open a BuildKit session with the Docker engine: ${(err as Error).message ?? String(err)}`,
+            { phase: 'build' },
+            'use a Docker engine with BuildKit (Docker 18.09 or later, API 1.39+), or check that DOCKER_HOST points at the engine',
+            { cause: err },
+          ));
+        } else {
+          resolve(socket as Duplex);
+        }
+      },
+    );
+  });
+}
