@@ -76,6 +76,9 @@ export async function startRackServer(opts: RackServerOptions = {}, port = 0): P
   const requests: RecordedRequest[] = [];
   const front = new Front({ rack: first, gate, faults, timers, requests });
   const server = createServer((req, res) => void front.onRequest(req, res).catch(() => res.destroy()));
+  // Go's server: 120 s idle keep-alive, no overall request timeout (uploads and v2 build creates are slow).
+  server.keepAliveTimeout = 120_000;
+  server.requestTimeout = 0;
   server.on('upgrade', (req, socket, head) => void front.onUpgrade(req, socket, head).catch(() => socket.destroy()));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -24,6 +24,8 @@ export const DEFAULT_TIMING: Required<RackTiming> = {
   rollbackMs: 60,
   statusFlipMs: 10,
   logIdleMs: 100,
+  buildCreateMs: 0,
+  promoteCallMs: 0,
 };
 
 /** The CLIs compare versions as strings: `3.…` sorts above every 14-digit timestamp (doc §2.7). */

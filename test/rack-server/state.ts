@@ -32,7 +32,7 @@ export class RackState {
       name,
       version,
       status: 'running',
-      provider: mode === 'v3' ? 'aws' : 'aws',
+      provider: 'aws',
       domain: `${name}.example.convox.cloud`,
       region: 'us-east-1',
       type: 't3.medium',
@@ -69,6 +69,8 @@ export class RackState {
       b.log.write('seeded build\n');
       b.log.end();
       b.ended = b.started;
+      app.objects.set(`build/${b.id}/logs`, b.log.bytes());
+      b.logs = `object://${app.name}/build/${b.id}/logs`;
       build = b.id;
     }
     const r = this.addRelease(app, {

@@ -24,6 +24,10 @@ export interface RackTiming {
   statusFlipMs?: number;
   /** A following app-log socket ends after this much quiet while the app is not updating (default 100). */
   logIdleMs?: number;
+  /** v2 only: build create answers after the ECS task started (default 0). */
+  buildCreateMs?: number;
+  /** How long the promote request itself takes before `ok` (v3 AWS pod-identity wait; default 0). */
+  promoteCallMs?: number;
 }
 
 export interface ConsoleOptions {

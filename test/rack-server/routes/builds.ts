@@ -5,13 +5,12 @@ import { RackError } from '../errors.js';
 import { jsonReply } from '../http.js';
 import type { Reply } from '../http.js';
 import { buildJson } from '../json-shapes.js';
-import { createRelease } from '../release-logic.js';
 import type { Ctx, Route } from '../router.js';
 import { route, value } from '../router.js';
 import { buildLogs } from '../sockets/build-logs.js';
 import { buildExport, buildImport } from './build-archive.js';
 
-function buildCreate(ctx: Ctx): Reply {
+async function buildCreate(ctx: Ctx): Promise<Reply> {
   const { rack } = ctx;
   const app = rack.state.requireApp(ctx.params.app ?? '');
   const external = rack.mode === 'v3' && value(ctx, 'external') === 'true';
@@ -42,6 +41,8 @@ function buildCreate(ctx: Ctx): Reply {
   }
   const answer = jsonReply(buildJson(rack, b));
   startBuild(rack, app, b);
+  // v2 waits for the ECS task to start, yet answers the record as it was (`created`).
+  if (rack.mode === 'v2' && rack.timing.buildCreateMs > 0) await rack.timers.sleep(rack.timing.buildCreateMs);
   return answer;
 }
 
@@ -109,12 +110,6 @@ function buildImportImage(ctx: Ctx): Reply {
     b.status = 'complete';
   });
   return { status: 202, headers: {}, body: Buffer.alloc(0) };
-}
-
-/** Used by finished imports too. */
-export function releaseFromBuild(ctx: Ctx, buildId: string): string {
-  const app = ctx.rack.state.requireApp(ctx.params.app ?? '');
-  return createRelease(ctx.rack, app, { build: buildId }).id;
 }
 
 export const buildRoutes: Route[] = [

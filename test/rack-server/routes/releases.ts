@@ -45,7 +45,7 @@ function invalid(ctx: Ctx, message: string): RackError {
   return new RackError(ctx.rack.mode === 'v3' ? 400 : 500, message);
 }
 
-function releasePromote(ctx: Ctx): Reply {
+async function releasePromote(ctx: Ctx): Promise<Reply> {
   const { rack } = ctx;
   const app = rack.state.requireApp(ctx.params.app ?? '');
   const force = (ctx.form.force ?? ctx.query.get('force')) === 'true';
@@ -62,6 +62,7 @@ function releasePromote(ctx: Ctx): Reply {
   } catch (e) {
     throw new RackError(500, (e as Error).message);
   }
+  if (rack.timing.promoteCallMs > 0) await rack.timers.sleep(rack.timing.promoteCallMs);
   startPromote(rack, app, r.id);
   return okReply();
 }

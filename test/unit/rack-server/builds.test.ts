@@ -55,6 +55,14 @@ describe('build create and outcome', () => {
     expect((await finished(s, b.id ?? '')).status).toBe('complete');
   });
 
+  it('v2: build create can take a while (buildCreateMs) and still answers `created`', async () => {
+    const s = await start({ version: '20260418101514', timing: { buildCreateMs: 60, buildMs: 20 } });
+    const t0 = Date.now();
+    const b = await createBuild(s, 'web', { 'convox.yml': IMAGE_MANIFEST });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
+    expect(b.status).toBe('created');
+  });
+
   it('interpolates ${VAR} from the newest release env with build-args laid over, storing the raw text', async () => {
     const s = await start();
     await postForm(s, '/apps/web/releases', { env: 'IMAGE=repo/web:2\nKEEP=yes' });

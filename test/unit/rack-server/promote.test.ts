@@ -103,6 +103,17 @@ describe('status after promote', () => {
     expect((seen[1]?.at ?? 0) + (watchStart - t0)).toBeGreaterThanOrEqual(38);
   });
 
+  it('promoteCallMs: the promote request itself is slow, status stays `running` meanwhile', async () => {
+    const s = await start({ timing: { promoteCallMs: 60, statusLagMs: 1 } });
+    const id = await newRelease(s);
+    const t0 = Date.now();
+    const pending = call(s, 'POST', `/apps/web/releases/${id}/promote`);
+    await sleep(30);
+    expect((await getJson<App>(s, '/apps/web')).status).toBe('running');
+    expect((await pending).text).toBe('ok\n');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
+  });
+
   it('the app logs socket shows system/ events during the update, then EOF', async () => {
     const s = await start({ timing: { statusLagMs: 10, promoteMs: 60, logIdleMs: 40 } });
     const id = await newRelease(s);
