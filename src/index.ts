@@ -25,6 +25,24 @@ function coreLog(secrets: Secrets): Log {
   };
 }
 
+/** Outside Actions, workflow commands (::group::) are noise: print plain lines instead. */
+function plainLog(secrets: Secrets): Log {
+  const r = (m: string): string => secrets.redact(m);
+  const where = (p?: { file?: string; line?: number }): string => (p?.file ? `${p.file}${p.line ? `:${p.line}` : ''}: ` : '');
+  return {
+    info: (m) => process.stdout.write(`${r(m)}\n`),
+    warning: (m, p) => process.stdout.write(`warning: ${where(p)}${r(m)}\n`),
+    error: (m, p) => process.stdout.write(`error: ${where(p)}${r(m)}\n`),
+    debug: (m) => {
+      if (process.env.RUNNER_DEBUG === '1') process.stdout.write(`debug: ${r(m)}\n`);
+    },
+    group: async (name, fn) => {
+      process.stdout.write(`\n== ${r(name)}\n`);
+      return fn();
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const flags = flagsToInputs(process.argv.slice(2));
   if (flags.help) {
@@ -38,7 +56,7 @@ async function main(): Promise<void> {
   }
   Object.assign(process.env, flags.env);
   const secrets = new Secrets((v) => core.setSecret(v));
-  const log = coreLog(secrets);
+  const log = inActions ? coreLog(secrets) : plainLog(secrets);
   const controller = new AbortController();
   let phase = 'start';
   const stop = (signal: string): void => {

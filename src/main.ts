@@ -6,6 +6,7 @@ import { ActionError, describeError } from './errors.js';
 import type { Log } from './log.js';
 import type { Secrets } from './secrets.js';
 import type { ManifestPlan } from './manifest/index.js';
+import { EngineUnreachable } from './docker/engine.js';
 import { buildPhase, credentialsForImage, pushPhase, type ImageContext } from './phases/image.js';
 import { planManifest, writeManifest } from './phases/manifest.js';
 import { deployPhase, lookAtRack, type DeployOutcome } from './phases/deploy.js';
@@ -84,9 +85,16 @@ async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, no
   const ctx: ImageContext = { config, references, docker: deps.docker, env: deps.env, log, secrets: deps.secrets, now, ...(deps.signal ? { signal: deps.signal } : {}) };
   const creds = await credentialsForImage(ctx);
   if (config.build.enabled) {
-    const built = await phases.run('build', 'Build', () => buildPhase(ctx, creds));
-    progress.imageId = built.imageId;
-    deps.setOutput('image-id', built.imageId);
+    const built = await phases.run('build', 'Build', () => buildPhase(ctx, creds)).catch((e: unknown) => {
+      // A newcomer's local dry run has no engine: say so plainly and still show the plan.
+      if (!(config.dryRun && e instanceof EngineUnreachable)) throw e;
+      log.warning(`Skipped the build: ${e.message}. Everything else in the plan above holds.`);
+      return undefined;
+    });
+    if (built) {
+      progress.imageId = built.imageId;
+      deps.setOutput('image-id', built.imageId);
+    }
   } else phases.skip('build');
 
   if (config.dryRun || !config.push) {

@@ -211,9 +211,11 @@ export class RackClient {
       this.opts.secrets.redact(`could not ${label.what} on ${rackLabel(this.target)}: ${describeTransport(e)}` +
         (lost ? ' after the request was sent, so the rack may have acted on it; it was not repeated' : '')),
       { phase: 'deploy' },
-      e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || e.code === 'SELF_SIGNED_CERT_IN_CHAIN' || e.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'
-        ? 'the rack has a self-signed certificate: set rack-insecure-tls: true'
-        : `check that ${this.target.baseUrl} is reachable from the runner (from ${this.target.source})`,
+      lost
+        ? `check on the rack whether it went through (convox builds / convox releases --app ${label.app ?? '<app>'}), then re-run`
+        : /SELF_SIGNED|UNABLE_TO_VERIFY|CERT_/.test(e.code ?? '')
+          ? 'the rack has a self-signed certificate: set rack-insecure-tls: true'
+          : `check that ${this.target.baseUrl} is reachable from the runner (from ${this.target.source})`,
       { cause: e },
     );
   }

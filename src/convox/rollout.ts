@@ -147,8 +147,11 @@ async function rolloutFailed(ctx: FlowContext, verdict: Verdict, previous: strin
         { phase: 'deploy' },
         'check who else deploys this app; re-run when they are done',
       );
-    case 'stopped':
-      return new ActionError(`release ${ours} did not roll out on ${ctx.rack}: ${ctx.app} is ${verdict.status}${verdict.status === 'failed' ? ' (the rollback itself failed)' : ''}${details}`, { phase: 'deploy' }, fix);
+    case 'stopped': {
+      const why = { failed: ' (the update failed and so did its rollback)', deleting: ' (someone is deleting it)', unknown: ' (the rack cannot tell its state)' }[verdict.status] ?? '';
+      const active = verdict.active ? `, active release ${verdict.active}` : '';
+      return new ActionError(`release ${ours} did not roll out on ${ctx.rack}: ${ctx.app} is ${verdict.status}${why}${active}${details}`, { phase: 'deploy' }, fix);
+    }
     default:
       return new ActionError(`release ${ours} did not roll out on ${ctx.rack}${details}`, { phase: 'deploy' }, fix);
   }

@@ -35,7 +35,7 @@ export type Verdict =
   | { kind: 'deployed' }
   | { kind: 'rolled-back'; active: string; settled: boolean; observed: boolean }
   | { kind: 'replaced'; active: string }
-  | { kind: 'stopped'; status: string };
+  | { kind: 'stopped'; status: string; active: string };
 
 export interface VerdictLimits {
   /** How long `running` on the old release is read as "not started yet" (status lag). */
@@ -69,10 +69,10 @@ export function judge(state: RolloutState, obs: Observation, now: number, limits
         : { kind: 'wait' };
     case 'failed':
     case 'deleting':
-      return { kind: 'stopped', status: obs.status };
+      return { kind: 'stopped', status: obs.status, active: obs.release };
     case 'unknown':
       state.unknownSince ??= now;
-      return now - state.unknownSince >= limits.unknownMs ? { kind: 'stopped', status: 'unknown' } : { kind: 'wait' };
+      return now - state.unknownSince >= limits.unknownMs ? { kind: 'stopped', status: 'unknown', active: obs.release } : { kind: 'wait' };
     default:
       // creating, new, or a status a newer rack invented: nothing to conclude yet.
       return { kind: 'wait' };

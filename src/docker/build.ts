@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
@@ -22,6 +23,8 @@ export interface BuildRequest {
   readonly registryConfig: Readonly<Record<string, { username: string; password: string }>>;
   readonly log: Log;
   readonly signal?: AbortSignal;
+  /** The Dockerfile as the person knows it (workspace-relative), for annotations. */
+  readonly dockerfileLabel: string;
 }
 
 export interface BuildResult {
@@ -70,7 +73,8 @@ export async function buildImage(docker: Docker, req: BuildRequest): Promise<Bui
     const query = buildQuery(req, packed.dockerfileName, buildkit);
     if (session) query.session = session.id;
     const stream = await dialBuild(docker, packed.stream, query, req);
-    const [result, packStats] = await Promise.all([followBuild(stream, { log }), packed.done]);
+    const follow = followBuild(stream as AsyncIterable<Buffer>, { log, dockerfile: req.dockerfileLabel, dockerfileText: await readText(req.config.dockerfile), ...(req.signal ? { signal: req.signal } : {}) });
+    const [result, packStats] = await Promise.all([follow, packed.done]);
     log.info(`Context: ${packStats.files} files, ${formatBytes(packStats.bytes)} sent, ${packStats.excluded} excluded by .dockerignore`);
     return { imageId: result.imageId, builder: buildkit ? 'buildkit' : 'classic', steps: result.steps, cachedSteps: result.cachedSteps };
   } finally {
@@ -119,4 +123,12 @@ export function formatBytes(n: number): string {
     i++;
   }
   return `${v.toFixed(1)} ${units[i]}`;
+}
+
+async function readText(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -28,7 +28,7 @@ export async function inspectEngine(docker: Docker, env: NodeJS.ProcessEnv): Pro
   try {
     version = await docker.version();
   } catch (e) {
-    throw new ActionError(
+    throw new EngineUnreachable(
       `cannot reach the Docker engine at ${where(env)}: ${(e as Error).message}`,
       { phase: 'build' },
       'start Docker on the runner, or point DOCKER_HOST at a reachable engine (unix://, tcp:// with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, or ssh://)',
@@ -43,3 +43,6 @@ export async function inspectEngine(docker: Docker, env: NodeJS.ProcessEnv): Pro
     buildkit: version.Os === 'linux' && (major > 1 || (major === 1 && minor >= 39)),
   };
 }
+
+/** The engine did not answer at all (as opposed to refusing a build). */
+export class EngineUnreachable extends ActionError {}

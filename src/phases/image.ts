@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { Config } from '../config/config.js';
+import { relativeToWorkspace } from '../config/paths.js';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
@@ -57,6 +58,7 @@ export async function buildPhase(ctx: ImageContext, creds: RegistryCredentials |
     credentialsFor: (host) => known[host === 'registry-1.docker.io' || host === 'index.docker.io' ? 'docker.io' : host],
     registryConfig: Object.fromEntries(Object.entries(known).map(([h, c]) => [h === 'docker.io' ? 'https://index.docker.io/v1/' : h, c])),
     log: ctx.log,
+    dockerfileLabel: relativeToWorkspace(ctx.config.workspace, ctx.config.build.dockerfile),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   ctx.log.info(`Built ${result.imageId} with ${result.builder === 'buildkit' ? 'BuildKit' : 'the classic builder'} (${result.steps} steps, ${result.cachedSteps} cached)`);
