@@ -20,7 +20,11 @@ export interface ActionRun {
   stderr: string;
   outputs: Record<string, string>;
   summary: string;
-  /** Every byte the action emitted, for secret scans. */
+  /**
+   * Everything the action emitted (stdout, stderr, outputs, summary), for secret scans. The
+   * `::add-mask::` commands are left out: they are how a secret is handed to the runner's log
+   * masking, and the runner consumes them rather than printing them.
+   */
   all: string;
 }
 
@@ -96,5 +100,5 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
   clearTimeout(timer);
   const outputsText = readFileSync(outputFile, 'utf8');
   const summary = readFileSync(summaryFile, 'utf8');
-  return { code, signal, stdout, stderr, outputs: parseOutputFile(outputsText), summary, all: [stdout, stderr, outputsText, summary].join('\n') };
+  return { code, signal, stdout, stderr, outputs: parseOutputFile(outputsText), summary, all: [stdout, stderr, outputsText, summary].join('\n').replace(/^::add-mask::.*$/gm, '') };
 }
