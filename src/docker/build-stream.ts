@@ -35,10 +35,15 @@ export interface BuildResult {
 /** Reads a whole build answer, logging as it goes. Resolves with the image or throws ActionError (phase `build`). */
 export async function followBuild(stream: AsyncIterable<Buffer | string>, options: FollowOptions): Promise<BuildResult> {
   const progress = new BuildProgress(options);
-  await readJsonLines(stream, (m) => progress.handle(m), {
-    signal: options.signal,
-    onMalformed: (bad) => options.log.warning(`Ignored line ${bad.line} of the build output, which is not JSON: ${bad.text.slice(0, 200)}`),
-  });
+  try {
+    await readJsonLines(stream, (m) => progress.handle(m), {
+      signal: options.signal,
+      onMalformed: (bad) => options.log.warning(`Ignored line ${bad.line} of the build output, which is not JSON: ${bad.text.slice(0, 200)}`),
+    });
+  } catch (e) {
+    if (options.signal?.aborted || e instanceof ActionError) throw e;
+    return progress.finish(e);
+  }
   return progress.finish();
 }
 
@@ -82,13 +87,20 @@ export class BuildProgress {
     }
   }
 
-  /** The result; throws ActionError when the daemon reported an error or never named an image. */
-  finish(): BuildResult {
+  /**
+   * The result; throws ActionError when the daemon reported an error, the answer broke off
+   * (`broken`: the read error) or never named an image. The daemon's own error wins.
+   */
+  finish(broken?: unknown): BuildResult {
     this.classic.flush();
     for (const v of this.vertexes.values()) this.flushPartial(v);
     if (this.daemonError !== undefined || this.failedVertex()) throw this.failure();
+    if (broken !== undefined) {
+      throw new ActionError(`the connection to the Docker engine broke during the build: ${broken instanceof Error ? broken.message : String(broken)}`,
+        { phase: 'build' }, 'check that the Docker daemon is healthy (docker info) and run the job again', { cause: broken });
+    }
     if (this.imageId === undefined) {
-      throw new ActionError('The build ended without the daemon naming an image: the connection to Docker may have dropped.', { phase: 'build' }, 'Check that the Docker daemon is healthy (docker info) and run the job again.');
+      throw new ActionError('the build ended without the daemon naming an image: the connection to Docker may have dropped', { phase: 'build' }, 'check that the Docker daemon is healthy (docker info) and run the job again');
     }
     const steps = [...this.vertexes.values()].filter((v) => v.done && isStep(v.name));
     return {
@@ -313,24 +325,24 @@ export function describeDaemonError(message: string, ctx: DaemonErrorContext = {
   if (parse) {
     const line = Number(parse[1]);
     return new ActionError(`${file}:${line}: the Dockerfile cannot be parsed: ${parse[2] || message}`, { phase: 'build', file, line },
-      'Correct the instruction on that line (reference: https://docs.docker.com/reference/dockerfile/).');
+      'correct the instruction on that line (reference: https://docs.docker.com/reference/dockerfile/)');
   }
   const tail = ctx.tail ?? [];
   const output = tail.length ? `\nLast ${tail.length} line${tail.length === 1 ? '' : 's'} of its output:\n${tail.map((l) => `    ${l}`).join('\n')}` : '';
   const line = ctx.step && ctx.dockerfileText !== undefined ? findStepLine(ctx.dockerfileText, ctx.step) : undefined;
   const place = { phase: 'build', ...(line ? { file, line } : {}) };
   const where = ctx.step ? ` at step ${ctx.step}` : '';
-  return new ActionError(`The image build failed${where}: ${message}${output}`, place, fixFor(message, Boolean(ctx.step)));
+  return new ActionError(`the image build failed${where}: ${message}${output}`, place, fixFor(message, Boolean(ctx.step)));
 }
 
 function fixFor(message: string, hasStep: boolean): string {
   if (/no active sessions|unauthorized|authentication required|pull access denied|denied: /i.test(message)) {
-    return 'A base image could not be pulled: give the action credentials for its registry (or make the image public), and check the image name.';
+    return 'a base image could not be pulled: give the action credentials for its registry (or make the image public), and check the image name';
   }
   if (/failed to compute cache key|not found: not found|no such file or directory/i.test(message)) {
-    return 'A file the Dockerfile copies is missing from the build context: check the path, and that .dockerignore does not exclude it.';
+    return 'a file the Dockerfile copies is missing from the build context: check the path, and that .dockerignore does not exclude it';
   }
-  return hasStep ? 'Fix the failing step (its output is above) and run the job again.' : 'Read the daemon\'s message above, fix the cause and run the job again.';
+  return hasStep ? 'fix the failing step (its output is above) and run the job again' : 'read the daemon\'s message above, fix the cause and run the job again';
 }
 
 /**

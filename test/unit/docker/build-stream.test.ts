@@ -92,11 +92,11 @@ describe('followBuild replaying real BuildKit streams', () => {
     ]);
     expect(out.error).toEqual({
       text: [
-        'The image build failed at step [3/3] RUN echo "compiling" && echo "error: something broke" >&2 && exit 3: executor failed running [/bin/sh -c echo "compiling" && echo "error: something broke" >&2 && exit 3]: exit code: 3',
+        'the image build failed at step [3/3] RUN echo "compiling" && echo "error: something broke" >&2 && exit 3: executor failed running [/bin/sh -c echo "compiling" && echo "error: something broke" >&2 && exit 3]: exit code: 3',
         'Last 2 lines of its output:',
         '    compiling',
         '    error: something broke',
-        '  Fix: Fix the failing step (its output is above) and run the job again.',
+        '  Fix: fix the failing step (its output is above) and run the job again',
       ].join('\n'),
       place: { phase: 'build' },
     });
@@ -106,7 +106,7 @@ describe('followBuild replaying real BuildKit streams', () => {
     const out = await follow([fixture('buildkit-stage-fail.jsonl')], STAGES_DOCKERFILE);
     const tail = Array.from({ length: 19 }, (_, i) => `    output line ${i + 12}`).concat('    no newline at end');
     expect(out.error?.text.split('\n').slice(1, 22)).toEqual(['Last 20 lines of its output:', ...tail]);
-    expect(out.error?.text).toMatch(/^The image build failed at step \[build 2\/2\] RUN i=1;/);
+    expect(out.error?.text).toMatch(/^the image build failed at step \[build 2\/2\] RUN i=1;/);
     expect(out.error?.place).toEqual({ phase: 'build', file: 'Dockerfile', line: 2 });
     expect(out.lines.filter((l) => l.startsWith('#5 ')).length).toBe(1 + 31 + 1);
   });
@@ -114,14 +114,14 @@ describe('followBuild replaying real BuildKit streams', () => {
   it('puts a Dockerfile syntax error on its line', async () => {
     const out = await follow([fixture('buildkit-syntax-error.jsonl')]);
     expect(out.error).toEqual({
-      text: 'Dockerfile:3: the Dockerfile cannot be parsed: unknown instruction: RUNN\n  Fix: Correct the instruction on that line (reference: https://docs.docker.com/reference/dockerfile/).',
+      text: 'Dockerfile:3: the Dockerfile cannot be parsed: unknown instruction: RUNN\n  Fix: correct the instruction on that line (reference: https://docs.docker.com/reference/dockerfile/)',
       place: { phase: 'build', file: 'Dockerfile', line: 3 },
     });
   });
 
   it.each([
-    ['buildkit-copy-missing.jsonl', 'The image build failed at step [2/2] COPY nope.txt /nope.txt: failed to compute cache key: "/nope.txt" not found: not found', /missing from the build context/],
-    ['buildkit-base-unauthorized.jsonl', 'The image build failed at step [internal] load metadata for 127.0.0.1:5055/base/nothing:1: failed to solve with frontend dockerfile.v0: failed to create LLB definition: no active sessions', /credentials for its registry/],
+    ['buildkit-copy-missing.jsonl', 'the image build failed at step [2/2] COPY nope.txt /nope.txt: failed to compute cache key: "/nope.txt" not found: not found', /missing from the build context/],
+    ['buildkit-base-unauthorized.jsonl', 'the image build failed at step [internal] load metadata for 127.0.0.1:5055/base/nothing:1: failed to solve with frontend dockerfile.v0: failed to create LLB definition: no active sessions', /credentials for its registry/],
   ])('%s fails with the daemon\'s reason and a fix', async (name, message, fix) => {
     const out = await follow([fixture(name)]);
     expect(out.error?.text.split('\n')[0]).toBe(message);
@@ -140,7 +140,7 @@ describe('followBuild replaying real classic-builder streams', () => {
   it('names the failing step and its output', async () => {
     const out = await follow([fixture('classic-fail-run.jsonl')], 'FROM local/busybox:test\nRUN echo "about to fail"\nRUN echo "compiling" && \\\n  echo "error: something broke" >&2 && exit 3\n');
     expect(out.error?.text.split('\n').slice(0, 4)).toEqual([
-      'The image build failed at step [3/3] RUN echo "compiling" && echo "error: something broke" >&2 && exit 3: The command \'/bin/sh -c echo "compiling" && echo "error: something broke" >&2 && exit 3\' returned a non-zero code: 3',
+      'the image build failed at step [3/3] RUN echo "compiling" && echo "error: something broke" >&2 && exit 3: The command \'/bin/sh -c echo "compiling" && echo "error: something broke" >&2 && exit 3\' returned a non-zero code: 3',
       'Last 2 lines of its output:',
       '    error: something broke',
       '    compiling',
@@ -202,13 +202,27 @@ describe('followBuild on situations built by hand', () => {
 
   it.each([
     ['an error line with no step', ['{"errorDetail":{"message":"failed to solve: rpc error: code = Unknown"},"error":"failed to solve: rpc error: code = Unknown"}\n'],
-      'The image build failed: failed to solve: rpc error: code = Unknown'],
-    ['an error after the image ID', [IMAGE, '{"error":"push: denied"}\n'], 'The image build failed: push: denied'],
-    ['a stream that ends without an image', ['{"stream":"Step 1/1 : FROM x\\n"}\n'], 'The build ended without the daemon naming an image: the connection to Docker may have dropped.'],
+      'the image build failed: failed to solve: rpc error: code = Unknown'],
+    ['an error after the image ID', [IMAGE, '{"error":"push: denied"}\n'], 'the image build failed: push: denied'],
+    ['a stream that ends without an image', ['{"stream":"Step 1/1 : FROM x\\n"}\n'], 'the build ended without the daemon naming an image: the connection to Docker may have dropped'],
   ])('fails on %s', async (_name, parts, message) => {
     const out = await follow(parts);
     expect(out.error?.text.split('\n')[0]).toBe(message);
     expect(out.error?.place.phase).toBe('build');
+  });
+
+  it.each([
+    ['a broken connection', [], 'the connection to the Docker engine broke during the build: socket hang up'],
+    ['a broken connection after the daemon\'s error', ['{"error":"failed to solve: boom"}\n'], 'the image build failed at step [1/2] FROM x: failed to solve: boom'],
+  ])('fails on %s, the daemon\'s own error first', async (_name, before, message) => {
+    async function* breaking(): AsyncGenerator<string> {
+      yield '{"stream":"Step 1/2 : FROM x\\n"}\n';
+      yield* before;
+      throw new Error('socket hang up');
+    }
+    const e = await followBuild(breaking(), { log: new MemoryLog() }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ActionError);
+    expect((e as ActionError).message).toBe(message);
   });
 
   it('reports a line that is not JSON and an undecodable trace, and goes on', async () => {

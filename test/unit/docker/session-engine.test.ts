@@ -58,7 +58,7 @@ describe.skipIf(engineMissing)('BuildKit session on the real engine and registry
   it('fails to pull the base image without credentials, having asked for exactly its registry host', async () => {
     const { outcome, hosts } = await build(`FROM ${BASE}\nRUN true\n`, () => undefined);
     expect(outcome).toBeInstanceOf(ActionError);
-    expect((outcome as ActionError).message).toMatch(new RegExp(`^The image build failed at step \\[internal\\] load metadata for ${REGISTRY}/base/busybox:1: .*${REGISTRY}.*401 Unauthorized`));
+    expect((outcome as ActionError).message).toMatch(new RegExp(`^the image build failed at step \\[internal\\] load metadata for ${REGISTRY}/base/busybox:1: .*${REGISTRY}.*401 Unauthorized`));
     expect(hosts).toEqual([REGISTRY]);
   });
 
@@ -74,7 +74,7 @@ describe.skipIf(engineMissing)('BuildKit session on the real engine and registry
     const other = BASE.replace(/^127\.0\.0\.1:/, 'localhost:');
     const { outcome, hosts } = await build(`FROM ${BASE} AS one\nFROM ${other}\nCOPY --from=one /bin/busybox /x\n`, onlyOurRegistry);
     expect(outcome).toBeInstanceOf(ActionError);
-    expect((outcome as ActionError).message).toMatch(/^The image build failed at step \[internal\] load metadata for localhost:\d+\/base\/busybox:1: .*401 Unauthorized/);
+    expect((outcome as ActionError).message).toMatch(/^the image build failed at step \[internal\] load metadata for localhost:\d+\/base\/busybox:1: .*401 Unauthorized/);
     expect(hosts.sort()).toEqual([REGISTRY, other.split('/')[0]].sort());
   });
 });
