@@ -6,6 +6,7 @@ import { ActionError } from '../../../src/errors.js';
 import { packContext, type PackOptions } from '../../../src/docker/context.js';
 import { readIgnorePatterns } from '../../../src/docker/dockerignore.js';
 import { readEntry } from '../../../src/docker/walk.js';
+import { runProbe } from './probe.js';
 import { makeTree, names, readTar, removeTree, type TarEntry } from './tree.js';
 
 const roots: string[] = [];
@@ -209,9 +210,7 @@ async function packHere(root: string): Promise<{ stream: string; done: string; i
 }
 
 async function packAsNobody(root: string): Promise<unknown> {
-  const { build } = await import('esbuild');
-  const entry = path.join(root, '..', `${path.basename(root)}-probe.ts`);
-  writeFileSync(entry, `
+  const code = `
     import { packContext } from ${JSON.stringify(path.resolve('src/docker/context.ts'))};
     import { ActionError } from ${JSON.stringify(path.resolve('src/errors.ts'))};
     const root = ${JSON.stringify(root)};
@@ -219,12 +218,6 @@ async function packAsNobody(root: string): Promise<unknown> {
     const stream = await new Promise((resolve) => { packed.stream.on('error', (e) => resolve(e.message)); packed.stream.on('end', () => resolve('no error')); packed.stream.resume(); });
     const e = await packed.done.then(() => undefined, (x) => x);
     console.log(JSON.stringify({ stream, done: e ? e.message : 'no error', isActionError: e instanceof ActionError }));
-  `);
-  roots.push(entry);
-  const out = await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', write: false, logLevel: 'silent',
-    banner: { js: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" } });
-  const { spawnSync } = await import('node:child_process');
-  const run = spawnSync(process.execPath, ['--input-type=module'], { input: out.outputFiles[0]?.text, uid: 65534, gid: 65534, encoding: 'utf8', cwd: '/' });
-  if (run.status !== 0) throw new Error(`probe failed: ${run.stderr}`);
-  return JSON.parse(run.stdout) as unknown;
+  `;
+  return JSON.parse(await runProbe(code, { uid: 65534, gid: 65534 })) as unknown;
 }
