@@ -5,7 +5,7 @@
  */
 import { chmodSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLog } from '../../../src/log.js';
 import { followBuild } from '../../../src/docker/build-stream.js';
 import { packContext } from '../../../src/docker/context.js';
@@ -54,9 +54,12 @@ function found(lines: readonly string[]): string[] {
 }
 
 describe.skipIf(engineMissing)('the packed context against the docker CLI on the real engine', () => {
-  const root = makeTree(FILES);
-  chmodSync(path.join(root, 'src'), 0o750);
-  symlinkSync('nowhere', path.join(root, 'dangling'));
+  let root = '';
+  beforeAll(() => {
+    root = makeTree(FILES);
+    chmodSync(path.join(root, 'src'), 0o750);
+    symlinkSync('nowhere', path.join(root, 'dangling'));
+  });
   afterAll(() => removeTree(root));
 
   it('holds exactly what the CLI sends, with BuildKit and with the classic builder, and the engine sees the same', async () => {
