@@ -4,6 +4,7 @@
  * knobs and the choices made where the real thing is unknown.
  */
 import { createServer } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ConsoleGateState } from './console.js';
 import { markUpdating } from './deploy.js';
@@ -41,29 +42,9 @@ export interface RackServer {
 
 /** Start a rack server on 127.0.0.1 (port 0 unless `port` is given). */
 export async function startRackServer(opts: RackServerOptions = {}, port = 0): Promise<RackServer> {
-  const version = opts.version ?? '3.24.9';
-  const mode = modeOf(version);
-  const password = opts.password ?? 'rack-pass';
   const faults = new RackFaults();
   const timers = new Timers();
-  const names = opts.console ? opts.console.racks : ['rack'];
-  if (names.length === 0) throw new Error('console mode needs at least one rack');
-  const racks = new Map<string, Rack>();
-  for (const full of names) {
-    const rack: Rack = {
-      name: full,
-      version,
-      mode,
-      password,
-      state: new RackState(mode, full.split('/').pop() ?? full, version),
-      timing: { ...DEFAULT_TIMING, ...opts.timing },
-      registry: opts.registry,
-      faults,
-      timers,
-    };
-    for (const seed of opts.apps ?? []) rack.state.seedApp(seed);
-    racks.set(full, rack);
-  }
+  const racks = makeRacks(opts, faults, timers);
   const first = racks.values().next().value as Rack;
   faults.hooks = {
     appUpdating(app, ms, rackName) {
@@ -75,21 +56,12 @@ export async function startRackServer(opts: RackServerOptions = {}, port = 0): P
   const gate: ConsoleGateState | undefined = opts.console ? { options: opts.console, racks, sessions: new Set() } : undefined;
   const requests: RecordedRequest[] = [];
   const front = new Front({ rack: first, gate, faults, timers, requests });
-  const server = createServer((req, res) => void front.onRequest(req, res).catch(() => res.destroy()));
-  // Go's server: 120 s idle keep-alive, no overall request timeout (uploads and v2 build creates are slow).
-  server.keepAliveTimeout = 120_000;
-  server.requestTimeout = 0;
-  server.on('upgrade', (req, socket, head) => void front.onUpgrade(req, socket, head).catch(() => socket.destroy()));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const { port: bound } = server.address() as AddressInfo;
+  const server = await listen(front, port);
   return {
-    url: `http://127.0.0.1:${bound}`,
-    password,
-    version,
-    mode,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    password: first.password,
+    version: first.version,
+    mode: first.mode,
     requests,
     state: first.state,
     racks: Object.fromEntries([...racks].map(([n, r]) => [n, r.state])),
@@ -101,4 +73,42 @@ export async function startRackServer(opts: RackServerOptions = {}, port = 0): P
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** One rack in direct mode (named `rack`), or one per Console rack; each seeded alike. */
+function makeRacks(opts: RackServerOptions, faults: RackFaults, timers: Timers): Map<string, Rack> {
+  const version = opts.version ?? '3.24.9';
+  const mode = modeOf(version);
+  const names = opts.console ? opts.console.racks : ['rack'];
+  if (names.length === 0) throw new Error('console mode needs at least one rack');
+  const racks = new Map<string, Rack>();
+  for (const full of names) {
+    const rack: Rack = {
+      name: full,
+      version,
+      mode,
+      password: opts.password ?? 'rack-pass',
+      state: new RackState(mode, full.split('/').pop() ?? full, version),
+      timing: { ...DEFAULT_TIMING, ...opts.timing },
+      registry: opts.registry,
+      faults,
+      timers,
+    };
+    for (const seed of opts.apps ?? []) rack.state.seedApp(seed);
+    racks.set(full, rack);
+  }
+  return racks;
+}
+
+async function listen(front: Front, port: number): Promise<Server> {
+  const server = createServer((req, res) => void front.onRequest(req, res).catch(() => res.destroy()));
+  // Go's server: 120 s idle keep-alive, no overall request timeout (uploads and v2 build creates are slow).
+  server.keepAliveTimeout = 120_000;
+  server.requestTimeout = 0;
+  server.on('upgrade', (req, socket, head) => void front.onUpgrade(req, socket, head).catch(() => socket.destroy()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return server;
 }

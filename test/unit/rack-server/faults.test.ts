@@ -153,7 +153,7 @@ describe('deployment faults', () => {
   });
 
   it('rollback: updating → rollback → running with the previous release', async () => {
-    const s = await start({ timing: { statusLagMs: 15, promoteMs: 30, rollbackMs: 30 } });
+    const s = await start({ timing: { statusLagMs: 50, promoteMs: 80, rollbackMs: 80 } });
     const old = s.state.apps.get('web')?.release ?? '';
     s.faults.nextPromote('rollback');
     const id = await promoteNew(s);
@@ -163,7 +163,7 @@ describe('deployment faults', () => {
   });
 
   it('fast rollback: never shows `rollback`, only the old release at the end', async () => {
-    const s = await start({ timing: { statusLagMs: 15, promoteMs: 30 } });
+    const s = await start({ timing: { statusLagMs: 50, promoteMs: 80 } });
     const old = s.state.apps.get('web')?.release ?? '';
     s.faults.nextPromote('fast-rollback');
     const id = await promoteNew(s);
@@ -176,7 +176,7 @@ describe('deployment faults', () => {
   });
 
   it('v2 failed: updating → rollback → failed for good', async () => {
-    const s = await start({ version: '20260418101514', timing: { statusLagMs: 15, promoteMs: 20, rollbackMs: 20 } });
+    const s = await start({ version: '20260418101514', timing: { statusLagMs: 50, promoteMs: 80, rollbackMs: 80 } });
     const old = s.state.apps.get('web')?.release ?? '';
     s.faults.nextPromote('failed');
     await promoteNew(s);

@@ -87,7 +87,7 @@ describe('promote validation', () => {
 
 describe('status after promote', () => {
   it('running (lag) → updating with the new release → running', async () => {
-    const s = await start({ timing: { statusLagMs: 40, promoteMs: 60 } });
+    const s = await start({ timing: { statusLagMs: 40, promoteMs: 100 } });
     const old = s.state.apps.get('web')?.release;
     const id = await newRelease(s);
     const t0 = Date.now();
@@ -143,7 +143,7 @@ describe('status after promote', () => {
   });
 
   it('cancel: 403 when not updating; otherwise rollback then running with the previous release', async () => {
-    const s = await start({ timing: { statusLagMs: 1, promoteMs: 500, rollbackMs: 30 } });
+    const s = await start({ timing: { statusLagMs: 1, promoteMs: 500, rollbackMs: 80 } });
     const old = s.state.apps.get('web')?.release;
     const c = await call(s, 'POST', '/apps/web/cancel');
     expect([c.status, c.text]).toEqual([403, 'app is not updating\n']);
