@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { createReadStream, lstatSync } from 'node:fs';
+import { closeSync, createReadStream, lstatSync } from 'node:fs';
 import { lstat, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -63,13 +63,6 @@ export async function packContext(opts: PackOptions): Promise<PackedContext> {
 
   const pack = tar.pack();
   let excluded = 0;
-  let bytes = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      bytes += chunk.length;
-      cb(null, chunk);
-    },
-  });
   const onAbort = () => pack.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('packing aborted'));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -83,18 +76,32 @@ export async function packContext(opts: PackOptions): Promise<PackedContext> {
     pack.destroy(e instanceof Error ? e : new Error(String(e)));
     throw e;
   });
-  const source = Readable.from(pack, { objectMode: false });
-  const piped = opts.gzip ? pipeline(source, createGzip(), counter) : pipeline(source, counter);
+  const out = output(pack, opts.gzip === true);
   // Both settle; the producer's error (naming the file) is the one worth reporting.
-  const done = Promise.allSettled([produced, piped]).then(([p, s]) => {
+  const done = Promise.allSettled([produced, out.piped]).then(([p, s]) => {
     opts.signal?.removeEventListener('abort', onAbort);
     if (p.status === 'rejected') throw p.reason;
     if (s.status === 'rejected') throw s.reason;
-    return { files: p.value, bytes, excluded };
+    return { files: p.value, bytes: out.bytes(), excluded };
   });
   // Nobody may be listening yet when packing fails; the caller still sees the rejection.
   done.catch(() => {});
-  return { stream: counter, dockerfileName: plan.dockerfileName, done };
+  return { stream: out.stream, dockerfileName: plan.dockerfileName, done };
+}
+
+/** The pack as a Node stream (what dockerode pipes into the request), gzipped on request, counted. */
+function output(pack: Pack, gzip: boolean): { stream: Transform; piped: Promise<void>; bytes: () => number } {
+  let bytes = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  // Readable.from measured faster here than piping the streamx pack into Node streams directly.
+  const source = Readable.from(pack, { objectMode: false });
+  const piped = gzip ? pipeline(source, createGzip(), stream) : pipeline(source, stream);
+  return { stream, piped, bytes: () => bytes };
 }
 
 type Headers = Partial<Header> & Pick<Header, 'name'>;
@@ -139,7 +146,7 @@ async function produce(pack: Pack, entries: AsyncIterable<WalkEntry>, plan: Spec
     signal?.throwIfAborted();
     const replacement = pending.get(e.path);
     pending.delete(e.path);
-    const r = replacement && e.kind === 'file' ? statOnly(e) : readEntry(e);
+    const r = replacement ? statOnly(e) : readEntry(e);
     if (!r) continue;
     if (e.kind !== 'dir') files++;
     await addEntry(pack, r, replacement);
@@ -162,9 +169,13 @@ function statOnly(e: WalkEntry): ReadEntry {
 
 async function addEntry(pack: Pack, r: ReadEntry, replacement?: { data: Buffer; mode?: number }): Promise<void> {
   const { entry: e, stats } = r;
+  if (replacement) {
+    if (e.kind === 'dir') throw new Error(`packContext: cannot replace the directory '${e.path}' with a file`);
+    // A symlink or special file of that name is replaced by a regular file with these bytes.
+    return write(pack, { ...header(e.path, stats, replacement.mode ?? (stats.isFile() ? undefined : 0o644)), size: replacement.data.length }, replacement.data);
+  }
   if (e.kind === 'dir') return write(pack, { ...header(e.path, stats), type: 'directory' });
   if (e.kind === 'symlink') return write(pack, { ...header(e.path, stats), type: 'symlink', linkname: r.linkname ?? '' });
-  if (replacement) return write(pack, { ...header(e.path, stats, replacement.mode), size: replacement.data.length }, replacement.data);
   if (r.fd === undefined) return write(pack, { ...header(e.path, stats), size: r.data?.length ?? 0 }, r.data);
   try {
     await write(pack, { ...header(e.path, stats), size: stats.size }, r.fd);
@@ -184,7 +195,13 @@ function write(pack: Pack, h: Headers, body?: Buffer | number): Promise<void> {
       pack.entry(h, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
       return;
     }
-    const sink = pack.entry(h, (err) => (err ? reject(err) : resolve()));
+    let sink: Sink;
+    try {
+      sink = pack.entry(h, (err) => (err ? reject(err) : resolve()));
+    } catch (err) {
+      closeSync(body); // the pack is gone (aborted): the read stream that would close it never starts
+      throw err;
+    }
     feed(body, h.size ?? 0, sink).catch((err: unknown) => {
       sink.destroy(err instanceof Error ? err : new Error(String(err)));
       reject(err);

@@ -129,6 +129,14 @@ describe('how entries are sent', () => {
     expect(entries[2]?.mode).toBe(statSync(path.join(root, 'convox.yml')).mode & 0o777);
   });
 
+  it('replaces a symlink of that name by a regular file, and refuses to replace a directory', async () => {
+    const root = tree(['Dockerfile', 'real.yml', 'convox.yml -> real.yml', 'dir/x']);
+    const { entries } = await pack(root, { replace: new Map([['convox.yml', Buffer.from('new')]]) });
+    expect(entries.find((e) => e.name === 'convox.yml')).toMatchObject({ type: 'file', mode: 0o644, content: Buffer.from('new') });
+    const bad = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), replace: new Map([['dir', Buffer.from('x')]]) });
+    await expect(readTar(bad.stream)).rejects.toThrow("cannot replace the directory 'dir' with a file");
+  });
+
   it('gzips on request: the bytes counted are the compressed ones', async () => {
     const root = tree(['Dockerfile', ['a', 'x'.repeat(100_000)]]);
     const { stats, entries } = await pack(root, { gzip: true });
