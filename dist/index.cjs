@@ -86989,10 +86989,15 @@ function clip(text) {
 var TAIL_LINES = 20;
 async function followBuild(stream, options) {
   const progress = new BuildProgress(options);
-  await readJsonLines(stream, (m) => progress.handle(m), {
-    signal: options.signal,
-    onMalformed: (bad) => options.log.warning(`Ignored line ${bad.line} of the build output, which is not JSON: ${bad.text.slice(0, 200)}`)
-  });
+  try {
+    await readJsonLines(stream, (m) => progress.handle(m), {
+      signal: options.signal,
+      onMalformed: (bad) => options.log.warning(`Ignored line ${bad.line} of the build output, which is not JSON: ${bad.text.slice(0, 200)}`)
+    });
+  } catch (e) {
+    if (options.signal?.aborted || e instanceof ActionError) throw e;
+    return progress.finish(e);
+  }
   return progress.finish();
 }
 var BuildProgress = class {
@@ -87023,13 +87028,24 @@ var BuildProgress = class {
       this.options.log.info(`${typeof m.id === "string" ? `${m.id}: ` : ""}${m.status}`);
     }
   }
-  /** The result; throws ActionError when the daemon reported an error or never named an image. */
-  finish() {
+  /**
+   * The result; throws ActionError when the daemon reported an error, the answer broke off
+   * (`broken`: the read error) or never named an image. The daemon's own error wins.
+   */
+  finish(broken) {
     this.classic.flush();
     for (const v of this.vertexes.values()) this.flushPartial(v);
     if (this.daemonError !== void 0 || this.failedVertex()) throw this.failure();
+    if (broken !== void 0) {
+      throw new ActionError(
+        `the connection to the Docker engine broke during the build: ${broken instanceof Error ? broken.message : String(broken)}`,
+        { phase: "build" },
+        "check that the Docker daemon is healthy (docker info) and run the job again",
+        { cause: broken }
+      );
+    }
     if (this.imageId === void 0) {
-      throw new ActionError("The build ended without the daemon naming an image: the connection to Docker may have dropped.", { phase: "build" }, "Check that the Docker daemon is healthy (docker info) and run the job again.");
+      throw new ActionError("the build ended without the daemon naming an image: the connection to Docker may have dropped", { phase: "build" }, "check that the Docker daemon is healthy (docker info) and run the job again");
     }
     const steps = [...this.vertexes.values()].filter((v) => v.done && isStep(v.name));
     return {
@@ -87218,7 +87234,7 @@ function describeDaemonError(message, ctx = {}) {
     return new ActionError(
       `${file}:${line2}: the Dockerfile cannot be parsed: ${parse3[2] || message}`,
       { phase: "build", file, line: line2 },
-      "Correct the instruction on that line (reference: https://docs.docker.com/reference/dockerfile/)."
+      "correct the instruction on that line (reference: https://docs.docker.com/reference/dockerfile/)"
     );
   }
   const tail = ctx.tail ?? [];
@@ -87228,16 +87244,16 @@ ${tail.map((l) => `    ${l}`).join("\n")}` : "";
   const line = ctx.step && ctx.dockerfileText !== void 0 ? findStepLine(ctx.dockerfileText, ctx.step) : void 0;
   const place = { phase: "build", ...line ? { file, line } : {} };
   const where2 = ctx.step ? ` at step ${ctx.step}` : "";
-  return new ActionError(`The image build failed${where2}: ${message}${output}`, place, fixFor(message, Boolean(ctx.step)));
+  return new ActionError(`the image build failed${where2}: ${message}${output}`, place, fixFor(message, Boolean(ctx.step)));
 }
 function fixFor(message, hasStep) {
   if (/no active sessions|unauthorized|authentication required|pull access denied|denied: /i.test(message)) {
-    return "A base image could not be pulled: give the action credentials for its registry (or make the image public), and check the image name.";
+    return "a base image could not be pulled: give the action credentials for its registry (or make the image public), and check the image name";
   }
   if (/failed to compute cache key|not found: not found|no such file or directory/i.test(message)) {
-    return "A file the Dockerfile copies is missing from the build context: check the path, and that .dockerignore does not exclude it.";
+    return "a file the Dockerfile copies is missing from the build context: check the path, and that .dockerignore does not exclude it";
   }
-  return hasStep ? "Fix the failing step (its output is above) and run the job again." : "Read the daemon's message above, fix the cause and run the job again.";
+  return hasStep ? "fix the failing step (its output is above) and run the job again" : "read the daemon's message above, fix the cause and run the job again";
 }
 function findStepLine(dockerfileText, step2) {
   const m = /^\[[^\]]*\]\s+(.*)$/s.exec(step2);
@@ -89098,10 +89114,14 @@ async function checkReleaseVariable(ctx, releaseId, envVar, tag) {
 // src/convox/rack-events.ts
 var KEEP = 30;
 var RackEvents = class {
-  constructor(ctx) {
+  /** `onEvent` is called for every new system line: the app's state has probably just changed. */
+  constructor(ctx, onEvent = () => {
+  }) {
     this.ctx = ctx;
+    this.onEvent = onEvent;
   }
   ctx;
+  onEvent;
   stopper = new AbortController();
   seen = /* @__PURE__ */ new Set();
   recent = [];
@@ -89150,6 +89170,7 @@ var RackEvents = class {
     this.recent.push(safe);
     if (this.recent.length > KEEP * 2) this.recent.splice(0, KEEP);
     this.ctx.log.info(`rack: ${safe}`);
+    this.onEvent();
   }
 };
 async function describeProcesses(ctx) {
@@ -89262,7 +89283,8 @@ async function promote(ctx, releaseId) {
 }
 async function waitForRollout(ctx, ours, previous, unanswered, limits = DEFAULT_LIMITS) {
   const state = startRollout(ours, previous, ctx.now());
-  const events = new RackEvents(ctx);
+  const nudge = new Nudge();
+  const events = new RackEvents(ctx, () => nudge.wake());
   events.start();
   let last = {};
   at(ctx, () => `release ${ours} was still rolling out (app status ${last.status ?? "?"}, active release ${last.release || "none"}) after ${formatDuration(ctx.now() - state.promotedAt)}`);
@@ -89276,8 +89298,8 @@ async function waitForRollout(ctx, ours, previous, unanswered, limits = DEFAULT_
         await ctx.sleep(300, ctx.deadline.signal);
         throw await rolloutFailed(ctx, verdict, state.previous, unanswered && !state.sawUpdate, events);
       }
-      const delay2 = verdict.kind === "confirm" ? CONFIRM_MS : pollDelayMs(ROLLOUT_POLL, n, ctx.now() - state.promotedAt);
-      await ctx.sleep(delay2, ctx.deadline.signal);
+      if (verdict.kind === "confirm") await ctx.sleep(CONFIRM_MS, ctx.deadline.signal);
+      else await nudge.wait(ctx.sleep, pollDelayMs(ROLLOUT_POLL, n, ctx.now() - state.promotedAt), ctx.deadline.signal);
     }
   } finally {
     await events.stop();
