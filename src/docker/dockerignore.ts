@@ -52,10 +52,6 @@ export class IgnoreMatcher {
     this.onlyPrefixExceptions = !compiled.some((p) => p.exclusion && /[*[\]?^\\]/.test(withoutTrailingGlob(p.text)));
   }
 
-  get hasExclusions(): boolean {
-    return this.patterns.some((p) => p.exclusion);
-  }
-
   /**
    * Whether `file` is excluded, given its parent directory's MatchInfo (omit it at the top
    * level, or when unknown: then every parent directory is tried, as `MatchesOrParentMatches`).
