@@ -3,6 +3,7 @@ import { envDiff, parseEnv } from './env.js';
 import type { Rack } from './rack.js';
 import type { AppRecord, ReleaseRecord } from './types.js';
 
+/** `undefined` = parameter absent; a present empty string counts (stdapi's `fetchForm`). */
 export interface ReleaseCreateOptions {
   build?: string;
   env?: string;
@@ -19,11 +20,12 @@ export function createRelease(rack: Rack, app: AppRecord, opts: ReleaseCreateOpt
   const { state } = rack;
   const parent =
     rack.mode === 'v3' && opts.parentRelease ? state.requireRelease(app, opts.parentRelease) : state.newestRelease(app);
+  // The fork copies build and env only; manifest and description come from the build, if any.
   let build = parent?.build ?? '';
   let env = parent?.env ?? '';
-  let manifest = parent?.manifest ?? '';
-  let description = parent?.description ?? '';
-  if (opts.build) build = opts.build;
+  let manifest = '';
+  let description = '';
+  if (opts.build !== undefined) build = opts.build;
   if (build) {
     const b = state.requireBuild(app, build);
     build = b.id;
@@ -36,7 +38,7 @@ export function createRelease(rack: Rack, app: AppRecord, opts: ReleaseCreateOpt
     // v2 describes every env write, even an empty diff; v3 only a real change.
     if (rack.mode !== 'v3' || changes !== '') description = `env ${changes}`;
   }
-  if (opts.description) description = opts.description;
+  if (opts.description !== undefined) description = opts.description;
   return state.addRelease(app, { build, env, manifest, description });
 }
 

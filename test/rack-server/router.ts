@@ -98,6 +98,15 @@ export function value(ctx: Ctx, name: string): string {
   return (Array.isArray(header) ? header[0] : header) ?? '';
 }
 
+/**
+ * An options parameter as stdapi's `UnmarshalOptions` reads it: present (even empty) in the body
+ * form, else in the query; `undefined` when absent.
+ */
+export function param(ctx: Ctx, name: string): string | undefined {
+  if (name in ctx.form) return ctx.form[name];
+  return ctx.query.get(name) ?? undefined;
+}
+
 /** Header value as a string ('' when absent). */
 export function header(ctx: Ctx, name: string): string {
   const h = ctx.headers[name.toLowerCase()];

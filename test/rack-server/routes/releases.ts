@@ -7,8 +7,9 @@ import type { Reply } from '../http.js';
 import { releaseJson } from '../json-shapes.js';
 import { loadManifest } from '../manifest.js';
 import { createRelease } from '../release-logic.js';
+import type { ReleaseCreateOptions } from '../release-logic.js';
 import type { Ctx, Route } from '../router.js';
-import { route, value } from '../router.js';
+import { param, route } from '../router.js';
 import { listLimit } from './builds.js';
 
 /** v3 list items carry `env`; v2 items have it empty (it lives in S3, loaded only by get). */
@@ -27,17 +28,19 @@ function releaseGet(ctx: Ctx): Reply {
   return jsonReply(releaseJson(ctx.rack.state.requireRelease(app, ctx.params.id ?? '')));
 }
 
-/** Empty parameters count as absent, as stdapi's option unmarshalling reads them. */
+/** A parameter sent empty still counts: `env=` clears the env, `build=` drops the build. */
 function releaseCreate(ctx: Ctx): Reply {
   const app = ctx.rack.state.requireApp(ctx.params.app ?? '');
-  const env = value(ctx, 'env');
-  const r = createRelease(ctx.rack, app, {
-    build: value(ctx, 'build'),
-    ...(env ? { env } : {}),
-    description: value(ctx, 'description'),
-    parentRelease: value(ctx, 'parent-release'),
-  });
-  return jsonReply(releaseJson(r));
+  const opts: ReleaseCreateOptions = {};
+  const set = (key: keyof ReleaseCreateOptions, name: string): void => {
+    const v = param(ctx, name);
+    if (v !== undefined) opts[key] = v;
+  };
+  set('build', 'build');
+  set('env', 'env');
+  set('description', 'description');
+  set('parentRelease', 'parent-release');
+  return jsonReply(releaseJson(createRelease(ctx.rack, app, opts)));
 }
 
 /** v3 answers validation failures with 400; v2 loses the type and answers 500. */

@@ -48,6 +48,18 @@ describe('releases', () => {
     expect(r2.description).toBe('env remove:A remove:B');
   });
 
+  it('a present but empty `env` clears the env (stdapi counts present parameters)', async () => {
+    const s = await start();
+    const r = await create(s, { env: '' });
+    expect([r.env, r.description]).toEqual(['', 'env remove:A remove:B']);
+  });
+
+  it('without a build, a fork has an empty manifest and description', async () => {
+    const s = await start({ apps: [{ name: 'web', env: 'A=1' }] });
+    const r = await create(s, { env: 'A=1' });
+    expect([r.manifest, r.description, r.build]).toEqual(['', '', '']);
+  });
+
   it('v3: an env write without changes keeps the forked description; v2 says `env ` anyway', async () => {
     const s = await start();
     expect((await create(s, { env: 'A=1\nB=2' })).description).toBe('seed build');
