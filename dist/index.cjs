@@ -3388,20 +3388,20 @@ var require_data_url = __commonJS({
     }
     function percentDecode(input) {
       const length = input.length;
-      const output = new Uint8Array(length);
+      const output2 = new Uint8Array(length);
       let j = 0;
       for (let i = 0; i < length; ++i) {
         const byte = input[i];
         if (byte !== 37) {
-          output[j++] = byte;
+          output2[j++] = byte;
         } else if (byte === 37 && !(isHexCharByte(input[i + 1]) && isHexCharByte(input[i + 2]))) {
-          output[j++] = 37;
+          output2[j++] = 37;
         } else {
-          output[j++] = hexByteToNumber(input[i + 1]) << 4 | hexByteToNumber(input[i + 2]);
+          output2[j++] = hexByteToNumber(input[i + 1]) << 4 | hexByteToNumber(input[i + 2]);
           i += 2;
         }
       }
-      return length === j ? output : output.subarray(0, j);
+      return length === j ? output2 : output2.subarray(0, j);
     }
     function parseMIMEType(input) {
       input = removeHTTPWhitespace(input, true, true);
@@ -4865,8 +4865,8 @@ var require_util2 = __commonJS({
       if (buffer[0] === 239 && buffer[1] === 187 && buffer[2] === 191) {
         buffer = buffer.subarray(3);
       }
-      const output = textDecoder.decode(buffer);
-      return output;
+      const output2 = textDecoder.decode(buffer);
+      return output2;
     }
     var EnvironmentSettingsObjectBase = class {
       get baseUrl() {
@@ -5124,8 +5124,8 @@ var require_formdata = __commonJS({
         }, { __proto__: null });
         options.depth ??= depth;
         options.colors ??= true;
-        const output = nodeUtil.formatWithOptions(options, state);
-        return `FormData ${output.slice(output.indexOf("]") + 2)}`;
+        const output2 = nodeUtil.formatWithOptions(options, state);
+        return `FormData ${output2.slice(output2.indexOf("]") + 2)}`;
       }
     };
     iteratorMixin("FormData", FormData, kState, "name", "value");
@@ -17707,10 +17707,10 @@ var require_receiver = __commonJS({
           this.#fragmentsBytes = 0;
           return fragments.shift();
         }
-        const output = Buffer.concat(fragments, this.#fragmentsBytes);
+        const output2 = Buffer.concat(fragments, this.#fragmentsBytes);
         this.#fragments = [];
         this.#fragmentsBytes = 0;
-        return output;
+        return output2;
       }
       parseCloseBody(data) {
         assert(data.length !== 1);
@@ -27951,13 +27951,13 @@ var require_zlib = __commonJS({
         }
         if (buffers.push === void 0)
           return buffers;
-        const output = Buffer.allocUnsafe(nread);
+        const output2 = Buffer.allocUnsafe(nread);
         for (let i = 0, p = 0; i < buffers.length; ++i) {
           const buf = buffers[i];
-          output.set(buf, p);
+          output2.set(buf, p);
           p += buf.length;
         }
-        return output;
+        return output2;
       }
     };
     var ZlibPacketWriter = class {
@@ -27976,13 +27976,13 @@ var require_zlib = __commonJS({
       }
       finalize(payload, force) {
         if (this._protocol._kexinit === void 0 || force) {
-          const output = this._zlib.writeSync(payload, true);
-          const packet = this._protocol._cipher.allocPacket(output.totalLen);
-          if (output.push === void 0) {
-            packet.set(output, 5);
+          const output2 = this._zlib.writeSync(payload, true);
+          const packet = this._protocol._cipher.allocPacket(output2.totalLen);
+          if (output2.push === void 0) {
+            packet.set(output2, 5);
           } else {
-            for (let i = 0, p = 5; i < output.length; ++i) {
-              const chunk = output[i];
+            for (let i = 0, p = 5; i < output2.length; ++i) {
+              const chunk = output2[i];
               packet.set(chunk, p);
               p += chunk.length;
             }
@@ -43279,7 +43279,7 @@ var require_modem = __commonJS({
     };
     Modem.prototype.followProgress = function(streama, onFinished, onProgress) {
       var buf = "";
-      var output = [];
+      var output2 = [];
       var finished = false;
       streama.on("data", onStreamEvent);
       streama.on("error", onStreamError);
@@ -43303,7 +43303,7 @@ var require_modem = __commonJS({
           if (line[line.length - 1] == "\r") line = line.substr(0, line.length - 1);
           if (line.length > 0) {
             var obj = JSON.parse(line);
-            output.push(obj);
+            output2.push(obj);
             if (onProgress) {
               onProgress(obj);
             }
@@ -43317,10 +43317,10 @@ var require_modem = __commonJS({
         streama.removeListener("error", onStreamError);
         streama.removeListener("end", onStreamEnd);
         streama.removeListener("close", onStreamEnd);
-        onFinished(err, output);
+        onFinished(err, output2);
       }
       function onStreamEnd() {
-        if (!finished) onFinished(null, output);
+        if (!finished) onFinished(null, output2);
         finished = true;
       }
     };
@@ -62326,11 +62326,11 @@ var require_compression_filter = __commonJS({
         if (compress) {
           messageBuffer = await this.compressMessage(messageBuffer);
         }
-        const output = Buffer.allocUnsafe(messageBuffer.length + 5);
-        output.writeUInt8(compress ? 1 : 0, 0);
-        output.writeUInt32BE(messageBuffer.length, 1);
-        messageBuffer.copy(output, 5);
-        return output;
+        const output2 = Buffer.allocUnsafe(messageBuffer.length + 5);
+        output2.writeUInt8(compress ? 1 : 0, 0);
+        output2.writeUInt32BE(messageBuffer.length, 1);
+        messageBuffer.copy(output2, 5);
+        return output2;
       }
       /**
        * @param data Framed message, possibly compressed
@@ -62350,11 +62350,11 @@ var require_compression_filter = __commonJS({
         return message;
       }
       async writeMessage(message, compress) {
-        const output = Buffer.allocUnsafe(message.length + 5);
-        output.writeUInt8(0, 0);
-        output.writeUInt32BE(message.length, 1);
-        message.copy(output, 5);
-        return output;
+        const output2 = Buffer.allocUnsafe(message.length + 5);
+        output2.writeUInt8(0, 0);
+        output2.writeUInt32BE(message.length, 1);
+        message.copy(output2, 5);
+        return output2;
       }
       decompressMessage(message) {
         return Promise.reject(new Error('Received compressed message but "grpc-encoding" header was identity'));
@@ -62367,11 +62367,11 @@ var require_compression_filter = __commonJS({
       }
       compressMessage(message) {
         return new Promise((resolve, reject) => {
-          zlib.deflate(message, (err, output) => {
+          zlib.deflate(message, (err, output2) => {
             if (err) {
               reject(err);
             } else {
-              resolve(output);
+              resolve(output2);
             }
           });
         });
@@ -62413,11 +62413,11 @@ var require_compression_filter = __commonJS({
       }
       compressMessage(message) {
         return new Promise((resolve, reject) => {
-          zlib.gzip(message, (err, output) => {
+          zlib.gzip(message, (err, output2) => {
             if (err) {
               reject(err);
             } else {
-              resolve(output);
+              resolve(output2);
             }
           });
         });
@@ -68324,11 +68324,11 @@ var require_server_interceptors = __commonJS({
       serializeMessage(value) {
         const messageBuffer = this.handler.serialize(value);
         const byteLength = messageBuffer.byteLength;
-        const output = Buffer.allocUnsafe(byteLength + 5);
-        output.writeUInt8(0, 0);
-        output.writeUInt32BE(byteLength, 1);
-        messageBuffer.copy(output, 5);
-        return output;
+        const output2 = Buffer.allocUnsafe(byteLength + 5);
+        output2.writeUInt8(0, 0);
+        output2.writeUInt32BE(byteLength, 1);
+        messageBuffer.copy(output2, 5);
+        return output2;
       }
       decompressMessage(message, encoding) {
         const messageContents = message.subarray(5);
@@ -72703,7 +72703,7 @@ var require_buildkit = __commonJS({
     }
     function followProgress(stream, onFinished, onProgress) {
       var buffer = "";
-      var output = [];
+      var output2 = [];
       var finished = false;
       stream.on("data", onStreamEvent);
       stream.on("error", onStreamError);
@@ -72724,17 +72724,17 @@ var require_buildkit = __commonJS({
           if (result.isBuildKit) {
             result.logs.forEach(function(log) {
               var event = { stream: log + "\n" };
-              output.push(event);
+              output2.push(event);
               if (onProgress) onProgress(event);
             });
           } else if (result.raw) {
-            output.push(result.raw);
+            output2.push(result.raw);
             if (onProgress) onProgress(result.raw);
           }
         } catch (e) {
           try {
             var json = JSON.parse(line);
-            output.push(json);
+            output2.push(json);
             if (onProgress) onProgress(json);
           } catch (e2) {
           }
@@ -72746,7 +72746,7 @@ var require_buildkit = __commonJS({
         stream.removeListener("error", onStreamError);
         stream.removeListener("end", onStreamEnd);
         stream.removeListener("close", onStreamEnd);
-        if (onFinished) onFinished(err, output);
+        if (onFinished) onFinished(err, output2);
       }
       function onStreamEnd() {
         if (finished) return;
@@ -72758,7 +72758,7 @@ var require_buildkit = __commonJS({
         stream.removeListener("error", onStreamError);
         stream.removeListener("end", onStreamEnd);
         stream.removeListener("close", onStreamEnd);
-        if (onFinished) onFinished(null, output);
+        if (onFinished) onFinished(null, output2);
       }
     }
     module2.exports = {
@@ -76680,9 +76680,9 @@ var require_buffer_util = __commonJS({
       }
       return target2;
     }
-    function _mask(source, mask, output, offset, length) {
+    function _mask(source, mask, output2, offset, length) {
       for (let i = 0; i < length; i++) {
-        output[offset + i] = source[i] ^ mask[i & 3];
+        output2[offset + i] = source[i] ^ mask[i & 3];
       }
     }
     function _unmask(buffer, mask) {
@@ -76718,9 +76718,9 @@ var require_buffer_util = __commonJS({
       unmask: _unmask
     };
     if (websocketMask) {
-      module2.exports.mask = function(source, mask, output, offset, length) {
-        if (length < 24) _mask(source, mask, output, offset, length);
-        else websocketMask(source, mask, output, offset, length);
+      module2.exports.mask = function(source, mask, output2, offset, length) {
+        if (length < 24) _mask(source, mask, output2, offset, length);
+        else websocketMask(source, mask, output2, offset, length);
       };
       module2.exports.unmask = function(buffer, mask) {
         if (buffer.length < 24) _unmask(buffer, mask);
@@ -76729,9 +76729,9 @@ var require_buffer_util = __commonJS({
     } else if (!process.env.WS_NO_BUFFER_UTIL) {
       try {
         const bufferUtil = require("bufferutil");
-        module2.exports.mask = function(source, mask, output, offset, length) {
-          if (length < 48) _mask(source, mask, output, offset, length);
-          else bufferUtil.mask(source, mask, output, offset, length);
+        module2.exports.mask = function(source, mask, output2, offset, length) {
+          if (length < 48) _mask(source, mask, output2, offset, length);
+          else bufferUtil.mask(source, mask, output2, offset, length);
         };
         module2.exports.unmask = function(buffer, mask) {
           if (buffer.length < 32) _unmask(buffer, mask);
@@ -80594,12 +80594,12 @@ var require_lib3 = __commonJS({
       readBody() {
         return __awaiter4(this, void 0, void 0, function* () {
           return new Promise((resolve) => __awaiter4(this, void 0, void 0, function* () {
-            let output = Buffer.alloc(0);
+            let output2 = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
-              output = Buffer.concat([output, chunk]);
+              output2 = Buffer.concat([output2, chunk]);
             });
             this.message.on("end", () => {
-              resolve(output.toString());
+              resolve(output2.toString());
             });
           }));
         });
@@ -86218,9 +86218,6 @@ var IgnoreMatcher = class {
     this.patterns = compiled;
     this.onlyPrefixExceptions = !compiled.some((p) => p.exclusion && /[*[\]?^\\]/.test(withoutTrailingGlob(p.text)));
   }
-  get hasExclusions() {
-    return this.patterns.some((p) => p.exclusion);
-  }
   /**
    * Whether `file` is excluded, given its parent directory's MatchInfo (omit it at the top
    * level, or when unknown: then every parent directory is tried, as `MatchesOrParentMatches`).
@@ -86514,13 +86511,6 @@ async function packContext(opts) {
   const matcher = new IgnoreMatcher(patterns);
   const pack = import_tar_stream.default.pack();
   let excluded = 0;
-  let bytes = 0;
-  const counter = new import_node_stream.Transform({
-    transform(chunk, _enc, cb) {
-      bytes += chunk.length;
-      cb(null, chunk);
-    }
-  });
   const onAbort = () => pack.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("packing aborted"));
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   const entries2 = walkContext(contextDir, {
@@ -86533,17 +86523,28 @@ async function packContext(opts) {
     pack.destroy(e instanceof Error ? e : new Error(String(e)));
     throw e;
   });
-  const source = import_node_stream.Readable.from(pack, { objectMode: false });
-  const piped = opts.gzip ? (0, import_promises5.pipeline)(source, (0, import_node_zlib.createGzip)(), counter) : (0, import_promises5.pipeline)(source, counter);
-  const done = Promise.allSettled([produced, piped]).then(([p, s]) => {
+  const out = output(pack, opts.gzip === true);
+  const done = Promise.allSettled([produced, out.piped]).then(([p, s]) => {
     opts.signal?.removeEventListener("abort", onAbort);
     if (p.status === "rejected") throw p.reason;
     if (s.status === "rejected") throw s.reason;
-    return { files: p.value, bytes, excluded };
+    return { files: p.value, bytes: out.bytes(), excluded };
   });
   done.catch(() => {
   });
-  return { stream: counter, dockerfileName: plan.dockerfileName, done };
+  return { stream: out.stream, dockerfileName: plan.dockerfileName, done };
+}
+function output(pack, gzip) {
+  let bytes = 0;
+  const stream = new import_node_stream.Transform({
+    transform(chunk, _enc, cb) {
+      bytes += chunk.length;
+      cb(null, chunk);
+    }
+  });
+  const source = import_node_stream.Readable.from(pack, { objectMode: false });
+  const piped = gzip ? (0, import_promises5.pipeline)(source, (0, import_node_zlib.createGzip)(), stream) : (0, import_promises5.pipeline)(source, stream);
+  return { stream, piped, bytes: () => bytes };
 }
 async function planSpecialFiles(contextDir, dockerfileAbs, replace) {
   const out = /* @__PURE__ */ new Map();
@@ -86575,7 +86576,7 @@ async function produce(pack, entries2, plan, signal) {
     signal?.throwIfAborted();
     const replacement = pending.get(e.path);
     pending.delete(e.path);
-    const r = replacement && e.kind === "file" ? statOnly(e) : readEntry(e);
+    const r = replacement ? statOnly(e) : readEntry(e);
     if (!r) continue;
     if (e.kind !== "dir") files++;
     await addEntry(pack, r, replacement);
@@ -86596,9 +86597,12 @@ function statOnly(e) {
 }
 async function addEntry(pack, r, replacement) {
   const { entry: e, stats } = r;
+  if (replacement) {
+    if (e.kind === "dir") throw new Error(`packContext: cannot replace the directory '${e.path}' with a file`);
+    return write(pack, { ...header(e.path, stats, replacement.mode ?? (stats.isFile() ? void 0 : 420)), size: replacement.data.length }, replacement.data);
+  }
   if (e.kind === "dir") return write(pack, { ...header(e.path, stats), type: "directory" });
   if (e.kind === "symlink") return write(pack, { ...header(e.path, stats), type: "symlink", linkname: r.linkname ?? "" });
-  if (replacement) return write(pack, { ...header(e.path, stats, replacement.mode), size: replacement.data.length }, replacement.data);
   if (r.fd === void 0) return write(pack, { ...header(e.path, stats), size: r.data?.length ?? 0 }, r.data);
   try {
     await write(pack, { ...header(e.path, stats), size: stats.size }, r.fd);
@@ -86615,7 +86619,13 @@ function write(pack, h, body) {
       pack.entry(h, body ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve());
       return;
     }
-    const sink = pack.entry(h, (err) => err ? reject(err) : resolve());
+    let sink;
+    try {
+      sink = pack.entry(h, (err) => err ? reject(err) : resolve());
+    } catch (err) {
+      (0, import_node_fs5.closeSync)(body);
+      throw err;
+    }
     feed(body, h.size ?? 0, sink).catch((err) => {
       sink.destroy(err instanceof Error ? err : new Error(String(err)));
       reject(err);
@@ -87238,13 +87248,13 @@ function describeDaemonError(message, ctx = {}) {
     );
   }
   const tail = ctx.tail ?? [];
-  const output = tail.length ? `
+  const output2 = tail.length ? `
 Last ${tail.length} line${tail.length === 1 ? "" : "s"} of its output:
 ${tail.map((l) => `    ${l}`).join("\n")}` : "";
   const line = ctx.step && ctx.dockerfileText !== void 0 ? findStepLine(ctx.dockerfileText, ctx.step) : void 0;
   const place = { phase: "build", ...line ? { file, line } : {} };
   const where2 = ctx.step ? ` at step ${ctx.step}` : "";
-  return new ActionError(`the image build failed${where2}: ${message}${output}`, place, fixFor(message, Boolean(ctx.step)));
+  return new ActionError(`the image build failed${where2}: ${message}${output2}`, place, fixFor(message, Boolean(ctx.step)));
 }
 function fixFor(message, hasStep) {
   if (/no active sessions|unauthorized|authentication required|pull access denied|denied: /i.test(message)) {
@@ -87413,7 +87423,10 @@ async function buildImage(docker, req) {
     if (session) query.session = session.id;
     const stream = await dialBuild(docker, packed.stream, query, req);
     const follow = followBuild(stream, { log, dockerfile: req.dockerfileLabel, dockerfileText: await readText(req.config.dockerfile), ...req.signal ? { signal: req.signal } : {} });
-    const [result, packStats] = await Promise.all([follow, packed.done]);
+    const [built, packing] = await Promise.allSettled([follow, packed.done]);
+    if (packing.status === "rejected") throw packing.reason;
+    if (built.status === "rejected") throw built.reason;
+    const [result, packStats] = [built.value, packing.value];
     log.info(`Context: ${packStats.files} files, ${formatBytes2(packStats.bytes)} sent, ${packStats.excluded} excluded by .dockerignore`);
     return { imageId: result.imageId, builder: buildkit ? "buildkit" : "classic", steps: result.steps, cachedSteps: result.cachedSteps };
   } finally {
@@ -87437,15 +87450,16 @@ function dialBuild(docker, body, query, req) {
         statusCodes: { 200: true, 400: "bad parameter", 500: "server error" }
       },
       (err, stream) => {
-        if (err) reject(engineBuildError(err));
+        if (err) reject(engineBuildError(err, req.dockerfileLabel));
         else resolve(stream);
       }
     );
   });
 }
-function engineBuildError(err) {
+function engineBuildError(err, dockerfile) {
   const e = err;
-  const message = e.json?.message ?? e.message ?? String(err);
+  if (e.json?.message) return describeDaemonError(e.json.message, { dockerfile });
+  const message = e.message ?? String(err);
   return new ActionError(`the Docker engine refused the build: ${message}`, { phase: "build" }, "check the build inputs (file, target, platform, build-args) against the message above", { cause: err });
 }
 function formatBytes2(n) {
@@ -88155,6 +88169,15 @@ Failed: ${repository}:${tag}`);
     throw new ActionError(`the registry serves ${confirmed} for ${repository}:${ctx.config.tags[0]}, not the pushed ${digest}`, { phase: "push" }, "another push to the same tag raced this one; use unique tags such as {{timestamp}} or {{sha}}");
   }
   ctx.log.info(`Registry ${registryApiHost(primary)} confirms ${digest}`);
+  return digest;
+}
+async function existingImagePhase(ctx, creds) {
+  const reference = `${ctx.config.image.original}:${ctx.config.tags[0]}`;
+  const digest = await lookupDigest(parseReference(reference), creds, { log: ctx.log, secrets: ctx.secrets, ...ctx.signal ? { signal: ctx.signal } : {} });
+  if (!digest) {
+    throw new ActionError(`${reference} is not in the registry`, { input: "tags", phase: "plan" }, "with 'build: false' the first tag must name an image that was already pushed (e.g. tags: v3.0.2); or set 'build: true'");
+  }
+  ctx.log.info(`${reference} exists in the registry as ${digest}; deploying it without a build.`);
   return digest;
 }
 
@@ -94430,7 +94453,8 @@ function planSteps(config, references) {
   const steps = [];
   const { build, update, deploy: deploy2 } = config;
   steps.push(step("build", `Build ${relativeToWorkspace(config.workspace, build.dockerfile)} (context ${relativeToWorkspace(config.workspace, build.context)})`, build.enabled ? void 0 : "build: false (deploying an existing tag)"));
-  for (const ref of references) steps.push(step("push", `Push ${ref}`, dry ?? (config.push ? void 0 : "push: false")));
+  if (!build.enabled) steps.push(step("check-image", `Check that ${references[0] ?? "the image"} is in the registry`));
+  else for (const ref of references) steps.push(step("push", `Push ${ref}`, dry ?? (config.push ? void 0 : "push: false")));
   if (update.mode === "manifest") steps.push(step("write-manifest", `Rewrite image: in ${update.manifestFile ?? "the manifest"}`, dry));
   if (!deploy2) {
     steps.push(step("deploy", "Deploy to Convox", "no 'app' is set"));
@@ -94499,8 +94523,7 @@ async function execute(deps, phases, progress, now) {
   });
   progress.plan = planned.plan;
   progress.manifest = planned.manifest;
-  if (planned.manifest) deps.setOutput("manifest-diff", planned.manifest.diff);
-  else if (planned.plan.env) deps.setOutput("manifest-diff", `${planned.plan.env.name}: ${planned.plan.env.before ?? "(unknown)"} -> ${planned.plan.env.after}`);
+  deps.setOutput("manifest-diff", changeText(planned.plan, planned.manifest));
   const ctx = { config, references, docker: deps.docker, env: deps.env, log, secrets: deps.secrets, now, ...deps.signal ? { signal: deps.signal } : {} };
   const creds = await credentialsForImage(ctx);
   if (config.build.enabled) {
@@ -94514,7 +94537,11 @@ async function execute(deps, phases, progress, now) {
       deps.setOutput("image-id", built.imageId);
     }
   } else phases.skip("build");
-  if (config.dryRun || !config.push) {
+  if (!config.build.enabled) {
+    progress.digest = await phases.run("push", "Check the existing image", () => existingImagePhase(ctx, creds));
+    deps.setOutput("digest", progress.digest);
+    if (config.dryRun) return;
+  } else if (config.dryRun || !config.push) {
     phases.skip("push");
     log.info(config.dryRun ? `Dry run (${config.dryRunReason}): nothing is pushed, written or deployed.` : "push: false: nothing is pushed.");
     if (config.dryRun) return;
@@ -94530,7 +94557,7 @@ ${m.diff}`);
   });
   if (final) {
     progress.manifest = final;
-    deps.setOutput("manifest-diff", final.diff || (progress.plan?.env ? `${progress.plan.env.name}: ${progress.plan.env.before ?? "(unknown)"} -> ${progress.plan.env.after}` : ""));
+    deps.setOutput("manifest-diff", changeText(planned.plan, final));
   }
   if (!config.deploy) return phases.skip("deploy");
   progress.deploy = {};
@@ -94543,6 +94570,10 @@ ${m.diff}`);
       setDeployOutputs(deps, progress.deploy);
     })
   );
+}
+function changeText(plan, manifest) {
+  if (plan.env) return `${plan.env.name}: ${plan.env.before ?? "(unknown)"} -> ${plan.env.after}`;
+  return manifest?.diff ?? "";
 }
 function setImageOutputs(deps, config, references) {
   deps.setOutput("dry-run", String(config.dryRun));

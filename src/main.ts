@@ -7,7 +7,7 @@ import type { Log } from './log.js';
 import type { Secrets } from './secrets.js';
 import type { ManifestPlan } from './manifest/index.js';
 import { EngineUnreachable } from './docker/engine.js';
-import { buildPhase, credentialsForImage, pushPhase, type ImageContext } from './phases/image.js';
+import { buildPhase, credentialsForImage, existingImagePhase, pushPhase, type ImageContext } from './phases/image.js';
 import { planManifest, writeManifest } from './phases/manifest.js';
 import { deployPhase, lookAtRack, type DeployOutcome } from './phases/deploy.js';
 import { PhaseRecorder } from './phases/recorder.js';
@@ -79,8 +79,7 @@ async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, no
   });
   progress.plan = planned.plan;
   progress.manifest = planned.manifest;
-  if (planned.manifest) deps.setOutput('manifest-diff', planned.manifest.diff);
-  else if (planned.plan.env) deps.setOutput('manifest-diff', `${planned.plan.env.name}: ${planned.plan.env.before ?? '(unknown)'} -> ${planned.plan.env.after}`);
+  deps.setOutput('manifest-diff', changeText(planned.plan, planned.manifest));
 
   const ctx: ImageContext = { config, references, docker: deps.docker, env: deps.env, log, secrets: deps.secrets, now, ...(deps.signal ? { signal: deps.signal } : {}) };
   const creds = await credentialsForImage(ctx);
@@ -97,7 +96,12 @@ async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, no
     }
   } else phases.skip('build');
 
-  if (config.dryRun || !config.push) {
+  if (!config.build.enabled) {
+    // Nothing was built, so nothing is pushed: the tag must already be in the registry.
+    progress.digest = await phases.run('push', 'Check the existing image', () => existingImagePhase(ctx, creds));
+    deps.setOutput('digest', progress.digest);
+    if (config.dryRun) return;
+  } else if (config.dryRun || !config.push) {
     phases.skip('push');
     log.info(config.dryRun ? `Dry run (${config.dryRunReason}): nothing is pushed, written or deployed.` : 'push: false: nothing is pushed.');
     if (config.dryRun) return;
@@ -113,7 +117,7 @@ async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, no
   });
   if (final) {
     progress.manifest = final;
-    deps.setOutput('manifest-diff', final.diff || (progress.plan?.env ? `${progress.plan.env.name}: ${progress.plan.env.before ?? '(unknown)'} -> ${progress.plan.env.after}` : ''));
+    deps.setOutput('manifest-diff', changeText(planned.plan, final));
   }
 
   if (!config.deploy) return phases.skip('deploy');
@@ -125,6 +129,12 @@ async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, no
       setDeployOutputs(deps, progress.deploy!);
     }),
   );
+}
+
+/** The `manifest-diff` output: the unified diff, or `NAME: old -> new` in env mode. */
+function changeText(plan: Plan, manifest: ManifestPlan | undefined): string {
+  if (plan.env) return `${plan.env.name}: ${plan.env.before ?? '(unknown)'} -> ${plan.env.after}`;
+  return manifest?.diff ?? '';
 }
 
 function setImageOutputs(deps: Deps, config: Config, references: readonly string[]): void {

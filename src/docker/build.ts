@@ -4,7 +4,7 @@ import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { BuildConfig } from '../config/config.js';
 import { packContext } from './context.js';
-import { followBuild } from './build-stream.js';
+import { describeDaemonError, followBuild } from './build-stream.js';
 import { openBuildSession } from './session.js';
 import type { EngineInfo } from './engine.js';
 
@@ -74,7 +74,11 @@ export async function buildImage(docker: Docker, req: BuildRequest): Promise<Bui
     if (session) query.session = session.id;
     const stream = await dialBuild(docker, packed.stream, query, req);
     const follow = followBuild(stream as AsyncIterable<Buffer>, { log, dockerfile: req.dockerfileLabel, dockerfileText: await readText(req.config.dockerfile), ...(req.signal ? { signal: req.signal } : {}) });
-    const [result, packStats] = await Promise.all([follow, packed.done]);
+    // A packing failure (an unreadable file) breaks the upload; report it, not the broken connection.
+    const [built, packing] = await Promise.allSettled([follow, packed.done]);
+    if (packing.status === 'rejected') throw packing.reason;
+    if (built.status === 'rejected') throw built.reason;
+    const [result, packStats] = [built.value, packing.value];
     log.info(`Context: ${packStats.files} files, ${formatBytes(packStats.bytes)} sent, ${packStats.excluded} excluded by .dockerignore`);
     return { imageId: result.imageId, builder: buildkit ? 'buildkit' : 'classic', steps: result.steps, cachedSteps: result.cachedSteps };
   } finally {
@@ -99,16 +103,18 @@ function dialBuild(docker: Docker, body: NodeJS.ReadableStream, query: Record<st
         statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
       } as never,
       (err: unknown, stream: unknown) => {
-        if (err) reject(engineBuildError(err));
+        if (err) reject(engineBuildError(err, req.dockerfileLabel));
         else resolve(stream as NodeJS.ReadableStream);
       },
     );
   });
 }
 
-function engineBuildError(err: unknown): ActionError {
+function engineBuildError(err: unknown, dockerfile: string): ActionError {
   const e = err as { message?: string; json?: { message?: string }; statusCode?: number };
-  const message = e.json?.message ?? e.message ?? String(err);
+  // The classic builder refuses an unparsable Dockerfile with HTTP 400 naming the line.
+  if (e.json?.message) return describeDaemonError(e.json.message, { dockerfile });
+  const message = e.message ?? String(err);
   return new ActionError(`the Docker engine refused the build: ${message}`, { phase: 'build' }, 'check the build inputs (file, target, platform, build-args) against the message above', { cause: err });
 }
 

@@ -10,7 +10,7 @@ import { ociLabels } from '../docker/labels.js';
 import { pushTag } from '../docker/push.js';
 import { parseReference, registryApiHost } from '../docker/reference.js';
 import { engineAuthConfig, resolveCredentials, type RegistryCredentials } from '../registry/credentials.js';
-import { manifestDigest } from '../registry/client.js';
+import { lookupDigest, manifestDigest } from '../registry/client.js';
 
 export interface ImageContext {
   readonly config: Config;
@@ -106,4 +106,18 @@ export async function pushPhase(ctx: ImageContext, creds: RegistryCredentials | 
   }
   ctx.log.info(`Registry ${registryApiHost(primary)} confirms ${digest}`);
   return digest!;
+}
+
+/**
+ * `build: false` deploys a tag that is already in the registry: check it is there (a read, so
+ * dry runs do it too) and take its digest, before anything else happens.
+ */
+export async function existingImagePhase(ctx: ImageContext, creds: RegistryCredentials | undefined): Promise<string> {
+  const reference = `${ctx.config.image.original}:${ctx.config.tags[0]}`;
+  const digest = await lookupDigest(parseReference(reference), creds, { log: ctx.log, secrets: ctx.secrets, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  if (!digest) {
+    throw new ActionError(`${reference} is not in the registry`, { input: 'tags', phase: 'plan' }, "with 'build: false' the first tag must name an image that was already pushed (e.g. tags: v3.0.2); or set 'build: true'");
+  }
+  ctx.log.info(`${reference} exists in the registry as ${digest}; deploying it without a build.`);
+  return digest;
 }

@@ -99,7 +99,8 @@ export function planSteps(config: Config, references: readonly string[]): PlanSt
   const steps: PlanStep[] = [];
   const { build, update, deploy } = config;
   steps.push(step('build', `Build ${relativeToWorkspace(config.workspace, build.dockerfile)} (context ${relativeToWorkspace(config.workspace, build.context)})`, build.enabled ? undefined : "build: false (deploying an existing tag)"));
-  for (const ref of references) steps.push(step('push', `Push ${ref}`, dry ?? (config.push ? undefined : 'push: false')));
+  if (!build.enabled) steps.push(step('check-image', `Check that ${references[0] ?? 'the image'} is in the registry`));
+  else for (const ref of references) steps.push(step('push', `Push ${ref}`, dry ?? (config.push ? undefined : 'push: false')));
   if (update.mode === 'manifest') steps.push(step('write-manifest', `Rewrite image: in ${update.manifestFile ?? 'the manifest'}`, dry));
   if (!deploy) {
     steps.push(step('deploy', 'Deploy to Convox', "no 'app' is set"));
