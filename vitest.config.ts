@@ -18,6 +18,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/e2e-env.ts'],
           testTimeout: 180_000,
           hookTimeout: 240_000,
           // One engine and one registry for all files: run files one after another.

@@ -1,7 +1,7 @@
 /**
  * What our packed context holds, against what the real docker CLI sends for the same tree and
  * .dockerignore (seen from inside the build: `COPY . /ctx` then `find`), and what the engine sees
- * when given our tar. Needs the engine; skips itself otherwise. (To move into e2e.)
+ * when given our tar. Needs the engine; the e2e setup provides both.
  */
 import { chmodSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLog } from '../../../src/log.js';
 import { followBuild } from '../../../src/docker/build-stream.js';
 import { packContext } from '../../../src/docker/context.js';
-import { dockerCli, engine, engineMissing, postBuild } from './engine.js';
-import { makeTree, readTar, removeTree } from './tree.js';
+import { dockerCli, engine, postBuild } from '../../unit/docker/engine.js';
+import { makeTree, readTar, removeTree } from '../../unit/docker/tree.js';
 
 const DOCKERFILE = 'FROM local/busybox:test\nCOPY . /ctx\nRUN cd /ctx && find . | sort\n';
 
@@ -53,7 +53,7 @@ function found(lines: readonly string[]): string[] {
   return lines.flatMap((l) => /^#\d+ (?:[\d.]+ )?(\.(?:\/.*)?)$/.exec(l)?.[1] ?? []).sort();
 }
 
-describe.skipIf(engineMissing)('the packed context against the docker CLI on the real engine', () => {
+describe('the packed context against the docker CLI on the real engine', () => {
   let root = '';
   beforeAll(() => {
     root = makeTree(FILES);
@@ -80,12 +80,6 @@ describe.skipIf(engineMissing)('the packed context against the docker CLI on the
     expect(found(buildkit.output.split('\n'))).toEqual(ours);
     expect(classic.output.split('\n').filter((l) => /^\.(\/|$)/.test(l)).sort()).toEqual(ours);
     expect(found(log.lines)).toEqual(ours);
-  });
-});
-
-describe.skipIf(!engineMissing)('the packed context against the docker CLI on the real engine', () => {
-  it(`is skipped: ${engineMissing}`, () => {
-    expect(engineMissing).toBeTruthy();
   });
 });
 
