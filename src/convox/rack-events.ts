@@ -17,7 +17,8 @@ export class RackEvents {
   private readonly recent: string[] = [];
   private running: Promise<void> | undefined;
 
-  constructor(private readonly ctx: FlowContext) {}
+  /** `onEvent` is called for every new system line: the app's state has probably just changed. */
+  constructor(private readonly ctx: FlowContext, private readonly onEvent: () => void = () => {}) {}
 
   /** Starts following in the background. */
   start(): void {
@@ -69,6 +70,7 @@ export class RackEvents {
     this.recent.push(safe);
     if (this.recent.length > KEEP * 2) this.recent.splice(0, KEEP);
     this.ctx.log.info(`rack: ${safe}`);
+    this.onEvent();
   }
 }
 

@@ -8,6 +8,7 @@ import type { FlowContext } from './context.js';
 import { formatDuration } from './duration.js';
 import { TransportError } from './http.js';
 import { RackError } from './rack-error.js';
+import { Nudge } from './nudge.js';
 import { describeProcesses, RackEvents } from './rack-events.js';
 import { pollDelayMs, ROLLOUT_POLL, UPDATING_POLL } from './timing.js';
 import { appPath } from './types.js';
@@ -95,7 +96,8 @@ export async function promote(ctx: FlowContext, releaseId: string): Promise<{ pr
  */
 export async function waitForRollout(ctx: FlowContext, ours: string, previous: string | undefined, unanswered: boolean, limits: VerdictLimits = DEFAULT_LIMITS): Promise<void> {
   const state = startRollout(ours, previous, ctx.now());
-  const events = new RackEvents(ctx);
+  const nudge = new Nudge();
+  const events = new RackEvents(ctx, () => nudge.wake());
   events.start();
   let last: RackApp = {};
   at(ctx, () => `release ${ours} was still rolling out (app status ${last.status ?? '?'}, active release ${last.release || 'none'}) after ${formatDuration(ctx.now() - state.promotedAt)}`);
@@ -110,8 +112,9 @@ export async function waitForRollout(ctx: FlowContext, ours: string, previous: s
         await ctx.sleep(300, ctx.deadline.signal); // let the last rack events arrive
         throw await rolloutFailed(ctx, verdict, state.previous, unanswered && !state.sawUpdate, events);
       }
-      const delay = verdict.kind === 'confirm' ? CONFIRM_MS : pollDelayMs(ROLLOUT_POLL, n, ctx.now() - state.promotedAt);
-      await ctx.sleep(delay, ctx.deadline.signal);
+      // A rack event means the state just changed: read now rather than at the next tick.
+      if (verdict.kind === 'confirm') await ctx.sleep(CONFIRM_MS, ctx.deadline.signal);
+      else await nudge.wait(ctx.sleep, pollDelayMs(ROLLOUT_POLL, n, ctx.now() - state.promotedAt), ctx.deadline.signal);
     }
   } finally {
     await events.stop();

@@ -139,7 +139,8 @@ describe('deploy: failures said plainly', () => {
     const s = await rack({ version: '20260418101514' });
     s.faults.nextPromote('failed');
     const e = await failing(await request(directTarget(s.url, s.password)));
-    expect(e.message).toMatch(/is (failed|running)|rolled back/);
+    expect(e.message).toMatch(/shop is failed \(the update failed and so did its rollback\), active release R[A-Z]{10}\nrack events:/);
+    expect(e.message).toContain('UPDATE_ROLLBACK_FAILED');
   });
 
   it('another release promoted during ours is reported, not taken for success', async () => {

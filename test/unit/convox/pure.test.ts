@@ -181,8 +181,8 @@ describe('rollout verdicts', () => {
   });
 
   it('v2 failed and deleting stop at once; unknown only after a while', () => {
-    expect(run([[10, 'failed', 'ROLD']])[0]).toEqual({ kind: 'stopped', status: 'failed' });
-    expect(run([[10, 'deleting', 'RNEW']])[0]).toEqual({ kind: 'stopped', status: 'deleting' });
+    expect(run([[10, 'failed', 'ROLD']])[0]).toEqual({ kind: 'stopped', status: 'failed', active: 'ROLD' });
+    expect(run([[10, 'deleting', 'RNEW']])[0]).toEqual({ kind: 'stopped', status: 'deleting', active: 'RNEW' });
     expect(run([[10, 'unknown', ''], [1000, 'unknown', ''], [2100, 'unknown', '']]).map((v) => v.kind)).toEqual(['wait', 'wait', 'stopped']);
   });
 
