@@ -194,6 +194,7 @@ export class RackClient {
 
   private mayRetry(e: unknown, kind: Kind): boolean {
     if (!(e instanceof TransportError) || this.opts.signal?.aborted) return false;
+    if (isCertificateProblem(e.code)) return false; // will not fix itself
     return kind !== 'write' || (!e.sent && NEVER_CONNECTED.has(e.code ?? ''));
   }
 
@@ -213,7 +214,7 @@ export class RackClient {
       { phase: 'deploy' },
       lost
         ? `check on the rack whether it went through (convox builds / convox releases --app ${label.app ?? '<app>'}), then re-run`
-        : /SELF_SIGNED|UNABLE_TO_VERIFY|CERT_/.test(e.code ?? '')
+        : isCertificateProblem(e.code)
           ? 'the rack has a self-signed certificate: set rack-insecure-tls: true'
           : `check that ${this.target.baseUrl} is reachable from the runner (from ${this.target.source})`,
       { cause: e },
@@ -240,6 +241,10 @@ function safeJson(body: Buffer): unknown {
   } catch {
     return undefined;
   }
+}
+
+function isCertificateProblem(code: string | undefined): boolean {
+  return /SELF_SIGNED|UNABLE_TO_VERIFY|CERT_|ERR_TLS_CERT/.test(code ?? '');
 }
 
 function describeTransport(e: unknown): string {

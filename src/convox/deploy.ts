@@ -114,6 +114,13 @@ async function run(ctx: FlowContext, req: DeployRequest): Promise<DeployResult> 
   ctx.version = system.version ?? '';
   ctx.generation = rackGeneration(ctx.version, ctx.rack);
   req.log.info(`Rack ${ctx.rack}: version ${ctx.version} (${ctx.generation}), via ${req.target.source}`);
+  const build = await buildRelease(ctx, req);
+  ctx.progress('promote');
+  return req.log.group(`Convox deploy of ${build.release} to ${req.app}`, () => promoteAndWait(ctx, req, build));
+}
+
+/** Env release (env mode), upload and build; returns the build with the release to promote. */
+async function buildRelease(ctx: FlowContext, req: DeployRequest): Promise<{ id: string; release: string }> {
   const buildArgs: string[] = [];
   if (req.mode === 'env') {
     ctx.progress('env');
@@ -130,25 +137,26 @@ async function run(ctx: FlowContext, req: DeployRequest): Promise<DeployResult> 
   ctx.ids.releaseId = build.release;
   req.log.info(`Build ${build.id} complete: release ${build.release}`);
   if (req.mode === 'env') await checkReleaseVariable(ctx, build.release, req.envVar, req.tag);
-  ctx.progress('promote');
-  return req.log.group(`Convox deploy of ${build.release} to ${req.app}`, async () => {
-    const promoted = await promote(ctx, build.release);
-    const result = {
-      buildId: build.id,
-      releaseId: build.release,
-      ...(promoted.previous ? { previousReleaseId: promoted.previous } : {}),
-      ...(promoted.waitedMs > 0 ? { waitedForUpdatingMs: promoted.waitedMs } : {}),
-    };
-    if (!req.wait) {
-      ctx.progress('promoted');
-      return { ...result, outcome: 'promoted-no-wait' as const, requests: ctx.client.requests };
-    }
-    ctx.progress('wait');
-    await waitForRollout(ctx, build.release, promoted.previous, promoted.unanswered, req.limits);
-    req.log.info(`Release ${build.release} is running on ${ctx.rack}`);
-    ctx.progress('deployed');
-    return { ...result, outcome: 'deployed' as const, requests: ctx.client.requests };
-  });
+  return build;
+}
+
+async function promoteAndWait(ctx: FlowContext, req: DeployRequest, build: { id: string; release: string }): Promise<DeployResult> {
+  const promoted = await promote(ctx, build.release);
+  const result = {
+    buildId: build.id,
+    releaseId: build.release,
+    ...(promoted.previous ? { previousReleaseId: promoted.previous } : {}),
+    ...(promoted.waitedMs > 0 ? { waitedForUpdatingMs: promoted.waitedMs } : {}),
+  };
+  if (!req.wait) {
+    ctx.progress('promoted');
+    return { ...result, outcome: 'promoted-no-wait', requests: ctx.client.requests };
+  }
+  ctx.progress('wait');
+  await waitForRollout(ctx, build.release, promoted.previous, promoted.unanswered, req.limits);
+  req.log.info(`Release ${build.release} is running on ${ctx.rack}`);
+  ctx.progress('deployed');
+  return { ...result, outcome: 'deployed', requests: ctx.client.requests };
 }
 
 /** The build description: the caller's text with the short commit, as the CLI's `build <sha> <subject>`. */

@@ -100,7 +100,10 @@ export async function waitForRollout(ctx: FlowContext, ours: string, previous: s
   const events = new RackEvents(ctx, () => nudge.wake());
   events.start();
   let last: RackApp = {};
-  at(ctx, () => `release ${ours} was still rolling out (app status ${last.status ?? '?'}, active release ${last.release || 'none'}) after ${formatDuration(ctx.now() - state.promotedAt)}`);
+  at(ctx, () => {
+    const event = events.tail(1)[0];
+    return `release ${ours} was still rolling out (app status ${last.status ?? '?'}, active release ${last.release || 'none'}) after ${formatDuration(ctx.now() - state.promotedAt)}${event ? `; last rack event: ${event}` : ''}`;
+  });
   try {
     for (let n = 0; ; n++) {
       last = await readApp(ctx);

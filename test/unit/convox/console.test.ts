@@ -8,7 +8,7 @@ import { inspectApp } from '../../../src/convox/inspect.js';
 import { MemoryLog } from '../../../src/log.js';
 import { startRackServer } from '../../rack-server/index.js';
 import type { ConsoleOptions, RackServer } from '../../rack-server/index.js';
-import { consoleTarget, directTarget, MANIFEST, MANIFEST_PINNED, request } from './harness.js';
+import { consoleTarget, directTarget, leakedSecrets, MANIFEST, MANIFEST_PINNED, request } from './harness.js';
 import type { TestRequest } from './harness.js';
 
 const KEY = 'deploykey-0123456789abcdef';
@@ -17,6 +17,7 @@ let server: RackServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
+  expect(leakedSecrets()).toEqual([]);
 });
 
 async function consoleServer(over: Partial<ConsoleOptions> = {}): Promise<RackServer> {

@@ -7,13 +7,14 @@ import { deploy, DeployError } from '../../../src/convox/deploy.js';
 import type { DeployRequest } from '../../../src/convox/deploy.js';
 import { startRackServer } from '../../rack-server/index.js';
 import type { RackServer, RackServerOptions } from '../../rack-server/index.js';
-import { directTarget, MANIFEST, MANIFEST_PINNED, request, tarballFactory } from './harness.js';
+import { directTarget, leakedSecrets, MANIFEST, MANIFEST_PINNED, request, tarballFactory } from './harness.js';
 import type { TestRequest } from './harness.js';
 
 let server: RackServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
+  expect(leakedSecrets()).toEqual([]);
 });
 
 async function rack(opts: RackServerOptions = {}): Promise<RackServer> {
@@ -150,9 +151,9 @@ describe('deploy: failures said plainly', () => {
     expect(e.message).toMatch(/someone else promoted/);
   });
 
-  it('a build stuck running ends at the timeout, saying where it stuck', async () => {
+  it.each(['eof', 'hang'] as const)('a build stuck running (log stream: %s) ends at the timeout, saying where it stuck', async (stream) => {
     const s = await rack();
-    s.faults.stickBuild('eof');
+    s.faults.stickBuild(stream);
     const req = await request(directTarget(s.url, s.password), { timeoutMs: 1500 });
     const started = Date.now();
     const e = await failing(req);
@@ -179,5 +180,29 @@ describe('deploy: failures said plainly', () => {
     const e = await failing(await request(directTarget(s.url, s.password)));
     expect(e.message).toMatch(/unsupported rack version 20170101000000/);
     expect(s.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('a rollout still going at the timeout says so, with the last rack event', async () => {
+    const s = await rack({ timing: { promoteMs: 60_000 } });
+    const e = await failing(await request(directTarget(s.url, s.password), { timeoutMs: 2000 }));
+    expect(e.message).toMatch(/^timed out after 2s \(the timeout input\): release (R[A-Z]{10}) was still rolling out \(app status updating, active release \1\) after \d+s; last rack event: .*system\/k8s\//);
+    expect(e.partial.releaseId).toMatch(/^R/);
+  });
+
+  it('cancellation stops the deploy and says where it was', async () => {
+    const s = await rack({ timing: { buildMs: 5000 } });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('job cancelled')), 300);
+    const e = await failing(await request(directTarget(s.url, s.password), { signal: controller.signal }));
+    expect(e.message).toMatch(/^deploy cancelled while build B[A-Z]{10} was still running/);
+  });
+
+  it('a rack password inside rack output is masked in the log and the error', async () => {
+    const s = await rack();
+    s.faults.failBuild(`push to https://convox:${s.password}@api.rack.example.com refused`);
+    const req = await request(directTarget(s.url, s.password));
+    const e = await failing(req);
+    expect(e.message).toContain('push to https://convox:***@api.rack.example.com refused');
+    expect(req.log.text()).toContain('convox:***@');
   });
 });

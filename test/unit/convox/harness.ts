@@ -52,10 +52,26 @@ export interface TestRequest extends DeployRequest {
   log: MemoryLog;
 }
 
+const issued: TestRequest[] = [];
+
+/**
+ * Every secret form of every issued request's password found in its job log (should be none).
+ * Clears the list, so call it once per test (afterEach).
+ */
+export function leakedSecrets(): string[] {
+  const leaks: string[] = [];
+  for (const req of issued.splice(0)) {
+    const pw = req.target.password;
+    const forms = [pw, encodeURIComponent(pw), Buffer.from(`convox:${pw}`).toString('base64'), Buffer.from(pw).toString('base64')];
+    for (const line of req.log.lines) if (forms.some((f) => line.includes(f))) leaks.push(line);
+  }
+  return leaks;
+}
+
 /** A deploy request with test-friendly defaults. */
 export async function request(target: RackTarget, over: Partial<DeployRequest> = {}): Promise<TestRequest> {
   const secrets = new Secrets();
-  return {
+  const req: TestRequest = {
     target,
     app: 'shop',
     mode: 'manifest',
@@ -72,4 +88,6 @@ export async function request(target: RackTarget, over: Partial<DeployRequest> =
     ...over,
     log: over.log instanceof MemoryLog ? over.log : new MemoryLog(),
   };
+  issued.push(req);
+  return req;
 }

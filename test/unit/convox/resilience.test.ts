@@ -7,13 +7,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deploy, DeployError } from '../../../src/convox/deploy.js';
 import { startRackServer } from '../../rack-server/index.js';
 import type { RackServer, RackServerOptions } from '../../rack-server/index.js';
-import { directTarget, MANIFEST_PINNED, request, tarballFactory } from './harness.js';
+import { directTarget, leakedSecrets, MANIFEST_PINNED, request, tarballFactory } from './harness.js';
 import type { TestRequest } from './harness.js';
 
 let server: RackServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
+  expect(leakedSecrets()).toEqual([]);
 });
 
 async function rack(opts: RackServerOptions = {}): Promise<RackServer> {
