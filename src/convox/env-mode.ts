@@ -56,7 +56,9 @@ export function cannotReadReleases(app: string, rack: string, said: string): Act
  * @returns the env-only release id, when one was created.
  */
 export async function setImageVariable(ctx: FlowContext, envVar: string, tag: string): Promise<string | undefined> {
-  const problem = envEntryProblem(envVar, tag) ?? (tag.includes(',') ? `the tag "${tag}" contains a comma, which build-args cannot carry` : undefined);
+  const problem =
+    envEntryProblem(envVar, tag) ??
+    (!tag ? `no tag to set ${envVar} to` : tag.includes(',') ? `the tag "${tag}" contains a comma, which build-args cannot carry` : undefined);
   if (problem) throw new ActionError(problem, { phase: 'deploy' }, 'use a plain variable name and a Docker tag');
   const current = await readAppEnv(ctx.client, ctx.app, ctx.rack);
   const next = withVariable(current.env, envVar, tag);

@@ -161,4 +161,25 @@ describe('a busy app', () => {
     expect(e.message).toMatch(/timed out after 3s .*: app shop was still updating \(someone else's update\) .*nothing was promoted/);
     expect(count(s, 'POST', /\/promote$/)).toBe(0);
   });
+
+  it('a promote refused with 403 "currently updating" is tried again after waiting (the rack did not act on it)', async () => {
+    const s = await rack();
+    s.faults.fail({ method: 'POST', path: '/apps/shop/releases/*/promote', status: 403, body: 'app is currently updating\n' });
+    const req = await request(directTarget(s.url, s.password));
+    const result = await deploy(req);
+    expect(s.requests.filter((r) => r.path.endsWith('/promote')).map((r) => r.status)).toEqual([403, 200]);
+    expect(s.state.apps.get('shop')?.release).toBe(result.releaseId);
+    expect(req.log.text()).toContain('The rack refused the promote: app is currently updating; waiting again');
+  });
+});
+
+describe('a new app', () => {
+  it.each(['manifest', 'env'] as const)('without any release deploys in %s mode', async (mode) => {
+    const s = await rack({ apps: [{ name: 'shop' }] });
+    const result = await deploy(await request(directTarget(s.url, s.password), { mode, tag: 'v1' }));
+    expect(result.previousReleaseId).toBeUndefined();
+    const app = s.state.apps.get('shop');
+    expect(app?.release).toBe(result.releaseId);
+    if (mode === 'env') expect(app?.releases.find((r) => r.id === result.releaseId)?.env).toBe('IMAGE_VERSION=v1');
+  });
 });
