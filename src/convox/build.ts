@@ -72,6 +72,7 @@ export async function followBuild(ctx: FlowContext, id: string): Promise<RackBui
   const startedAt = ctx.now();
   let status = 'created';
   at(ctx, () => `build ${id} was still ${status} after ${formatDuration(ctx.now() - startedAt)}${lastLine(printer)}`);
+  ctx.tail = () => printer.tail();
   const live = streamLive(ctx, id, printer, AbortSignal.any([stop.signal, ctx.deadline.signal]), () => nudge.wake());
   let build: RackBuild;
   try {

@@ -33,6 +33,8 @@ export interface FlowContext {
   progress: (phase: string) => void;
   /** Says where the deploy is, for a timeout message; phases replace it as they go. */
   where: () => string;
+  /** The rack's latest log lines (build log, then rollout events), for a failure report. */
+  tail: () => string[];
 }
 
 /** Replaces the "where are we" description. */

@@ -70,9 +70,14 @@ export interface DeployResult {
   requests: number;
 }
 
-/** A failed deploy, with the ids learned before it failed. */
+/** A failed deploy, with the ids learned before it failed and the rack's last log lines. */
 export class DeployError extends ActionError {
-  constructor(source: ActionError, readonly partial: DeployIds) {
+  constructor(
+    source: ActionError,
+    readonly partial: DeployIds,
+    /** The build log's or the rollout events' last lines (redacted); empty when none were seen. */
+    readonly logTail: string[] = [],
+  ) {
     super(source.message, { ...source.place, phase: 'deploy' }, source.fix, { cause: source });
   }
 }
@@ -96,6 +101,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     ids: {},
     progress: (phase) => req.onProgress?.({ ...ctx.ids, phase }),
     where: () => `connecting to ${rackLabel(req.target)}`,
+    tail: () => [],
   };
   try {
     return await run(ctx, req);
@@ -169,6 +175,7 @@ export function buildDescription(description: string, gitSha: string): string {
 
 function failure(e: unknown, ctx: FlowContext, req: DeployRequest): DeployError {
   const ids = { ...ctx.ids };
+  const tail = ctx.tail();
   const redact = (t: string): string => req.secrets.redact(t);
   if (e instanceof DeadlineExceeded || (ctx.deadline.expired() && !(e instanceof ActionError))) {
     return new DeployError(
@@ -178,10 +185,11 @@ function failure(e: unknown, ctx: FlowContext, req: DeployRequest): DeployError 
         'raise the timeout input if the deploy is just slow; otherwise look at the rack (convox builds / convox apps info) for what is stuck',
       ),
       ids,
+      tail,
     );
   }
-  if (req.signal?.aborted) return new DeployError(new ActionError(redact(`deploy cancelled while ${ctx.where()}`), {}, undefined), ids);
-  if (e instanceof ActionError) return new DeployError(new ActionError(redact(e.message), e.place, e.fix && redact(e.fix)), ids);
+  if (req.signal?.aborted) return new DeployError(new ActionError(redact(`deploy cancelled while ${ctx.where()}`), {}, undefined), ids, tail);
+  if (e instanceof ActionError) return new DeployError(new ActionError(redact(e.message), e.place, e.fix && redact(e.fix)), ids, tail);
   const text = e instanceof Error ? e.message : String(e);
-  return new DeployError(new ActionError(redact(`unexpected failure while ${ctx.where()}: ${text}`), {}, 'this is a bug in the action; please report it with the log'), ids);
+  return new DeployError(new ActionError(redact(`unexpected failure while ${ctx.where()}: ${text}`), {}, 'this is a bug in the action; please report it with the log'), ids, tail);
 }

@@ -98,6 +98,7 @@ export async function waitForRollout(ctx: FlowContext, ours: string, previous: s
   const state = startRollout(ours, previous, ctx.now());
   const nudge = new Nudge();
   const events = new RackEvents(ctx, () => nudge.wake());
+  ctx.tail = () => events.tail();
   events.start();
   let last: RackApp = {};
   at(ctx, () => {

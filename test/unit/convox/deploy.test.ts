@@ -118,6 +118,7 @@ describe('deploy: failures said plainly', () => {
     expect(e.message).toMatch(/^build B[A-Z]{10} failed on 127\.0\.0\.1:\d+\n/);
     expect(e.message).toContain('ERROR: pull access denied');
     expect(e.partial.buildId).toMatch(/^B/);
+    expect(e.logTail.at(-1)).toBe('ERROR: pull access denied for registry.example.com/acme/shop');
     expect(e.place.phase).toBe('deploy');
     expect(posts(s, /\/promote$/)).toBe(0);
   });
@@ -131,6 +132,7 @@ describe('deploy: failures said plainly', () => {
     expect(e.message).toContain('rolled back');
     expect(e.message).toContain(`${previous}, the release active before this deploy`);
     expect(e.message).toContain('rack events:');
+    expect(e.logTail.join('\n')).toContain(`release=${previous}`);
     expect(e.partial).toMatchObject({ previousReleaseId: previous });
     expect(e.partial.releaseId).toMatch(/^R/);
     expect(s.state.apps.get('shop')?.release).toBe(previous);
