@@ -8,8 +8,8 @@
  * carries the ids known so far (`DeployError.partial`), and `onProgress` reports them as they
  * are learned so outputs can be set even when a later phase fails.
  *
- * Log groups: the build log and the rollout each get one, so the caller must not wrap deploy()
- * in a group of its own (the runner does not nest groups).
+ * Log groups are the caller's (main runs each phase in one, and the runner does not nest
+ * groups); deploy() only prints plain lines.
  */
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
@@ -122,7 +122,7 @@ async function run(ctx: FlowContext, req: DeployRequest): Promise<DeployResult> 
   req.log.info(`Rack ${ctx.rack}: version ${ctx.version} (${ctx.generation}), via ${req.target.source}`);
   const build = await buildRelease(ctx, req);
   ctx.progress('promote');
-  return req.log.group(`Convox deploy of ${build.release} to ${req.app}`, () => promoteAndWait(ctx, req, build));
+  return promoteAndWait(ctx, req, build);
 }
 
 /** Env release (env mode), upload and build; returns the build with the release to promote. */
@@ -137,9 +137,8 @@ async function buildRelease(ctx: FlowContext, req: DeployRequest): Promise<{ id:
     }
   }
   const description = buildDescription(req.description, req.gitSha);
-  const build = await req.log.group(`Convox build on ${ctx.rack} (${req.app})`, () =>
-    runBuild(ctx, { source: req.source, manifest: req.manifest, description, gitSha: req.gitSha, buildArgs }),
-  );
+  req.log.info(`Building ${req.app} on ${ctx.rack} (${description})`);
+  const build = await runBuild(ctx, { source: req.source, manifest: req.manifest, description, gitSha: req.gitSha, buildArgs });
   ctx.ids.releaseId = build.release;
   req.log.info(`Build ${build.id} complete: release ${build.release}`);
   if (req.mode === 'env') await checkReleaseVariable(ctx, build.release, req.envVar, req.tag);
