@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { connectEngine } from './docker/engine.js';
 import { ActionError, describeError } from './errors.js';
 import { flagsToInputs, USAGE } from './cli.js';
+import { annotationsFor } from './report/annotations.js';
 import type { Log } from './log.js';
 import { run } from './main.js';
 import { Secrets } from './secrets.js';
@@ -88,12 +89,12 @@ async function main(): Promise<void> {
       await core.summary.addRaw(secrets.redact(markdown)).write();
     },
     fail: (error) => {
-      const e = error instanceof ActionError ? error : undefined;
-      const message = secrets.redact(describeError(error));
-      // One error annotation, placed at the file:line or titled with the input when known.
-      if (e?.place.file) log.error(message, { file: e.place.file, ...(e.place.line ? { line: e.place.line } : {}), ...(e.place.column ? { column: e.place.column } : {}) });
-      else if (e?.place.input) log.error(message, { title: `input ${e.place.input}` });
-      else log.error(message);
+      // One annotation per problem, placed at the file:line, or titled with the input at fault.
+      for (const a of annotationsFor(error)) {
+        const message = secrets.redact(a.message);
+        if (inActions) core.error(message, a.properties);
+        else process.stdout.write(`error: ${a.properties.file ? `${a.properties.file}${a.properties.startLine ? `:${a.properties.startLine}` : ''}: ` : ''}${message}\n`);
+      }
       process.exitCode = 1;
     },
   });
