@@ -89396,9 +89396,9 @@ ${processes.map((l) => `  | ${l}`).join("\n")}` : "");
   switch (verdict.kind) {
     case "rolled-back": {
       const to = verdict.active && verdict.active !== ours ? verdict.active : previous;
-      const now = verdict.settled ? "is running" : "is rolling back to";
-      const named = to ? `${to}${to === previous ? ", the release active before this deploy" : ""}` : "its previous release";
-      return new ActionError(`release ${ours} was rolled back on ${ctx.rack}: ${ctx.app} ${now} ${named}${details}`, { phase: "deploy" }, fix);
+      const named = to ? `${to}${to === previous ? " (the release active before this deploy)" : ""}` : "its previous release";
+      const state = verdict.settled ? `${ctx.app} is running it again` : `${ctx.app} is still rolling back`;
+      return new ActionError(`release ${ours} was rolled back to ${named} on ${ctx.rack}: ${state}${details}`, { phase: "deploy" }, fix);
     }
     case "replaced":
       return new ActionError(
