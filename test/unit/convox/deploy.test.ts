@@ -130,7 +130,7 @@ describe('deploy: failures said plainly', () => {
     const req = await request(directTarget(s.url, s.password));
     const e = await failing(req);
     expect(e.message).toContain('rolled back');
-    expect(e.message).toContain(`${previous}, the release active before this deploy`);
+    expect(e.message).toContain(`rolled back to ${previous} (the release active before this deploy)`);
     expect(e.message).toContain('rack events:');
     expect(e.logTail.join('\n')).toContain(`release=${previous}`);
     expect(e.partial).toMatchObject({ previousReleaseId: previous });
