@@ -94563,50 +94563,23 @@ async function run2(deps) {
   return 1;
 }
 async function execute(deps, phases, progress, now) {
-  const { log } = deps;
-  const github = readGitHubContext(deps.env, deps.cwd);
-  const config = readInputs(deps.env, github, now, deps.secrets);
+  const config = readInputs(deps.env, readGitHubContext(deps.env, deps.cwd), now, deps.secrets);
   progress.config = config;
   const references = imageReferences(config);
   setImageOutputs(deps, config, references);
-  const planned = await phases.run("plan", "Plan", async () => {
-    const manifest = planManifest(config);
-    const look = await lookAtRack(config, deps);
-    const plan = makePlan({ config, ...manifest ? { manifest } : {}, ...look });
-    log.info(renderPlanText(plan));
-    return { manifest, plan };
-  });
+  const planned = await planPhase(deps, phases, config);
   progress.plan = planned.plan;
   progress.manifest = planned.manifest;
   deps.setOutput("manifest-diff", changeText(planned.plan, planned.manifest));
-  const ctx = { config, references, docker: deps.docker, env: deps.env, log, secrets: deps.secrets, now, ...deps.signal ? { signal: deps.signal } : {} };
-  const creds = await credentialsForImage(ctx);
-  if (config.build.enabled) {
-    const built = await phases.run("build", "Build", () => buildPhase(ctx, creds)).catch((e) => {
-      if (!(config.dryRun && e instanceof EngineUnreachable)) throw e;
-      log.warning(`Skipped the build: ${e.message}. Everything else in the plan above holds.`);
-      return void 0;
-    });
-    if (built) {
-      progress.imageId = built.imageId;
-      deps.setOutput("image-id", built.imageId);
-    }
-  } else phases.skip("build");
-  if (!config.build.enabled) {
-    progress.digest = await phases.run("push", "Check the existing image", () => existingImagePhase(ctx, creds));
-    deps.setOutput("digest", progress.digest);
-    if (config.dryRun) return;
-  } else if (config.dryRun || !config.push) {
-    phases.skip("push");
-    log.info(config.dryRun ? `Dry run (${config.dryRunReason}): nothing is pushed, written or deployed.` : "push: false: nothing is pushed.");
-    if (config.dryRun) return;
-  } else {
-    progress.digest = await phases.run("push", "Push", () => pushPhase(ctx, creds));
-    deps.setOutput("digest", progress.digest);
+  const ctx = { config, references, docker: deps.docker, env: deps.env, log: deps.log, secrets: deps.secrets, now, ...deps.signal ? { signal: deps.signal } : {} };
+  await imagePhases(deps, phases, progress, ctx);
+  if (config.dryRun) {
+    deps.log.info(`Dry run (${config.dryRunReason}): nothing was pushed, written or deployed.`);
+    return;
   }
   const final = await phases.run("manifest", "Update manifest", async () => {
     const m = config.update.pinDigest && progress.digest ? planManifest(config, progress.digest) : planned.manifest;
-    if (m && await writeManifest(config, m)) log.info(`Wrote ${m.file}:
+    if (m && await writeManifest(config, m)) deps.log.info(`Wrote ${m.file}:
 ${m.diff}`);
     return m;
   });
@@ -94625,6 +94598,41 @@ ${m.diff}`);
       setDeployOutputs(deps, progress.deploy);
     })
   );
+}
+function planPhase(deps, phases, config) {
+  return phases.run("plan", "Plan", async () => {
+    const manifest = planManifest(config);
+    const look = await lookAtRack(config, deps);
+    const plan = makePlan({ config, ...manifest ? { manifest } : {}, ...look });
+    deps.log.info(renderPlanText(plan));
+    return { manifest, plan };
+  });
+}
+async function imagePhases(deps, phases, progress, ctx) {
+  const { config } = ctx;
+  const creds = await credentialsForImage(ctx);
+  if (!config.build.enabled) {
+    phases.skip("build");
+    progress.digest = await phases.run("push", "Check the existing image", () => existingImagePhase(ctx, creds));
+    deps.setOutput("digest", progress.digest);
+    return;
+  }
+  const built = await phases.run("build", "Build", () => buildPhase(ctx, creds)).catch((e) => {
+    if (!(config.dryRun && e instanceof EngineUnreachable)) throw e;
+    deps.log.warning(`Skipped the build: ${e.message}. Everything else in the plan above holds.`);
+    return void 0;
+  });
+  if (built) {
+    progress.imageId = built.imageId;
+    deps.setOutput("image-id", built.imageId);
+  }
+  if (config.dryRun || !config.push) {
+    phases.skip("push");
+    if (!config.dryRun) deps.log.info("push: false: nothing is pushed.");
+    return;
+  }
+  progress.digest = await phases.run("push", "Push", () => pushPhase(ctx, creds));
+  deps.setOutput("digest", progress.digest);
 }
 function changeText(plan, manifest) {
   if (plan.env) return `${plan.env.name}: ${plan.env.before ?? "(unknown)"} -> ${plan.env.after}`;

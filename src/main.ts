@@ -63,63 +63,30 @@ export async function run(deps: Deps): Promise<number> {
 }
 
 async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, now: Date): Promise<void> {
-  const { log } = deps;
-  const github = readGitHubContext(deps.env, deps.cwd);
-  const config = readInputs(deps.env, github, now, deps.secrets);
+  const config = readInputs(deps.env, readGitHubContext(deps.env, deps.cwd), now, deps.secrets);
   progress.config = config;
   const references = imageReferences(config);
   setImageOutputs(deps, config, references);
-
-  const planned = await phases.run('plan', 'Plan', async () => {
-    const manifest = planManifest(config);
-    const look = await lookAtRack(config, deps);
-    const plan = makePlan({ config, ...(manifest ? { manifest } : {}), ...look });
-    log.info(renderPlanText(plan));
-    return { manifest, plan };
-  });
+  const planned = await planPhase(deps, phases, config);
   progress.plan = planned.plan;
   progress.manifest = planned.manifest;
   deps.setOutput('manifest-diff', changeText(planned.plan, planned.manifest));
 
-  const ctx: ImageContext = { config, references, docker: deps.docker, env: deps.env, log, secrets: deps.secrets, now, ...(deps.signal ? { signal: deps.signal } : {}) };
-  const creds = await credentialsForImage(ctx);
-  if (config.build.enabled) {
-    const built = await phases.run('build', 'Build', () => buildPhase(ctx, creds)).catch((e: unknown) => {
-      // A newcomer's local dry run has no engine: say so plainly and still show the plan.
-      if (!(config.dryRun && e instanceof EngineUnreachable)) throw e;
-      log.warning(`Skipped the build: ${e.message}. Everything else in the plan above holds.`);
-      return undefined;
-    });
-    if (built) {
-      progress.imageId = built.imageId;
-      deps.setOutput('image-id', built.imageId);
-    }
-  } else phases.skip('build');
-
-  if (!config.build.enabled) {
-    // Nothing was built, so nothing is pushed: the tag must already be in the registry.
-    progress.digest = await phases.run('push', 'Check the existing image', () => existingImagePhase(ctx, creds));
-    deps.setOutput('digest', progress.digest);
-    if (config.dryRun) return;
-  } else if (config.dryRun || !config.push) {
-    phases.skip('push');
-    log.info(config.dryRun ? `Dry run (${config.dryRunReason}): nothing is pushed, written or deployed.` : 'push: false: nothing is pushed.');
-    if (config.dryRun) return;
-  } else {
-    progress.digest = await phases.run('push', 'Push', () => pushPhase(ctx, creds));
-    deps.setOutput('digest', progress.digest);
+  const ctx: ImageContext = { config, references, docker: deps.docker, env: deps.env, log: deps.log, secrets: deps.secrets, now, ...(deps.signal ? { signal: deps.signal } : {}) };
+  await imagePhases(deps, phases, progress, ctx);
+  if (config.dryRun) {
+    deps.log.info(`Dry run (${config.dryRunReason}): nothing was pushed, written or deployed.`);
+    return;
   }
-
   const final = await phases.run('manifest', 'Update manifest', async () => {
     const m = config.update.pinDigest && progress.digest ? planManifest(config, progress.digest) : planned.manifest;
-    if (m && (await writeManifest(config, m))) log.info(`Wrote ${m.file}:\n${m.diff}`);
+    if (m && (await writeManifest(config, m))) deps.log.info(`Wrote ${m.file}:\n${m.diff}`);
     return m;
   });
   if (final) {
     progress.manifest = final;
     deps.setOutput('manifest-diff', changeText(planned.plan, final));
   }
-
   if (!config.deploy) return phases.skip('deploy');
   progress.deploy = {};
   progress.deployment = await startGitHubDeployment(config, deps, runUrl(config));
@@ -129,6 +96,47 @@ async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, no
       setDeployOutputs(deps, progress.deploy!);
     }),
   );
+}
+
+/** Validates the manifest edit and looks at the rack (reads only), then prints the plan. */
+function planPhase(deps: Deps, phases: PhaseRecorder, config: Config): Promise<{ plan: Plan; manifest: ManifestPlan | undefined }> {
+  return phases.run('plan', 'Plan', async () => {
+    const manifest = planManifest(config);
+    const look = await lookAtRack(config, deps);
+    const plan = makePlan({ config, ...(manifest ? { manifest } : {}), ...look });
+    deps.log.info(renderPlanText(plan));
+    return { manifest, plan };
+  });
+}
+
+/** Build (dry runs too), then push every tag — or, with `build: false`, check the tag exists. */
+async function imagePhases(deps: Deps, phases: PhaseRecorder, progress: Progress, ctx: ImageContext): Promise<void> {
+  const { config } = ctx;
+  const creds = await credentialsForImage(ctx);
+  if (!config.build.enabled) {
+    phases.skip('build');
+    // Nothing was built, so nothing is pushed: the tag must already be in the registry.
+    progress.digest = await phases.run('push', 'Check the existing image', () => existingImagePhase(ctx, creds));
+    deps.setOutput('digest', progress.digest);
+    return;
+  }
+  const built = await phases.run('build', 'Build', () => buildPhase(ctx, creds)).catch((e: unknown) => {
+    // A newcomer's local dry run has no engine: say so plainly and still show the plan.
+    if (!(config.dryRun && e instanceof EngineUnreachable)) throw e;
+    deps.log.warning(`Skipped the build: ${e.message}. Everything else in the plan above holds.`);
+    return undefined;
+  });
+  if (built) {
+    progress.imageId = built.imageId;
+    deps.setOutput('image-id', built.imageId);
+  }
+  if (config.dryRun || !config.push) {
+    phases.skip('push');
+    if (!config.dryRun) deps.log.info('push: false: nothing is pushed.');
+    return;
+  }
+  progress.digest = await phases.run('push', 'Push', () => pushPhase(ctx, creds));
+  deps.setOutput('digest', progress.digest);
 }
 
 /** The `manifest-diff` output: the unified diff, or `NAME: old -> new` in env mode. */
