@@ -89624,6 +89624,14 @@ async function inspectApp(target2, app, envVar, log, signal, secrets) {
 }
 
 // src/phases/deploy.ts
+var DONE_BY_PHASE = {
+  upload: ["env-release"],
+  build: ["env-release", "upload"],
+  promote: ["env-release", "upload", "rack-build"],
+  promoted: ["env-release", "upload", "rack-build", "promote"],
+  wait: ["env-release", "upload", "rack-build", "promote"],
+  deployed: ["env-release", "upload", "rack-build", "promote", "wait"]
+};
 function target(config, env) {
   const d = config.deploy;
   if (!d) return void 0;
@@ -89690,7 +89698,7 @@ async function deployPhase(config, manifest, deps, onProgress) {
       log: deps.log,
       secrets: deps.secrets,
       ...deps.signal ? { signal: deps.signal } : {},
-      onProgress: (p) => onProgress(ids(p)),
+      onProgress: (p) => onProgress({ ...ids(p), ...DONE_BY_PHASE[p.phase] ? { stepsDone: [...DONE_BY_PHASE[p.phase]] } : {} }),
       userAgent: "convox-image-deploy"
     });
     onProgress(ids(result));
@@ -94369,7 +94377,14 @@ function runStepStatus(step2, report2) {
   const record2 = phase ? report2.phases.find((p) => p.name === phase) : void 0;
   if (!record2) return report2.outcome === "success" ? { icon: "\u2705" } : { icon: "\u23F8\uFE0F", detail: "not reached" };
   if (record2.status === "ok") return { icon: "\u2705" };
-  if (record2.status === "failed") return { icon: "\u274C", detail: `did not complete (the ${record2.name} phase failed)` };
+  if (record2.status === "failed") return failedPhaseStepStatus(step2, report2, record2.name);
+  return { icon: "\u23F8\uFE0F", detail: "not reached" };
+}
+function failedPhaseStepStatus(step2, report2, phase) {
+  const done = new Set(report2.stepsDone ?? []);
+  if (done.has(step2.id)) return { icon: "\u2705" };
+  const failing = report2.plan.steps.find((s) => s.runs && STEP_PHASE[s.id] === phase && !done.has(s.id));
+  if (failing === step2) return { icon: "\u274C", detail: `failed (the ${phase} phase failed here)` };
   return { icon: "\u23F8\uFE0F", detail: "not reached" };
 }
 var PHASE_RESULT = { ok: "\u2705 ok", failed: "\u274C failed", skipped: "\u23ED\uFE0F skipped" };
@@ -94672,6 +94687,7 @@ ${deps.secrets.redact(describeError(failure2))}
     ...progress.deploy?.previousReleaseId ? { previousReleaseId: progress.deploy.previousReleaseId } : {},
     ...failure2 !== void 0 ? { error: deps.secrets.redact(describeError(failure2)) } : {},
     ...progress.deploy?.logTail ? { rackLogTail: progress.deploy.logTail } : {},
+    ...progress.deploy?.stepsDone ? { stepsDone: progress.deploy.stepsDone } : {},
     ...runUrl(progress.config) ? { runUrl: runUrl(progress.config) } : {}
   };
   try {

@@ -176,6 +176,7 @@ async function report(deps: Deps, phases: PhaseRecorder, progress: Progress, fai
     ...(progress.deploy?.previousReleaseId ? { previousReleaseId: progress.deploy.previousReleaseId } : {}),
     ...(failure !== undefined ? { error: deps.secrets.redact(describeError(failure)) } : {}),
     ...(progress.deploy?.logTail ? { rackLogTail: progress.deploy.logTail } : {}),
+    ...(progress.deploy?.stepsDone ? { stepsDone: progress.deploy.stepsDone } : {}),
     ...(runUrl(progress.config) ? { runUrl: runUrl(progress.config)! } : {}),
   };
   try {

@@ -17,7 +17,19 @@ export interface DeployOutcome {
   previousReleaseId: string;
   /** The rack's last log lines, on a failed deploy. */
   logTail: string[];
+  /** Plan step ids finished so far (`env-release`, `upload`, `rack-build`, `promote`, `wait`). */
+  stepsDone: string[];
 }
+
+/** Which plan steps are behind us once the deploy reports reaching `phase`. */
+const DONE_BY_PHASE: Readonly<Record<string, readonly string[]>> = {
+  upload: ['env-release'],
+  build: ['env-release', 'upload'],
+  promote: ['env-release', 'upload', 'rack-build'],
+  promoted: ['env-release', 'upload', 'rack-build', 'promote'],
+  wait: ['env-release', 'upload', 'rack-build', 'promote'],
+  deployed: ['env-release', 'upload', 'rack-build', 'promote', 'wait'],
+};
 
 export interface RackDeps {
   readonly env: NodeJS.ProcessEnv;
@@ -105,7 +117,7 @@ export async function deployPhase(config: Config, manifest: ManifestPlan | undef
       log: deps.log,
       secrets: deps.secrets,
       ...(deps.signal ? { signal: deps.signal } : {}),
-      onProgress: (p: DeployProgress) => onProgress(ids(p)),
+      onProgress: (p: DeployProgress) => onProgress({ ...ids(p), ...(DONE_BY_PHASE[p.phase] ? { stepsDone: [...DONE_BY_PHASE[p.phase]!] } : {}) }),
       userAgent: 'convox-image-deploy',
     });
     onProgress(ids(result));

@@ -97,6 +97,8 @@ export interface RunReport {
   readonly error?: string;
   /** The rack's last log lines on a failed deploy. */
   readonly rackLogTail?: readonly string[];
+  /** Steps known to have finished inside a phase that later failed (e.g. `upload` before a rollback). */
+  readonly stepsDone?: readonly string[];
   /** Commit SHA the run is about (the PR head on pull_request events). */
   readonly sha: string;
   /** Link to this workflow run, when known. */

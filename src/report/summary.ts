@@ -110,7 +110,16 @@ function runStepStatus(step: PlanStep, report: RunReport): StepStatus {
   const record = phase ? report.phases.find((p) => p.name === phase) : undefined;
   if (!record) return report.outcome === 'success' ? { icon: '✅' } : { icon: '⏸️', detail: 'not reached' };
   if (record.status === 'ok') return { icon: '✅' };
-  if (record.status === 'failed') return { icon: '❌', detail: `did not complete (the ${record.name} phase failed)` };
+  if (record.status === 'failed') return failedPhaseStepStatus(step, report, record.name);
+  return { icon: '⏸️', detail: 'not reached' };
+}
+
+/** Inside a failed phase: steps known done are ✅, the first other one failed, the rest were not reached. */
+function failedPhaseStepStatus(step: PlanStep, report: RunReport, phase: PhaseName): StepStatus {
+  const done = new Set(report.stepsDone ?? []);
+  if (done.has(step.id)) return { icon: '✅' };
+  const failing = report.plan.steps.find((s) => s.runs && STEP_PHASE[s.id] === phase && !done.has(s.id));
+  if (failing === step) return { icon: '❌', detail: `failed (the ${phase} phase failed here)` };
   return { icon: '⏸️', detail: 'not reached' };
 }
 

@@ -92,6 +92,7 @@ describe('renderSummary: a failed deploy', () => {
     releaseId: undefined,
     phases: [...r.phases.slice(0, 5), { name: 'deploy', status: 'failed', durationMs: 62_000 }],
     error: 'app shop did not become healthy within 10 min: process web crashed (exit 1)\n  Fix: look at the rack log lines in the summary',
+    stepsDone: ['env-release', 'upload', 'rack-build', 'promote'],
     rackLogTail: ['web-1 booting', '\x1b[31mweb-1 Error: cannot connect to <db> & retry\x1b[0m', 'web-1 literal ``` fence', 'web-1 exited 1'],
   };
   const md = renderSummary(report);
@@ -105,8 +106,9 @@ describe('renderSummary: a failed deploy', () => {
     expect(md).toContain("#### Last 4 lines of the rack's log\n\n````text\nweb-1 booting\nweb-1 Error: cannot connect to <db> & retry\nweb-1 literal ``` fence\nweb-1 exited 1\n````");
   });
 
-  it('marks the steps of the failed phase as not completed', () => {
-    expect(md).toContain('7. ❌ Promote the new release of app shop — did not complete (the deploy phase failed)');
+  it('marks the steps the failed phase finished as done, and the one it failed in', () => {
+    expect(md).toContain('7. ✅ Promote the new release of app shop\n');
+    expect(md).toMatch(/8\. ❌ Wait until app shop runs the new release — failed \(the deploy phase failed here\)/);
     expect(md).toContain('| deploy | ❌ failed | 1 min 02 s |');
     expect(md).not.toContain('Release: `');
   });
@@ -126,7 +128,7 @@ describe('renderSummary: a failed dry run', () => {
       '',
       'Nothing was pushed or changed. Why a dry run: pull\\_request event (dry-run: auto).',
     ]);
-    expect(md).toContain('1. ❌ Build Dockerfile (context .) — did not complete (the build phase failed)');
+    expect(md).toContain('1. ❌ Build Dockerfile (context .) — failed (the build phase failed here)');
     expect(md).toContain(`2. 🧪 Push ${REPO}:${TAG} — would run in a real run`);
   });
 });
