@@ -88782,6 +88782,7 @@ function fromRackUrl(text, rackInput, insecureTls) {
     passwordSource: "RACK_URL"
   };
 }
+var VALID_HOSTNAME = /^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/i;
 function parseHost(text, input, insecureTls) {
   const fix = "give a host such as console.convox.com or a URL such as https://api.rack.example.com";
   const bad = (why) => new ActionError(`"${redactUserinfo(text)}" ${why}`, { input }, fix);
@@ -88795,6 +88796,7 @@ function parseHost(text, input, insecureTls) {
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") throw bad(`uses ${url.protocol.slice(0, -1)}://; only https:// (or http://) works`);
   if (!url.hostname) throw bad("has no host name");
+  if (!VALID_HOSTNAME.test(url.hostname)) throw bad(`has an invalid host name "${url.hostname}"`);
   if (url.search || url.hash) throw bad("must not have a query or fragment");
   if (url.protocol === "http:" && !isLoopback(url.hostname) && !insecureTls) {
     throw new ActionError(

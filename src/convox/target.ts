@@ -117,6 +117,8 @@ function fromRackUrl(text: string, rackInput: string | undefined, insecureTls: b
 
 interface ParsedHost { protocol: string; host: string; hostname: string; pathname: string; password: string; username: string }
 
+const VALID_HOSTNAME = /^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/i;
+
 function parseHost(text: string, input: string, insecureTls: boolean): ParsedHost {
   const fix = 'give a host such as console.convox.com or a URL such as https://api.rack.example.com';
   const bad = (why: string): ActionError => new ActionError(`"${redactUserinfo(text)}" ${why}`, { input }, fix);
@@ -130,6 +132,8 @@ function parseHost(text: string, input: string, insecureTls: boolean): ParsedHos
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad(`uses ${url.protocol.slice(0, -1)}://; only https:// (or http://) works`);
   if (!url.hostname) throw bad('has no host name');
+  // WHATWG URLs accept hosts like `ht!tp`; refuse them here rather than send a DNS query for one.
+  if (!VALID_HOSTNAME.test(url.hostname)) throw bad(`has an invalid host name "${url.hostname}"`);
   if (url.search || url.hash) throw bad('must not have a query or fragment');
   if (url.protocol === 'http:' && !isLoopback(url.hostname) && !insecureTls) {
     throw new ActionError(
