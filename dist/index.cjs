@@ -44615,7 +44615,7 @@ var require_end_of_stream2 = __commonJS({
       var rs = stream._readableState;
       var readable = opts.readable || opts.readable !== false && stream.readable;
       var writable = opts.writable || opts.writable !== false && stream.writable;
-      var cancelled = false;
+      var cancelled2 = false;
       var onlegacyfinish = function() {
         if (!stream.writable) onfinish();
       };
@@ -44637,7 +44637,7 @@ var require_end_of_stream2 = __commonJS({
         qnt(onclosenexttick);
       };
       var onclosenexttick = function() {
-        if (cancelled) return;
+        if (cancelled2) return;
         if (readable && !(rs && (rs.ended && !rs.destroyed))) return callback.call(stream, new Error("premature close"));
         if (writable && !(ws && (ws.ended && !ws.destroyed))) return callback.call(stream, new Error("premature close"));
       };
@@ -44659,7 +44659,7 @@ var require_end_of_stream2 = __commonJS({
       if (opts.error !== false) stream.on("error", onerror);
       stream.on("close", onclose);
       return function() {
-        cancelled = true;
+        cancelled2 = true;
         stream.removeListener("complete", onfinish);
         stream.removeListener("abort", onclose);
         stream.removeListener("request", onrequest);
@@ -94572,7 +94572,7 @@ async function run2(deps) {
   try {
     await execute(deps, phases, progress, started);
   } catch (e) {
-    failure2 = e;
+    failure2 = deps.signal?.aborted ? cancelled(deps.signal.reason, e, phases, progress) : e;
   }
   await report(deps, phases, progress, failure2);
   if (failure2 === void 0) return 0;
@@ -94650,6 +94650,19 @@ async function imagePhases(deps, phases, progress, ctx) {
   }
   progress.digest = await phases.run("push", "Push", () => pushPhase(ctx, creds));
   deps.setOutput("digest", progress.digest);
+}
+function cancelled(reason, inner, phases, progress) {
+  const what = reason instanceof Error ? reason.message : "cancelled";
+  const phase = phases.records.at(-1)?.name ?? "start";
+  const lines = [`${what} during the ${phase} phase: ${describeError(inner).split("\n")[0]}`];
+  const wrote = phases.records.some((r) => r.name === "manifest" && r.status === "ok");
+  if (progress.config?.update.manifestFile) lines.push(wrote ? `${progress.config.update.manifestFile} had already been rewritten (completely).` : `${progress.config.update.manifestFile} was not changed.`);
+  const d = progress.deploy;
+  if (d) {
+    lines.push(`Rack: build ${d.buildId ?? "not created"}, release ${d.releaseId ?? "not created"}; the release active before this deploy was ${d.previousReleaseId ?? "not yet read"}.`);
+    if (d.releaseId && d.stepsDone?.includes("rack-build") && !d.stepsDone.includes("wait")) lines.push(`Check which release is active: convox apps info ${progress.config?.deploy?.app ?? ""}`.trim());
+  } else lines.push("Nothing was sent to the rack.");
+  return new ActionError(lines.join("\n"), { phase }, "re-run the job when ready; nothing is half-written");
 }
 function changeText(plan, manifest) {
   if (plan.env) return `${plan.env.name}: ${plan.env.before ?? "(unknown)"} -> ${plan.env.after}`;

@@ -54,7 +54,7 @@ export async function run(deps: Deps): Promise<number> {
   try {
     await execute(deps, phases, progress, started);
   } catch (e) {
-    failure = e;
+    failure = deps.signal?.aborted ? cancelled(deps.signal.reason, e, phases, progress) : e;
   }
   await report(deps, phases, progress, failure);
   if (failure === undefined) return 0;
@@ -137,6 +137,24 @@ async function imagePhases(deps: Deps, phases: PhaseRecorder, progress: Progress
   }
   progress.digest = await phases.run('push', 'Push', () => pushPhase(ctx, creds));
   deps.setOutput('digest', progress.digest);
+}
+
+/**
+ * A cancellation (the runner's SIGINT/SIGTERM) said plainly: which phase stopped, what the
+ * interrupted step said, and what state the manifest and the rack were left in.
+ */
+function cancelled(reason: unknown, inner: unknown, phases: PhaseRecorder, progress: Progress): ActionError {
+  const what = reason instanceof Error ? reason.message : 'cancelled';
+  const phase = phases.records.at(-1)?.name ?? 'start';
+  const lines = [`${what} during the ${phase} phase: ${describeError(inner).split('\n')[0]}`];
+  const wrote = phases.records.some((r) => r.name === 'manifest' && r.status === 'ok');
+  if (progress.config?.update.manifestFile) lines.push(wrote ? `${progress.config.update.manifestFile} had already been rewritten (completely).` : `${progress.config.update.manifestFile} was not changed.`);
+  const d = progress.deploy;
+  if (d) {
+    lines.push(`Rack: build ${d.buildId ?? 'not created'}, release ${d.releaseId ?? 'not created'}; the release active before this deploy was ${d.previousReleaseId ?? 'not yet read'}.`);
+    if (d.releaseId && d.stepsDone?.includes('rack-build') && !d.stepsDone.includes('wait')) lines.push(`Check which release is active: convox apps info ${progress.config?.deploy?.app ?? ''}`.trim());
+  } else lines.push('Nothing was sent to the rack.');
+  return new ActionError(lines.join('\n'), { phase }, 're-run the job when ready; nothing is half-written');
 }
 
 /** The `manifest-diff` output: the unified diff, or `NAME: old -> new` in env mode. */

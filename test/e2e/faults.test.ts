@@ -1,0 +1,140 @@
+/**
+ * Faults injected on the real engine and registry (through a fault proxy) and the rack test
+ * server, run through the real bundle: transient faults are survived, permanent ones fail with
+ * the registry's or rack's reason, a partial push is reported tag by tag, and a cancelled run
+ * stops promptly saying where, with no half-written manifest.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startRackServer, type RackServer } from '../rack-server/index.js';
+import { FaultProxy } from '../support/fault-proxy.js';
+import { recordFigure } from '../support/figures.js';
+import { registryDigest } from '../support/registry.js';
+import { runAction, type ActionRun } from '../support/run-action.js';
+import { makeWorkspace } from '../support/workspace.js';
+
+const services = inject('services');
+let proxy: FaultProxy;
+let rack: RackServer | undefined;
+const tally = { injected: 0, survived: 0, failedCleanly: 0 };
+
+beforeAll(async () => {
+  proxy = await new FaultProxy(services.registry).start();
+});
+afterEach(async () => {
+  proxy.clear();
+  await rack?.close();
+  rack = undefined;
+});
+afterAll(async () => {
+  await proxy.close();
+  recordFigure('faults', tally);
+  console.log(`faults: ${tally.injected} injected, ${tally.survived} survived, ${tally.failedCleanly} failed cleanly`);
+});
+
+const DOCKERFILE = 'FROM scratch\nCOPY a.txt /a.txt\n';
+function ws(extra: Record<string, string> = {}): string {
+  return makeWorkspace({ Dockerfile: DOCKERFILE, 'a.txt': `${Math.random()}\n`, ...extra });
+}
+function inputs(repo: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { image: `${proxy.host}/${repo}`, tags: 't1', update: 'none', network: 'none', 'registry-username': services.registryUser, 'registry-password': services.registryPassword, ...extra };
+}
+const env = (): Record<string, string> => ({ DOCKER_HOST: services.dockerHost });
+
+async function survived(run: ActionRun, repo: string, tag = 't1'): Promise<void> {
+  tally.injected++;
+  expect(run.code, run.all).toBe(0);
+  expect(run.outputs.digest).toBe(await registryDigest(services, repo, tag));
+  tally.survived++;
+}
+
+function failedCleanly(run: ActionRun, message: RegExp): void {
+  tally.injected++;
+  expect(run.code).toBe(1);
+  expect(run.stdout).toMatch(message);
+  expect(run.all).not.toContain(services.registryPassword);
+  tally.failedCleanly++;
+}
+
+describe('registry faults', () => {
+  it('survives a 429 with Retry-After on the manifest upload', async () => {
+    proxy.add({ method: /PUT/, path: /\/manifests\/t1$/, action: { status: 429, headers: { 'Retry-After': '1' }, body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}' } });
+    const run = await runAction({ inputs: inputs('faults/throttled'), env: env(), workspace: ws() });
+    expect(proxy.hits).toHaveLength(1);
+    await survived(run, 'faults/throttled');
+  });
+
+  it('survives 503s on layer uploads', async () => {
+    proxy.add({ method: /POST|PATCH|PUT/, path: /\/blobs\/uploads/, times: 2, action: { status: 503 } });
+    const run = await runAction({ inputs: inputs('faults/unavailable'), env: env(), workspace: ws() });
+    expect(proxy.hits.length).toBeGreaterThan(0);
+    await survived(run, 'faults/unavailable');
+  });
+
+  it('survives a connection reset in the middle of an upload', async () => {
+    proxy.add({ method: /PATCH|PUT/, path: /\/blobs\/uploads/, action: 'reset' });
+    const run = await runAction({ inputs: inputs('faults/reset'), env: env(), workspace: ws() });
+    await survived(run, 'faults/reset');
+  });
+
+  it('survives a slow registry', async () => {
+    proxy.add({ path: /\/v2\//, times: Infinity, action: { delayMs: 150 } });
+    const run = await runAction({ inputs: inputs('faults/slow'), env: env(), workspace: ws() });
+    await survived(run, 'faults/slow');
+  });
+
+  it('fails with the registry reason when it stays unavailable, and reports the partial push tag by tag', async () => {
+    proxy.add({ method: /PUT/, path: /\/manifests\/t2$/, times: Infinity, action: { status: 500, body: '{"errors":[{"code":"UNKNOWN","message":"storage backend on fire"}]}' } });
+    const run = await runAction({ inputs: inputs('faults/partial', { tags: 't1,t2' }), env: env(), workspace: ws() });
+    failedCleanly(run, /storage backend on fire|500/);
+    expect(run.stdout).toMatch(/Already pushed:[\s\S]*faults\/partial:t1[\s\S]*Failed: [^\n]*faults\/partial:t2/);
+    expect(await registryDigest(services, 'faults/partial', 't1')).toMatch(/^sha256:/);
+    expect(await registryDigest(services, 'faults/partial', 't2')).toBeUndefined();
+  });
+
+  it('fails clearly when the registry is down', async () => {
+    const down = await new FaultProxy(services.registry).start();
+    const host = down.host;
+    await down.close();
+    const run = await runAction({ inputs: { ...inputs('faults/down'), image: `${host}/faults/down` }, env: env(), workspace: ws() });
+    failedCleanly(run, new RegExp(`${host.replace(/\./g, '\\.')}[\\s\\S]*(connection refused|did not answer)`));
+  });
+});
+
+describe('engine faults', () => {
+  it('names DOCKER_HOST when the engine is not reachable', async () => {
+    const run = await runAction({ inputs: inputs('faults/noengine'), env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, workspace: ws() });
+    failedCleanly(run, /DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock/);
+  });
+});
+
+describe('cancellation (what the runner sends on cancel)', () => {
+  it('SIGTERM during the build stops promptly, says where, and leaves the manifest untouched', async () => {
+    const manifest = `services:\n  web:\n    image: ${proxy.host}/faults/cancel:old\n`;
+    const dir = ws({ Dockerfile: `FROM ${services.baseImage}\nRUN echo started-slow-step && sleep 30\n`, 'convox.yml': manifest });
+    const started = Date.now();
+    const run = await runAction({ inputs: inputs('faults/cancel', { update: 'manifest' }), env: env(), workspace: dir, kill: { signal: 'SIGTERM', whenOutput: /started-slow-step/ } });
+    const tookMs = Date.now() - started;
+    failedCleanly(run, /cancelled by SIGTERM during the build phase/);
+    expect(tookMs).toBeLessThan(20_000); // the step sleeps 30 s: stopping well before proves it stopped
+    expect(run.stdout).toContain('convox.yml was not changed.');
+    expect(readFileSync(path.join(dir, 'convox.yml'), 'utf8')).toBe(manifest);
+  });
+
+  it('SIGINT while waiting for the rollout says which release the rack was left with', async () => {
+    rack = await startRackServer({ password: 'pw-cancel-1', timing: { promoteMs: 60_000 }, registry: { host: services.registry, username: services.registryUser, password: services.registryPassword }, apps: [{ name: 'shop', env: 'A=1', manifest: 'services:\n  web:\n    image: busybox\n' }] });
+    const before = rack.state.requireApp('shop').release;
+    // The rack test server pulls from the real registry, so this one pushes there directly.
+    const dir = ws({ 'convox.yml': `services:\n  web:\n    image: ${services.registry}/faults/cancelwait:old\n` });
+    const run = await runAction({
+      inputs: inputs('faults/cancelwait', { image: `${services.registry}/faults/cancelwait`, update: 'manifest', app: 'shop', 'rack-host': rack.url, 'rack-password': 'pw-cancel-1' }),
+      env: env(),
+      workspace: dir,
+      kill: { signal: 'SIGINT', whenOutput: /Promoted R[A-Z]{10}/ },
+    });
+    failedCleanly(run, /cancelled by SIGINT during the deploy phase/);
+    expect(run.stdout).toMatch(new RegExp(`release R[A-Z]{10}; the release active before this deploy was ${before}`));
+    expect(run.outputs['release-id']).toMatch(/^R[A-Z]{10}$/);
+  });
+});
