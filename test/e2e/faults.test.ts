@@ -102,6 +102,51 @@ describe('registry faults', () => {
   });
 });
 
+describe('rack faults, through the action', () => {
+  async function deployRun(setup: (r: RackServer) => void, extra: Record<string, string> = {}): Promise<ActionRun> {
+    rack = await startRackServer({ password: 'pw-rack-faults', registry: { host: services.registry, username: services.registryUser, password: services.registryPassword }, apps: [{ name: 'shop', env: 'A=1', manifest: 'services:\n  web:\n    image: busybox\n' }] });
+    setup(rack);
+    const repo = `faults/rack-${Math.random().toString(36).slice(2, 7)}`;
+    const dir = ws({ 'convox.yml': `services:\n  web:\n    image: ${services.registry}/${repo}:old\n` });
+    return runAction({ inputs: inputs(repo, { image: `${services.registry}/${repo}`, update: 'manifest', app: 'shop', 'rack-host': rack.url, 'rack-password': 'pw-rack-faults', ...extra }), env: env(), workspace: dir });
+  }
+  const posts = (r: RackServer, re: RegExp): number => r.requests.filter((q) => q.method === 'POST' && re.test(q.path)).length;
+
+  it('a promote whose answer was lost is not sent twice, and the report names the active release', async () => {
+    const run = await deployRun((r) => r.faults.fail({ method: 'POST', path: /\/promote$/, reset: true, after: true }));
+    tally.injected++;
+    expect(posts(rack!, /\/promote$/)).toBe(1);
+    const active = rack!.state.requireApp('shop').release;
+    expect(run.stdout + run.summary).toContain(active);
+    if (run.code === 0) tally.survived++;
+    else tally.failedCleanly++;
+  });
+
+  it('a build-create whose answer was lost is not sent twice', async () => {
+    const run = await deployRun((r) => r.faults.fail({ method: 'POST', path: '/apps/shop/builds', reset: true, after: true }));
+    failedCleanly(run, /build/);
+    expect(posts(rack!, /^\/apps\/shop\/builds$/)).toBe(1);
+  });
+
+  it('a build log socket that drops mid-log still completes the deploy', async () => {
+    const run = await deployRun((r) => r.faults.dropSocket('/apps/shop/builds/*/logs', 2));
+    tally.injected++;
+    expect(run.code, run.all).toBe(0);
+    expect(rack!.state.requireApp('shop').release).toBe(run.outputs['release-id']);
+    tally.survived++;
+  });
+
+  it('a build stuck running ends at the timeout, saying where it stuck', async () => {
+    const run = await deployRun((r) => r.faults.stickBuild('eof'), { timeout: '4s' });
+    failedCleanly(run, /B[A-Z]{10}[\s\S]*(still running|running)/);
+  });
+
+  it('the active release changing under us is reported, not taken for success', async () => {
+    const run = await deployRun((r) => r.faults.nextPromote('superseded'));
+    failedCleanly(run, /someone else promoted|not active/);
+  });
+});
+
 describe('engine faults', () => {
   it('names DOCKER_HOST when the engine is not reachable', async () => {
     const run = await runAction({ inputs: inputs('faults/noengine'), env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, workspace: ws() });

@@ -5,6 +5,13 @@
  */
 import type { TestProject } from 'vitest/node';
 import { startServices, REGISTRY_PASSWORD, REGISTRY_USER, BASE_IMAGE } from './services.js';
+import { reliabilityTable, resetFigures } from './figures-table.js';
+
+/** Prints the reliability figures the suites recorded (faults, bad inputs, secret scans). */
+function printFigures(): void {
+  const table = reliabilityTable();
+  if (table) console.log(`\nReliability (also in .tmp/reliability.md):\n${table}\n`);
+}
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,6 +20,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  resetFigures();
   if (process.env.CID_DOCKER_HOST && process.env.CID_REGISTRY) {
     project.provide('services', {
       dockerHost: process.env.CID_DOCKER_HOST,
@@ -21,10 +29,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
       registryPassword: process.env.CID_REGISTRY_PASSWORD ?? REGISTRY_PASSWORD,
       baseImage: BASE_IMAGE,
     });
-    return async () => {};
+    return async () => printFigures();
   }
   const services = await startServices();
   const { stop, root: _root, ...coords } = services;
   project.provide('services', coords);
-  return stop;
+  return async () => {
+    printFigures();
+    await stop();
+  };
 }
