@@ -85949,20 +85949,44 @@ async function writeFileAtomic(file, bytes) {
   }
 }
 
-// src/config/duration.ts
-function parseDuration(text) {
-  const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1e3);
-  const unit = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
-  const part = /(\d+(?:\.\d+)?)(ms|h|m|s)/gy;
+// src/convox/duration.ts
+var UNIT_MS = { ms: 1, s: 1e3, m: 6e4, h: 36e5 };
+var PART = /(\d+(?:\.\d+)?|\.\d+)\s*(ms|h|m|s)/gy;
+var MAX_DURATION_MS = 24 * 36e5;
+function parseDuration(text, input) {
+  const trimmed = text.trim().toLowerCase();
+  const fix = `write a duration such as 30m, 1h30m or 90s (a bare number is seconds)`;
+  if (trimmed === "") throw new ActionError("is empty; it needs a duration", { input }, fix);
+  const ms = /^\d+(?:\.\d+)?$/.test(trimmed) ? Number(trimmed) * 1e3 : sumParts(trimmed);
+  if (ms === void 0) throw new ActionError(`"${text}" is not a duration`, { input }, fix);
+  if (ms <= 0) throw new ActionError(`"${text}" must be longer than zero`, { input }, fix);
+  if (ms > MAX_DURATION_MS) {
+    throw new ActionError(`"${text}" is longer than 24h`, { input }, "use at most 24h; a deploy that needs longer is stuck");
+  }
+  return Math.round(ms);
+}
+function sumParts(text) {
+  PART.lastIndex = 0;
   let total = 0;
   let consumed = 0;
-  for (let match = part.exec(trimmed); match; match = part.exec(trimmed)) {
-    total += Number(match[1]) * (unit[match[2] ?? ""] ?? 0);
-    consumed = part.lastIndex;
+  for (; ; ) {
+    while (text[consumed] === " ") consumed++;
+    if (consumed === text.length) break;
+    PART.lastIndex = consumed;
+    const match = PART.exec(text);
+    if (!match) return void 0;
+    total += Number(match[1]) * (UNIT_MS[match[2] ?? ""] ?? Number.NaN);
+    consumed = PART.lastIndex;
   }
-  if (consumed === 0 || consumed !== trimmed.length) return void 0;
-  return Math.round(total);
+  return Number.isFinite(total) && consumed > 0 ? total : void 0;
+}
+function formatDuration(ms) {
+  if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
+  const total = Math.round(ms / 1e3);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor(total % 3600 / 60);
+  const s = total % 60;
+  return [h ? `${h}h` : "", m ? `${m}m` : "", s || !h && !m ? `${s}s` : ""].join("");
 }
 
 // src/config/paths.ts
@@ -86183,9 +86207,13 @@ function readUpdate(raw, workspace) {
 }
 function readDeploy(raw, env) {
   const app = raw.get("app");
-  const timeoutText = raw.get("timeout") ?? "30m";
-  const timeoutMs = parseDuration(timeoutText);
-  if (timeoutMs === void 0 || timeoutMs <= 0) raw.fail("timeout", `'${timeoutText}' is not a duration`, "write e.g. '30m', '1h30m' or '900s'");
+  let timeoutMs;
+  try {
+    timeoutMs = parseDuration(raw.get("timeout") ?? "30m", "timeout");
+  } catch (e) {
+    if (!(e instanceof ActionError)) throw e;
+    raw.problems.push(e);
+  }
   const wait = raw.bool("wait", true);
   const insecureTls = raw.bool("rack-insecure-tls", false);
   if (!app) return void 0;
@@ -88257,17 +88285,6 @@ var import_node_crypto5 = require("node:crypto");
 // src/convox/context.ts
 function at(ctx, where2) {
   ctx.where = where2;
-}
-
-// src/convox/duration.ts
-var MAX_DURATION_MS = 24 * 36e5;
-function formatDuration(ms) {
-  if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
-  const total = Math.round(ms / 1e3);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor(total % 3600 / 60);
-  const s = total % 60;
-  return [h ? `${h}h` : "", m ? `${m}m` : "", s || !h && !m ? `${s}s` : ""].join("");
 }
 
 // node_modules/ws/wrapper.mjs

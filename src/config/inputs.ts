@@ -6,7 +6,7 @@ import { parseReference, type ImageReference } from '../docker/reference.js';
 import { parseTagTemplates, renderTags } from '../docker/tags.js';
 import { defaultManifestPath } from '../manifest/index.js';
 import type { BuildConfig, Config, DeployConfig, UpdateConfig } from './config.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../convox/duration.js';
 import { isPullRequestEvent, type GitHubContext } from './github.js';
 import { insideWorkspace, relativeToWorkspace } from './paths.js';
 import { RawInputs } from './raw.js';
@@ -159,9 +159,13 @@ function readUpdate(raw: RawInputs, workspace: string): UpdateConfig {
 
 function readDeploy(raw: RawInputs, env: NodeJS.ProcessEnv): DeployConfig | undefined {
   const app = raw.get('app');
-  const timeoutText = raw.get('timeout') ?? '30m';
-  const timeoutMs = parseDuration(timeoutText);
-  if (timeoutMs === undefined || timeoutMs <= 0) raw.fail('timeout', `'${timeoutText}' is not a duration`, "write e.g. '30m', '1h30m' or '900s'");
+  let timeoutMs: number | undefined;
+  try {
+    timeoutMs = parseDuration(raw.get('timeout') ?? '30m', 'timeout');
+  } catch (e) {
+    if (!(e instanceof ActionError)) throw e;
+    raw.problems.push(e);
+  }
   const wait = raw.bool('wait', true);
   const insecureTls = raw.bool('rack-insecure-tls', false);
   if (!app) return undefined;
