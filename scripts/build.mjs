@@ -2,7 +2,24 @@
 // CommonJS output because dockerode's ssh2 dependency uses require() at run time (ncc/rollup crash on it).
 import { build } from 'esbuild';
 
+// dockerode's own BuildKit session and trace decoder are never used: we run our own session
+// (per-host credentials, no .proto files) and decode the trace ourselves. Leaving them out drops
+// @grpc/proto-loader and protobufjs from the bundle, and their start-up work from every run.
+const dropDockerodeBuildkit = {
+  name: 'drop-dockerode-buildkit',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(session|buildkit)$/ }, (args) =>
+      args.importer.includes('/dockerode/lib/') ? { path: args.path, namespace: 'unused-dockerode' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'unused-dockerode' }, () => ({
+      contents: 'module.exports = function unused() { throw new Error("dockerode BuildKit helpers are not bundled; convox-image-deploy uses its own"); };',
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
+  plugins: [dropDockerodeBuildkit],
   entryPoints: ['src/index.ts'],
   outfile: 'dist/index.cjs',
   bundle: true,
