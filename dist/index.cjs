@@ -93756,8 +93756,9 @@ function renderPlanComment(plan, key, context3 = {}) {
 function buildComment(plan, key, context3, maxDiffChars) {
   const target2 = key.app ? ` for app ${code(key.app)}` : key.manifest ? ` for ${code(key.manifest)}` : "";
   const intro = plan.dryRun ? `Dry run (${escapeText(plan.dryRunReason)}): nothing was pushed or changed. A real run would do this:` : `Plan (${escapeText(plan.dryRunReason)}):`;
+  const failed = context3.failure ? [`**\u274C The dry run failed in phase ${escapeText(context3.failure.phase)}**: a merge would fail the same way.`, "", fenced(context3.failure.error, "text")] : [];
   const sections = [
-    [commentMarker(key), `### \u{1F9EA} Convox deploy plan${target2}`, "", intro],
+    [commentMarker(key), `### ${context3.failure ? "\u274C" : "\u{1F9EA}"} Convox deploy plan${target2}`, "", ...failed.length ? [...failed, ""] : [], intro],
     imageSection(plan.image),
     changeSection(plan, maxDiffChars),
     plan.deploy ? rackSection(plan.deploy, {}, consoleLink(plan.deploy)) : [],
@@ -93993,7 +93994,9 @@ async function reportRun(config, run3, deps, deployment) {
     return;
   }
   const key = { ...config.deploy ? { app: config.deploy.app } : {}, ...config.update.manifestFile ? { manifest: config.update.manifestFile } : {} };
-  const body = deps.secrets.redact(renderPlanComment(run3.plan, key, { sha: run3.sha, ...run3.runUrl ? { runUrl: run3.runUrl } : {} }));
+  const failedPhase = run3.phases.find((p) => p.status === "failed")?.name;
+  const failure2 = run3.outcome === "failure" ? { failure: { phase: failedPhase ?? "unknown", error: run3.error ?? "unknown error" } } : {};
+  const body = deps.secrets.redact(renderPlanComment(run3.plan, key, { sha: run3.sha, ...run3.runUrl ? { runUrl: run3.runUrl } : {}, ...failure2 }));
   const result = await upsertStickyComment(client, { ...repo, issueNumber: pr, body, marker: commentMarker(key), log: deps.log });
   if (result !== "skipped") deps.log.info(`PR comment ${result}.`);
 }

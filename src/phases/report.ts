@@ -64,7 +64,9 @@ export async function reportRun(config: Config, run: RunReport, deps: ReportDeps
     return;
   }
   const key = { ...(config.deploy ? { app: config.deploy.app } : {}), ...(config.update.manifestFile ? { manifest: config.update.manifestFile } : {}) };
-  const body = deps.secrets.redact(renderPlanComment(run.plan, key, { sha: run.sha, ...(run.runUrl ? { runUrl: run.runUrl } : {}) }));
+  const failedPhase = run.phases.find((p) => p.status === 'failed')?.name;
+  const failure = run.outcome === 'failure' ? { failure: { phase: failedPhase ?? 'unknown', error: run.error ?? 'unknown error' } } : {};
+  const body = deps.secrets.redact(renderPlanComment(run.plan, key, { sha: run.sha, ...(run.runUrl ? { runUrl: run.runUrl } : {}), ...failure }));
   const result = await upsertStickyComment(client, { ...repo, issueNumber: pr, body, marker: commentMarker(key), log: deps.log });
   if (result !== 'skipped') deps.log.info(`PR comment ${result}.`);
 }

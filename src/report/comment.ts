@@ -7,7 +7,7 @@ import type { Log } from '../log.js';
 import type { Plan } from '../plan/types.js';
 import { consoleLink } from './console.js';
 import { describeGitHubFailure, type GitHubIssuesApi, type IssueComment, type IssueRef } from './github-api.js';
-import { code, escapeText, link } from './markdown.js';
+import { code, escapeText, fenced, link } from './markdown.js';
 import { changeSection, dryRunStepStatus, imageSection, joinSections, notesSection, rackSection, stepsSection } from './plan-sections.js';
 
 /** What makes one sticky comment distinct from another on the same PR. */
@@ -21,6 +21,8 @@ export interface CommentContext {
   /** The PR head commit the plan was made for. */
   readonly sha?: string;
   readonly runUrl?: string;
+  /** Set when the dry run failed (a broken Dockerfile, an invalid manifest): shown first. */
+  readonly failure?: { readonly phase: string; readonly error: string };
 }
 
 export type UpsertResult = 'created' | 'updated' | 'unchanged' | 'skipped';
@@ -61,8 +63,11 @@ function buildComment(plan: Plan, key: CommentKey, context: CommentContext, maxD
   const intro = plan.dryRun
     ? `Dry run (${escapeText(plan.dryRunReason)}): nothing was pushed or changed. A real run would do this:`
     : `Plan (${escapeText(plan.dryRunReason)}):`;
+  const failed = context.failure
+    ? [`**❌ The dry run failed in phase ${escapeText(context.failure.phase)}**: a merge would fail the same way.`, '', fenced(context.failure.error, 'text')]
+    : [];
   const sections = [
-    [commentMarker(key), `### 🧪 Convox deploy plan${target}`, '', intro],
+    [commentMarker(key), `### ${context.failure ? '❌' : '🧪'} Convox deploy plan${target}`, '', ...(failed.length ? [...failed, ''] : []), intro],
     imageSection(plan.image),
     changeSection(plan, maxDiffChars),
     plan.deploy ? rackSection(plan.deploy, {}, consoleLink(plan.deploy)) : [],

@@ -110,6 +110,16 @@ describe('dry runs in pull requests', () => {
     }
   });
 
+  it('a broken Dockerfile fails the PR, and the sticky comment says so with the failing step', async () => {
+    const ws = makeWorkspace({ ...files(), Dockerfile: `FROM ${services.baseImage}\nRUN echo compiling && exit 7\n` });
+    const run = await runAction({ inputs: inputs(), env: githubEnv(), workspace: ws, eventName: 'pull_request', event: event('pull_request') });
+    expect(run.code).toBe(1);
+    const [comment] = gh.commentsOn('acme', 'shop', 17);
+    expect(comment?.body).toContain('The dry run failed in phase build');
+    expect(comment?.body).toContain('RUN echo compiling && exit 7');
+    expect(comment?.body).toContain('compiling');
+  });
+
   it('env mode shows IMAGE_VERSION old -> new read from the rack', async () => {
     const ws = makeWorkspace(files(ENV_MANIFEST));
     const run = await runAction({ inputs: inputs({ update: 'env' }), env: githubEnv(), workspace: ws, eventName: 'pull_request', event: event('pull_request') });

@@ -158,3 +158,13 @@ describe('upsertStickyComment when it cannot post', () => {
     expect(warnings()[0]).toContain('the step still succeeds');
   });
 });
+
+describe('renderPlanComment for a failed dry run', () => {
+  it('leads with the failure, so a broken Dockerfile is the first thing a reviewer reads', () => {
+    const body = renderPlanComment(manifestPlan(true), { app: 'shop' }, { failure: { phase: 'build', error: 'the image build failed at step [2/2] RUN make: exit code: 2' } });
+    const lines = body.split('\n');
+    expect(lines[1]).toBe('### ❌ Convox deploy plan for app `shop`');
+    expect(body.indexOf('The dry run failed in phase build')).toBeLessThan(body.indexOf('A real run would do this'));
+    expect(body).toContain('```text\nthe image build failed at step [2/2] RUN make: exit code: 2\n```');
+  });
+});
