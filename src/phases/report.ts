@@ -4,7 +4,7 @@ import type { Secrets } from '../secrets.js';
 import type { RunReport } from '../plan/types.js';
 import { commentMarker, renderPlanComment, upsertStickyComment } from '../report/comment.js';
 import { finishDeployment, startDeployment, type DeploymentHandle } from '../report/deployment.js';
-import { createGitHubApi, githubApiUrl } from '../report/github-api.js';
+import { githubApiUrl, type GitHubDeploymentsApi, type GitHubIssuesApi } from '../report/github-api.js';
 import { renderSummary } from '../report/summary.js';
 
 export interface ReportDeps {
@@ -14,9 +14,12 @@ export interface ReportDeps {
   readonly writeSummary: (markdown: string) => Promise<void>;
 }
 
-function api(config: Config, deps: ReportDeps): ReturnType<typeof createGitHubApi> | undefined {
+/** The GitHub API client; Octokit is loaded only when a run talks to GitHub (it costs start-up time). */
+async function api(config: Config, deps: ReportDeps): Promise<(GitHubIssuesApi & GitHubDeploymentsApi) | undefined> {
   const token = config.report.githubToken;
-  return token ? createGitHubApi(token, { baseUrl: githubApiUrl(deps.env) }) : undefined;
+  if (!token) return undefined;
+  const { createGitHubApi } = await import('../report/octokit.js');
+  return createGitHubApi(token, { baseUrl: githubApiUrl(deps.env) });
 }
 
 function repoOf(config: Config): { owner: string; repo: string } | undefined {
@@ -28,7 +31,7 @@ function repoOf(config: Config): { owner: string; repo: string } | undefined {
 export async function startGitHubDeployment(config: Config, deps: ReportDeps, logUrl?: string): Promise<DeploymentHandle | undefined> {
   const environment = config.report.environment;
   const repo = repoOf(config);
-  const client = api(config, deps);
+  const client = environment && !config.dryRun ? await api(config, deps) : undefined;
   if (!environment || config.dryRun || !repo || !client) {
     if (environment && !config.dryRun && !client) deps.log.warning(`No github-token: the GitHub deployment for '${environment}' is not created.`);
     return undefined;
@@ -47,7 +50,9 @@ export async function startGitHubDeployment(config: Config, deps: ReportDeps, lo
 export async function reportRun(config: Config, run: RunReport, deps: ReportDeps, deployment?: DeploymentHandle): Promise<void> {
   const consoleHost = config.deploy?.rackHost ?? (config.deploy ? 'console.convox.com' : undefined);
   await deps.writeSummary(deps.secrets.redact(renderSummary(run, consoleHost ? { consoleHost } : {})));
-  const client = api(config, deps);
+  const pr = config.github.prNumber;
+  const wantsComment = config.dryRun && config.report.comment && pr !== undefined;
+  const client = deployment || wantsComment ? await api(config, deps) : undefined;
   const repo = repoOf(config);
   if (deployment && client) {
     await finishDeployment(client, deployment, run.outcome === 'success' ? 'success' : 'failure', {
@@ -57,8 +62,7 @@ export async function reportRun(config: Config, run: RunReport, deps: ReportDeps
       log: deps.log,
     });
   }
-  const pr = config.github.prNumber;
-  if (!config.dryRun || !config.report.comment || pr === undefined || !repo) return;
+  if (!wantsComment || pr === undefined || !repo) return;
   if (!client) {
     deps.log.warning('No github-token: the plan is in the job summary but not posted as a PR comment.');
     return;

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryLog } from '../../../src/log.js';
 import { commentMarker, renderPlanComment, upsertStickyComment } from '../../../src/report/comment.js';
-import { createGitHubApi, githubApiUrl, type GitHubIssuesApi } from '../../../src/report/github-api.js';
+import { githubApiUrl, type GitHubIssuesApi } from '../../../src/report/github-api.js';
+import { createGitHubApi } from '../../../src/report/octokit.js';
 import { startGitHubApi, type GitHubApiStandIn } from '../../support/github-api.js';
 import { REPO, TAG, envPlan, manifestPlan } from './fixtures.js';
 

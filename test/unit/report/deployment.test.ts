@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryLog } from '../../../src/log.js';
 import { finishDeployment, startDeployment } from '../../../src/report/deployment.js';
-import { createGitHubApi, githubApiUrl, type GitHubDeploymentsApi } from '../../../src/report/github-api.js';
+import { githubApiUrl, type GitHubDeploymentsApi } from '../../../src/report/github-api.js';
+import { createGitHubApi } from '../../../src/report/octokit.js';
 import { startGitHubApi, type GitHubApiStandIn } from '../../support/github-api.js';
 import { SHA } from './fixtures.js';
 
