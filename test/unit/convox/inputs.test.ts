@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ActionError } from '../../../src/errors.js';
 import { formatDuration, parseDuration } from '../../../src/convox/duration.js';
 import { redactUserinfo, resolveRackTarget } from '../../../src/convox/target.js';
 import type { RackInputs } from '../../../src/convox/target.js';
-
-function thrown(fn: () => unknown): ActionError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ActionError) return e;
-    throw e;
-  }
-  throw new Error('did not throw');
-}
+import { thrown } from '../../support/thrown.js';
 
 describe('parseDuration', () => {
   it.each([

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ActionError } from '../../../src/errors.js';
 import {
   formatTimestamp,
   parseTagTemplates,
@@ -7,20 +6,11 @@ import {
   sanitizeBranch,
   type TemplateContext,
 } from '../../../src/docker/tags.js';
+import { thrown } from '../../support/thrown.js';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const NOW = new Date('2026-11-22T20:55:00.123Z');
 const CTX: TemplateContext = { now: NOW, sha: SHA, branch: 'main', runNumber: '42', eventName: 'push', ref: 'refs/heads/main' };
-
-function thrown(fn: () => unknown): ActionError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ActionError) return e;
-    throw e;
-  }
-  throw new Error('expected an ActionError');
-}
 
 describe('parseTagTemplates', () => {
   it.each([
