@@ -93580,6 +93580,9 @@ async function lookAtRack(config, deps) {
   const host = new URL(t.baseUrl).host;
   try {
     const seen = await inspectApp(t, config.deploy.app, config.update.envVar, deps.log, deps.signal, deps.secrets);
+    if (!config.dryRun && config.update.mode === "env" && !seen.canReadReleases) {
+      throw cannotReadReleases(config.deploy.app, rackLabel(t), "the rack refused to list releases");
+    }
     return {
       rackHost: host,
       rack: { status: seen.status, ...seen.release ? { release: seen.release } : {}, ...seen.envValue !== void 0 ? { envValue: seen.envValue } : {}, canReadReleases: seen.canReadReleases }

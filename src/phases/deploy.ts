@@ -5,6 +5,7 @@ import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
 import { deploy, DeployError, type DeployProgress } from '../convox/deploy.js';
+import { cannotReadReleases } from '../convox/env-mode.js';
 import { inspectApp } from '../convox/inspect.js';
 import { resolveRackTarget, rackLabel, type RackTarget } from '../convox/target.js';
 import { packContext } from '../docker/context.js';
@@ -65,6 +66,11 @@ export async function lookAtRack(config: Config, deps: RackDeps): Promise<{ rack
   const host = new URL(t.baseUrl).host;
   try {
     const seen = await inspectApp(t, config.deploy.app, config.update.envVar, deps.log, deps.signal, deps.secrets);
+    // Env mode with a credential that cannot read the app's variables would fail only after
+    // the push; say so now, before anything is built or pushed.
+    if (!config.dryRun && config.update.mode === 'env' && !seen.canReadReleases) {
+      throw cannotReadReleases(config.deploy.app, rackLabel(t), 'the rack refused to list releases');
+    }
     return {
       rackHost: host,
       rack: { status: seen.status, ...(seen.release ? { release: seen.release } : {}), ...(seen.envValue !== undefined ? { envValue: seen.envValue } : {}), canReadReleases: seen.canReadReleases },

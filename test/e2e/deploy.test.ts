@@ -171,4 +171,17 @@ describe('deploy to a Convox rack (test server) after a real build and push', ()
     expect(r.requests.filter((q) => q.path !== '/racks' && q.headers.rack !== 'production').map((q) => `${q.method} ${q.path} ${q.headers.rack}`)).toEqual([]);
     expect(run.all).not.toContain(key);
   });
+
+  it('env mode with a Console deploy key fails before anything is built or pushed, naming both ways forward', async () => {
+    const key = 'dk-Env-Mode-Key-3x7';
+    const r = await startRack('shop', { console: { racks: ['acme/production'], deployKeys: [key] } });
+    const ws = makeWorkspace({ Dockerfile: DOCKERFILE, 'app.txt': 'v8\n', 'convox.yml': manifest(`${services.registry}/acme/envkey:\${IMAGE_VERSION}`) });
+    const run = await runAction({ inputs: inputs('acme/envkey', { update: 'env', rack: 'production', 'rack-password': key }), env, workspace: ws });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/cannot read the releases of shop/);
+    expect(run.stdout).toMatch(/update: manifest/);
+    expect(run.outputs['image-id']).toBeUndefined();
+    expect(await registryTags(services, 'acme/envkey')).toEqual([]);
+    expect(r.requests.filter((q) => q.method !== 'GET').map((q) => `${q.method} ${q.path}`)).toEqual([]);
+  });
 });
