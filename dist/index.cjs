@@ -94181,6 +94181,7 @@ function makePlan(p) {
   const env = envChange(p, notes);
   const deploy2 = deployPlan(p);
   if (p.rackUnavailable && config.deploy) notes.push(`The rack was not consulted: ${p.rackUnavailable}.`);
+  if (config.deploy && config.build.enabled && !config.push) notes.push(`push: false: the rack will pull ${references[0]}, which this run does not push; it must already be in the registry.`);
   return {
     dryRun: config.dryRun,
     dryRunReason: config.dryRunReason,

@@ -35,6 +35,7 @@ export function makePlan(p: PlanInputs): Plan {
   const env = envChange(p, notes);
   const deploy = deployPlan(p);
   if (p.rackUnavailable && config.deploy) notes.push(`The rack was not consulted: ${p.rackUnavailable}.`);
+  if (config.deploy && config.build.enabled && !config.push) notes.push(`push: false: the rack will pull ${references[0]}, which this run does not push; it must already be in the registry.`);
   return {
     dryRun: config.dryRun,
     dryRunReason: config.dryRunReason,

@@ -40,4 +40,9 @@ describe('makePlan: the steps a run takes', () => {
     expect(fork.env?.unknownBecause).toBe('no rack password or Console deploy key was given');
     expect(renderPlanText(fork)).toContain('Environment: IMAGE_VERSION: unknown (no rack password or Console deploy key was given) -> v1');
   });
+
+  it('says when the rack would pull a tag this run does not push', () => {
+    expect(makePlan({ config: config({ INPUT_APP: 'shop', INPUT_PUSH: 'false' }) }).notes).toContain('push: false: the rack will pull acme/shop:v1, which this run does not push; it must already be in the registry.');
+    expect(makePlan({ config: config({ INPUT_APP: 'shop' }) }).notes).toEqual([]);
+  });
 });
