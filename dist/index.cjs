@@ -91228,11 +91228,14 @@ ${tail.map((l) => `    ${l}`).join("\n")}` : "";
   const line = ctx.step && ctx.dockerfileText !== void 0 ? findStepLine(ctx.dockerfileText, ctx.step) : void 0;
   const place = { phase: "build", ...line ? { file, line } : {} };
   const where2 = ctx.step ? ` at step ${ctx.step}` : "";
-  return new ActionError(`the image build failed${where2}: ${message}${output2}`, place, fixFor(message, Boolean(ctx.step)));
+  return new ActionError(`the image build failed${where2}: ${message}${output2}`, place, fixFor(message, Boolean(ctx.step), tail));
 }
-function fixFor(message, hasStep) {
+function fixFor(message, hasStep, tail = []) {
   if (/no active sessions|unauthorized|authentication required|pull access denied|denied: /i.test(message)) {
     return "a base image could not be pulled: give the action credentials for its registry (or make the image public), and check the image name";
+  }
+  if (/no space left on device|disk quota exceeded/i.test([message, ...tail].join("\n"))) {
+    return "the build engine's disk is full: free space on the runner (docker system prune -af, docker builder prune -af) or use a runner with more disk";
   }
   if (/failed to compute cache key|not found: not found|no such file or directory/i.test(message)) {
     return "a file the Dockerfile copies is missing from the build context: check the path, and that .dockerignore does not exclude it";

@@ -332,12 +332,16 @@ export function describeDaemonError(message: string, ctx: DaemonErrorContext = {
   const line = ctx.step && ctx.dockerfileText !== undefined ? findStepLine(ctx.dockerfileText, ctx.step) : undefined;
   const place = { phase: 'build', ...(line ? { file, line } : {}) };
   const where = ctx.step ? ` at step ${ctx.step}` : '';
-  return new ActionError(`the image build failed${where}: ${message}${output}`, place, fixFor(message, Boolean(ctx.step)));
+  return new ActionError(`the image build failed${where}: ${message}${output}`, place, fixFor(message, Boolean(ctx.step), tail));
 }
 
-function fixFor(message: string, hasStep: boolean): string {
+function fixFor(message: string, hasStep: boolean, tail: readonly string[] = []): string {
   if (/no active sessions|unauthorized|authentication required|pull access denied|denied: /i.test(message)) {
     return 'a base image could not be pulled: give the action credentials for its registry (or make the image public), and check the image name';
+  }
+  // A full disk often shows only in the step's own output (`dd: … No space left on device`).
+  if (/no space left on device|disk quota exceeded/i.test([message, ...tail].join('\n'))) {
+    return "the build engine's disk is full: free space on the runner (docker system prune -af, docker builder prune -af) or use a runner with more disk";
   }
   if (/failed to compute cache key|not found: not found|no such file or directory/i.test(message)) {
     return 'a file the Dockerfile copies is missing from the build context: check the path, and that .dockerignore does not exclude it';

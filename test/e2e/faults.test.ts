@@ -4,11 +4,13 @@
  * the registry's or rack's reason, a partial push is reported tag by tag, and a cancelled run
  * stops promptly saying where, with no half-written manifest.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startRackServer, type RackServer } from '../rack-server/index.js';
 import { FaultProxy } from '../support/fault-proxy.js';
+import { importBaseImage, startDockerd, stopDockerd } from '../support/services.js';
 import { recordFigure } from '../support/figures.js';
 import { registryDigest } from '../support/registry.js';
 import { runAction, type ActionRun } from '../support/run-action.js';
@@ -148,6 +150,21 @@ describe('rack faults, through the action', () => {
 });
 
 describe('engine faults', () => {
+  it('a full disk on the engine fails with the step and a fix that says so', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'cid-small-engine-'));
+    const engine = await startDockerd(root, 48);
+    try {
+      importBaseImage(root, engine.host);
+      const dir = ws({ Dockerfile: `FROM ${services.baseImage}\nRUN dd if=/dev/zero of=/fill bs=1M count=100\n` });
+      const run = await runAction({ inputs: inputs('faults/diskfull'), env: { DOCKER_HOST: engine.host }, workspace: dir });
+      failedCleanly(run, /no space left on device/i);
+      expect(run.stdout).toMatch(/RUN dd if=\/dev\/zero/);
+      expect(run.stdout).toMatch(/disk is full/);
+    } finally {
+      await stopDockerd(engine.proc, root);
+    }
+  });
+
   it('names DOCKER_HOST when the engine is not reachable', async () => {
     const run = await runAction({ inputs: inputs('faults/noengine'), env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, workspace: ws() });
     failedCleanly(run, /DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock/);
@@ -165,6 +182,35 @@ describe('cancellation (what the runner sends on cancel)', () => {
     expect(tookMs).toBeLessThan(20_000); // the step sleeps 30 s: stopping well before proves it stopped
     expect(run.stdout).toContain('convox.yml was not changed.');
     expect(readFileSync(path.join(dir, 'convox.yml'), 'utf8')).toBe(manifest);
+  });
+
+  it('SIGTERM during the push stops promptly and says so', async () => {
+    proxy.add({ path: /\/blobs\/uploads/, times: Infinity, action: { delayMs: 20_000 } });
+    const started = Date.now();
+    const run = await runAction({ inputs: inputs('faults/cancelpush'), env: env(), workspace: ws(), kill: { signal: 'SIGTERM', whenOutput: /Pushing / } });
+    failedCleanly(run, /cancelled by SIGTERM during the push phase/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(run.stdout).toContain('Nothing was sent to the rack.');
+  });
+
+  it('SIGTERM during the source upload stops promptly; no build was created', async () => {
+    rack = await startRackServer({ password: 'pw-cancel-2', registry: { host: services.registry, username: services.registryUser, password: services.registryPassword }, apps: [{ name: 'shop', env: 'A=1', manifest: 'services:\n  web:\n    image: busybox\n' }] });
+    rack.faults.slow('POST', '/apps/shop/objects/**', 20_000);
+    const manifest = `services:\n  web:\n    image: ${services.registry}/faults/cancelupload:old\n`;
+    const dir = ws({ 'convox.yml': manifest });
+    const started = Date.now();
+    const run = await runAction({
+      inputs: inputs('faults/cancelupload', { image: `${services.registry}/faults/cancelupload`, update: 'manifest', app: 'shop', 'rack-host': rack.url, 'rack-password': 'pw-cancel-2' }),
+      env: env(),
+      workspace: dir,
+      kill: { signal: 'SIGTERM', whenOutput: /version 3\.24\.9/ },
+    });
+    failedCleanly(run, /cancelled by SIGTERM during the deploy phase/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(run.stdout).toContain('Rack: build not created');
+    expect(rack.requests.filter((q) => q.method === 'POST' && q.path === '/apps/shop/builds')).toEqual([]);
+    // The manifest had been rewritten completely before the deploy began; the report says so.
+    expect(run.stdout).toContain('convox.yml had already been rewritten (completely).');
   });
 
   it('SIGINT while waiting for the rollout says which release the rack was left with', async () => {

@@ -62,9 +62,14 @@ function startProcess(cmd: string, args: string[], logFile: string): ChildProces
   return child;
 }
 
-async function startDockerd(root: string): Promise<{ host: string; proc: ChildProcess }> {
+/**
+ * Starts a dockerd under `root`. With `dataMb`, its data-root is a tmpfs of that size: a real
+ * engine with a small disk, for the disk-full test.
+ */
+export async function startDockerd(root: string, dataMb?: number): Promise<{ host: string; proc: ChildProcess }> {
   const sock = path.join(root, 'docker.sock');
   for (const d of ['data', 'exec']) mkdirSync(path.join(root, d), { recursive: true });
+  if (dataMb) execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${dataMb}m`, 'tmpfs', path.join(root, 'data')]);
   const proc = startProcess('dockerd', [
     '--host', `unix://${sock}`, '--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'exec'),
     '--pidfile', path.join(root, 'docker.pid'), '--bridge', 'none', '--iptables=false', '--ip6tables=false',
@@ -95,7 +100,7 @@ async function startRegistry(root: string): Promise<{ addr: string; proc: ChildP
   return { addr, proc };
 }
 
-function importBaseImage(root: string, dockerHost: string): void {
+export function importBaseImage(root: string, dockerHost: string): void {
   const fsRoot = path.join(root, 'busybox-root');
   mkdirSync(path.join(fsRoot, 'bin'), { recursive: true });
   mkdirSync(path.join(fsRoot, 'tmp'), { recursive: true });
@@ -122,14 +127,19 @@ export async function startServices(): Promise<Services> {
     root,
     async stop() {
       registry.proc.kill('SIGTERM');
-      docker.proc.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 1500));
-      try {
-        execFileSync('umount', ['-R', path.join(root, 'data')], { stdio: 'ignore' });
-      } catch {
-        // nothing mounted
-      }
-      rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+      await stopDockerd(docker.proc, root);
     },
   };
+}
+
+/** Stops a dockerd started by startDockerd and removes its files (and tmpfs, if any). */
+export async function stopDockerd(proc: ChildProcess, root: string): Promise<void> {
+  proc.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 1500));
+  try {
+    execFileSync('umount', ['-R', path.join(root, 'data')], { stdio: 'ignore' });
+  } catch {
+    // nothing mounted
+  }
+  rmSync(root, { recursive: true, force: true, maxRetries: 3 });
 }
