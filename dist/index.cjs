@@ -1082,14 +1082,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path8 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path10 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path8 && path8[0] !== "/") {
-          path8 = `/${path8}`;
+        if (path10 && path10[0] !== "/") {
+          path10 = `/${path10}`;
         }
-        return new URL(`${origin}${path8}`);
+        return new URL(`${origin}${path10}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1540,39 +1540,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path8, origin }
+          request: { method, path: path10, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path8);
+        debuglog("sending request to %s %s/%s", method, origin, path10);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path8, origin },
+          request: { method, path: path10, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path8,
+          path10,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path8, origin }
+          request: { method, path: path10, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path8);
+        debuglog("trailers received from %s %s/%s", method, origin, path10);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path8, origin },
+          request: { method, path: path10, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path8,
+          path10,
           error2.message
         );
       });
@@ -1621,9 +1621,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path8, origin }
+            request: { method, path: path10, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path8);
+          debuglog("sending request to %s %s/%s", method, origin, path10);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1686,7 +1686,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path8,
+        path: path10,
         method,
         body,
         headers,
@@ -1701,11 +1701,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path8 !== "string") {
+        if (typeof path10 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path8[0] !== "/" && !(path8.startsWith("http://") || path8.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path10[0] !== "/" && !(path10.startsWith("http://") || path10.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path8)) {
+        } else if (invalidPathRegex.test(path10)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1771,7 +1771,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path8, query) : path8;
+        this.path = query ? buildURL(path10, query) : path10;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6464,7 +6464,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path8, host, upgrade, blocking, reset } = request2;
+      const { method, path: path10, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6545,7 +6545,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header2 = `${method} ${path8} HTTP/1.1\r
+      let header2 = `${method} ${path10} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header2 += `host: ${host}\r
@@ -7074,7 +7074,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path8, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path10, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7171,7 +7171,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path8;
+      headers[HTTP2_HEADER_PATH] = path10;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7524,9 +7524,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path8 = search ? `${pathname}${search}` : pathname;
+        const path10 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path8;
+        this.opts.path = path10;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8765,10 +8765,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path8 = "/",
+          path: path10 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path8;
+        opts.path = origin + path10;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -9453,7 +9453,7 @@ var require_readable = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports2, module2) {
     "use strict";
     var assert = require("node:assert");
-    var { Readable: Readable2 } = require("node:stream");
+    var { Readable: Readable3 } = require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
     var util = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -9465,7 +9465,7 @@ var require_readable = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop3 = () => {
     };
-    var BodyReadable = class extends Readable2 {
+    var BodyReadable = class extends Readable3 {
       constructor({
         resume,
         abort,
@@ -9807,7 +9807,7 @@ var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports2, module2) {
     "use strict";
     var assert = require("node:assert");
-    var { Readable: Readable2 } = require_readable();
+    var { Readable: Readable3 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -9902,7 +9902,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable2({
+        const res = new Readable3({
           resume,
           abort,
           contentType,
@@ -10217,7 +10217,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports2, module2) {
     "use strict";
     var {
-      Readable: Readable2,
+      Readable: Readable3,
       Duplex,
       PassThrough: PassThrough2
     } = require("node:stream");
@@ -10231,7 +10231,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable2 {
+    var PipelineRequest = class extends Readable3 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -10248,7 +10248,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable2 {
+    var PipelineResponse = class extends Readable3 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -10740,20 +10740,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path8) {
-      if (typeof path8 !== "string") {
-        return path8;
+    function safeUrl(path10) {
+      if (typeof path10 !== "string") {
+        return path10;
       }
-      const pathSegments = path8.split("?");
+      const pathSegments = path10.split("?");
       if (pathSegments.length !== 2) {
-        return path8;
+        return path10;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path8, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path8);
+    function matchKey(mockDispatch2, { path: path10, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path10);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10775,7 +10775,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path8 }) => matchValue(safeUrl(path8), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path10 }) => matchValue(safeUrl(path10), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10813,9 +10813,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path8, method, body, headers, query } = opts;
+      const { path: path10, method, body, headers, query } = opts;
       return {
-        path: path8,
+        path: path10,
         method,
         body,
         headers,
@@ -11278,10 +11278,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path8, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path10, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path8,
+            Path: path10,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -11815,8 +11815,8 @@ var require_dns = __commonJS({
         }
         this.#records.set(origin.hostname, records);
       }
-      getHandler(meta, opts) {
-        return new DNSDispatchHandler(this, meta, opts);
+      getHandler(meta2, opts) {
+        return new DNSDispatchHandler(this, meta2, opts);
       }
     };
     var DNSDispatchHandler = class extends DecoratorHandler {
@@ -13573,7 +13573,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = require("node:events");
-    var { Readable: Readable2, pipeline: pipeline2, finished } = require("node:stream");
+    var { Readable: Readable3, pipeline: pipeline2, finished } = require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -14512,7 +14512,7 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable2({ read: resume });
+              this.body = new Readable3({ read: resume });
               const onError = this.onError.bind(this);
               resolve({
                 status: status2,
@@ -16160,9 +16160,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path8) {
-      for (let i = 0; i < path8.length; ++i) {
-        const code2 = path8.charCodeAt(i);
+    function validateCookiePath(path10) {
+      for (let i = 0; i < path10.length; ++i) {
+        const code2 = path10.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -18323,7 +18323,7 @@ var require_eventsource_stream = __commonJS({
     var COLON = 58;
     var SPACE = 32;
     var defaultMaxEventSize = buffer.kStringMaxLength;
-    var DATA = Buffer.from("data");
+    var DATA2 = Buffer.from("data");
     var EVENT = Buffer.from("event");
     var ID = Buffer.from("id");
     var RETRY = Buffer.from("retry");
@@ -18517,7 +18517,7 @@ var require_eventsource_stream = __commonJS({
             ++valueStart;
           }
         }
-        if (isFieldName(line, fieldLength, DATA)) {
+        if (isFieldName(line, fieldLength, DATA2)) {
           if (this.maxEventSize > 0 && this.dataLineCount >= this.maxDataLines) {
             throw createMaxEventSizeExceededError();
           }
@@ -19082,11 +19082,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path8 = opts.path;
+          let path10 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path8 = `/${path8}`;
+            path10 = `/${path10}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path8);
+          url = new URL(util.parseOrigin(url).origin + path10);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -25764,7 +25764,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash2,
+      createHash: createHash3,
       createHmac,
       createSign,
       createVerify,
@@ -26452,11 +26452,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash2("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash3("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash2("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash3("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -26621,8 +26621,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash2("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash2("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash3("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash3("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -26662,7 +26662,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac(
           "sha1",
-          createHash2("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash3("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -27306,11 +27306,11 @@ var require_agent2 = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path8) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path8)) {
-        return path8 === "pageant" ? new PageantAgent() : new CygwinAgent(path8);
+    function createAgent(path10) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path10)) {
+        return path10 === "pageant" ? new PageantAgent() : new CygwinAgent(path10);
       }
-      return new OpenSSHAgent(path8);
+      return new OpenSSHAgent(path10);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -28984,7 +28984,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash2,
+      createHash: createHash3,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -29410,7 +29410,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash2(this.hashName);
+          const hash = createHash3(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -30418,9 +30418,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash2(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash3(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash2(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash3(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -32554,17 +32554,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path8, options) {
+      createReadStream(path10, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path8, options);
+        return new ReadStream(this, path10, options);
       }
-      createWriteStream(path8, options) {
+      createWriteStream(path10, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path8, options);
+        return new WriteStream(this, path10, options);
       }
-      open(path8, flags_, attrs, cb) {
+      open(path10, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -32583,7 +32583,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -32591,7 +32591,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -32722,7 +32722,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs3, this, localPath, remotePath, opts, cb);
       }
-      readFile(path8, options, callback_) {
+      readFile(path10, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -32795,13 +32795,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path8, flag, 438, (er, handle_) => {
+        this.open(path10, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path8, (er_, st_) => {
+              this.stat(path10, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -32822,7 +32822,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path8, data, options, callback_) {
+      writeFile(path10, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -32841,7 +32841,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path8, flag, options.mode, (openErr, handle) => {
+        this.open(path10, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -32850,7 +32850,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path8, (er_, st_) => {
+                  this.stat(path10, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -32869,7 +32869,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path8, data, options, callback_) {
+      appendFile(path10, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -32887,12 +32887,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path8, data, options, callback);
+        this.writeFile(path10, data, options, callback);
       }
-      exists(path8, cb) {
+      exists(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path8, (err) => {
+        this.stat(path10, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -32935,7 +32935,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path8, attrs, cb) {
+      mkdir(path10, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -32949,7 +32949,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -32957,7 +32957,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -32973,10 +32973,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path8, cb) {
+      rmdir(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -32984,7 +32984,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -33074,10 +33074,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path8, cb) {
+      stat(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -33085,17 +33085,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path8, cb) {
+      lstat(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -33103,17 +33103,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path8, cb) {
+      opendir(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -33121,14 +33121,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path8, attrs, cb) {
+      setstat(path10, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -33140,7 +33140,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -33148,7 +33148,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -33208,8 +33208,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path8, atime, mtime, cb) {
-        return this.setstat(path8, {
+      utimes(path10, atime, mtime, cb) {
+        return this.setstat(path10, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -33220,8 +33220,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path8, uid, gid, cb) {
-        return this.setstat(path8, {
+      chown(path10, uid, gid, cb) {
+        return this.setstat(path10, {
           uid,
           gid
         }, cb);
@@ -33231,15 +33231,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path8, mode, cb) {
-        return this.setstat(path8, {
+      chmod(path10, mode, cb) {
+        return this.setstat(path10, {
           mode
         }, cb);
       }
-      readlink(path8, cb) {
+      readlink(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -33247,7 +33247,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -33292,10 +33292,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path8, cb) {
+      realpath(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -33303,7 +33303,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -33348,13 +33348,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which2} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path8, cb) {
+      ext_openssh_statvfs(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -33364,7 +33364,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -33450,7 +33450,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path8, attrs, cb) {
+      ext_openssh_lsetstat(path10, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -33465,7 +33465,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -33475,7 +33475,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -33492,13 +33492,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status2} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path8, cb) {
+      ext_openssh_expandPath(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path8);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -33508,7 +33508,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path8, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -34786,12 +34786,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path8)) {
+        if (!sftp.emit("LSTAT", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -34810,13 +34810,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path8, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path10, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -34838,12 +34838,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path8)) {
+        if (!sftp.emit("OPENDIR", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -34862,63 +34862,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path8)) {
+        if (!sftp.emit("REMOVE", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path8, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path10, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path8)) {
+        if (!sftp.emit("RMDIR", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path8)) {
+        if (!sftp.emit("REALPATH", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path8)) {
+        if (!sftp.emit("STAT", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -34938,14 +34938,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path8 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path8 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path8)) {
+        if (!sftp.emit("READLINK", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -35016,7 +35016,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path8, options) {
+    function ReadStream(sftp, path10, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -35030,7 +35030,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream2.call(this, options);
-      this.path = path8;
+      this.path = path10;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -35161,7 +35161,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path8, options) {
+    function WriteStream(sftp, path10, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -35173,7 +35173,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path8;
+      this.path = path10;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -35855,7 +35855,7 @@ var require_client2 = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports2, module2) {
     "use strict";
     var {
-      createHash: createHash2,
+      createHash: createHash3,
       getHashes,
       randomFillSync
     } = require("crypto");
@@ -36077,7 +36077,7 @@ var require_client2 = __commonJS({
           }
           hostVerifier = (key, verify2) => {
             if (hashAlgo)
-              key = createHash2(hashAlgo).update(key).digest("hex");
+              key = createHash3(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify2);
             if (ret !== void 0)
               verify2(ret);
@@ -40420,9 +40420,9 @@ var require_stream_duplex = __commonJS({
       return keys2;
     };
     module2.exports = Duplex;
-    var Readable2 = require_stream_readable();
+    var Readable3 = require_stream_readable();
     var Writable = require_stream_writable();
-    require_inherits()(Duplex, Readable2);
+    require_inherits()(Duplex, Readable3);
     {
       keys = objectKeys(Writable.prototype);
       for (v = 0; v < keys.length; v++) {
@@ -40435,7 +40435,7 @@ var require_stream_duplex = __commonJS({
     var v;
     function Duplex(options) {
       if (!(this instanceof Duplex)) return new Duplex(options);
-      Readable2.call(this, options);
+      Readable3.call(this, options);
       Writable.call(this, options);
       this.allowHalfOpen = true;
       if (options) {
@@ -41149,14 +41149,14 @@ var require_from = __commonJS({
       return (hint === "string" ? String : Number)(input);
     }
     var ERR_INVALID_ARG_TYPE = require_errors3().codes.ERR_INVALID_ARG_TYPE;
-    function from(Readable2, iterable, opts) {
+    function from(Readable3, iterable, opts) {
       var iterator2;
       if (iterable && typeof iterable.next === "function") {
         iterator2 = iterable;
       } else if (iterable && iterable[Symbol.asyncIterator]) iterator2 = iterable[Symbol.asyncIterator]();
       else if (iterable && iterable[Symbol.iterator]) iterator2 = iterable[Symbol.iterator]();
       else throw new ERR_INVALID_ARG_TYPE("iterable", ["Iterable"], iterable);
-      var readable = new Readable2(_objectSpread({
+      var readable = new Readable3(_objectSpread({
         objectMode: true
       }, opts));
       var reading = false;
@@ -41196,9 +41196,9 @@ var require_from = __commonJS({
 var require_stream_readable = __commonJS({
   "node_modules/readable-stream/lib/_stream_readable.js"(exports2, module2) {
     "use strict";
-    module2.exports = Readable2;
+    module2.exports = Readable3;
     var Duplex;
-    Readable2.ReadableState = ReadableState;
+    Readable3.ReadableState = ReadableState;
     var EE = require("events").EventEmitter;
     var EElistenerCount = function EElistenerCount2(emitter, type) {
       return emitter.listeners(type).length;
@@ -41233,7 +41233,7 @@ var require_stream_readable = __commonJS({
     var StringDecoder2;
     var createReadableStreamAsyncIterator;
     var from;
-    require_inherits()(Readable2, Stream);
+    require_inherits()(Readable3, Stream);
     var errorOrDestroy = destroyImpl.errorOrDestroy;
     var kProxyEvents = ["error", "close", "destroy", "pause", "resume"];
     function prependListener(emitter, event, fn) {
@@ -41277,9 +41277,9 @@ var require_stream_readable = __commonJS({
         this.encoding = options.encoding;
       }
     }
-    function Readable2(options) {
+    function Readable3(options) {
       Duplex = Duplex || require_stream_duplex();
-      if (!(this instanceof Readable2)) return new Readable2(options);
+      if (!(this instanceof Readable3)) return new Readable3(options);
       var isDuplex = this instanceof Duplex;
       this._readableState = new ReadableState(options, this, isDuplex);
       this.readable = true;
@@ -41289,7 +41289,7 @@ var require_stream_readable = __commonJS({
       }
       Stream.call(this);
     }
-    Object.defineProperty(Readable2.prototype, "destroyed", {
+    Object.defineProperty(Readable3.prototype, "destroyed", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -41307,12 +41307,12 @@ var require_stream_readable = __commonJS({
         this._readableState.destroyed = value;
       }
     });
-    Readable2.prototype.destroy = destroyImpl.destroy;
-    Readable2.prototype._undestroy = destroyImpl.undestroy;
-    Readable2.prototype._destroy = function(err, cb) {
+    Readable3.prototype.destroy = destroyImpl.destroy;
+    Readable3.prototype._undestroy = destroyImpl.undestroy;
+    Readable3.prototype._destroy = function(err, cb) {
       cb(err);
     };
-    Readable2.prototype.push = function(chunk, encoding) {
+    Readable3.prototype.push = function(chunk, encoding) {
       var state = this._readableState;
       var skipChunkCheck;
       if (!state.objectMode) {
@@ -41329,7 +41329,7 @@ var require_stream_readable = __commonJS({
       }
       return readableAddChunk(this, chunk, encoding, false, skipChunkCheck);
     };
-    Readable2.prototype.unshift = function(chunk) {
+    Readable3.prototype.unshift = function(chunk) {
       return readableAddChunk(this, chunk, null, true, false);
     };
     function readableAddChunk(stream, chunk, encoding, addToFront, skipChunkCheck) {
@@ -41390,10 +41390,10 @@ var require_stream_readable = __commonJS({
       }
       return er;
     }
-    Readable2.prototype.isPaused = function() {
+    Readable3.prototype.isPaused = function() {
       return this._readableState.flowing === false;
     };
-    Readable2.prototype.setEncoding = function(enc) {
+    Readable3.prototype.setEncoding = function(enc) {
       if (!StringDecoder2) StringDecoder2 = require_string_decoder().StringDecoder;
       var decoder = new StringDecoder2(enc);
       this._readableState.decoder = decoder;
@@ -41439,7 +41439,7 @@ var require_stream_readable = __commonJS({
       }
       return state.length;
     }
-    Readable2.prototype.read = function(n) {
+    Readable3.prototype.read = function(n) {
       debug2("read", n);
       n = parseInt(n, 10);
       var state = this._readableState;
@@ -41548,10 +41548,10 @@ var require_stream_readable = __commonJS({
       }
       state.readingMore = false;
     }
-    Readable2.prototype._read = function(n) {
+    Readable3.prototype._read = function(n) {
       errorOrDestroy(this, new ERR_METHOD_NOT_IMPLEMENTED("_read()"));
     };
-    Readable2.prototype.pipe = function(dest, pipeOpts) {
+    Readable3.prototype.pipe = function(dest, pipeOpts) {
       var src = this;
       var state = this._readableState;
       switch (state.pipesCount) {
@@ -41654,7 +41654,7 @@ var require_stream_readable = __commonJS({
         }
       };
     }
-    Readable2.prototype.unpipe = function(dest) {
+    Readable3.prototype.unpipe = function(dest) {
       var state = this._readableState;
       var unpipeInfo = {
         hasUnpiped: false
@@ -41688,7 +41688,7 @@ var require_stream_readable = __commonJS({
       dest.emit("unpipe", this, unpipeInfo);
       return this;
     };
-    Readable2.prototype.on = function(ev, fn) {
+    Readable3.prototype.on = function(ev, fn) {
       var res = Stream.prototype.on.call(this, ev, fn);
       var state = this._readableState;
       if (ev === "data") {
@@ -41709,15 +41709,15 @@ var require_stream_readable = __commonJS({
       }
       return res;
     };
-    Readable2.prototype.addListener = Readable2.prototype.on;
-    Readable2.prototype.removeListener = function(ev, fn) {
+    Readable3.prototype.addListener = Readable3.prototype.on;
+    Readable3.prototype.removeListener = function(ev, fn) {
       var res = Stream.prototype.removeListener.call(this, ev, fn);
       if (ev === "readable") {
         process.nextTick(updateReadableListening, this);
       }
       return res;
     };
-    Readable2.prototype.removeAllListeners = function(ev) {
+    Readable3.prototype.removeAllListeners = function(ev) {
       var res = Stream.prototype.removeAllListeners.apply(this, arguments);
       if (ev === "readable" || ev === void 0) {
         process.nextTick(updateReadableListening, this);
@@ -41737,7 +41737,7 @@ var require_stream_readable = __commonJS({
       debug2("readable nexttick read 0");
       self2.read(0);
     }
-    Readable2.prototype.resume = function() {
+    Readable3.prototype.resume = function() {
       var state = this._readableState;
       if (!state.flowing) {
         debug2("resume");
@@ -41763,7 +41763,7 @@ var require_stream_readable = __commonJS({
       flow(stream);
       if (state.flowing && !state.reading) stream.read(0);
     }
-    Readable2.prototype.pause = function() {
+    Readable3.prototype.pause = function() {
       debug2("call pause flowing=%j", this._readableState.flowing);
       if (this._readableState.flowing !== false) {
         debug2("pause");
@@ -41778,7 +41778,7 @@ var require_stream_readable = __commonJS({
       debug2("flow", state.flowing);
       while (state.flowing && stream.read() !== null) ;
     }
-    Readable2.prototype.wrap = function(stream) {
+    Readable3.prototype.wrap = function(stream) {
       var _this = this;
       var state = this._readableState;
       var paused = false;
@@ -41823,14 +41823,14 @@ var require_stream_readable = __commonJS({
       return this;
     };
     if (typeof Symbol === "function") {
-      Readable2.prototype[Symbol.asyncIterator] = function() {
+      Readable3.prototype[Symbol.asyncIterator] = function() {
         if (createReadableStreamAsyncIterator === void 0) {
           createReadableStreamAsyncIterator = require_async_iterator();
         }
         return createReadableStreamAsyncIterator(this);
       };
     }
-    Object.defineProperty(Readable2.prototype, "readableHighWaterMark", {
+    Object.defineProperty(Readable3.prototype, "readableHighWaterMark", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -41839,7 +41839,7 @@ var require_stream_readable = __commonJS({
         return this._readableState.highWaterMark;
       }
     });
-    Object.defineProperty(Readable2.prototype, "readableBuffer", {
+    Object.defineProperty(Readable3.prototype, "readableBuffer", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -41848,7 +41848,7 @@ var require_stream_readable = __commonJS({
         return this._readableState && this._readableState.buffer;
       }
     });
-    Object.defineProperty(Readable2.prototype, "readableFlowing", {
+    Object.defineProperty(Readable3.prototype, "readableFlowing", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -41862,8 +41862,8 @@ var require_stream_readable = __commonJS({
         }
       }
     });
-    Readable2._fromList = fromList;
-    Object.defineProperty(Readable2.prototype, "readableLength", {
+    Readable3._fromList = fromList;
+    Object.defineProperty(Readable3.prototype, "readableLength", {
       // making it explicit this property is not enumerable
       // because otherwise some prototype manipulation in
       // userland will fail
@@ -41909,11 +41909,11 @@ var require_stream_readable = __commonJS({
       }
     }
     if (typeof Symbol === "function") {
-      Readable2.from = function(iterable, opts) {
+      Readable3.from = function(iterable, opts) {
         if (from === void 0) {
           from = require_from();
         }
-        return from(Readable2, iterable, opts);
+        return from(Readable3, iterable, opts);
       };
     }
     function indexOf(xs, x) {
@@ -42883,7 +42883,7 @@ var require_modem = __commonJS({
     var querystring = require("querystring");
     var http3 = require_http();
     var fs3 = require("fs");
-    var path8 = require("path");
+    var path10 = require("path");
     var url = require("url");
     var ssh = require_ssh();
     var HttpDuplex = require_http_duplex();
@@ -42932,9 +42932,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path8.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs3.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs3.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path10.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs3.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs3.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -42944,7 +42944,7 @@ var require_modem = __commonJS({
     };
     var findDefaultUnixSocket = function() {
       return new Promise(function(resolve) {
-        var userDockerSocket = path8.join(os5.homedir(), ".docker", "run", "docker.sock");
+        var userDockerSocket = path10.join(os5.homedir(), ".docker", "run", "docker.sock");
         fs3.access(userDockerSocket, function(err) {
           if (err) resolve("/var/run/docker.sock");
           else resolve(userDockerSocket);
@@ -43038,7 +43038,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs3.createReadStream(path8.resolve(options.file));
+          data = fs3.createReadStream(path10.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -43356,7 +43356,7 @@ var require_modem = __commonJS({
 var require_ignore = __commonJS({
   "node_modules/@balena/dockerignore/ignore.js"(exports2, module2) {
     "use strict";
-    var path8 = require("path");
+    var path10 = require("path");
     var factory = (options) => new IgnoreBase(options);
     factory.default = factory;
     module2.exports = factory;
@@ -43365,22 +43365,22 @@ var require_ignore = __commonJS({
     }
     var REGEX_TRAILING_SLASH = /(?<=.)\/$/;
     var REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
-    var REGEX_TRAILING_PATH_SEP = path8.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+    var REGEX_TRAILING_PATH_SEP = path10.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
     var KEY_IGNORE = typeof Symbol !== "undefined" ? /* @__PURE__ */ Symbol.for("dockerignore") : "dockerignore";
     function cleanPath2(file) {
-      return path8.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
+      return path10.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
     }
     function toSlash(file) {
-      if (path8.sep === "/") {
+      if (path10.sep === "/") {
         return file;
       }
       return file.replace(/\\/g, "/");
     }
     function fromSlash(file) {
-      if (path8.sep === "/") {
+      if (path10.sep === "/") {
         return file;
       }
-      return file.replace(/\//g, path8.sep);
+      return file.replace(/\//g, path10.sep);
     }
     var IgnoreBase = class {
       constructor({
@@ -43429,13 +43429,13 @@ var require_ignore = __commonJS({
         return pattern && typeof pattern === "string" && pattern.indexOf("#") !== 0 && pattern.trim() !== "";
       }
       filter(paths) {
-        return make_array(paths).filter((path9) => this._filter(path9));
+        return make_array(paths).filter((path11) => this._filter(path11));
       }
       createFilter() {
-        return (path9) => this._filter(path9);
+        return (path11) => this._filter(path11);
       }
-      ignores(path9) {
-        return !this._filter(path9);
+      ignores(path11) {
+        return !this._filter(path11);
       }
       // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
@@ -43474,36 +43474,36 @@ var require_ignore = __commonJS({
           origin,
           pattern,
           // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
-          dirs: pattern.split(path8.sep),
+          dirs: pattern.split(path10.sep),
           negative
         };
       }
       // @returns `Boolean` true if the `path` is NOT ignored
-      _filter(path9) {
-        if (!path9) {
+      _filter(path11) {
+        if (!path11) {
           return false;
         }
-        if (path9 in this._cache) {
-          return this._cache[path9];
+        if (path11 in this._cache) {
+          return this._cache[path11];
         }
-        return this._cache[path9] = this._test(path9);
+        return this._cache[path11] = this._test(path11);
       }
       // @returns {Boolean} true if a file is NOT ignored
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
       _test(file) {
         file = fromSlash(file);
-        const parentPath = cleanPath2(path8.dirname(file));
-        const parentPathDirs = parentPath.split(path8.sep);
+        const parentPath = cleanPath2(path10.dirname(file));
+        const parentPathDirs = parentPath.split(path10.sep);
         let matched = false;
         this._rules.forEach((rule) => {
           let match = this._match(file, rule);
           if (!match && parentPath !== ".") {
             if (rule.dirs.includes("**")) {
               for (let i = rule.dirs.filter((x) => x !== "**").length; i <= parentPathDirs.length; i++) {
-                match = match || this._match(parentPathDirs.slice(0, i).join(path8.sep), rule);
+                match = match || this._match(parentPathDirs.slice(0, i).join(path10.sep), rule);
               }
             } else if (rule.dirs.length <= parentPathDirs.length) {
-              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path8.sep), rule);
+              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path10.sep), rule);
             }
           }
           if (match) {
@@ -43522,13 +43522,13 @@ var require_ignore = __commonJS({
           return rule;
         }
         let regStr = "^";
-        let escapedSlash = path8.sep === "\\" ? "\\\\" : path8.sep;
+        let escapedSlash = path10.sep === "\\" ? "\\\\" : path10.sep;
         for (let i = 0; i < rule.pattern.length; i++) {
           const ch = rule.pattern[i];
           if (ch === "*") {
             if (rule.pattern[i + 1] === "*") {
               i++;
-              if (rule.pattern[i + 1] === path8.sep) {
+              if (rule.pattern[i + 1] === path10.sep) {
                 i++;
               }
               if (rule.pattern[i + 1] === void 0) {
@@ -43544,7 +43544,7 @@ var require_ignore = __commonJS({
           } else if (ch === "." || ch === "$") {
             regStr += `\\${ch}`;
           } else if (ch === "\\") {
-            if (path8.sep === "\\") {
+            if (path10.sep === "\\") {
               regStr += escapedSlash;
               continue;
             }
@@ -43571,46 +43571,46 @@ var require_chownr = __commonJS({
   "node_modules/chownr/chownr.js"(exports2, module2) {
     "use strict";
     var fs3 = require("fs");
-    var path8 = require("path");
+    var path10 = require("path");
     var LCHOWN = fs3.lchown ? "lchown" : "chown";
     var LCHOWNSYNC = fs3.lchownSync ? "lchownSync" : "chownSync";
     var needEISDIRHandled = fs3.lchown && !process.version.match(/v1[1-9]+\./) && !process.version.match(/v10\.[6-9]/);
-    var lchownSync = (path9, uid, gid) => {
+    var lchownSync = (path11, uid, gid) => {
       try {
-        return fs3[LCHOWNSYNC](path9, uid, gid);
+        return fs3[LCHOWNSYNC](path11, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var chownSync = (path9, uid, gid) => {
+    var chownSync = (path11, uid, gid) => {
       try {
-        return fs3.chownSync(path9, uid, gid);
+        return fs3.chownSync(path11, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var handleEISDIR = needEISDIRHandled ? (path9, uid, gid, cb) => (er) => {
+    var handleEISDIR = needEISDIRHandled ? (path11, uid, gid, cb) => (er) => {
       if (!er || er.code !== "EISDIR")
         cb(er);
       else
-        fs3.chown(path9, uid, gid, cb);
+        fs3.chown(path11, uid, gid, cb);
     } : (_, __, ___, cb) => cb;
-    var handleEISDirSync = needEISDIRHandled ? (path9, uid, gid) => {
+    var handleEISDirSync = needEISDIRHandled ? (path11, uid, gid) => {
       try {
-        return lchownSync(path9, uid, gid);
+        return lchownSync(path11, uid, gid);
       } catch (er) {
         if (er.code !== "EISDIR")
           throw er;
-        chownSync(path9, uid, gid);
+        chownSync(path11, uid, gid);
       }
-    } : (path9, uid, gid) => lchownSync(path9, uid, gid);
+    } : (path11, uid, gid) => lchownSync(path11, uid, gid);
     var nodeVersion = process.version;
-    var readdir3 = (path9, options, cb) => fs3.readdir(path9, options, cb);
-    var readdirSync = (path9, options) => fs3.readdirSync(path9, options);
+    var readdir3 = (path11, options, cb) => fs3.readdir(path11, options, cb);
+    var readdirSync = (path11, options) => fs3.readdirSync(path11, options);
     if (/^v4\./.test(nodeVersion))
-      readdir3 = (path9, options, cb) => fs3.readdir(path9, cb);
+      readdir3 = (path11, options, cb) => fs3.readdir(path11, cb);
     var chown = (cpath, uid, gid, cb) => {
       fs3[LCHOWN](cpath, uid, gid, handleEISDIR(cpath, uid, gid, (er) => {
         cb(er && er.code !== "ENOENT" ? er : null);
@@ -43618,21 +43618,21 @@ var require_chownr = __commonJS({
     };
     var chownrKid = (p, child, uid, gid, cb) => {
       if (typeof child === "string")
-        return fs3.lstat(path8.resolve(p, child), (er, stats) => {
+        return fs3.lstat(path10.resolve(p, child), (er, stats) => {
           if (er)
             return cb(er.code !== "ENOENT" ? er : null);
           stats.name = child;
           chownrKid(p, stats, uid, gid, cb);
         });
       if (child.isDirectory()) {
-        chownr(path8.resolve(p, child.name), uid, gid, (er) => {
+        chownr(path10.resolve(p, child.name), uid, gid, (er) => {
           if (er)
             return cb(er);
-          const cpath = path8.resolve(p, child.name);
+          const cpath = path10.resolve(p, child.name);
           chown(cpath, uid, gid, cb);
         });
       } else {
-        const cpath = path8.resolve(p, child.name);
+        const cpath = path10.resolve(p, child.name);
         chown(cpath, uid, gid, cb);
       }
     };
@@ -43662,7 +43662,7 @@ var require_chownr = __commonJS({
     var chownrKidSync = (p, child, uid, gid) => {
       if (typeof child === "string") {
         try {
-          const stats = fs3.lstatSync(path8.resolve(p, child));
+          const stats = fs3.lstatSync(path10.resolve(p, child));
           stats.name = child;
           child = stats;
         } catch (er) {
@@ -43673,8 +43673,8 @@ var require_chownr = __commonJS({
         }
       }
       if (child.isDirectory())
-        chownrSync(path8.resolve(p, child.name), uid, gid);
-      handleEISDirSync(path8.resolve(p, child.name), uid, gid);
+        chownrSync(path10.resolve(p, child.name), uid, gid);
+      handleEISDirSync(path10.resolve(p, child.name), uid, gid);
     };
     var chownrSync = (p, uid, gid) => {
       let children;
@@ -44696,7 +44696,7 @@ var require_pack = __commonJS({
     var eos = require_end_of_stream2();
     var inherits = require_inherits();
     var alloc = Buffer.alloc;
-    var Readable2 = require_readable2().Readable;
+    var Readable3 = require_readable2().Readable;
     var Writable = require_readable2().Writable;
     var StringDecoder2 = require("string_decoder").StringDecoder;
     var headers = require_headers2();
@@ -44772,14 +44772,14 @@ var require_pack = __commonJS({
     };
     var Pack = function(opts) {
       if (!(this instanceof Pack)) return new Pack(opts);
-      Readable2.call(this, opts);
+      Readable3.call(this, opts);
       this._drain = noop3;
       this._finalized = false;
       this._finalizing = false;
       this._destroyed = false;
       this._stream = null;
     };
-    inherits(Pack, Readable2);
+    inherits(Pack, Readable3);
     Pack.prototype.entry = function(header2, buffer, callback) {
       if (this._stream) throw new Error("already piping an entry");
       if (this._finalized || this._destroyed) return;
@@ -44990,7 +44990,7 @@ var require_pump = __commonJS({
 // node_modules/mkdirp-classic/index.js
 var require_mkdirp_classic = __commonJS({
   "node_modules/mkdirp-classic/index.js"(exports2, module2) {
-    var path8 = require("path");
+    var path10 = require("path");
     var fs3 = require("fs");
     var _0777 = parseInt("0777", 8);
     module2.exports = mkdirP.mkdirp = mkdirP.mkdirP = mkdirP;
@@ -45009,7 +45009,7 @@ var require_mkdirp_classic = __commonJS({
       if (!made) made = null;
       var cb = f || function() {
       };
-      p = path8.resolve(p);
+      p = path10.resolve(p);
       xfs.mkdir(p, mode, function(er) {
         if (!er) {
           made = made || p;
@@ -45017,7 +45017,7 @@ var require_mkdirp_classic = __commonJS({
         }
         switch (er.code) {
           case "ENOENT":
-            mkdirP(path8.dirname(p), opts, function(er2, made2) {
+            mkdirP(path10.dirname(p), opts, function(er2, made2) {
               if (er2) cb(er2, made2);
               else mkdirP(p, opts, cb, made2);
             });
@@ -45044,14 +45044,14 @@ var require_mkdirp_classic = __commonJS({
         mode = _0777 & ~process.umask();
       }
       if (!made) made = null;
-      p = path8.resolve(p);
+      p = path10.resolve(p);
       try {
         xfs.mkdirSync(p, mode);
         made = made || p;
       } catch (err0) {
         switch (err0.code) {
           case "ENOENT":
-            made = sync(path8.dirname(p), opts, made);
+            made = sync(path10.dirname(p), opts, made);
             sync(p, opts, made);
             break;
           // In the case of any other error, just see if there's a dir
@@ -45081,7 +45081,7 @@ var require_tar_fs = __commonJS({
     var pump = require_pump();
     var mkdirp = require_mkdirp_classic();
     var fs3 = require("fs");
-    var path8 = require("path");
+    var path10 = require("path");
     var os5 = require("os");
     var win32 = os5.platform() === "win32";
     var noop3 = function() {
@@ -45095,12 +45095,12 @@ var require_tar_fs = __commonJS({
     var statAll = function(fs4, stat3, cwd, ignore, entries2, sort) {
       var queue = entries2 || ["."];
       for (var i = 0; i < queue.length; i++) {
-        if (!inCwd(path8.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
+        if (!inCwd(path10.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
       }
       return function loop(callback) {
         if (!queue.length) return callback();
         var next = queue.shift();
-        var nextAbs = path8.join(cwd, next);
+        var nextAbs = path10.join(cwd, next);
         stat3.call(fs4, nextAbs, function(err, stat4) {
           if (err) return callback(err);
           if (!stat4.isDirectory()) return callback(null, next, stat4);
@@ -45108,7 +45108,7 @@ var require_tar_fs = __commonJS({
             if (err2) return callback(err2);
             if (sort) files.sort();
             for (var i2 = 0; i2 < files.length; i2++) {
-              if (!ignore(path8.join(cwd, next, files[i2]))) queue.push(path8.join(next, files[i2]));
+              if (!ignore(path10.join(cwd, next, files[i2]))) queue.push(path10.join(next, files[i2]));
             }
             callback(null, next, stat4);
           });
@@ -45119,7 +45119,7 @@ var require_tar_fs = __commonJS({
       return function(header2) {
         header2.name = header2.name.split("/").slice(level).join("/");
         var linkname = header2.linkname;
-        if (linkname && (header2.type === "link" || path8.isAbsolute(linkname))) {
+        if (linkname && (header2.type === "link" || path10.isAbsolute(linkname))) {
           header2.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header2);
@@ -45149,7 +45149,7 @@ var require_tar_fs = __commonJS({
         fmode |= parseInt(222, 8);
       }
       var onsymlink = function(filename, header2) {
-        xfs.readlink(path8.join(cwd, filename), function(err, linkname) {
+        xfs.readlink(path10.join(cwd, filename), function(err, linkname) {
           if (err) return pack.destroy(err);
           header2.linkname = normalize2(linkname);
           pack.entry(header2, onnextentry);
@@ -45190,7 +45190,7 @@ var require_tar_fs = __commonJS({
         }
         var entry = pack.entry(header2, onnextentry);
         if (!entry) return;
-        var rs = mapStream(xfs.createReadStream(path8.join(cwd, filename), { start: 0, end: header2.size > 0 ? header2.size - 1 : header2.size }), header2);
+        var rs = mapStream(xfs.createReadStream(path10.join(cwd, filename), { start: 0, end: header2.size > 0 ? header2.size - 1 : header2.size }), header2);
         rs.on("error", function(err2) {
           entry.destroy(err2);
         });
@@ -45268,14 +45268,14 @@ var require_tar_fs = __commonJS({
       extract.on("entry", function(header2, stream, next) {
         header2 = map(header2) || header2;
         header2.name = normalize2(header2.name);
-        var name = path8.join(cwd, path8.join("/", header2.name));
+        var name = path10.join(cwd, path10.join("/", header2.name));
         if (ignore(name, header2)) {
           stream.resume();
           return next();
         }
         var stat3 = function(err) {
           if (err) return next(err);
-          if (path8.join(name, ".") === path8.join(cwd, ".")) return next();
+          if (path10.join(name, ".") === path10.join(cwd, ".")) return next();
           utimes(name, header2, function(err2) {
             if (err2) return next(err2);
             if (win32) return next();
@@ -45285,9 +45285,9 @@ var require_tar_fs = __commonJS({
         var onsymlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var dst = path8.resolve(path8.dirname(name), header2.linkname);
+            var dst = path10.resolve(path10.dirname(name), header2.linkname);
             if (!inCwd(dst, cwd)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path8.resolve(cwd), function(err, valid) {
+            validateNotSymlink(xfs, dst, path10.resolve(cwd), function(err, valid) {
               if (err) return next(err);
               if (!valid) return next(new Error(name + " is not a valid symlink"));
               xfs.symlink(header2.linkname, name, stat3);
@@ -45297,7 +45297,7 @@ var require_tar_fs = __commonJS({
         var onlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var srcpath = path8.join(cwd, path8.join("/", header2.linkname));
+            var srcpath = path10.join(cwd, path10.join("/", header2.linkname));
             xfs.realpath(srcpath, function(err, dst) {
               if (err || !inCwd(dst, cwd)) return next(new Error(name + " is not a valid hardlink"));
               xfs.link(dst, name, function(err2) {
@@ -45337,8 +45337,8 @@ var require_tar_fs = __commonJS({
             gid: header2.gid
           }, stat3);
         }
-        var dir = path8.dirname(name);
-        validate(xfs, dir, path8.join(cwd, "."), function(err, valid) {
+        var dir = path10.dirname(name);
+        validate(xfs, dir, path10.join(cwd, "."), function(err, valid) {
           if (err) return next(err);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           mkdirfix(dir, {
@@ -45369,16 +45369,16 @@ var require_tar_fs = __commonJS({
       if (name === root) return cb(null, true);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT") return cb(err);
-        if (err || st.isDirectory()) return validate(fs4, path8.join(name, ".."), root, cb);
+        if (err || st.isDirectory()) return validate(fs4, path10.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function validateNotSymlink(fs4, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path8.sep)) return cb(null, false);
+      if (!name.startsWith(root + path10.sep)) return cb(null, false);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path8.join(name, ".."), root, cb);
+        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path10.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
@@ -45392,8 +45392,8 @@ var require_tar_fs = __commonJS({
       });
     }
     function inCwd(dst, cwd) {
-      cwd = path8.resolve(cwd);
-      return cwd === dst || dst.startsWith(cwd + path8.sep);
+      cwd = path10.resolve(cwd);
+      return cwd === dst || dst.startsWith(cwd + path10.sep);
     }
   }
 });
@@ -45403,7 +45403,7 @@ var require_util9 = __commonJS({
   "node_modules/dockerode/lib/util.js"(exports2, module2) {
     var DockerIgnore = require_ignore();
     var fs3 = require("fs");
-    var path8 = require("path");
+    var path10 = require("path");
     var tar2 = require_tar_fs();
     var zlib = require("zlib");
     var arr = [];
@@ -45455,14 +45455,14 @@ var require_util9 = __commonJS({
     };
     module2.exports.prepareBuildContext = function(file, next) {
       if (file && file.context) {
-        fs3.readFile(path8.join(file.context, ".dockerignore"), (err, data) => {
+        fs3.readFile(path10.join(file.context, ".dockerignore"), (err, data) => {
           let ignoreFn;
           let filterFn;
           if (!err) {
             const dockerIgnore = DockerIgnore({ ignorecase: false }).add(data.toString());
             filterFn = dockerIgnore.createFilter();
-            ignoreFn = (path9) => {
-              return !filterFn(path9);
+            ignoreFn = (path11) => {
+              return !filterFn(path11);
             };
           }
           const entries2 = file.src.slice() || [];
@@ -49343,7 +49343,7 @@ var require_b4a = __commonJS({
     function toHex(buffer, start, end) {
       return toBuffer2(buffer).toString("hex", start, end);
     }
-    function write2(buffer, string, offset, length, encoding) {
+    function write3(buffer, string, offset, length, encoding) {
       return toBuffer2(buffer).write(string, offset, length, encoding);
     }
     function readDoubleBE(buffer, offset) {
@@ -49416,7 +49416,7 @@ var require_b4a = __commonJS({
       toBuffer: toBuffer2,
       toString,
       toHex,
-      write: write2,
+      write: write3,
       readDoubleBE,
       readDoubleLE,
       readFloatBE,
@@ -50311,7 +50311,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Readable2 = class _Readable extends Stream {
+    var Readable3 = class _Readable extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
@@ -50522,7 +50522,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Duplex = class extends Readable2 {
+    var Duplex = class extends Readable3 {
       // and Writable
       constructor(opts) {
         super(opts);
@@ -50731,7 +50731,7 @@ var require_streamx = __commonJS({
       getStreamError,
       Stream,
       Writable,
-      Readable: Readable2,
+      Readable: Readable3,
       Duplex,
       Transform: Transform2,
       // Export PassThrough for compatibility with Node.js core's stream module
@@ -51005,7 +51005,7 @@ var require_headers3 = __commonJS({
 // node_modules/tar-stream/extract.js
 var require_extract2 = __commonJS({
   "node_modules/tar-stream/extract.js"(exports2, module2) {
-    var { Writable, Readable: Readable2, getStreamError } = require_streamx();
+    var { Writable, Readable: Readable3, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers3();
@@ -51053,7 +51053,7 @@ var require_extract2 = __commonJS({
         return buf.subarray(this._offset, this._offset += size);
       }
     };
-    var Source = class extends Readable2 {
+    var Source = class extends Readable3 {
       constructor(self2, header2, offset) {
         super();
         this.header = header2;
@@ -51369,7 +51369,7 @@ var require_constants7 = __commonJS({
 // node_modules/tar-stream/pack.js
 var require_pack2 = __commonJS({
   "node_modules/tar-stream/pack.js"(exports2, module2) {
-    var { Readable: Readable2, Writable, getStreamError } = require_streamx();
+    var { Readable: Readable3, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants3 = require_constants7();
     var headers = require_headers3();
@@ -51462,7 +51462,7 @@ var require_pack2 = __commonJS({
         cb();
       }
     };
-    var Pack = class extends Readable2 {
+    var Pack = class extends Readable3 {
       constructor(opts) {
         super(opts);
         this._drain = noop3;
@@ -52322,19 +52322,19 @@ var require_uri_parser = __commonJS({
       };
     }
     var NUMBER_REGEX = /^\d+$/;
-    function splitHostPort(path8) {
-      if (path8.startsWith("[")) {
-        const hostEnd = path8.indexOf("]");
+    function splitHostPort(path10) {
+      if (path10.startsWith("[")) {
+        const hostEnd = path10.indexOf("]");
         if (hostEnd === -1) {
           return null;
         }
-        const host = path8.substring(1, hostEnd);
+        const host = path10.substring(1, hostEnd);
         if (host.indexOf(":") === -1) {
           return null;
         }
-        if (path8.length > hostEnd + 1) {
-          if (path8[hostEnd + 1] === ":") {
-            const portString = path8.substring(hostEnd + 2);
+        if (path10.length > hostEnd + 1) {
+          if (path10[hostEnd + 1] === ":") {
+            const portString = path10.substring(hostEnd + 2);
             if (NUMBER_REGEX.test(portString)) {
               return {
                 host,
@@ -52352,7 +52352,7 @@ var require_uri_parser = __commonJS({
           };
         }
       } else {
-        const splitPath = path8.split(":");
+        const splitPath = path10.split(":");
         if (splitPath.length === 2) {
           if (NUMBER_REGEX.test(splitPath[1])) {
             return {
@@ -52364,7 +52364,7 @@ var require_uri_parser = __commonJS({
           }
         } else {
           return {
-            host: path8
+            host: path10
           };
         }
       }
@@ -55400,14 +55400,14 @@ var require_client_interceptors = __commonJS({
       }
     };
     exports2.InterceptingCall = InterceptingCall;
-    function getCall(channel, path8, options) {
+    function getCall(channel, path10, options) {
       var _a, _b;
       const deadline = (_a = options.deadline) !== null && _a !== void 0 ? _a : Infinity;
       const host = options.host;
       const parent = (_b = options.parent) !== null && _b !== void 0 ? _b : null;
       const propagateFlags = options.propagate_flags;
       const credentials = options.credentials;
-      const call = channel.createCall(path8, deadline, host, parent, propagateFlags);
+      const call = channel.createCall(path10, deadline, host, parent, propagateFlags);
       if (credentials) {
         call.setCredentials(credentials);
       }
@@ -55977,9 +55977,9 @@ var require_make_client = __commonJS({
       ServiceClientImpl.serviceName = serviceName;
       return ServiceClientImpl;
     }
-    function partial(fn, path8, serialize, deserialize) {
+    function partial(fn, path10, serialize, deserialize) {
       return function(...args) {
-        return fn.call(this, path8, serialize, deserialize, ...args);
+        return fn.call(this, path10, serialize, deserialize, ...args);
       };
     }
     function isProtobufTypeDefinition(obj) {
@@ -58930,15 +58930,15 @@ var require_fetch2 = __commonJS({
 var require_path = __commonJS({
   "node_modules/@protobufjs/path/index.js"(exports2) {
     "use strict";
-    var path8 = exports2;
+    var path10 = exports2;
     var isAbsolute = (
       /**
        * Tests if the specified path is absolute.
        * @param {string} path Path to test
        * @returns {boolean} `true` if path is absolute
        */
-      path8.isAbsolute = function isAbsolute2(path9) {
-        return /^(?:\/|\w+:)/.test(path9);
+      path10.isAbsolute = function isAbsolute2(path11) {
+        return /^(?:\/|\w+:)/.test(path11);
       }
     );
     var normalize2 = (
@@ -58947,9 +58947,9 @@ var require_path = __commonJS({
        * @param {string} path Path to normalize
        * @returns {string} Normalized path
        */
-      path8.normalize = function normalize3(path9) {
-        path9 = path9.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path9.split("/"), absolute = isAbsolute(path9), prefix = "";
+      path10.normalize = function normalize3(path11) {
+        path11 = path11.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
+        var parts = path11.split("/"), absolute = isAbsolute(path11), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
         for (var i = 0; i < parts.length; ) {
@@ -58968,7 +58968,7 @@ var require_path = __commonJS({
         return prefix + parts.join("/");
       }
     );
-    path8.resolve = function resolve(originPath, includePath, alreadyNormalized) {
+    path10.resolve = function resolve(originPath, includePath, alreadyNormalized) {
       if (!alreadyNormalized)
         includePath = normalize2(includePath);
       if (isAbsolute(includePath))
@@ -59152,18 +59152,18 @@ var require_namespace = __commonJS({
       object.onRemove(this);
       return clearCache(this);
     };
-    Namespace.prototype.define = function define2(path8, json) {
-      if (util.isString(path8))
-        path8 = path8.split(".");
-      else if (!Array.isArray(path8))
+    Namespace.prototype.define = function define2(path10, json) {
+      if (util.isString(path10))
+        path10 = path10.split(".");
+      else if (!Array.isArray(path10))
         throw TypeError("illegal path");
-      if (path8 && path8.length && path8[0] === "")
+      if (path10 && path10.length && path10[0] === "")
         throw Error("path must be relative");
-      if (path8.length > util.recursionLimit)
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
       var ptr = this;
-      while (path8.length > 0) {
-        var part = path8.shift();
+      while (path10.length > 0) {
+        var part = path10.shift();
         if (ptr.nested && ptr.nested[part]) {
           ptr = ptr.nested[part];
           if (!(ptr instanceof Namespace))
@@ -59198,26 +59198,26 @@ var require_namespace = __commonJS({
       });
       return this;
     };
-    Namespace.prototype.lookup = function lookup3(path8, filterTypes, parentAlreadyChecked) {
+    Namespace.prototype.lookup = function lookup3(path10, filterTypes, parentAlreadyChecked) {
       if (typeof filterTypes === "boolean") {
         parentAlreadyChecked = filterTypes;
         filterTypes = void 0;
       } else if (filterTypes && !Array.isArray(filterTypes))
         filterTypes = [filterTypes];
-      if (util.isString(path8) && path8.length) {
-        if (path8 === ".")
+      if (util.isString(path10) && path10.length) {
+        if (path10 === ".")
           return this.root;
-        path8 = path8.split(".");
-      } else if (!path8.length)
+        path10 = path10.split(".");
+      } else if (!path10.length)
         return this;
-      var flatPath = path8.join(".");
-      if (path8[0] === "")
-        return this.root.lookup(path8.slice(1), filterTypes);
+      var flatPath = path10.join(".");
+      if (path10[0] === "")
+        return this.root.lookup(path10.slice(1), filterTypes);
       var found = this.root._fullyQualifiedObjects && this.root._fullyQualifiedObjects["." + flatPath];
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
-      found = this._lookupImpl(path8, flatPath);
+      found = this._lookupImpl(path10, flatPath);
       if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
         return found;
       }
@@ -59225,7 +59225,7 @@ var require_namespace = __commonJS({
         return null;
       var current = this;
       while (current.parent) {
-        found = current.parent._lookupImpl(path8, flatPath);
+        found = current.parent._lookupImpl(path10, flatPath);
         if (found && (!filterTypes || filterTypes.indexOf(found.constructor) > -1)) {
           return found;
         }
@@ -59233,22 +59233,22 @@ var require_namespace = __commonJS({
       }
       return null;
     };
-    Namespace.prototype._lookupImpl = function lookup3(path8, flatPath) {
+    Namespace.prototype._lookupImpl = function lookup3(path10, flatPath) {
       if (Object.prototype.hasOwnProperty.call(this._lookupCache, flatPath)) {
         return this._lookupCache[flatPath];
       }
-      var found = this.get(path8[0]);
+      var found = this.get(path10[0]);
       var exact = null;
       if (found) {
-        if (path8.length === 1) {
+        if (path10.length === 1) {
           exact = found;
         } else if (found instanceof Namespace) {
-          path8 = path8.slice(1);
-          exact = found._lookupImpl(path8, path8.join("."));
+          path10 = path10.slice(1);
+          exact = found._lookupImpl(path10, path10.join("."));
         }
       } else {
         for (var i = 0; i < this.nestedArray.length; ++i)
-          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path8, flatPath))) {
+          if (this._nestedArray[i] instanceof Namespace && (found = this._nestedArray[i]._lookupImpl(path10, flatPath))) {
             exact = found;
             break;
           }
@@ -59256,28 +59256,28 @@ var require_namespace = __commonJS({
       this._lookupCache[flatPath] = exact;
       return exact;
     };
-    Namespace.prototype.lookupType = function lookupType(path8) {
-      var found = this.lookup(path8, [Type]);
+    Namespace.prototype.lookupType = function lookupType(path10) {
+      var found = this.lookup(path10, [Type]);
       if (!found)
-        throw Error("no such type: " + path8);
+        throw Error("no such type: " + path10);
       return found;
     };
-    Namespace.prototype.lookupEnum = function lookupEnum(path8) {
-      var found = this.lookup(path8, [Enum]);
+    Namespace.prototype.lookupEnum = function lookupEnum(path10) {
+      var found = this.lookup(path10, [Enum]);
       if (!found)
-        throw Error("no such Enum '" + path8 + "' in " + this);
+        throw Error("no such Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path8) {
-      var found = this.lookup(path8, [Type, Enum]);
+    Namespace.prototype.lookupTypeOrEnum = function lookupTypeOrEnum(path10) {
+      var found = this.lookup(path10, [Type, Enum]);
       if (!found)
-        throw Error("no such Type or Enum '" + path8 + "' in " + this);
+        throw Error("no such Type or Enum '" + path10 + "' in " + this);
       return found;
     };
-    Namespace.prototype.lookupService = function lookupService(path8) {
-      var found = this.lookup(path8, [Service]);
+    Namespace.prototype.lookupService = function lookupService(path10) {
+      var found = this.lookup(path10, [Service]);
       if (!found)
-        throw Error("no such Service '" + path8 + "' in " + this);
+        throw Error("no such Service '" + path10 + "' in " + this);
       return found;
     };
     Namespace._configure = function(Type_, Service_, Enum_) {
@@ -60694,13 +60694,13 @@ var require_util10 = __commonJS({
       Object.defineProperty(object, "$type", { value: enm, enumerable: false });
       return enm;
     };
-    util.setProperty = function setProperty(dst, path8, value, ifNotSet) {
-      function setProp(dst2, path9, value2) {
-        var part = path9.shift();
+    util.setProperty = function setProperty(dst, path10, value, ifNotSet) {
+      function setProp(dst2, path11, value2) {
+        var part = path11.shift();
         if (util.isUnsafeProperty(part))
           return dst2;
-        if (path9.length > 0) {
-          dst2[part] = setProp(dst2[part] || {}, path9, value2);
+        if (path11.length > 0) {
+          dst2[part] = setProp(dst2[part] || {}, path11, value2);
         } else {
           var prevValue = dst2[part];
           if (prevValue && ifNotSet)
@@ -60713,12 +60713,12 @@ var require_util10 = __commonJS({
       }
       if (typeof dst !== "object")
         throw TypeError("dst must be an object");
-      if (!path8)
+      if (!path10)
         throw TypeError("path must be specified");
-      path8 = path8.split(".");
-      if (path8.length > util.recursionLimit)
+      path10 = path10.split(".");
+      if (path10.length > util.recursionLimit)
         throw Error("max depth exceeded");
-      return setProp(dst, path8, value);
+      return setProp(dst, path10, value);
     };
     Object.defineProperty(util, "decorateRoot", {
       get: function() {
@@ -61264,12 +61264,12 @@ var require_object = __commonJS({
        */
       fullName: {
         get: function() {
-          var path8 = [this.name], ptr = this.parent;
+          var path10 = [this.name], ptr = this.parent;
           while (ptr) {
-            path8.unshift(ptr.name);
+            path10.unshift(ptr.name);
             ptr = ptr.parent;
           }
-          return path8.join(".");
+          return path10.join(".");
         }
       }
     });
@@ -65307,16 +65307,16 @@ var require_util11 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.addCommonProtos = exports2.loadProtosWithOptionsSync = exports2.loadProtosWithOptions = void 0;
     var fs3 = require("fs");
-    var path8 = require("path");
+    var path10 = require("path");
     var Protobuf = require_protobufjs();
     function addIncludePathResolver(root, includePaths) {
       const originalResolvePath = root.resolvePath;
       root.resolvePath = (origin, target2) => {
-        if (path8.isAbsolute(target2)) {
+        if (path10.isAbsolute(target2)) {
           return target2;
         }
         for (const directory of includePaths) {
-          const fullPath = path8.join(directory, target2);
+          const fullPath = path10.join(directory, target2);
           try {
             fs3.accessSync(fullPath, fs3.constants.R_OK);
             return fullPath;
@@ -70929,9 +70929,9 @@ var require_server_call = __commonJS({
       return status2;
     }
     var ServerUnaryCallImpl = class extends events_1.EventEmitter {
-      constructor(path8, call, metadata, request2) {
+      constructor(path10, call, metadata, request2) {
         super();
-        this.path = path8;
+        this.path = path10;
         this.call = call;
         this.metadata = metadata;
         this.request = request2;
@@ -70961,9 +70961,9 @@ var require_server_call = __commonJS({
     };
     exports2.ServerUnaryCallImpl = ServerUnaryCallImpl;
     var ServerReadableStreamImpl = class extends stream_1.Readable {
-      constructor(path8, call, metadata) {
+      constructor(path10, call, metadata) {
         super({ objectMode: true });
-        this.path = path8;
+        this.path = path10;
         this.call = call;
         this.metadata = metadata;
         this.cancelled = false;
@@ -70995,9 +70995,9 @@ var require_server_call = __commonJS({
     };
     exports2.ServerReadableStreamImpl = ServerReadableStreamImpl;
     var ServerWritableStreamImpl = class extends stream_1.Writable {
-      constructor(path8, call, metadata, request2) {
+      constructor(path10, call, metadata, request2) {
         super({ objectMode: true });
-        this.path = path8;
+        this.path = path10;
         this.call = call;
         this.metadata = metadata;
         this.request = request2;
@@ -71051,9 +71051,9 @@ var require_server_call = __commonJS({
     };
     exports2.ServerWritableStreamImpl = ServerWritableStreamImpl;
     var ServerDuplexStreamImpl = class extends stream_1.Duplex {
-      constructor(path8, call, metadata) {
+      constructor(path10, call, metadata) {
         super({ objectMode: true });
-        this.path = path8;
+        this.path = path10;
         this.call = call;
         this.metadata = metadata;
         this.pendingStatus = {
@@ -73354,11 +73354,11 @@ var require_server2 = __commonJS({
           }
           return true;
         }
-        _retrieveHandler(path8) {
-          serverCallTrace("Received call to method " + path8 + " at address " + this.serverAddressString);
-          const handler2 = this.handlers.get(path8);
+        _retrieveHandler(path10) {
+          serverCallTrace("Received call to method " + path10 + " at address " + this.serverAddressString);
+          const handler2 = this.handlers.get(path10);
           if (handler2 === void 0) {
-            serverCallTrace("No handler registered for method " + path8 + ". Sending UNIMPLEMENTED status.");
+            serverCallTrace("No handler registered for method " + path10 + ". Sending UNIMPLEMENTED status.");
             return null;
           }
           return handler2;
@@ -73382,10 +73382,10 @@ var require_server2 = __commonJS({
             channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
             return;
           }
-          const path8 = headers[HTTP2_HEADER_PATH];
-          const handler2 = this._retrieveHandler(path8);
+          const path10 = headers[HTTP2_HEADER_PATH];
+          const handler2 = this._retrieveHandler(path10);
           if (!handler2) {
-            this._respondWithError(getUnimplementedStatusResponse(path8), stream, channelzSessionInfo);
+            this._respondWithError(getUnimplementedStatusResponse(path10), stream, channelzSessionInfo);
             return;
           }
           const callEventTracker = {
@@ -73435,10 +73435,10 @@ var require_server2 = __commonJS({
           if (this._verifyContentType(stream, headers) !== true) {
             return;
           }
-          const path8 = headers[HTTP2_HEADER_PATH];
-          const handler2 = this._retrieveHandler(path8);
+          const path10 = headers[HTTP2_HEADER_PATH];
+          const handler2 = this._retrieveHandler(path10);
           if (!handler2) {
-            this._respondWithError(getUnimplementedStatusResponse(path8), stream, null);
+            this._respondWithError(getUnimplementedStatusResponse(path10), stream, null);
             return;
           }
           const call = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers, null, handler2, this.options);
@@ -74746,13 +74746,13 @@ var require_resolver_uds = __commonJS({
         this.listener = listener;
         this.hasReturnedResult = false;
         this.endpoints = [];
-        let path8;
+        let path10;
         if (target2.authority === "") {
-          path8 = "/" + target2.path;
+          path10 = "/" + target2.path;
         } else {
-          path8 = target2.path;
+          path10 = target2.path;
         }
-        this.endpoints = [{ addresses: [{ path: path8 }] }];
+        this.endpoints = [{ addresses: [{ path: path10 }] }];
       }
       updateResolution() {
         if (!this.hasReturnedResult) {
@@ -74812,12 +74812,12 @@ var require_resolver_ip = __commonJS({
           return;
         }
         const pathList = target2.path.split(",");
-        for (const path8 of pathList) {
-          const hostPort = (0, uri_parser_1.splitHostPort)(path8);
+        for (const path10 of pathList) {
+          const hostPort = (0, uri_parser_1.splitHostPort)(path10);
           if (hostPort === null) {
             this.error = {
               code: constants_1.Status.UNAVAILABLE,
-              details: `Failed to parse ${target2.scheme} address ${path8}`,
+              details: `Failed to parse ${target2.scheme} address ${path10}`,
               metadata: new metadata_1.Metadata()
             };
             return;
@@ -74825,7 +74825,7 @@ var require_resolver_ip = __commonJS({
           if (target2.scheme === IPV4_SCHEME && !(0, net_1.isIPv4)(hostPort.host) || target2.scheme === IPV6_SCHEME && !(0, net_1.isIPv6)(hostPort.host)) {
             this.error = {
               code: constants_1.Status.UNAVAILABLE,
-              details: `Failed to parse ${target2.scheme} address ${path8}`,
+              details: `Failed to parse ${target2.scheme} address ${path10}`,
               metadata: new metadata_1.Metadata()
             };
             return;
@@ -78428,8 +78428,8 @@ var require_websocket2 = __commonJS({
     var net = require("net");
     var querystring = require("querystring");
     var tls = require("tls");
-    var { randomBytes: randomBytes4, createHash: createHash2 } = require("crypto");
-    var { Duplex, Readable: Readable2 } = require("stream");
+    var { randomBytes: randomBytes4, createHash: createHash3 } = require("crypto");
+    var { Duplex, Readable: Readable3 } = require("stream");
     var { URL: URL2 } = require("url");
     var PerMessageDeflate2 = require_permessage_deflate2();
     var Receiver2 = require_receiver2();
@@ -79119,7 +79119,7 @@ var require_websocket2 = __commonJS({
           abortHandshake(websocket, socket, "Invalid Upgrade header");
           return;
         }
-        const digest = createHash2("sha1").update(key + GUID).digest("base64");
+        const digest = createHash3("sha1").update(key + GUID).digest("base64");
         if (res.headers["sec-websocket-accept"] !== digest) {
           abortHandshake(websocket, socket, "Invalid Sec-WebSocket-Accept header");
           return;
@@ -79504,7 +79504,7 @@ var require_websocket_server = __commonJS({
     var EventEmitter = require("events");
     var http3 = require("http");
     var { Duplex } = require("stream");
-    var { createHash: createHash2 } = require("crypto");
+    var { createHash: createHash3 } = require("crypto");
     var extension2 = require_extension();
     var PerMessageDeflate2 = require_permessage_deflate2();
     var subprotocol2 = require_subprotocol();
@@ -79814,7 +79814,7 @@ var require_websocket_server = __commonJS({
           );
         }
         if (this._state > RUNNING) return abortHandshake(socket, 503);
-        const digest = createHash2("sha1").update(key + GUID).digest("base64");
+        const digest = createHash3("sha1").update(key + GUID).digest("base64");
         const headers = [
           "HTTP/1.1 101 Switching Protocols",
           "Upgrade: websocket",
@@ -79918,8 +79918,8 @@ var init_context = __esm({
           if ((0, import_fs2.existsSync)(process.env.GITHUB_EVENT_PATH)) {
             this.payload = JSON.parse((0, import_fs2.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
-            const path8 = process.env.GITHUB_EVENT_PATH;
-            process.stdout.write(`GITHUB_EVENT_PATH ${path8} does not exist${import_os3.EOL}`);
+            const path10 = process.env.GITHUB_EVENT_PATH;
+            process.stdout.write(`GITHUB_EVENT_PATH ${path10} does not exist${import_os3.EOL}`);
           }
         }
         this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -85724,8 +85724,8 @@ function titleFor(error2) {
   return `${ACTION} failed`;
 }
 function normaliseFile(file) {
-  const path8 = file.trim().replace(/\\/g, "/").replace(/^(\.\/)+/, "");
-  return path8 === "" || path8 === "." ? void 0 : path8;
+  const path10 = file.trim().replace(/\\/g, "/").replace(/^(\.\/)+/, "");
+  return path10 === "" || path10 === "." ? void 0 : path10;
 }
 function positive(n) {
   return n !== void 0 && Number.isInteger(n) && n >= 1 ? n : void 0;
@@ -85733,10 +85733,10 @@ function positive(n) {
 
 // src/config/github.ts
 var import_node_fs = require("node:fs");
-function readPayload(path8) {
-  if (!path8) return {};
+function readPayload(path10) {
+  if (!path10) return {};
   try {
-    return JSON.parse((0, import_node_fs.readFileSync)(path8, "utf8"));
+    return JSON.parse((0, import_node_fs.readFileSync)(path10, "utf8"));
   } catch {
     return {};
   }
@@ -85815,13 +85815,13 @@ function splitSuffixes(text) {
   if (colon === -1 || colon < rest.lastIndexOf("/")) return { name: rest, ...digest !== void 0 ? { digest } : {} };
   return { name: rest.slice(0, colon), tag: rest.slice(colon + 1), ...digest !== void 0 ? { digest } : {} };
 }
-function pathProblem(path8) {
-  if (path8 === "") return "repository path is empty";
-  if (path8 !== path8.toLowerCase()) return `repository name "${path8}" must be lowercase`;
-  for (const component of path8.split("/")) {
-    if (component === "") return `repository name "${path8}" has an empty path component (a leading, trailing or doubled "/")`;
+function pathProblem(path10) {
+  if (path10 === "") return "repository path is empty";
+  if (path10 !== path10.toLowerCase()) return `repository name "${path10}" must be lowercase`;
+  for (const component of path10.split("/")) {
+    if (component === "") return `repository name "${path10}" has an empty path component (a leading, trailing or doubled "/")`;
     if (!PATH_COMPONENT_RE.test(component)) {
-      return `path component "${component}" of "${path8}" is invalid: use lowercase letters and digits, separated by ".", "_", "__" or dashes, starting and ending with a letter or digit`;
+      return `path component "${component}" of "${path10}" is invalid: use lowercase letters and digits, separated by ".", "_", "__" or dashes, starting and ending with a letter or digit`;
     }
   }
   return void 0;
@@ -85844,20 +85844,20 @@ function parseReference(text) {
   const { name, tag, digest } = splitSuffixes(text);
   const { domain, remainder } = splitDomain(name);
   if (!DOMAIN_RE.test(domain)) fail2(`registry host "${domain}" is invalid`);
-  const path8 = domain === DOCKER_HUB && remainder !== "" && !remainder.includes("/") ? `library/${remainder}` : remainder;
-  const problem = pathProblem(path8) ?? (tag !== void 0 ? tagProblem(tag) : void 0);
+  const path10 = domain === DOCKER_HUB && remainder !== "" && !remainder.includes("/") ? `library/${remainder}` : remainder;
+  const problem = pathProblem(path10) ?? (tag !== void 0 ? tagProblem(tag) : void 0);
   if (problem) fail2(problem);
   if (digest !== void 0) {
     const bad = digest === "" ? 'digest after "@" is empty' : digestProblem(digest);
     if (bad) fail2(bad);
   }
-  const repository = `${domain}/${path8}`;
+  const repository = `${domain}/${path10}`;
   if (repository.length > NAME_TOTAL_LENGTH_MAX) {
     fail2(`repository name is ${repository.length} characters long; the limit is ${NAME_TOTAL_LENGTH_MAX}`);
   }
   return {
     registry: domain,
-    path: path8,
+    path: path10,
     ...tag !== void 0 ? { tag } : {},
     ...digest !== void 0 ? { digest } : {},
     repository,
@@ -85870,8 +85870,8 @@ function repositoryOf(ref) {
 function familiarName(repository) {
   const hub = `${DOCKER_HUB}/`;
   if (!repository.startsWith(hub)) return repository;
-  const path8 = repository.slice(hub.length);
-  return path8.startsWith("library/") && path8.split("/").length === 2 ? path8.slice("library/".length) : path8;
+  const path10 = repository.slice(hub.length);
+  return path10.startsWith("library/") && path10.split("/").length === 2 ? path10.slice("library/".length) : path10;
 }
 function formatReference(ref, familiar = false) {
   const repository = repositoryOf(ref);
@@ -89122,16 +89122,16 @@ var Diff = class {
       }
     }
   }
-  addToPath(path8, added, removed, oldPosInc, options) {
-    const last = path8.lastComponent;
+  addToPath(path10, added, removed, oldPosInc, options) {
+    const last = path10.lastComponent;
     if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
       return {
-        oldPos: path8.oldPos + oldPosInc,
+        oldPos: path10.oldPos + oldPosInc,
         lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
       };
     } else {
       return {
-        oldPos: path8.oldPos + oldPosInc,
+        oldPos: path10.oldPos + oldPosInc,
         lastComponent: { count: 1, added, removed, previousComponent: last }
       };
     }
@@ -89624,25 +89624,25 @@ var MAX_DEPTH = 500;
 function usesOf(root, targets) {
   const found = /* @__PURE__ */ new Map();
   let visits = 0;
-  const walk = (node, path8, direct) => {
+  const walk = (node, path10, direct) => {
     if (++visits > MAX_VISITS) throw new Error(`the document expands to more than ${MAX_VISITS} values through aliases`);
-    if (path8.length > MAX_DEPTH) throw new Error(`aliases nest values more than ${MAX_DEPTH} levels deep`);
-    if (node.kind === "alias") return walk(node.target, path8, false);
+    if (path10.length > MAX_DEPTH) throw new Error(`aliases nest values more than ${MAX_DEPTH} levels deep`);
+    if (node.kind === "alias") return walk(node.target, path10, false);
     if (node.kind === "scalar") {
-      if (targets.has(node)) found.set(node, [...found.get(node) ?? [], { path: path8, direct }]);
+      if (targets.has(node)) found.set(node, [...found.get(node) ?? [], { path: path10, direct }]);
       return;
     }
     if (node.kind === "seq") {
-      node.items.forEach((item, i) => walk(item, [...path8, i], direct));
+      node.items.forEach((item, i) => walk(item, [...path10, i], direct));
       return;
     }
-    for (const entry of entries(node)) walk(entry.value, [...path8, entry.key], direct && !entry.merged);
+    for (const entry of entries(node)) walk(entry.value, [...path10, entry.key], direct && !entry.merged);
   };
   walk(root, [], true);
   return found;
 }
-function formatPath(path8) {
-  return path8.map((part, i) => {
+function formatPath(path10) {
+  return path10.map((part, i) => {
     if (typeof part === "number") return `[${part}]`;
     if (/^[\w-]+$/.test(part)) return i === 0 ? part : `.${part}`;
     return `[${JSON.stringify(part)}]`;
@@ -89653,25 +89653,25 @@ function formatPath(path8) {
 var import_node_util = require("node:util");
 var MAX_DIFFERENCES = 20;
 var MAX_DEPTH2 = 500;
-function differences(a, b, path8 = [], out = []) {
+function differences(a, b, path10 = [], out = []) {
   if (out.length >= MAX_DIFFERENCES || a === b) return out;
-  if (path8.length > MAX_DEPTH2) {
-    if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path8);
+  if (path10.length > MAX_DEPTH2) {
+    if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path10);
     return out;
   }
   if (isPlainObject2(a) && isPlainObject2(b)) {
     const keys = /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const key of keys) {
-      if (!Object.hasOwn(a, key) || !Object.hasOwn(b, key)) out.push([...path8, key]);
-      else differences(a[key], b[key], [...path8, key], out);
+      if (!Object.hasOwn(a, key) || !Object.hasOwn(b, key)) out.push([...path10, key]);
+      else differences(a[key], b[key], [...path10, key], out);
     }
     return out;
   }
   if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    a.forEach((item, i) => differences(item, b[i], [...path8, i], out));
+    a.forEach((item, i) => differences(item, b[i], [...path10, i], out));
     return out;
   }
-  if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path8);
+  if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path10);
   return out;
 }
 function verifyEdit(before, after, intended) {
@@ -89686,9 +89686,9 @@ function verifyEdit(before, after, intended) {
   if (unexpected.length > 0) return `the edit would also change ${unexpected.map(formatPath).join(", ")}`;
   return void 0;
 }
-function valueAt(value, path8) {
+function valueAt(value, path10) {
   let at2 = value;
-  for (const part of path8) {
+  for (const part of path10) {
     if (typeof part === "number" ? !Array.isArray(at2) : !isPlainObject2(at2) || !Object.hasOwn(at2, part)) return void 0;
     at2 = at2[part];
   }
@@ -89706,7 +89706,7 @@ function rewriteManifest(src, parsed, kind, all, chosen, next) {
   const edits = [];
   for (const target2 of targets.values()) {
     const paths = checkUses(src, kind, all, target2, uses.get(target2.scalar) ?? []);
-    intended.push(...paths.map((path8) => ({ path: path8, after: target2.after })));
+    intended.push(...paths.map((path10) => ({ path: path10, after: target2.after })));
     if (target2.after !== target2.scalar.value) edits.push(edit(src, target2));
   }
   const after = spliceBytes(src, edits);
@@ -89750,11 +89750,11 @@ function checkUses(src, kind, all, target2, uses) {
   }
   return uses.map((u) => u.path);
 }
-function isExtension(kind, path8) {
-  return kind !== "compose-v1" && typeof path8[0] === "string" && path8[0].startsWith("x-");
+function isExtension(kind, path10) {
+  return kind !== "compose-v1" && typeof path10[0] === "string" && path10[0].startsWith("x-");
 }
-function insideService(kind, all, path8) {
-  const name = kind === "compose-v1" ? path8[0] : path8[0] === "services" ? path8[1] : void 0;
+function insideService(kind, all, path10) {
+  const name = kind === "compose-v1" ? path10[0] : path10[0] === "services" ? path10[1] : void 0;
   return name !== void 0 && all.some((s) => s.name === name);
 }
 function edit(src, target2) {
@@ -90146,6 +90146,8 @@ function crossCheck2(raw, c) {
 
 // src/docker/build.ts
 var import_promises6 = require("node:fs/promises");
+var import_node_path8 = __toESM(require("node:path"), 1);
+var import_node_stream2 = require("node:stream");
 
 // src/docker/context.ts
 var import_node_crypto2 = require("node:crypto");
@@ -91274,9 +91276,132 @@ function* instructions(text) {
 // src/docker/session.ts
 var import_node_crypto3 = require("node:crypto");
 var grpc = __toESM(require_src4(), 1);
+
+// src/docker/filesync.ts
+var import_node_fs6 = require("node:fs");
+var import_node_path7 = __toESM(require("node:path"), 1);
+var DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy";
+var STAT = 0;
+var REQ = 1;
+var DATA = 2;
+var FIN = 3;
+var CHUNK = 32 * 1024;
+var MODE_DIR = 2 ** 31;
+var MODE_SYMLINK = 2 ** 27;
+function fileSyncService(dirs, dockerfile) {
+  const same = (b) => b;
+  const definition = {
+    DiffCopy: { path: DIFF_COPY, requestStream: true, responseStream: true, requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same }
+  };
+  const handlers = {
+    DiffCopy: (call) => {
+      diffCopy(call, dirs, dockerfile).catch((e) => call.destroy(e instanceof Error ? e : new Error(String(e))));
+    }
+  };
+  return { definition, handlers };
+}
+function meta(call, key) {
+  return call.metadata.get(key).map(String).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+}
+async function diffCopy(call, dirs, dockerfile) {
+  const name = meta(call, "dir-name")[0] ?? "";
+  const root = dirs[name];
+  if (!root) throw new Error(`no local directory named '${name}' in this session`);
+  const includes = [...meta(call, "include-patterns"), ...meta(call, "followpaths")];
+  const entries2 = await selectEntries(root, name === "context" ? dockerfile : void 0, includes, meta(call, "exclude-patterns"));
+  const files = /* @__PURE__ */ new Map();
+  let queue = Promise.resolve();
+  call.on("data", (packet) => {
+    const { type, id } = decodePacket(packet);
+    if (type === REQ) {
+      queue = queue.then(() => sendFile(call, id, files.get(id))).catch((e) => {
+        call.destroy(e instanceof Error ? e : new Error(String(e)));
+      });
+    } else if (type === FIN) {
+      void queue.then(() => {
+        call.write(new ProtoWriter().varint(1, FIN).finish());
+        call.end();
+      });
+    }
+  });
+  for (const [id, sent] of entries2.entries()) {
+    if (sent.entry.kind === "file") files.set(id, sent);
+    await write2(call, new ProtoWriter().message(2, statMessage(sent)).finish());
+  }
+  await write2(call, new ProtoWriter().varint(1, STAT).finish());
+}
+function write2(call, packet) {
+  if (call.write(packet)) return Promise.resolve();
+  return new Promise((resolve) => call.once("drain", () => resolve()));
+}
+async function selectEntries(root, dockerfile, includes, excludes) {
+  if (includes.length > 0 && includes.every((p) => !/[*?[\\]/.test(p))) return namedEntries(root, includes);
+  const ignore = dockerfile ? (await readIgnorePatterns(root, dockerfile)).patterns : [];
+  const walked = [];
+  for await (const e of walkContext(root, { matcher: new IgnoreMatcher([...ignore, ...excludes]) })) if (e.kind !== "other") walked.push(e);
+  let chosen = walked;
+  if (includes.length > 0) {
+    const wanted = new IgnoreMatcher(includes);
+    const files = walked.filter((e) => e.kind !== "dir" && wanted.match(e.path).excluded);
+    const parents = new Set(files.flatMap((e) => e.path.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))));
+    chosen = walked.filter((e) => e.kind === "dir" ? parents.has(e.path) : files.includes(e));
+  }
+  return chosen.map((entry) => ({ entry, stats: (0, import_node_fs6.lstatSync)(entry.abs) }));
+}
+function namedEntries(root, names) {
+  const paths = /* @__PURE__ */ new Set();
+  for (const name of names) {
+    const clean = import_node_path7.default.posix.normalize(name).replace(/^\/+/, "");
+    if (clean.startsWith("..")) continue;
+    const parts = clean.split("/");
+    if (!(0, import_node_fs6.existsSync)(import_node_path7.default.join(root, clean))) continue;
+    for (let i = 1; i <= parts.length; i++) paths.add(parts.slice(0, i).join("/"));
+  }
+  return [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map((p) => {
+    const abs = import_node_path7.default.join(root, p);
+    const stats = (0, import_node_fs6.lstatSync)(abs);
+    const kind = stats.isDirectory() ? "dir" : stats.isSymbolicLink() ? "symlink" : "file";
+    return { entry: { path: p, abs, kind }, stats };
+  });
+}
+function statMessage({ entry, stats }) {
+  const typeBits = entry.kind === "dir" ? MODE_DIR : entry.kind === "symlink" ? MODE_SYMLINK : 0;
+  const w = new ProtoWriter().string(1, entry.path).varint(2, typeBits + (stats.mode & 4095));
+  if (entry.kind === "file") w.varint(5, stats.size);
+  w.varint(6, Math.floor(stats.mtimeMs) * 1e6);
+  if (entry.kind === "symlink") w.string(7, (0, import_node_fs6.readlinkSync)(entry.abs));
+  return w;
+}
+async function sendFile(call, id, sent) {
+  if (sent) {
+    const fd = (0, import_node_fs6.openSync)(sent.entry.abs, "r");
+    try {
+      for (; ; ) {
+        const buf = Buffer.allocUnsafe(CHUNK);
+        const n = (0, import_node_fs6.readSync)(fd, buf, 0, CHUNK, null);
+        if (n === 0) break;
+        await write2(call, new ProtoWriter().varint(1, DATA).varint(3, id).bytes(4, buf.subarray(0, n)).finish());
+      }
+    } finally {
+      (0, import_node_fs6.closeSync)(fd);
+    }
+  }
+  await write2(call, new ProtoWriter().varint(1, DATA).varint(3, id).finish());
+}
+function decodePacket(buf) {
+  let type = 0;
+  let id = 0;
+  for (const f of readFields(buf)) {
+    if (f.field === 1 && f.wire === 0) type = Number(f.value);
+    if (f.field === 3 && f.wire === 0) id = Number(f.value);
+  }
+  return { type, id };
+}
+
+// src/docker/session.ts
 var AUTH = "/moby.filesync.v1.Auth/";
 var HEALTH_CHECK = "/grpc.health.v1.Health/Check";
-async function openBuildSession(docker, credentialsFor, log) {
+async function openBuildSession(docker, credentialsFor, log, fileSync) {
   const id = (0, import_node_crypto3.randomUUID)();
   const hostsAsked = [];
   const server = new grpc.Server();
@@ -91285,7 +91410,14 @@ async function openBuildSession(docker, credentialsFor, log) {
     // HealthCheckResponse.status = SERVING (1)
     Check: (_call, callback) => callback(null, new ProtoWriter().varint(1, 1).finish())
   });
-  const socket = await dialSession(docker, id, [...AUTH_METHODS.map((m) => AUTH + m), HEALTH_CHECK]);
+  const methods = [...AUTH_METHODS.map((m) => AUTH + m), HEALTH_CHECK];
+  if (fileSync) {
+    const sync = fileSyncService(fileSync.dirs, fileSync.dockerfile);
+    server.addService(sync.definition, sync.handlers);
+    methods.push(DIFF_COPY);
+  }
+  const sharedKey = fileSync ? (0, import_node_crypto3.createHash)("sha256").update(`convox-image-deploy:${fileSync.dirs.context}`).digest("hex") : id;
+  const socket = await dialSession(docker, id, methods, sharedKey);
   socket.on("error", (e) => log?.debug(`BuildKit session ${id}: ${e.message}`));
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   injector.injectConnection(socket);
@@ -91325,9 +91457,9 @@ function credentialsHost(request2) {
   for (const f of readFields(request2)) if (f.field === 1) return fieldText(f);
   return "";
 }
-function rawMethod(path8) {
+function rawMethod(path10) {
   const same = (b) => b;
-  return { path: path8, requestStream: false, responseStream: false, requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same };
+  return { path: path10, requestStream: false, responseStream: false, requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same };
 }
 function authService() {
   return Object.fromEntries(AUTH_METHODS.map((m) => [m, rawMethod(AUTH + m)]));
@@ -91335,7 +91467,7 @@ function authService() {
 function healthService() {
   return { Check: rawMethod(HEALTH_CHECK) };
 }
-function dialSession(docker, id, methods) {
+function dialSession(docker, id, methods, sharedKey) {
   return new Promise((resolve, reject) => {
     docker.modem.dial(
       {
@@ -91346,6 +91478,7 @@ function dialSession(docker, id, methods) {
           Upgrade: "h2c",
           "X-Docker-Expose-Session-Uuid": id,
           "X-Docker-Expose-Session-Name": "convox-image-deploy",
+          "X-Docker-Expose-Session-Sharedkey": sharedKey,
           // One header line per method: BuildKit only calls what is listed.
           "X-Docker-Expose-Session-Grpc-Method": methods
         },
@@ -91389,13 +91522,35 @@ function buildQuery(req, dockerfileName, buildkit) {
 }
 async function buildImage(docker, req) {
   const { log } = req;
-  const buildkit = req.engine.buildkit;
-  if (!buildkit) {
+  if (!req.engine.buildkit) {
     log.warning(`The Docker engine ${req.engine.serverVersion} (API ${req.engine.apiVersion}, ${req.engine.os}) has no BuildKit; using the classic builder. RUN --mount and inline cache need BuildKit.`);
+    return buildFromTar(docker, req, void 0);
   }
-  const packed = await packContext({ contextDir: req.config.context, dockerfile: req.config.dockerfile, ...req.signal ? { signal: req.signal } : {} });
-  const session = buildkit ? await openBuildSession(docker, req.credentialsFor, log) : void 0;
+  if (process.env.CID_CONTEXT_TRANSFER === "tar") return buildFromTar(docker, req, await openBuildSession(docker, req.credentialsFor, req.log));
+  return buildFromSession(docker, req);
+}
+async function buildFromSession(docker, req) {
+  const { log } = req;
+  const dockerfileDir = import_node_path8.default.dirname(req.config.dockerfile);
+  const session = await openBuildSession(docker, req.credentialsFor, log, {
+    dirs: { context: req.config.context, dockerfile: dockerfileDir },
+    dockerfile: req.config.dockerfile
+  });
   try {
+    const query = { ...buildQuery(req, import_node_path8.default.basename(req.config.dockerfile), true), remote: "client-session", session: session.id };
+    const stream = await dialBuild(docker, import_node_stream2.Readable.from([]), query, req);
+    const result = await followBuild(stream, { log, dockerfile: req.dockerfileLabel, dockerfileText: await readText(req.config.dockerfile), ...req.signal ? { signal: req.signal } : {} });
+    log.info("Context: served to BuildKit through the build session (.dockerignore applied)");
+    return { imageId: result.imageId, builder: "buildkit", steps: result.steps, cachedSteps: result.cachedSteps };
+  } finally {
+    session.close();
+  }
+}
+async function buildFromTar(docker, req, session) {
+  const { log } = req;
+  const buildkit = session !== void 0;
+  try {
+    const packed = await packContext({ contextDir: req.config.context, dockerfile: req.config.dockerfile, ...req.signal ? { signal: req.signal } : {} });
     const query = buildQuery(req, packed.dockerfileName, buildkit);
     if (session) query.session = session.id;
     const stream = await dialBuild(docker, packed.stream, query, req);
@@ -91732,12 +91887,12 @@ ${result.stderr}`;
 
 // src/registry/docker-config.ts
 var import_promises8 = require("node:fs/promises");
-var import_node_path7 = require("node:path");
+var import_node_path9 = require("node:path");
 var DOCKER_HUB_SERVER = "https://index.docker.io/v1/";
 var HUB_HOSTS = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
 function dockerConfigPath(env, homedir) {
   const dir = env["DOCKER_CONFIG"];
-  return (0, import_node_path7.join)(dir ? dir : (0, import_node_path7.join)(homedir, ".docker"), "config.json");
+  return (0, import_node_path9.join)(dir ? dir : (0, import_node_path9.join)(homedir, ".docker"), "config.json");
 }
 function hostKey(serverAddress) {
   const host = (serverAddress.replace(/^[a-z]+:\/\//i, "").split("/")[0] ?? "").toLowerCase();
@@ -91746,27 +91901,27 @@ function hostKey(serverAddress) {
 function serverAddressFor(registry) {
   return hostKey(registry) === "docker.io" ? DOCKER_HUB_SERVER : registry;
 }
-function configError(path8, problem, cause) {
+function configError(path10, problem, cause) {
   return new ActionError(
-    `Docker config ${path8} ${problem}`,
+    `Docker config ${path10} ${problem}`,
     {},
     "repair the file or remove it and log in again (docker/login-action writes it), or set registry-username and registry-password",
     cause === void 0 ? void 0 : { cause }
   );
 }
-function record(value, path8, field) {
+function record(value, path10, field) {
   if (value === void 0 || value === null) return {};
-  if (typeof value !== "object" || Array.isArray(value)) throw configError(path8, `has a "${field}" that is not an object`);
+  if (typeof value !== "object" || Array.isArray(value)) throw configError(path10, `has a "${field}" that is not an object`);
   return value;
 }
 async function readDockerConfig(env, homedir) {
-  const path8 = dockerConfigPath(env, homedir);
+  const path10 = dockerConfigPath(env, homedir);
   let text;
   try {
-    text = await (0, import_promises8.readFile)(path8, "utf8");
+    text = await (0, import_promises8.readFile)(path10, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return void 0;
-    throw configError(path8, `cannot be read: ${e.message}`, e);
+    throw configError(path10, `cannot be read: ${e.message}`, e);
   }
   if (text.trim() === "") return void 0;
   let raw;
@@ -91774,14 +91929,14 @@ async function readDockerConfig(env, homedir) {
     raw = JSON.parse(text);
   } catch (e) {
     const at2 = /position \d+(?: \(line \d+ column \d+\))?/.exec(e.message)?.[0];
-    throw configError(path8, `is not valid JSON${at2 ? ` (at ${at2})` : ""}`);
+    throw configError(path10, `is not valid JSON${at2 ? ` (at ${at2})` : ""}`);
   }
-  const top = record(raw, path8, "top level");
+  const top = record(raw, path10, "top level");
   const credsStore = typeof top["credsStore"] === "string" && top["credsStore"] !== "" ? top["credsStore"] : void 0;
   return {
-    path: path8,
-    auths: record(top["auths"], path8, "auths"),
-    credHelpers: record(top["credHelpers"], path8, "credHelpers"),
+    path: path10,
+    auths: record(top["auths"], path10, "auths"),
+    credHelpers: record(top["credHelpers"], path10, "credHelpers"),
     ...credsStore ? { credsStore } : {}
   };
 }
@@ -92159,13 +92314,13 @@ async function existingImagePhase(ctx, creds) {
 }
 
 // src/phases/manifest.ts
-var import_node_fs6 = require("node:fs");
+var import_node_fs7 = require("node:fs");
 function planManifest(config, digest) {
   const { update } = config;
   if (update.mode === "none" || !update.manifestPath || !update.manifestFile) return void 0;
   let bytes;
   try {
-    bytes = (0, import_node_fs6.readFileSync)(update.manifestPath);
+    bytes = (0, import_node_fs7.readFileSync)(update.manifestPath);
   } catch (e) {
     throw new ActionError(`cannot read ${update.manifestFile}: ${e.message}`, { input: "manifest", phase: "plan" }, "check the path and the checkout step");
   }
@@ -92187,8 +92342,8 @@ async function writeManifest(config, plan) {
 }
 
 // src/phases/deploy.ts
-var import_node_path8 = __toESM(require("node:path"), 1);
-var import_node_stream2 = require("node:stream");
+var import_node_path10 = __toESM(require("node:path"), 1);
+var import_node_stream3 = require("node:stream");
 
 // src/convox/build.ts
 var import_node_crypto5 = require("node:crypto");
@@ -92529,8 +92684,8 @@ async function streamLive(ctx, id, printer, signal, ended) {
   }
 }
 function openBuildLog(ctx, id, printer, signal) {
-  const path8 = appPath(ctx.app, `/builds/${encodeURIComponent(id)}/logs`);
-  return ctx.client.socket(path8, { signal, onData: printer.resume(), probe: appPath(ctx.app) });
+  const path10 = appPath(ctx.app, `/builds/${encodeURIComponent(id)}/logs`);
+  return ctx.client.socket(path10, { signal, onData: printer.resume(), probe: appPath(ctx.app) });
 }
 async function rereadStoredLog(ctx, id, printer) {
   const before = printer.printed;
@@ -92837,9 +92992,9 @@ function parseSessionChallenge(header2) {
   if (!match) return void 0;
   const attrs = /* @__PURE__ */ new Map();
   for (const m of (match[1] ?? "").matchAll(/(\w+)="([^"]*)"/g)) attrs.set((m[1] ?? "").toLowerCase(), m[2] ?? "");
-  const path8 = attrs.get("path");
-  if (!path8?.startsWith("/")) return void 0;
-  return { path: path8, token: attrs.get("token") === "true" };
+  const path10 = attrs.get("path");
+  if (!path10?.startsWith("/")) return void 0;
+  return { path: path10, token: attrs.get("token") === "true" };
 }
 
 // src/convox/client.ts
@@ -92868,18 +93023,18 @@ var RackClient = class {
   /** When a request last succeeded (the Console session is known good then). */
   lastOkAt = Number.NEGATIVE_INFINITY;
   /** GET a JSON document; retried. */
-  async get(path8, purpose) {
-    return parseJson(await this.send("GET", path8, void 0, "read", purpose), purpose.what);
+  async get(path10, purpose) {
+    return parseJson(await this.send("GET", path10, void 0, "read", purpose), purpose.what);
   }
   /** POST a form (a write: never repeated once it may have reached the rack). Returns JSON, or the text (`ok`). */
-  async post(path8, form, purpose) {
+  async post(path10, form, purpose) {
     const body = Buffer.from(encodeForm(form));
-    const answer = await this.send("POST", path8, { body, type: "application/x-www-form-urlencoded" }, "write", purpose);
+    const answer = await this.send("POST", path10, { body, type: "application/x-www-form-urlencoded" }, "write", purpose);
     return answer.headers["content-type"]?.includes("json") ? parseJson(answer, purpose.what) : answer.body.toString("utf8").trim();
   }
   /** POST a raw stream (object upload); repeated with a fresh stream when it fails. */
-  async upload(path8, body, purpose) {
-    return parseJson(await this.send("POST", path8, { body, type: "application/octet-stream" }, "upload", purpose), purpose.what);
+  async upload(path10, body, purpose) {
+    return parseJson(await this.send("POST", path10, { body, type: "application/octet-stream" }, "upload", purpose), purpose.what);
   }
   /**
    * Reads a SOCKET route to its end (see websocket.ts). A WebSocket cannot answer a Session
@@ -92887,12 +93042,12 @@ var RackClient = class {
    * does with a throw-away GET (skipped right after a successful request), and retry once
    * after a 401 upgrade.
    */
-  async socket(path8, opts) {
+  async socket(path10, opts) {
     for (let attempt = 1; ; attempt++) {
       if (this.target.rack && (attempt > 1 || this.now() - this.lastOkAt > 5e3)) await this.probe(opts.probe);
       this.requests++;
       const read = await readSocket({
-        url: `${this.target.baseUrl.replace(/^http/, "ws")}${path8}`,
+        url: `${this.target.baseUrl.replace(/^http/, "ws")}${path10}`,
         headers: { ...this.baseHeaders(), ...opts.headers },
         rejectUnauthorized: !this.target.insecureTls,
         ...opts.signal ? { signal: opts.signal } : {},
@@ -92901,9 +93056,9 @@ var RackClient = class {
       if (read.end !== "refused" || attempt > 1 || !this.target.rack || !/answered 401/.test(read.error ?? "")) return read;
     }
   }
-  async probe(path8) {
+  async probe(path10) {
     try {
-      await this.send("GET", path8, void 0, "read", { what: "check the Console session" }, 1);
+      await this.send("GET", path10, void 0, "read", { what: "check the Console session" }, 1);
     } catch (e) {
       if (!(e instanceof ActionError && /does not support/.test(e.message))) throw e;
     }
@@ -92923,13 +93078,13 @@ var RackClient = class {
       ...this.session ? { Session: this.session } : {}
     };
   }
-  async send(method, path8, body, kind, purpose, attempts) {
-    const label = { method, path: path8, ...purpose };
+  async send(method, path10, body, kind, purpose, attempts) {
+    const label = { method, path: path10, ...purpose };
     const max = attempts ?? (kind === "write" ? 3 : this.opts.readAttempts ?? 5);
     for (let attempt = 1; ; attempt++) {
       let answer;
       try {
-        answer = await this.withSession(method, path8, body, kind);
+        answer = await this.withSession(method, path10, body, kind);
       } catch (e) {
         if (attempt < max && this.mayRetry(e, kind)) {
           await this.pause(attempt, label, describeTransport(e));
@@ -92946,8 +93101,8 @@ var RackClient = class {
       return answer;
     }
   }
-  async withSession(method, path8, body, kind) {
-    const answer = await this.once(method, path8, body, kind);
+  async withSession(method, path10, body, kind) {
+    const answer = await this.once(method, path10, body, kind);
     const challenge = answer.status === 401 ? parseSessionChallenge(answer.headers["www-authenticate"]) : void 0;
     if (!challenge) return answer;
     if (challenge.token) {
@@ -92964,15 +93119,15 @@ var RackClient = class {
     }
     this.opts.secrets.add(id);
     this.session = id;
-    return this.once(method, path8, body, kind);
+    return this.once(method, path10, body, kind);
   }
-  once(method, path8, body, kind) {
+  once(method, path10, body, kind) {
     this.requests++;
     const headers = { ...this.baseHeaders(), "Content-Type": body?.type ?? "application/octet-stream" };
     if (Buffer.isBuffer(body?.body)) headers["Content-Length"] = String(body.body.length);
     return exchange({
       method,
-      url: new URL(`${this.target.baseUrl}${path8}`),
+      url: new URL(`${this.target.baseUrl}${path10}`),
       headers,
       ...body ? { body: body.body } : {},
       agent: kind === "read" ? this.readAgent : this.writeAgent,
@@ -93141,10 +93296,10 @@ var RackEvents = class {
   }
   async follow() {
     const signal = AbortSignal.any([this.stopper.signal, this.ctx.deadline.signal]);
-    const path8 = appPath(this.ctx.app, "/logs");
+    const path10 = appPath(this.ctx.app, "/logs");
     while (!signal.aborted) {
       const lines = new LineBuffer();
-      const read = await this.ctx.client.socket(path8, {
+      const read = await this.ctx.client.socket(path10, {
         headers: { Prefix: "true", Since: "5s", Follow: "true" },
         signal,
         onData: (chunk) => lines.push(chunk).forEach((line) => this.line(line)),
@@ -93596,9 +93751,9 @@ async function lookAtRack(config, deps) {
   }
 }
 function sourceTarball(appDir, manifestName, manifestBytes, signal) {
-  const out = new import_node_stream2.PassThrough();
+  const out = new import_node_stream3.PassThrough();
   const replace = new Map(manifestBytes ? [[manifestName, manifestBytes]] : []);
-  packContext({ contextDir: appDir, dockerfile: import_node_path8.default.join(appDir, manifestName), gzip: true, replace, ...signal ? { signal } : {} }).then((packed) => {
+  packContext({ contextDir: appDir, dockerfile: import_node_path10.default.join(appDir, manifestName), gzip: true, replace, ...signal ? { signal } : {} }).then((packed) => {
     packed.stream.on("error", (e) => out.destroy(e));
     packed.stream.pipe(out);
     packed.done.catch((e) => out.destroy(e instanceof Error ? e : new Error(String(e))));
@@ -93611,8 +93766,8 @@ async function deployPhase(config, manifest, deps, onProgress) {
   if (!d || !t || !config.update.manifestPath) {
     throw new ActionError("a deploy needs a manifest to upload", { input: "manifest", phase: "deploy" }, "add convox.yml (or set 'manifest') next to your app");
   }
-  const appDir = import_node_path8.default.dirname(config.update.manifestPath);
-  const manifestName = import_node_path8.default.basename(config.update.manifestPath);
+  const appDir = import_node_path10.default.dirname(config.update.manifestPath);
+  const manifestName = import_node_path10.default.basename(config.update.manifestPath);
   const sha = config.github.sha;
   const description = d.description ?? `convox-image-deploy ${config.tags[0] ?? ""}${config.github.runNumber ? ` (run ${config.github.runNumber})` : ""}`;
   try {

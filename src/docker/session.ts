@@ -8,12 +8,13 @@
  * Messages are hand-encoded (protobuf.ts) against moby/buildkit session/auth/auth.proto and
  * grpc/health/v1/health.proto: no .proto files or proto-loader at run time.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import type Docker from 'dockerode';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
+import { DIFF_COPY, fileSyncService, type FileSyncDirs } from './filesync.js';
 import { fieldText, ProtoWriter, readFields } from './protobuf.js';
 
 export type CredentialsFor = (host: string) => { username: string; password: string } | undefined;
@@ -33,7 +34,13 @@ const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
  * Opens the session. BuildKit asks for `registry-1.docker.io` for Docker Hub images; when
  * `credentialsFor` has nothing for that host, `docker.io` is asked too.
  */
-export async function openBuildSession(docker: Docker, credentialsFor: CredentialsFor, log?: Log): Promise<BuildSession> {
+export async function openBuildSession(
+  docker: Docker,
+  credentialsFor: CredentialsFor,
+  log?: Log,
+  /** Serve these local directories to BuildKit (the build context), as the docker CLI does. */
+  fileSync?: { dirs: FileSyncDirs; dockerfile: string },
+): Promise<BuildSession> {
   const id = randomUUID();
   const hostsAsked: string[] = [];
   const server = new grpc.Server();
@@ -42,7 +49,16 @@ export async function openBuildSession(docker: Docker, credentialsFor: Credentia
     // HealthCheckResponse.status = SERVING (1)
     Check: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, new ProtoWriter().varint(1, 1).finish()),
   });
-  const socket = await dialSession(docker, id, [...AUTH_METHODS.map((m) => AUTH + m), HEALTH_CHECK]);
+  const methods = [...AUTH_METHODS.map((m) => AUTH + m), HEALTH_CHECK];
+  if (fileSync) {
+    const sync = fileSyncService(fileSync.dirs, fileSync.dockerfile);
+    server.addService(sync.definition, sync.handlers);
+    methods.push(DIFF_COPY);
+  }
+  // Like the CLI, a shared key per context directory lets BuildKit reuse what it already
+  // received from an earlier build of the same directory and transfer only what changed.
+  const sharedKey = fileSync ? createHash('sha256').update(`convox-image-deploy:${fileSync.dirs.context}`).digest('hex') : id;
+  const socket = await dialSession(docker, id, methods, sharedKey);
   socket.on('error', (e: Error) => log?.debug(`BuildKit session ${id}: ${e.message}`));
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   injector.injectConnection(socket);
@@ -101,7 +117,7 @@ function healthService(): grpc.ServiceDefinition {
 }
 
 /** `POST /session` upgraded to h2c; the daemon then speaks gRPC to us as the client. */
-function dialSession(docker: Docker, id: string, methods: string[]): Promise<Duplex> {
+function dialSession(docker: Docker, id: string, methods: string[], sharedKey: string): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     docker.modem.dial(
       {
@@ -112,6 +128,7 @@ function dialSession(docker: Docker, id: string, methods: string[]): Promise<Dup
           Upgrade: 'h2c',
           'X-Docker-Expose-Session-Uuid': id,
           'X-Docker-Expose-Session-Name': 'convox-image-deploy',
+          'X-Docker-Expose-Session-Sharedkey': sharedKey,
           // One header line per method: BuildKit only calls what is listed.
           'X-Docker-Expose-Session-Grpc-Method': methods,
         },

@@ -50,6 +50,8 @@ describe('build and push on the real engine and registry', () => {
   it('builds, pushes two tags, reports the registry digest, and the image runs without ignored files', async () => {
     const run = await runAction({ inputs: baseInputs('acme/shop'), env, workspace: ws });
     expect(run.code, run.all).toBe(0);
+    // The context reached BuildKit through the session's file sync, as from the docker CLI.
+    expect(run.stdout).toContain('Context: served to BuildKit through the build session');
     const ref = `${services.registry}/acme/shop`;
     expect(run.outputs.tags).toBe(`${ref}:v3.0.2\n${ref}:a1b2c3d`);
     expect(run.outputs.image).toBe(`${ref}:v3.0.2`);

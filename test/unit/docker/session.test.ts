@@ -77,6 +77,8 @@ describe('openBuildSession', () => {
       Upgrade: 'h2c',
       'X-Docker-Expose-Session-Uuid': h.session.id,
       'X-Docker-Expose-Session-Name': 'convox-image-deploy',
+      // Without a context to serve there is nothing to share between builds: the id stands in.
+      'X-Docker-Expose-Session-Sharedkey': h.session.id,
       'X-Docker-Expose-Session-Grpc-Method': [
         '/moby.filesync.v1.Auth/Credentials', '/moby.filesync.v1.Auth/FetchToken', '/moby.filesync.v1.Auth/GetTokenAuthority',
         '/moby.filesync.v1.Auth/VerifyTokenAuthority', '/grpc.health.v1.Health/Check',

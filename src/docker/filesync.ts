@@ -1,0 +1,176 @@
+/**
+ * Serves the build context to BuildKit over the build session, as the docker CLI does, instead
+ * of uploading one tar: the engine then reads the files it needs straight into its cache and
+ * skips storing and unpacking an upload (`copy /context /`), the slowest part of a tar build.
+ *
+ * BuildKit calls `moby.filesync.v1.FileSync/DiffCopy` once per local source ("context",
+ * "dockerfile"), naming it in the `dir-name` metadata with optional `include-patterns` and
+ * `exclude-patterns`. The stream speaks fsutil's packets (fsutil/types/wire.proto):
+ * we send a STAT for every entry (parents first, names in byte order) and an empty STAT at the
+ * end; BuildKit sends REQ for the files whose bytes it wants; we answer DATA chunks and an
+ * empty DATA per file; its FIN is answered with FIN. Messages are hand-encoded (protobuf.ts).
+ */
+import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import type * as grpc from '@grpc/grpc-js';
+import { IgnoreMatcher, readIgnorePatterns } from './dockerignore.js';
+import { ProtoWriter, readFields } from './protobuf.js';
+import { walkContext, type WalkEntry } from './walk.js';
+
+export const DIFF_COPY = '/moby.filesync.v1.FileSync/DiffCopy';
+
+const STAT = 0;
+const REQ = 1;
+const DATA = 2;
+const FIN = 3;
+const CHUNK = 32 * 1024;
+
+// Go's os.FileMode type bits, which fsutil puts in Stat.mode next to the permission bits.
+const MODE_DIR = 2 ** 31;
+const MODE_SYMLINK = 2 ** 27;
+
+export interface FileSyncDirs {
+  /** Absolute directories by BuildKit's name for them: `context`, `dockerfile`. */
+  readonly [name: string]: string;
+}
+
+interface Sent {
+  readonly entry: WalkEntry;
+  readonly stats: Stats;
+}
+
+/** The gRPC service definition and handler for DiffCopy, serving `dirs`. */
+export function fileSyncService(dirs: FileSyncDirs, dockerfile: string): { definition: grpc.ServiceDefinition; handlers: grpc.UntypedServiceImplementation } {
+  const same = (b: Buffer): Buffer => b;
+  const definition = {
+    DiffCopy: { path: DIFF_COPY, requestStream: true, responseStream: true, requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same },
+  };
+  const handlers = {
+    DiffCopy: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+      diffCopy(call, dirs, dockerfile).catch((e: unknown) => call.destroy(e instanceof Error ? e : new Error(String(e))));
+    },
+  };
+  return { definition, handlers };
+}
+
+function meta(call: grpc.ServerDuplexStream<Buffer, Buffer>, key: string): string[] {
+  return call.metadata.get(key).map(String).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+async function diffCopy(call: grpc.ServerDuplexStream<Buffer, Buffer>, dirs: FileSyncDirs, dockerfile: string): Promise<void> {
+  const name = meta(call, 'dir-name')[0] ?? '';
+  const root = dirs[name];
+  if (!root) throw new Error(`no local directory named '${name}' in this session`);
+  // `followpaths` (BuildKit 0.8's way to ask for single files such as the Dockerfile) select like includes.
+  const includes = [...meta(call, 'include-patterns'), ...meta(call, 'followpaths')];
+  const entries = await selectEntries(root, name === 'context' ? dockerfile : undefined, includes, meta(call, 'exclude-patterns'));
+  const files = new Map<number, Sent>();
+  // Requests are answered one file at a time, honouring back-pressure, so a large file is
+  // streamed rather than queued in memory.
+  let queue = Promise.resolve();
+  call.on('data', (packet: Buffer) => {
+    const { type, id } = decodePacket(packet);
+    if (type === REQ) {
+      queue = queue.then(() => sendFile(call, id, files.get(id))).catch((e: unknown) => {
+        call.destroy(e instanceof Error ? e : new Error(String(e)));
+      });
+    } else if (type === FIN) {
+      void queue.then(() => {
+        call.write(new ProtoWriter().varint(1, FIN).finish());
+        call.end();
+      });
+    }
+  });
+  for (const [id, sent] of entries.entries()) {
+    if (sent.entry.kind === 'file') files.set(id, sent);
+    await write(call, new ProtoWriter().message(2, statMessage(sent)).finish());
+  }
+  // An empty STAT ends the listing.
+  await write(call, new ProtoWriter().varint(1, STAT).finish());
+}
+
+function write(call: grpc.ServerDuplexStream<Buffer, Buffer>, packet: Buffer): Promise<void> {
+  if (call.write(packet)) return Promise.resolve();
+  return new Promise((resolve) => call.once('drain', () => resolve()));
+}
+
+/**
+ * The entries to list: the context with its `.dockerignore` applied (ours, which also knows
+ * `<Dockerfile>.dockerignore`), then BuildKit's own include/exclude patterns for this request.
+ */
+async function selectEntries(root: string, dockerfile: string | undefined, includes: string[], excludes: string[]): Promise<Sent[]> {
+  // BuildKit asks for single files by name (the Dockerfile, `.dockerignore`): stat just those
+  // instead of walking a context that may hold tens of thousands of files.
+  if (includes.length > 0 && includes.every((p) => !/[*?[\\]/.test(p))) return namedEntries(root, includes);
+  const ignore = dockerfile ? (await readIgnorePatterns(root, dockerfile)).patterns : [];
+  const walked: WalkEntry[] = [];
+  for await (const e of walkContext(root, { matcher: new IgnoreMatcher([...ignore, ...excludes]) })) if (e.kind !== 'other') walked.push(e);
+  let chosen = walked;
+  if (includes.length > 0) {
+    // Include patterns select files; their parent directories come along.
+    const wanted = new IgnoreMatcher(includes);
+    const files = walked.filter((e) => e.kind !== 'dir' && wanted.match(e.path).excluded);
+    const parents = new Set(files.flatMap((e) => e.path.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+    chosen = walked.filter((e) => (e.kind === 'dir' ? parents.has(e.path) : files.includes(e)));
+  }
+  return chosen.map((entry) => ({ entry, stats: lstatSync(entry.abs) }));
+}
+
+/** The named files (those that exist) and their parent directories, parents first, in byte order. */
+function namedEntries(root: string, names: readonly string[]): Sent[] {
+  const paths = new Set<string>();
+  for (const name of names) {
+    const clean = path.posix.normalize(name).replace(/^\/+/, '');
+    if (clean.startsWith('..')) continue;
+    const parts = clean.split('/');
+    if (!existsSync(path.join(root, clean))) continue;
+    for (let i = 1; i <= parts.length; i++) paths.add(parts.slice(0, i).join('/'));
+  }
+  return [...paths]
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    .map((p) => {
+      const abs = path.join(root, p);
+      const stats = lstatSync(abs);
+      const kind = stats.isDirectory() ? 'dir' : stats.isSymbolicLink() ? 'symlink' : 'file';
+      return { entry: { path: p, abs, kind } as WalkEntry, stats };
+    });
+}
+
+/** fsutil Stat: path, Go file mode, uid/gid 0 (as the docker CLI resets them), size, mtime, link. */
+function statMessage({ entry, stats }: Sent): ProtoWriter {
+  const typeBits = entry.kind === 'dir' ? MODE_DIR : entry.kind === 'symlink' ? MODE_SYMLINK : 0;
+  const w = new ProtoWriter().string(1, entry.path).varint(2, typeBits + (stats.mode & 0o7777));
+  if (entry.kind === 'file') w.varint(5, stats.size);
+  w.varint(6, Math.floor(stats.mtimeMs) * 1_000_000);
+  if (entry.kind === 'symlink') w.string(7, readlinkSync(entry.abs));
+  return w;
+}
+
+async function sendFile(call: grpc.ServerDuplexStream<Buffer, Buffer>, id: number, sent: Sent | undefined): Promise<void> {
+  if (sent) {
+    const fd = openSync(sent.entry.abs, 'r');
+    try {
+      for (;;) {
+        const buf = Buffer.allocUnsafe(CHUNK);
+        const n = readSync(fd, buf, 0, CHUNK, null);
+        if (n === 0) break;
+        await write(call, new ProtoWriter().varint(1, DATA).varint(3, id).bytes(4, buf.subarray(0, n)).finish());
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  // An empty DATA packet ends the file.
+  await write(call, new ProtoWriter().varint(1, DATA).varint(3, id).finish());
+}
+
+function decodePacket(buf: Buffer): { type: number; id: number } {
+  let type = 0;
+  let id = 0;
+  for (const f of readFields(buf)) {
+    if (f.field === 1 && f.wire === 0) type = Number(f.value);
+    if (f.field === 3 && f.wire === 0) id = Number(f.value);
+  }
+  return { type, id };
+}
+
