@@ -14,4 +14,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(JSON.stringify({ bytes, maxRssKb: process.resourceUsage().maxRSS }));
 }
-void main();
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

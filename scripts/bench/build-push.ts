@@ -1,0 +1,68 @@
+/**
+ * 1. Our whole build + push (the bundle as the runner starts it) of a 3000-file context against
+ * the docker CLI and against the floor: the context tarred and sent as one build request and
+ * one push request with curl, no client logic at all.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { act, cliEnv, pushInputs, sh, smallFiles, tree, type Bench } from './run.js';
+import { interleave, medians, ms, ratio, samplesLine, type Row } from './stats.js';
+
+export async function buildPush(b: Bench): Promise<Row[]> {
+  const { s } = b;
+  const ctx = tree({ Dockerfile: 'FROM scratch\nCOPY . /app\n', ...smallFiles(3000, 'src') });
+  // A new file content every run, so every contender builds a new layer and really pushes it.
+  const touch = (who: string, round: number): void => writeFileSync(path.join(ctx, 'round.txt'), `${who} ${round} ${process.hrtime.bigint()}`);
+  const image = `${s.registry}/bench/app`;
+  const env = { DOCKER_HOST: s.dockerHost };
+  const ours = async (round: number, tag: string, extra: Record<string, string>): Promise<void> => {
+    touch(tag, round);
+    const r = await act({ image, tags: tag, ...pushInputs(s) }, { ...env, ...extra }, ctx);
+    if (!r.outputs.digest?.startsWith('sha256:')) throw new Error(`our run printed no digest:\n${r.stdout.slice(-2000)}`);
+  };
+  try {
+    const t = await interleave(b.rounds, {
+      ours: (i) => ours(i, `bench-${i}`, {}),
+      // The same bundle made to upload a tar instead of serving the context over the session.
+      oursTar: (i) => ours(i, `bench-tar-${i}`, { CID_CONTEXT_TRANSFER: 'tar' }),
+      cli: (i) => {
+        touch('cli', i);
+        const ref = `${s.registry}/bench/cli:bench-${i}`;
+        sh(`cd ${ctx} && /usr/bin/docker build -q -t ${ref} . >/dev/null && /usr/bin/docker push ${ref} >/dev/null`, cliEnv(b));
+      },
+      floor: (i) => {
+        touch('floor', i);
+        floor(b, ctx, `${s.registry}/bench/floor`, `bench-${i}`);
+      },
+    });
+    const m = medians(t);
+    console.log(`build+push of 3000 files, medians of ${b.rounds}: ours ${ms(m.ours)}, ours with a tar upload ${ms(m.oursTar)}, docker CLI ${ms(m.cli)}, curl floor ${ms(m.floor)}`);
+    console.log(`  samples: ${samplesLine(t)}`);
+    console.log(`  ours/floor ${ratio(m.ours, m.floor)}, ours/CLI ${ratio(m.ours, m.cli)}, ours (tar)/floor ${ratio(m.oursTar, m.floor)}`);
+    return [{
+      bench: 'Build + push, 3000-file context (median)',
+      ours: ms(m.ours),
+      reference: `floor (tar + curl) ${ms(m.floor)}; docker CLI ${ms(m.cli)}; ours with a tar upload ${ms(m.oursTar)}`,
+      ratio: `${ratio(m.ours, m.floor)} floor; ${ratio(m.ours, m.cli)} CLI`,
+      target: '≤ 1.15× floor',
+      met: m.ours / m.floor <= 1.15,
+    }];
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The floor: `tar -c` piped into one POST /build and one POST /images/…/push. Both answer HTTP
+ * 200 and report failures inside the JSON stream, so the streams are checked: a floor that
+ * silently failed would look fast.
+ */
+function floor(b: Bench, ctx: string, repo: string, tag: string): void {
+  const sock = b.s.dockerHost.replace(/^unix:\/\//, '');
+  // base64url, as the docker CLI encodes X-Registry-Auth.
+  const auth = Buffer.from(JSON.stringify({ username: b.s.registryUser, password: b.s.registryPassword, serveraddress: b.s.registry })).toString('base64url');
+  const built = sh(`tar -C ${ctx} -c . | curl -sS --fail --unix-socket ${sock} -X POST -H 'Content-Type: application/x-tar' --data-binary @- 'http://d/v1.41/build?version=2&networkmode=none&t=${encodeURIComponent(`${repo}:${tag}`)}'`);
+  if (built.includes('"errorDetail"')) throw new Error(`the floor's build failed:\n${built.slice(-2000)}`);
+  const pushed = sh(`curl -sS --fail --unix-socket ${sock} -X POST -H 'X-Registry-Auth: ${auth}' 'http://d/v1.41/images/${encodeURIComponent(repo)}/push?tag=${tag}'`);
+  if (pushed.includes('"errorDetail"') || !pushed.includes('"Digest"')) throw new Error(`the floor's push failed:\n${pushed.slice(-2000)}`);
+}
