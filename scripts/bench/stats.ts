@@ -14,21 +14,24 @@ export async function timed(fn: () => Promise<unknown> | unknown): Promise<numbe
 /**
  * Times every contender once per round, in an order that rotates each round, so drift on a
  * shared machine (page cache, the daemon's garbage collection, other jobs) hits all of them
- * alike instead of always penalising whoever runs first or last.
+ * alike instead of always penalising whoever runs first or last. Round 0 is an untimed warm-up
+ * (a fresh tree's first read, the daemon's first build and push are outliers of up to 2×);
+ * the timed rounds are 1..rounds.
  */
 export async function interleave<K extends string>(
   rounds: number,
   contenders: Record<K, (round: number) => Promise<unknown> | unknown>,
-  /** Untimed preparation before every timed run (for example emptying the daemon). */
+  /** Untimed preparation before every run (for example emptying the daemon). */
   before?: (key: K, round: number) => Promise<unknown> | unknown,
 ): Promise<Record<K, number[]>> {
   const keys = Object.keys(contenders) as K[];
   const samples = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round <= rounds; round++) {
     const order = [...keys.slice(round % keys.length), ...keys.slice(0, round % keys.length)];
     for (const k of order) {
       await before?.(k, round);
-      samples[k].push(await timed(() => contenders[k](round)));
+      const took = await timed(() => contenders[k](round));
+      if (round > 0) samples[k].push(took);
     }
   }
   return samples;
