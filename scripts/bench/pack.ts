@@ -50,15 +50,17 @@ export async function pack(b: Bench): Promise<Row[]> {
     console.log(`50k files (45k ignored): packing alone ${ms(m.packOnly)} (${(bytes / 1e6).toFixed(1)} MB of tar), GNU tar ${ms(m.tar)}`);
     console.log(`  samples: ${samplesLine(t)}`);
     console.log(`  build end to end: ours ${ms(m.ours)}, ours with a tar upload ${ms(m.oursTar)}, docker CLI ${ms(m.cli)}`);
-    console.log(`  engine's context step: ours ${ms(st.ours)}, ours with a tar upload ${ms(st.oursTar)}, docker CLI ${ms(st.cli)}`);
+    console.log(`  engine's context step: ours ${ms(st.ours)}, ours with a tar upload ${ms(st.oursTar)}, docker CLI ${ms(st.cli)} (samples, warm-up included: ${samplesLine(step)})`);
     return [
       {
-        bench: '50k files, 45k ignored: the engine\'s context step (the context send isolated; 0.1 s resolution)',
+        // Informational: our log sometimes prints this step as `DONE 0.0s` even on a cold
+        // transfer (the time then shows under the COPY step), so the target is judged end to end.
+        bench: '50k files, 45k ignored: the engine\'s context step, from each build log (the CLI\'s context send isolated; 0.1 s resolution)',
         ours: ms(st.ours),
         reference: `docker CLI ${ms(st.cli)}; ours with a tar upload ${ms(st.oursTar)}`,
-        ratio: ratio(st.ours, st.cli),
-        target: '≤ CLI',
-        met: st.ours <= st.cli,
+        ratio: st.cli > 0 ? ratio(st.ours, st.cli) : '–',
+        target: '–',
+        met: undefined,
       },
       {
         bench: '50k files, 45k ignored: build end to end',
