@@ -85769,7 +85769,7 @@ function readGitHubContext(env, cwd) {
 }
 
 // src/config/inputs.ts
-var import_node_fs3 = require("node:fs");
+var import_node_fs4 = require("node:fs");
 var import_node_path3 = __toESM(require("node:path"), 1);
 
 // src/docker/reference.ts
@@ -89897,12 +89897,59 @@ function formatDuration(ms) {
   return [h ? `${h}h` : "", m ? `${m}m` : "", s || !h && !m ? `${s}s` : ""].join("");
 }
 
-// src/config/paths.ts
+// src/config/checks.ts
 var import_node_fs2 = require("node:fs");
+var PLATFORM = /^[a-z0-9_-]+(\/[a-z0-9_-]+){0,2}$/i;
+var NETWORK = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+function platformProblem(value) {
+  if (value.includes(",")) return `'${value}' lists several platforms; a multi-platform build needs Buildx, which the Engine API does not offer`;
+  return PLATFORM.test(value) ? void 0 : `'${value}' is not a platform (os/arch[/variant], e.g. linux/amd64)`;
+}
+function networkProblem(value) {
+  return NETWORK.test(value) ? void 0 : `'${value}' is not a network mode or network name`;
+}
+function cacheFromProblem(refs) {
+  for (const ref of refs) {
+    try {
+      parseReference(ref);
+    } catch (e) {
+      return `'${ref}' is not an image reference: ${e.message}`;
+    }
+  }
+  return void 0;
+}
+function dockerfileStages(dockerfile) {
+  let text;
+  try {
+    text = (0, import_node_fs2.readFileSync)(dockerfile, "utf8");
+  } catch {
+    return void 0;
+  }
+  const joined = text.replace(/\\\r?\n/g, " ");
+  const stages = [];
+  for (const m of joined.matchAll(/^\s*FROM\s+(?:--\S+\s+)*\S+\s+AS\s+(\S+)\s*$/gim)) stages.push(m[1].toLowerCase());
+  return stages;
+}
+function targetProblem(target2, dockerfile, shown) {
+  const stages = dockerfileStages(dockerfile);
+  if (stages === void 0 || stages.includes(target2.toLowerCase())) return void 0;
+  return `stage '${target2}' is not in ${shown} (${stages.length ? `its stages: ${stages.join(", ")}` : "it names no stages with FROM \u2026 AS <name>"})`;
+}
+function urlProblem(value) {
+  try {
+    const url = new URL(value);
+    if (url.protocol === "http:" || url.protocol === "https:") return void 0;
+  } catch {
+  }
+  return `'${value}' is not an http(s) URL`;
+}
+
+// src/config/paths.ts
+var import_node_fs3 = require("node:fs");
 var import_node_path2 = __toESM(require("node:path"), 1);
 function insideWorkspace(workspace, p) {
   const abs = import_node_path2.default.resolve(workspace, p);
-  const real = (q) => (0, import_node_fs2.existsSync)(q) ? (0, import_node_fs2.realpathSync)(q) : q;
+  const real = (q) => (0, import_node_fs3.existsSync)(q) ? (0, import_node_fs3.realpathSync)(q) : q;
   const root = real(workspace);
   const target2 = real(abs);
   const rel = import_node_path2.default.relative(root, target2);
@@ -90008,12 +90055,17 @@ function readInputs(env, github, now, secrets) {
       comment: raw.bool("comment", true),
       githubToken: raw.get("github-token") ?? env.GITHUB_TOKEN,
       environment: raw.get("environment"),
-      environmentUrl: raw.get("environment-url")
+      environmentUrl: checkedUrl(raw, "environment-url", raw.get("environment-url"))
     }
   };
   crossCheck2(raw, config);
   if (raw.problems.length > 0) throw new InputErrors(raw.problems);
   return config;
+}
+function checkedUrl(raw, name, value) {
+  const why = value === void 0 ? void 0 : urlProblem(value);
+  if (why) raw.fail(name, why, "give the full address, e.g. https://shop.example.com");
+  return value;
 }
 function readImage(raw) {
   const text = raw.get("image");
@@ -90030,7 +90082,8 @@ function readImage(raw) {
   return ref;
 }
 function readTags(raw, github, now) {
-  const templates = parseTagTemplates(raw.multiline("tags") ?? "{{timestamp}}");
+  const given = raw.multiline("tags");
+  const templates = given !== void 0 && raw.list("tags").length === 0 ? [] : parseTagTemplates(given ?? "{{timestamp}}");
   if (templates.length === 0) {
     raw.fail("tags", "lists no tag", "give at least one template, e.g. '{{timestamp}}' or 'v3.0.2'");
     return [];
@@ -90052,16 +90105,18 @@ function readBuild(raw, workspace) {
   const contextInput = raw.get("context") ?? ".";
   const context3 = insideWorkspace(workspace, contextInput);
   if (!context3) raw.fail("context", `'${contextInput}' is outside the workspace ${workspace}`, "use a directory inside the repository checkout");
-  else if (enabled && !((0, import_node_fs3.existsSync)(context3) && (0, import_node_fs3.statSync)(context3).isDirectory())) {
+  else if (enabled && !((0, import_node_fs4.existsSync)(context3) && (0, import_node_fs4.statSync)(context3).isDirectory())) {
     raw.fail("context", `directory '${contextInput}' does not exist`, "check the path (it is relative to the workspace); did the checkout step run?");
   }
   const fileInput = raw.get("file");
   const dockerfile = fileInput ? insideWorkspace(workspace, fileInput) : context3 && import_node_path3.default.join(context3, "Dockerfile");
   if (fileInput && !dockerfile) raw.fail("file", `'${fileInput}' is outside the workspace`, "use a Dockerfile inside the repository checkout");
-  else if (enabled && dockerfile && context3 && !(0, import_node_fs3.existsSync)(dockerfile)) {
+  else if (enabled && dockerfile && context3 && !(0, import_node_fs4.existsSync)(dockerfile)) {
     const shown = fileInput ?? `${relativeToWorkspace(workspace, context3)}/Dockerfile`;
     raw.fail(fileInput ? "file" : "context", `no Dockerfile at '${shown}'`, "set 'file' to your Dockerfile, or 'build: false' to deploy an existing tag");
-  }
+  } else if (enabled && dockerfile && !(0, import_node_fs4.statSync)(dockerfile).isFile()) {
+    raw.fail(fileInput ? "file" : "context", `'${fileInput ?? relativeToWorkspace(workspace, dockerfile)}' is a directory, not a Dockerfile`, "set 'file' to the Dockerfile itself, e.g. docker/Dockerfile");
+  } else if (enabled && dockerfile) checkEngineInputs(raw, dockerfile, relativeToWorkspace(workspace, dockerfile));
   return {
     enabled,
     context: context3 ?? workspace,
@@ -90095,7 +90150,7 @@ function readUpdate(raw, workspace) {
   let file = given;
   if (!file) {
     try {
-      file = defaultManifestPath((p) => (0, import_node_fs3.existsSync)(import_node_path3.default.join(workspace, p)));
+      file = defaultManifestPath((p) => (0, import_node_fs4.existsSync)(import_node_path3.default.join(workspace, p)));
     } catch (e) {
       if (e instanceof ActionError) raw.problems.push(e);
       else throw e;
@@ -90107,7 +90162,7 @@ function readUpdate(raw, workspace) {
     raw.fail("manifest", `'${file}' is outside the workspace`, "use a manifest inside the repository checkout");
     return base;
   }
-  if (!(0, import_node_fs3.existsSync)(abs)) {
+  if (!(0, import_node_fs4.existsSync)(abs)) {
     const fix = given ? "check the path (relative to the workspace)" : "add convox.yml (or docker-compose.yml) or set 'manifest', or use 'update: none'";
     raw.fail("manifest", `no manifest at '${file}'`, fix);
   }
@@ -90137,6 +90192,20 @@ function readDeploy(raw, env) {
     description: raw.get("description")
   };
 }
+function checkEngineInputs(raw, dockerfile, shown) {
+  const checks = [
+    ["platform", platformProblem, "give one platform such as linux/amd64"],
+    ["network", networkProblem, "use default, none, host or the name of a network"],
+    ["target", (v) => targetProblem(v, dockerfile, shown), "name a stage declared with 'FROM <image> AS <name>', or remove 'target' to build the last stage"]
+  ];
+  for (const [name, problem, fix] of checks) {
+    const value = raw.get(name);
+    const why = value === void 0 ? void 0 : problem(value);
+    if (why) raw.fail(name, why, fix);
+  }
+  const cache = cacheFromProblem(raw.list("cache-from"));
+  if (cache) raw.fail("cache-from", cache, "list image references such as registry.example.com/acme/shop:latest, one per line or comma-separated");
+}
 function crossCheck2(raw, c) {
   if (c.registry.password && !c.registry.username) raw.fail("registry-username", "is empty but 'registry-password' is set", "set both, or neither to use the Docker config written by docker/login-action");
   if (c.registry.username && !c.registry.password) raw.fail("registry-password", "is empty but 'registry-username' is set", "pass the password or token from a secret");
@@ -90151,7 +90220,7 @@ var import_node_stream2 = require("node:stream");
 
 // src/docker/context.ts
 var import_node_crypto2 = require("node:crypto");
-var import_node_fs5 = require("node:fs");
+var import_node_fs6 = require("node:fs");
 var import_promises4 = require("node:fs/promises");
 var import_node_path6 = __toESM(require("node:path"), 1);
 var import_node_stream = require("node:stream");
@@ -90380,7 +90449,7 @@ function classProblem(p) {
 }
 
 // src/docker/walk.ts
-var import_node_fs4 = require("node:fs");
+var import_node_fs5 = require("node:fs");
 var import_promises3 = require("node:fs/promises");
 var import_node_path5 = __toESM(require("node:path"), 1);
 async function* walkContext(root, options) {
@@ -90447,24 +90516,24 @@ function readEntry(e) {
   let fd;
   try {
     if (e.kind !== "file") {
-      const stats2 = (0, import_node_fs4.lstatSync)(e.abs);
-      return e.kind === "symlink" ? { entry: e, stats: stats2, linkname: (0, import_node_fs4.readlinkSync)(e.abs) } : { entry: e, stats: stats2 };
+      const stats2 = (0, import_node_fs5.lstatSync)(e.abs);
+      return e.kind === "symlink" ? { entry: e, stats: stats2, linkname: (0, import_node_fs5.readlinkSync)(e.abs) } : { entry: e, stats: stats2 };
     }
-    fd = (0, import_node_fs4.openSync)(e.abs, "r");
-    const stats = (0, import_node_fs4.fstatSync)(fd);
+    fd = (0, import_node_fs5.openSync)(e.abs, "r");
+    const stats = (0, import_node_fs5.fstatSync)(fd);
     if (stats.size > SMALL_FILE) {
       const open3 = fd;
       fd = void 0;
       return { entry: e, stats, fd: open3 };
     }
     const data = Buffer.allocUnsafe(stats.size);
-    const got = stats.size > 0 ? (0, import_node_fs4.readSync)(fd, data, 0, stats.size, 0) : 0;
+    const got = stats.size > 0 ? (0, import_node_fs5.readSync)(fd, data, 0, stats.size, 0) : 0;
     return { entry: e, stats, data: data.subarray(0, got) };
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw unreadable(e.path, err);
   } finally {
-    if (fd !== void 0) (0, import_node_fs4.closeSync)(fd);
+    if (fd !== void 0) (0, import_node_fs5.closeSync)(fd);
   }
 }
 function unreadable(relPath, err) {
@@ -90566,7 +90635,7 @@ async function produce(pack, entries2, plan, signal) {
 }
 function statOnly(e) {
   try {
-    return { entry: e, stats: (0, import_node_fs5.lstatSync)(e.abs) };
+    return { entry: e, stats: (0, import_node_fs6.lstatSync)(e.abs) };
   } catch (err) {
     throw unreadable(e.path, err);
   }
@@ -90599,7 +90668,7 @@ function write(pack, h, body) {
     try {
       sink = pack.entry(h, (err) => err ? reject(err) : resolve());
     } catch (err) {
-      (0, import_node_fs5.closeSync)(body);
+      (0, import_node_fs6.closeSync)(body);
       throw err;
     }
     feed(body, h.size ?? 0, sink).catch((err) => {
@@ -90609,7 +90678,7 @@ function write(pack, h, body) {
   });
 }
 async function feed(fd, size, sink) {
-  const reader = (0, import_node_fs5.createReadStream)("", { fd, start: 0, end: size - 1, autoClose: true });
+  const reader = (0, import_node_fs6.createReadStream)("", { fd, start: 0, end: size - 1, autoClose: true });
   for await (const chunk of reader) {
     if (!sink.write(chunk)) await drained(sink);
   }
@@ -91278,7 +91347,7 @@ var import_node_crypto3 = require("node:crypto");
 var grpc = __toESM(require_src4(), 1);
 
 // src/docker/filesync.ts
-var import_node_fs6 = require("node:fs");
+var import_node_fs7 = require("node:fs");
 var import_node_path7 = __toESM(require("node:path"), 1);
 var DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy";
 var STAT = 0;
@@ -91346,7 +91415,7 @@ async function selectEntries(root, dockerfile, includes, excludes) {
     const parents = new Set(files.flatMap((e) => e.path.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))));
     chosen = walked.filter((e) => e.kind === "dir" ? parents.has(e.path) : files.includes(e));
   }
-  return chosen.map((entry) => ({ entry, stats: (0, import_node_fs6.lstatSync)(entry.abs) }));
+  return chosen.map((entry) => ({ entry, stats: (0, import_node_fs7.lstatSync)(entry.abs) }));
 }
 function namedEntries(root, names) {
   const paths = /* @__PURE__ */ new Set();
@@ -91354,12 +91423,12 @@ function namedEntries(root, names) {
     const clean = import_node_path7.default.posix.normalize(name).replace(/^\/+/, "");
     if (clean.startsWith("..")) continue;
     const parts = clean.split("/");
-    if (!(0, import_node_fs6.existsSync)(import_node_path7.default.join(root, clean))) continue;
+    if (!(0, import_node_fs7.existsSync)(import_node_path7.default.join(root, clean))) continue;
     for (let i = 1; i <= parts.length; i++) paths.add(parts.slice(0, i).join("/"));
   }
   return [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map((p) => {
     const abs = import_node_path7.default.join(root, p);
-    const stats = (0, import_node_fs6.lstatSync)(abs);
+    const stats = (0, import_node_fs7.lstatSync)(abs);
     const kind = stats.isDirectory() ? "dir" : stats.isSymbolicLink() ? "symlink" : "file";
     return { entry: { path: p, abs, kind }, stats };
   });
@@ -91369,21 +91438,21 @@ function statMessage({ entry, stats }) {
   const w = new ProtoWriter().string(1, entry.path).varint(2, typeBits + (stats.mode & 4095));
   if (entry.kind === "file") w.varint(5, stats.size);
   w.varint(6, Math.floor(stats.mtimeMs) * 1e6);
-  if (entry.kind === "symlink") w.string(7, (0, import_node_fs6.readlinkSync)(entry.abs));
+  if (entry.kind === "symlink") w.string(7, (0, import_node_fs7.readlinkSync)(entry.abs));
   return w;
 }
 async function sendFile(call, id, sent) {
   if (sent) {
-    const fd = (0, import_node_fs6.openSync)(sent.entry.abs, "r");
+    const fd = (0, import_node_fs7.openSync)(sent.entry.abs, "r");
     try {
       for (; ; ) {
         const buf = Buffer.allocUnsafe(CHUNK);
-        const n = (0, import_node_fs6.readSync)(fd, buf, 0, CHUNK, null);
+        const n = (0, import_node_fs7.readSync)(fd, buf, 0, CHUNK, null);
         if (n === 0) break;
         await write2(call, new ProtoWriter().varint(1, DATA).varint(3, id).bytes(4, buf.subarray(0, n)).finish());
       }
     } finally {
-      (0, import_node_fs6.closeSync)(fd);
+      (0, import_node_fs7.closeSync)(fd);
     }
   }
   await write2(call, new ProtoWriter().varint(1, DATA).varint(3, id).finish());
@@ -92314,13 +92383,13 @@ async function existingImagePhase(ctx, creds) {
 }
 
 // src/phases/manifest.ts
-var import_node_fs7 = require("node:fs");
+var import_node_fs8 = require("node:fs");
 function planManifest(config, digest) {
   const { update } = config;
   if (update.mode === "none" || !update.manifestPath || !update.manifestFile) return void 0;
   let bytes;
   try {
-    bytes = (0, import_node_fs7.readFileSync)(update.manifestPath);
+    bytes = (0, import_node_fs8.readFileSync)(update.manifestPath);
   } catch (e) {
     throw new ActionError(`cannot read ${update.manifestFile}: ${e.message}`, { input: "manifest", phase: "plan" }, "check the path and the checkout step");
   }

@@ -8,6 +8,7 @@ import { defaultManifestPath } from '../manifest/index.js';
 import type { BuildConfig, Config, DeployConfig, UpdateConfig } from './config.js';
 import { parseDuration } from '../convox/duration.js';
 import { isPullRequestEvent, type GitHubContext } from './github.js';
+import { cacheFromProblem, networkProblem, platformProblem, targetProblem, urlProblem } from './checks.js';
 import { insideWorkspace, relativeToWorkspace } from './paths.js';
 import { RawInputs } from './raw.js';
 
@@ -46,12 +47,18 @@ export function readInputs(env: NodeJS.ProcessEnv, github: GitHubContext, now: D
       comment: raw.bool('comment', true),
       githubToken: raw.get('github-token') ?? env.GITHUB_TOKEN,
       environment: raw.get('environment'),
-      environmentUrl: raw.get('environment-url'),
+      environmentUrl: checkedUrl(raw, 'environment-url', raw.get('environment-url')),
     },
   };
   crossCheck(raw, config);
   if (raw.problems.length > 0) throw new InputErrors(raw.problems);
   return config;
+}
+
+function checkedUrl(raw: RawInputs, name: string, value: string | undefined): string | undefined {
+  const why = value === undefined ? undefined : urlProblem(value);
+  if (why) raw.fail(name, why, 'give the full address, e.g. https://shop.example.com');
+  return value;
 }
 
 function readImage(raw: RawInputs): ImageReference | undefined {
@@ -70,7 +77,10 @@ function readImage(raw: RawInputs): ImageReference | undefined {
 }
 
 function readTags(raw: RawInputs, github: GitHubContext, now: Date): string[] {
-  const templates = parseTagTemplates(raw.multiline('tags') ?? '{{timestamp}}');
+  const given = raw.multiline('tags');
+  // parseTagTemplates falls back to the default for an empty list; a list of only separators
+  // is a mistake (a template expression that rendered empty), not a request for the default.
+  const templates = given !== undefined && raw.list('tags').length === 0 ? [] : parseTagTemplates(given ?? '{{timestamp}}');
   if (templates.length === 0) {
     raw.fail('tags', 'lists no tag', "give at least one template, e.g. '{{timestamp}}' or 'v3.0.2'");
     return [];
@@ -102,7 +112,9 @@ function readBuild(raw: RawInputs, workspace: string): BuildConfig {
   else if (enabled && dockerfile && context && !existsSync(dockerfile)) {
     const shown = fileInput ?? `${relativeToWorkspace(workspace, context)}/Dockerfile`;
     raw.fail(fileInput ? 'file' : 'context', `no Dockerfile at '${shown}'`, "set 'file' to your Dockerfile, or 'build: false' to deploy an existing tag");
-  }
+  } else if (enabled && dockerfile && !statSync(dockerfile).isFile()) {
+    raw.fail(fileInput ? 'file' : 'context', `'${fileInput ?? relativeToWorkspace(workspace, dockerfile)}' is a directory, not a Dockerfile`, "set 'file' to the Dockerfile itself, e.g. docker/Dockerfile");
+  } else if (enabled && dockerfile) checkEngineInputs(raw, dockerfile, relativeToWorkspace(workspace, dockerfile));
   return {
     enabled,
     context: context ?? workspace,
@@ -180,6 +192,22 @@ function readDeploy(raw: RawInputs, env: NodeJS.ProcessEnv): DeployConfig | unde
     timeoutMs: timeoutMs ?? 30 * 60_000,
     description: raw.get('description'),
   };
+}
+
+/** Inputs the engine would refuse only after the context was packed and sent: checked here instead. */
+function checkEngineInputs(raw: RawInputs, dockerfile: string, shown: string): void {
+  const checks: [string, (v: string) => string | undefined, string][] = [
+    ['platform', platformProblem, 'give one platform such as linux/amd64'],
+    ['network', networkProblem, 'use default, none, host or the name of a network'],
+    ['target', (v) => targetProblem(v, dockerfile, shown), "name a stage declared with 'FROM <image> AS <name>', or remove 'target' to build the last stage"],
+  ];
+  for (const [name, problem, fix] of checks) {
+    const value = raw.get(name);
+    const why = value === undefined ? undefined : problem(value);
+    if (why) raw.fail(name, why, fix);
+  }
+  const cache = cacheFromProblem(raw.list('cache-from'));
+  if (cache) raw.fail('cache-from', cache, "list image references such as registry.example.com/acme/shop:latest, one per line or comma-separated");
 }
 
 /** Problems that only show when inputs are read together. */
