@@ -91816,11 +91816,16 @@ function classifyPushError(message) {
   }
   return "permanent";
 }
+var THROTTLED_WAIT_MS = 2e3;
+function isThrottled(message) {
+  return /toomanyrequests|too many requests|\b429\b/i.test(message);
+}
 async function followPush(stream, reference, log) {
   let digest;
   let size;
   let error2;
   const layers = /* @__PURE__ */ new Set();
+  const countdown = /* @__PURE__ */ new Map();
   await readJsonLines(stream, (raw) => {
     const msg = raw;
     if (msg.errorDetail || msg.error) error2 = msg.errorDetail?.message ?? msg.error;
@@ -91828,10 +91833,15 @@ async function followPush(stream, reference, log) {
       digest = msg.aux.Digest;
       size = msg.aux.Size;
     }
-    if (msg.id && msg.status && /^(Pushed|Layer already exists|Mounted from)/.test(msg.status) && !layers.has(msg.id)) {
+    if (!msg.id || !msg.status) return;
+    if (/^(Pushed|Layer already exists|Mounted from)/.test(msg.status) && !layers.has(msg.id)) {
       layers.add(msg.id);
       log.info(`  ${msg.id}: ${msg.status}`);
     }
+    const seconds3 = /^Retrying in (\d+)/.exec(msg.status)?.[1];
+    if (seconds3 === void 0) return;
+    if (Number(seconds3) > (countdown.get(msg.id) ?? 0)) log.info(`  ${msg.id}: upload failed; the engine is retrying it (${msg.status.toLowerCase()})`);
+    countdown.set(msg.id, Number(seconds3));
   });
   if (error2 !== void 0) throw new PushError(error2, classifyPushError(error2));
   if (!digest) throw new PushError("the engine finished the push without reporting a digest", "permanent");
@@ -91858,7 +91868,10 @@ async function pushTag(docker, req) {
       {
         attempts: req.attempts ?? 5,
         log: req.log,
-        classify: (e) => e instanceof PushError && e.kind === "transient" ? "retry" : "fatal",
+        classify: (e) => {
+          if (!(e instanceof PushError) || e.kind !== "transient") return "fatal";
+          return isThrottled(e.message) ? { retryAfterMs: THROTTLED_WAIT_MS } : "retry";
+        },
         ...req.signal ? { signal: req.signal } : {},
         ...req.sleep ? { sleep: req.sleep } : {}
       }
@@ -91876,7 +91889,10 @@ function pushFailure(e, reference, registry) {
       `check 'registry-username' and 'registry-password' (or the docker/login-action step) for ${registry}, and that the account may push to this repository`
     );
   }
-  return new ActionError(`pushing ${reference} to ${registry} failed: ${message}`, { phase: "push" }, "see the registry message above; re-run when the registry is healthy", { cause: e });
+  if (/connection refused|no such host|i\/o timeout|no route to host/i.test(message)) {
+    return new ActionError(`pushing ${reference} to ${registry} failed: nothing answered (${message})`, { phase: "push" }, `check the registry host in 'image' and that ${registry} is up and reachable from the runner`, { cause: e });
+  }
+  return new ActionError(`pushing ${reference} to ${registry} failed: ${message}`, { phase: "push" }, `that is the registry's answer as the Docker engine relayed it; re-run when ${registry} is healthy (its own logs or status page say more)`, { cause: e });
 }
 
 // src/registry/credentials.ts
@@ -92338,7 +92354,8 @@ function safeRegistry(ref) {
     return void 0;
   }
 }
-async function pushPhase(ctx, creds) {
+async function pushPhase(ctx, creds, onPushed = () => {
+}) {
   const docker = ctx.docker();
   const repository = ctx.config.image.original;
   const results = [];
@@ -92355,13 +92372,19 @@ async function pushPhase(ctx, creds) {
         ...ctx.signal ? { signal: ctx.signal } : {}
       });
       results.push(`${pushed.reference}: pushed ${pushed.digest}`);
+      onPushed(pushed.reference);
       digest ??= pushed.digest;
       if (pushed.digest !== digest) throw new ActionError(`${pushed.reference} was pushed as ${pushed.digest}, but ${repository}:${ctx.config.tags[0]} as ${digest}`, { phase: "push" }, "a tag was moved by someone else during the push; re-run the job");
     } catch (e) {
-      if (results.length) ctx.log.error(`Partial push. Already pushed:
+      if (!results.length || !(e instanceof ActionError)) throw e;
+      const rest = ctx.config.tags.slice(ctx.config.tags.indexOf(tag) + 1).map((t) => `${repository}:${t}`);
+      const tally = `Partial push. Already pushed:
 ${results.join("\n")}
-Failed: ${repository}:${tag}`);
-      throw e;
+Failed: ${repository}:${tag}${rest.length ? `
+Not attempted: ${rest.join(", ")}` : ""}`;
+      ctx.log.error(tally);
+      throw new ActionError(`${e.message}
+${tally}`, e.place, e.fix, { cause: e });
     }
   }
   const primary = parseReference(`${repository}:${ctx.config.tags[0]}`);
@@ -94320,8 +94343,9 @@ function runStepStatus(step2, report2) {
 }
 function failedPhaseStepStatus(step2, report2, phase) {
   const done = new Set(report2.stepsDone ?? []);
-  if (done.has(step2.id)) return { icon: "\u2705" };
-  const failing = report2.plan.steps.find((s) => s.runs && STEP_PHASE[s.id] === phase && !done.has(s.id));
+  const isDone = (s) => done.has(s.id) || done.has(s.title);
+  if (isDone(step2)) return { icon: "\u2705" };
+  const failing = report2.plan.steps.find((s) => s.runs && STEP_PHASE[s.id] === phase && !isDone(s));
   if (failing === step2) return { icon: "\u274C", detail: `failed (the ${phase} phase failed here)` };
   return { icon: "\u23F8\uFE0F", detail: "not reached" };
 }
@@ -94508,7 +94532,7 @@ function renderPlanText(plan) {
 // src/main.ts
 async function run2(deps) {
   const phases = new PhaseRecorder(deps.log, Date.now, deps.onPhase);
-  const progress = {};
+  const progress = { pushed: [] };
   const started = deps.now();
   let failure2;
   try {
@@ -94590,7 +94614,8 @@ async function imagePhases(deps, phases, progress, ctx) {
     if (!config.dryRun) deps.log.info("push: false: nothing is pushed.");
     return;
   }
-  progress.digest = await phases.run("push", "Push", () => pushPhase(ctx, creds));
+  const pushStep = (ref) => progress.plan?.steps.find((s) => s.id === "push" && s.title.endsWith(` ${ref}`))?.title;
+  progress.digest = await phases.run("push", "Push", () => pushPhase(ctx, creds, (ref) => progress.pushed.push(pushStep(ref) ?? ref)));
   deps.setOutput("digest", progress.digest);
 }
 function cancelled(reason, inner, phases, progress) {
@@ -94644,7 +94669,7 @@ ${deps.secrets.redact(describeError(failure2))}
     ...progress.deploy?.previousReleaseId ? { previousReleaseId: progress.deploy.previousReleaseId } : {},
     ...failure2 !== void 0 ? { error: deps.secrets.redact(describeError(failure2)) } : {},
     ...progress.deploy?.logTail ? { rackLogTail: progress.deploy.logTail } : {},
-    ...progress.deploy?.stepsDone ? { stepsDone: progress.deploy.stepsDone } : {},
+    ...progress.deploy?.stepsDone || progress.pushed.length ? { stepsDone: [...progress.pushed, ...progress.deploy?.stepsDone ?? []] } : {},
     ...runUrl(progress.config) ? { runUrl: runUrl(progress.config) } : {}
   };
   try {

@@ -43,12 +43,14 @@ interface Progress {
   digest?: string;
   deploy?: Partial<DeployOutcome>;
   deployment?: DeploymentHandle;
+  /** Titles of the plan's push steps whose tag reached the registry (a partial push reports them). */
+  pushed: string[];
 }
 
 /** Reads config, plans, executes each phase in a log group, and reports. Returns the exit code. */
 export async function run(deps: Deps): Promise<number> {
   const phases = new PhaseRecorder(deps.log, Date.now, deps.onPhase);
-  const progress: Progress = {};
+  const progress: Progress = { pushed: [] };
   const started = deps.now();
   let failure: unknown;
   try {
@@ -135,7 +137,8 @@ async function imagePhases(deps: Deps, phases: PhaseRecorder, progress: Progress
     if (!config.dryRun) deps.log.info('push: false: nothing is pushed.');
     return;
   }
-  progress.digest = await phases.run('push', 'Push', () => pushPhase(ctx, creds));
+  const pushStep = (ref: string): string | undefined => progress.plan?.steps.find((s) => s.id === 'push' && s.title.endsWith(` ${ref}`))?.title;
+  progress.digest = await phases.run('push', 'Push', () => pushPhase(ctx, creds, (ref) => progress.pushed.push(pushStep(ref) ?? ref)));
   deps.setOutput('digest', progress.digest);
 }
 
@@ -194,7 +197,7 @@ async function report(deps: Deps, phases: PhaseRecorder, progress: Progress, fai
     ...(progress.deploy?.previousReleaseId ? { previousReleaseId: progress.deploy.previousReleaseId } : {}),
     ...(failure !== undefined ? { error: deps.secrets.redact(describeError(failure)) } : {}),
     ...(progress.deploy?.logTail ? { rackLogTail: progress.deploy.logTail } : {}),
-    ...(progress.deploy?.stepsDone ? { stepsDone: progress.deploy.stepsDone } : {}),
+    ...(progress.deploy?.stepsDone || progress.pushed.length ? { stepsDone: [...progress.pushed, ...(progress.deploy?.stepsDone ?? [])] } : {}),
     ...(runUrl(progress.config) ? { runUrl: runUrl(progress.config)! } : {}),
   };
   try {

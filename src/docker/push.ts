@@ -32,12 +32,19 @@ export function classifyPushError(message: string): PushFailureKind {
   return 'permanent';
 }
 
+const THROTTLED_WAIT_MS = 2000;
+
+function isThrottled(message: string): boolean {
+  return /toomanyrequests|too many requests|\b429\b/i.test(message);
+}
+
 /** Parses one tag's push stream; throws the registry's error text as a PushError. */
 export async function followPush(stream: NodeJS.ReadableStream, reference: string, log: Log): Promise<PushedTag> {
   let digest: string | undefined;
   let size: number | undefined;
   let error: string | undefined;
   const layers = new Set<string>();
+  const countdown = new Map<string, number>();
   await readJsonLines(stream, (raw) => {
     const msg = raw as PushMessage;
     if (msg.errorDetail || msg.error) error = msg.errorDetail?.message ?? msg.error;
@@ -45,10 +52,17 @@ export async function followPush(stream: NodeJS.ReadableStream, reference: strin
       digest = msg.aux.Digest;
       size = msg.aux.Size;
     }
-    if (msg.id && msg.status && /^(Pushed|Layer already exists|Mounted from)/.test(msg.status) && !layers.has(msg.id)) {
+    if (!msg.id || !msg.status) return;
+    if (/^(Pushed|Layer already exists|Mounted from)/.test(msg.status) && !layers.has(msg.id)) {
       layers.add(msg.id);
       log.info(`  ${msg.id}: ${msg.status}`);
     }
+    // The engine retries a failed layer upload by itself, counting down a second at a time; say
+    // so once per round (the count goes up again), or a push looks hung for the 5-15 s it takes.
+    const seconds = /^Retrying in (\d+)/.exec(msg.status)?.[1];
+    if (seconds === undefined) return;
+    if (Number(seconds) > (countdown.get(msg.id) ?? 0)) log.info(`  ${msg.id}: upload failed; the engine is retrying it (${msg.status.toLowerCase()})`);
+    countdown.set(msg.id, Number(seconds));
   });
   if (error !== undefined) throw new PushError(error, classifyPushError(error));
   if (!digest) throw new PushError('the engine finished the push without reporting a digest', 'permanent');
@@ -90,7 +104,12 @@ export async function pushTag(docker: Docker, req: PushRequest): Promise<PushedT
       {
         attempts: req.attempts ?? 5,
         log: req.log,
-        classify: (e) => (e instanceof PushError && e.kind === 'transient' ? 'retry' : 'fatal'),
+        classify: (e) => {
+          if (!(e instanceof PushError) || e.kind !== 'transient') return 'fatal';
+          // The engine does not relay a 429's Retry-After; registries ask for seconds, not the
+          // sub-second first back-off, so a throttled push waits at least this long.
+          return isThrottled(e.message) ? { retryAfterMs: THROTTLED_WAIT_MS } : 'retry';
+        },
         ...(req.signal ? { signal: req.signal } : {}),
         ...(req.sleep ? { sleep: req.sleep } : {}),
       },
@@ -109,5 +128,10 @@ function pushFailure(e: unknown, reference: string, registry: string): ActionErr
       `check 'registry-username' and 'registry-password' (or the docker/login-action step) for ${registry}, and that the account may push to this repository`,
     );
   }
-  return new ActionError(`pushing ${reference} to ${registry} failed: ${message}`, { phase: 'push' }, 'see the registry message above; re-run when the registry is healthy', { cause: e });
+  if (/connection refused|no such host|i\/o timeout|no route to host/i.test(message)) {
+    return new ActionError(`pushing ${reference} to ${registry} failed: nothing answered (${message})`, { phase: 'push' }, `check the registry host in 'image' and that ${registry} is up and reachable from the runner`, { cause: e });
+  }
+  // For some failures the engine relays only the status ("received unexpected HTTP status: 500"),
+  // not the registry's words, so the fix must not promise a message that is not there.
+  return new ActionError(`pushing ${reference} to ${registry} failed: ${message}`, { phase: 'push' }, `that is the registry's answer as the Docker engine relayed it; re-run when ${registry} is healthy (its own logs or status page say more)`, { cause: e });
 }

@@ -73,8 +73,12 @@ function safeRegistry(ref: string): string | undefined {
   }
 }
 
-/** Pushes every tag, then confirms with the registry that the primary tag serves the pushed digest. */
-export async function pushPhase(ctx: ImageContext, creds: RegistryCredentials | undefined): Promise<string> {
+/**
+ * Pushes every tag, then confirms with the registry that the primary tag serves the pushed digest.
+ * `onPushed` hears each reference as soon as the registry has it, so a later failure can still
+ * report what was pushed.
+ */
+export async function pushPhase(ctx: ImageContext, creds: RegistryCredentials | undefined, onPushed: (reference: string) => void = () => {}): Promise<string> {
   const docker = ctx.docker();
   const repository = ctx.config.image.original;
   const results: string[] = [];
@@ -91,12 +95,16 @@ export async function pushPhase(ctx: ImageContext, creds: RegistryCredentials | 
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       results.push(`${pushed.reference}: pushed ${pushed.digest}`);
+      onPushed(pushed.reference);
       digest ??= pushed.digest;
       if (pushed.digest !== digest) throw new ActionError(`${pushed.reference} was pushed as ${pushed.digest}, but ${repository}:${ctx.config.tags[0]} as ${digest}`, { phase: 'push' }, 'a tag was moved by someone else during the push; re-run the job');
     } catch (e) {
       // A partial push is reported tag by tag so nobody has to guess what the registry holds.
-      if (results.length) ctx.log.error(`Partial push. Already pushed:\n${results.join('\n')}\nFailed: ${repository}:${tag}`);
-      throw e;
+      if (!results.length || !(e instanceof ActionError)) throw e;
+      const rest = ctx.config.tags.slice(ctx.config.tags.indexOf(tag) + 1).map((t) => `${repository}:${t}`);
+      const tally = `Partial push. Already pushed:\n${results.join('\n')}\nFailed: ${repository}:${tag}${rest.length ? `\nNot attempted: ${rest.join(', ')}` : ''}`;
+      ctx.log.error(tally);
+      throw new ActionError(`${e.message}\n${tally}`, e.place, e.fix, { cause: e });
     }
   }
   const primary = parseReference(`${repository}:${ctx.config.tags[0]}`);

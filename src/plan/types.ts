@@ -97,7 +97,10 @@ export interface RunReport {
   readonly error?: string;
   /** The rack's last log lines on a failed deploy. */
   readonly rackLogTail?: readonly string[];
-  /** Steps known to have finished inside a phase that later failed (e.g. `upload` before a rollback). */
+  /**
+   * Steps known to have finished inside a phase that later failed (e.g. `upload` before a
+   * rollback), by id, or by title where several steps share an id (`Push <reference>`).
+   */
   readonly stepsDone?: readonly string[];
   /** Commit SHA the run is about (the PR head on pull_request events). */
   readonly sha: string;

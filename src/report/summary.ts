@@ -114,11 +114,15 @@ function runStepStatus(step: PlanStep, report: RunReport): StepStatus {
   return { icon: '⏸️', detail: 'not reached' };
 }
 
-/** Inside a failed phase: steps known done are ✅, the first other one failed, the rest were not reached. */
+/**
+ * Inside a failed phase: steps known done are ✅, the first other one failed, the rest were not
+ * reached. `stepsDone` names steps by id, or by title where several share an id (one push per tag).
+ */
 function failedPhaseStepStatus(step: PlanStep, report: RunReport, phase: PhaseName): StepStatus {
   const done = new Set(report.stepsDone ?? []);
-  if (done.has(step.id)) return { icon: '✅' };
-  const failing = report.plan.steps.find((s) => s.runs && STEP_PHASE[s.id] === phase && !done.has(s.id));
+  const isDone = (s: PlanStep): boolean => done.has(s.id) || done.has(s.title);
+  if (isDone(step)) return { icon: '✅' };
+  const failing = report.plan.steps.find((s) => s.runs && STEP_PHASE[s.id] === phase && !isDone(s));
   if (failing === step) return { icon: '❌', detail: `failed (the ${phase} phase failed here)` };
   return { icon: '⏸️', detail: 'not reached' };
 }
