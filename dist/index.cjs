@@ -92692,7 +92692,7 @@ async function runBuild(ctx, input) {
   at(ctx, () => "uploading the source to the rack");
   ctx.progress("upload");
   const url = await uploadSource(ctx, input.source);
-  at(ctx, () => "creating the build");
+  at(ctx, () => `creating the build (the request may have reached the rack: check convox builds --app ${ctx.app} before re-running)`);
   const created = await ctx.client.post(
     appPath(ctx.app, "/builds"),
     {
@@ -92726,8 +92726,11 @@ async function followBuild2(ctx, id) {
   const stop = new AbortController();
   const nudge = new Nudge();
   const startedAt = ctx.now();
-  let status2 = "created";
-  at(ctx, () => `build ${id} was still ${status2} after ${formatDuration(ctx.now() - startedAt)}${lastLine(printer)}`);
+  let status2;
+  at(
+    ctx,
+    () => status2 === void 0 ? `build ${id}: the rack did not answer a read of its status within ${formatDuration(ctx.now() - startedAt)}${lastLine(printer)}` : `build ${id} was still ${status2} after ${formatDuration(ctx.now() - startedAt)}${lastLine(printer)}`
+  );
   ctx.tail = () => printer.tail();
   const live = streamLive(ctx, id, printer, AbortSignal.any([stop.signal, ctx.deadline.signal]), () => nudge.wake());
   let build;
@@ -93062,7 +93065,8 @@ function rackError(status2, body, label, target2, redact) {
       said
     );
   }
-  return new RackError(`could not ${label.what} on ${where2}: ${said} (${req} answered ${status2})`, void 0, status2, said);
+  const fix = status2 >= 500 ? `the rack itself failed; check its health (convox rack, convox apps info${label.app ? ` ${label.app}` : ""}) and re-run` : "the words are the rack's own: fix what they name, then re-run";
+  return new RackError(`could not ${label.what} on ${where2}: ${said} (${req} answered ${status2})`, fix, status2, said);
 }
 function credentialFix(target2) {
   if (target2.source === "RACK_URL") return "update the password in RACK_URL (https://convox:<rack password>@<rack host>)";
@@ -93188,7 +93192,10 @@ var RackClient = class {
         await this.pause(attempt, label, `answered ${answer.status}`);
         continue;
       }
-      if (answer.status >= 400) throw rackError(answer.status, answer.body.toString("utf8"), label, this.target, (t) => this.opts.secrets.redact(t));
+      if (answer.status >= 400) {
+        const error2 = rackError(answer.status, answer.body.toString("utf8"), label, this.target, (t) => this.opts.secrets.redact(t));
+        throw kind === "write" && answer.status >= 500 ? mayHaveActed(error2, label) : error2;
+      }
       this.lastOkAt = this.now();
       return answer;
     }
@@ -93249,6 +93256,14 @@ var RackClient = class {
     );
   }
 };
+function mayHaveActed(error2, label) {
+  return new RackError(
+    `${error2.message}; the rack may have acted on it anyway, so it was not repeated`,
+    `check on the rack whether it went through (convox builds / convox releases --app ${label.app ?? "<app>"}), then re-run`,
+    error2.status,
+    error2.rackMessage
+  );
+}
 function parseJson(answer, what) {
   const parsed = safeJson(answer.body);
   if (parsed === void 0) {
@@ -93336,10 +93351,11 @@ async function setImageVariable(ctx, envVar, tag) {
     const created = await ctx.client.post(appPath(ctx.app, "/releases"), { env: next.text }, { what: `create a release with ${envVar}=${tag}`, app: ctx.app });
     return typeof created === "object" ? created.id : void 0;
   } catch (e) {
-    if (!(e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent)) throw e;
+    const lost = e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent;
+    if (!lost && !(e instanceof RackError && e.status >= 500)) throw e;
     const after = await readAppEnv(ctx.client, ctx.app, ctx.rack);
     if (parseEnv(after.env).get(envVar) !== tag) throw e;
-    ctx.log.info(`The rack's answer was lost, but release ${after.releaseId ?? ""} has ${envVar}=${tag}; continuing`);
+    ctx.log.info(`The rack's answer was ${lost ? "lost" : `${e.status}`}, but release ${after.releaseId ?? ""} has ${envVar}=${tag}; continuing`);
     return after.releaseId;
   }
 }
@@ -93503,14 +93519,14 @@ async function promote(ctx, releaseId) {
     waitedMs += idle.waitedMs;
     const previous = idle.app.release || void 0;
     if (previous) ctx.ids.previousReleaseId = previous;
-    at(ctx, () => `promoting release ${releaseId}`);
+    at(ctx, () => `promoting release ${releaseId} (the request may have reached the rack, so ${releaseId} may still become active)`);
     try {
       await ctx.client.post(appPath(ctx.app, `/releases/${encodeURIComponent(releaseId)}/promote`), ctx.generation === "v3" ? { force: false } : {}, {
         what: `promote release ${releaseId}`,
         app: ctx.app
       });
       ctx.log.info(`Promoted ${releaseId} on ${ctx.rack}${previous ? ` (replacing ${previous})` : ""}`);
-      return { ...previous ? { previous } : {}, waitedMs, unanswered: false };
+      return { ...previous ? { previous } : {}, waitedMs };
     } catch (e) {
       if (e instanceof RackError && e.status === 403 && /currently updating/i.test(e.rackMessage) && attempt < PROMOTE_ATTEMPTS) {
         ctx.log.info(`The rack refused the promote: ${e.rackMessage}; waiting again`);
@@ -93518,7 +93534,12 @@ async function promote(ctx, releaseId) {
       }
       if (e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent) {
         ctx.log.warning(`The answer to the promote of ${releaseId} was lost; not repeating it, watching the app instead`);
-        return { ...previous ? { previous } : {}, waitedMs, unanswered: true };
+        return { ...previous ? { previous } : {}, waitedMs, unanswered: `the answer to the promote of ${releaseId} was lost` };
+      }
+      if (e instanceof RackError && e.status >= 500) {
+        const said = `the rack answered ${e.status} to the promote of ${releaseId} (${e.rackMessage})`;
+        ctx.log.warning(`${said}; it may have acted on it anyway, so it is not repeated; watching the app instead`);
+        return { ...previous ? { previous } : {}, waitedMs, unanswered: said };
       }
       throw e;
     }
@@ -93533,7 +93554,8 @@ async function waitForRollout(ctx, ours, previous, unanswered, limits = DEFAULT_
   let last = {};
   at(ctx, () => {
     const event = events.tail(1)[0];
-    return `release ${ours} was still rolling out (app status ${last.status ?? "?"}, active release ${last.release || "none"}) after ${formatDuration(ctx.now() - state.promotedAt)}${event ? `; last rack event: ${event}` : ""}`;
+    const seen = last.status === void 0 ? "the app not read yet" : `app status ${last.status}, active release ${last.release || "none"}`;
+    return `release ${ours} was still rolling out (${seen}) after ${formatDuration(ctx.now() - state.promotedAt)}${event ? `; last rack event: ${event}` : ""}`;
   });
   try {
     for (let n = 0; ; n++) {
@@ -93543,7 +93565,7 @@ async function waitForRollout(ctx, ours, previous, unanswered, limits = DEFAULT_
       if (verdict.kind === "deployed") return;
       if (verdict.kind !== "wait" && verdict.kind !== "confirm") {
         await ctx.sleep(300, ctx.deadline.signal);
-        throw await rolloutFailed(ctx, verdict, state.previous, unanswered && !state.sawUpdate, events);
+        throw await rolloutFailed(ctx, verdict, state.previous, state.sawUpdate ? void 0 : unanswered, events);
       }
       if (verdict.kind === "confirm") await ctx.sleep(CONFIRM_MS, ctx.deadline.signal);
       else await nudge.wait(ctx.sleep, pollDelayMs(ROLLOUT_POLL, n, ctx.now() - state.promotedAt), ctx.deadline.signal);
@@ -93565,9 +93587,9 @@ ${processes.map((l) => `  | ${l}`).join("\n")}` : "");
   const fix = `read the rack events above for why ${ours} did not become healthy (failing health check, crash on start, missing env); the app's own output: convox logs --app ${ctx.app}`;
   if (unanswered) {
     return new ActionError(
-      `the answer to the promote of ${ours} was lost and ${ctx.app} shows no sign of that deploy (active release ${verdict.kind === "rolled-back" || verdict.kind === "replaced" ? verdict.active || "none" : "?"}); the promote was not repeated${details}`,
+      `${unanswered} and ${ctx.app} shows no sign of that deploy (active release ${verdict.kind === "rolled-back" || verdict.kind === "replaced" ? verdict.active || "none" : "?"}); the promote was not repeated${details}`,
       { phase: "deploy" },
-      `promote it by hand if wanted: convox releases promote ${ours} --app ${ctx.app}`
+      `if the rack's words say why (a missing env variable, say), fix that and re-run; otherwise promote it by hand if wanted: convox releases promote ${ours} --app ${ctx.app}`
     );
   }
   switch (verdict.kind) {
@@ -93799,6 +93821,17 @@ async function inspectApp(target2, app, envVar, log, signal, secrets) {
     client.close();
   }
 }
+async function readAppNow(target2, app, log, secrets, ms = 3e3) {
+  const client = new RackClient(target2, { log, secrets, signal: AbortSignal.timeout(ms), readAttempts: 2 });
+  try {
+    const found = await client.get(appPath(app), { what: `read app ${app}`, app });
+    return { status: found.status ?? "", ...found.release ? { release: found.release } : {} };
+  } catch {
+    return void 0;
+  } finally {
+    client.close();
+  }
+}
 
 // src/phases/deploy.ts
 var DONE_BY_PHASE = {
@@ -93828,8 +93861,10 @@ async function lookAtRack(config, deps) {
   if (!t) return {};
   deps.secrets.add(t.password, t.username);
   const host = new URL(t.baseUrl).host;
+  const limit = AbortSignal.timeout(config.deploy.timeoutMs);
   try {
-    const seen = await inspectApp(t, config.deploy.app, config.update.envVar, deps.log, deps.signal, deps.secrets);
+    const signal = deps.signal ? AbortSignal.any([deps.signal, limit]) : limit;
+    const seen = await inspectApp(t, config.deploy.app, config.update.envVar, deps.log, signal, deps.secrets);
     if (!config.dryRun && config.update.mode === "env" && !seen.canReadReleases) {
       throw cannotReadReleases(config.deploy.app, rackLabel(t), "the rack refused to list releases");
     }
@@ -93838,9 +93873,21 @@ async function lookAtRack(config, deps) {
       rack: { status: seen.status, ...seen.release ? { release: seen.release } : {}, ...seen.envValue !== void 0 ? { envValue: seen.envValue } : {}, canReadReleases: seen.canReadReleases }
     };
   } catch (e) {
-    if (!config.dryRun) throw e;
-    return { rackHost: host, rackUnavailable: `reading ${config.deploy.app} on ${rackLabel(t)} failed: ${e instanceof Error ? e.message : String(e)}` };
+    const error2 = limit.aborted && !deps.signal?.aborted ? lookTimedOut(config, t) : inPlanPhase(e);
+    if (!config.dryRun) throw error2;
+    return { rackHost: host, rackUnavailable: `reading ${config.deploy.app} on ${rackLabel(t)} failed: ${error2 instanceof Error ? error2.message : String(error2)}` };
   }
+}
+function lookTimedOut(config, t) {
+  const app = config.deploy?.app ?? "";
+  return new ActionError(
+    `timed out after ${formatDuration(config.deploy?.timeoutMs ?? 0)} (the timeout input) reading app ${app} on ${rackLabel(t)}; nothing was built, pushed or deployed`,
+    { phase: "plan" },
+    `check that ${t.baseUrl} answers (convox apps info ${app}); raise the timeout input if the rack is only slow`
+  );
+}
+function inPlanPhase(e) {
+  return e instanceof ActionError && e.place.phase === "deploy" ? new ActionError(e.message, { ...e.place, phase: "plan" }, e.fix, { cause: e }) : e;
 }
 function sourceTarball(appDir, manifestName, manifestBytes, signal) {
   const out = new import_node_stream3.PassThrough();
@@ -93862,6 +93909,7 @@ async function deployPhase(config, manifest, deps, onProgress) {
   const manifestName = import_node_path10.default.basename(config.update.manifestPath);
   const sha = config.github.sha;
   const description = d.description ?? `convox-image-deploy ${config.tags[0] ?? ""}${config.github.runNumber ? ` (run ${config.github.runNumber})` : ""}`;
+  let reached = "";
   try {
     const result = await deploy({
       target: t,
@@ -93878,7 +93926,10 @@ async function deployPhase(config, manifest, deps, onProgress) {
       log: deps.log,
       secrets: deps.secrets,
       ...deps.signal ? { signal: deps.signal } : {},
-      onProgress: (p) => onProgress({ ...ids(p), ...DONE_BY_PHASE[p.phase] ? { stepsDone: [...DONE_BY_PHASE[p.phase]] } : {} }),
+      onProgress: (p) => {
+        reached = p.phase;
+        onProgress({ ...ids(p), ...DONE_BY_PHASE[p.phase] ? { stepsDone: [...DONE_BY_PHASE[p.phase]] } : {} });
+      },
       userAgent: "convox-image-deploy"
     });
     onProgress(ids(result));
@@ -93886,7 +93937,15 @@ async function deployPhase(config, manifest, deps, onProgress) {
     deps.log.info(result.outcome === "deployed" ? `Deployed release ${result.releaseId} of ${d.app}.` : `Promoted release ${result.releaseId} of ${d.app} (wait: false, not waited for).`);
   } catch (e) {
     if (e instanceof DeployError) onProgress({ ...ids(e.partial), ...logTailOf(e) });
-    throw e;
+    const now = await readAppNow(t, d.app, deps.log, deps.secrets);
+    const ours = e instanceof DeployError ? e.partial.releaseId : void 0;
+    const promoted = ours && ["promoted", "wait"].includes(reached) && now?.release !== ours ? `; ${ours} was promoted, so the rack may still switch to it (its status lags a promote): check convox apps info ${d.app}` : "";
+    const rackNow = now ? `${d.app} on ${rackLabel(t)} is ${now.status || "in an unknown state"}, active release ${now.release ?? "none"}${promoted}` : `${d.app} on ${rackLabel(t)} did not answer when read after the failure; see it with: convox apps info ${d.app}`;
+    onProgress({ rackNow });
+    if (deps.signal?.aborted || !(e instanceof ActionError)) throw e;
+    const text = `${e.message}
+Rack now: ${rackNow}.`;
+    throw e instanceof DeployError ? new DeployError(new ActionError(text, e.place, e.fix), e.partial, e.logTail) : new ActionError(text, e.place, e.fix, { cause: e });
   }
 }
 function ids(p) {
@@ -94626,8 +94685,10 @@ function cancelled(reason, inner, phases, progress) {
   if (progress.config?.update.manifestFile) lines.push(wrote ? `${progress.config.update.manifestFile} had already been rewritten (completely).` : `${progress.config.update.manifestFile} was not changed.`);
   const d = progress.deploy;
   if (d) {
-    lines.push(`Rack: build ${d.buildId ?? "not created"}, release ${d.releaseId ?? "not created"}; the release active before this deploy was ${d.previousReleaseId ?? "not yet read"}.`);
-    if (d.releaseId && d.stepsDone?.includes("rack-build") && !d.stepsDone.includes("wait")) lines.push(`Check which release is active: convox apps info ${progress.config?.deploy?.app ?? ""}`.trim());
+    const before = d.previousReleaseId ?? progress.plan?.deploy?.current?.release;
+    lines.push(`Rack: build ${d.buildId ?? "not created"}, release ${d.releaseId ?? "not created"}; the release active before this deploy was ${before ?? "not read"}.`);
+    if (d.rackNow) lines.push(`Rack now: ${d.rackNow}.`);
+    else if (d.releaseId && d.stepsDone?.includes("rack-build") && !d.stepsDone.includes("wait")) lines.push(`Check which release is active: convox apps info ${progress.config?.deploy?.app ?? ""}`.trim());
   } else lines.push("Nothing was sent to the rack.");
   return new ActionError(lines.join("\n"), { phase }, "re-run the job when ready; nothing is half-written");
 }

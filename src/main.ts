@@ -154,8 +154,10 @@ function cancelled(reason: unknown, inner: unknown, phases: PhaseRecorder, progr
   if (progress.config?.update.manifestFile) lines.push(wrote ? `${progress.config.update.manifestFile} had already been rewritten (completely).` : `${progress.config.update.manifestFile} was not changed.`);
   const d = progress.deploy;
   if (d) {
-    lines.push(`Rack: build ${d.buildId ?? 'not created'}, release ${d.releaseId ?? 'not created'}; the release active before this deploy was ${d.previousReleaseId ?? 'not yet read'}.`);
-    if (d.releaseId && d.stepsDone?.includes('rack-build') && !d.stepsDone.includes('wait')) lines.push(`Check which release is active: convox apps info ${progress.config?.deploy?.app ?? ''}`.trim());
+    const before = d.previousReleaseId ?? progress.plan?.deploy?.current?.release;
+    lines.push(`Rack: build ${d.buildId ?? 'not created'}, release ${d.releaseId ?? 'not created'}; the release active before this deploy was ${before ?? 'not read'}.`);
+    if (d.rackNow) lines.push(`Rack now: ${d.rackNow}.`);
+    else if (d.releaseId && d.stepsDone?.includes('rack-build') && !d.stepsDone.includes('wait')) lines.push(`Check which release is active: convox apps info ${progress.config?.deploy?.app ?? ''}`.trim());
   } else lines.push('Nothing was sent to the rack.');
   return new ActionError(lines.join('\n'), { phase }, 're-run the job when ready; nothing is half-written');
 }

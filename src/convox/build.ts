@@ -32,7 +32,8 @@ export async function runBuild(ctx: FlowContext, input: BuildInput): Promise<Rac
   at(ctx, () => 'uploading the source to the rack');
   ctx.progress('upload');
   const url = await uploadSource(ctx, input.source);
-  at(ctx, () => 'creating the build');
+  // The request is on its way: a timeout now may still see the rack create the build later.
+  at(ctx, () => `creating the build (the request may have reached the rack: check convox builds --app ${ctx.app} before re-running)`);
   const created = await ctx.client.post<RackBuild>(
     appPath(ctx.app, '/builds'),
     {
@@ -70,8 +71,12 @@ export async function followBuild(ctx: FlowContext, id: string): Promise<RackBui
   const stop = new AbortController();
   const nudge = new Nudge();
   const startedAt = ctx.now();
-  let status = 'created';
-  at(ctx, () => `build ${id} was still ${status} after ${formatDuration(ctx.now() - startedAt)}${lastLine(printer)}`);
+  let status: string | undefined;
+  at(ctx, () =>
+    status === undefined
+      ? `build ${id}: the rack did not answer a read of its status within ${formatDuration(ctx.now() - startedAt)}${lastLine(printer)}`
+      : `build ${id} was still ${status} after ${formatDuration(ctx.now() - startedAt)}${lastLine(printer)}`,
+  );
   ctx.tail = () => printer.tail();
   const live = streamLive(ctx, id, printer, AbortSignal.any([stop.signal, ctx.deadline.signal]), () => nudge.wake());
   let build: RackBuild;

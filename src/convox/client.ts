@@ -15,7 +15,7 @@ import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
 import { exchange, TransportError } from './http.js';
 import type { HttpAnswer } from './http.js';
-import { rackError } from './rack-error.js';
+import { rackError, RackError } from './rack-error.js';
 import type { RequestLabel } from './rack-error.js';
 import { rackLabel } from './target.js';
 import type { RackTarget } from './target.js';
@@ -150,7 +150,10 @@ export class RackClient {
         await this.pause(attempt, label, `answered ${answer.status}`);
         continue;
       }
-      if (answer.status >= 400) throw rackError(answer.status, answer.body.toString('utf8'), label, this.target, (t) => this.opts.secrets.redact(t));
+      if (answer.status >= 400) {
+        const error = rackError(answer.status, answer.body.toString('utf8'), label, this.target, (t) => this.opts.secrets.redact(t));
+        throw kind === 'write' && answer.status >= 500 ? mayHaveActed(error, label) : error;
+      }
       this.lastOkAt = this.now();
       return answer;
     }
@@ -220,6 +223,19 @@ export class RackClient {
       { cause: e },
     );
   }
+}
+
+/**
+ * A 5xx answer to a write does not prove the rack did nothing (a proxy's 502 after the rack
+ * acted, a handler that failed half-way): say so, and how to check, as for a lost answer.
+ */
+function mayHaveActed(error: RackError, label: RequestLabel): RackError {
+  return new RackError(
+    `${error.message}; the rack may have acted on it anyway, so it was not repeated`,
+    `check on the rack whether it went through (convox builds / convox releases --app ${label.app ?? '<app>'}), then re-run`,
+    error.status,
+    error.rackMessage,
+  );
 }
 
 interface Body {

@@ -72,11 +72,12 @@ export async function setImageVariable(ctx: FlowContext, envVar: string, tag: st
     const created = await ctx.client.post<RackRelease>(appPath(ctx.app, '/releases'), { env: next.text }, { what: `create a release with ${envVar}=${tag}`, app: ctx.app });
     return typeof created === 'object' ? created.id : undefined;
   } catch (e) {
-    if (!(e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent)) throw e;
-    // The answer was lost; the write may have happened. Look instead of repeating it.
+    const lost = e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent;
+    if (!lost && !(e instanceof RackError && e.status >= 500)) throw e;
+    // The answer was lost or a 5xx; the write may have happened. Look instead of repeating it.
     const after = await readAppEnv(ctx.client, ctx.app, ctx.rack);
     if (parseEnv(after.env).get(envVar) !== tag) throw e;
-    ctx.log.info(`The rack's answer was lost, but release ${after.releaseId ?? ''} has ${envVar}=${tag}; continuing`);
+    ctx.log.info(`The rack's answer was ${lost ? 'lost' : `${(e as RackError).status}`}, but release ${after.releaseId ?? ''} has ${envVar}=${tag}; continuing`);
     return after.releaseId;
   }
 }

@@ -57,3 +57,20 @@ export async function inspectApp(target: RackTarget, app: string, envVar: string
     client.close();
   }
 }
+
+/**
+ * The app's status and active release in one short, bounded read, for the report after a failed
+ * or cancelled deploy; undefined when the rack does not answer within `ms`. Uses its own time
+ * limit, so it works after the deploy's signal has aborted.
+ */
+export async function readAppNow(target: RackTarget, app: string, log: Log, secrets: Secrets, ms = 3000): Promise<{ status: string; release?: string } | undefined> {
+  const client = new RackClient(target, { log, secrets, signal: AbortSignal.timeout(ms), readAttempts: 2 });
+  try {
+    const found = await client.get<RackApp>(appPath(app), { what: `read app ${app}`, app });
+    return { status: found.status ?? '', ...(found.release ? { release: found.release } : {}) };
+  } catch {
+    return undefined;
+  } finally {
+    client.close();
+  }
+}

@@ -82,7 +82,8 @@ export function rackError(status: number, body: string, label: RequestLabel, tar
       said,
     );
   }
-  return new RackError(`could not ${label.what} on ${where}: ${said} (${req} answered ${status})`, undefined, status, said);
+  const fix = status >= 500 ? `the rack itself failed; check its health (convox rack, convox apps info${label.app ? ` ${label.app}` : ''}) and re-run` : "the words are the rack's own: fix what they name, then re-run";
+  return new RackError(`could not ${label.what} on ${where}: ${said} (${req} answered ${status})`, fix, status, said);
 }
 
 function credentialFix(target: RackTarget): string {

@@ -58,23 +58,26 @@ function notPromotable(ctx: FlowContext, status: string): ActionError {
 /**
  * Promotes `releaseId` once the app is idle. A 403 "currently updating" (someone started an
  * update between our read and our promote) means the rack refused, so we wait and try again.
- * @returns the release active before ours, how long we waited, and whether the promote's answer was lost.
+ * A lost answer, or a 5xx one (a proxy's 502 after the rack acted, a rack that failed half-way),
+ * may hide a promote that landed: it is not repeated, and the rollout watch finds out.
+ * @returns the release active before ours, how long we waited, and (when the answer was lost or
+ * 5xx) what became of it, for the message if the app then shows no sign of our release.
  */
-export async function promote(ctx: FlowContext, releaseId: string): Promise<{ previous?: string; waitedMs: number; unanswered: boolean }> {
+export async function promote(ctx: FlowContext, releaseId: string): Promise<{ previous?: string; waitedMs: number; unanswered?: string }> {
   let waitedMs = 0;
   for (let attempt = 1; ; attempt++) {
     const idle = await waitUntilIdle(ctx);
     waitedMs += idle.waitedMs;
     const previous = idle.app.release || undefined;
     if (previous) ctx.ids.previousReleaseId = previous;
-    at(ctx, () => `promoting release ${releaseId}`);
+    at(ctx, () => `promoting release ${releaseId} (the request may have reached the rack, so ${releaseId} may still become active)`);
     try {
       await ctx.client.post(appPath(ctx.app, `/releases/${encodeURIComponent(releaseId)}/promote`), ctx.generation === 'v3' ? { force: false } : {}, {
         what: `promote release ${releaseId}`,
         app: ctx.app,
       });
       ctx.log.info(`Promoted ${releaseId} on ${ctx.rack}${previous ? ` (replacing ${previous})` : ''}`);
-      return { ...(previous ? { previous } : {}), waitedMs, unanswered: false };
+      return { ...(previous ? { previous } : {}), waitedMs };
     } catch (e) {
       if (e instanceof RackError && e.status === 403 && /currently updating/i.test(e.rackMessage) && attempt < PROMOTE_ATTEMPTS) {
         ctx.log.info(`The rack refused the promote: ${e.rackMessage}; waiting again`);
@@ -83,7 +86,12 @@ export async function promote(ctx: FlowContext, releaseId: string): Promise<{ pr
       if (e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent) {
         // The rack may have acted; never promote twice. The rollout watch tells us what happened.
         ctx.log.warning(`The answer to the promote of ${releaseId} was lost; not repeating it, watching the app instead`);
-        return { ...(previous ? { previous } : {}), waitedMs, unanswered: true };
+        return { ...(previous ? { previous } : {}), waitedMs, unanswered: `the answer to the promote of ${releaseId} was lost` };
+      }
+      if (e instanceof RackError && e.status >= 500) {
+        const said = `the rack answered ${e.status} to the promote of ${releaseId} (${e.rackMessage})`;
+        ctx.log.warning(`${said}; it may have acted on it anyway, so it is not repeated; watching the app instead`);
+        return { ...(previous ? { previous } : {}), waitedMs, unanswered: said };
       }
       throw e;
     }
@@ -94,7 +102,7 @@ export async function promote(ctx: FlowContext, releaseId: string): Promise<{ pr
  * Watches the app after promoting `ours` until the verdict is in. Throws with the rack's
  * events and process states when it rolled back, was replaced, or stopped.
  */
-export async function waitForRollout(ctx: FlowContext, ours: string, previous: string | undefined, unanswered: boolean, limits: VerdictLimits = DEFAULT_LIMITS): Promise<void> {
+export async function waitForRollout(ctx: FlowContext, ours: string, previous: string | undefined, unanswered: string | undefined, limits: VerdictLimits = DEFAULT_LIMITS): Promise<void> {
   const state = startRollout(ours, previous, ctx.now());
   const nudge = new Nudge();
   const events = new RackEvents(ctx, () => nudge.wake());
@@ -103,7 +111,8 @@ export async function waitForRollout(ctx: FlowContext, ours: string, previous: s
   let last: RackApp = {};
   at(ctx, () => {
     const event = events.tail(1)[0];
-    return `release ${ours} was still rolling out (app status ${last.status ?? '?'}, active release ${last.release || 'none'}) after ${formatDuration(ctx.now() - state.promotedAt)}${event ? `; last rack event: ${event}` : ''}`;
+    const seen = last.status === undefined ? 'the app not read yet' : `app status ${last.status}, active release ${last.release || 'none'}`;
+    return `release ${ours} was still rolling out (${seen}) after ${formatDuration(ctx.now() - state.promotedAt)}${event ? `; last rack event: ${event}` : ''}`;
   });
   try {
     for (let n = 0; ; n++) {
@@ -114,7 +123,7 @@ export async function waitForRollout(ctx: FlowContext, ours: string, previous: s
       if (verdict.kind === 'deployed') return;
       if (verdict.kind !== 'wait' && verdict.kind !== 'confirm') {
         await ctx.sleep(300, ctx.deadline.signal); // let the last rack events arrive
-        throw await rolloutFailed(ctx, verdict, state.previous, unanswered && !state.sawUpdate, events);
+        throw await rolloutFailed(ctx, verdict, state.previous, state.sawUpdate ? undefined : unanswered, events);
       }
       // A rack event means the state just changed: read now rather than at the next tick.
       if (verdict.kind === 'confirm') await ctx.sleep(CONFIRM_MS, ctx.deadline.signal);
@@ -125,7 +134,7 @@ export async function waitForRollout(ctx: FlowContext, ours: string, previous: s
   }
 }
 
-async function rolloutFailed(ctx: FlowContext, verdict: Verdict, previous: string | undefined, unanswered: boolean, events: RackEvents): Promise<ActionError> {
+async function rolloutFailed(ctx: FlowContext, verdict: Verdict, previous: string | undefined, unanswered: string | undefined, events: RackEvents): Promise<ActionError> {
   const ours = ctx.ids.releaseId ?? '?';
   const processes = await describeProcesses(ctx);
   await events.stop();
@@ -136,9 +145,9 @@ async function rolloutFailed(ctx: FlowContext, verdict: Verdict, previous: strin
   const fix = `read the rack events above for why ${ours} did not become healthy (failing health check, crash on start, missing env); the app's own output: convox logs --app ${ctx.app}`;
   if (unanswered) {
     return new ActionError(
-      `the answer to the promote of ${ours} was lost and ${ctx.app} shows no sign of that deploy (active release ${verdict.kind === 'rolled-back' || verdict.kind === 'replaced' ? verdict.active || 'none' : '?'}); the promote was not repeated${details}`,
+      `${unanswered} and ${ctx.app} shows no sign of that deploy (active release ${verdict.kind === 'rolled-back' || verdict.kind === 'replaced' ? verdict.active || 'none' : '?'}); the promote was not repeated${details}`,
       { phase: 'deploy' },
-      `promote it by hand if wanted: convox releases promote ${ours} --app ${ctx.app}`,
+      `if the rack's words say why (a missing env variable, say), fix that and re-run; otherwise promote it by hand if wanted: convox releases promote ${ours} --app ${ctx.app}`,
     );
   }
   switch (verdict.kind) {

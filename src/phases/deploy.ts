@@ -6,7 +6,8 @@ import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
 import { deploy, DeployError, type DeployProgress } from '../convox/deploy.js';
 import { cannotReadReleases } from '../convox/env-mode.js';
-import { inspectApp } from '../convox/inspect.js';
+import { formatDuration } from '../convox/duration.js';
+import { inspectApp, readAppNow } from '../convox/inspect.js';
 import { resolveRackTarget, rackLabel, type RackTarget } from '../convox/target.js';
 import { packContext } from '../docker/context.js';
 import type { ManifestPlan } from '../manifest/index.js';
@@ -20,6 +21,8 @@ export interface DeployOutcome {
   logTail: string[];
   /** Plan step ids finished so far (`env-release`, `upload`, `rack-build`, `promote`, `wait`). */
   stepsDone: string[];
+  /** After a failure or a cancel: the app's state as read then (`shop on rack is running, active release R…`). */
+  rackNow: string;
 }
 
 /** Which plan steps are behind us once the deploy reports reaching `phase`. */
@@ -64,8 +67,12 @@ export async function lookAtRack(config: Config, deps: RackDeps): Promise<{ rack
   if (!t) return {};
   deps.secrets.add(t.password, t.username);
   const host = new URL(t.baseUrl).host;
+  // The timeout input bounds this look too: a rack that does not answer must not hold the job
+  // for minutes of read retries before anything is built.
+  const limit = AbortSignal.timeout(config.deploy.timeoutMs);
   try {
-    const seen = await inspectApp(t, config.deploy.app, config.update.envVar, deps.log, deps.signal, deps.secrets);
+    const signal = deps.signal ? AbortSignal.any([deps.signal, limit]) : limit;
+    const seen = await inspectApp(t, config.deploy.app, config.update.envVar, deps.log, signal, deps.secrets);
     // Env mode with a credential that cannot read the app's variables would fail only after
     // the push; say so now, before anything is built or pushed.
     if (!config.dryRun && config.update.mode === 'env' && !seen.canReadReleases) {
@@ -76,9 +83,24 @@ export async function lookAtRack(config: Config, deps: RackDeps): Promise<{ rack
       rack: { status: seen.status, ...(seen.release ? { release: seen.release } : {}), ...(seen.envValue !== undefined ? { envValue: seen.envValue } : {}), canReadReleases: seen.canReadReleases },
     };
   } catch (e) {
-    if (!config.dryRun) throw e;
-    return { rackHost: host, rackUnavailable: `reading ${config.deploy.app} on ${rackLabel(t)} failed: ${e instanceof Error ? e.message : String(e)}` };
+    const error = limit.aborted && !deps.signal?.aborted ? lookTimedOut(config, t) : inPlanPhase(e);
+    if (!config.dryRun) throw error;
+    return { rackHost: host, rackUnavailable: `reading ${config.deploy.app} on ${rackLabel(t)} failed: ${error instanceof Error ? error.message : String(error)}` };
   }
+}
+
+function lookTimedOut(config: Config, t: RackTarget): ActionError {
+  const app = config.deploy?.app ?? '';
+  return new ActionError(
+    `timed out after ${formatDuration(config.deploy?.timeoutMs ?? 0)} (the timeout input) reading app ${app} on ${rackLabel(t)}; nothing was built, pushed or deployed`,
+    { phase: 'plan' },
+    `check that ${t.baseUrl} answers (convox apps info ${app}); raise the timeout input if the rack is only slow`,
+  );
+}
+
+/** The rack client's errors say `deploy`; this look runs in the plan, before anything is built. */
+function inPlanPhase(e: unknown): unknown {
+  return e instanceof ActionError && e.place.phase === 'deploy' ? new ActionError(e.message, { ...e.place, phase: 'plan' }, e.fix, { cause: e }) : e;
 }
 
 /** A fresh gzip tar of the app directory with the rewritten manifest in it, as a stream. */
@@ -107,6 +129,7 @@ export async function deployPhase(config: Config, manifest: ManifestPlan | undef
   const manifestName = path.basename(config.update.manifestPath);
   const sha = config.github.sha;
   const description = d.description ?? `convox-image-deploy ${config.tags[0] ?? ''}${config.github.runNumber ? ` (run ${config.github.runNumber})` : ''}`;
+  let reached = '';
   try {
     const result = await deploy({
       target: t,
@@ -123,7 +146,10 @@ export async function deployPhase(config: Config, manifest: ManifestPlan | undef
       log: deps.log,
       secrets: deps.secrets,
       ...(deps.signal ? { signal: deps.signal } : {}),
-      onProgress: (p: DeployProgress) => onProgress({ ...ids(p), ...(DONE_BY_PHASE[p.phase] ? { stepsDone: [...DONE_BY_PHASE[p.phase]!] } : {}) }),
+      onProgress: (p: DeployProgress) => {
+        reached = p.phase;
+        onProgress({ ...ids(p), ...(DONE_BY_PHASE[p.phase] ? { stepsDone: [...DONE_BY_PHASE[p.phase]!] } : {}) });
+      },
       userAgent: 'convox-image-deploy',
     });
     onProgress(ids(result));
@@ -131,7 +157,18 @@ export async function deployPhase(config: Config, manifest: ManifestPlan | undef
     deps.log.info(result.outcome === 'deployed' ? `Deployed release ${result.releaseId} of ${d.app}.` : `Promoted release ${result.releaseId} of ${d.app} (wait: false, not waited for).`);
   } catch (e) {
     if (e instanceof DeployError) onProgress({ ...ids(e.partial), ...logTailOf(e) });
-    throw e;
+    // Whatever went wrong, say what the rack is running now: the one fact a person needs next.
+    const now = await readAppNow(t, d.app, deps.log, deps.secrets);
+    const ours = e instanceof DeployError ? e.partial.releaseId : undefined;
+    // Once the rack accepted the promote it rolls out without us, and its status lags a promote.
+    const promoted = ours && ['promoted', 'wait'].includes(reached) && now?.release !== ours ? `; ${ours} was promoted, so the rack may still switch to it (its status lags a promote): check convox apps info ${d.app}` : '';
+    const rackNow = now
+      ? `${d.app} on ${rackLabel(t)} is ${now.status || 'in an unknown state'}, active release ${now.release ?? 'none'}${promoted}`
+      : `${d.app} on ${rackLabel(t)} did not answer when read after the failure; see it with: convox apps info ${d.app}`;
+    onProgress({ rackNow });
+    if (deps.signal?.aborted || !(e instanceof ActionError)) throw e;
+    const text = `${e.message}\nRack now: ${rackNow}.`;
+    throw e instanceof DeployError ? new DeployError(new ActionError(text, e.place, e.fix), e.partial, e.logTail) : new ActionError(text, e.place, e.fix, { cause: e });
   }
 }
 
