@@ -12,8 +12,8 @@
  */
 import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import type * as grpc from '@grpc/grpc-js';
 import { IgnoreMatcher, readIgnorePatterns } from './dockerignore.js';
+import type { ServerCall, StreamHandler } from './grpc-server.js';
 import { ProtoWriter, readFields } from './protobuf.js';
 import { walkContext, type WalkEntry } from './walk.js';
 
@@ -24,6 +24,7 @@ const REQ = 1;
 const DATA = 2;
 const FIN = 3;
 const CHUNK = 32 * 1024;
+const LISTING_BATCH = 64 * 1024;
 
 // Go's os.FileMode type bits, which fsutil puts in Stat.mode next to the permission bits.
 const MODE_DIR = 2 ** 31;
@@ -39,25 +40,19 @@ interface Sent {
   readonly stats: Stats;
 }
 
-/** The gRPC service definition and handler for DiffCopy, serving `dirs`. */
-export function fileSyncService(dirs: FileSyncDirs, dockerfile: string): { definition: grpc.ServiceDefinition; handlers: grpc.UntypedServiceImplementation } {
-  const same = (b: Buffer): Buffer => b;
-  const definition = {
-    DiffCopy: { path: DIFF_COPY, requestStream: true, responseStream: true, requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same },
+/** The DiffCopy handler, serving `dirs`. */
+export function fileSyncHandler(dirs: FileSyncDirs, dockerfile: string): StreamHandler {
+  return (call) => {
+    diffCopy(call, dirs, dockerfile).catch((e: unknown) => call.fail(e));
   };
-  const handlers = {
-    DiffCopy: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
-      diffCopy(call, dirs, dockerfile).catch((e: unknown) => call.destroy(e instanceof Error ? e : new Error(String(e))));
-    },
-  };
-  return { definition, handlers };
 }
 
-function meta(call: grpc.ServerDuplexStream<Buffer, Buffer>, key: string): string[] {
-  return call.metadata.get(key).map(String).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+function meta(call: ServerCall, key: string): string[] {
+  const value = call.metadata[key];
+  return (Array.isArray(value) ? value : value === undefined ? [] : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
-async function diffCopy(call: grpc.ServerDuplexStream<Buffer, Buffer>, dirs: FileSyncDirs, dockerfile: string): Promise<void> {
+async function diffCopy(call: ServerCall, dirs: FileSyncDirs, dockerfile: string): Promise<void> {
   const name = meta(call, 'dir-name')[0] ?? '';
   const root = dirs[name];
   if (!root) throw new Error(`no local directory named '${name}' in this session`);
@@ -68,30 +63,30 @@ async function diffCopy(call: grpc.ServerDuplexStream<Buffer, Buffer>, dirs: Fil
   // Requests are answered one file at a time, honouring back-pressure, so a large file is
   // streamed rather than queued in memory.
   let queue = Promise.resolve();
-  call.on('data', (packet: Buffer) => {
+  call.onMessage((packet: Buffer) => {
     const { type, id } = decodePacket(packet);
     if (type === REQ) {
-      queue = queue.then(() => sendFile(call, id, files.get(id))).catch((e: unknown) => {
-        call.destroy(e instanceof Error ? e : new Error(String(e)));
-      });
+      queue = queue.then(() => sendFile(call, id, files.get(id))).catch((e: unknown) => call.fail(e));
     } else if (type === FIN) {
-      void queue.then(() => {
-        call.write(new ProtoWriter().varint(1, FIN).finish());
-        call.end();
-      });
+      void queue.then(() => call.send(new ProtoWriter().varint(1, FIN).finish())).then(() => call.end());
     }
   });
+  // The listing goes out in batches: one HTTP/2 write per ~64 KB of STAT packets, not one per entry.
+  let batch: Buffer[] = [];
+  let size = 0;
   for (const [id, sent] of entries.entries()) {
     if (sent.entry.kind === 'file') files.set(id, sent);
-    await write(call, new ProtoWriter().message(2, statMessage(sent)).finish());
+    const packet = new ProtoWriter().message(2, statMessage(sent)).finish();
+    batch.push(packet);
+    size += packet.length + 5;
+    if (size >= LISTING_BATCH) {
+      await call.send(...batch);
+      batch = [];
+      size = 0;
+    }
   }
   // An empty STAT ends the listing.
-  await write(call, new ProtoWriter().varint(1, STAT).finish());
-}
-
-function write(call: grpc.ServerDuplexStream<Buffer, Buffer>, packet: Buffer): Promise<void> {
-  if (call.write(packet)) return Promise.resolve();
-  return new Promise((resolve) => call.once('drain', () => resolve()));
+  await call.send(...batch, new ProtoWriter().varint(1, STAT).finish());
 }
 
 /**
@@ -146,7 +141,7 @@ function statMessage({ entry, stats }: Sent): ProtoWriter {
   return w;
 }
 
-async function sendFile(call: grpc.ServerDuplexStream<Buffer, Buffer>, id: number, sent: Sent | undefined): Promise<void> {
+async function sendFile(call: ServerCall, id: number, sent: Sent | undefined): Promise<void> {
   if (sent) {
     const fd = openSync(sent.entry.abs, 'r');
     try {
@@ -154,14 +149,14 @@ async function sendFile(call: grpc.ServerDuplexStream<Buffer, Buffer>, id: numbe
         const buf = Buffer.allocUnsafe(CHUNK);
         const n = readSync(fd, buf, 0, CHUNK, null);
         if (n === 0) break;
-        await write(call, new ProtoWriter().varint(1, DATA).varint(3, id).bytes(4, buf.subarray(0, n)).finish());
+        await call.send(new ProtoWriter().varint(1, DATA).varint(3, id).bytes(4, buf.subarray(0, n)).finish());
       }
     } finally {
       closeSync(fd);
     }
   }
   // An empty DATA packet ends the file.
-  await write(call, new ProtoWriter().varint(1, DATA).varint(3, id).finish());
+  await call.send(new ProtoWriter().varint(1, DATA).varint(3, id).finish());
 }
 
 function decodePacket(buf: Buffer): { type: number; id: number } {

@@ -87,25 +87,41 @@ export function fieldNumber(f: WireField): number {
   return f.wire === WireType.varint ? f.value : 0;
 }
 
-/** Builds one message. Fields are written in call order; nested messages via `message()`. */
+/**
+ * Builds one message. Fields are written in call order; nested messages via `message()`.
+ * Bytes go straight into one growing buffer: the session's file listing encodes a message per
+ * context entry, and a Buffer per varint was most of its cost.
+ */
 export class ProtoWriter {
-  private readonly parts: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(64);
+  private len = 0;
 
   /** A varint field (int32, int64, uint64, bool, enum). Negative numbers use ten bytes, as protobuf does. */
   varint(field: number, value: number | boolean): this {
     const n = typeof value === 'boolean' ? Number(value) : value;
-    this.parts.push(encodeVarint(field * 8 + WireType.varint), encodeVarint(n));
+    if (!Number.isInteger(n)) throw new ProtobufError(`varint must be an integer, got ${n}`);
+    this.raw(field * 8 + WireType.varint);
+    this.raw(n);
     return this;
   }
 
   /** A length-delimited UTF-8 string field. */
   string(field: number, value: string): this {
-    return this.bytes(field, Buffer.from(value, 'utf8'));
+    const n = Buffer.byteLength(value, 'utf8');
+    this.raw(field * 8 + WireType.bytes);
+    this.raw(n);
+    this.reserve(n);
+    this.len += this.buf.write(value, this.len, 'utf8');
+    return this;
   }
 
   /** A length-delimited bytes field. */
   bytes(field: number, value: Uint8Array): this {
-    this.parts.push(encodeVarint(field * 8 + WireType.bytes), encodeVarint(value.length), Buffer.from(value));
+    this.raw(field * 8 + WireType.bytes);
+    this.raw(value.length);
+    this.reserve(value.length);
+    this.buf.set(value, this.len);
+    this.len += value.length;
     return this;
   }
 
@@ -116,19 +132,46 @@ export class ProtoWriter {
 
   /** The encoded message. */
   finish(): Buffer {
-    return Buffer.concat(this.parts);
+    return this.buf.subarray(0, this.len);
+  }
+
+  private raw(value: number): void {
+    this.reserve(10);
+    this.len = writeVarint(this.buf, this.len, value);
+  }
+
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(grown, 0, 0, this.len);
+    this.buf = grown;
   }
 }
 
 /** Encodes a number as a varint; negative values as 64-bit two's complement. */
 export function encodeVarint(value: number): Buffer {
   if (!Number.isInteger(value)) throw new ProtobufError(`varint must be an integer, got ${value}`);
-  let v = value < 0 ? BigInt.asUintN(64, BigInt(value)) : BigInt(value);
-  const out: number[] = [];
-  while (v >= 0x80n) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
+  const out = Buffer.allocUnsafe(10);
+  return out.subarray(0, writeVarint(out, 0, value));
+}
+
+/** Writes `value` as a varint at `at` (10 bytes must be free); returns the position after it. */
+function writeVarint(out: Buffer, at: number, value: number): number {
+  if (value < 0) {
+    let v = BigInt.asUintN(64, BigInt(value));
+    while (v >= 0x80n) {
+      out[at++] = Number(v & 0x7fn) | 0x80;
+      v >>= 7n;
+    }
+    out[at++] = Number(v);
+    return at;
   }
-  out.push(Number(v));
-  return Buffer.from(out);
+  // Exact for every integer a double holds: % and / by 128 never round there.
+  let v = value;
+  while (v >= 0x80) {
+    out[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  out[at++] = v;
+  return at;
 }

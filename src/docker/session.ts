@@ -10,11 +10,11 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import * as grpc from '@grpc/grpc-js';
 import type Docker from 'dockerode';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
-import { DIFF_COPY, fileSyncService, type FileSyncDirs } from './filesync.js';
+import { DIFF_COPY, fileSyncHandler, type FileSyncDirs } from './filesync.js';
+import { GrpcError, GrpcStatus, serveGrpc, type Method } from './grpc-server.js';
 import { fieldText, ProtoWriter, readFields } from './protobuf.js';
 
 export type CredentialsFor = (host: string) => { username: string; password: string } | undefined;
@@ -43,77 +43,53 @@ export async function openBuildSession(
 ): Promise<BuildSession> {
   const id = randomUUID();
   const hostsAsked: string[] = [];
-  const server = new grpc.Server();
-  server.addService(authService(), authHandlers(credentialsFor, hostsAsked, log));
-  server.addService(healthService(), {
-    // HealthCheckResponse.status = SERVING (1)
-    Check: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, new ProtoWriter().varint(1, 1).finish()),
-  });
-  const methods = [...AUTH_METHODS.map((m) => AUTH + m), HEALTH_CHECK];
-  if (fileSync) {
-    const sync = fileSyncService(fileSync.dirs, fileSync.dockerfile);
-    server.addService(sync.definition, sync.handlers);
-    methods.push(DIFF_COPY);
-  }
+  const methods = new Map<string, Method>(authMethods(credentialsFor, hostsAsked, log));
+  // HealthCheckResponse.status = SERVING (1)
+  methods.set(HEALTH_CHECK, { kind: 'unary', handle: () => new ProtoWriter().varint(1, 1).finish() });
+  if (fileSync) methods.set(DIFF_COPY, { kind: 'stream', handle: fileSyncHandler(fileSync.dirs, fileSync.dockerfile) });
   // Like the CLI, a shared key per context directory lets BuildKit reuse what it already
   // received from an earlier build of the same directory and transfer only what changed.
   const sharedKey = fileSync ? createHash('sha256').update(`convox-image-deploy:${fileSync.dirs.context}`).digest('hex') : id;
-  const socket = await dialSession(docker, id, methods, sharedKey);
-  socket.on('error', (e: Error) => log?.debug(`BuildKit session ${id}: ${e.message}`));
-  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  injector.injectConnection(socket);
+  const socket = await dialSession(docker, id, [...methods.keys()], sharedKey);
+  const connection = serveGrpc(socket, methods, (e: Error) => log?.debug(`BuildKit session ${id}: ${e.message}`));
   log?.debug(`BuildKit session ${id} open`);
   return {
     id,
     hostsAsked,
-    close() {
-      injector.destroy();
-      server.forceShutdown();
-      socket.destroy();
-    },
+    close: () => connection.close(),
   };
 }
 
 const AUTH_METHODS = ['Credentials', 'FetchToken', 'GetTokenAuthority', 'VerifyTokenAuthority'] as const;
 
-function authHandlers(credentialsFor: CredentialsFor, hostsAsked: string[], log?: Log): grpc.UntypedServiceImplementation {
-  const unimplemented = (name: string) => (_call: unknown, callback: grpc.sendUnaryData<Buffer>) =>
-    // BuildKit then asks Credentials and fetches registry tokens itself (util/resolver/authorizer.go).
-    callback({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not served by this client` }, null);
-  return {
-    Credentials: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      const host = credentialsHost(call.request);
+function authMethods(credentialsFor: CredentialsFor, hostsAsked: string[], log?: Log): Array<[string, Method]> {
+  const credentials: Method = {
+    kind: 'unary',
+    handle: (request) => {
+      const host = credentialsHost(request);
       hostsAsked.push(host);
       const creds = credentialsFor(host) ?? (host === 'registry-1.docker.io' ? credentialsFor('docker.io') : undefined);
       log?.debug(`BuildKit asked for credentials for ${host}: ${creds ? `answered as ${creds.username}` : 'none, so pulling anonymously'}`);
       // CredentialsResponse: Username = 1, Secret = 2; empty when we have none.
       const reply = new ProtoWriter();
       if (creds) reply.string(1, creds.username).string(2, creds.password);
-      callback(null, reply.finish());
+      return reply.finish();
     },
-    FetchToken: unimplemented('FetchToken'),
-    GetTokenAuthority: unimplemented('GetTokenAuthority'),
-    VerifyTokenAuthority: unimplemented('VerifyTokenAuthority'),
   };
+  // BuildKit then asks Credentials and fetches registry tokens itself (util/resolver/authorizer.go).
+  const unimplemented = (name: string): Method => ({
+    kind: 'unary',
+    handle: () => {
+      throw new GrpcError(GrpcStatus.UNIMPLEMENTED, `${name} is not served by this client`);
+    },
+  });
+  return AUTH_METHODS.map((m) => [AUTH + m, m === 'Credentials' ? credentials : unimplemented(m)]);
 }
 
 /** CredentialsRequest: Host = 1. */
 export function credentialsHost(request: Buffer): string {
   for (const f of readFields(request)) if (f.field === 1) return fieldText(f);
   return '';
-}
-
-function rawMethod(path: string): grpc.MethodDefinition<Buffer, Buffer> {
-  const same = (b: Buffer): Buffer => b;
-  return { path, requestStream: false, responseStream: false, requestSerialize: same, requestDeserialize: same, responseSerialize: same, responseDeserialize: same };
-}
-
-function authService(): grpc.ServiceDefinition {
-  return Object.fromEntries(AUTH_METHODS.map((m) => [m, rawMethod(AUTH + m)]));
-}
-
-function healthService(): grpc.ServiceDefinition {
-  return { Check: rawMethod(HEALTH_CHECK) };
 }
 
 /** `POST /session` upgraded to h2c; the daemon then speaks gRPC to us as the client. */
