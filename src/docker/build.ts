@@ -7,11 +7,8 @@ import type { Log } from '../log.js';
 import type { BuildConfig } from '../config/config.js';
 import { packContext } from './context.js';
 import { describeDaemonError, followBuild } from './build-stream.js';
-import { openBuildSession } from './session.js';
+import { openBuildSession, type CredentialsFor } from './session.js';
 import type { EngineInfo } from './engine.js';
-
-/** Credentials by registry host, for base-image and cache pulls during the build. */
-export type CredentialsFor = (host: string) => { username: string; password: string } | undefined;
 
 export interface BuildRequest {
   readonly config: BuildConfig;
@@ -20,6 +17,7 @@ export interface BuildRequest {
   /** Labels to set: OCI defaults merged with the user's (theirs win). */
   readonly labels: Readonly<Record<string, string>>;
   readonly engine: EngineInfo;
+  /** Credentials by registry host, for base-image and cache pulls during the build. */
   readonly credentialsFor: CredentialsFor;
   /** Legacy builder's pull credentials (X-Registry-Config), keyed by registry host. */
   readonly registryConfig: Readonly<Record<string, { username: string; password: string }>>;

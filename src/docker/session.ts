@@ -17,7 +17,9 @@ import { DIFF_COPY, fileSyncHandler, type FileSyncDirs } from './filesync.js';
 import { GrpcError, GrpcStatus, serveGrpc, type Method } from './grpc-server.js';
 import { fieldText, ProtoWriter, readFields } from './protobuf.js';
 
-export type CredentialsFor = (host: string) => { username: string; password: string } | undefined;
+export type HostCredentials = { username: string; password: string } | undefined;
+/** Credentials for a registry host; may look them up (a credential helper) when first asked. */
+export type CredentialsFor = (host: string) => HostCredentials | Promise<HostCredentials>;
 
 export interface BuildSession {
   /** Pass as the `session` query parameter of `POST /build`. */
@@ -65,10 +67,10 @@ const AUTH_METHODS = ['Credentials', 'FetchToken', 'GetTokenAuthority', 'VerifyT
 function authMethods(credentialsFor: CredentialsFor, hostsAsked: string[], log?: Log): Array<[string, Method]> {
   const credentials: Method = {
     kind: 'unary',
-    handle: (request) => {
+    handle: async (request) => {
       const host = credentialsHost(request);
       hostsAsked.push(host);
-      const creds = credentialsFor(host) ?? (host === 'registry-1.docker.io' ? credentialsFor('docker.io') : undefined);
+      const creds = (await credentialsFor(host)) ?? (host === 'registry-1.docker.io' ? await credentialsFor('docker.io') : undefined);
       log?.debug(`BuildKit asked for credentials for ${host}: ${creds ? `answered as ${creds.username}` : 'none, so pulling anonymously'}`);
       // CredentialsResponse: Username = 1, Secret = 2; empty when we have none.
       const reply = new ProtoWriter();

@@ -5,6 +5,7 @@ import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
 import { buildImage, type BuildResult } from '../docker/build.js';
+import type { CredentialsFor } from '../docker/session.js';
 import { inspectEngine } from '../docker/engine.js';
 import { ociLabels } from '../docker/labels.js';
 import { pushTag } from '../docker/push.js';
@@ -42,7 +43,7 @@ export async function buildPhase(ctx: ImageContext, creds: RegistryCredentials |
   const pushHost = ctx.config.image.registry;
   const known: Record<string, { username: string; password: string }> = {};
   if (creds) known[pushHost] = { username: creds.username, password: creds.password };
-  // Base images and cache sources may come from other registries: ask the Docker config for those.
+  // Cache sources may come from other registries: the classic builder needs their credentials up front.
   for (const ref of ctx.config.build.cacheFrom) {
     const host = safeRegistry(ref);
     if (!host || known[host]) continue;
@@ -55,7 +56,7 @@ export async function buildPhase(ctx: ImageContext, creds: RegistryCredentials |
     references: ctx.references,
     labels,
     engine,
-    credentialsFor: (host) => known[host === 'registry-1.docker.io' || host === 'index.docker.io' ? 'docker.io' : host],
+    credentialsFor: sessionCredentials(known, ctx),
     registryConfig: Object.fromEntries(Object.entries(known).map(([h, c]) => [h === 'docker.io' ? 'https://index.docker.io/v1/' : h, c])),
     log: ctx.log,
     dockerfileLabel: relativeToWorkspace(ctx.config.workspace, ctx.config.build.dockerfile),
@@ -63,6 +64,29 @@ export async function buildPhase(ctx: ImageContext, creds: RegistryCredentials |
   });
   ctx.log.info(`Built ${result.imageId} with ${result.builder === 'buildkit' ? 'BuildKit' : 'the classic builder'} (${result.steps} steps, ${result.cachedSteps} cached)`);
   return result;
+}
+
+/**
+ * What the build session answers when BuildKit asks for a registry's credentials: those already
+ * known (the push registry, cache sources), else the Docker config's (docker/login-action, credential
+ * helpers), looked up once per host. So a `FROM` image on any registry the job logged in to is
+ * pulled with that registry's own credentials, and no registry is offered another's.
+ */
+export function sessionCredentials(known: Readonly<Record<string, { username: string; password: string }>>, ctx: Pick<ImageContext, 'env' | 'secrets'>): CredentialsFor {
+  const looked = new Map<string, Promise<{ username: string; password: string } | undefined>>();
+  return (asked) => {
+    const host = asked === 'registry-1.docker.io' || asked === 'index.docker.io' ? 'docker.io' : asked;
+    if (known[host]) return known[host];
+    let found = looked.get(host);
+    if (!found) {
+      found = resolveCredentials(host, { env: ctx.env, secrets: ctx.secrets })
+        .then((c) => (c ? { username: c.username, password: c.password } : undefined))
+        // A broken helper must not break the build: the pull is tried anonymously.
+        .catch(() => undefined);
+      looked.set(host, found);
+    }
+    return found;
+  };
 }
 
 function safeRegistry(ref: string): string | undefined {
