@@ -58,7 +58,11 @@ async function diffCopy(call: ServerCall, dirs: FileSyncDirs, dockerfile: string
   if (!root) throw new Error(`no local directory named '${name}' in this session`);
   // `followpaths` (BuildKit 0.8's way to ask for single files such as the Dockerfile) select like includes.
   const includes = [...meta(call, 'include-patterns'), ...meta(call, 'followpaths')];
-  const entries = await selectEntries(root, name === 'context' ? dockerfile : undefined, includes, meta(call, 'exclude-patterns'));
+  // For the context, BuildKit's exclude-patterns are the .dockerignore it read through us; ours
+  // are the same rules, plus the `<Dockerfile>.dockerignore` that replaces the root file (which
+  // BuildKit 0.8 does not know), so ours alone decide. Other directories take BuildKit's.
+  const context = name === 'context';
+  const entries = await selectEntries(root, context ? dockerfile : undefined, includes, context ? [] : meta(call, 'exclude-patterns'));
   const files = new Map<number, Sent>();
   // Requests are answered one file at a time, honouring back-pressure, so a large file is
   // streamed rather than queued in memory.

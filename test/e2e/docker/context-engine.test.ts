@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLog } from '../../../src/log.js';
 import { followBuild } from '../../../src/docker/build-stream.js';
 import { packContext } from '../../../src/docker/context.js';
+import { buildImage } from '../../../src/docker/build.js';
+import { inspectEngine } from '../../../src/docker/engine.js';
+import type { BuildConfig } from '../../../src/config/config.js';
 import { dockerCli, engine, postBuild } from '../../unit/docker/engine.js';
 import { makeTree, readTar, removeTree } from '../../unit/docker/tree.js';
 
@@ -80,6 +83,48 @@ describe('the packed context against the docker CLI on the real engine', () => {
     expect(found(buildkit.output.split('\n'))).toEqual(ours);
     expect(classic.output.split('\n').filter((l) => /^\.(\/|$)/.test(l)).sort()).toEqual(ours);
     expect(found(log.lines)).toEqual(ours);
+
+    // The default BuildKit path: no tar, BuildKit reads the same files through the session.
+    expect(found(await sessionBuild(root, 'Dockerfile'))).toEqual(ours);
+  });
+});
+
+/** Builds `root` as the action does on a BuildKit engine (context over the session); the log lines. */
+async function sessionBuild(root: string, dockerfile: string): Promise<string[]> {
+  const docker = engine();
+  const log = new MemoryLog();
+  const config: BuildConfig = {
+    enabled: true, context: root, dockerfile: path.join(root, dockerfile), buildArgs: {}, labels: {},
+    noCache: true, pull: false, cacheFrom: [], network: 'none',
+  };
+  await buildImage(docker, {
+    config, references: ['local/ctx-session:test'], labels: {}, engine: await inspectEngine(docker, process.env),
+    credentialsFor: () => undefined, registryConfig: {}, log, dockerfileLabel: dockerfile,
+  });
+  expect(log.text()).toContain('Context: served to BuildKit through the build session');
+  return log.lines;
+}
+
+describe('<Dockerfile>.dockerignore through the build session', () => {
+  let root = '';
+  beforeAll(() => {
+    root = makeTree([
+      ['app.Dockerfile', DOCKERFILE],
+      // The root file would drop the docs and keep the secret; the Dockerfile's own file replaces it.
+      ['.dockerignore', '*.md\n'],
+      ['app.Dockerfile.dockerignore', 'secret.txt\n.dockerignore\n'],
+      'README.md', 'secret.txt', 'src/main.js',
+    ]);
+  });
+  afterAll(() => removeTree(root));
+
+  it('applies only the Dockerfile\'s own ignore file, as Docker does, on the session path and in the tar', async () => {
+    const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'app.Dockerfile') });
+    const tar = ['.', ...(await readTar(packed.stream)).map((e) => `./${e.name.replace(/\/$/, '')}`)].sort();
+    const session = found(await sessionBuild(root, 'app.Dockerfile'));
+    expect(session).toEqual(['.', './README.md', './app.Dockerfile', './app.Dockerfile.dockerignore', './src', './src/main.js']);
+    // The tar always carries .dockerignore for the engine (see the README's known limits); otherwise the same.
+    expect(tar.filter((p) => p !== './.dockerignore')).toEqual(session);
   });
 });
 
