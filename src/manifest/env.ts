@@ -3,7 +3,7 @@
  * check that each chosen service really uses the variable, and say what the image will become.
  */
 import type { ChosenService } from './choose.js';
-import { interpolate, splitImageText, usesVariable } from './image-text.js';
+import { interpolate, splitImageText, usesVariable, variableWithOperator } from './image-text.js';
 import { fail } from './parse.js';
 import { renderScalar } from './scalar.js';
 import { startOf } from './services.js';
@@ -19,7 +19,11 @@ export function envServices(src: ManifestSource, chosen: readonly ChosenService[
     const variable = `\${${envVar}}`;
     if (!usesVariable(c.text, envVar)) {
       const suggestion = suggestedLine(src, scalar, `${splitImageText(c.text).repository}:${variable}`);
-      throw fail(src, startOf(scalar), `update is 'env' but the image of service '${c.service.name}' ("${c.text}") does not use ${variable}, so setting ${envVar} would not change what it runs`, suggestion);
+      const operator = variableWithOperator(c.text, envVar);
+      const why = operator
+        ? `: the rack replaces only that exact form and has no defaults, so it reads ${operator} as a variable named "${operator.slice(2, -1)}" and puts an empty string there, and`
+        : ', so';
+      throw fail(src, startOf(scalar), `update is 'env' but the image of service '${c.service.name}' ("${c.text}") does not use ${variable}${why} setting ${envVar} would not change what it runs`, suggestion);
     }
     const { digest } = splitImageText(c.text);
     if (digest !== undefined && !digest.includes(variable)) {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { parseReference } from '../../../src/docker/reference.js';
-import { interpolate, matchImage, rewriteImage, splitImageText, unsafeToRewrite, usesVariable } from '../../../src/manifest/image-text.js';
+import { interpolate, matchImage, rewriteImage, splitImageText, unsafeToRewrite, usesVariable, variableWithOperator } from '../../../src/manifest/image-text.js';
 
 const DIGEST = `sha256:${'c'.repeat(64)}`;
 
@@ -20,6 +20,49 @@ describe('splitImageText', () => {
   });
 });
 
+describe('splitImageText leaves the insides of ${…} alone', () => {
+  test.each([
+    ['acme/shop:${TAG:-latest}', { repository: 'acme/shop', tag: '${TAG:-latest}' }],
+    ['acme/shop:${TAG-latest}', { repository: 'acme/shop', tag: '${TAG-latest}' }],
+    ['acme/shop:${TAG:?set TAG}', { repository: 'acme/shop', tag: '${TAG:?set TAG}' }],
+    ['acme/shop:${TAG:?set TAG: see docs/ci.md}', { repository: 'acme/shop', tag: '${TAG:?set TAG: see docs/ci.md}' }],
+    ['acme/shop:${TAG:-${FALLBACK:-1}}', { repository: 'acme/shop', tag: '${TAG:-${FALLBACK:-1}}' }],
+    ['acme/shop:v${MAJOR:-1}.${MINOR:-0}', { repository: 'acme/shop', tag: 'v${MAJOR:-1}.${MINOR:-0}' }],
+    ['acme/shop:${TAG:-a@b}', { repository: 'acme/shop', tag: '${TAG:-a@b}' }],
+    [`acme/shop:\${TAG:-1}@${DIGEST}`, { repository: 'acme/shop', tag: '${TAG:-1}', digest: DIGEST }],
+    ['acme/shop@${DIGEST:-sha256:abc}', { repository: 'acme/shop', digest: '${DIGEST:-sha256:abc}' }],
+    ['acme/shop:${TAG:-}', { repository: 'acme/shop', tag: '${TAG:-}' }],
+    ['${REGISTRY:-docker.io}/acme/shop:${TAG:-1}', { repository: '${REGISTRY:-docker.io}/acme/shop', tag: '${TAG:-1}' }],
+    ['${REGISTRY:-127.0.0.1:5000}/acme/shop:${TAG:-1}', { repository: '${REGISTRY:-127.0.0.1:5000}/acme/shop', tag: '${TAG:-1}' }],
+    ['${REGISTRY:-127.0.0.1:5000}/acme/shop', { repository: '${REGISTRY:-127.0.0.1:5000}/acme/shop' }],
+    ['${REGISTRY:-localhost:5000}/shop:2', { repository: '${REGISTRY:-localhost:5000}/shop', tag: '2' }],
+    ['${IMAGE:-acme/shop:1}', { repository: '${IMAGE:-acme/shop:1}' }],
+    // An unterminated ${ is plain text, split as Docker would.
+    ['acme/shop:${TAG', { repository: 'acme/shop', tag: '${TAG' }],
+    ['acme/shop:${TAG:-1', { repository: 'acme/shop:${TAG', tag: '-1' }],
+    ['${REGISTRY:5000/shop:1', { repository: '${REGISTRY:5000/shop', tag: '1' }],
+    ['acme/shop:${A:-{}', { repository: 'acme/shop:${A', tag: '-{}' }],
+    // A stray } does not open anything; braces without $ are not expressions.
+    ['acme/shop:}1', { repository: 'acme/shop', tag: '}1' }],
+    ['acme/{a:b}', { repository: 'acme/{a', tag: 'b}' }],
+  ])('%s', (text, parts) => {
+    expect(splitImageText(text)).toEqual(parts);
+  });
+
+  test('stays linear on hostile input', () => {
+    const open = '${a:'.repeat(50_000);
+    const nested = `${open}x${'}'.repeat(50_000)}`;
+    const started = Date.now();
+    const unterminated = splitImageText(`acme/shop:${open}`);
+    const balanced = splitImageText(`acme/shop:${nested}`);
+    expect(Date.now() - started).toBeLessThan(2000);
+    // Unterminated: every ':' counts, so the tag is what follows the last one.
+    expect([unterminated.repository.length, unterminated.tag]).toEqual(['acme/shop:'.length + open.length - 1, '']);
+    // Balanced: one expression, so the tag is all of it.
+    expect([balanced.repository, balanced.tag === nested]).toEqual(['acme/shop', true]);
+  });
+});
+
 describe('matchImage against the pushed acme/shop', () => {
   const pushed = parseReference('acme/shop');
   test.each([
@@ -34,6 +77,14 @@ describe('matchImage against the pushed acme/shop', () => {
     ['localhost:5000/acme/shop', 'other'],
     ['${REGISTRY}/acme/shop:1', 'variable'],
     ['$REGISTRY/acme/shop:1', 'variable'],
+    ['acme/shop:${TAG:-latest}', 'same'],
+    ['acme/shop:${TAG-latest}', 'same'],
+    ['acme/shop:${TAG:?set TAG}', 'same'],
+    ['docker.io/acme/shop:${TAG:-1}', 'same'],
+    [`acme/shop:\${TAG:-1}@${DIGEST}`, 'same'],
+    ['acme/shopper:${TAG:-1}', 'other'],
+    ['${REGISTRY:-docker.io}/acme/shop:${TAG:-1}', 'variable'],
+    ['${REGISTRY:-127.0.0.1:5000}/acme/shop:${TAG:-1}', 'variable'],
     ['Acme/Shop:1', 'invalid'],
     ['', 'invalid'],
   ])('%s is %s', (text, kind) => {
@@ -60,6 +111,13 @@ describe('rewriteImage keeps the repository as spelled', () => {
     ['acme/shop', '2', DIGEST, `acme/shop:2@${DIGEST}`],
     ['acme/shop:${IMAGE_VERSION}', '2', undefined, 'acme/shop:2'],
     ['localhost:5000/shop', 'v1', undefined, 'localhost:5000/shop:v1'],
+    ['acme/shop:${TAG:-latest}', '2', undefined, 'acme/shop:2'],
+    ['acme/shop:${TAG-latest}', '2', undefined, 'acme/shop:2'],
+    ['acme/shop:${TAG:?set TAG}', '2', DIGEST, `acme/shop:2@${DIGEST}`],
+    [`acme/shop:\${TAG:-1}@${DIGEST}`, '2', undefined, 'acme/shop:2'],
+    ['${REGISTRY:-docker.io}/acme/shop:${TAG:-1}', '2', undefined, '${REGISTRY:-docker.io}/acme/shop:2'],
+    ['${REGISTRY:-127.0.0.1:5000}/acme/shop:${TAG:-1}', '2', undefined, '${REGISTRY:-127.0.0.1:5000}/acme/shop:2'],
+    ['${REGISTRY:-127.0.0.1:5000}/acme/shop', '2', undefined, '${REGISTRY:-127.0.0.1:5000}/acme/shop:2'],
   ])('%s -> tag %s', (text, tag, digest, after) => {
     expect(rewriteImage(text, tag, digest)).toBe(after);
   });
@@ -70,6 +128,11 @@ test.each([
   ['${REGISTRY}/acme/shop', undefined],
   ['${IMAGE}', 'the image name "${IMAGE}" is a variable, so the action cannot tell where its tag begins'],
   ['acme/${APP}:1', 'the image name "${APP}" is a variable, so the action cannot tell where its tag begins'],
+  ['${REGISTRY:-127.0.0.1:5000}/acme/shop:${TAG:-1}', undefined],
+  ['acme/shop:${TAG:-a/b}', undefined],
+  ['acme/${APP:-shop}:1', 'the image name "${APP:-shop}" is a variable, so the action cannot tell where its tag begins'],
+  ['acme/${APP:-a/shop}:1', 'the image name "${APP:-a/shop}" is a variable, so the action cannot tell where its tag begins'],
+  ['${IMAGE:-acme/shop:1}', 'the image name "${IMAGE:-acme/shop:1}" is a variable, so the action cannot tell where its tag begins'],
 ])('unsafeToRewrite(%s)', (text, why) => {
   expect(unsafeToRewrite(text)).toBe(why);
 });
@@ -79,4 +142,20 @@ test('env variables: only the exact ${NAME} form counts, and every use is interp
   expect(usesVariable('acme/shop:$IMAGE_VERSION', 'IMAGE_VERSION')).toBe(false);
   expect(usesVariable('acme/shop:${IMAGE_VERSION_2}', 'IMAGE_VERSION')).toBe(false);
   expect(interpolate('acme/shop:${V}-${V}', 'V', '7')).toBe('acme/shop:7-7');
+});
+
+describe('env variables with shell operators are not uses: Convox has no defaults', () => {
+  test.each([
+    ['acme/shop:${IMAGE_VERSION:-dev}', '${IMAGE_VERSION:-dev}'],
+    ['acme/shop:${IMAGE_VERSION-dev}', '${IMAGE_VERSION-dev}'],
+    ['acme/shop:${IMAGE_VERSION:?set it}', '${IMAGE_VERSION:?set it}'],
+    ['acme/shop:${IMAGE_VERSION:-${OTHER}}', '${IMAGE_VERSION:-${OTHER}'],
+    ['acme/shop:${IMAGE_VERSION}', undefined],
+    ['acme/shop:${IMAGE_VERSION_2:-dev}', undefined],
+    ['acme/shop:${OTHER:-${IMAGE_VERSION}}', undefined],
+    ['acme/shop:$IMAGE_VERSION', undefined],
+  ])('%s', (text, operator) => {
+    expect(variableWithOperator(text, 'IMAGE_VERSION')).toBe(operator);
+    if (operator) expect(usesVariable(text, 'IMAGE_VERSION')).toBe(false);
+  });
 });
