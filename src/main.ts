@@ -90,7 +90,11 @@ async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, no
     deps.setOutput('manifest-diff', changeText(planned.plan, final));
   }
   if (!config.deploy) return phases.skip('deploy');
-  progress.deploy = {};
+  // The release the plan saw active is the one to roll back to, even if the rack build fails
+  // before the promote reads it again (which then replaces it).
+  const before = planned.plan.deploy?.current?.release;
+  progress.deploy = before ? { previousReleaseId: before } : {};
+  setDeployOutputs(deps, progress.deploy);
   progress.deployment = await startGitHubDeployment(config, deps, runUrl(config));
   await phases.run('deploy', `Deploy to ${config.deploy.app}`, () =>
     deployPhase(config, final, deps, (p) => {

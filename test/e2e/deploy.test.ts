@@ -100,12 +100,16 @@ describe('deploy to a Convox rack (test server) after a real build and push', ()
 
   it('a failing rack build fails the step with the rack log tail', async () => {
     const r = await startRack('shop');
+    const before = r.state.requireApp('shop').release;
     r.faults.failBuild('pull access denied for busybox-typo');
     const ws = makeWorkspace({ Dockerfile: DOCKERFILE, 'app.txt': 'v3\n', 'convox.yml': manifest(`${services.registry}/acme/failing:old`) });
     const run = await runAction({ inputs: inputs('acme/failing'), env, workspace: ws });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('pull access denied for busybox-typo');
     expect(run.outputs['build-id']).toMatch(/^B[A-Z]{10}$/);
+    // Set although nothing was promoted: a follow-up step knows what is still running.
+    expect(run.outputs['previous-release-id']).toBe(before);
+    expect(run.outputs['release-id']).toBeUndefined();
     expect(run.summary).toContain('pull access denied for busybox-typo');
   });
 
