@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { startRackServer, type RackServer } from '../rack-server/index.js';
+import { FaultProxy } from '../support/fault-proxy.js';
 import { startGitHubApi, type GitHubApiStandIn } from '../support/github-api.js';
 import { registryTags } from '../support/registry.js';
 import { REPO_ROOT, runAction } from '../support/run-action.js';
@@ -107,6 +108,24 @@ describe('dry runs in pull requests', () => {
       expect(text).not.toContain(RACK_PASSWORD);
       expect(text).not.toContain(TOKEN);
       expect(text).not.toContain(services.registryPassword);
+    }
+  });
+
+  it('sends the registry no write: every request a recording proxy in front of it saw is a read', async () => {
+    const proxy = await new FaultProxy(services.registry).start();
+    try {
+      const viaProxy = (dryRun: string) => ({ ...inputs({ 'dry-run': dryRun, update: 'none', app: '', comment: 'false' }), image: `${proxy.host}/acme/watched` });
+      const ws = makeWorkspace(files());
+      const dry = await runAction({ inputs: viaProxy('true'), env: githubEnv(), workspace: ws, eventName: 'pull_request', event: event('pull_request') });
+      expect(dry.code, dry.all).toBe(0);
+      const writes = (): string[] => proxy.requests.filter((q) => !['GET', 'HEAD'].includes(q.method)).map((q) => `${q.method} ${q.url}`);
+      expect(writes()).toEqual([]);
+      // The same run for real writes through this proxy, so the proxy does see the engine's pushes.
+      const real = await runAction({ inputs: viaProxy('false'), env: githubEnv(), workspace: ws, eventName: 'push', event: event('push') });
+      expect(real.code, real.all).toBe(0);
+      expect(writes().some((w) => w.startsWith('PUT /v2/acme/watched/manifests/'))).toBe(true);
+    } finally {
+      await proxy.close();
     }
   });
 
