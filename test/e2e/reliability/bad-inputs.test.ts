@@ -94,6 +94,12 @@ const CASES: Case[] = [
   { name: 'manifest that is a directory', inputs: { manifest: 'sub' }, names: ['manifest'] },
   { name: 'empty services list', inputs: { services: ' , ' }, names: ['services'] },
   { name: 'services naming a service the manifest lacks', inputs: { services: 'ghost' }, names: [/has no service named 'ghost' \(services: web, worker\)%0A  Fix: correct the names in the services input/] },
+  // manifest contents: refused in the plan, the file left as it was
+  { name: 'malformed manifest YAML', prepare: (ws) => writeFileSync(path.join(ws, 'convox.yml'), 'services:\n  web:\n    image: [unclosed\n'), names: [/convox\.yml:4:1: not valid YAML/] },
+  { name: 'empty manifest', prepare: (ws) => writeFileSync(path.join(ws, 'convox.yml'), '# nothing yet\n'), names: [/convox\.yml: is empty/] },
+  { name: 'no service uses the image', prepare: (ws) => writeFileSync(path.join(ws, 'convox.yml'), 'services:\n  web:\n    image: other/thing:1\n'), names: [/no service uses the image .*acme\/bad-input.*web: other\/thing:1/] },
+  { name: 'named service with build: and no image:', inputs: { services: 'worker' }, prepare: (ws) => writeFileSync(path.join(ws, 'convox.yml'), 'services:\n  web:\n    image: other/thing:1\n  worker:\n    build: .\n'), names: [/service 'worker' has build: and no image:/] },
+  { name: 'env mode on a manifest without ${IMAGE_VERSION}', inputs: { update: 'env' }, names: [/does not use \$\{IMAGE_VERSION\}.*Fix: change line 3 to/] },
   { name: 'env-var with a dash', inputs: { 'env-var': 'IMAGE-VERSION' }, names: ['env-var'] },
   { name: 'env-var starting with a digit', inputs: { 'env-var': '1IMAGE' }, names: ['env-var'] },
   { name: 'env mode without app', inputs: { update: 'env', app: '' }, names: ['update'] },
