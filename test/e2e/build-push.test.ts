@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { docker, withLogin } from '../support/docker-cli.js';
 import { registryDigest, registryTags } from '../support/registry.js';
 import { runAction } from '../support/run-action.js';
+import { parseSteps } from '../../scripts/bench/steps.js';
 
 const services = inject('services');
 
@@ -96,5 +97,27 @@ describe('build and push on the real engine and registry', () => {
     expect(run.stdout).toMatch(/about-to-fail/);
     expect(run.stdout).toMatch(/exit code: 3/);
     expect(await registryTags(services, 'acme/broken')).toEqual([]);
+  });
+
+  it('a rebuild on an emptied daemon reuses the pushed layers through cache-from, and runs every step without it', async () => {
+    const repo = 'acme/inline-cache';
+    const slow = 'RUN echo the-slow-step-ran > /slow';
+    const cws = workspace({ Dockerfile: `FROM ${services.baseImage}\n${slow}\nCOPY a.txt /a.txt\n`, 'a.txt': 'x\n' });
+    const seed = await runAction({ inputs: { ...baseInputs(repo), tags: 'seed' }, env, workspace: cws });
+    expect(seed.code, seed.all).toBe(0);
+    // A fresh runner: none of the images built here and no build cache, only the base image.
+    const emptyDaemon = (): void => {
+      const ids = docker(services.dockerHost, ['images', '-q', `${services.registry}/${repo}`]).split('\n').filter(Boolean);
+      if (ids.length) docker(services.dockerHost, ['rmi', '-f', ...new Set(ids)]);
+      docker(services.dockerHost, ['builder', 'prune', '-af']);
+    };
+    const rebuild = async (tag: string, extra: Record<string, string>): Promise<boolean | undefined> => {
+      emptyDaemon();
+      const run = await runAction({ inputs: { ...baseInputs(repo), tags: tag, ...extra }, env, workspace: cws });
+      expect(run.code, run.all).toBe(0);
+      return parseSteps(run.stdout).find((st) => st.name.endsWith(slow))?.cached;
+    };
+    expect(await rebuild('with', { 'cache-from': `${services.registry}/${repo}:seed` })).toBe(true);
+    expect(await rebuild('without', {})).toBe(false);
   });
 });
