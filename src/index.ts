@@ -44,6 +44,9 @@ function plainLog(secrets: Secrets): Log {
   };
 }
 
+// Module-level so the last-resort handler below redacts with what main() registered.
+const secrets = new Secrets((v) => core.setSecret(v));
+
 async function main(): Promise<void> {
   const flags = flagsToInputs(process.argv.slice(2));
   if (flags.help) {
@@ -56,7 +59,6 @@ async function main(): Promise<void> {
     return;
   }
   Object.assign(process.env, flags.env);
-  const secrets = new Secrets((v) => core.setSecret(v));
   const log = inActions ? coreLog(secrets) : plainLog(secrets);
   const controller = new AbortController();
   let phase = 'start';
@@ -104,6 +106,6 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   // run() catches everything it knows about; this is the last line of defence.
-  core.setFailed(`convox-image-deploy crashed: ${describeError(e)}`);
+  core.setFailed(secrets.redact(`convox-image-deploy crashed: ${describeError(e)}`));
   process.exitCode = 1;
 });
