@@ -22,11 +22,15 @@ interface PushMessage {
 /** Why a push failed, from the registry's words relayed by the engine. */
 export type PushFailureKind = 'auth' | 'transient' | 'permanent';
 
-/** Classifies the engine's push error text: auth is never retried; throttling, 5xx and resets are. */
+/**
+ * Classifies the engine's push error text: auth is never retried; throttling, 5xx and resets are.
+ * Status codes count only where the text says they are one (`HTTP status: 503`, `HTTP 403
+ * response body`, `status: 429`): a bare `501` may be part of a port number in the same message.
+ */
 export function classifyPushError(message: string): PushFailureKind {
   const m = message.toLowerCase();
-  if (/unauthorized|authentication required|denied|no basic auth credentials|incorrect username or password|403 forbidden/.test(m)) return 'auth';
-  if (/toomanyrequests|429|too many requests|status: 5\d\d|50[0-4]|service unavailable|bad gateway|gateway timeout|connection reset|broken pipe|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout|connection refused|no such host|temporary failure/.test(m)) {
+  if (/unauthorized|authentication required|denied|no basic auth credentials|incorrect username or password|403 forbidden|\b(?:status:?|http)\s+40[13]\b/.test(m)) return 'auth';
+  if (/toomanyrequests|too many requests|\b(?:status:?|http)\s+(?:429|5\d\d)\b|service unavailable|bad gateway|gateway timeout|internal server error|connection reset|broken pipe|use of closed network connection|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout|connection refused|no such host|temporary failure/.test(m)) {
     return 'transient';
   }
   return 'permanent';
@@ -35,7 +39,7 @@ export function classifyPushError(message: string): PushFailureKind {
 const THROTTLED_WAIT_MS = 2000;
 
 function isThrottled(message: string): boolean {
-  return /toomanyrequests|too many requests|\b429\b/i.test(message);
+  return /toomanyrequests|too many requests|\b(?:status:?|http)\s+429\b/i.test(message);
 }
 
 /** Parses one tag's push stream; throws the registry's error text as a PushError. */
@@ -64,13 +68,18 @@ export async function followPush(stream: NodeJS.ReadableStream, reference: strin
     if (Number(seconds) > (countdown.get(msg.id) ?? 0)) log.info(`  ${msg.id}: upload failed; the engine is retrying it (${msg.status.toLowerCase()})`);
     countdown.set(msg.id, Number(seconds));
   });
-  if (error !== undefined) throw new PushError(error, classifyPushError(error));
+  if (error !== undefined) throw new PushError(error, classifyPushError(error), countdown.size > 0);
   if (!digest) throw new PushError('the engine finished the push without reporting a digest', 'permanent');
   return { reference, digest, ...(size !== undefined ? { size } : {}) };
 }
 
 export class PushError extends Error {
-  constructor(message: string, readonly kind: PushFailureKind) {
+  constructor(
+    message: string,
+    readonly kind: PushFailureKind,
+    /** The engine had already retried the failing layer uploads itself (its 5-10-15-20 s countdown). */
+    readonly engineRetried = false,
+  ) {
     super(message);
   }
 }
@@ -91,6 +100,7 @@ export interface PushRequest {
 /** Pushes one tag with classified retries; fails with the registry's reason and the input to fix. */
 export async function pushTag(docker: Docker, req: PushRequest): Promise<PushedTag> {
   const reference = `${req.repository}:${req.tag}`;
+  let engineRetriedFailures = 0;
   try {
     return await retry(
       `push ${reference}`,
@@ -106,6 +116,9 @@ export async function pushTag(docker: Docker, req: PushRequest): Promise<PushedT
         log: req.log,
         classify: (e) => {
           if (!(e instanceof PushError) || e.kind !== 'transient') return 'fatal';
+          // After the engine's own ~50 s of layer retries one more whole push is worth a try;
+          // four more would keep a job waiting for minutes on a registry that is down.
+          if (e.engineRetried && ++engineRetriedFailures > 1) return 'fatal';
           // The engine does not relay a 429's Retry-After; registries ask for seconds, not the
           // sub-second first back-off, so a throttled push waits at least this long.
           return isThrottled(e.message) ? { retryAfterMs: THROTTLED_WAIT_MS } : 'retry';
