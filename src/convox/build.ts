@@ -12,7 +12,7 @@ import { LogPrinter } from './log-printer.js';
 import { BUILD_POLL, pollDelayMs } from './timing.js';
 import { appPath } from './types.js';
 import type { RackBuild, RackObject } from './types.js';
-import type { SocketRead } from './websocket.js';
+import type { SocketRead, StreamFailure } from './websocket.js';
 import { Nudge } from './nudge.js';
 
 export interface BuildInput {
@@ -65,7 +65,11 @@ async function uploadSource(ctx: FlowContext, source: () => NodeJS.ReadableStrea
   return object.Url;
 }
 
-/** Streams and polls build `id` until it is complete; throws with the log tail when it failed. */
+/**
+ * Streams and polls build `id` until it is complete; throws with the log tail when it failed.
+ * Only the status decides: an `ERROR:` ending the log stream may be the build's own last words
+ * or the rack giving up on the stream while the build goes on (§2.8).
+ */
 export async function followBuild(ctx: FlowContext, id: string): Promise<RackBuild> {
   const printer = new LogPrinter(ctx.log, ctx.secrets);
   const stop = new AbortController();
@@ -80,18 +84,29 @@ export async function followBuild(ctx: FlowContext, id: string): Promise<RackBui
   ctx.tail = () => printer.tail();
   const live = streamLive(ctx, id, printer, AbortSignal.any([stop.signal, ctx.deadline.signal]), () => nudge.wake());
   let build: RackBuild;
+  let streamFailure: StreamFailure | undefined;
   try {
     build = await pollBuild(ctx, id, nudge, (s) => (status = s));
     // The live stream usually ends by itself right after the build; give it a moment to flush.
     await Promise.race([live, ctx.sleep(1500, ctx.deadline.signal).catch(() => undefined)]);
   } finally {
     stop.abort();
-    await live;
+    streamFailure = await live;
   }
-  await rereadStoredLog(ctx, id, printer);
+  if (streamFailure && build.status !== 'failed') streamOnlyFailed(ctx, id, printer, streamFailure);
+  const stored = await rereadStoredLog(ctx, id, printer);
   printer.end();
-  if (build.status === 'failed') throw buildFailed(ctx, id, build, printer);
+  if (build.status === 'failed') throw buildFailed(ctx, id, build, printer, stored ?? streamFailure);
   return build;
+}
+
+/**
+ * The build went on after the stream's `ERROR:`, so that line was the stream's failure and is
+ * not in the stored log: its bytes must not be skipped when the stored log is re-read.
+ */
+function streamOnlyFailed(ctx: FlowContext, id: string, printer: LogPrinter, failure: StreamFailure): void {
+  printer.uncount(failure.bytes);
+  ctx.log.info(`(build ${id} went on after that error, so only the log stream failed; the rest of the log comes from the rack's stored copy)`);
 }
 
 async function pollBuild(ctx: FlowContext, id: string, nudge: Nudge, seen: (status: string) => void): Promise<RackBuild> {
@@ -113,20 +128,28 @@ async function pollBuild(ctx: FlowContext, id: string, nudge: Nudge, seen: (stat
   }
 }
 
-async function streamLive(ctx: FlowContext, id: string, printer: LogPrinter, signal: AbortSignal, ended: () => void): Promise<void> {
+async function streamLive(ctx: FlowContext, id: string, printer: LogPrinter, signal: AbortSignal, ended: () => void): Promise<StreamFailure | undefined> {
   for (let attempt = 0; attempt <= LIVE_RECONNECTS && !signal.aborted; attempt++) {
     if (attempt > 0) {
       ctx.log.info(`(build log stream dropped; reconnecting, already printed lines are skipped)`);
       await ctx.sleep(300 * attempt, signal).catch(() => undefined);
-      if (signal.aborted) return;
+      if (signal.aborted) return undefined;
     }
     const read = await openBuildLog(ctx, id, printer, signal).catch(() => undefined);
     ended();
+    // The rack gave up on the stream; reconnecting would not help, the status decides.
+    if (read?.failure) return streamFailed(ctx, id, read.failure);
     if (!read || read.end !== 'dropped') {
       if (read?.end === 'refused') ctx.log.debug(`build log stream refused: ${ctx.secrets.redact(read.error ?? '')}`);
-      return;
+      return undefined;
     }
   }
+  return undefined;
+}
+
+function streamFailed(ctx: FlowContext, id: string, failure: StreamFailure): StreamFailure {
+  ctx.log.info(`(the build log stream ended with "ERROR: ${ctx.secrets.redact(failure.text)}"; waiting for the status of build ${id} to tell whether the build failed)`);
+  return failure;
 }
 
 function openBuildLog(ctx: FlowContext, id: string, printer: LogPrinter, signal: AbortSignal): Promise<SocketRead> {
@@ -134,17 +157,23 @@ function openBuildLog(ctx: FlowContext, id: string, printer: LogPrinter, signal:
   return ctx.client.socket(path, { signal, onData: printer.resume(), probe: appPath(ctx.app) });
 }
 
-/** The stored log may hold more than the live stream delivered (§2.3); print the rest. */
-async function rereadStoredLog(ctx: FlowContext, id: string, printer: LogPrinter): Promise<void> {
+/**
+ * The stored log may hold more than the live stream delivered (§2.3); print the rest.
+ * @returns the `ERROR:` the stored log ends with, if any.
+ */
+async function rereadStoredLog(ctx: FlowContext, id: string, printer: LogPrinter): Promise<StreamFailure | undefined> {
   const before = printer.printed;
   const read = await openBuildLog(ctx, id, printer, ctx.deadline.signal).catch(() => undefined);
   if (read?.end === 'refused') ctx.log.debug(`stored build log unavailable: ${ctx.secrets.redact(read.error ?? '')}`);
   if (printer.printed > before) ctx.log.debug(`printed ${printer.printed - before} bytes the live stream had missed`);
+  return read?.failure;
 }
 
-function buildFailed(ctx: FlowContext, id: string, build: RackBuild, printer: LogPrinter): ActionError {
+/** The failure, headed by the rack's words: the build's reason and the log's final `ERROR:`. */
+function buildFailed(ctx: FlowContext, id: string, build: RackBuild, printer: LogPrinter, failure: StreamFailure | undefined): ActionError {
   const tail = printer.tail(15);
-  const reason = build.reason ? `: ${ctx.secrets.redact(build.reason)}` : '';
+  const said = [...new Set([build.reason, failure?.text].filter((r): r is string => Boolean(r)))];
+  const reason = said.length ? `: ${ctx.secrets.redact(said.join('; '))}` : '';
   const shown = tail.length ? `\nlast lines of the build log:\n${tail.map((l) => `  | ${l}`).join('\n')}` : '\n(the rack kept no build log)';
   return new ActionError(
     `build ${id} failed on ${ctx.rack}${reason}${shown}`,

@@ -39,6 +39,14 @@ export class LogPrinter {
     };
   }
 
+  /**
+   * The last `bytes` printed are not in the stored log (the rack's `ERROR:` report that the live
+   * stream failed): a re-read then prints what the stored log holds there instead of skipping it.
+   */
+  uncount(bytes: number): void {
+    this.printed = Math.max(0, this.printed - bytes);
+  }
+
   /** Prints an unterminated last line. */
   end(): void {
     for (const line of this.lines.flush()) this.emit(line);

@@ -1,9 +1,10 @@
 /**
  * Reading a rack SOCKET route (build logs, app logs) with `ws`, by the rack's rules
  * (convox-rack-api.md §2.8): each text frame is an arbitrary chunk of bytes, an empty binary
- * frame is the end (the server never closes, so we do), and a frame starting `ERROR: ` is a
- * failure reported after the upgrade. A dropped socket is a normal outcome, not an exception:
- * callers keep polling and re-read the stored log.
+ * frame is the end (the server never closes, so we do), and an `ERROR: ` line ending the stream
+ * is a failure reported after the upgrade (lines re-split across frames, which cut them anywhere).
+ * A dropped or failed socket is a normal outcome, not an exception: callers keep polling and
+ * re-read the stored log.
  */
 import WebSocket from 'ws';
 
@@ -25,6 +26,15 @@ export interface SocketRead {
   end: 'eof' | 'dropped' | 'refused' | 'aborted';
   /** The rack's `ERROR: …` text, or why the upgrade or connection failed. */
   error?: string;
+  /** Set when the stream's last line was `ERROR: …`: the rack reporting that the stream failed. */
+  failure?: StreamFailure;
+}
+
+export interface StreamFailure {
+  /** The text after `ERROR: `. */
+  text: string;
+  /** The line's size in bytes, newline included (it was delivered to onData like any other). */
+  bytes: number;
 }
 
 /** Reads one socket to its end. Never rejects. */
@@ -33,6 +43,7 @@ export function readSocket(opts: SocketOptions): Promise<SocketRead> {
     let bytes = 0;
     let error: string | undefined;
     let done = false;
+    const errors = new ErrorLines();
     // Origin is left out: the rack's origin check passes requests without one.
     const ws = new WebSocket(opts.url, { headers: opts.headers, rejectUnauthorized: opts.rejectUnauthorized, handshakeTimeout: 30_000 });
     const ping = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), opts.pingMs ?? 10_000);
@@ -43,7 +54,10 @@ export function readSocket(opts: SocketOptions): Promise<SocketRead> {
       opts.signal?.removeEventListener('abort', onAbort);
       if (ws.readyState === WebSocket.OPEN) ws.close(1000);
       else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-      resolve({ bytes, end, ...(error !== undefined ? { error } : {}) });
+      // Cut short by us, the last line so far says nothing about how the stream would have ended.
+      const failure = end === 'aborted' ? undefined : errors.end();
+      if (failure) error = failure.text;
+      resolve({ bytes, end, ...(error !== undefined ? { error } : {}), ...(failure ? { failure } : {}) });
     };
     const onAbort = (): void => finish('aborted');
     if (opts.signal?.aborted) return finish('aborted');
@@ -52,7 +66,7 @@ export function readSocket(opts: SocketOptions): Promise<SocketRead> {
       const chunk = toBuffer(data);
       if (isBinary && chunk.length === 0) return finish('eof');
       if (isBinary || done) return;
-      if (chunk.subarray(0, 7).toString('latin1') === 'ERROR: ') error = chunk.toString('utf8').slice(7).trim();
+      errors.push(chunk);
       bytes += chunk.length;
       opts.onData(chunk);
     });
@@ -77,6 +91,53 @@ function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data);
+}
+
+const ERROR_PREFIX = 'ERROR: ';
+
+/**
+ * Finds an `ERROR: ` line at the end of a stream whose frames cut lines anywhere. Only the bytes
+ * of a line that may still turn out to be one are kept. An `ERROR: ` line with output after it
+ * is ordinary log text (pip, say, prints such lines), not the rack giving up on the stream.
+ */
+export class ErrorLines {
+  private last: StreamFailure | undefined;
+  private parts: Buffer[] = [];
+  private size = 0;
+  private maybe = true;
+
+  push(chunk: Buffer): void {
+    for (let start = 0; start < chunk.length; ) {
+      const nl = chunk.indexOf(10, start);
+      const stop = nl < 0 ? chunk.length : nl + 1;
+      this.add(chunk.subarray(start, stop));
+      if (nl >= 0) this.endLine();
+      start = stop;
+    }
+  }
+
+  /** The stream is over: the failure it ended with, if any (an unterminated last line counts). */
+  end(): StreamFailure | undefined {
+    if (this.size > 0) this.endLine();
+    return this.last;
+  }
+
+  private add(part: Buffer): void {
+    const before = this.size;
+    this.size += part.length;
+    if (!this.maybe) return;
+    this.parts.push(part);
+    // Only the first bytes decide; once past the prefix a matching line is just collected.
+    if (before < ERROR_PREFIX.length) this.maybe = ERROR_PREFIX.startsWith(Buffer.concat(this.parts).subarray(0, ERROR_PREFIX.length).toString('latin1'));
+  }
+
+  private endLine(): void {
+    const matched = this.maybe && this.size >= ERROR_PREFIX.length;
+    this.last = matched ? { text: Buffer.concat(this.parts).toString('utf8').slice(ERROR_PREFIX.length).trim(), bytes: this.size } : undefined;
+    this.parts = [];
+    this.size = 0;
+    this.maybe = true;
+  }
 }
 
 /**

@@ -63,6 +63,12 @@ export interface SocketFault {
   path: PathPattern;
   /** Destroy the socket (no EOF frame, no close frame) after this many data frames. */
   afterFrames: number;
+  /**
+   * Instead of destroying it, end the stream as the rack reports a failure after the upgrade:
+   * once the write that reached `afterFrames` is out, `ERROR: <error>\n` (cut across frames
+   * like any write) and EOF. The build itself goes on.
+   */
+  error?: string;
   times?: number;
   remaining?: number;
   hits?: number;
@@ -112,6 +118,11 @@ export class RackFaults {
   /** The next matching WebSocket drops after `afterFrames` data frames. */
   dropSocket(path: PathPattern, afterFrames: number, times = 1): void {
     this.sockets.push({ path, afterFrames, times, remaining: times, hits: 0 });
+  }
+
+  /** The next matching WebSocket ends after `afterFrames` data frames with `ERROR: <message>` and EOF. */
+  failSocket(path: PathPattern, afterFrames: number, message: string, times = 1): void {
+    this.sockets.push({ path, afterFrames, error: message, times, remaining: times, hits: 0 });
   }
 
   /** Put `app` into `updating` for `ms` (someone else's deployment), then back to `running`. */

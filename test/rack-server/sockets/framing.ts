@@ -14,6 +14,8 @@ export class ConvoxSocket implements LogSocket {
   private frames = 0;
   private sizeIndex = 0;
   private dropped = false;
+  /** A `failSocket` fault has ended the stream; the handler's later writes go nowhere. */
+  private failed = false;
   private readonly closeHandlers: (() => void)[] = [];
 
   constructor(
@@ -28,7 +30,7 @@ export class ConvoxSocket implements LogSocket {
   }
 
   get closed(): boolean {
-    return this.dropped || this.ws.readyState !== this.ws.OPEN;
+    return this.dropped || this.failed || this.ws.readyState !== this.ws.OPEN;
   }
 
   onClose(fn: () => void): void {
@@ -37,7 +39,12 @@ export class ConvoxSocket implements LogSocket {
   }
 
   async write(data: string | Buffer): Promise<void> {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    this.sendFramed(typeof data === 'string' ? Buffer.from(data) : data);
+    // At a write's end, so the report starts a line as the rack's own writes do.
+    if (this.fault?.error !== undefined && this.frames >= this.fault.afterFrames && !this.closed) this.failStream(this.fault.error);
+  }
+
+  private sendFramed(bytes: Buffer): void {
     let at = 0;
     while (at < bytes.length && !this.closed) {
       const size = SIZES[this.sizeIndex++ % SIZES.length] ?? 16;
@@ -50,7 +57,14 @@ export class ConvoxSocket implements LogSocket {
   private sendFrame(chunk: Buffer): void {
     this.ws.send(chunk, { binary: false });
     this.frames += 1;
-    if (this.fault && this.frames >= this.fault.afterFrames) this.drop();
+    if (this.fault && this.fault.error === undefined && this.frames >= this.fault.afterFrames) this.drop();
+  }
+
+  /** `ERROR: …` then EOF, and nothing more: the rack gave up on this stream. */
+  private failStream(message: string): void {
+    this.sendFramed(Buffer.from(`ERROR: ${message}\n`));
+    this.eof();
+    this.failed = true;
   }
 
   /** Kill the TCP connection: no EOF frame, no close frame. */

@@ -10,7 +10,7 @@ import { BUILD_POLL, pollDelayMs, retryDelayMs, ROLLOUT_POLL } from '../../../sr
 import { judge, startRollout } from '../../../src/convox/verdict.js';
 import type { Verdict } from '../../../src/convox/verdict.js';
 import { rackGeneration, v3AtLeast } from '../../../src/convox/version.js';
-import { LineBuffer } from '../../../src/convox/websocket.js';
+import { ErrorLines, LineBuffer } from '../../../src/convox/websocket.js';
 import { MemoryLog } from '../../../src/log.js';
 import { Secrets } from '../../../src/secrets.js';
 
@@ -116,6 +116,49 @@ describe('log streams', () => {
         expect(lines).toEqual(['step 1 ✓', 'step 2 — done', 'last']);
       }),
     );
+  });
+
+  /** Feeds `text` to an ErrorLines cut at `cuts`; returns the failure it ends with. */
+  function errorAtEnd(text: Buffer, cuts: number[]): ReturnType<ErrorLines['end']> {
+    const found = new ErrorLines();
+    let from = 0;
+    for (const p of [...[...new Set(cuts)].sort((a, b) => a - b), text.length]) {
+      found.push(text.subarray(from, p));
+      from = p;
+    }
+    return found.end();
+  }
+
+  it('finds the ERROR line a stream ends with wherever frames cut it, and its exact size', () => {
+    const text = Buffer.from('Step 1/2 : FROM x ✓\nERROR: pull — denied\n');
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: text.length }), { maxLength: 8 }), (cuts) => {
+        expect(errorAtEnd(text, cuts)).toEqual({ text: 'pull — denied', bytes: Buffer.byteLength('ERROR: pull — denied\n') });
+      }),
+    );
+  });
+
+  it.each([
+    ['one frame starting mid-line', ['building\nERROR: boom\n'], { text: 'boom', bytes: 12 }],
+    ['the prefix cut in three', ['ok\nERR', 'OR', ': boom'], { text: 'boom', bytes: 11 }],
+    ['CRLF endings', ['ok\r\nERROR: boom\r\n'], { text: 'boom', bytes: 13 }],
+    ['output after it (ordinary log text)', ['ERROR: pip said so\n', 'Successfully built\n'], undefined],
+    ['ERROR not at a line start', ['build ERROR: x\n'], undefined],
+    ['a near miss', ['ERROR:x\n'], undefined],
+    ['only a prefix of the prefix', ['ERRO'], undefined],
+  ])('ERROR lines: %s', (_name, frames, expected) => {
+    const found = new ErrorLines();
+    for (const f of frames) found.push(Buffer.from(f));
+    expect(found.end()).toEqual(expected);
+  });
+
+  it('a re-read after uncounting the stream-only ERROR line prints what the stored log has there', () => {
+    const log = new MemoryLog();
+    const printer = new LogPrinter(log, new Secrets());
+    printer.write(Buffer.from('one\nERROR: stream gone\n'));
+    printer.uncount(Buffer.byteLength('ERROR: stream gone\n'));
+    printer.resume()(Buffer.from('one\ntwo\nthree\n'));
+    expect(log.lines).toEqual(['one', 'ERROR: stream gone', 'two', 'three']);
   });
 
   it('prints only what a re-read adds beyond the bytes already printed, redacted', () => {

@@ -133,6 +133,35 @@ describe('log streams', () => {
     expect(printed).toEqual(storedLines);
   });
 
+  it('an ERROR: ending the live stream while the build runs: polling goes on, and the stored log fills in without losing a line', async () => {
+    const s = await rack({ timing: { buildMs: 300 } });
+    s.faults.failSocket('/apps/shop/builds/*/logs', 3, 'log stream interrupted: context canceled');
+    const req = await request(directTarget(s.url, s.password));
+    const result = await deploy(req);
+    expect(result.outcome).toBe('deployed');
+    const text = req.log.text();
+    expect(req.log.lines).toContain('ERROR: log stream interrupted: context canceled');
+    expect(text).toMatch(/the build log stream ended with "ERROR: log stream interrupted: context canceled"; waiting for the status of build B[A-Z]{10}/);
+    expect(text).toMatch(/went on after that error, so only the log stream failed/);
+    const stored = s.state.apps.get('shop')?.objects.get(`build/${result.buildId}/logs`)?.toString('utf8') ?? '';
+    const storedLines = stored.split('\n').filter(Boolean);
+    expect(storedLines.length).toBeGreaterThan(2);
+    expect(req.log.lines.filter((l) => storedLines.includes(l))).toEqual(storedLines);
+  });
+
+  it('an ERROR: on the stream of a build still running is no failure: it runs into the timeout, naming the line', async () => {
+    const s = await rack();
+    s.faults.stickBuild('hang');
+    s.faults.failSocket('/apps/shop/builds/*/logs', 1, 'pod log unavailable');
+    const req = await request(directTarget(s.url, s.password), { timeoutMs: 1500 });
+    const e = await failing(req);
+    expect(e.message).toMatch(/^timed out after 2s \(the timeout input\): build B[A-Z]{10} was still running after \d+s?; last log line: ERROR: pod log unavailable$/);
+    expect(req.log.text()).toContain('waiting for the status of build');
+    // Polled on after the stream ended rather than giving up on it.
+    const socketAt = s.requests.find((r) => r.websocket)?.at ?? Infinity;
+    expect(s.requests.filter((r) => !r.websocket && /^\/apps\/shop\/builds\/B/.test(r.path) && r.at > socketAt + 300).length).toBeGreaterThan(1);
+  });
+
   it('lines only in the stored log are printed after the build', async () => {
     const s = await rack();
     s.faults.builds.push({ outcome: 'complete', unstreamedLines: 3 });
