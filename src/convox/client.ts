@@ -1,7 +1,8 @@
 /**
  * The rack HTTP client: authentication (Basic, the Console's `Rack` header and `Session`
  * challenge), form and raw-stream bodies as the Convox CLI sends them, error answers turned into
- * RackError, and retries that never repeat a write the rack may have acted on.
+ * RackError (a rack name the Console refused, explained from its rack list), and retries that
+ * never repeat a write the rack may have acted on.
  *
  * Retry rules: reads are retried on network errors, timeouts and 5xx (bounded, each logged);
  * the object upload too (same key, so repeating it is harmless; its body comes from a factory);
@@ -15,8 +16,9 @@ import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
 import { exchange, TransportError } from './http.js';
 import type { HttpAnswer } from './http.js';
-import { rackError, RackError } from './rack-error.js';
+import { rackError, RackError, rackErrorText } from './rack-error.js';
 import type { RequestLabel } from './rack-error.js';
+import { consoleRackNames, isRackNameRefusal, rackNameError } from './rack-name.js';
 import { rackLabel } from './target.js';
 import type { RackTarget } from './target.js';
 import { DeadlineExceeded, realSleep, retryDelayMs } from './timing.js';
@@ -152,10 +154,28 @@ export class RackClient {
       }
       if (answer.status >= 400) {
         const error = rackError(answer.status, answer.body.toString('utf8'), label, this.target, (t) => this.opts.secrets.redact(t));
+        if (isRackNameRefusal(this.target, error)) throw await this.rackNameFailure(error);
         throw kind === 'write' && answer.status >= 500 ? mayHaveActed(error, label) : error;
       }
       this.lastOkAt = this.now();
       return answer;
+    }
+  }
+
+  /**
+   * The Console did not take the rack name (refused before any rack saw the request): list its
+   * racks as the CLI does, without a `Rack` header, to say which ones could be meant.
+   */
+  private async rackNameFailure(refusal: RackError): Promise<RackError> {
+    const headers = this.baseHeaders();
+    delete headers.Rack;
+    const redact = (t: string): string => this.opts.secrets.redact(t);
+    try {
+      const answer = await this.once('GET', '/racks', undefined, 'read', headers);
+      if (answer.status >= 400) return rackNameError(this.target, refusal, { problem: redact(`GET /racks answered ${answer.status}: ${rackErrorText(answer.body.toString('utf8'), answer.status)}`) });
+      return rackNameError(this.target, refusal, { names: consoleRackNames(safeJson(answer.body)) });
+    } catch (e) {
+      return rackNameError(this.target, refusal, { problem: redact(describeTransport(e)) });
     }
   }
 
@@ -180,9 +200,9 @@ export class RackClient {
     return this.once(method, path, body, kind);
   }
 
-  private once(method: string, path: string, body: Body | undefined, kind: Kind): Promise<HttpAnswer> {
+  private once(method: string, path: string, body: Body | undefined, kind: Kind, base = this.baseHeaders()): Promise<HttpAnswer> {
     this.requests++;
-    const headers: Record<string, string> = { ...this.baseHeaders(), 'Content-Type': body?.type ?? 'application/octet-stream' };
+    const headers: Record<string, string> = { ...base, 'Content-Type': body?.type ?? 'application/octet-stream' };
     if (Buffer.isBuffer(body?.body)) headers['Content-Length'] = String(body.body.length);
     return exchange({
       method,

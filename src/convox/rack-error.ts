@@ -7,6 +7,7 @@
  * updating", a deploy key refused a read).
  */
 import { ActionError } from '../errors.js';
+import type { ErrorPlace } from '../errors.js';
 import type { RackTarget } from './target.js';
 import { rackLabel } from './target.js';
 
@@ -18,8 +19,9 @@ export class RackError extends ActionError {
     readonly status: number,
     /** The rack's own words (already redacted), or '' for an empty body. */
     readonly rackMessage: string,
+    place: ErrorPlace = { phase: 'deploy' },
   ) {
-    super(message, { phase: 'deploy' }, fix);
+    super(message, place, fix);
   }
 }
 

@@ -93,6 +93,67 @@ describe('through a Console', () => {
   });
 });
 
+describe('a rack name the Console does not resolve', () => {
+  const RACKS = ['acme/staging', 'beta/staging', 'acme/production'];
+  const racksCalls = (s: RackServer): RackServer['requests'] => s.requests.filter((r) => r.path === '/racks');
+
+  it('an ambiguous bare name lists the org/rack names it could mean and suggests one', async () => {
+    const s = await consoleServer({ racks: RACKS });
+    const e = await failing(await request(consoleTarget(s.url, KEY, 'staging')));
+    expect(e.message).toBe(
+      `the rack input "staging" is ambiguous on the Console 127.0.0.1:${new URL(s.url).port} (it answered: ambiguous rack name: staging); it matches: acme/staging, beta/staging`,
+    );
+    expect(e.fix).toBe('write the rack as org/rack, e.g. rack: acme/staging');
+    expect(e.place.input).toBe('rack');
+    // Listed as the CLI does, without a Rack header, and only after the refusal.
+    expect(racksCalls(s)).toHaveLength(1);
+    expect(racksCalls(s)[0]?.headers.rack).toBeUndefined();
+    expect(s.requests.indexOf(racksCalls(s)[0]!)).toBeGreaterThan(0);
+    expect(s.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('an unknown name lists every rack the credential can see', async () => {
+    const s = await consoleServer({ racks: RACKS });
+    const e = await failing(await request(consoleTarget(s.url, TOKEN, 'qa')));
+    expect(e.message).toMatch(/^the rack input "qa" names no rack on the Console .* \(it answered: rack not found: qa\); the racks this credential can see: acme\/production, acme\/staging, beta\/staging$/);
+    expect(e.fix).toMatch(/org\/rack, e\.g\. rack: acme\/production/);
+    expect(e.place.input).toBe('rack');
+  });
+
+  it('a near miss names the racks like it', async () => {
+    const s = await consoleServer({ racks: RACKS });
+    const e = await failing(await request(consoleTarget(s.url, TOKEN, 'acme/stag')));
+    expect(e.message).toMatch(/names no rack .*; racks with a similar name: acme\/staging$/);
+    expect(e.fix).toBe('write the rack as org/rack, e.g. rack: acme/staging');
+  });
+
+  it('says where the name came from when it was CONVOX_RACK', async () => {
+    const s = await consoleServer({ racks: RACKS });
+    const e = await failing(await request({ ...consoleTarget(s.url, TOKEN, 'staging'), source: 'CONVOX_HOST, CONVOX_PASSWORD, CONVOX_RACK' }));
+    expect(e.message).toMatch(/^the rack name from CONVOX_RACK "staging" is ambiguous/);
+  });
+
+  it('when the racks cannot be listed, still names the input and suggests org/rack', async () => {
+    const s = await consoleServer({ racks: RACKS });
+    s.faults.fail({ method: 'GET', path: '/racks', status: 503, body: 'console busy\n' });
+    const e = await failing(await request(consoleTarget(s.url, KEY, 'staging')));
+    expect(e.message).toMatch(/^the rack input "staging" is ambiguous .*; the racks could not be listed \(GET \/racks answered 503: console busy\)$/);
+    expect(e.fix).toMatch(/org\/rack, as convox racks lists it/);
+    expect(racksCalls(s)).toHaveLength(1);
+  });
+
+  it('the dry-run inspection reports it the same way', async () => {
+    const s = await consoleServer({ racks: RACKS });
+    await expect(inspectApp(consoleTarget(s.url, TOKEN, 'staging'), 'shop', 'IMAGE_VERSION', new MemoryLog())).rejects.toThrow(/is ambiguous .*it matches: acme\/staging, beta\/staging/);
+  });
+
+  it('an unambiguous bare name needs no listing', async () => {
+    const s = await consoleServer({ racks: RACKS });
+    await deploy(await request(consoleTarget(s.url, KEY, 'production')));
+    expect(racksCalls(s)).toEqual([]);
+  });
+});
+
 describe('inspectApp (dry run)', () => {
   it('reads status, release and the image variable without writing', async () => {
     server = await startRackServer({ apps: [{ name: 'shop', manifest: MANIFEST_PINNED, env: 'IMAGE_VERSION=v1' }] });
