@@ -9,6 +9,7 @@
  */
 import { ActionError } from '../errors.js';
 import type { RackClient } from './client.js';
+import { at } from './context.js';
 import type { FlowContext } from './context.js';
 import { envEntryProblem, parseEnv, withVariable } from './env-text.js';
 import { TransportError } from './http.js';
@@ -60,6 +61,7 @@ export async function setImageVariable(ctx: FlowContext, envVar: string, tag: st
     envEntryProblem(envVar, tag) ??
     (!tag ? `no tag to set ${envVar} to` : tag.includes(',') ? `the tag "${tag}" contains a comma, which build-args cannot carry` : undefined);
   if (problem) throw new ActionError(problem, { phase: 'deploy' }, 'use a plain variable name and a Docker tag');
+  at(ctx, () => `reading the app's environment (the newest release of ${ctx.app}) before setting ${envVar}; nothing was written yet`);
   const current = await readAppEnv(ctx.client, ctx.app, ctx.rack);
   const next = withVariable(current.env, envVar, tag);
   const kept = parseEnv(current.env).size - (next.previous !== undefined ? 1 : 0);
@@ -68,6 +70,7 @@ export async function setImageVariable(ctx: FlowContext, envVar: string, tag: st
     return undefined;
   }
   ctx.log.info(`Setting ${envVar}=${tag} (was ${next.previous === undefined ? 'unset' : `"${next.previous}"`}); keeping ${kept} other variable${kept === 1 ? '' : 's'}`);
+  at(ctx, () => `creating the env release with ${envVar}=${tag} (it may have landed: check convox releases --app ${ctx.app} before re-running)`);
   try {
     const created = await ctx.client.post<RackRelease>(appPath(ctx.app, '/releases'), { env: next.text }, { what: `create a release with ${envVar}=${tag}`, app: ctx.app });
     return typeof created === 'object' ? created.id : undefined;
@@ -75,6 +78,7 @@ export async function setImageVariable(ctx: FlowContext, envVar: string, tag: st
     const lost = e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent;
     if (!lost && !(e instanceof RackError && e.status >= 500)) throw e;
     // The answer was lost or a 5xx; the write may have happened. Look instead of repeating it.
+    at(ctx, () => `reading the app's environment to see whether the env release with ${envVar}=${tag} landed (it may have: check convox releases --app ${ctx.app})`);
     const after = await readAppEnv(ctx.client, ctx.app, ctx.rack);
     if (parseEnv(after.env).get(envVar) !== tag) throw e;
     ctx.log.info(`The rack's answer was ${lost ? 'lost' : `${(e as RackError).status}`}, but release ${after.releaseId ?? ''} has ${envVar}=${tag}; continuing`);
@@ -84,6 +88,7 @@ export async function setImageVariable(ctx: FlowContext, envVar: string, tag: st
 
 /** Fails when the build's release does not carry `envVar=tag` (the env changed while building). */
 export async function checkReleaseVariable(ctx: FlowContext, releaseId: string, envVar: string, tag: string): Promise<void> {
+  at(ctx, () => `reading release ${releaseId} of build ${ctx.ids.buildId ?? '?'} to check that it carries ${envVar}=${tag}; nothing was promoted`);
   const release = await ctx.client.get<RackRelease>(appPath(ctx.app, `/releases/${encodeURIComponent(releaseId)}`), { what: `read release ${releaseId}`, app: ctx.app });
   const value = parseEnv(release.env ?? '').get(envVar);
   if (value === tag) return;

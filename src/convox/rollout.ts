@@ -28,8 +28,9 @@ export async function readApp(ctx: FlowContext): Promise<RackApp> {
  * Waits until the app is `running` (twice in a row, as the CLI does) so a promote is accepted.
  * @returns the app as last read and how long we waited.
  */
-export async function waitUntilIdle(ctx: FlowContext): Promise<{ app: RackApp; waitedMs: number }> {
+export async function waitUntilIdle(ctx: FlowContext, releaseId: string): Promise<{ app: RackApp; waitedMs: number }> {
   const started = ctx.now();
+  at(ctx, () => `reading the status of app ${ctx.app} before promoting release ${releaseId}; nothing was promoted`);
   let app = await readApp(ctx);
   if (app.status === 'running') return { app, waitedMs: 0 };
   ctx.log.info(`App ${ctx.app} is ${app.status ?? 'in an unknown state'} (another deploy or change under way); waiting for it to finish before promoting`);
@@ -66,7 +67,7 @@ function notPromotable(ctx: FlowContext, status: string): ActionError {
 export async function promote(ctx: FlowContext, releaseId: string): Promise<{ previous?: string; waitedMs: number; unanswered?: string }> {
   let waitedMs = 0;
   for (let attempt = 1; ; attempt++) {
-    const idle = await waitUntilIdle(ctx);
+    const idle = await waitUntilIdle(ctx, releaseId);
     waitedMs += idle.waitedMs;
     const previous = idle.app.release || undefined;
     if (previous) ctx.ids.previousReleaseId = previous;

@@ -115,8 +115,9 @@ describe('deploy: failures said plainly', () => {
     s.faults.failBuild('pull access denied for registry.example.com/acme/shop');
     const req = await request(directTarget(s.url, s.password));
     const e = await failing(req);
-    expect(e.message).toMatch(/^build B[A-Z]{10} failed on 127\.0\.0\.1:\d+\n/);
-    expect(e.message).toContain('ERROR: pull access denied');
+    // The rack's own words head the message, not only the log tail below it.
+    expect(e.message).toMatch(/^build B[A-Z]{10} failed on 127\.0\.0\.1:\d+: pull access denied for registry\.example\.com\/acme\/shop\nlast lines/);
+    expect(e.message).toContain('  | ERROR: pull access denied');
     expect(e.partial.buildId).toMatch(/^B/);
     expect(e.logTail.at(-1)).toBe('ERROR: pull access denied for registry.example.com/acme/shop');
     expect(e.place.phase).toBe('deploy');
@@ -208,3 +209,74 @@ describe('deploy: failures said plainly', () => {
     expect(req.log.text()).toContain('convox:***@');
   });
 });
+
+describe('deploy: a timeout or cancel says which step it stopped in', () => {
+  const timedOut = /^timed out after 2s \(the timeout input\): /;
+
+  async function envDeploy(s: RackServer, over: Partial<DeployRequest> = {}): Promise<DeployError> {
+    return failing(await request(directTarget(s.url, s.password), { mode: 'env', tag: 'v9', timeoutMs: 1500, ...over }));
+  }
+
+  it('reading the env before the env release: nothing was written', async () => {
+    const s = await rack();
+    s.faults.slow('GET', '/apps/shop/releases', 60_000);
+    const e = await envDeploy(s);
+    expect(e.message).toMatch(timedOut);
+    expect(e.message).toContain("reading the app's environment (the newest release of shop) before setting IMAGE_VERSION; nothing was written yet");
+    expect(posts(s, /./)).toBe(0);
+  });
+
+  it('writing the env release: warns that it may have landed', async () => {
+    const s = await rack();
+    s.faults.slow('POST', '/apps/shop/releases', 60_000);
+    const e = await envDeploy(s);
+    expect(e.message).toMatch(timedOut);
+    expect(e.message).toContain('creating the env release with IMAGE_VERSION=v9 (it may have landed: check convox releases --app shop before re-running)');
+    expect(e.message).not.toContain('connecting to');
+  });
+
+  it('a cancel during the env release write says the same', async () => {
+    const s = await rack();
+    s.faults.slow('POST', '/apps/shop/releases', 60_000);
+    const controller = new AbortController();
+    void whenRequested(s, 'POST', '/apps/shop/releases').then(() => controller.abort(new Error('job cancelled')));
+    const e = await envDeploy(s, { signal: controller.signal, timeoutMs: 20_000 });
+    expect(e.message).toMatch(/^deploy cancelled while creating the env release with IMAGE_VERSION=v9 \(it may have landed/);
+  });
+
+  it('re-reading the env after a lost env release answer still warns that it may have landed', async () => {
+    const s = await rack();
+    s.faults.fail({ method: 'POST', path: '/apps/shop/releases', reset: true, after: true });
+    // Only the read of the new release, which comes after the write, is slow.
+    const seed = s.state.apps.get('shop')?.release ?? '';
+    s.faults.slow('GET', new RegExp(`^/apps/shop/releases/(?!${seed}$)[^/]+$`), 60_000);
+    const e = await envDeploy(s);
+    expect(e.message).toMatch(timedOut);
+    expect(e.message).toContain("reading the app's environment to see whether the env release with IMAGE_VERSION=v9 landed (it may have");
+  });
+
+  it("checking the build's release for the variable: not the build's status, nothing promoted", async () => {
+    const s = await rack();
+    const e = await envDeploy(s, { onProgress: (p) => p.phase === 'build' && s.faults.slow('GET', '/apps/shop/releases/*', 60_000) });
+    expect(e.message).toMatch(timedOut);
+    expect(e.message).toMatch(/reading release R[A-Z]{10} of build B[A-Z]{10} to check that it carries IMAGE_VERSION=v9; nothing was promoted$/);
+    expect(e.message).not.toMatch(/was still complete/);
+    expect(posts(s, /\/promote$/)).toBe(0);
+  });
+
+  it('the idle read before promoting: not the build\'s status, nothing promoted', async () => {
+    const s = await rack();
+    const e = await failing(
+      await request(directTarget(s.url, s.password), { timeoutMs: 1500, onProgress: (p) => p.phase === 'promote' && s.faults.slow('GET', '/apps/shop', 60_000) }),
+    );
+    expect(e.message).toMatch(timedOut);
+    expect(e.message).toMatch(/reading the status of app shop before promoting release R[A-Z]{10}; nothing was promoted$/);
+    expect(e.message).not.toMatch(/was still complete/);
+    expect(posts(s, /\/promote$/)).toBe(0);
+  });
+});
+
+/** Resolves once the server has seen a matching request (it may still be handling it). */
+async function whenRequested(s: RackServer, method: string, path: string): Promise<void> {
+  while (!s.requests.some((r) => r.method === method && r.path === path)) await new Promise((r) => setTimeout(r, 10));
+}
