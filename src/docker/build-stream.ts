@@ -125,9 +125,12 @@ export class BuildProgress {
       this.options.log.warning(`Ignored a BuildKit progress message that could not be decoded: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
+    // BuildKit may send a vertex twice in one message: done (its cache check), then started
+    // again (the real work, e.g. the context transfer). The last record is its state.
+    const vertexes = [...new Map(status.vertexes.map((v) => [v.digest, v])).values()];
     // Headers first and completions last, so output and statuses that arrive in the same
     // message as a vertex's completion are printed before its DONE line.
-    for (const v of status.vertexes) this.announce(v);
+    for (const v of vertexes) this.announce(v);
     for (const l of status.logs) this.output(l.vertex, l.stream, l.msg);
     for (const s of status.statuses) {
       const key = `${s.vertex} ${s.id}`;
@@ -138,7 +141,7 @@ export class BuildProgress {
       if (v) this.line(v, `${s.id}${size} done`);
     }
     for (const w of status.warnings) this.warning(w.short, w.source?.filename, w.ranges[0]?.start.line);
-    for (const v of status.vertexes) this.complete(v);
+    for (const v of vertexes) this.complete(v);
   }
 
   private announce(update: Vertex): void {
@@ -149,6 +152,8 @@ export class BuildProgress {
     }
     // Pending vertexes are listed before they run; like the CLI, print them once they start.
     if (update.started === undefined && !update.cached && update.completed === undefined && !update.error) return;
+    // Started again after a DONE (in a later message): it is running, and will say DONE again.
+    if (v.done && update.completed === undefined && !update.cached && !update.error) v.done = false;
     this.header(v);
     v.started ??= update.started;
   }

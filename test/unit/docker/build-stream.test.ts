@@ -191,6 +191,27 @@ describe('followBuild on situations built by hand', () => {
     expect(out.lines).toEqual(['#1 [a 1/1] RUN x', '#2 [b 1/1] RUN y', '#2 one', '#1 hello', '#2 two', '#1 100%', '#1 err', '#1 no newline at the end', '#1 DONE 2.0s', '#2 DONE 1.0s']);
   });
 
+  it('a vertex reported done then started again (the context: cache check, then the transfer) says DONE once, when it is', async () => {
+    const ctx = (w: ProtoWriter) => w.message(5, stamp(10));
+    const out = await follow([
+      // One message: done at once, then started again; the last record is the vertex's state.
+      trace(vertex('c', '[internal] load build context', (w) => ctx(w).message(6, stamp(10))).message(1, ctx(new ProtoWriter().string(1, 'c').string(3, '[internal] load build context')))),
+      trace(vertex('c', '[internal] load build context', (w) => ctx(w).message(6, stamp(13)))),
+      IMAGE,
+    ]);
+    expect(out.lines).toEqual(['#1 [internal] load build context', '#1 DONE 3.0s']);
+  });
+
+  it('a vertex started again in a later message says DONE again with its whole duration', async () => {
+    const out = await follow([
+      trace(vertex('c', '[internal] load build context', (w) => w.message(5, stamp(10)).message(6, stamp(10)))),
+      trace(vertex('c', '[internal] load build context', (w) => w.message(5, stamp(10)))),
+      trace(vertex('c', '[internal] load build context', (w) => w.message(5, stamp(10)).message(6, stamp(12)))),
+      IMAGE,
+    ]);
+    expect(out.lines).toEqual(['#1 [internal] load build context', '#1 DONE 0.0s', '#1 DONE 2.0s']);
+  });
+
   it('logs warnings with their Dockerfile position and returns them', async () => {
     const warning = new ProtoWriter().string(1, 'v').varint(2, 1).bytes(3, Buffer.from('JSONArgsRecommended: JSON arguments recommended for CMD'))
       .message(6, new ProtoWriter().string(1, 'Dockerfile'))
