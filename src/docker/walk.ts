@@ -6,7 +6,6 @@
  */
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import type { Dirent, Stats } from 'node:fs';
-import path from 'node:path';
 import { ActionError } from '../errors.js';
 import type { IgnoreMatcher, MatchInfo } from './dockerignore.js';
 
@@ -60,7 +59,8 @@ function* walkDir(
   for (const dirent of readSorted(abs, rel)) {
     const entry: WalkEntry = {
       path: rel ? `${rel}/${dirent.name}` : dirent.name,
-      abs: path.join(abs, dirent.name),
+      // Concatenation, not path.join: abs is already normal, and join was a third of the walk.
+      abs: abs.endsWith('/') ? abs + dirent.name : `${abs}/${dirent.name}`,
       kind: kindOf(dirent),
     };
     const { excluded, info } = options.matcher.match(entry.path, parentInfo);
@@ -89,7 +89,9 @@ function* walkDir(
 function readSorted(abs: string, rel: string): Dirent[] {
   try {
     const entries = readdirSync(abs, { withFileTypes: true });
-    // Go's filepath.Walk order: names compared as UTF-8 bytes (not UTF-16 units, as sort() would).
+    // Go's filepath.Walk order: names compared as UTF-8 bytes (not UTF-16 units, as sort() would);
+    // for ASCII names, the usual case, the two orders are the same and no bytes need making.
+    if (entries.every((d) => /^[\x00-\x7f]*$/.test(d.name))) return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return entries
       .map((d) => ({ d, key: Buffer.from(d.name) }))
       .sort((a, b) => Buffer.compare(a.key, b.key))
