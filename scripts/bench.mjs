@@ -1,6 +1,6 @@
 // npm run bench [-- part ...]: bundles the TypeScript benchmark with esbuild and runs it.
 // Parts: build-push, pack, startup, memory, cache, deploy (all by default). BENCH_ROUNDS=n
-// changes the number of rounds (default 5; the slow parts use at most 3).
+// changes the number of rounds (default 5; the cache and deploy parts use at most 3).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';

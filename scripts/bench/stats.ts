@@ -37,6 +37,15 @@ export async function interleave<K extends string>(
   return samples;
 }
 
+/**
+ * The median of the per-round ratios a[i] / b[i]. Contenders of one round run back to back, so
+ * a slow spell of this shared machine (its disk is throttled in bursts: a whole round can run 3×
+ * slower) hits both sides of a pair; the ratio of the two medians mixes rounds and does not.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, i) => x / b[i]!));
+}
+
 /** Medians of every contender's samples. */
 export function medians<K extends string>(samples: Record<K, number[]>): Record<K, number> {
   return Object.fromEntries(Object.entries<number[]>(samples).map(([k, v]) => [k, median(v)])) as Record<K, number>;
