@@ -3905,7 +3905,7 @@ var require_modem = __commonJS({
     var querystring = require("querystring");
     var http4 = require_http();
     var fs3 = require("fs");
-    var path10 = require("path");
+    var path9 = require("path");
     var url = require("url");
     var ssh = require__2();
     var HttpDuplex = require_http_duplex();
@@ -3954,9 +3954,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path10.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs3.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs3.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path9.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs3.readFileSync(path9.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs3.readFileSync(path9.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -3966,7 +3966,7 @@ var require_modem = __commonJS({
     };
     var findDefaultUnixSocket = function() {
       return new Promise(function(resolve) {
-        var userDockerSocket = path10.join(os5.homedir(), ".docker", "run", "docker.sock");
+        var userDockerSocket = path9.join(os5.homedir(), ".docker", "run", "docker.sock");
         fs3.access(userDockerSocket, function(err) {
           if (err) resolve("/var/run/docker.sock");
           else resolve(userDockerSocket);
@@ -4060,7 +4060,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs3.createReadStream(path10.resolve(options.file));
+          data = fs3.createReadStream(path9.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -4378,7 +4378,7 @@ var require_modem = __commonJS({
 var require_ignore = __commonJS({
   "node_modules/@balena/dockerignore/ignore.js"(exports2, module2) {
     "use strict";
-    var path10 = require("path");
+    var path9 = require("path");
     var factory = (options) => new IgnoreBase(options);
     factory.default = factory;
     module2.exports = factory;
@@ -4387,22 +4387,22 @@ var require_ignore = __commonJS({
     }
     var REGEX_TRAILING_SLASH = /(?<=.)\/$/;
     var REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
-    var REGEX_TRAILING_PATH_SEP = path10.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+    var REGEX_TRAILING_PATH_SEP = path9.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
     var KEY_IGNORE = typeof Symbol !== "undefined" ? /* @__PURE__ */ Symbol.for("dockerignore") : "dockerignore";
     function cleanPath2(file) {
-      return path10.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
+      return path9.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
     }
     function toSlash(file) {
-      if (path10.sep === "/") {
+      if (path9.sep === "/") {
         return file;
       }
       return file.replace(/\\/g, "/");
     }
     function fromSlash(file) {
-      if (path10.sep === "/") {
+      if (path9.sep === "/") {
         return file;
       }
-      return file.replace(/\//g, path10.sep);
+      return file.replace(/\//g, path9.sep);
     }
     var IgnoreBase = class {
       constructor({
@@ -4451,13 +4451,13 @@ var require_ignore = __commonJS({
         return pattern && typeof pattern === "string" && pattern.indexOf("#") !== 0 && pattern.trim() !== "";
       }
       filter(paths) {
-        return make_array(paths).filter((path11) => this._filter(path11));
+        return make_array(paths).filter((path10) => this._filter(path10));
       }
       createFilter() {
-        return (path11) => this._filter(path11);
+        return (path10) => this._filter(path10);
       }
-      ignores(path11) {
-        return !this._filter(path11);
+      ignores(path10) {
+        return !this._filter(path10);
       }
       // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
@@ -4496,36 +4496,36 @@ var require_ignore = __commonJS({
           origin,
           pattern,
           // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
-          dirs: pattern.split(path10.sep),
+          dirs: pattern.split(path9.sep),
           negative
         };
       }
       // @returns `Boolean` true if the `path` is NOT ignored
-      _filter(path11) {
-        if (!path11) {
+      _filter(path10) {
+        if (!path10) {
           return false;
         }
-        if (path11 in this._cache) {
-          return this._cache[path11];
+        if (path10 in this._cache) {
+          return this._cache[path10];
         }
-        return this._cache[path11] = this._test(path11);
+        return this._cache[path10] = this._test(path10);
       }
       // @returns {Boolean} true if a file is NOT ignored
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
       _test(file) {
         file = fromSlash(file);
-        const parentPath = cleanPath2(path10.dirname(file));
-        const parentPathDirs = parentPath.split(path10.sep);
+        const parentPath = cleanPath2(path9.dirname(file));
+        const parentPathDirs = parentPath.split(path9.sep);
         let matched = false;
         this._rules.forEach((rule) => {
           let match = this._match(file, rule);
           if (!match && parentPath !== ".") {
             if (rule.dirs.includes("**")) {
               for (let i = rule.dirs.filter((x) => x !== "**").length; i <= parentPathDirs.length; i++) {
-                match = match || this._match(parentPathDirs.slice(0, i).join(path10.sep), rule);
+                match = match || this._match(parentPathDirs.slice(0, i).join(path9.sep), rule);
               }
             } else if (rule.dirs.length <= parentPathDirs.length) {
-              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path10.sep), rule);
+              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path9.sep), rule);
             }
           }
           if (match) {
@@ -4544,13 +4544,13 @@ var require_ignore = __commonJS({
           return rule;
         }
         let regStr = "^";
-        let escapedSlash = path10.sep === "\\" ? "\\\\" : path10.sep;
+        let escapedSlash = path9.sep === "\\" ? "\\\\" : path9.sep;
         for (let i = 0; i < rule.pattern.length; i++) {
           const ch = rule.pattern[i];
           if (ch === "*") {
             if (rule.pattern[i + 1] === "*") {
               i++;
-              if (rule.pattern[i + 1] === path10.sep) {
+              if (rule.pattern[i + 1] === path9.sep) {
                 i++;
               }
               if (rule.pattern[i + 1] === void 0) {
@@ -4566,7 +4566,7 @@ var require_ignore = __commonJS({
           } else if (ch === "." || ch === "$") {
             regStr += `\\${ch}`;
           } else if (ch === "\\") {
-            if (path10.sep === "\\") {
+            if (path9.sep === "\\") {
               regStr += escapedSlash;
               continue;
             }
@@ -4593,46 +4593,46 @@ var require_chownr = __commonJS({
   "node_modules/chownr/chownr.js"(exports2, module2) {
     "use strict";
     var fs3 = require("fs");
-    var path10 = require("path");
+    var path9 = require("path");
     var LCHOWN = fs3.lchown ? "lchown" : "chown";
     var LCHOWNSYNC = fs3.lchownSync ? "lchownSync" : "chownSync";
     var needEISDIRHandled = fs3.lchown && !process.version.match(/v1[1-9]+\./) && !process.version.match(/v10\.[6-9]/);
-    var lchownSync = (path11, uid, gid) => {
+    var lchownSync = (path10, uid, gid) => {
       try {
-        return fs3[LCHOWNSYNC](path11, uid, gid);
+        return fs3[LCHOWNSYNC](path10, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var chownSync = (path11, uid, gid) => {
+    var chownSync = (path10, uid, gid) => {
       try {
-        return fs3.chownSync(path11, uid, gid);
+        return fs3.chownSync(path10, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var handleEISDIR = needEISDIRHandled ? (path11, uid, gid, cb) => (er) => {
+    var handleEISDIR = needEISDIRHandled ? (path10, uid, gid, cb) => (er) => {
       if (!er || er.code !== "EISDIR")
         cb(er);
       else
-        fs3.chown(path11, uid, gid, cb);
+        fs3.chown(path10, uid, gid, cb);
     } : (_, __, ___, cb) => cb;
-    var handleEISDirSync = needEISDIRHandled ? (path11, uid, gid) => {
+    var handleEISDirSync = needEISDIRHandled ? (path10, uid, gid) => {
       try {
-        return lchownSync(path11, uid, gid);
+        return lchownSync(path10, uid, gid);
       } catch (er) {
         if (er.code !== "EISDIR")
           throw er;
-        chownSync(path11, uid, gid);
+        chownSync(path10, uid, gid);
       }
-    } : (path11, uid, gid) => lchownSync(path11, uid, gid);
+    } : (path10, uid, gid) => lchownSync(path10, uid, gid);
     var nodeVersion = process.version;
-    var readdir2 = (path11, options, cb) => fs3.readdir(path11, options, cb);
-    var readdirSync2 = (path11, options) => fs3.readdirSync(path11, options);
+    var readdir2 = (path10, options, cb) => fs3.readdir(path10, options, cb);
+    var readdirSync2 = (path10, options) => fs3.readdirSync(path10, options);
     if (/^v4\./.test(nodeVersion))
-      readdir2 = (path11, options, cb) => fs3.readdir(path11, cb);
+      readdir2 = (path10, options, cb) => fs3.readdir(path10, cb);
     var chown = (cpath, uid, gid, cb) => {
       fs3[LCHOWN](cpath, uid, gid, handleEISDIR(cpath, uid, gid, (er) => {
         cb(er && er.code !== "ENOENT" ? er : null);
@@ -4640,21 +4640,21 @@ var require_chownr = __commonJS({
     };
     var chownrKid = (p, child, uid, gid, cb) => {
       if (typeof child === "string")
-        return fs3.lstat(path10.resolve(p, child), (er, stats) => {
+        return fs3.lstat(path9.resolve(p, child), (er, stats) => {
           if (er)
             return cb(er.code !== "ENOENT" ? er : null);
           stats.name = child;
           chownrKid(p, stats, uid, gid, cb);
         });
       if (child.isDirectory()) {
-        chownr(path10.resolve(p, child.name), uid, gid, (er) => {
+        chownr(path9.resolve(p, child.name), uid, gid, (er) => {
           if (er)
             return cb(er);
-          const cpath = path10.resolve(p, child.name);
+          const cpath = path9.resolve(p, child.name);
           chown(cpath, uid, gid, cb);
         });
       } else {
-        const cpath = path10.resolve(p, child.name);
+        const cpath = path9.resolve(p, child.name);
         chown(cpath, uid, gid, cb);
       }
     };
@@ -4684,7 +4684,7 @@ var require_chownr = __commonJS({
     var chownrKidSync = (p, child, uid, gid) => {
       if (typeof child === "string") {
         try {
-          const stats = fs3.lstatSync(path10.resolve(p, child));
+          const stats = fs3.lstatSync(path9.resolve(p, child));
           stats.name = child;
           child = stats;
         } catch (er) {
@@ -4695,8 +4695,8 @@ var require_chownr = __commonJS({
         }
       }
       if (child.isDirectory())
-        chownrSync(path10.resolve(p, child.name), uid, gid);
-      handleEISDirSync(path10.resolve(p, child.name), uid, gid);
+        chownrSync(path9.resolve(p, child.name), uid, gid);
+      handleEISDirSync(path9.resolve(p, child.name), uid, gid);
     };
     var chownrSync = (p, uid, gid) => {
       let children;
@@ -6012,7 +6012,7 @@ var require_pump = __commonJS({
 // node_modules/mkdirp-classic/index.js
 var require_mkdirp_classic = __commonJS({
   "node_modules/mkdirp-classic/index.js"(exports2, module2) {
-    var path10 = require("path");
+    var path9 = require("path");
     var fs3 = require("fs");
     var _0777 = parseInt("0777", 8);
     module2.exports = mkdirP.mkdirp = mkdirP.mkdirP = mkdirP;
@@ -6031,7 +6031,7 @@ var require_mkdirp_classic = __commonJS({
       if (!made) made = null;
       var cb = f || function() {
       };
-      p = path10.resolve(p);
+      p = path9.resolve(p);
       xfs.mkdir(p, mode, function(er) {
         if (!er) {
           made = made || p;
@@ -6039,7 +6039,7 @@ var require_mkdirp_classic = __commonJS({
         }
         switch (er.code) {
           case "ENOENT":
-            mkdirP(path10.dirname(p), opts, function(er2, made2) {
+            mkdirP(path9.dirname(p), opts, function(er2, made2) {
               if (er2) cb(er2, made2);
               else mkdirP(p, opts, cb, made2);
             });
@@ -6066,14 +6066,14 @@ var require_mkdirp_classic = __commonJS({
         mode = _0777 & ~process.umask();
       }
       if (!made) made = null;
-      p = path10.resolve(p);
+      p = path9.resolve(p);
       try {
         xfs.mkdirSync(p, mode);
         made = made || p;
       } catch (err0) {
         switch (err0.code) {
           case "ENOENT":
-            made = sync(path10.dirname(p), opts, made);
+            made = sync(path9.dirname(p), opts, made);
             sync(p, opts, made);
             break;
           // In the case of any other error, just see if there's a dir
@@ -6103,7 +6103,7 @@ var require_tar_fs = __commonJS({
     var pump = require_pump();
     var mkdirp = require_mkdirp_classic();
     var fs3 = require("fs");
-    var path10 = require("path");
+    var path9 = require("path");
     var os5 = require("os");
     var win32 = os5.platform() === "win32";
     var noop3 = function() {
@@ -6117,12 +6117,12 @@ var require_tar_fs = __commonJS({
     var statAll = function(fs4, stat3, cwd, ignore, entries2, sort) {
       var queue = entries2 || ["."];
       for (var i = 0; i < queue.length; i++) {
-        if (!inCwd(path10.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
+        if (!inCwd(path9.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
       }
       return function loop(callback) {
         if (!queue.length) return callback();
         var next = queue.shift();
-        var nextAbs = path10.join(cwd, next);
+        var nextAbs = path9.join(cwd, next);
         stat3.call(fs4, nextAbs, function(err, stat4) {
           if (err) return callback(err);
           if (!stat4.isDirectory()) return callback(null, next, stat4);
@@ -6130,7 +6130,7 @@ var require_tar_fs = __commonJS({
             if (err2) return callback(err2);
             if (sort) files.sort();
             for (var i2 = 0; i2 < files.length; i2++) {
-              if (!ignore(path10.join(cwd, next, files[i2]))) queue.push(path10.join(next, files[i2]));
+              if (!ignore(path9.join(cwd, next, files[i2]))) queue.push(path9.join(next, files[i2]));
             }
             callback(null, next, stat4);
           });
@@ -6141,7 +6141,7 @@ var require_tar_fs = __commonJS({
       return function(header2) {
         header2.name = header2.name.split("/").slice(level).join("/");
         var linkname = header2.linkname;
-        if (linkname && (header2.type === "link" || path10.isAbsolute(linkname))) {
+        if (linkname && (header2.type === "link" || path9.isAbsolute(linkname))) {
           header2.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header2);
@@ -6171,7 +6171,7 @@ var require_tar_fs = __commonJS({
         fmode |= parseInt(222, 8);
       }
       var onsymlink = function(filename, header2) {
-        xfs.readlink(path10.join(cwd, filename), function(err, linkname) {
+        xfs.readlink(path9.join(cwd, filename), function(err, linkname) {
           if (err) return pack.destroy(err);
           header2.linkname = normalize2(linkname);
           pack.entry(header2, onnextentry);
@@ -6212,7 +6212,7 @@ var require_tar_fs = __commonJS({
         }
         var entry = pack.entry(header2, onnextentry);
         if (!entry) return;
-        var rs = mapStream(xfs.createReadStream(path10.join(cwd, filename), { start: 0, end: header2.size > 0 ? header2.size - 1 : header2.size }), header2);
+        var rs = mapStream(xfs.createReadStream(path9.join(cwd, filename), { start: 0, end: header2.size > 0 ? header2.size - 1 : header2.size }), header2);
         rs.on("error", function(err2) {
           entry.destroy(err2);
         });
@@ -6290,14 +6290,14 @@ var require_tar_fs = __commonJS({
       extract.on("entry", function(header2, stream, next) {
         header2 = map(header2) || header2;
         header2.name = normalize2(header2.name);
-        var name = path10.join(cwd, path10.join("/", header2.name));
+        var name = path9.join(cwd, path9.join("/", header2.name));
         if (ignore(name, header2)) {
           stream.resume();
           return next();
         }
         var stat3 = function(err) {
           if (err) return next(err);
-          if (path10.join(name, ".") === path10.join(cwd, ".")) return next();
+          if (path9.join(name, ".") === path9.join(cwd, ".")) return next();
           utimes(name, header2, function(err2) {
             if (err2) return next(err2);
             if (win32) return next();
@@ -6307,9 +6307,9 @@ var require_tar_fs = __commonJS({
         var onsymlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var dst = path10.resolve(path10.dirname(name), header2.linkname);
+            var dst = path9.resolve(path9.dirname(name), header2.linkname);
             if (!inCwd(dst, cwd)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path10.resolve(cwd), function(err, valid) {
+            validateNotSymlink(xfs, dst, path9.resolve(cwd), function(err, valid) {
               if (err) return next(err);
               if (!valid) return next(new Error(name + " is not a valid symlink"));
               xfs.symlink(header2.linkname, name, stat3);
@@ -6319,7 +6319,7 @@ var require_tar_fs = __commonJS({
         var onlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var srcpath = path10.join(cwd, path10.join("/", header2.linkname));
+            var srcpath = path9.join(cwd, path9.join("/", header2.linkname));
             xfs.realpath(srcpath, function(err, dst) {
               if (err || !inCwd(dst, cwd)) return next(new Error(name + " is not a valid hardlink"));
               xfs.link(dst, name, function(err2) {
@@ -6359,8 +6359,8 @@ var require_tar_fs = __commonJS({
             gid: header2.gid
           }, stat3);
         }
-        var dir = path10.dirname(name);
-        validate(xfs, dir, path10.join(cwd, "."), function(err, valid) {
+        var dir = path9.dirname(name);
+        validate(xfs, dir, path9.join(cwd, "."), function(err, valid) {
           if (err) return next(err);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           mkdirfix(dir, {
@@ -6391,16 +6391,16 @@ var require_tar_fs = __commonJS({
       if (name === root) return cb(null, true);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT") return cb(err);
-        if (err || st.isDirectory()) return validate(fs4, path10.join(name, ".."), root, cb);
+        if (err || st.isDirectory()) return validate(fs4, path9.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function validateNotSymlink(fs4, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path10.sep)) return cb(null, false);
+      if (!name.startsWith(root + path9.sep)) return cb(null, false);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path10.join(name, ".."), root, cb);
+        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path9.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
@@ -6414,8 +6414,8 @@ var require_tar_fs = __commonJS({
       });
     }
     function inCwd(dst, cwd) {
-      cwd = path10.resolve(cwd);
-      return cwd === dst || dst.startsWith(cwd + path10.sep);
+      cwd = path9.resolve(cwd);
+      return cwd === dst || dst.startsWith(cwd + path9.sep);
     }
   }
 });
@@ -6425,7 +6425,7 @@ var require_util = __commonJS({
   "node_modules/dockerode/lib/util.js"(exports2, module2) {
     var DockerIgnore = require_ignore();
     var fs3 = require("fs");
-    var path10 = require("path");
+    var path9 = require("path");
     var tar2 = require_tar_fs();
     var zlib = require("zlib");
     var arr = [];
@@ -6477,14 +6477,14 @@ var require_util = __commonJS({
     };
     module2.exports.prepareBuildContext = function(file, next) {
       if (file && file.context) {
-        fs3.readFile(path10.join(file.context, ".dockerignore"), (err, data) => {
+        fs3.readFile(path9.join(file.context, ".dockerignore"), (err, data) => {
           let ignoreFn;
           let filterFn;
           if (!err) {
             const dockerIgnore = DockerIgnore({ ignorecase: false }).add(data.toString());
             filterFn = dockerIgnore.createFilter();
-            ignoreFn = (path11) => {
-              return !filterFn(path11);
+            ignoreFn = (path10) => {
+              return !filterFn(path10);
             };
           }
           const entries2 = file.src.slice() || [];
@@ -16374,8 +16374,8 @@ var init_context = __esm({
           if ((0, import_fs2.existsSync)(process.env.GITHUB_EVENT_PATH)) {
             this.payload = JSON.parse((0, import_fs2.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
-            const path10 = process.env.GITHUB_EVENT_PATH;
-            process.stdout.write(`GITHUB_EVENT_PATH ${path10} does not exist${import_os3.EOL}`);
+            const path9 = process.env.GITHUB_EVENT_PATH;
+            process.stdout.write(`GITHUB_EVENT_PATH ${path9} does not exist${import_os3.EOL}`);
           }
         }
         this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -22245,8 +22245,8 @@ function titleFor(error2) {
   return `${ACTION} failed`;
 }
 function normaliseFile(file) {
-  const path10 = file.trim().replace(/\\/g, "/").replace(/^(\.\/)+/, "");
-  return path10 === "" || path10 === "." ? void 0 : path10;
+  const path9 = file.trim().replace(/\\/g, "/").replace(/^(\.\/)+/, "");
+  return path9 === "" || path9 === "." ? void 0 : path9;
 }
 function positive(n) {
   return n !== void 0 && Number.isInteger(n) && n >= 1 ? n : void 0;
@@ -22254,10 +22254,10 @@ function positive(n) {
 
 // src/config/github.ts
 var import_node_fs = require("node:fs");
-function readPayload(path10) {
-  if (!path10) return {};
+function readPayload(path9) {
+  if (!path9) return {};
   try {
-    return JSON.parse((0, import_node_fs.readFileSync)(path10, "utf8"));
+    return JSON.parse((0, import_node_fs.readFileSync)(path9, "utf8"));
   } catch {
     return {};
   }
@@ -22336,13 +22336,13 @@ function splitSuffixes(text) {
   if (colon === -1 || colon < rest.lastIndexOf("/")) return { name: rest, ...digest !== void 0 ? { digest } : {} };
   return { name: rest.slice(0, colon), tag: rest.slice(colon + 1), ...digest !== void 0 ? { digest } : {} };
 }
-function pathProblem(path10) {
-  if (path10 === "") return "repository path is empty";
-  if (path10 !== path10.toLowerCase()) return `repository name "${path10}" must be lowercase`;
-  for (const component of path10.split("/")) {
-    if (component === "") return `repository name "${path10}" has an empty path component (a leading, trailing or doubled "/")`;
+function pathProblem(path9) {
+  if (path9 === "") return "repository path is empty";
+  if (path9 !== path9.toLowerCase()) return `repository name "${path9}" must be lowercase`;
+  for (const component of path9.split("/")) {
+    if (component === "") return `repository name "${path9}" has an empty path component (a leading, trailing or doubled "/")`;
     if (!PATH_COMPONENT_RE.test(component)) {
-      return `path component "${component}" of "${path10}" is invalid: use lowercase letters and digits, separated by ".", "_", "__" or dashes, starting and ending with a letter or digit`;
+      return `path component "${component}" of "${path9}" is invalid: use lowercase letters and digits, separated by ".", "_", "__" or dashes, starting and ending with a letter or digit`;
     }
   }
   return void 0;
@@ -22365,20 +22365,20 @@ function parseReference(text) {
   const { name, tag, digest } = splitSuffixes(text);
   const { domain, remainder } = splitDomain(name);
   if (!DOMAIN_RE.test(domain)) fail2(`registry host "${domain}" is invalid`);
-  const path10 = domain === DOCKER_HUB && remainder !== "" && !remainder.includes("/") ? `library/${remainder}` : remainder;
-  const problem = pathProblem(path10) ?? (tag !== void 0 ? tagProblem(tag) : void 0);
+  const path9 = domain === DOCKER_HUB && remainder !== "" && !remainder.includes("/") ? `library/${remainder}` : remainder;
+  const problem = pathProblem(path9) ?? (tag !== void 0 ? tagProblem(tag) : void 0);
   if (problem) fail2(problem);
   if (digest !== void 0) {
     const bad = digest === "" ? 'digest after "@" is empty' : digestProblem(digest);
     if (bad) fail2(bad);
   }
-  const repository = `${domain}/${path10}`;
+  const repository = `${domain}/${path9}`;
   if (repository.length > NAME_TOTAL_LENGTH_MAX) {
     fail2(`repository name is ${repository.length} characters long; the limit is ${NAME_TOTAL_LENGTH_MAX}`);
   }
   return {
     registry: domain,
-    path: path10,
+    path: path9,
     ...tag !== void 0 ? { tag } : {},
     ...digest !== void 0 ? { digest } : {},
     repository,
@@ -22391,8 +22391,8 @@ function repositoryOf(ref) {
 function familiarName(repository) {
   const hub = `${DOCKER_HUB}/`;
   if (!repository.startsWith(hub)) return repository;
-  const path10 = repository.slice(hub.length);
-  return path10.startsWith("library/") && path10.split("/").length === 2 ? path10.slice("library/".length) : path10;
+  const path9 = repository.slice(hub.length);
+  return path9.startsWith("library/") && path9.split("/").length === 2 ? path9.slice("library/".length) : path9;
 }
 function formatReference(ref, familiar = false) {
   const repository = repositoryOf(ref);
@@ -25681,16 +25681,16 @@ var Diff = class {
       }
     }
   }
-  addToPath(path10, added, removed, oldPosInc, options) {
-    const last = path10.lastComponent;
+  addToPath(path9, added, removed, oldPosInc, options) {
+    const last = path9.lastComponent;
     if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
       return {
-        oldPos: path10.oldPos + oldPosInc,
+        oldPos: path9.oldPos + oldPosInc,
         lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
       };
     } else {
       return {
-        oldPos: path10.oldPos + oldPosInc,
+        oldPos: path9.oldPos + oldPosInc,
         lastComponent: { count: 1, added, removed, previousComponent: last }
       };
     }
@@ -26185,25 +26185,25 @@ var MAX_DEPTH = 500;
 function usesOf(root, targets) {
   const found = /* @__PURE__ */ new Map();
   let visits = 0;
-  const walk = (node, path10, direct) => {
+  const walk = (node, path9, direct) => {
     if (++visits > MAX_VISITS) throw new Error(`the document expands to more than ${MAX_VISITS} values through aliases`);
-    if (path10.length > MAX_DEPTH) throw new Error(`aliases nest values more than ${MAX_DEPTH} levels deep`);
-    if (node.kind === "alias") return walk(node.target, path10, false);
+    if (path9.length > MAX_DEPTH) throw new Error(`aliases nest values more than ${MAX_DEPTH} levels deep`);
+    if (node.kind === "alias") return walk(node.target, path9, false);
     if (node.kind === "scalar") {
-      if (targets.has(node)) found.set(node, [...found.get(node) ?? [], { path: path10, direct }]);
+      if (targets.has(node)) found.set(node, [...found.get(node) ?? [], { path: path9, direct }]);
       return;
     }
     if (node.kind === "seq") {
-      node.items.forEach((item, i) => walk(item, [...path10, i], direct));
+      node.items.forEach((item, i) => walk(item, [...path9, i], direct));
       return;
     }
-    for (const entry of entries(node)) walk(entry.value, [...path10, entry.key], direct && !entry.merged);
+    for (const entry of entries(node)) walk(entry.value, [...path9, entry.key], direct && !entry.merged);
   };
   walk(root, [], true);
   return found;
 }
-function formatPath(path10) {
-  return path10.map((part, i) => {
+function formatPath(path9) {
+  return path9.map((part, i) => {
     if (typeof part === "number") return `[${part}]`;
     if (/^[\w-]+$/.test(part)) return i === 0 ? part : `.${part}`;
     return `[${JSON.stringify(part)}]`;
@@ -26214,25 +26214,25 @@ function formatPath(path10) {
 var import_node_util = require("node:util");
 var MAX_DIFFERENCES = 20;
 var MAX_DEPTH2 = 500;
-function differences(a, b, path10 = [], out = []) {
+function differences(a, b, path9 = [], out = []) {
   if (out.length >= MAX_DIFFERENCES || a === b) return out;
-  if (path10.length > MAX_DEPTH2) {
-    if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path10);
+  if (path9.length > MAX_DEPTH2) {
+    if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path9);
     return out;
   }
   if (isPlainObject2(a) && isPlainObject2(b)) {
     const keys = /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const key of keys) {
-      if (!Object.hasOwn(a, key) || !Object.hasOwn(b, key)) out.push([...path10, key]);
-      else differences(a[key], b[key], [...path10, key], out);
+      if (!Object.hasOwn(a, key) || !Object.hasOwn(b, key)) out.push([...path9, key]);
+      else differences(a[key], b[key], [...path9, key], out);
     }
     return out;
   }
   if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    a.forEach((item, i) => differences(item, b[i], [...path10, i], out));
+    a.forEach((item, i) => differences(item, b[i], [...path9, i], out));
     return out;
   }
-  if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path10);
+  if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path9);
   return out;
 }
 function verifyEdit(before, after, intended) {
@@ -26247,9 +26247,9 @@ function verifyEdit(before, after, intended) {
   if (unexpected.length > 0) return `the edit would also change ${unexpected.map(formatPath).join(", ")}`;
   return void 0;
 }
-function valueAt(value, path10) {
+function valueAt(value, path9) {
   let at2 = value;
-  for (const part of path10) {
+  for (const part of path9) {
     if (typeof part === "number" ? !Array.isArray(at2) : !isPlainObject2(at2) || !Object.hasOwn(at2, part)) return void 0;
     at2 = at2[part];
   }
@@ -26267,7 +26267,7 @@ function rewriteManifest(src, parsed, kind, all, chosen, next) {
   const edits = [];
   for (const target2 of targets.values()) {
     const paths = checkUses(src, kind, all, target2, uses.get(target2.scalar) ?? []);
-    intended.push(...paths.map((path10) => ({ path: path10, after: target2.after })));
+    intended.push(...paths.map((path9) => ({ path: path9, after: target2.after })));
     if (target2.after !== target2.scalar.value) edits.push(edit(src, target2));
   }
   const after = spliceBytes(src, edits);
@@ -26311,11 +26311,11 @@ function checkUses(src, kind, all, target2, uses) {
   }
   return uses.map((u) => u.path);
 }
-function isExtension(kind, path10) {
-  return kind !== "compose-v1" && typeof path10[0] === "string" && path10[0].startsWith("x-");
+function isExtension(kind, path9) {
+  return kind !== "compose-v1" && typeof path9[0] === "string" && path9[0].startsWith("x-");
 }
-function insideService(kind, all, path10) {
-  const name = kind === "compose-v1" ? path10[0] : path10[0] === "services" ? path10[1] : void 0;
+function insideService(kind, all, path9) {
+  const name = kind === "compose-v1" ? path9[0] : path9[0] === "services" ? path9[1] : void 0;
   return name !== void 0 && all.some((s) => s.name === name);
 }
 function edit(src, target2) {
@@ -26776,14 +26776,14 @@ function crossCheck2(raw, c) {
 
 // src/docker/build.ts
 var import_promises5 = require("node:fs/promises");
-var import_node_path8 = __toESM(require("node:path"), 1);
+var import_node_path7 = __toESM(require("node:path"), 1);
 var import_node_stream2 = require("node:stream");
 
 // src/docker/context.ts
 var import_node_crypto2 = require("node:crypto");
 var import_node_fs6 = require("node:fs");
 var import_promises3 = require("node:fs/promises");
-var import_node_path6 = __toESM(require("node:path"), 1);
+var import_node_path5 = __toESM(require("node:path"), 1);
 var import_node_stream = require("node:stream");
 var import_promises4 = require("node:stream/promises");
 var import_node_zlib = require("node:zlib");
@@ -27011,7 +27011,6 @@ function classProblem(p) {
 
 // src/docker/walk.ts
 var import_node_fs5 = require("node:fs");
-var import_node_path5 = __toESM(require("node:path"), 1);
 async function* walkContext(root, options) {
   yield* walkContextSync(root, options);
 }
@@ -27028,7 +27027,8 @@ function* walkDir(abs, rel, parentInfo, pending, options) {
   for (const dirent of readSorted(abs, rel)) {
     const entry = {
       path: rel ? `${rel}/${dirent.name}` : dirent.name,
-      abs: import_node_path5.default.join(abs, dirent.name),
+      // Concatenation, not path.join: abs is already normal, and join was a third of the walk.
+      abs: abs.endsWith("/") ? abs + dirent.name : `${abs}/${dirent.name}`,
       kind: kindOf(dirent)
     };
     const { excluded, info: info2 } = options.matcher.match(entry.path, parentInfo);
@@ -27056,6 +27056,7 @@ function* walkDir(abs, rel, parentInfo, pending, options) {
 function readSorted(abs, rel) {
   try {
     const entries2 = (0, import_node_fs5.readdirSync)(abs, { withFileTypes: true });
+    if (entries2.every((d) => /^[\x00-\x7f]*$/.test(d.name))) return entries2.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     return entries2.map((d) => ({ d, key: Buffer.from(d.name) })).sort((a, b) => Buffer.compare(a.key, b.key)).map((x) => x.d);
   } catch (e) {
     const where2 = rel || ".";
@@ -27157,14 +27158,14 @@ function output(pack, gzip) {
 async function planSpecialFiles(contextDir, dockerfileAbs, replace) {
   const out = /* @__PURE__ */ new Map();
   for (const [p, data] of replace) out.set(checkedRelative(p), { data });
-  const ignoreAbs = import_node_path6.default.join(contextDir, ".dockerignore");
+  const ignoreAbs = import_node_path5.default.join(contextDir, ".dockerignore");
   const ignoreExists = await (0, import_promises3.lstat)(ignoreAbs).then((s) => s.isFile(), () => false);
-  const rel = import_node_path6.default.relative(contextDir, dockerfileAbs);
-  const inside = rel !== "" && !rel.startsWith(`..${import_node_path6.default.sep}`) && rel !== ".." && !import_node_path6.default.isAbsolute(rel);
+  const rel = import_node_path5.default.relative(contextDir, dockerfileAbs);
+  const inside = rel !== "" && !rel.startsWith(`..${import_node_path5.default.sep}`) && rel !== ".." && !import_node_path5.default.isAbsolute(rel);
   const include = new Set(out.keys());
   if (ignoreExists) include.add(".dockerignore");
   if (inside) {
-    const name2 = rel.split(import_node_path6.default.sep).join("/");
+    const name2 = rel.split(import_node_path5.default.sep).join("/");
     include.add(name2);
     return { dockerfileName: name2, alwaysInclude: include, replace: out };
   }
@@ -27270,7 +27271,7 @@ async function resolveExisting(p, what) {
   }
 }
 function checkedRelative(p) {
-  const clean = import_node_path6.default.posix.normalize(p);
+  const clean = import_node_path5.default.posix.normalize(p);
   if (clean !== p || p.startsWith("/") || p.startsWith("../") || p === ".." || p === "." || p === "") {
     throw new Error(`packContext: replace key must be a clean context-relative path, got ${JSON.stringify(p)}`);
   }
@@ -27941,7 +27942,7 @@ var import_node_crypto3 = require("node:crypto");
 
 // src/docker/filesync.ts
 var import_node_fs7 = require("node:fs");
-var import_node_path7 = __toESM(require("node:path"), 1);
+var import_node_path6 = __toESM(require("node:path"), 1);
 var DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy";
 var STAT = 0;
 var REQ = 1;
@@ -27968,13 +27969,12 @@ async function diffCopy(call, dirs, dockerfile) {
   const context3 = name === "context";
   const entries2 = await selectEntries(root, context3 ? dockerfile : void 0, includes, context3 ? [] : meta(call, "exclude-patterns"));
   const files = /* @__PURE__ */ new Map();
-  let queue = Promise.resolve();
+  const sender = new FileSender(call, files);
   call.onMessage((packet) => {
     const { type, id } = decodePacket(packet);
-    if (type === REQ) {
-      queue = queue.then(() => sendFile(call, id, files.get(id))).catch((e) => call.fail(e));
-    } else if (type === FIN) {
-      void queue.then(() => call.send(new ProtoWriter().varint(1, FIN).finish())).then(() => call.end());
+    if (type === REQ) sender.request(id);
+    else if (type === FIN) {
+      sender.drained().then(() => call.send(new ProtoWriter().varint(1, FIN).finish())).then(() => call.end(), (e) => call.fail(e));
     }
   });
   let batch = [];
@@ -28009,14 +28009,14 @@ async function selectEntries(root, dockerfile, includes, excludes) {
 function namedEntries(root, names) {
   const paths = /* @__PURE__ */ new Set();
   for (const name of names) {
-    const clean = import_node_path7.default.posix.normalize(name).replace(/^\/+/, "");
+    const clean = import_node_path6.default.posix.normalize(name).replace(/^\/+/, "");
     if (clean.startsWith("..")) continue;
     const parts = clean.split("/");
-    if (!(0, import_node_fs7.existsSync)(import_node_path7.default.join(root, clean))) continue;
+    if (!(0, import_node_fs7.existsSync)(import_node_path6.default.join(root, clean))) continue;
     for (let i = 1; i <= parts.length; i++) paths.add(parts.slice(0, i).join("/"));
   }
   return [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map((p) => {
-    const abs = import_node_path7.default.join(root, p);
+    const abs = import_node_path6.default.join(root, p);
     const stats = (0, import_node_fs7.lstatSync)(abs);
     const kind = stats.isDirectory() ? "dir" : stats.isSymbolicLink() ? "symlink" : "file";
     return { entry: { path: p, abs, kind }, stats };
@@ -28030,22 +28030,66 @@ function statMessage({ entry, stats }) {
   if (entry.kind === "symlink") w.string(7, (0, import_node_fs7.readlinkSync)(entry.abs));
   return w;
 }
-async function sendFile(call, id, sent) {
-  if (sent) {
-    const fd = (0, import_node_fs7.openSync)(sent.entry.abs, "r");
-    try {
-      for (; ; ) {
-        const buf = Buffer.allocUnsafe(CHUNK);
-        const n = (0, import_node_fs7.readSync)(fd, buf, 0, CHUNK, null);
-        if (n === 0) break;
-        await call.send(new ProtoWriter().varint(1, DATA).varint(3, id).bytes(4, buf.subarray(0, n)).finish());
+var FileSender = class {
+  constructor(call, files) {
+    this.call = call;
+    this.files = files;
+  }
+  call;
+  files;
+  pending = [];
+  running;
+  batch = [];
+  size = 0;
+  request(id) {
+    this.pending.push(id);
+    this.running ??= this.pump().finally(() => this.running = void 0);
+    this.running.catch((e) => this.call.fail(e));
+  }
+  /** Resolves once every file asked for so far has been sent; rejects if sending failed. */
+  async drained() {
+    while (this.running) await this.running;
+  }
+  async pump() {
+    for (; ; ) {
+      const id = this.pending.shift();
+      if (id === void 0) {
+        await this.flush();
+        if (this.pending.length === 0) return;
+        continue;
       }
-    } finally {
-      (0, import_node_fs7.closeSync)(fd);
+      await this.sendFile(id, this.files.get(id));
     }
   }
-  await call.send(new ProtoWriter().varint(1, DATA).varint(3, id).finish());
-}
+  async sendFile(id, sent) {
+    if (sent) {
+      const fd = (0, import_node_fs7.openSync)(sent.entry.abs, "r");
+      try {
+        for (; ; ) {
+          const buf = Buffer.allocUnsafe(CHUNK);
+          const n = (0, import_node_fs7.readSync)(fd, buf, 0, CHUNK, null);
+          if (n === 0) break;
+          await this.add(new ProtoWriter().varint(1, DATA).varint(3, id).bytes(4, buf.subarray(0, n)).finish());
+        }
+      } finally {
+        (0, import_node_fs7.closeSync)(fd);
+      }
+    }
+    await this.add(new ProtoWriter().varint(1, DATA).varint(3, id).finish());
+  }
+  async add(packet) {
+    this.batch.push(packet);
+    this.size += packet.length + 5;
+    if (this.size >= LISTING_BATCH) await this.flush();
+  }
+  async flush() {
+    if (this.batch.length === 0) return;
+    const out = this.batch;
+    this.batch = [];
+    this.size = 0;
+    await this.call.send(...out);
+  }
+};
 function decodePacket(buf) {
   let type = 0;
   let id = 0;
@@ -28299,13 +28343,13 @@ async function buildImage(docker, req) {
 }
 async function buildFromSession(docker, req) {
   const { log } = req;
-  const dockerfileDir = import_node_path8.default.dirname(req.config.dockerfile);
+  const dockerfileDir = import_node_path7.default.dirname(req.config.dockerfile);
   const session = await openBuildSession(docker, req.credentialsFor, log, {
     dirs: { context: req.config.context, dockerfile: dockerfileDir },
     dockerfile: req.config.dockerfile
   });
   try {
-    const query = { ...buildQuery(req, import_node_path8.default.basename(req.config.dockerfile), true), remote: "client-session", session: session.id };
+    const query = { ...buildQuery(req, import_node_path7.default.basename(req.config.dockerfile), true), remote: "client-session", session: session.id };
     const stream = await dialBuild(docker, import_node_stream2.Readable.from([]), query, req);
     const result = await followBuild(stream, { log, dockerfile: req.dockerfileLabel, dockerfileText: await readText(req.config.dockerfile), ...req.signal ? { signal: req.signal } : {} });
     log.info("Context: served to BuildKit through the build session (.dockerignore applied)");
@@ -28675,12 +28719,12 @@ ${result.stderr}`;
 
 // src/registry/docker-config.ts
 var import_promises7 = require("node:fs/promises");
-var import_node_path9 = require("node:path");
+var import_node_path8 = require("node:path");
 var DOCKER_HUB_SERVER = "https://index.docker.io/v1/";
 var HUB_HOSTS = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
 function dockerConfigPath(env, homedir) {
   const dir = env["DOCKER_CONFIG"];
-  return (0, import_node_path9.join)(dir ? dir : (0, import_node_path9.join)(homedir, ".docker"), "config.json");
+  return (0, import_node_path8.join)(dir ? dir : (0, import_node_path8.join)(homedir, ".docker"), "config.json");
 }
 function hostKey(serverAddress) {
   const host = (serverAddress.replace(/^[a-z]+:\/\//i, "").split("/")[0] ?? "").toLowerCase();
@@ -28689,27 +28733,27 @@ function hostKey(serverAddress) {
 function serverAddressFor(registry) {
   return hostKey(registry) === "docker.io" ? DOCKER_HUB_SERVER : registry;
 }
-function configError(path10, problem, cause) {
+function configError(path9, problem, cause) {
   return new ActionError(
-    `Docker config ${path10} ${problem}`,
+    `Docker config ${path9} ${problem}`,
     {},
     "repair the file or remove it and log in again (docker/login-action writes it), or set registry-username and registry-password",
     cause === void 0 ? void 0 : { cause }
   );
 }
-function record(value, path10, field) {
+function record(value, path9, field) {
   if (value === void 0 || value === null) return {};
-  if (typeof value !== "object" || Array.isArray(value)) throw configError(path10, `has a "${field}" that is not an object`);
+  if (typeof value !== "object" || Array.isArray(value)) throw configError(path9, `has a "${field}" that is not an object`);
   return value;
 }
 async function readDockerConfig(env, homedir) {
-  const path10 = dockerConfigPath(env, homedir);
+  const path9 = dockerConfigPath(env, homedir);
   let text;
   try {
-    text = await (0, import_promises7.readFile)(path10, "utf8");
+    text = await (0, import_promises7.readFile)(path9, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return void 0;
-    throw configError(path10, `cannot be read: ${e.message}`, e);
+    throw configError(path9, `cannot be read: ${e.message}`, e);
   }
   if (text.trim() === "") return void 0;
   let raw;
@@ -28717,14 +28761,14 @@ async function readDockerConfig(env, homedir) {
     raw = JSON.parse(text);
   } catch (e) {
     const at2 = /position \d+(?: \(line \d+ column \d+\))?/.exec(e.message)?.[0];
-    throw configError(path10, `is not valid JSON${at2 ? ` (at ${at2})` : ""}`);
+    throw configError(path9, `is not valid JSON${at2 ? ` (at ${at2})` : ""}`);
   }
-  const top = record(raw, path10, "top level");
+  const top = record(raw, path9, "top level");
   const credsStore = typeof top["credsStore"] === "string" && top["credsStore"] !== "" ? top["credsStore"] : void 0;
   return {
-    path: path10,
-    auths: record(top["auths"], path10, "auths"),
-    credHelpers: record(top["credHelpers"], path10, "credHelpers"),
+    path: path9,
+    auths: record(top["auths"], path9, "auths"),
+    credHelpers: record(top["credHelpers"], path9, "credHelpers"),
     ...credsStore ? { credsStore } : {}
   };
 }
@@ -29150,7 +29194,7 @@ async function writeManifest(config, plan) {
 }
 
 // src/phases/deploy.ts
-var import_node_path10 = __toESM(require("node:path"), 1);
+var import_node_path9 = __toESM(require("node:path"), 1);
 var import_node_stream3 = require("node:stream");
 
 // src/convox/build.ts
@@ -29552,8 +29596,8 @@ function streamFailed(ctx, id, failure2) {
   return failure2;
 }
 function openBuildLog(ctx, id, printer, signal) {
-  const path10 = appPath(ctx.app, `/builds/${encodeURIComponent(id)}/logs`);
-  return ctx.client.socket(path10, { signal, onData: printer.resume(), probe: appPath(ctx.app) });
+  const path9 = appPath(ctx.app, `/builds/${encodeURIComponent(id)}/logs`);
+  return ctx.client.socket(path9, { signal, onData: printer.resume(), probe: appPath(ctx.app) });
 }
 async function rereadStoredLog(ctx, id, printer) {
   const before = printer.printed;
@@ -29902,9 +29946,9 @@ function parseSessionChallenge(header2) {
   if (!match) return void 0;
   const attrs = /* @__PURE__ */ new Map();
   for (const m of (match[1] ?? "").matchAll(/(\w+)="([^"]*)"/g)) attrs.set((m[1] ?? "").toLowerCase(), m[2] ?? "");
-  const path10 = attrs.get("path");
-  if (!path10?.startsWith("/")) return void 0;
-  return { path: path10, token: attrs.get("token") === "true" };
+  const path9 = attrs.get("path");
+  if (!path9?.startsWith("/")) return void 0;
+  return { path: path9, token: attrs.get("token") === "true" };
 }
 
 // src/convox/client.ts
@@ -29933,18 +29977,18 @@ var RackClient = class {
   /** When a request last succeeded (the Console session is known good then). */
   lastOkAt = Number.NEGATIVE_INFINITY;
   /** GET a JSON document; retried. */
-  async get(path10, purpose) {
-    return parseJson(await this.send("GET", path10, void 0, "read", purpose), purpose.what);
+  async get(path9, purpose) {
+    return parseJson(await this.send("GET", path9, void 0, "read", purpose), purpose.what);
   }
   /** POST a form (a write: never repeated once it may have reached the rack). Returns JSON, or the text (`ok`). */
-  async post(path10, form, purpose) {
+  async post(path9, form, purpose) {
     const body = Buffer.from(encodeForm(form));
-    const answer = await this.send("POST", path10, { body, type: "application/x-www-form-urlencoded" }, "write", purpose);
+    const answer = await this.send("POST", path9, { body, type: "application/x-www-form-urlencoded" }, "write", purpose);
     return answer.headers["content-type"]?.includes("json") ? parseJson(answer, purpose.what) : answer.body.toString("utf8").trim();
   }
   /** POST a raw stream (object upload); repeated with a fresh stream when it fails. */
-  async upload(path10, body, purpose) {
-    return parseJson(await this.send("POST", path10, { body, type: "application/octet-stream" }, "upload", purpose), purpose.what);
+  async upload(path9, body, purpose) {
+    return parseJson(await this.send("POST", path9, { body, type: "application/octet-stream" }, "upload", purpose), purpose.what);
   }
   /**
    * Reads a SOCKET route to its end (see websocket.ts). A WebSocket cannot answer a Session
@@ -29952,12 +29996,12 @@ var RackClient = class {
    * does with a throw-away GET (skipped right after a successful request), and retry once
    * after a 401 upgrade.
    */
-  async socket(path10, opts) {
+  async socket(path9, opts) {
     for (let attempt = 1; ; attempt++) {
       if (this.target.rack && (attempt > 1 || this.now() - this.lastOkAt > 5e3)) await this.probe(opts.probe);
       this.requests++;
       const read = await readSocket({
-        url: `${this.target.baseUrl.replace(/^http/, "ws")}${path10}`,
+        url: `${this.target.baseUrl.replace(/^http/, "ws")}${path9}`,
         headers: { ...this.baseHeaders(), ...opts.headers },
         rejectUnauthorized: !this.target.insecureTls,
         ...opts.signal ? { signal: opts.signal } : {},
@@ -29966,9 +30010,9 @@ var RackClient = class {
       if (read.end !== "refused" || attempt > 1 || !this.target.rack || !/answered 401/.test(read.error ?? "")) return read;
     }
   }
-  async probe(path10) {
+  async probe(path9) {
     try {
-      await this.send("GET", path10, void 0, "read", { what: "check the Console session" }, 1);
+      await this.send("GET", path9, void 0, "read", { what: "check the Console session" }, 1);
     } catch (e) {
       if (!(e instanceof ActionError && /does not support/.test(e.message))) throw e;
     }
@@ -29988,13 +30032,13 @@ var RackClient = class {
       ...this.session ? { Session: this.session } : {}
     };
   }
-  async send(method, path10, body, kind, purpose, attempts) {
-    const label = { method, path: path10, ...purpose };
+  async send(method, path9, body, kind, purpose, attempts) {
+    const label = { method, path: path9, ...purpose };
     const max = attempts ?? (kind === "write" ? 3 : this.opts.readAttempts ?? 5);
     for (let attempt = 1; ; attempt++) {
       let answer;
       try {
-        answer = await this.withSession(method, path10, body, kind);
+        answer = await this.withSession(method, path9, body, kind);
       } catch (e) {
         if (attempt < max && this.mayRetry(e, kind)) {
           await this.pause(attempt, label, describeTransport(e));
@@ -30031,8 +30075,8 @@ var RackClient = class {
       return rackNameError(this.target, refusal, { problem: redact(describeTransport(e)) });
     }
   }
-  async withSession(method, path10, body, kind) {
-    const answer = await this.once(method, path10, body, kind);
+  async withSession(method, path9, body, kind) {
+    const answer = await this.once(method, path9, body, kind);
     const challenge = answer.status === 401 ? parseSessionChallenge(answer.headers["www-authenticate"]) : void 0;
     if (!challenge) return answer;
     if (challenge.token) {
@@ -30049,15 +30093,15 @@ var RackClient = class {
     }
     this.opts.secrets.add(id);
     this.session = id;
-    return this.once(method, path10, body, kind);
+    return this.once(method, path9, body, kind);
   }
-  once(method, path10, body, kind, base = this.baseHeaders()) {
+  once(method, path9, body, kind, base = this.baseHeaders()) {
     this.requests++;
     const headers = { ...base, "Content-Type": body?.type ?? "application/octet-stream" };
     if (Buffer.isBuffer(body?.body)) headers["Content-Length"] = String(body.body.length);
     return exchange({
       method,
-      url: new URL(`${this.target.baseUrl}${path10}`),
+      url: new URL(`${this.target.baseUrl}${path9}`),
       headers,
       ...body ? { body: body.body } : {},
       agent: kind === "read" ? this.readAgent : this.writeAgent,
@@ -30239,10 +30283,10 @@ var RackEvents = class {
   }
   async follow() {
     const signal = AbortSignal.any([this.stopper.signal, this.ctx.deadline.signal]);
-    const path10 = appPath(this.ctx.app, "/logs");
+    const path9 = appPath(this.ctx.app, "/logs");
     while (!signal.aborted) {
       const lines = new LineBuffer();
-      const read = await this.ctx.client.socket(path10, {
+      const read = await this.ctx.client.socket(path9, {
         headers: { Prefix: "true", Since: "5s", Follow: "true" },
         signal,
         onData: (chunk) => lines.push(chunk).forEach((line) => this.line(line)),
@@ -30728,7 +30772,7 @@ function inPlanPhase(e) {
 function sourceTarball(appDir, manifestName, manifestBytes, signal) {
   const out = new import_node_stream3.PassThrough();
   const replace = new Map(manifestBytes ? [[manifestName, manifestBytes]] : []);
-  packContext({ contextDir: appDir, dockerfile: import_node_path10.default.join(appDir, manifestName), gzip: true, replace, ...signal ? { signal } : {} }).then((packed) => {
+  packContext({ contextDir: appDir, dockerfile: import_node_path9.default.join(appDir, manifestName), gzip: true, replace, ...signal ? { signal } : {} }).then((packed) => {
     packed.stream.on("error", (e) => out.destroy(e));
     packed.stream.pipe(out);
     packed.done.catch((e) => out.destroy(e instanceof Error ? e : new Error(String(e))));
@@ -30741,8 +30785,8 @@ async function deployPhase(config, manifest, deps, onProgress) {
   if (!d || !t || !config.update.manifestPath) {
     throw new ActionError("a deploy needs a manifest to upload", { input: "manifest", phase: "deploy" }, "add convox.yml (or set 'manifest') next to your app");
   }
-  const appDir = import_node_path10.default.dirname(config.update.manifestPath);
-  const manifestName = import_node_path10.default.basename(config.update.manifestPath);
+  const appDir = import_node_path9.default.dirname(config.update.manifestPath);
+  const manifestName = import_node_path9.default.basename(config.update.manifestPath);
   const sha = config.github.sha;
   const description = d.description ?? `convox-image-deploy ${config.tags[0] ?? ""}${config.github.runNumber ? ` (run ${config.github.runNumber})` : ""}`;
   let reached = "";
