@@ -28041,6 +28041,8 @@ var FileSender = class {
   running;
   batch = [];
   size = 0;
+  /** One read buffer for every file: each packet copies what it needs from it. */
+  scratch = Buffer.allocUnsafe(CHUNK);
   request(id) {
     this.pending.push(id);
     this.running ??= this.pump().finally(() => this.running = void 0);
@@ -28058,29 +28060,29 @@ var FileSender = class {
         if (this.pending.length === 0) return;
         continue;
       }
-      await this.sendFile(id, this.files.get(id));
-    }
-  }
-  async sendFile(id, sent) {
-    if (sent) {
-      const fd = (0, import_node_fs7.openSync)(sent.entry.abs, "r");
+      const fd = this.open(this.files.get(id));
       try {
-        for (; ; ) {
-          const buf = Buffer.allocUnsafe(CHUNK);
-          const n = (0, import_node_fs7.readSync)(fd, buf, 0, CHUNK, null);
-          if (n === 0) break;
-          await this.add(new ProtoWriter().varint(1, DATA).varint(3, id).bytes(4, buf.subarray(0, n)).finish());
-        }
+        while (fd !== void 0 && this.readChunk(fd, id)) if (this.size >= LISTING_BATCH) await this.flush();
       } finally {
-        (0, import_node_fs7.closeSync)(fd);
+        if (fd !== void 0) (0, import_node_fs7.closeSync)(fd);
       }
+      this.add(new ProtoWriter().varint(1, DATA).varint(3, id).finish());
+      if (this.size >= LISTING_BATCH) await this.flush();
     }
-    await this.add(new ProtoWriter().varint(1, DATA).varint(3, id).finish());
   }
-  async add(packet) {
+  open(sent) {
+    return sent ? (0, import_node_fs7.openSync)(sent.entry.abs, "r") : void 0;
+  }
+  /** Reads the next chunk of a file into a DATA packet; false at its end. */
+  readChunk(fd, id) {
+    const n = (0, import_node_fs7.readSync)(fd, this.scratch, 0, CHUNK, null);
+    if (n === 0) return false;
+    this.add(new ProtoWriter().varint(1, DATA).varint(3, id).bytes(4, this.scratch.subarray(0, n)).finish());
+    return true;
+  }
+  add(packet) {
     this.batch.push(packet);
     this.size += packet.length + 5;
-    if (this.size >= LISTING_BATCH) await this.flush();
   }
   async flush() {
     if (this.batch.length === 0) return;
@@ -28091,6 +28093,19 @@ var FileSender = class {
   }
 };
 function decodePacket(buf) {
+  let type = 0;
+  let id = 0;
+  for (let pos = 0; pos < buf.length; ) {
+    const [key, afterKey] = readVarint(buf, pos);
+    if (key % 8 !== 0) return decodeSlowly(buf);
+    const [value, next] = readVarint(buf, afterKey);
+    if (key === 8) type = value;
+    else if (key === 24) id = value;
+    pos = next;
+  }
+  return { type, id };
+}
+function decodeSlowly(buf) {
   let type = 0;
   let id = 0;
   for (const f of readFields(buf)) {
