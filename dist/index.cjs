@@ -27387,6 +27387,11 @@ var ProtoWriter = class {
     this.buf = grown;
   }
 };
+function varintSize(value) {
+  let n = 1;
+  for (let v = value; v >= 128; v = Math.floor(v / 128)) n++;
+  return n;
+}
 function writeVarint(out, at2, value) {
   if (value < 0) {
     let v2 = BigInt.asUintN(64, BigInt(value));
@@ -27943,6 +27948,148 @@ var import_node_crypto3 = require("node:crypto");
 // src/docker/filesync.ts
 var import_node_fs7 = require("node:fs");
 var import_node_path6 = __toESM(require("node:path"), 1);
+
+// src/docker/grpc-server.ts
+var import_node_http2 = __toESM(require("node:http2"), 1);
+var GrpcStatus = { OK: 0, UNKNOWN: 2, UNIMPLEMENTED: 12, INTERNAL: 13 };
+var GrpcError = class extends Error {
+  constructor(code2, message) {
+    super(message);
+    this.code = code2;
+  }
+  code;
+  name = "GrpcError";
+};
+function frameHeader(out, at2, length) {
+  out[at2] = 0;
+  out.writeUInt32BE(length, at2 + 1);
+}
+function serveGrpc(socket, methods, onError) {
+  const server = import_node_http2.default.createServer();
+  const sessions = /* @__PURE__ */ new Set();
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+    s.on("error", (e) => onError?.(e));
+  });
+  server.on("stream", (stream, headers) => dispatch(stream, headers, methods, onError));
+  server.emit("connection", socket);
+  return {
+    close() {
+      for (const s of sessions) s.destroy();
+      socket.destroy();
+    }
+  };
+}
+function dispatch(stream, headers, methods, onError) {
+  stream.on("error", (e) => onError?.(e));
+  const call = new Call(stream, headers);
+  const method = methods.get(String(headers[":path"] ?? ""));
+  if (!method) {
+    call.fail(new GrpcError(GrpcStatus.UNIMPLEMENTED, `${String(headers[":path"])} is not served by this client`));
+    return;
+  }
+  if (method.kind === "stream") {
+    try {
+      method.handle(call);
+    } catch (e) {
+      call.fail(e);
+    }
+    return;
+  }
+  let request2;
+  call.onMessage((m) => request2 ??= m);
+  stream.on("end", () => {
+    Promise.resolve().then(() => method.handle(request2 ?? Buffer.alloc(0), headers)).then(async (reply) => {
+      await call.send(reply);
+      call.end();
+    }).catch((e) => call.fail(e));
+  });
+}
+var Call = class {
+  constructor(stream, metadata) {
+    this.stream = stream;
+    this.metadata = metadata;
+    stream.on("data", (chunk) => this.receive(chunk));
+  }
+  stream;
+  metadata;
+  listener;
+  pending = [];
+  buffered = Buffer.alloc(0);
+  responded = false;
+  done = false;
+  onMessage(fn) {
+    this.listener = fn;
+    for (const m of this.pending.splice(0)) fn(m);
+  }
+  send(...messages) {
+    const frames = Buffer.allocUnsafe(messages.reduce((n, m) => n + 5 + m.length, 0));
+    let at2 = 0;
+    for (const m of messages) {
+      frameHeader(frames, at2, m.length);
+      m.copy(frames, at2 + 5);
+      at2 += 5 + m.length;
+    }
+    return this.sendFramed(frames);
+  }
+  sendFramed(frames) {
+    if (this.done || this.stream.destroyed) return Promise.resolve();
+    this.respond();
+    if (this.stream.write(frames)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const settle = () => {
+        this.stream.off("drain", settle);
+        this.stream.off("close", settle);
+        resolve();
+      };
+      this.stream.on("drain", settle);
+      this.stream.on("close", settle);
+    });
+  }
+  end() {
+    this.finish(GrpcStatus.OK, "");
+  }
+  fail(error2) {
+    const code2 = error2 instanceof GrpcError ? error2.code : GrpcStatus.INTERNAL;
+    this.finish(code2, error2 instanceof Error ? error2.message : String(error2));
+  }
+  finish(code2, message) {
+    if (this.done || this.stream.destroyed) return;
+    this.done = true;
+    const status = { "grpc-status": String(code2), ...message ? { "grpc-message": encodeURIComponent(message) } : {} };
+    if (!this.responded) {
+      this.responded = true;
+      this.stream.respond({ ":status": 200, "content-type": "application/grpc", ...status }, { endStream: true });
+      return;
+    }
+    this.stream.once("wantTrailers", () => this.stream.sendTrailers(status));
+    this.stream.end();
+  }
+  respond() {
+    if (this.responded) return;
+    this.responded = true;
+    this.stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+  }
+  /** Splits the request body into messages; a frame may arrive in pieces or several in one chunk. */
+  receive(chunk) {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    while (this.buffered.length >= 5) {
+      const length = this.buffered.readUInt32BE(1);
+      if (this.buffered.length < 5 + length) break;
+      if (this.buffered[0] !== 0) {
+        this.fail(new GrpcError(GrpcStatus.UNIMPLEMENTED, "compressed messages are not accepted by this client"));
+        return;
+      }
+      const message = this.buffered.subarray(5, 5 + length);
+      this.buffered = this.buffered.subarray(5 + length);
+      if (this.listener) this.listener(message);
+      else this.pending.push(message);
+    }
+  }
+};
+
+// src/docker/filesync.ts
 var DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy";
 var STAT = 0;
 var REQ = 1;
@@ -27950,6 +28097,7 @@ var DATA = 2;
 var FIN = 3;
 var CHUNK = 32 * 1024;
 var LISTING_BATCH = 64 * 1024;
+var BATCH_CAPACITY = LISTING_BATCH + CHUNK + 64;
 var MODE_DIR = 2 ** 31;
 var MODE_SYMLINK = 2 ** 27;
 function fileSyncHandler(dirs, dockerfile) {
@@ -28039,9 +28187,9 @@ var FileSender = class {
   files;
   pending = [];
   running;
-  batch = [];
+  batch = Buffer.allocUnsafe(BATCH_CAPACITY);
   size = 0;
-  /** One read buffer for every file: each packet copies what it needs from it. */
+  /** One read buffer for every file: its bytes are copied into the batch. */
   scratch = Buffer.allocUnsafe(CHUNK);
   request(id) {
     this.pending.push(id);
@@ -28060,36 +28208,47 @@ var FileSender = class {
         if (this.pending.length === 0) return;
         continue;
       }
-      const fd = this.open(this.files.get(id));
+      const sent = this.files.get(id);
+      const fd = sent ? (0, import_node_fs7.openSync)(sent.entry.abs, "r") : void 0;
       try {
-        while (fd !== void 0 && this.readChunk(fd, id)) if (this.size >= LISTING_BATCH) await this.flush();
+        for (let n = fd === void 0 ? 0 : this.read(fd); n > 0; n = this.read(fd)) {
+          this.addData(id, n);
+          if (this.size >= LISTING_BATCH) await this.flush();
+        }
       } finally {
         if (fd !== void 0) (0, import_node_fs7.closeSync)(fd);
       }
-      this.add(new ProtoWriter().varint(1, DATA).varint(3, id).finish());
+      this.addData(id, 0);
       if (this.size >= LISTING_BATCH) await this.flush();
     }
   }
-  open(sent) {
-    return sent ? (0, import_node_fs7.openSync)(sent.entry.abs, "r") : void 0;
+  read(fd) {
+    return (0, import_node_fs7.readSync)(fd, this.scratch, 0, CHUNK, null);
   }
-  /** Reads the next chunk of a file into a DATA packet; false at its end. */
-  readChunk(fd, id) {
-    const n = (0, import_node_fs7.readSync)(fd, this.scratch, 0, CHUNK, null);
-    if (n === 0) return false;
-    this.add(new ProtoWriter().varint(1, DATA).varint(3, id).bytes(4, this.scratch.subarray(0, n)).finish());
-    return true;
-  }
-  add(packet) {
-    this.batch.push(packet);
-    this.size += packet.length + 5;
+  /** fsutil Packet{type: DATA, id, data: the first n bytes of scratch}, framed, into the batch. */
+  addData(id, n) {
+    const body = 2 + 1 + varintSize(id) + (n > 0 ? 1 + varintSize(n) + n : 0);
+    const b = this.batch;
+    let at2 = this.size;
+    frameHeader(b, at2, body);
+    at2 += 5;
+    b[at2++] = 8;
+    b[at2++] = DATA;
+    b[at2++] = 24;
+    at2 = writeVarint(b, at2, id);
+    if (n > 0) {
+      b[at2++] = 34;
+      at2 = writeVarint(b, at2, n);
+      at2 += this.scratch.copy(b, at2, 0, n);
+    }
+    this.size = at2;
   }
   async flush() {
-    if (this.batch.length === 0) return;
-    const out = this.batch;
-    this.batch = [];
+    if (this.size === 0) return;
+    const out = this.batch.subarray(0, this.size);
+    this.batch = Buffer.allocUnsafe(BATCH_CAPACITY);
     this.size = 0;
-    await this.call.send(...out);
+    await this.call.sendFramed(out);
   }
 };
 function decodePacket(buf) {
@@ -28114,140 +28273,6 @@ function decodeSlowly(buf) {
   }
   return { type, id };
 }
-
-// src/docker/grpc-server.ts
-var import_node_http2 = __toESM(require("node:http2"), 1);
-var GrpcStatus = { OK: 0, UNKNOWN: 2, UNIMPLEMENTED: 12, INTERNAL: 13 };
-var GrpcError = class extends Error {
-  constructor(code2, message) {
-    super(message);
-    this.code = code2;
-  }
-  code;
-  name = "GrpcError";
-};
-function serveGrpc(socket, methods, onError) {
-  const server = import_node_http2.default.createServer();
-  const sessions = /* @__PURE__ */ new Set();
-  server.on("session", (s) => {
-    sessions.add(s);
-    s.on("close", () => sessions.delete(s));
-    s.on("error", (e) => onError?.(e));
-  });
-  server.on("stream", (stream, headers) => dispatch(stream, headers, methods, onError));
-  server.emit("connection", socket);
-  return {
-    close() {
-      for (const s of sessions) s.destroy();
-      socket.destroy();
-    }
-  };
-}
-function dispatch(stream, headers, methods, onError) {
-  stream.on("error", (e) => onError?.(e));
-  const call = new Call(stream, headers);
-  const method = methods.get(String(headers[":path"] ?? ""));
-  if (!method) {
-    call.fail(new GrpcError(GrpcStatus.UNIMPLEMENTED, `${String(headers[":path"])} is not served by this client`));
-    return;
-  }
-  if (method.kind === "stream") {
-    try {
-      method.handle(call);
-    } catch (e) {
-      call.fail(e);
-    }
-    return;
-  }
-  let request2;
-  call.onMessage((m) => request2 ??= m);
-  stream.on("end", () => {
-    Promise.resolve().then(() => method.handle(request2 ?? Buffer.alloc(0), headers)).then(async (reply) => {
-      await call.send(reply);
-      call.end();
-    }).catch((e) => call.fail(e));
-  });
-}
-var Call = class {
-  constructor(stream, metadata) {
-    this.stream = stream;
-    this.metadata = metadata;
-    stream.on("data", (chunk) => this.receive(chunk));
-  }
-  stream;
-  metadata;
-  listener;
-  pending = [];
-  buffered = Buffer.alloc(0);
-  responded = false;
-  done = false;
-  onMessage(fn) {
-    this.listener = fn;
-    for (const m of this.pending.splice(0)) fn(m);
-  }
-  send(...messages) {
-    if (this.done || this.stream.destroyed) return Promise.resolve();
-    this.respond();
-    const frames = Buffer.allocUnsafe(messages.reduce((n, m) => n + 5 + m.length, 0));
-    let at2 = 0;
-    for (const m of messages) {
-      frames[at2] = 0;
-      frames.writeUInt32BE(m.length, at2 + 1);
-      m.copy(frames, at2 + 5);
-      at2 += 5 + m.length;
-    }
-    if (this.stream.write(frames)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const settle = () => {
-        this.stream.off("drain", settle);
-        this.stream.off("close", settle);
-        resolve();
-      };
-      this.stream.on("drain", settle);
-      this.stream.on("close", settle);
-    });
-  }
-  end() {
-    this.finish(GrpcStatus.OK, "");
-  }
-  fail(error2) {
-    const code2 = error2 instanceof GrpcError ? error2.code : GrpcStatus.INTERNAL;
-    this.finish(code2, error2 instanceof Error ? error2.message : String(error2));
-  }
-  finish(code2, message) {
-    if (this.done || this.stream.destroyed) return;
-    this.done = true;
-    const status = { "grpc-status": String(code2), ...message ? { "grpc-message": encodeURIComponent(message) } : {} };
-    if (!this.responded) {
-      this.responded = true;
-      this.stream.respond({ ":status": 200, "content-type": "application/grpc", ...status }, { endStream: true });
-      return;
-    }
-    this.stream.once("wantTrailers", () => this.stream.sendTrailers(status));
-    this.stream.end();
-  }
-  respond() {
-    if (this.responded) return;
-    this.responded = true;
-    this.stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-  }
-  /** Splits the request body into messages; a frame may arrive in pieces or several in one chunk. */
-  receive(chunk) {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-    while (this.buffered.length >= 5) {
-      const length = this.buffered.readUInt32BE(1);
-      if (this.buffered.length < 5 + length) break;
-      if (this.buffered[0] !== 0) {
-        this.fail(new GrpcError(GrpcStatus.UNIMPLEMENTED, "compressed messages are not accepted by this client"));
-        return;
-      }
-      const message = this.buffered.subarray(5, 5 + length);
-      this.buffered = this.buffered.subarray(5 + length);
-      if (this.listener) this.listener(message);
-      else this.pending.push(message);
-    }
-  }
-};
 
 // src/docker/session.ts
 var AUTH = "/moby.filesync.v1.Auth/";

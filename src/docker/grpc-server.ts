@@ -33,6 +33,8 @@ export interface ServerCall {
   onMessage(fn: (message: Buffer) => void): void;
   /** Sends messages (one HTTP/2 write for all of them); resolves when the stream can take more. */
   send(...messages: Buffer[]): Promise<void>;
+  /** Sends bytes that are already gRPC frames (each message behind its 5-byte prefix; see `frameHeader`). */
+  sendFramed(frames: Buffer): Promise<void>;
   /** Ends the call with status OK. */
   end(): void;
   /** Ends the call with an error status (GrpcError's code, else INTERNAL). */
@@ -47,6 +49,12 @@ export type Method = { readonly kind: 'unary'; readonly handle: UnaryHandler } |
 export interface GrpcConnection {
   /** Tears the connection down; calls still running are cancelled. */
   close(): void;
+}
+
+/** Writes gRPC's prefix for a message of `length` bytes at `at`: not compressed, big-endian length. */
+export function frameHeader(out: Buffer, at: number, length: number): void {
+  out[at] = 0;
+  out.writeUInt32BE(length, at + 1);
 }
 
 /** Serves `methods` (by full path, `/pkg.Service/Method`) on an already connected socket. */
@@ -117,16 +125,19 @@ class Call implements ServerCall {
   }
 
   send(...messages: Buffer[]): Promise<void> {
-    if (this.done || this.stream.destroyed) return Promise.resolve();
-    this.respond();
     const frames = Buffer.allocUnsafe(messages.reduce((n, m) => n + 5 + m.length, 0));
     let at = 0;
     for (const m of messages) {
-      frames[at] = 0;
-      frames.writeUInt32BE(m.length, at + 1);
+      frameHeader(frames, at, m.length);
       m.copy(frames, at + 5);
       at += 5 + m.length;
     }
+    return this.sendFramed(frames);
+  }
+
+  sendFramed(frames: Buffer): Promise<void> {
+    if (this.done || this.stream.destroyed) return Promise.resolve();
+    this.respond();
     if (this.stream.write(frames)) return Promise.resolve();
     return new Promise((resolve) => {
       const settle = (): void => {

@@ -155,8 +155,15 @@ export function encodeVarint(value: number): Buffer {
   return out.subarray(0, writeVarint(out, 0, value));
 }
 
+/** Bytes a non-negative varint takes. */
+export function varintSize(value: number): number {
+  let n = 1;
+  for (let v = value; v >= 0x80; v = Math.floor(v / 0x80)) n++;
+  return n;
+}
+
 /** Writes `value` as a varint at `at` (10 bytes must be free); returns the position after it. */
-function writeVarint(out: Buffer, at: number, value: number): number {
+export function writeVarint(out: Buffer, at: number, value: number): number {
   if (value < 0) {
     let v = BigInt.asUintN(64, BigInt(value));
     while (v >= 0x80n) {

@@ -3,6 +3,7 @@
  * .dockerignore (seen from inside the build: `COPY . /ctx` then `find`), and what the engine sees
  * when given our tar. Needs the engine; the e2e setup provides both.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,3 +137,26 @@ describe('<Dockerfile>.dockerignore through the build session', () => {
 //    exception and sends stuff/keep.me, stuff/in/keep.me.
 //  - `docs` + `!docs/README.md` without that file: 20.10's BuildKit path sends an empty docs/;
 //    BuildKit now sends a directory only for something inside it.
+
+describe('file contents through the build session', () => {
+  let root = '';
+  const big = randomBytes(300 * 1024 + 17);
+  const small = Array.from({ length: 400 }, (_, i) => [`many/f${i}.txt`, `file ${i}\n`.repeat(i % 7 + 1)] as const);
+  beforeAll(() => {
+    root = makeTree([
+      ['Dockerfile', 'FROM local/busybox:test\nCOPY . /ctx\nRUN cd /ctx && sha256sum big.bin && cat many/*.txt | sha256sum\n'],
+      ['big.bin', big],
+      ...small,
+    ]);
+  });
+  afterAll(() => removeTree(root));
+
+  it('arrive byte for byte: a file of many chunks and hundreds of small ones batched together', async () => {
+    const lines = await sessionBuild(root, 'Dockerfile');
+    const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+    const names = small.map(([n]) => n).sort();
+    const joined = names.map((n) => small.find(([m]) => m === n)![1]).join('');
+    expect(lines.some((l) => l.endsWith(`${sha(big)}  big.bin`))).toBe(true);
+    expect(lines.some((l) => l.endsWith(`${sha(joined)}  -`))).toBe(true);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { encodeVarint, ProtobufError, ProtoWriter, readFields, readVarint } from '../../../src/docker/protobuf.js';
+import { encodeVarint, ProtobufError, ProtoWriter, readFields, readVarint, varintSize } from '../../../src/docker/protobuf.js';
 
 describe('varints', () => {
   it.each([
@@ -67,5 +67,11 @@ describe('readFields', () => {
     const whole = Buffer.concat([Buffer.from('ffff', 'hex'), new ProtoWriter().varint(2, 7).finish(), Buffer.from('ff', 'hex')]);
     const view = whole.subarray(2, 4);
     expect([...readFields(view)]).toEqual([{ field: 2, wire: 0, value: 7 }]);
+  });
+});
+
+describe('varintSize', () => {
+  it.each([0, 1, 127, 128, 16383, 16384, 2 ** 21, 2 ** 28 - 1, 2 ** 31, 2 ** 35, Number.MAX_SAFE_INTEGER])('%d takes as many bytes as encodeVarint writes', (n) => {
+    expect(varintSize(n)).toBe(encodeVarint(n).length);
   });
 });
