@@ -28125,20 +28125,14 @@ async function diffCopy(call, dirs, dockerfile) {
       sender.drained().then(() => call.send(new ProtoWriter().varint(1, FIN).finish())).then(() => call.end(), (e) => call.fail(e));
     }
   });
-  let batch = [];
-  let size = 0;
+  const listing = new FrameBatch(call);
   for (const [id, sent] of entries2.entries()) {
     if (sent.entry.kind === "file") files.set(id, sent);
-    const packet = new ProtoWriter().message(2, statMessage(sent)).finish();
-    batch.push(packet);
-    size += packet.length + 5;
-    if (size >= LISTING_BATCH) {
-      await call.send(...batch);
-      batch = [];
-      size = 0;
-    }
+    listing.message(new ProtoWriter().message(2, statMessage(sent)).finish());
+    if (listing.full) await listing.flush();
   }
-  await call.send(...batch, new ProtoWriter().varint(1, STAT).finish());
+  listing.message(new ProtoWriter().varint(1, STAT).finish());
+  await listing.flush();
 }
 async function selectEntries(root, dockerfile, includes, excludes) {
   if (includes.length > 0 && includes.every((p) => !/[*?[\\]/.test(p))) return namedEntries(root, includes);
@@ -28182,13 +28176,13 @@ var FileSender = class {
   constructor(call, files) {
     this.call = call;
     this.files = files;
+    this.out = new FrameBatch(call);
   }
   call;
   files;
   pending = [];
   running;
-  batch = Buffer.allocUnsafe(BATCH_CAPACITY);
-  size = 0;
+  out;
   /** One read buffer for every file: its bytes are copied into the batch. */
   scratch = Buffer.allocUnsafe(CHUNK);
   request(id) {
@@ -28204,7 +28198,7 @@ var FileSender = class {
     for (; ; ) {
       const id = this.pending.shift();
       if (id === void 0) {
-        await this.flush();
+        await this.out.flush();
         if (this.pending.length === 0) return;
         continue;
       }
@@ -28212,43 +28206,68 @@ var FileSender = class {
       const fd = sent ? (0, import_node_fs7.openSync)(sent.entry.abs, "r") : void 0;
       try {
         for (let n = fd === void 0 ? 0 : this.read(fd); n > 0; n = this.read(fd)) {
-          this.addData(id, n);
-          if (this.size >= LISTING_BATCH) await this.flush();
+          this.out.data(id, this.scratch.subarray(0, n));
+          if (this.out.full) await this.out.flush();
         }
       } finally {
         if (fd !== void 0) (0, import_node_fs7.closeSync)(fd);
       }
-      this.addData(id, 0);
-      if (this.size >= LISTING_BATCH) await this.flush();
+      this.out.data(id, void 0);
+      if (this.out.full) await this.out.flush();
     }
   }
   read(fd) {
     return (0, import_node_fs7.readSync)(fd, this.scratch, 0, CHUNK, null);
   }
-  /** fsutil Packet{type: DATA, id, data: the first n bytes of scratch}, framed, into the batch. */
-  addData(id, n) {
+};
+var FrameBatch = class {
+  constructor(call) {
+    this.call = call;
+  }
+  call;
+  buf = Buffer.allocUnsafe(BATCH_CAPACITY);
+  size = 0;
+  /** Holds LISTING_BATCH bytes or more: time to flush. */
+  get full() {
+    return this.size >= LISTING_BATCH;
+  }
+  /** Appends an encoded message. */
+  message(m) {
+    this.reserve(5 + m.length);
+    frameHeader(this.buf, this.size, m.length);
+    this.size += 5 + m.copy(this.buf, this.size + 5);
+  }
+  /** Appends fsutil Packet{type: DATA, id, data}, encoded in place; no data ends the file. */
+  data(id, data) {
+    const n = data?.length ?? 0;
     const body = 2 + 1 + varintSize(id) + (n > 0 ? 1 + varintSize(n) + n : 0);
-    const b = this.batch;
-    let at2 = this.size;
-    frameHeader(b, at2, body);
-    at2 += 5;
+    this.reserve(5 + body);
+    const b = this.buf;
+    frameHeader(b, this.size, body);
+    let at2 = this.size + 5;
     b[at2++] = 8;
     b[at2++] = DATA;
     b[at2++] = 24;
     at2 = writeVarint(b, at2, id);
-    if (n > 0) {
+    if (data && n > 0) {
       b[at2++] = 34;
       at2 = writeVarint(b, at2, n);
-      at2 += this.scratch.copy(b, at2, 0, n);
+      at2 += data.copy(b, at2);
     }
     this.size = at2;
   }
   async flush() {
     if (this.size === 0) return;
-    const out = this.batch.subarray(0, this.size);
-    this.batch = Buffer.allocUnsafe(BATCH_CAPACITY);
+    const out = this.buf.subarray(0, this.size);
+    this.buf = Buffer.allocUnsafe(BATCH_CAPACITY);
     this.size = 0;
     await this.call.sendFramed(out);
+  }
+  reserve(n) {
+    if (this.size + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(this.size + n + BATCH_CAPACITY);
+    this.buf.copy(grown, 0, 0, this.size);
+    this.buf = grown;
   }
 };
 function decodePacket(buf) {
@@ -28256,20 +28275,12 @@ function decodePacket(buf) {
   let id = 0;
   for (let pos = 0; pos < buf.length; ) {
     const [key, afterKey] = readVarint(buf, pos);
-    if (key % 8 !== 0) return decodeSlowly(buf);
     const [value, next] = readVarint(buf, afterKey);
     if (key === 8) type = value;
     else if (key === 24) id = value;
-    pos = next;
-  }
-  return { type, id };
-}
-function decodeSlowly(buf) {
-  let type = 0;
-  let id = 0;
-  for (const f of readFields(buf)) {
-    if (f.field === 1 && f.wire === 0) type = Number(f.value);
-    if (f.field === 3 && f.wire === 0) id = Number(f.value);
+    if (key % 8 === WireType.varint) pos = next;
+    else if (key % 8 === WireType.bytes && next + value <= buf.length) pos = next + value;
+    else throw new ProtobufError(`a file sync packet with field ${Math.floor(key / 8)} of wire type ${key % 8} at byte ${pos}, or cut short`);
   }
   return { type, id };
 }

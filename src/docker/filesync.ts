@@ -14,7 +14,7 @@ import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, typ
 import path from 'node:path';
 import { IgnoreMatcher, readIgnorePatterns } from './dockerignore.js';
 import { frameHeader, type ServerCall, type StreamHandler } from './grpc-server.js';
-import { ProtoWriter, readFields, readVarint, varintSize, writeVarint } from './protobuf.js';
+import { ProtobufError, ProtoWriter, readVarint, varintSize, WireType, writeVarint } from './protobuf.js';
 import { walkContext, type WalkEntry } from './walk.js';
 
 export const DIFF_COPY = '/moby.filesync.v1.FileSync/DiffCopy';
@@ -78,22 +78,16 @@ async function diffCopy(call: ServerCall, dirs: FileSyncDirs, dockerfile: string
         .then(() => call.end(), (e: unknown) => call.fail(e));
     }
   });
-  // The listing goes out in batches: one HTTP/2 write per ~64 KB of STAT packets, not one per entry.
-  let batch: Buffer[] = [];
-  let size = 0;
+  // The listing goes out in ~64 KB writes of STAT packets, not one write per entry.
+  const listing = new FrameBatch(call);
   for (const [id, sent] of entries.entries()) {
     if (sent.entry.kind === 'file') files.set(id, sent);
-    const packet = new ProtoWriter().message(2, statMessage(sent)).finish();
-    batch.push(packet);
-    size += packet.length + 5;
-    if (size >= LISTING_BATCH) {
-      await call.send(...batch);
-      batch = [];
-      size = 0;
-    }
+    listing.message(new ProtoWriter().message(2, statMessage(sent)).finish());
+    if (listing.full) await listing.flush();
   }
   // An empty STAT ends the listing.
-  await call.send(...batch, new ProtoWriter().varint(1, STAT).finish());
+  listing.message(new ProtoWriter().varint(1, STAT).finish());
+  await listing.flush();
 }
 
 /**
@@ -151,22 +145,23 @@ function statMessage({ entry, stats }: Sent): ProtoWriter {
 /**
  * Answers BuildKit's REQs in order. On a fresh runner BuildKit asks for every file of the
  * context, thousands of small ones, and the daemon needs the machine's CPU at the same time to
- * write and hash them: each file's DATA packets are encoded straight into one ~64 KB batch (no
- * Buffer or promise per packet), which goes out as one HTTP/2 write. A large file is read a chunk
- * at a time and each full batch waits for the stream to take it, so memory stays bounded.
+ * write and hash them: each file's DATA packets are encoded straight into a FrameBatch (no Buffer
+ * or promise per packet). A large file is read a chunk at a time and each full batch waits for
+ * the stream to take it, so memory stays bounded.
  */
 class FileSender {
   private readonly pending: number[] = [];
   private running: Promise<void> | undefined;
-  private batch = Buffer.allocUnsafe(BATCH_CAPACITY);
-  private size = 0;
+  private readonly out: FrameBatch;
   /** One read buffer for every file: its bytes are copied into the batch. */
   private readonly scratch = Buffer.allocUnsafe(CHUNK);
 
   constructor(
     private readonly call: ServerCall,
     private readonly files: ReadonlyMap<number, Sent>,
-  ) {}
+  ) {
+    this.out = new FrameBatch(call);
+  }
 
   request(id: number): void {
     this.pending.push(id);
@@ -183,7 +178,7 @@ class FileSender {
     for (;;) {
       const id = this.pending.shift();
       if (id === undefined) {
-        await this.flush();
+        await this.out.flush();
         if (this.pending.length === 0) return;
         continue;
       }
@@ -191,74 +186,93 @@ class FileSender {
       const fd = sent ? openSync(sent.entry.abs, 'r') : undefined;
       try {
         for (let n = fd === undefined ? 0 : this.read(fd); n > 0; n = this.read(fd!)) {
-          this.addData(id, n);
-          if (this.size >= LISTING_BATCH) await this.flush();
+          this.out.data(id, this.scratch.subarray(0, n));
+          if (this.out.full) await this.out.flush();
         }
       } finally {
         if (fd !== undefined) closeSync(fd);
       }
       // An empty DATA packet ends the file.
-      this.addData(id, 0);
-      if (this.size >= LISTING_BATCH) await this.flush();
+      this.out.data(id, undefined);
+      if (this.out.full) await this.out.flush();
     }
   }
 
   private read(fd: number): number {
     return readSync(fd, this.scratch, 0, CHUNK, null);
   }
+}
 
-  /** fsutil Packet{type: DATA, id, data: the first n bytes of scratch}, framed, into the batch. */
-  private addData(id: number, n: number): void {
+/** gRPC messages gathered in one buffer and sent ~64 KB at a time, one HTTP/2 write each. */
+class FrameBatch {
+  private buf = Buffer.allocUnsafe(BATCH_CAPACITY);
+  private size = 0;
+
+  constructor(private readonly call: ServerCall) {}
+
+  /** Holds LISTING_BATCH bytes or more: time to flush. */
+  get full(): boolean {
+    return this.size >= LISTING_BATCH;
+  }
+
+  /** Appends an encoded message. */
+  message(m: Buffer): void {
+    this.reserve(5 + m.length);
+    frameHeader(this.buf, this.size, m.length);
+    this.size += 5 + m.copy(this.buf, this.size + 5);
+  }
+
+  /** Appends fsutil Packet{type: DATA, id, data}, encoded in place; no data ends the file. */
+  data(id: number, data: Buffer | undefined): void {
+    const n = data?.length ?? 0;
     const body = 2 + 1 + varintSize(id) + (n > 0 ? 1 + varintSize(n) + n : 0);
-    const b = this.batch;
-    let at = this.size;
-    frameHeader(b, at, body);
-    at += 5;
+    this.reserve(5 + body);
+    const b = this.buf;
+    frameHeader(b, this.size, body);
+    let at = this.size + 5;
     b[at++] = 0x08; // field 1 (type), varint
     b[at++] = DATA;
     b[at++] = 0x18; // field 3 (id), varint
     at = writeVarint(b, at, id);
-    if (n > 0) {
+    if (data && n > 0) {
       b[at++] = 0x22; // field 4 (data), bytes
       at = writeVarint(b, at, n);
-      at += this.scratch.copy(b, at, 0, n);
+      at += data.copy(b, at);
     }
     this.size = at;
   }
 
-  private async flush(): Promise<void> {
+  async flush(): Promise<void> {
     if (this.size === 0) return;
-    const out = this.batch.subarray(0, this.size);
+    const out = this.buf.subarray(0, this.size);
     // The stream holds on to what it was given until it is written: the next batch is a new buffer.
-    this.batch = Buffer.allocUnsafe(BATCH_CAPACITY);
+    this.buf = Buffer.allocUnsafe(BATCH_CAPACITY);
     this.size = 0;
     await this.call.sendFramed(out);
   }
+
+  private reserve(n: number): void {
+    if (this.size + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(this.size + n + BATCH_CAPACITY);
+    this.buf.copy(grown, 0, 0, this.size);
+    this.buf = grown;
+  }
 }
 
-/** fsutil Packet's type (1) and id (3); the only fields BuildKit's REQ and FIN carry. */
+/** fsutil Packet's type (1) and id (3), the fields BuildKit's REQ and FIN carry; others are skipped. */
 function decodePacket(buf: Buffer): { type: number; id: number } {
   let type = 0;
   let id = 0;
-  // A hand-rolled loop over the varint fields: thousands of REQs arrive on a fresh runner.
+  // A plain loop rather than readFields' generator: thousands of REQs arrive on a fresh runner.
   for (let pos = 0; pos < buf.length; ) {
     const [key, afterKey] = readVarint(buf, pos);
-    if (key % 8 !== 0) return decodeSlowly(buf);
+    // A varint field's value, or a length-delimited field's length.
     const [value, next] = readVarint(buf, afterKey);
     if (key === 8) type = value;
     else if (key === 24) id = value;
-    pos = next;
-  }
-  return { type, id };
-}
-
-/** Any other field (a bytes field, say): walk the packet with the general reader. */
-function decodeSlowly(buf: Buffer): { type: number; id: number } {
-  let type = 0;
-  let id = 0;
-  for (const f of readFields(buf)) {
-    if (f.field === 1 && f.wire === 0) type = Number(f.value);
-    if (f.field === 3 && f.wire === 0) id = Number(f.value);
+    if (key % 8 === WireType.varint) pos = next;
+    else if (key % 8 === WireType.bytes && next + value <= buf.length) pos = next + value;
+    else throw new ProtobufError(`a file sync packet with field ${Math.floor(key / 8)} of wire type ${key % 8} at byte ${pos}, or cut short`);
   }
   return { type, id };
 }
