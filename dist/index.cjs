@@ -29148,7 +29148,7 @@ async function buildPhase(ctx, creds) {
 function sessionCredentials(known, ctx) {
   const looked = /* @__PURE__ */ new Map();
   return (asked) => {
-    const host = asked === "registry-1.docker.io" || asked === "index.docker.io" ? "docker.io" : asked;
+    const host = hostKey(asked);
     if (known[host]) return known[host];
     let found = looked.get(host);
     if (!found) {

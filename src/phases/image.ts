@@ -11,6 +11,7 @@ import { ociLabels } from '../docker/labels.js';
 import { pushTag } from '../docker/push.js';
 import { parseReference, registryApiHost } from '../docker/reference.js';
 import { engineAuthConfig, resolveCredentials, type RegistryCredentials } from '../registry/credentials.js';
+import { hostKey } from '../registry/docker-config.js';
 import { lookupDigest, manifestDigest } from '../registry/client.js';
 
 export interface ImageContext {
@@ -75,7 +76,8 @@ export async function buildPhase(ctx: ImageContext, creds: RegistryCredentials |
 export function sessionCredentials(known: Readonly<Record<string, { username: string; password: string }>>, ctx: Pick<ImageContext, 'env' | 'secrets'>): CredentialsFor {
   const looked = new Map<string, Promise<{ username: string; password: string } | undefined>>();
   return (asked) => {
-    const host = asked === 'registry-1.docker.io' || asked === 'index.docker.io' ? 'docker.io' : asked;
+    // Docker Hub's hosts (BuildKit asks for registry-1.docker.io) are one entry, as in the Docker config.
+    const host = hostKey(asked);
     if (known[host]) return known[host];
     let found = looked.get(host);
     if (!found) {
