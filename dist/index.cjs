@@ -29321,37 +29321,25 @@ function toBuffer(data) {
 }
 var ERROR_PREFIX = "ERROR: ";
 var ErrorLines = class {
-  last;
-  parts = [];
-  size = 0;
-  maybe = true;
+  /** The bytes after the last newline so far. */
+  rest = Buffer.alloc(0);
+  /** The last complete line, its newline included. */
+  lastLine;
   push(chunk) {
-    for (let start = 0; start < chunk.length; ) {
-      const nl = chunk.indexOf(10, start);
-      const stop = nl < 0 ? chunk.length : nl + 1;
-      this.add(chunk.subarray(start, stop));
-      if (nl >= 0) this.endLine();
-      start = stop;
+    const nl = chunk.lastIndexOf(10);
+    if (nl < 0) {
+      this.rest = Buffer.concat([this.rest, chunk]);
+      return;
     }
+    const before = nl > 0 ? chunk.lastIndexOf(10, nl - 1) : -1;
+    this.lastLine = before >= 0 ? Buffer.from(chunk.subarray(before + 1, nl + 1)) : Buffer.concat([this.rest, chunk.subarray(0, nl + 1)]);
+    this.rest = Buffer.from(chunk.subarray(nl + 1));
   }
   /** The stream is over: the failure it ended with, if any (an unterminated last line counts). */
   end() {
-    if (this.size > 0) this.endLine();
-    return this.last;
-  }
-  add(part) {
-    const before = this.size;
-    this.size += part.length;
-    if (!this.maybe) return;
-    this.parts.push(part);
-    if (before < ERROR_PREFIX.length) this.maybe = ERROR_PREFIX.startsWith(Buffer.concat(this.parts).subarray(0, ERROR_PREFIX.length).toString("latin1"));
-  }
-  endLine() {
-    const matched = this.maybe && this.size >= ERROR_PREFIX.length;
-    this.last = matched ? { text: Buffer.concat(this.parts).toString("utf8").slice(ERROR_PREFIX.length).trim(), bytes: this.size } : void 0;
-    this.parts = [];
-    this.size = 0;
-    this.maybe = true;
+    const line = this.rest.length > 0 ? this.rest : this.lastLine;
+    if (!line || line.subarray(0, ERROR_PREFIX.length).toString("latin1") !== ERROR_PREFIX) return void 0;
+    return { text: line.toString("utf8").slice(ERROR_PREFIX.length).trim(), bytes: line.length };
   }
 };
 var LineBuffer = class {

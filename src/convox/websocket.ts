@@ -96,47 +96,32 @@ function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
 const ERROR_PREFIX = 'ERROR: ';
 
 /**
- * Finds an `ERROR: ` line at the end of a stream whose frames cut lines anywhere. Only the bytes
- * of a line that may still turn out to be one are kept. An `ERROR: ` line with output after it
- * is ordinary log text (pip, say, prints such lines), not the rack giving up on the stream.
+ * Finds an `ERROR: ` line at the end of a stream whose frames cut lines anywhere: only the last
+ * line matters, so only it is kept. An `ERROR: ` line with output after it is ordinary log text
+ * (pip, say, prints such lines), not the rack giving up on the stream.
  */
 export class ErrorLines {
-  private last: StreamFailure | undefined;
-  private parts: Buffer[] = [];
-  private size = 0;
-  private maybe = true;
+  /** The bytes after the last newline so far. */
+  private rest: Buffer = Buffer.alloc(0);
+  /** The last complete line, its newline included. */
+  private lastLine: Buffer | undefined;
 
   push(chunk: Buffer): void {
-    for (let start = 0; start < chunk.length; ) {
-      const nl = chunk.indexOf(10, start);
-      const stop = nl < 0 ? chunk.length : nl + 1;
-      this.add(chunk.subarray(start, stop));
-      if (nl >= 0) this.endLine();
-      start = stop;
+    const nl = chunk.lastIndexOf(10);
+    if (nl < 0) {
+      this.rest = Buffer.concat([this.rest, chunk]);
+      return;
     }
+    const before = nl > 0 ? chunk.lastIndexOf(10, nl - 1) : -1;
+    this.lastLine = before >= 0 ? Buffer.from(chunk.subarray(before + 1, nl + 1)) : Buffer.concat([this.rest, chunk.subarray(0, nl + 1)]);
+    this.rest = Buffer.from(chunk.subarray(nl + 1));
   }
 
   /** The stream is over: the failure it ended with, if any (an unterminated last line counts). */
   end(): StreamFailure | undefined {
-    if (this.size > 0) this.endLine();
-    return this.last;
-  }
-
-  private add(part: Buffer): void {
-    const before = this.size;
-    this.size += part.length;
-    if (!this.maybe) return;
-    this.parts.push(part);
-    // Only the first bytes decide; once past the prefix a matching line is just collected.
-    if (before < ERROR_PREFIX.length) this.maybe = ERROR_PREFIX.startsWith(Buffer.concat(this.parts).subarray(0, ERROR_PREFIX.length).toString('latin1'));
-  }
-
-  private endLine(): void {
-    const matched = this.maybe && this.size >= ERROR_PREFIX.length;
-    this.last = matched ? { text: Buffer.concat(this.parts).toString('utf8').slice(ERROR_PREFIX.length).trim(), bytes: this.size } : undefined;
-    this.parts = [];
-    this.size = 0;
-    this.maybe = true;
+    const line = this.rest.length > 0 ? this.rest : this.lastLine;
+    if (!line || line.subarray(0, ERROR_PREFIX.length).toString('latin1') !== ERROR_PREFIX) return undefined;
+    return { text: line.toString('utf8').slice(ERROR_PREFIX.length).trim(), bytes: line.length };
   }
 }
 
