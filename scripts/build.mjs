@@ -46,13 +46,15 @@ const dropDockerodeBuildkit = {
 // time) as getters, so `import { ProxyAgent } from 'undici'` still binds without loading it.
 const lazy = [
   {
-    match: (args) => args.path === './ssh' && args.importer.includes('/docker-modem/lib/'),
+    // docker-modem/lib/modem.js: `require('./ssh')`.
+    request: './ssh',
+    importer: '/docker-modem/lib/',
     entry: require.resolve('docker-modem/lib/ssh.js'),
     file: 'ssh.cjs',
     shim: 'module.exports = function sshAgent(opt) { return require("./ssh.cjs")(opt); };',
   },
   {
-    match: (args) => args.path === 'undici',
+    request: 'undici',
     entry: require.resolve('undici'),
     file: 'undici.cjs',
     shim: [
@@ -62,12 +64,14 @@ const lazy = [
     ].join('\n'),
   },
 ];
+const exactly = (names) => new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
 const lazyParts = {
   name: 'lazy-parts',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(ssh|undici)\.cjs$/ }, (args) => ({ path: args.path, external: true }));
-    b.onResolve({ filter: /.*/ }, (args) => {
-      const i = lazy.findIndex((l) => l.match(args));
+    // The shims' require("./<file>") stays a run-time require of the file next to the bundle.
+    b.onResolve({ filter: exactly(lazy.map((l) => `./${l.file}`)) }, (args) => ({ path: args.path, external: true }));
+    b.onResolve({ filter: exactly(lazy.map((l) => l.request)) }, (args) => {
+      const i = lazy.findIndex((l) => l.request === args.path && (!l.importer || args.importer.includes(l.importer)));
       return i < 0 ? undefined : { path: String(i), namespace: 'lazy-part' };
     });
     b.onLoad({ filter: /.*/, namespace: 'lazy-part' }, (args) => ({ contents: lazy[Number(args.path)].shim, loader: 'js' }));
