@@ -28096,28 +28096,46 @@ var REQ = 1;
 var DATA = 2;
 var FIN = 3;
 var CHUNK = 32 * 1024;
-var LISTING_BATCH = 64 * 1024;
-var BATCH_CAPACITY = LISTING_BATCH + CHUNK + 64;
+var BATCH = 64 * 1024;
+var BATCH_CAPACITY = BATCH + CHUNK + 64;
+var LISTING_AHEAD = 8 * 1024 * 1024;
+var SLICE_MS = 4;
 var MODE_DIR = 2 ** 31;
 var MODE_SYMLINK = 2 ** 27;
-function fileSyncHandler(dirs, dockerfile) {
-  return (call) => {
-    diffCopy(call, dirs, dockerfile).catch((e) => call.fail(e));
+function fileSync(dirs, dockerfile) {
+  const root = dirs.context;
+  let prepared = root === void 0 ? void 0 : new Listing(() => contextEntries(root, dockerfile));
+  return {
+    handle: (call) => {
+      const name = meta(call, "dir-name")[0] ?? "";
+      const dir = dirs[name];
+      if (!dir) {
+        call.fail(new Error(`no local directory named '${name}' in this session`));
+        return;
+      }
+      const includes = [...meta(call, "include-patterns"), ...meta(call, "followpaths")];
+      let listing;
+      if (name === "context" && includes.length === 0 && prepared) {
+        listing = prepared;
+        prepared = void 0;
+      } else {
+        const context3 = name === "context";
+        listing = new Listing(() => selectEntries(dir, context3 ? dockerfile : void 0, includes, context3 ? [] : meta(call, "exclude-patterns")));
+      }
+      diffCopy(call, listing).catch((e) => call.fail(e));
+    },
+    close: () => {
+      prepared?.cancel();
+      prepared = void 0;
+    }
   };
 }
 function meta(call, key) {
   const value = call.metadata[key];
   return (Array.isArray(value) ? value : value === void 0 ? [] : [value]).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
 }
-async function diffCopy(call, dirs, dockerfile) {
-  const name = meta(call, "dir-name")[0] ?? "";
-  const root = dirs[name];
-  if (!root) throw new Error(`no local directory named '${name}' in this session`);
-  const includes = [...meta(call, "include-patterns"), ...meta(call, "followpaths")];
-  const context3 = name === "context";
-  const entries2 = await selectEntries(root, context3 ? dockerfile : void 0, includes, context3 ? [] : meta(call, "exclude-patterns"));
-  const files = /* @__PURE__ */ new Map();
-  const sender = new FileSender(call, files);
+async function diffCopy(call, listing) {
+  const sender = new FileSender(call, listing.files);
   call.onMessage((packet) => {
     const { type, id } = decodePacket(packet);
     if (type === REQ) sender.request(id);
@@ -28125,28 +28143,22 @@ async function diffCopy(call, dirs, dockerfile) {
       sender.drained().then(() => call.send(new ProtoWriter().varint(1, FIN).finish())).then(() => call.end(), (e) => call.fail(e));
     }
   });
-  const listing = new FrameBatch(call);
-  for (const [id, sent] of entries2.entries()) {
-    if (sent.entry.kind === "file") files.set(id, sent);
-    listing.message(new ProtoWriter().message(2, statMessage(sent)).finish());
-    if (listing.full) await listing.flush();
-  }
-  listing.message(new ProtoWriter().varint(1, STAT).finish());
-  await listing.flush();
+  for await (const frames of listing.frames()) await call.sendFramed(frames);
+}
+async function contextEntries(root, dockerfile) {
+  const ignore = (await readIgnorePatterns(root, dockerfile)).patterns;
+  return walkContextSync(root, { matcher: new IgnoreMatcher(ignore) });
 }
 async function selectEntries(root, dockerfile, includes, excludes) {
   if (includes.length > 0 && includes.every((p) => !/[*?[\\]/.test(p))) return namedEntries(root, includes);
   const ignore = dockerfile ? (await readIgnorePatterns(root, dockerfile)).patterns : [];
-  const walked = [];
-  for await (const e of walkContext(root, { matcher: new IgnoreMatcher([...ignore, ...excludes]) })) if (e.kind !== "other") walked.push(e);
-  let chosen = walked;
-  if (includes.length > 0) {
-    const wanted = new IgnoreMatcher(includes);
-    const files = walked.filter((e) => e.kind !== "dir" && wanted.match(e.path).excluded);
-    const parents = new Set(files.flatMap((e) => e.path.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))));
-    chosen = walked.filter((e) => e.kind === "dir" ? parents.has(e.path) : files.includes(e));
-  }
-  return chosen.map((entry) => ({ entry, stats: (0, import_node_fs7.lstatSync)(entry.abs) }));
+  const walked = walkContextSync(root, { matcher: new IgnoreMatcher([...ignore, ...excludes]) });
+  if (includes.length === 0) return walked;
+  const all = [...walked];
+  const wanted = new IgnoreMatcher(includes);
+  const files = new Set(all.filter((e) => e.kind !== "dir" && wanted.match(e.path).excluded));
+  const parents = new Set([...files].flatMap((e) => e.path.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))));
+  return all.filter((e) => e.kind === "dir" ? parents.has(e.path) : files.has(e));
 }
 function namedEntries(root, names) {
   const paths = /* @__PURE__ */ new Set();
@@ -28161,22 +28173,98 @@ function namedEntries(root, names) {
     const abs = import_node_path6.default.join(root, p);
     const stats = (0, import_node_fs7.lstatSync)(abs);
     const kind = stats.isDirectory() ? "dir" : stats.isSymbolicLink() ? "symlink" : "file";
-    return { entry: { path: p, abs, kind }, stats };
+    return { path: p, abs, kind };
   });
 }
-function statMessage({ entry, stats }) {
-  const typeBits = entry.kind === "dir" ? MODE_DIR : entry.kind === "symlink" ? MODE_SYMLINK : 0;
-  const w = new ProtoWriter().string(1, entry.path).varint(2, typeBits + (stats.mode & 4095));
-  if (entry.kind === "file") w.varint(5, stats.size);
-  w.varint(6, Math.floor(stats.mtimeMs) * 1e6);
-  if (entry.kind === "symlink") w.string(7, (0, import_node_fs7.readlinkSync)(entry.abs));
-  return w;
-}
+var Listing = class {
+  /** The listed files' absolute paths, by packet id (the entry's index in the listing). */
+  files = /* @__PURE__ */ new Map();
+  ready = [];
+  readyBytes = 0;
+  finished = false;
+  failure;
+  cancelled = false;
+  wakeReader;
+  wakeWalk;
+  constructor(entries2) {
+    setImmediate(() => {
+      this.walk(entries2).then(
+        () => this.settle(),
+        (error2) => this.settle({ error: error2 })
+      );
+    });
+  }
+  /** The encoded batches in order; throws what failed the walk. */
+  async *frames() {
+    for (; ; ) {
+      const next = this.ready.shift();
+      if (next) {
+        this.readyBytes -= next.length;
+        this.wake("walk");
+        yield next;
+        continue;
+      }
+      if (this.finished) {
+        if (this.failure) throw this.failure.error;
+        return;
+      }
+      await new Promise((resolve) => this.wakeReader = resolve);
+    }
+  }
+  cancel() {
+    this.cancelled = true;
+    this.wake("walk");
+  }
+  async walk(entries2) {
+    const batch = new FrameBatch((frames) => this.hand(frames));
+    let id = 0;
+    let slice = Date.now();
+    for (const entry of await entries2()) {
+      if (this.cancelled) return;
+      if (entry.kind === "other") continue;
+      let stats;
+      try {
+        stats = (0, import_node_fs7.lstatSync)(entry.abs);
+      } catch (e) {
+        if (e.code === "ENOENT") continue;
+        throw unreadable(entry.path, e);
+      }
+      if (entry.kind === "file") this.files.set(id, entry.abs);
+      batch.stat(entry, stats);
+      id++;
+      if (batch.full) await batch.flush();
+      if ((id & 127) === 0 && Date.now() - slice > SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = Date.now();
+      }
+    }
+    batch.message(new ProtoWriter().varint(1, STAT).finish());
+    await batch.flush();
+  }
+  /** Queues a batch for the reader; waits while too much is queued. */
+  async hand(frames) {
+    this.ready.push(frames);
+    this.readyBytes += frames.length;
+    this.wake("reader");
+    while (this.readyBytes > LISTING_AHEAD && !this.cancelled) await new Promise((resolve) => this.wakeWalk = resolve);
+  }
+  settle(failure2) {
+    this.finished = true;
+    this.failure = failure2;
+    this.wake("reader");
+  }
+  wake(who) {
+    const fn = who === "reader" ? this.wakeReader : this.wakeWalk;
+    if (who === "reader") this.wakeReader = void 0;
+    else this.wakeWalk = void 0;
+    fn?.();
+  }
+};
 var FileSender = class {
   constructor(call, files) {
     this.call = call;
     this.files = files;
-    this.out = new FrameBatch(call);
+    this.out = new FrameBatch((frames) => call.sendFramed(frames));
   }
   call;
   files;
@@ -28202,8 +28290,8 @@ var FileSender = class {
         if (this.pending.length === 0) return;
         continue;
       }
-      const sent = this.files.get(id);
-      const fd = sent ? (0, import_node_fs7.openSync)(sent.entry.abs, "r") : void 0;
+      const file = this.files.get(id);
+      const fd = file === void 0 ? void 0 : (0, import_node_fs7.openSync)(file, "r");
       try {
         for (let n = fd === void 0 ? 0 : this.read(fd); n > 0; n = this.read(fd)) {
           this.out.data(id, this.scratch.subarray(0, n));
@@ -28221,21 +28309,59 @@ var FileSender = class {
   }
 };
 var FrameBatch = class {
-  constructor(call) {
-    this.call = call;
+  constructor(sink) {
+    this.sink = sink;
   }
-  call;
+  sink;
   buf = Buffer.allocUnsafe(BATCH_CAPACITY);
   size = 0;
-  /** Holds LISTING_BATCH bytes or more: time to flush. */
+  /** Holds BATCH bytes or more: time to flush. */
   get full() {
-    return this.size >= LISTING_BATCH;
+    return this.size >= BATCH;
   }
   /** Appends an encoded message. */
   message(m) {
     this.reserve(5 + m.length);
     frameHeader(this.buf, this.size, m.length);
     this.size += 5 + m.copy(this.buf, this.size + 5);
+  }
+  /**
+   * Appends fsutil Packet{type: STAT (0, so not written), stat: Stat}, encoded in place. Stat:
+   * path, Go file mode, uid/gid 0 (as the docker CLI resets them; zero, so not written), size,
+   * mtime in nanoseconds, link target.
+   */
+  stat(entry, stats) {
+    const pathBytes = Buffer.byteLength(entry.path);
+    const mode = (entry.kind === "dir" ? MODE_DIR : entry.kind === "symlink" ? MODE_SYMLINK : 0) + (stats.mode & 4095);
+    const size = entry.kind === "file" ? stats.size : 0;
+    const mtime = Math.floor(stats.mtimeMs) * 1e6;
+    const link2 = entry.kind === "symlink" ? (0, import_node_fs7.readlinkSync)(entry.abs) : "";
+    const linkBytes = Buffer.byteLength(link2);
+    const inner = 1 + varintSize(pathBytes) + pathBytes + 1 + varintSize(mode) + (size > 0 ? 1 + varintSize(size) : 0) + 1 + varintSize(mtime) + (linkBytes > 0 ? 1 + varintSize(linkBytes) + linkBytes : 0);
+    const body = 1 + varintSize(inner) + inner;
+    this.reserve(5 + body);
+    const b = this.buf;
+    frameHeader(b, this.size, body);
+    let at2 = this.size + 5;
+    b[at2++] = 18;
+    at2 = writeVarint(b, at2, inner);
+    b[at2++] = 10;
+    at2 = writeVarint(b, at2, pathBytes);
+    at2 += b.write(entry.path, at2);
+    b[at2++] = 16;
+    at2 = writeVarint(b, at2, mode);
+    if (size > 0) {
+      b[at2++] = 40;
+      at2 = writeVarint(b, at2, size);
+    }
+    b[at2++] = 48;
+    at2 = writeVarint(b, at2, mtime);
+    if (linkBytes > 0) {
+      b[at2++] = 58;
+      at2 = writeVarint(b, at2, linkBytes);
+      at2 += b.write(link2, at2);
+    }
+    this.size = at2;
   }
   /** Appends fsutil Packet{type: DATA, id, data}, encoded in place; no data ends the file. */
   data(id, data) {
@@ -28261,7 +28387,7 @@ var FrameBatch = class {
     const out = this.buf.subarray(0, this.size);
     this.buf = Buffer.allocUnsafe(BATCH_CAPACITY);
     this.size = 0;
-    await this.call.sendFramed(out);
+    await this.sink(out);
   }
   reserve(n) {
     if (this.size + n <= this.buf.length) return;
@@ -28288,20 +28414,30 @@ function decodePacket(buf) {
 // src/docker/session.ts
 var AUTH = "/moby.filesync.v1.Auth/";
 var HEALTH_CHECK = "/grpc.health.v1.Health/Check";
-async function openBuildSession(docker, credentialsFor, log, fileSync) {
+async function openBuildSession(docker, credentialsFor, log, files) {
   const id = (0, import_node_crypto3.randomUUID)();
   const hostsAsked = [];
   const methods = new Map(authMethods(credentialsFor, hostsAsked, log));
   methods.set(HEALTH_CHECK, { kind: "unary", handle: () => new ProtoWriter().varint(1, 1).finish() });
-  if (fileSync) methods.set(DIFF_COPY, { kind: "stream", handle: fileSyncHandler(fileSync.dirs, fileSync.dockerfile) });
-  const sharedKey = fileSync ? (0, import_node_crypto3.createHash)("sha256").update(`convox-image-deploy:${fileSync.dirs.context}`).digest("hex") : id;
-  const socket = await dialSession(docker, id, [...methods.keys()], sharedKey);
+  const sync = files ? fileSync(files.dirs, files.dockerfile) : void 0;
+  if (sync) methods.set(DIFF_COPY, { kind: "stream", handle: sync.handle });
+  const sharedKey = files ? (0, import_node_crypto3.createHash)("sha256").update(`convox-image-deploy:${files.dirs.context}`).digest("hex") : id;
+  let socket;
+  try {
+    socket = await dialSession(docker, id, [...methods.keys()], sharedKey);
+  } catch (e) {
+    sync?.close();
+    throw e;
+  }
   const connection = serveGrpc(socket, methods, (e) => log?.debug(`BuildKit session ${id}: ${e.message}`));
   log?.debug(`BuildKit session ${id} open`);
   return {
     id,
     hostsAsked,
-    close: () => connection.close()
+    close: () => {
+      sync?.close();
+      connection.close();
+    }
   };
 }
 var AUTH_METHODS = ["Credentials", "FetchToken", "GetTokenAuthority", "VerifyTokenAuthority"];

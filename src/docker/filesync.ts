@@ -15,7 +15,7 @@ import path from 'node:path';
 import { IgnoreMatcher, readIgnorePatterns } from './dockerignore.js';
 import { frameHeader, type ServerCall, type StreamHandler } from './grpc-server.js';
 import { ProtobufError, ProtoWriter, readVarint, varintSize, WireType, writeVarint } from './protobuf.js';
-import { walkContext, type WalkEntry } from './walk.js';
+import { unreadable, walkContextSync, type WalkEntry } from './walk.js';
 
 export const DIFF_COPY = '/moby.filesync.v1.FileSync/DiffCopy';
 
@@ -25,9 +25,13 @@ const DATA = 2;
 const FIN = 3;
 const CHUNK = 32 * 1024;
 /** Bytes of packets per HTTP/2 write, for the listing and for the files' data. */
-const LISTING_BATCH = 64 * 1024;
-/** A batch is flushed once it reaches LISTING_BATCH; room for one more chunk and its headers. */
-const BATCH_CAPACITY = LISTING_BATCH + CHUNK + 64;
+const BATCH = 64 * 1024;
+/** A batch is flushed once it reaches BATCH; room for one more chunk and its headers. */
+const BATCH_CAPACITY = BATCH + CHUNK + 64;
+/** Encoded listing held ahead of BuildKit's request, at most; the walk waits beyond it. */
+const LISTING_AHEAD = 8 * 1024 * 1024;
+/** The longest the walk runs before letting the event loop answer BuildKit's other calls. */
+const SLICE_MS = 4;
 
 // Go's os.FileMode type bits, which fsutil puts in Stat.mode next to the permission bits.
 const MODE_DIR = 2 ** 31;
@@ -38,15 +42,51 @@ export interface FileSyncDirs {
   readonly [name: string]: string;
 }
 
-interface Sent {
-  readonly entry: WalkEntry;
-  readonly stats: Stats;
+export interface FileSync {
+  /** The DiffCopy handler. */
+  readonly handle: StreamHandler;
+  /** Stops a listing still being prepared that BuildKit never asked for. */
+  close(): void;
 }
 
-/** The DiffCopy handler, serving `dirs`. */
-export function fileSyncHandler(dirs: FileSyncDirs, dockerfile: string): StreamHandler {
-  return (call) => {
-    diffCopy(call, dirs, dockerfile).catch((e: unknown) => call.fail(e));
+/**
+ * Serves `dirs` over DiffCopy. The context's listing is walked and encoded from the moment the
+ * session opens, in slices of a few milliseconds between which BuildKit's other calls (the
+ * Dockerfile, `.dockerignore`, health checks) are answered: BuildKit asks for the context only
+ * after the engine has read the Dockerfile, ~80 ms later, and the listing is then ready to send.
+ * The docker CLI walks only when asked.
+ */
+export function fileSync(dirs: FileSyncDirs, dockerfile: string): FileSync {
+  const root = dirs.context;
+  let prepared = root === undefined ? undefined : new Listing(() => contextEntries(root, dockerfile));
+  return {
+    handle: (call) => {
+      const name = meta(call, 'dir-name')[0] ?? '';
+      const dir = dirs[name];
+      if (!dir) {
+        call.fail(new Error(`no local directory named '${name}' in this session`));
+        return;
+      }
+      // `followpaths` (BuildKit 0.8's way to ask for single files such as the Dockerfile) select like includes.
+      const includes = [...meta(call, 'include-patterns'), ...meta(call, 'followpaths')];
+      let listing: Listing;
+      if (name === 'context' && includes.length === 0 && prepared) {
+        // The whole context, as prepared; a second request for it walks again.
+        listing = prepared;
+        prepared = undefined;
+      } else {
+        // For the context, BuildKit's exclude-patterns are the .dockerignore it read through us;
+        // ours are the same rules, plus the `<Dockerfile>.dockerignore` that replaces the root
+        // file (which BuildKit 0.8 does not know), so ours alone decide. Other directories take BuildKit's.
+        const context = name === 'context';
+        listing = new Listing(() => selectEntries(dir, context ? dockerfile : undefined, includes, context ? [] : meta(call, 'exclude-patterns')));
+      }
+      diffCopy(call, listing).catch((e: unknown) => call.fail(e));
+    },
+    close: () => {
+      prepared?.cancel();
+      prepared = undefined;
+    },
   };
 }
 
@@ -55,19 +95,8 @@ function meta(call: ServerCall, key: string): string[] {
   return (Array.isArray(value) ? value : value === undefined ? [] : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
-async function diffCopy(call: ServerCall, dirs: FileSyncDirs, dockerfile: string): Promise<void> {
-  const name = meta(call, 'dir-name')[0] ?? '';
-  const root = dirs[name];
-  if (!root) throw new Error(`no local directory named '${name}' in this session`);
-  // `followpaths` (BuildKit 0.8's way to ask for single files such as the Dockerfile) select like includes.
-  const includes = [...meta(call, 'include-patterns'), ...meta(call, 'followpaths')];
-  // For the context, BuildKit's exclude-patterns are the .dockerignore it read through us; ours
-  // are the same rules, plus the `<Dockerfile>.dockerignore` that replaces the root file (which
-  // BuildKit 0.8 does not know), so ours alone decide. Other directories take BuildKit's.
-  const context = name === 'context';
-  const entries = await selectEntries(root, context ? dockerfile : undefined, includes, context ? [] : meta(call, 'exclude-patterns'));
-  const files = new Map<number, Sent>();
-  const sender = new FileSender(call, files);
+async function diffCopy(call: ServerCall, listing: Listing): Promise<void> {
+  const sender = new FileSender(call, listing.files);
   call.onMessage((packet: Buffer) => {
     const { type, id } = decodePacket(packet);
     if (type === REQ) sender.request(id);
@@ -78,42 +107,36 @@ async function diffCopy(call: ServerCall, dirs: FileSyncDirs, dockerfile: string
         .then(() => call.end(), (e: unknown) => call.fail(e));
     }
   });
-  // The listing goes out in ~64 KB writes of STAT packets, not one write per entry.
-  const listing = new FrameBatch(call);
-  for (const [id, sent] of entries.entries()) {
-    if (sent.entry.kind === 'file') files.set(id, sent);
-    listing.message(new ProtoWriter().message(2, statMessage(sent)).finish());
-    if (listing.full) await listing.flush();
-  }
-  // An empty STAT ends the listing.
-  listing.message(new ProtoWriter().varint(1, STAT).finish());
-  await listing.flush();
+  for await (const frames of listing.frames()) await call.sendFramed(frames);
+}
+
+/** The whole context with its `.dockerignore` applied (ours, which also knows `<Dockerfile>.dockerignore`). */
+async function contextEntries(root: string, dockerfile: string): Promise<Iterable<WalkEntry>> {
+  const ignore = (await readIgnorePatterns(root, dockerfile)).patterns;
+  return walkContextSync(root, { matcher: new IgnoreMatcher(ignore) });
 }
 
 /**
- * The entries to list: the context with its `.dockerignore` applied (ours, which also knows
- * `<Dockerfile>.dockerignore`), then BuildKit's own include/exclude patterns for this request.
+ * The entries to list for a request that names patterns or another directory: the walk with
+ * `.dockerignore` (for the context) and BuildKit's exclude patterns applied, then its includes.
  */
-async function selectEntries(root: string, dockerfile: string | undefined, includes: string[], excludes: string[]): Promise<Sent[]> {
+async function selectEntries(root: string, dockerfile: string | undefined, includes: string[], excludes: string[]): Promise<Iterable<WalkEntry>> {
   // BuildKit asks for single files by name (the Dockerfile, `.dockerignore`): stat just those
   // instead of walking a context that may hold tens of thousands of files.
   if (includes.length > 0 && includes.every((p) => !/[*?[\\]/.test(p))) return namedEntries(root, includes);
   const ignore = dockerfile ? (await readIgnorePatterns(root, dockerfile)).patterns : [];
-  const walked: WalkEntry[] = [];
-  for await (const e of walkContext(root, { matcher: new IgnoreMatcher([...ignore, ...excludes]) })) if (e.kind !== 'other') walked.push(e);
-  let chosen = walked;
-  if (includes.length > 0) {
-    // Include patterns select files; their parent directories come along.
-    const wanted = new IgnoreMatcher(includes);
-    const files = walked.filter((e) => e.kind !== 'dir' && wanted.match(e.path).excluded);
-    const parents = new Set(files.flatMap((e) => e.path.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
-    chosen = walked.filter((e) => (e.kind === 'dir' ? parents.has(e.path) : files.includes(e)));
-  }
-  return chosen.map((entry) => ({ entry, stats: lstatSync(entry.abs) }));
+  const walked = walkContextSync(root, { matcher: new IgnoreMatcher([...ignore, ...excludes]) });
+  if (includes.length === 0) return walked;
+  // Include patterns select files; their parent directories come along.
+  const all = [...walked];
+  const wanted = new IgnoreMatcher(includes);
+  const files = new Set(all.filter((e) => e.kind !== 'dir' && wanted.match(e.path).excluded));
+  const parents = new Set([...files].flatMap((e) => e.path.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+  return all.filter((e) => (e.kind === 'dir' ? parents.has(e.path) : files.has(e)));
 }
 
 /** The named files (those that exist) and their parent directories, parents first, in byte order. */
-function namedEntries(root: string, names: readonly string[]): Sent[] {
+function namedEntries(root: string, names: readonly string[]): WalkEntry[] {
   const paths = new Set<string>();
   for (const name of names) {
     const clean = path.posix.normalize(name).replace(/^\/+/, '');
@@ -128,18 +151,109 @@ function namedEntries(root: string, names: readonly string[]): Sent[] {
       const abs = path.join(root, p);
       const stats = lstatSync(abs);
       const kind = stats.isDirectory() ? 'dir' : stats.isSymbolicLink() ? 'symlink' : 'file';
-      return { entry: { path: p, abs, kind } as WalkEntry, stats };
+      return { path: p, abs, kind };
     });
 }
 
-/** fsutil Stat: path, Go file mode, uid/gid 0 (as the docker CLI resets them), size, mtime, link. */
-function statMessage({ entry, stats }: Sent): ProtoWriter {
-  const typeBits = entry.kind === 'dir' ? MODE_DIR : entry.kind === 'symlink' ? MODE_SYMLINK : 0;
-  const w = new ProtoWriter().string(1, entry.path).varint(2, typeBits + (stats.mode & 0o7777));
-  if (entry.kind === 'file') w.varint(5, stats.size);
-  w.varint(6, Math.floor(stats.mtimeMs) * 1_000_000);
-  if (entry.kind === 'symlink') w.string(7, readlinkSync(entry.abs));
-  return w;
+/**
+ * One DiffCopy listing: the STAT packets of `entries` (sockets, fifos and devices left out, as
+ * the CLI does), encoded into ~64 KB batches as the walk goes and handed to whoever iterates
+ * `frames()`; then the empty STAT that ends it. The walk starts at once and yields to the event
+ * loop every few milliseconds; with nobody reading, it pauses once LISTING_AHEAD bytes wait.
+ * A walk error is thrown to the reader.
+ */
+class Listing {
+  /** The listed files' absolute paths, by packet id (the entry's index in the listing). */
+  readonly files = new Map<number, string>();
+  private readonly ready: Buffer[] = [];
+  private readyBytes = 0;
+  private finished = false;
+  private failure: { error: unknown } | undefined;
+  private cancelled = false;
+  private wakeReader: (() => void) | undefined;
+  private wakeWalk: (() => void) | undefined;
+
+  constructor(entries: () => Iterable<WalkEntry> | Promise<Iterable<WalkEntry>>) {
+    setImmediate(() => {
+      this.walk(entries).then(
+        () => this.settle(),
+        (error: unknown) => this.settle({ error }),
+      );
+    });
+  }
+
+  /** The encoded batches in order; throws what failed the walk. */
+  async *frames(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const next = this.ready.shift();
+      if (next) {
+        this.readyBytes -= next.length;
+        this.wake('walk');
+        yield next;
+        continue;
+      }
+      if (this.finished) {
+        if (this.failure) throw this.failure.error;
+        return;
+      }
+      await new Promise<void>((resolve) => (this.wakeReader = resolve));
+    }
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.wake('walk');
+  }
+
+  private async walk(entries: () => Iterable<WalkEntry> | Promise<Iterable<WalkEntry>>): Promise<void> {
+    const batch = new FrameBatch((frames) => this.hand(frames));
+    let id = 0;
+    let slice = Date.now();
+    for (const entry of await entries()) {
+      if (this.cancelled) return;
+      if (entry.kind === 'other') continue;
+      let stats: Stats;
+      try {
+        stats = lstatSync(entry.abs);
+      } catch (e) {
+        // Gone since the directory was read: listed as the tar path does, not at all.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw unreadable(entry.path, e);
+      }
+      if (entry.kind === 'file') this.files.set(id, entry.abs);
+      batch.stat(entry, stats);
+      id++;
+      if (batch.full) await batch.flush();
+      if ((id & 127) === 0 && Date.now() - slice > SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        slice = Date.now();
+      }
+    }
+    // An empty STAT ends the listing.
+    batch.message(new ProtoWriter().varint(1, STAT).finish());
+    await batch.flush();
+  }
+
+  /** Queues a batch for the reader; waits while too much is queued. */
+  private async hand(frames: Buffer): Promise<void> {
+    this.ready.push(frames);
+    this.readyBytes += frames.length;
+    this.wake('reader');
+    while (this.readyBytes > LISTING_AHEAD && !this.cancelled) await new Promise<void>((resolve) => (this.wakeWalk = resolve));
+  }
+
+  private settle(failure?: { error: unknown }): void {
+    this.finished = true;
+    this.failure = failure;
+    this.wake('reader');
+  }
+
+  private wake(who: 'reader' | 'walk'): void {
+    const fn = who === 'reader' ? this.wakeReader : this.wakeWalk;
+    if (who === 'reader') this.wakeReader = undefined;
+    else this.wakeWalk = undefined;
+    fn?.();
+  }
 }
 
 /**
@@ -158,9 +272,9 @@ class FileSender {
 
   constructor(
     private readonly call: ServerCall,
-    private readonly files: ReadonlyMap<number, Sent>,
+    private readonly files: ReadonlyMap<number, string>,
   ) {
-    this.out = new FrameBatch(call);
+    this.out = new FrameBatch((frames) => call.sendFramed(frames));
   }
 
   request(id: number): void {
@@ -182,8 +296,8 @@ class FileSender {
         if (this.pending.length === 0) return;
         continue;
       }
-      const sent = this.files.get(id);
-      const fd = sent ? openSync(sent.entry.abs, 'r') : undefined;
+      const file = this.files.get(id);
+      const fd = file === undefined ? undefined : openSync(file, 'r');
       try {
         for (let n = fd === undefined ? 0 : this.read(fd); n > 0; n = this.read(fd!)) {
           this.out.data(id, this.scratch.subarray(0, n));
@@ -203,16 +317,16 @@ class FileSender {
   }
 }
 
-/** gRPC messages gathered in one buffer and sent ~64 KB at a time, one HTTP/2 write each. */
+/** gRPC messages gathered in one buffer and handed to `sink` ~64 KB at a time (one HTTP/2 write each). */
 class FrameBatch {
   private buf = Buffer.allocUnsafe(BATCH_CAPACITY);
   private size = 0;
 
-  constructor(private readonly call: ServerCall) {}
+  constructor(private readonly sink: (frames: Buffer) => Promise<void>) {}
 
-  /** Holds LISTING_BATCH bytes or more: time to flush. */
+  /** Holds BATCH bytes or more: time to flush. */
   get full(): boolean {
-    return this.size >= LISTING_BATCH;
+    return this.size >= BATCH;
   }
 
   /** Appends an encoded message. */
@@ -220,6 +334,50 @@ class FrameBatch {
     this.reserve(5 + m.length);
     frameHeader(this.buf, this.size, m.length);
     this.size += 5 + m.copy(this.buf, this.size + 5);
+  }
+
+  /**
+   * Appends fsutil Packet{type: STAT (0, so not written), stat: Stat}, encoded in place. Stat:
+   * path, Go file mode, uid/gid 0 (as the docker CLI resets them; zero, so not written), size,
+   * mtime in nanoseconds, link target.
+   */
+  stat(entry: WalkEntry, stats: Stats): void {
+    const pathBytes = Buffer.byteLength(entry.path);
+    const mode = (entry.kind === 'dir' ? MODE_DIR : entry.kind === 'symlink' ? MODE_SYMLINK : 0) + (stats.mode & 0o7777);
+    const size = entry.kind === 'file' ? stats.size : 0;
+    const mtime = Math.floor(stats.mtimeMs) * 1_000_000;
+    const link = entry.kind === 'symlink' ? readlinkSync(entry.abs) : '';
+    const linkBytes = Buffer.byteLength(link);
+    const inner =
+      1 + varintSize(pathBytes) + pathBytes +
+      1 + varintSize(mode) +
+      (size > 0 ? 1 + varintSize(size) : 0) +
+      1 + varintSize(mtime) +
+      (linkBytes > 0 ? 1 + varintSize(linkBytes) + linkBytes : 0);
+    const body = 1 + varintSize(inner) + inner;
+    this.reserve(5 + body);
+    const b = this.buf;
+    frameHeader(b, this.size, body);
+    let at = this.size + 5;
+    b[at++] = 0x12; // field 2 (stat), bytes
+    at = writeVarint(b, at, inner);
+    b[at++] = 0x0a; // Stat field 1 (path), bytes
+    at = writeVarint(b, at, pathBytes);
+    at += b.write(entry.path, at);
+    b[at++] = 0x10; // field 2 (mode), varint
+    at = writeVarint(b, at, mode);
+    if (size > 0) {
+      b[at++] = 0x28; // field 5 (size), varint
+      at = writeVarint(b, at, size);
+    }
+    b[at++] = 0x30; // field 6 (modTime), varint
+    at = writeVarint(b, at, mtime);
+    if (linkBytes > 0) {
+      b[at++] = 0x3a; // field 7 (linkname), bytes
+      at = writeVarint(b, at, linkBytes);
+      at += b.write(link, at);
+    }
+    this.size = at;
   }
 
   /** Appends fsutil Packet{type: DATA, id, data}, encoded in place; no data ends the file. */
@@ -245,10 +403,10 @@ class FrameBatch {
   async flush(): Promise<void> {
     if (this.size === 0) return;
     const out = this.buf.subarray(0, this.size);
-    // The stream holds on to what it was given until it is written: the next batch is a new buffer.
+    // The sink holds on to what it was given until it is written: the next batch is a new buffer.
     this.buf = Buffer.allocUnsafe(BATCH_CAPACITY);
     this.size = 0;
-    await this.call.sendFramed(out);
+    await this.sink(out);
   }
 
   private reserve(n: number): void {

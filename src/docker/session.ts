@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
-import { DIFF_COPY, fileSyncHandler, type FileSyncDirs } from './filesync.js';
+import { DIFF_COPY, fileSync, type FileSyncDirs } from './filesync.js';
 import { GrpcError, GrpcStatus, serveGrpc, type Method } from './grpc-server.js';
 import { fieldText, ProtoWriter, readFields } from './protobuf.js';
 
@@ -41,24 +41,35 @@ export async function openBuildSession(
   credentialsFor: CredentialsFor,
   log?: Log,
   /** Serve these local directories to BuildKit (the build context), as the docker CLI does. */
-  fileSync?: { dirs: FileSyncDirs; dockerfile: string },
+  files?: { dirs: FileSyncDirs; dockerfile: string },
 ): Promise<BuildSession> {
   const id = randomUUID();
   const hostsAsked: string[] = [];
   const methods = new Map<string, Method>(authMethods(credentialsFor, hostsAsked, log));
   // HealthCheckResponse.status = SERVING (1)
   methods.set(HEALTH_CHECK, { kind: 'unary', handle: () => new ProtoWriter().varint(1, 1).finish() });
-  if (fileSync) methods.set(DIFF_COPY, { kind: 'stream', handle: fileSyncHandler(fileSync.dirs, fileSync.dockerfile) });
+  // Starts preparing the context's listing (see fileSync).
+  const sync = files ? fileSync(files.dirs, files.dockerfile) : undefined;
+  if (sync) methods.set(DIFF_COPY, { kind: 'stream', handle: sync.handle });
   // Like the CLI, a shared key per context directory lets BuildKit reuse what it already
   // received from an earlier build of the same directory and transfer only what changed.
-  const sharedKey = fileSync ? createHash('sha256').update(`convox-image-deploy:${fileSync.dirs.context}`).digest('hex') : id;
-  const socket = await dialSession(docker, id, [...methods.keys()], sharedKey);
+  const sharedKey = files ? createHash('sha256').update(`convox-image-deploy:${files.dirs.context}`).digest('hex') : id;
+  let socket: Duplex;
+  try {
+    socket = await dialSession(docker, id, [...methods.keys()], sharedKey);
+  } catch (e) {
+    sync?.close();
+    throw e;
+  }
   const connection = serveGrpc(socket, methods, (e: Error) => log?.debug(`BuildKit session ${id}: ${e.message}`));
   log?.debug(`BuildKit session ${id} open`);
   return {
     id,
     hostsAsked,
-    close: () => connection.close(),
+    close: () => {
+      sync?.close();
+      connection.close();
+    },
   };
 }
 
