@@ -26596,7 +26596,7 @@ function readInputs(env, github, now, secrets2) {
   const workspace = import_node_path3.default.resolve(github.workspace);
   const image = readImage(raw);
   const tags = readTags(raw, github, now);
-  const build = readBuild(raw, workspace);
+  const build2 = readBuild(raw, workspace);
   const { dryRun, dryRunReason } = readDryRun(raw, github);
   const update = readUpdate(raw, workspace);
   const deploy2 = readDeploy(raw, env);
@@ -26605,7 +26605,7 @@ function readInputs(env, github, now, secrets2) {
     workspace,
     image: image ?? {},
     tags,
-    build,
+    build: build2,
     push: raw.bool("push", true),
     registry: { username: raw.get("registry-username"), password: raw.get("registry-password") },
     dryRun,
@@ -26774,20 +26774,9 @@ function crossCheck2(raw, c) {
   if (!c.build.enabled && c.build.noCache) raw.fail("no-cache", "has no effect with 'build: false'", "remove 'no-cache' or set 'build: true'");
 }
 
-// src/docker/build.ts
-var import_promises5 = require("node:fs/promises");
-var import_node_path7 = __toESM(require("node:path"), 1);
-var import_node_stream2 = require("node:stream");
-
-// src/docker/context.ts
-var import_node_crypto2 = require("node:crypto");
+// src/docker/filesync.ts
 var import_node_fs6 = require("node:fs");
-var import_promises3 = require("node:fs/promises");
 var import_node_path5 = __toESM(require("node:path"), 1);
-var import_node_stream = require("node:stream");
-var import_promises4 = require("node:stream/promises");
-var import_node_zlib = require("node:zlib");
-var import_tar_stream = __toESM(require_tar_stream2(), 1);
 
 // src/docker/dockerignore.ts
 var import_promises2 = require("node:fs/promises");
@@ -27009,274 +26998,145 @@ function classProblem(p) {
   return void 0;
 }
 
-// src/docker/walk.ts
-var import_node_fs5 = require("node:fs");
-async function* walkContext(root, options) {
-  yield* walkContextSync(root, options);
-}
-function* walkContextSync(root, options) {
-  const forcedDirs = /* @__PURE__ */ new Set();
-  for (const p of options.alwaysInclude ?? []) {
-    const parts = p.split("/");
-    for (let i = 1; i < parts.length; i++) forcedDirs.add(parts.slice(0, i).join("/"));
+// src/docker/grpc-server.ts
+var import_node_http2 = __toESM(require("node:http2"), 1);
+var GrpcStatus = { OK: 0, UNKNOWN: 2, UNIMPLEMENTED: 12, INTERNAL: 13 };
+var GrpcError = class extends Error {
+  constructor(code2, message) {
+    super(message);
+    this.code = code2;
   }
-  yield* walkDir(root, "", void 0, [], { ...options, forcedDirs });
+  code;
+  name = "GrpcError";
+};
+function frameHeader(out, at2, length) {
+  out[at2] = 0;
+  out.writeUInt32BE(length, at2 + 1);
 }
-function* walkDir(abs, rel, parentInfo, pending, options) {
-  options.signal?.throwIfAborted();
-  for (const dirent of readSorted(abs, rel)) {
-    const entry = {
-      path: rel ? `${rel}/${dirent.name}` : dirent.name,
-      // Concatenation, not path.join: abs is already normal, and join was a third of the walk.
-      abs: abs.endsWith("/") ? abs + dirent.name : `${abs}/${dirent.name}`,
-      kind: kindOf(dirent)
-    };
-    const { excluded, info: info2 } = options.matcher.match(entry.path, parentInfo);
-    const forced = entry.kind === "dir" ? options.forcedDirs.has(entry.path) : options.alwaysInclude?.has(entry.path) === true;
-    if (excluded && entry.kind === "dir") {
-      if (forced || options.matcher.mayReinclude(entry.path)) {
-        yield* walkDir(entry.abs, entry.path, info2, [...pending, { entry, emitted: false }], options);
-      } else {
-        options.onExcluded?.(entry.path);
-      }
-      continue;
-    }
-    if (excluded && !forced) {
-      options.onExcluded?.(entry.path);
-      continue;
-    }
-    for (const p of pending) {
-      if (!p.emitted) yield p.entry;
-      p.emitted = true;
-    }
-    yield entry;
-    if (entry.kind === "dir") yield* walkDir(entry.abs, entry.path, info2, [], options);
-  }
-}
-function readSorted(abs, rel) {
-  try {
-    const entries2 = (0, import_node_fs5.readdirSync)(abs, { withFileTypes: true });
-    if (entries2.every((d) => /^[\x00-\x7f]*$/.test(d.name))) return entries2.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-    return entries2.map((d) => ({ d, key: Buffer.from(d.name) })).sort((a, b) => Buffer.compare(a.key, b.key)).map((x) => x.d);
-  } catch (e) {
-    const where2 = rel || ".";
-    throw new ActionError(
-      `cannot list the build context directory '${where2}': ${e.message}`,
-      { phase: "build" },
-      `make '${where2}' readable by the runner user, or exclude it in .dockerignore`,
-      { cause: e }
-    );
-  }
-}
-function kindOf(d) {
-  if (d.isDirectory()) return "dir";
-  if (d.isSymbolicLink()) return "symlink";
-  if (d.isFile()) return "file";
-  return "other";
-}
-var SMALL_FILE = 64 * 1024;
-function readEntry(e) {
-  if (e.kind === "other") return void 0;
-  let fd;
-  try {
-    if (e.kind !== "file") {
-      const stats2 = (0, import_node_fs5.lstatSync)(e.abs);
-      return e.kind === "symlink" ? { entry: e, stats: stats2, linkname: (0, import_node_fs5.readlinkSync)(e.abs) } : { entry: e, stats: stats2 };
-    }
-    fd = (0, import_node_fs5.openSync)(e.abs, "r");
-    const stats = (0, import_node_fs5.fstatSync)(fd);
-    if (stats.size > SMALL_FILE) {
-      const open3 = fd;
-      fd = void 0;
-      return { entry: e, stats, fd: open3 };
-    }
-    const data = Buffer.allocUnsafe(stats.size);
-    const got = stats.size > 0 ? (0, import_node_fs5.readSync)(fd, data, 0, stats.size, 0) : 0;
-    return { entry: e, stats, data: data.subarray(0, got) };
-  } catch (err) {
-    if (err.code === "ENOENT") return void 0;
-    throw unreadable(e.path, err);
-  } finally {
-    if (fd !== void 0) (0, import_node_fs5.closeSync)(fd);
-  }
-}
-function unreadable(relPath, err) {
-  if (err instanceof ActionError) return err;
-  const code2 = err.code ?? err.message;
-  return new ActionError(
-    `cannot read '${relPath}' in the build context (${code2})`,
-    { phase: "build" },
-    `make '${relPath}' readable by the runner user, or add it to .dockerignore if the image does not need it`,
-    { cause: err }
-  );
-}
-
-// src/docker/context.ts
-async function packContext(opts) {
-  const contextDir = await resolveExisting(opts.contextDir, "build context directory");
-  const dockerfileAbs = await resolveExisting(opts.dockerfile, "Dockerfile");
-  const { patterns } = await readIgnorePatterns(contextDir, opts.dockerfile);
-  const plan = await planSpecialFiles(contextDir, dockerfileAbs, opts.replace ?? /* @__PURE__ */ new Map());
-  const matcher = new IgnoreMatcher(patterns);
-  const pack = import_tar_stream.default.pack();
-  let excluded = 0;
-  const onAbort = () => pack.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("packing aborted"));
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const entries2 = walkContext(contextDir, {
-    matcher,
-    alwaysInclude: plan.alwaysInclude,
-    onExcluded: () => excluded++,
-    ...opts.signal ? { signal: opts.signal } : {}
+function serveGrpc(socket, methods, onError) {
+  const server = import_node_http2.default.createServer();
+  const sessions = /* @__PURE__ */ new Set();
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+    s.on("error", (e) => onError?.(e));
   });
-  const produced = produce(pack, entries2, plan, opts.signal).catch((e) => {
-    pack.destroy(e instanceof Error ? e : new Error(String(e)));
-    throw e;
-  });
-  const out = output(pack, opts.gzip === true);
-  const done = Promise.allSettled([produced, out.piped]).then(([p, s]) => {
-    opts.signal?.removeEventListener("abort", onAbort);
-    if (p.status === "rejected") throw p.reason;
-    if (s.status === "rejected") throw s.reason;
-    return { files: p.value, bytes: out.bytes(), excluded };
-  });
-  done.catch(() => {
-  });
-  return { stream: out.stream, dockerfileName: plan.dockerfileName, done };
-}
-function output(pack, gzip) {
-  let bytes = 0;
-  const stream = new import_node_stream.Transform({
-    transform(chunk, _enc, cb) {
-      bytes += chunk.length;
-      cb(null, chunk);
+  server.on("stream", (stream, headers) => dispatch(stream, headers, methods, onError));
+  server.emit("connection", socket);
+  return {
+    close() {
+      for (const s of sessions) s.destroy();
+      socket.destroy();
     }
+  };
+}
+function dispatch(stream, headers, methods, onError) {
+  stream.on("error", (e) => onError?.(e));
+  const call = new Call(stream, headers);
+  const method = methods.get(String(headers[":path"] ?? ""));
+  if (!method) {
+    call.fail(new GrpcError(GrpcStatus.UNIMPLEMENTED, `${String(headers[":path"])} is not served by this client`));
+    return;
+  }
+  if (method.kind === "stream") {
+    try {
+      method.handle(call);
+    } catch (e) {
+      call.fail(e);
+    }
+    return;
+  }
+  let request2;
+  call.onMessage((m) => request2 ??= m);
+  stream.on("end", () => {
+    Promise.resolve().then(() => method.handle(request2 ?? Buffer.alloc(0), headers)).then(async (reply) => {
+      await call.send(reply);
+      call.end();
+    }).catch((e) => call.fail(e));
   });
-  const source = import_node_stream.Readable.from(pack, { objectMode: false });
-  const piped = gzip ? (0, import_promises4.pipeline)(source, (0, import_node_zlib.createGzip)(), stream) : (0, import_promises4.pipeline)(source, stream);
-  return { stream, piped, bytes: () => bytes };
 }
-async function planSpecialFiles(contextDir, dockerfileAbs, replace) {
-  const out = /* @__PURE__ */ new Map();
-  for (const [p, data] of replace) out.set(checkedRelative(p), { data });
-  const ignoreAbs = import_node_path5.default.join(contextDir, ".dockerignore");
-  const ignoreExists = await (0, import_promises3.lstat)(ignoreAbs).then((s) => s.isFile(), () => false);
-  const rel = import_node_path5.default.relative(contextDir, dockerfileAbs);
-  const inside = rel !== "" && !rel.startsWith(`..${import_node_path5.default.sep}`) && rel !== ".." && !import_node_path5.default.isAbsolute(rel);
-  const include = new Set(out.keys());
-  if (ignoreExists) include.add(".dockerignore");
-  if (inside) {
-    const name2 = rel.split(import_node_path5.default.sep).join("/");
-    include.add(name2);
-    return { dockerfileName: name2, alwaysInclude: include, replace: out };
+var Call = class {
+  constructor(stream, metadata) {
+    this.stream = stream;
+    this.metadata = metadata;
+    stream.on("data", (chunk) => this.receive(chunk));
   }
-  const name = `.dockerfile.${(0, import_node_crypto2.randomBytes)(10).toString("hex")}`;
-  out.set(name, { data: await (0, import_promises3.readFile)(dockerfileAbs), mode: 384 });
-  const ignore = out.get(".dockerignore")?.data ?? (ignoreExists ? await (0, import_promises3.readFile)(ignoreAbs) : Buffer.from(".dockerignore"));
-  out.set(".dockerignore", { data: Buffer.concat([ignore, Buffer.from(`
-${name}
-`)]) });
-  include.add(name).add(".dockerignore");
-  return { dockerfileName: name, alwaysInclude: include, replace: out };
-}
-async function produce(pack, entries2, plan, signal) {
-  let files = 0;
-  const pending = new Map(plan.replace);
-  for await (const e of entries2) {
-    signal?.throwIfAborted();
-    const replacement = pending.get(e.path);
-    pending.delete(e.path);
-    const r = replacement ? statOnly(e) : readEntry(e);
-    if (!r) continue;
-    if (e.kind !== "dir") files++;
-    await addEntry(pack, r, replacement);
+  stream;
+  metadata;
+  listener;
+  pending = [];
+  buffered = Buffer.alloc(0);
+  responded = false;
+  done = false;
+  onMessage(fn) {
+    this.listener = fn;
+    for (const m of this.pending.splice(0)) fn(m);
   }
-  for (const [name, r] of pending) {
-    await write(pack, { ...header(name, void 0, r.mode ?? 420), size: r.data.length }, r.data);
-    files++;
+  send(...messages) {
+    const frames = Buffer.allocUnsafe(messages.reduce((n, m) => n + 5 + m.length, 0));
+    let at2 = 0;
+    for (const m of messages) {
+      frameHeader(frames, at2, m.length);
+      m.copy(frames, at2 + 5);
+      at2 += 5 + m.length;
+    }
+    return this.sendFramed(frames);
   }
-  pack.finalize();
-  return files;
-}
-function statOnly(e) {
-  try {
-    return { entry: e, stats: (0, import_node_fs6.lstatSync)(e.abs) };
-  } catch (err) {
-    throw unreadable(e.path, err);
+  sendFramed(frames) {
+    if (this.done || this.stream.destroyed) return Promise.resolve();
+    this.respond();
+    if (this.stream.write(frames)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const settle = () => {
+        this.stream.off("drain", settle);
+        this.stream.off("close", settle);
+        resolve();
+      };
+      this.stream.on("drain", settle);
+      this.stream.on("close", settle);
+    });
   }
-}
-async function addEntry(pack, r, replacement) {
-  const { entry: e, stats } = r;
-  if (replacement) {
-    if (e.kind === "dir") throw new Error(`packContext: cannot replace the directory '${e.path}' with a file`);
-    return write(pack, { ...header(e.path, stats, replacement.mode ?? (stats.isFile() ? void 0 : 420)), size: replacement.data.length }, replacement.data);
+  end() {
+    this.finish(GrpcStatus.OK, "");
   }
-  if (e.kind === "dir") return write(pack, { ...header(e.path, stats), type: "directory" });
-  if (e.kind === "symlink") return write(pack, { ...header(e.path, stats), type: "symlink", linkname: r.linkname ?? "" });
-  if (r.fd === void 0) return write(pack, { ...header(e.path, stats), size: r.data?.length ?? 0 }, r.data);
-  try {
-    await write(pack, { ...header(e.path, stats), size: stats.size }, r.fd);
-  } catch (err) {
-    throw unreadable(e.path, err);
+  fail(error2) {
+    const code2 = error2 instanceof GrpcError ? error2.code : GrpcStatus.INTERNAL;
+    this.finish(code2, error2 instanceof Error ? error2.message : String(error2));
   }
-}
-function header(name, st, mode) {
-  return { name, mode: mode ?? (st ? st.mode & 4095 : 420), mtime: st?.mtime ?? /* @__PURE__ */ new Date(), uid: 0, gid: 0, uname: "", gname: "", type: "file" };
-}
-function write(pack, h, body) {
-  return new Promise((resolve, reject) => {
-    if (body === void 0 || Buffer.isBuffer(body)) {
-      pack.entry(h, body ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve());
+  finish(code2, message) {
+    if (this.done || this.stream.destroyed) return;
+    this.done = true;
+    const status = { "grpc-status": String(code2), ...message ? { "grpc-message": encodeURIComponent(message) } : {} };
+    if (!this.responded) {
+      this.responded = true;
+      this.stream.respond({ ":status": 200, "content-type": "application/grpc", ...status }, { endStream: true });
       return;
     }
-    let sink;
-    try {
-      sink = pack.entry(h, (err) => err ? reject(err) : resolve());
-    } catch (err) {
-      (0, import_node_fs6.closeSync)(body);
-      throw err;
+    this.stream.once("wantTrailers", () => this.stream.sendTrailers(status));
+    this.stream.end();
+  }
+  respond() {
+    if (this.responded) return;
+    this.responded = true;
+    this.stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+  }
+  /** Splits the request body into messages; a frame may arrive in pieces or several in one chunk. */
+  receive(chunk) {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    while (this.buffered.length >= 5) {
+      const length = this.buffered.readUInt32BE(1);
+      if (this.buffered.length < 5 + length) break;
+      if (this.buffered[0] !== 0) {
+        this.fail(new GrpcError(GrpcStatus.UNIMPLEMENTED, "compressed messages are not accepted by this client"));
+        return;
+      }
+      const message = this.buffered.subarray(5, 5 + length);
+      this.buffered = this.buffered.subarray(5 + length);
+      if (this.listener) this.listener(message);
+      else this.pending.push(message);
     }
-    feed(body, h.size ?? 0, sink).catch((err) => {
-      sink.destroy(err instanceof Error ? err : new Error(String(err)));
-      reject(err);
-    });
-  });
-}
-async function feed(fd, size, sink) {
-  const reader = (0, import_node_fs6.createReadStream)("", { fd, start: 0, end: size - 1, autoClose: true });
-  for await (const chunk of reader) {
-    if (!sink.write(chunk)) await drained(sink);
   }
-  sink.end(void 0);
-}
-function drained(sink) {
-  return new Promise((resolve) => {
-    const done = () => {
-      sink.off("drain", done);
-      sink.off("close", done);
-      resolve();
-    };
-    sink.on("drain", done);
-    sink.on("close", done);
-  });
-}
-async function resolveExisting(p, what) {
-  try {
-    return await (0, import_promises3.realpath)(p);
-  } catch (err) {
-    throw new ActionError(
-      `the ${what} '${p}' does not exist or cannot be read (${err.code ?? "error"})`,
-      { phase: "build" },
-      what === "Dockerfile" ? "check the Dockerfile input: a path relative to the workspace" : "check the context input: a directory relative to the workspace"
-    );
-  }
-}
-function checkedRelative(p) {
-  const clean = import_node_path5.default.posix.normalize(p);
-  if (clean !== p || p.startsWith("/") || p.startsWith("../") || p === ".." || p === "." || p === "") {
-    throw new Error(`packContext: replace key must be a clean context-relative path, got ${JSON.stringify(p)}`);
-  }
-  return p;
-}
+};
 
 // src/docker/protobuf.ts
 var WireType = { varint: 0, fixed64: 1, bytes: 2, fixed32: 5 };
@@ -27409,6 +27269,616 @@ function writeVarint(out, at2, value) {
   }
   out[at2++] = v;
   return at2;
+}
+
+// src/docker/walk.ts
+var import_node_fs5 = require("node:fs");
+async function* walkContext(root, options) {
+  yield* walkContextSync(root, options);
+}
+function* walkContextSync(root, options) {
+  const forcedDirs = /* @__PURE__ */ new Set();
+  for (const p of options.alwaysInclude ?? []) {
+    const parts = p.split("/");
+    for (let i = 1; i < parts.length; i++) forcedDirs.add(parts.slice(0, i).join("/"));
+  }
+  yield* walkDir(root, "", void 0, [], { ...options, forcedDirs });
+}
+function* walkDir(abs, rel, parentInfo, pending, options) {
+  options.signal?.throwIfAborted();
+  for (const dirent of readSorted(abs, rel)) {
+    const entry = {
+      path: rel ? `${rel}/${dirent.name}` : dirent.name,
+      // Concatenation, not path.join: abs is already normal, and join was a third of the walk.
+      abs: abs.endsWith("/") ? abs + dirent.name : `${abs}/${dirent.name}`,
+      kind: kindOf(dirent)
+    };
+    const { excluded, info: info2 } = options.matcher.match(entry.path, parentInfo);
+    const forced = entry.kind === "dir" ? options.forcedDirs.has(entry.path) : options.alwaysInclude?.has(entry.path) === true;
+    if (excluded && entry.kind === "dir") {
+      if (forced || options.matcher.mayReinclude(entry.path)) {
+        yield* walkDir(entry.abs, entry.path, info2, [...pending, { entry, emitted: false }], options);
+      } else {
+        options.onExcluded?.(entry.path);
+      }
+      continue;
+    }
+    if (excluded && !forced) {
+      options.onExcluded?.(entry.path);
+      continue;
+    }
+    for (const p of pending) {
+      if (!p.emitted) yield p.entry;
+      p.emitted = true;
+    }
+    yield entry;
+    if (entry.kind === "dir") yield* walkDir(entry.abs, entry.path, info2, [], options);
+  }
+}
+function readSorted(abs, rel) {
+  try {
+    const entries2 = (0, import_node_fs5.readdirSync)(abs, { withFileTypes: true });
+    if (entries2.every((d) => /^[\x00-\x7f]*$/.test(d.name))) return entries2.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    return entries2.map((d) => ({ d, key: Buffer.from(d.name) })).sort((a, b) => Buffer.compare(a.key, b.key)).map((x) => x.d);
+  } catch (e) {
+    const where2 = rel || ".";
+    throw new ActionError(
+      `cannot list the build context directory '${where2}': ${e.message}`,
+      { phase: "build" },
+      `make '${where2}' readable by the runner user, or exclude it in .dockerignore`,
+      { cause: e }
+    );
+  }
+}
+function kindOf(d) {
+  if (d.isDirectory()) return "dir";
+  if (d.isSymbolicLink()) return "symlink";
+  if (d.isFile()) return "file";
+  return "other";
+}
+var SMALL_FILE = 64 * 1024;
+function readEntry(e) {
+  if (e.kind === "other") return void 0;
+  let fd;
+  try {
+    if (e.kind !== "file") {
+      const stats2 = (0, import_node_fs5.lstatSync)(e.abs);
+      return e.kind === "symlink" ? { entry: e, stats: stats2, linkname: (0, import_node_fs5.readlinkSync)(e.abs) } : { entry: e, stats: stats2 };
+    }
+    fd = (0, import_node_fs5.openSync)(e.abs, "r");
+    const stats = (0, import_node_fs5.fstatSync)(fd);
+    if (stats.size > SMALL_FILE) {
+      const open3 = fd;
+      fd = void 0;
+      return { entry: e, stats, fd: open3 };
+    }
+    const data = Buffer.allocUnsafe(stats.size);
+    const got = stats.size > 0 ? (0, import_node_fs5.readSync)(fd, data, 0, stats.size, 0) : 0;
+    return { entry: e, stats, data: data.subarray(0, got) };
+  } catch (err) {
+    if (err.code === "ENOENT") return void 0;
+    throw unreadable(e.path, err);
+  } finally {
+    if (fd !== void 0) (0, import_node_fs5.closeSync)(fd);
+  }
+}
+function unreadable(relPath, err) {
+  if (err instanceof ActionError) return err;
+  const code2 = err.code ?? err.message;
+  return new ActionError(
+    `cannot read '${relPath}' in the build context (${code2})`,
+    { phase: "build" },
+    `make '${relPath}' readable by the runner user, or add it to .dockerignore if the image does not need it`,
+    { cause: err }
+  );
+}
+
+// src/docker/filesync.ts
+var DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy";
+var STAT = 0;
+var REQ = 1;
+var DATA = 2;
+var FIN = 3;
+var CHUNK = 32 * 1024;
+var BATCH = 64 * 1024;
+var BATCH_CAPACITY = BATCH + CHUNK + 64;
+var LISTING_AHEAD = 8 * 1024 * 1024;
+var SLICE_MS = 2;
+var MODE_DIR = 2 ** 31;
+var MODE_SYMLINK = 2 ** 27;
+function prepareContextListing(root, dockerfile) {
+  return new ContextListing(root, () => contextEntries(root, dockerfile));
+}
+function fileSync(dirs, dockerfile, listing) {
+  const root = dirs.context;
+  let prepared = listing?.root === root ? listing : root === void 0 ? void 0 : prepareContextListing(root, dockerfile);
+  return {
+    handle: (call) => {
+      const name = meta(call, "dir-name")[0] ?? "";
+      const dir = dirs[name];
+      if (!dir) {
+        call.fail(new Error(`no local directory named '${name}' in this session`));
+        return;
+      }
+      const includes = [...meta(call, "include-patterns"), ...meta(call, "followpaths")];
+      let listing2;
+      if (name === "context" && includes.length === 0 && prepared) {
+        listing2 = prepared;
+        prepared = void 0;
+      } else {
+        const context3 = name === "context";
+        listing2 = new ContextListing(dir, () => selectEntries(dir, context3 ? dockerfile : void 0, includes, context3 ? [] : meta(call, "exclude-patterns")));
+      }
+      diffCopy(call, listing2).catch((e) => call.fail(e));
+    },
+    close: () => {
+      prepared?.close();
+      prepared = void 0;
+    }
+  };
+}
+function meta(call, key) {
+  const value = call.metadata[key];
+  return (Array.isArray(value) ? value : value === void 0 ? [] : [value]).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+}
+async function diffCopy(call, listing) {
+  const sender = new FileSender(call, listing.files);
+  call.onMessage((packet) => {
+    const { type, id } = decodePacket(packet);
+    if (type === REQ) sender.request(id);
+    else if (type === FIN) {
+      sender.drained().then(() => call.send(new ProtoWriter().varint(1, FIN).finish())).then(() => call.end(), (e) => call.fail(e));
+    }
+  });
+  for await (const frames of listing.frames()) await call.sendFramed(frames);
+}
+async function contextEntries(root, dockerfile) {
+  const ignore = (await readIgnorePatterns(root, dockerfile)).patterns;
+  return walkContextSync(root, { matcher: new IgnoreMatcher(ignore) });
+}
+async function selectEntries(root, dockerfile, includes, excludes) {
+  if (includes.length > 0 && includes.every((p) => !/[*?[\\]/.test(p))) return namedEntries(root, includes);
+  const ignore = dockerfile ? (await readIgnorePatterns(root, dockerfile)).patterns : [];
+  const walked = walkContextSync(root, { matcher: new IgnoreMatcher([...ignore, ...excludes]) });
+  if (includes.length === 0) return walked;
+  const all = [...walked];
+  const wanted = new IgnoreMatcher(includes);
+  const files = new Set(all.filter((e) => e.kind !== "dir" && wanted.match(e.path).excluded));
+  const parents = new Set([...files].flatMap((e) => e.path.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))));
+  return all.filter((e) => e.kind === "dir" ? parents.has(e.path) : files.has(e));
+}
+function namedEntries(root, names) {
+  const paths = /* @__PURE__ */ new Set();
+  for (const name of names) {
+    const clean = import_node_path5.default.posix.normalize(name).replace(/^\/+/, "");
+    if (clean.startsWith("..")) continue;
+    const parts = clean.split("/");
+    if (!(0, import_node_fs6.existsSync)(import_node_path5.default.join(root, clean))) continue;
+    for (let i = 1; i <= parts.length; i++) paths.add(parts.slice(0, i).join("/"));
+  }
+  return [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map((p) => {
+    const abs = import_node_path5.default.join(root, p);
+    const stats = (0, import_node_fs6.lstatSync)(abs);
+    const kind = stats.isDirectory() ? "dir" : stats.isSymbolicLink() ? "symlink" : "file";
+    return { path: p, abs, kind };
+  });
+}
+var ContextListing = class {
+  constructor(root, entries2) {
+    this.root = root;
+    setImmediate(() => {
+      this.walk(entries2).then(
+        () => this.settle(),
+        (error2) => this.settle({ error: error2 })
+      );
+    });
+  }
+  root;
+  /** The listed files' absolute paths, by packet id (the entry's index in the listing). */
+  files = /* @__PURE__ */ new Map();
+  ready = [];
+  readyBytes = 0;
+  finished = false;
+  failure;
+  cancelled = false;
+  wakeReader;
+  wakeWalk;
+  /** The encoded batches in order; throws what failed the walk. */
+  async *frames() {
+    for (; ; ) {
+      const next = this.ready.shift();
+      if (next) {
+        this.readyBytes -= next.length;
+        this.wake("walk");
+        yield next;
+        continue;
+      }
+      if (this.finished) {
+        if (this.failure) throw this.failure.error;
+        return;
+      }
+      await new Promise((resolve) => this.wakeReader = resolve);
+    }
+  }
+  /** Stops the walk if it is still going (the build is over, or took another way). */
+  close() {
+    this.cancelled = true;
+    this.wake("walk");
+  }
+  async walk(entries2) {
+    const batch = new FrameBatch((frames) => this.hand(frames));
+    let id = 0;
+    let slice = Date.now();
+    for (const entry of await entries2()) {
+      if (this.cancelled) throw new Error("the context listing was stopped: the build is over");
+      if (entry.kind === "other") continue;
+      let stats;
+      try {
+        stats = (0, import_node_fs6.lstatSync)(entry.abs);
+      } catch (e) {
+        if (e.code === "ENOENT") continue;
+        throw unreadable(entry.path, e);
+      }
+      if (entry.kind === "file") this.files.set(id, entry.abs);
+      batch.stat(entry, stats);
+      id++;
+      if (batch.full) await batch.flush();
+      if ((id & 127) === 0 && Date.now() - slice > SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = Date.now();
+      }
+    }
+    batch.message(new ProtoWriter().varint(1, STAT).finish());
+    await batch.flush();
+  }
+  /** Queues a batch for the reader; waits while too much is queued. */
+  async hand(frames) {
+    this.ready.push(frames);
+    this.readyBytes += frames.length;
+    this.wake("reader");
+    while (this.readyBytes > LISTING_AHEAD && !this.cancelled) await new Promise((resolve) => this.wakeWalk = resolve);
+  }
+  settle(failure2) {
+    this.finished = true;
+    this.failure = failure2;
+    this.wake("reader");
+  }
+  wake(who) {
+    const fn = who === "reader" ? this.wakeReader : this.wakeWalk;
+    if (who === "reader") this.wakeReader = void 0;
+    else this.wakeWalk = void 0;
+    fn?.();
+  }
+};
+var FileSender = class {
+  constructor(call, files) {
+    this.call = call;
+    this.files = files;
+    this.out = new FrameBatch((frames) => call.sendFramed(frames));
+  }
+  call;
+  files;
+  pending = [];
+  running;
+  out;
+  /** One read buffer for every file: its bytes are copied into the batch. */
+  scratch = Buffer.allocUnsafe(CHUNK);
+  request(id) {
+    this.pending.push(id);
+    this.running ??= this.pump().finally(() => this.running = void 0);
+    this.running.catch((e) => this.call.fail(e));
+  }
+  /** Resolves once every file asked for so far has been sent; rejects if sending failed. */
+  async drained() {
+    while (this.running) await this.running;
+  }
+  async pump() {
+    for (; ; ) {
+      const id = this.pending.shift();
+      if (id === void 0) {
+        await this.out.flush();
+        if (this.pending.length === 0) return;
+        continue;
+      }
+      const file = this.files.get(id);
+      const fd = file === void 0 ? void 0 : (0, import_node_fs6.openSync)(file, "r");
+      try {
+        for (let n = fd === void 0 ? 0 : this.read(fd); n > 0; n = this.read(fd)) {
+          this.out.data(id, this.scratch.subarray(0, n));
+          if (this.out.full) await this.out.flush();
+        }
+      } finally {
+        if (fd !== void 0) (0, import_node_fs6.closeSync)(fd);
+      }
+      this.out.data(id, void 0);
+      if (this.out.full) await this.out.flush();
+    }
+  }
+  read(fd) {
+    return (0, import_node_fs6.readSync)(fd, this.scratch, 0, CHUNK, null);
+  }
+};
+var FrameBatch = class {
+  constructor(sink) {
+    this.sink = sink;
+  }
+  sink;
+  buf = Buffer.allocUnsafe(BATCH_CAPACITY);
+  size = 0;
+  /** Holds BATCH bytes or more: time to flush. */
+  get full() {
+    return this.size >= BATCH;
+  }
+  /** Appends an encoded message. */
+  message(m) {
+    this.reserve(5 + m.length);
+    frameHeader(this.buf, this.size, m.length);
+    this.size += 5 + m.copy(this.buf, this.size + 5);
+  }
+  /**
+   * Appends fsutil Packet{type: STAT (0, so not written), stat: Stat}, encoded in place. Stat:
+   * path, Go file mode, uid/gid 0 (as the docker CLI resets them; zero, so not written), size,
+   * mtime in nanoseconds, link target.
+   */
+  stat(entry, stats) {
+    const pathBytes = Buffer.byteLength(entry.path);
+    const mode = (entry.kind === "dir" ? MODE_DIR : entry.kind === "symlink" ? MODE_SYMLINK : 0) + (stats.mode & 4095);
+    const size = entry.kind === "file" ? stats.size : 0;
+    const mtime = Math.floor(stats.mtimeMs) * 1e6;
+    const link2 = entry.kind === "symlink" ? (0, import_node_fs6.readlinkSync)(entry.abs) : "";
+    const linkBytes = Buffer.byteLength(link2);
+    const inner = 1 + varintSize(pathBytes) + pathBytes + 1 + varintSize(mode) + (size > 0 ? 1 + varintSize(size) : 0) + 1 + varintSize(mtime) + (linkBytes > 0 ? 1 + varintSize(linkBytes) + linkBytes : 0);
+    const body = 1 + varintSize(inner) + inner;
+    this.reserve(5 + body);
+    const b = this.buf;
+    frameHeader(b, this.size, body);
+    let at2 = this.size + 5;
+    b[at2++] = 18;
+    at2 = writeVarint(b, at2, inner);
+    b[at2++] = 10;
+    at2 = writeVarint(b, at2, pathBytes);
+    at2 += b.write(entry.path, at2);
+    b[at2++] = 16;
+    at2 = writeVarint(b, at2, mode);
+    if (size > 0) {
+      b[at2++] = 40;
+      at2 = writeVarint(b, at2, size);
+    }
+    b[at2++] = 48;
+    at2 = writeVarint(b, at2, mtime);
+    if (linkBytes > 0) {
+      b[at2++] = 58;
+      at2 = writeVarint(b, at2, linkBytes);
+      at2 += b.write(link2, at2);
+    }
+    this.size = at2;
+  }
+  /** Appends fsutil Packet{type: DATA, id, data}, encoded in place; no data ends the file. */
+  data(id, data) {
+    const n = data?.length ?? 0;
+    const body = 2 + 1 + varintSize(id) + (n > 0 ? 1 + varintSize(n) + n : 0);
+    this.reserve(5 + body);
+    const b = this.buf;
+    frameHeader(b, this.size, body);
+    let at2 = this.size + 5;
+    b[at2++] = 8;
+    b[at2++] = DATA;
+    b[at2++] = 24;
+    at2 = writeVarint(b, at2, id);
+    if (data && n > 0) {
+      b[at2++] = 34;
+      at2 = writeVarint(b, at2, n);
+      at2 += data.copy(b, at2);
+    }
+    this.size = at2;
+  }
+  async flush() {
+    if (this.size === 0) return;
+    const out = this.buf.subarray(0, this.size);
+    this.buf = Buffer.allocUnsafe(BATCH_CAPACITY);
+    this.size = 0;
+    await this.sink(out);
+  }
+  reserve(n) {
+    if (this.size + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(this.size + n + BATCH_CAPACITY);
+    this.buf.copy(grown, 0, 0, this.size);
+    this.buf = grown;
+  }
+};
+function decodePacket(buf) {
+  let type = 0;
+  let id = 0;
+  for (let pos = 0; pos < buf.length; ) {
+    const [key, afterKey] = readVarint(buf, pos);
+    const [value, next] = readVarint(buf, afterKey);
+    if (key === 8) type = value;
+    else if (key === 24) id = value;
+    if (key % 8 === WireType.varint) pos = next;
+    else if (key % 8 === WireType.bytes && next + value <= buf.length) pos = next + value;
+    else throw new ProtobufError(`a file sync packet with field ${Math.floor(key / 8)} of wire type ${key % 8} at byte ${pos}, or cut short`);
+  }
+  return { type, id };
+}
+
+// src/docker/build.ts
+var import_promises5 = require("node:fs/promises");
+var import_node_path7 = __toESM(require("node:path"), 1);
+var import_node_stream2 = require("node:stream");
+
+// src/docker/context.ts
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs7 = require("node:fs");
+var import_promises3 = require("node:fs/promises");
+var import_node_path6 = __toESM(require("node:path"), 1);
+var import_node_stream = require("node:stream");
+var import_promises4 = require("node:stream/promises");
+var import_node_zlib = require("node:zlib");
+var import_tar_stream = __toESM(require_tar_stream2(), 1);
+async function packContext(opts) {
+  const contextDir = await resolveExisting(opts.contextDir, "build context directory");
+  const dockerfileAbs = await resolveExisting(opts.dockerfile, "Dockerfile");
+  const { patterns } = await readIgnorePatterns(contextDir, opts.dockerfile);
+  const plan = await planSpecialFiles(contextDir, dockerfileAbs, opts.replace ?? /* @__PURE__ */ new Map());
+  const matcher = new IgnoreMatcher(patterns);
+  const pack = import_tar_stream.default.pack();
+  let excluded = 0;
+  const onAbort = () => pack.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("packing aborted"));
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const entries2 = walkContext(contextDir, {
+    matcher,
+    alwaysInclude: plan.alwaysInclude,
+    onExcluded: () => excluded++,
+    ...opts.signal ? { signal: opts.signal } : {}
+  });
+  const produced = produce(pack, entries2, plan, opts.signal).catch((e) => {
+    pack.destroy(e instanceof Error ? e : new Error(String(e)));
+    throw e;
+  });
+  const out = output(pack, opts.gzip === true);
+  const done = Promise.allSettled([produced, out.piped]).then(([p, s]) => {
+    opts.signal?.removeEventListener("abort", onAbort);
+    if (p.status === "rejected") throw p.reason;
+    if (s.status === "rejected") throw s.reason;
+    return { files: p.value, bytes: out.bytes(), excluded };
+  });
+  done.catch(() => {
+  });
+  return { stream: out.stream, dockerfileName: plan.dockerfileName, done };
+}
+function output(pack, gzip) {
+  let bytes = 0;
+  const stream = new import_node_stream.Transform({
+    transform(chunk, _enc, cb) {
+      bytes += chunk.length;
+      cb(null, chunk);
+    }
+  });
+  const source = import_node_stream.Readable.from(pack, { objectMode: false });
+  const piped = gzip ? (0, import_promises4.pipeline)(source, (0, import_node_zlib.createGzip)(), stream) : (0, import_promises4.pipeline)(source, stream);
+  return { stream, piped, bytes: () => bytes };
+}
+async function planSpecialFiles(contextDir, dockerfileAbs, replace) {
+  const out = /* @__PURE__ */ new Map();
+  for (const [p, data] of replace) out.set(checkedRelative(p), { data });
+  const ignoreAbs = import_node_path6.default.join(contextDir, ".dockerignore");
+  const ignoreExists = await (0, import_promises3.lstat)(ignoreAbs).then((s) => s.isFile(), () => false);
+  const rel = import_node_path6.default.relative(contextDir, dockerfileAbs);
+  const inside = rel !== "" && !rel.startsWith(`..${import_node_path6.default.sep}`) && rel !== ".." && !import_node_path6.default.isAbsolute(rel);
+  const include = new Set(out.keys());
+  if (ignoreExists) include.add(".dockerignore");
+  if (inside) {
+    const name2 = rel.split(import_node_path6.default.sep).join("/");
+    include.add(name2);
+    return { dockerfileName: name2, alwaysInclude: include, replace: out };
+  }
+  const name = `.dockerfile.${(0, import_node_crypto2.randomBytes)(10).toString("hex")}`;
+  out.set(name, { data: await (0, import_promises3.readFile)(dockerfileAbs), mode: 384 });
+  const ignore = out.get(".dockerignore")?.data ?? (ignoreExists ? await (0, import_promises3.readFile)(ignoreAbs) : Buffer.from(".dockerignore"));
+  out.set(".dockerignore", { data: Buffer.concat([ignore, Buffer.from(`
+${name}
+`)]) });
+  include.add(name).add(".dockerignore");
+  return { dockerfileName: name, alwaysInclude: include, replace: out };
+}
+async function produce(pack, entries2, plan, signal) {
+  let files = 0;
+  const pending = new Map(plan.replace);
+  for await (const e of entries2) {
+    signal?.throwIfAborted();
+    const replacement = pending.get(e.path);
+    pending.delete(e.path);
+    const r = replacement ? statOnly(e) : readEntry(e);
+    if (!r) continue;
+    if (e.kind !== "dir") files++;
+    await addEntry(pack, r, replacement);
+  }
+  for (const [name, r] of pending) {
+    await write(pack, { ...header(name, void 0, r.mode ?? 420), size: r.data.length }, r.data);
+    files++;
+  }
+  pack.finalize();
+  return files;
+}
+function statOnly(e) {
+  try {
+    return { entry: e, stats: (0, import_node_fs7.lstatSync)(e.abs) };
+  } catch (err) {
+    throw unreadable(e.path, err);
+  }
+}
+async function addEntry(pack, r, replacement) {
+  const { entry: e, stats } = r;
+  if (replacement) {
+    if (e.kind === "dir") throw new Error(`packContext: cannot replace the directory '${e.path}' with a file`);
+    return write(pack, { ...header(e.path, stats, replacement.mode ?? (stats.isFile() ? void 0 : 420)), size: replacement.data.length }, replacement.data);
+  }
+  if (e.kind === "dir") return write(pack, { ...header(e.path, stats), type: "directory" });
+  if (e.kind === "symlink") return write(pack, { ...header(e.path, stats), type: "symlink", linkname: r.linkname ?? "" });
+  if (r.fd === void 0) return write(pack, { ...header(e.path, stats), size: r.data?.length ?? 0 }, r.data);
+  try {
+    await write(pack, { ...header(e.path, stats), size: stats.size }, r.fd);
+  } catch (err) {
+    throw unreadable(e.path, err);
+  }
+}
+function header(name, st, mode) {
+  return { name, mode: mode ?? (st ? st.mode & 4095 : 420), mtime: st?.mtime ?? /* @__PURE__ */ new Date(), uid: 0, gid: 0, uname: "", gname: "", type: "file" };
+}
+function write(pack, h, body) {
+  return new Promise((resolve, reject) => {
+    if (body === void 0 || Buffer.isBuffer(body)) {
+      pack.entry(h, body ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve());
+      return;
+    }
+    let sink;
+    try {
+      sink = pack.entry(h, (err) => err ? reject(err) : resolve());
+    } catch (err) {
+      (0, import_node_fs7.closeSync)(body);
+      throw err;
+    }
+    feed(body, h.size ?? 0, sink).catch((err) => {
+      sink.destroy(err instanceof Error ? err : new Error(String(err)));
+      reject(err);
+    });
+  });
+}
+async function feed(fd, size, sink) {
+  const reader = (0, import_node_fs7.createReadStream)("", { fd, start: 0, end: size - 1, autoClose: true });
+  for await (const chunk of reader) {
+    if (!sink.write(chunk)) await drained(sink);
+  }
+  sink.end(void 0);
+}
+function drained(sink) {
+  return new Promise((resolve) => {
+    const done = () => {
+      sink.off("drain", done);
+      sink.off("close", done);
+      resolve();
+    };
+    sink.on("drain", done);
+    sink.on("close", done);
+  });
+}
+async function resolveExisting(p, what) {
+  try {
+    return await (0, import_promises3.realpath)(p);
+  } catch (err) {
+    throw new ActionError(
+      `the ${what} '${p}' does not exist or cannot be read (${err.code ?? "error"})`,
+      { phase: "build" },
+      what === "Dockerfile" ? "check the Dockerfile input: a path relative to the workspace" : "check the context input: a directory relative to the workspace"
+    );
+  }
+}
+function checkedRelative(p) {
+  const clean = import_node_path6.default.posix.normalize(p);
+  if (clean !== p || p.startsWith("/") || p.startsWith("../") || p === ".." || p === "." || p === "") {
+    throw new Error(`packContext: replace key must be a clean context-relative path, got ${JSON.stringify(p)}`);
+  }
+  return p;
 }
 
 // src/docker/buildkit-trace.ts
@@ -27944,474 +28414,6 @@ function* instructions(text) {
 
 // src/docker/session.ts
 var import_node_crypto3 = require("node:crypto");
-
-// src/docker/filesync.ts
-var import_node_fs7 = require("node:fs");
-var import_node_path6 = __toESM(require("node:path"), 1);
-
-// src/docker/grpc-server.ts
-var import_node_http2 = __toESM(require("node:http2"), 1);
-var GrpcStatus = { OK: 0, UNKNOWN: 2, UNIMPLEMENTED: 12, INTERNAL: 13 };
-var GrpcError = class extends Error {
-  constructor(code2, message) {
-    super(message);
-    this.code = code2;
-  }
-  code;
-  name = "GrpcError";
-};
-function frameHeader(out, at2, length) {
-  out[at2] = 0;
-  out.writeUInt32BE(length, at2 + 1);
-}
-function serveGrpc(socket, methods, onError) {
-  const server = import_node_http2.default.createServer();
-  const sessions = /* @__PURE__ */ new Set();
-  server.on("session", (s) => {
-    sessions.add(s);
-    s.on("close", () => sessions.delete(s));
-    s.on("error", (e) => onError?.(e));
-  });
-  server.on("stream", (stream, headers) => dispatch(stream, headers, methods, onError));
-  server.emit("connection", socket);
-  return {
-    close() {
-      for (const s of sessions) s.destroy();
-      socket.destroy();
-    }
-  };
-}
-function dispatch(stream, headers, methods, onError) {
-  stream.on("error", (e) => onError?.(e));
-  const call = new Call(stream, headers);
-  const method = methods.get(String(headers[":path"] ?? ""));
-  if (!method) {
-    call.fail(new GrpcError(GrpcStatus.UNIMPLEMENTED, `${String(headers[":path"])} is not served by this client`));
-    return;
-  }
-  if (method.kind === "stream") {
-    try {
-      method.handle(call);
-    } catch (e) {
-      call.fail(e);
-    }
-    return;
-  }
-  let request2;
-  call.onMessage((m) => request2 ??= m);
-  stream.on("end", () => {
-    Promise.resolve().then(() => method.handle(request2 ?? Buffer.alloc(0), headers)).then(async (reply) => {
-      await call.send(reply);
-      call.end();
-    }).catch((e) => call.fail(e));
-  });
-}
-var Call = class {
-  constructor(stream, metadata) {
-    this.stream = stream;
-    this.metadata = metadata;
-    stream.on("data", (chunk) => this.receive(chunk));
-  }
-  stream;
-  metadata;
-  listener;
-  pending = [];
-  buffered = Buffer.alloc(0);
-  responded = false;
-  done = false;
-  onMessage(fn) {
-    this.listener = fn;
-    for (const m of this.pending.splice(0)) fn(m);
-  }
-  send(...messages) {
-    const frames = Buffer.allocUnsafe(messages.reduce((n, m) => n + 5 + m.length, 0));
-    let at2 = 0;
-    for (const m of messages) {
-      frameHeader(frames, at2, m.length);
-      m.copy(frames, at2 + 5);
-      at2 += 5 + m.length;
-    }
-    return this.sendFramed(frames);
-  }
-  sendFramed(frames) {
-    if (this.done || this.stream.destroyed) return Promise.resolve();
-    this.respond();
-    if (this.stream.write(frames)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const settle = () => {
-        this.stream.off("drain", settle);
-        this.stream.off("close", settle);
-        resolve();
-      };
-      this.stream.on("drain", settle);
-      this.stream.on("close", settle);
-    });
-  }
-  end() {
-    this.finish(GrpcStatus.OK, "");
-  }
-  fail(error2) {
-    const code2 = error2 instanceof GrpcError ? error2.code : GrpcStatus.INTERNAL;
-    this.finish(code2, error2 instanceof Error ? error2.message : String(error2));
-  }
-  finish(code2, message) {
-    if (this.done || this.stream.destroyed) return;
-    this.done = true;
-    const status = { "grpc-status": String(code2), ...message ? { "grpc-message": encodeURIComponent(message) } : {} };
-    if (!this.responded) {
-      this.responded = true;
-      this.stream.respond({ ":status": 200, "content-type": "application/grpc", ...status }, { endStream: true });
-      return;
-    }
-    this.stream.once("wantTrailers", () => this.stream.sendTrailers(status));
-    this.stream.end();
-  }
-  respond() {
-    if (this.responded) return;
-    this.responded = true;
-    this.stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-  }
-  /** Splits the request body into messages; a frame may arrive in pieces or several in one chunk. */
-  receive(chunk) {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-    while (this.buffered.length >= 5) {
-      const length = this.buffered.readUInt32BE(1);
-      if (this.buffered.length < 5 + length) break;
-      if (this.buffered[0] !== 0) {
-        this.fail(new GrpcError(GrpcStatus.UNIMPLEMENTED, "compressed messages are not accepted by this client"));
-        return;
-      }
-      const message = this.buffered.subarray(5, 5 + length);
-      this.buffered = this.buffered.subarray(5 + length);
-      if (this.listener) this.listener(message);
-      else this.pending.push(message);
-    }
-  }
-};
-
-// src/docker/filesync.ts
-var DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy";
-var STAT = 0;
-var REQ = 1;
-var DATA = 2;
-var FIN = 3;
-var CHUNK = 32 * 1024;
-var BATCH = 64 * 1024;
-var BATCH_CAPACITY = BATCH + CHUNK + 64;
-var LISTING_AHEAD = 8 * 1024 * 1024;
-var SLICE_MS = 4;
-var MODE_DIR = 2 ** 31;
-var MODE_SYMLINK = 2 ** 27;
-function fileSync(dirs, dockerfile) {
-  const root = dirs.context;
-  let prepared = root === void 0 ? void 0 : new Listing(() => contextEntries(root, dockerfile));
-  return {
-    handle: (call) => {
-      const name = meta(call, "dir-name")[0] ?? "";
-      const dir = dirs[name];
-      if (!dir) {
-        call.fail(new Error(`no local directory named '${name}' in this session`));
-        return;
-      }
-      const includes = [...meta(call, "include-patterns"), ...meta(call, "followpaths")];
-      let listing;
-      if (name === "context" && includes.length === 0 && prepared) {
-        listing = prepared;
-        prepared = void 0;
-      } else {
-        const context3 = name === "context";
-        listing = new Listing(() => selectEntries(dir, context3 ? dockerfile : void 0, includes, context3 ? [] : meta(call, "exclude-patterns")));
-      }
-      diffCopy(call, listing).catch((e) => call.fail(e));
-    },
-    close: () => {
-      prepared?.cancel();
-      prepared = void 0;
-    }
-  };
-}
-function meta(call, key) {
-  const value = call.metadata[key];
-  return (Array.isArray(value) ? value : value === void 0 ? [] : [value]).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
-}
-async function diffCopy(call, listing) {
-  const sender = new FileSender(call, listing.files);
-  call.onMessage((packet) => {
-    const { type, id } = decodePacket(packet);
-    if (type === REQ) sender.request(id);
-    else if (type === FIN) {
-      sender.drained().then(() => call.send(new ProtoWriter().varint(1, FIN).finish())).then(() => call.end(), (e) => call.fail(e));
-    }
-  });
-  for await (const frames of listing.frames()) await call.sendFramed(frames);
-}
-async function contextEntries(root, dockerfile) {
-  const ignore = (await readIgnorePatterns(root, dockerfile)).patterns;
-  return walkContextSync(root, { matcher: new IgnoreMatcher(ignore) });
-}
-async function selectEntries(root, dockerfile, includes, excludes) {
-  if (includes.length > 0 && includes.every((p) => !/[*?[\\]/.test(p))) return namedEntries(root, includes);
-  const ignore = dockerfile ? (await readIgnorePatterns(root, dockerfile)).patterns : [];
-  const walked = walkContextSync(root, { matcher: new IgnoreMatcher([...ignore, ...excludes]) });
-  if (includes.length === 0) return walked;
-  const all = [...walked];
-  const wanted = new IgnoreMatcher(includes);
-  const files = new Set(all.filter((e) => e.kind !== "dir" && wanted.match(e.path).excluded));
-  const parents = new Set([...files].flatMap((e) => e.path.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))));
-  return all.filter((e) => e.kind === "dir" ? parents.has(e.path) : files.has(e));
-}
-function namedEntries(root, names) {
-  const paths = /* @__PURE__ */ new Set();
-  for (const name of names) {
-    const clean = import_node_path6.default.posix.normalize(name).replace(/^\/+/, "");
-    if (clean.startsWith("..")) continue;
-    const parts = clean.split("/");
-    if (!(0, import_node_fs7.existsSync)(import_node_path6.default.join(root, clean))) continue;
-    for (let i = 1; i <= parts.length; i++) paths.add(parts.slice(0, i).join("/"));
-  }
-  return [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map((p) => {
-    const abs = import_node_path6.default.join(root, p);
-    const stats = (0, import_node_fs7.lstatSync)(abs);
-    const kind = stats.isDirectory() ? "dir" : stats.isSymbolicLink() ? "symlink" : "file";
-    return { path: p, abs, kind };
-  });
-}
-var Listing = class {
-  /** The listed files' absolute paths, by packet id (the entry's index in the listing). */
-  files = /* @__PURE__ */ new Map();
-  ready = [];
-  readyBytes = 0;
-  finished = false;
-  failure;
-  cancelled = false;
-  wakeReader;
-  wakeWalk;
-  constructor(entries2) {
-    setImmediate(() => {
-      this.walk(entries2).then(
-        () => this.settle(),
-        (error2) => this.settle({ error: error2 })
-      );
-    });
-  }
-  /** The encoded batches in order; throws what failed the walk. */
-  async *frames() {
-    for (; ; ) {
-      const next = this.ready.shift();
-      if (next) {
-        this.readyBytes -= next.length;
-        this.wake("walk");
-        yield next;
-        continue;
-      }
-      if (this.finished) {
-        if (this.failure) throw this.failure.error;
-        return;
-      }
-      await new Promise((resolve) => this.wakeReader = resolve);
-    }
-  }
-  cancel() {
-    this.cancelled = true;
-    this.wake("walk");
-  }
-  async walk(entries2) {
-    const batch = new FrameBatch((frames) => this.hand(frames));
-    let id = 0;
-    let slice = Date.now();
-    for (const entry of await entries2()) {
-      if (this.cancelled) return;
-      if (entry.kind === "other") continue;
-      let stats;
-      try {
-        stats = (0, import_node_fs7.lstatSync)(entry.abs);
-      } catch (e) {
-        if (e.code === "ENOENT") continue;
-        throw unreadable(entry.path, e);
-      }
-      if (entry.kind === "file") this.files.set(id, entry.abs);
-      batch.stat(entry, stats);
-      id++;
-      if (batch.full) await batch.flush();
-      if ((id & 127) === 0 && Date.now() - slice > SLICE_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        slice = Date.now();
-      }
-    }
-    batch.message(new ProtoWriter().varint(1, STAT).finish());
-    await batch.flush();
-  }
-  /** Queues a batch for the reader; waits while too much is queued. */
-  async hand(frames) {
-    this.ready.push(frames);
-    this.readyBytes += frames.length;
-    this.wake("reader");
-    while (this.readyBytes > LISTING_AHEAD && !this.cancelled) await new Promise((resolve) => this.wakeWalk = resolve);
-  }
-  settle(failure2) {
-    this.finished = true;
-    this.failure = failure2;
-    this.wake("reader");
-  }
-  wake(who) {
-    const fn = who === "reader" ? this.wakeReader : this.wakeWalk;
-    if (who === "reader") this.wakeReader = void 0;
-    else this.wakeWalk = void 0;
-    fn?.();
-  }
-};
-var FileSender = class {
-  constructor(call, files) {
-    this.call = call;
-    this.files = files;
-    this.out = new FrameBatch((frames) => call.sendFramed(frames));
-  }
-  call;
-  files;
-  pending = [];
-  running;
-  out;
-  /** One read buffer for every file: its bytes are copied into the batch. */
-  scratch = Buffer.allocUnsafe(CHUNK);
-  request(id) {
-    this.pending.push(id);
-    this.running ??= this.pump().finally(() => this.running = void 0);
-    this.running.catch((e) => this.call.fail(e));
-  }
-  /** Resolves once every file asked for so far has been sent; rejects if sending failed. */
-  async drained() {
-    while (this.running) await this.running;
-  }
-  async pump() {
-    for (; ; ) {
-      const id = this.pending.shift();
-      if (id === void 0) {
-        await this.out.flush();
-        if (this.pending.length === 0) return;
-        continue;
-      }
-      const file = this.files.get(id);
-      const fd = file === void 0 ? void 0 : (0, import_node_fs7.openSync)(file, "r");
-      try {
-        for (let n = fd === void 0 ? 0 : this.read(fd); n > 0; n = this.read(fd)) {
-          this.out.data(id, this.scratch.subarray(0, n));
-          if (this.out.full) await this.out.flush();
-        }
-      } finally {
-        if (fd !== void 0) (0, import_node_fs7.closeSync)(fd);
-      }
-      this.out.data(id, void 0);
-      if (this.out.full) await this.out.flush();
-    }
-  }
-  read(fd) {
-    return (0, import_node_fs7.readSync)(fd, this.scratch, 0, CHUNK, null);
-  }
-};
-var FrameBatch = class {
-  constructor(sink) {
-    this.sink = sink;
-  }
-  sink;
-  buf = Buffer.allocUnsafe(BATCH_CAPACITY);
-  size = 0;
-  /** Holds BATCH bytes or more: time to flush. */
-  get full() {
-    return this.size >= BATCH;
-  }
-  /** Appends an encoded message. */
-  message(m) {
-    this.reserve(5 + m.length);
-    frameHeader(this.buf, this.size, m.length);
-    this.size += 5 + m.copy(this.buf, this.size + 5);
-  }
-  /**
-   * Appends fsutil Packet{type: STAT (0, so not written), stat: Stat}, encoded in place. Stat:
-   * path, Go file mode, uid/gid 0 (as the docker CLI resets them; zero, so not written), size,
-   * mtime in nanoseconds, link target.
-   */
-  stat(entry, stats) {
-    const pathBytes = Buffer.byteLength(entry.path);
-    const mode = (entry.kind === "dir" ? MODE_DIR : entry.kind === "symlink" ? MODE_SYMLINK : 0) + (stats.mode & 4095);
-    const size = entry.kind === "file" ? stats.size : 0;
-    const mtime = Math.floor(stats.mtimeMs) * 1e6;
-    const link2 = entry.kind === "symlink" ? (0, import_node_fs7.readlinkSync)(entry.abs) : "";
-    const linkBytes = Buffer.byteLength(link2);
-    const inner = 1 + varintSize(pathBytes) + pathBytes + 1 + varintSize(mode) + (size > 0 ? 1 + varintSize(size) : 0) + 1 + varintSize(mtime) + (linkBytes > 0 ? 1 + varintSize(linkBytes) + linkBytes : 0);
-    const body = 1 + varintSize(inner) + inner;
-    this.reserve(5 + body);
-    const b = this.buf;
-    frameHeader(b, this.size, body);
-    let at2 = this.size + 5;
-    b[at2++] = 18;
-    at2 = writeVarint(b, at2, inner);
-    b[at2++] = 10;
-    at2 = writeVarint(b, at2, pathBytes);
-    at2 += b.write(entry.path, at2);
-    b[at2++] = 16;
-    at2 = writeVarint(b, at2, mode);
-    if (size > 0) {
-      b[at2++] = 40;
-      at2 = writeVarint(b, at2, size);
-    }
-    b[at2++] = 48;
-    at2 = writeVarint(b, at2, mtime);
-    if (linkBytes > 0) {
-      b[at2++] = 58;
-      at2 = writeVarint(b, at2, linkBytes);
-      at2 += b.write(link2, at2);
-    }
-    this.size = at2;
-  }
-  /** Appends fsutil Packet{type: DATA, id, data}, encoded in place; no data ends the file. */
-  data(id, data) {
-    const n = data?.length ?? 0;
-    const body = 2 + 1 + varintSize(id) + (n > 0 ? 1 + varintSize(n) + n : 0);
-    this.reserve(5 + body);
-    const b = this.buf;
-    frameHeader(b, this.size, body);
-    let at2 = this.size + 5;
-    b[at2++] = 8;
-    b[at2++] = DATA;
-    b[at2++] = 24;
-    at2 = writeVarint(b, at2, id);
-    if (data && n > 0) {
-      b[at2++] = 34;
-      at2 = writeVarint(b, at2, n);
-      at2 += data.copy(b, at2);
-    }
-    this.size = at2;
-  }
-  async flush() {
-    if (this.size === 0) return;
-    const out = this.buf.subarray(0, this.size);
-    this.buf = Buffer.allocUnsafe(BATCH_CAPACITY);
-    this.size = 0;
-    await this.sink(out);
-  }
-  reserve(n) {
-    if (this.size + n <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(this.size + n + BATCH_CAPACITY);
-    this.buf.copy(grown, 0, 0, this.size);
-    this.buf = grown;
-  }
-};
-function decodePacket(buf) {
-  let type = 0;
-  let id = 0;
-  for (let pos = 0; pos < buf.length; ) {
-    const [key, afterKey] = readVarint(buf, pos);
-    const [value, next] = readVarint(buf, afterKey);
-    if (key === 8) type = value;
-    else if (key === 24) id = value;
-    if (key % 8 === WireType.varint) pos = next;
-    else if (key % 8 === WireType.bytes && next + value <= buf.length) pos = next + value;
-    else throw new ProtobufError(`a file sync packet with field ${Math.floor(key / 8)} of wire type ${key % 8} at byte ${pos}, or cut short`);
-  }
-  return { type, id };
-}
-
-// src/docker/session.ts
 var AUTH = "/moby.filesync.v1.Auth/";
 var HEALTH_CHECK = "/grpc.health.v1.Health/Check";
 async function openBuildSession(docker, credentialsFor, log, files) {
@@ -28419,7 +28421,7 @@ async function openBuildSession(docker, credentialsFor, log, files) {
   const hostsAsked = [];
   const methods = new Map(authMethods(credentialsFor, hostsAsked, log));
   methods.set(HEALTH_CHECK, { kind: "unary", handle: () => new ProtoWriter().varint(1, 1).finish() });
-  const sync = files ? fileSync(files.dirs, files.dockerfile) : void 0;
+  const sync = files ? fileSync(files.dirs, files.dockerfile, files.listing) : void 0;
   if (sync) methods.set(DIFF_COPY, { kind: "stream", handle: sync.handle });
   const sharedKey = files ? (0, import_node_crypto3.createHash)("sha256").update(`convox-image-deploy:${files.dirs.context}`).digest("hex") : id;
   let socket;
@@ -28533,7 +28535,8 @@ async function buildFromSession(docker, req) {
   const dockerfileDir = import_node_path7.default.dirname(req.config.dockerfile);
   const session = await openBuildSession(docker, req.credentialsFor, log, {
     dirs: { context: req.config.context, dockerfile: dockerfileDir },
-    dockerfile: req.config.dockerfile
+    dockerfile: req.config.dockerfile,
+    ...req.contextListing ? { listing: req.contextListing } : {}
   });
   try {
     const query = { ...buildQuery(req, import_node_path7.default.basename(req.config.dockerfile), true), remote: "client-session", session: session.id };
@@ -29254,6 +29257,13 @@ function credentialsForImage(ctx) {
   });
 }
 async function buildPhase(ctx, creds) {
+  try {
+    return await build(ctx, creds);
+  } finally {
+    ctx.contextListing?.close();
+  }
+}
+async function build(ctx, creds) {
   const docker = ctx.docker();
   const engine = await inspectEngine(docker, ctx.env);
   ctx.log.info(`Docker engine ${engine.serverVersion} (API ${engine.apiVersion}), ${engine.buildkit ? "BuildKit" : "classic builder"}`);
@@ -29268,6 +29278,7 @@ async function buildPhase(ctx, creds) {
   }
   const labels = { ...ociLabels(ctx.config.github, ctx.config.tags[0] ?? "", ctx.now), ...ctx.config.build.labels };
   const result = await buildImage(docker, {
+    ...ctx.contextListing ? { contextListing: ctx.contextListing } : {},
     config: ctx.config.build,
     references: ctx.references,
     labels,
@@ -29689,11 +29700,11 @@ async function runBuild(ctx, input) {
   ctx.ids.buildId = id;
   ctx.progress("build");
   ctx.log.info(`Build ${id} started on ${ctx.rack}`);
-  const build = await followBuild2(ctx, id);
-  if (!build.release) {
+  const build2 = await followBuild2(ctx, id);
+  if (!build2.release) {
     throw new ActionError(`build ${id} completed without a release on ${ctx.rack}`, { phase: "deploy" }, `inspect it with: convox builds info ${id} --app ${ctx.app}`);
   }
-  return { ...build, id, release: build.release };
+  return { ...build2, id, release: build2.release };
 }
 async function uploadSource(ctx, source) {
   const key = `tmp/${(0, import_node_crypto5.randomBytes)(15).toString("hex")}.tgz`;
@@ -29713,20 +29724,20 @@ async function followBuild2(ctx, id) {
   );
   ctx.tail = () => printer.tail();
   const live = streamLive(ctx, id, printer, AbortSignal.any([stop.signal, ctx.deadline.signal]), () => nudge.wake());
-  let build;
+  let build2;
   let streamFailure;
   try {
-    build = await pollBuild(ctx, id, nudge, (s) => status = s);
+    build2 = await pollBuild(ctx, id, nudge, (s) => status = s);
     await Promise.race([live, ctx.sleep(1500, ctx.deadline.signal).catch(() => void 0)]);
   } finally {
     stop.abort();
     streamFailure = await live;
   }
-  if (streamFailure && build.status !== "failed") streamOnlyFailed(ctx, id, printer, streamFailure);
+  if (streamFailure && build2.status !== "failed") streamOnlyFailed(ctx, id, printer, streamFailure);
   const stored = await rereadStoredLog(ctx, id, printer);
   printer.end();
-  if (build.status === "failed") throw buildFailed(ctx, id, build, printer, stored ?? streamFailure);
-  return build;
+  if (build2.status === "failed") throw buildFailed(ctx, id, build2, printer, stored ?? streamFailure);
+  return build2;
 }
 function streamOnlyFailed(ctx, id, printer, failure2) {
   printer.uncount(failure2.bytes);
@@ -29736,11 +29747,11 @@ async function pollBuild(ctx, id, nudge, seen) {
   const started = ctx.now();
   let afterEnd = -1;
   for (let n = 0; ; n++) {
-    const build = await ctx.client.get(appPath(ctx.app, `/builds/${encodeURIComponent(id)}`), { what: `read build ${id}`, app: ctx.app });
-    ctx.secrets.add(credentialIn(build.repository));
-    const status = build.status ?? "";
+    const build2 = await ctx.client.get(appPath(ctx.app, `/builds/${encodeURIComponent(id)}`), { what: `read build ${id}`, app: ctx.app });
+    ctx.secrets.add(credentialIn(build2.repository));
+    const status = build2.status ?? "";
     seen(status);
-    if (status === "complete" || status === "failed") return build;
+    if (status === "complete" || status === "failed") return build2;
     if (status !== "created" && status !== "running") {
       throw new ActionError(`build ${id} has status "${status}", which a build should never have`, { phase: "deploy" }, `inspect it with: convox builds info ${id} --app ${ctx.app}`);
     }
@@ -29781,9 +29792,9 @@ async function rereadStoredLog(ctx, id, printer) {
   if (printer.printed > before) ctx.log.debug(`printed ${printer.printed - before} bytes the live stream had missed`);
   return read?.failure;
 }
-function buildFailed(ctx, id, build, printer, failure2) {
+function buildFailed(ctx, id, build2, printer, failure2) {
   const tail = printer.tail(15);
-  const said = [...new Set([build.reason, failure2?.text].filter((r) => Boolean(r)))];
+  const said = [...new Set([build2.reason, failure2?.text].filter((r) => Boolean(r)))];
   const reason = said.length ? `: ${ctx.secrets.redact(said.join("; "))}` : "";
   const shown = tail.length ? `
 last lines of the build log:
@@ -30746,9 +30757,9 @@ async function run(ctx, req) {
   ctx.version = system.version ?? "";
   ctx.generation = rackGeneration(ctx.version, ctx.rack);
   req.log.info(`Rack ${ctx.rack}: version ${ctx.version} (${ctx.generation}), via ${req.target.source}`);
-  const build = await buildRelease(ctx, req);
+  const build2 = await buildRelease(ctx, req);
   ctx.progress("promote");
-  return promoteAndWait(ctx, req, build);
+  return promoteAndWait(ctx, req, build2);
 }
 async function buildRelease(ctx, req) {
   const buildArgs = [];
@@ -30762,17 +30773,17 @@ async function buildRelease(ctx, req) {
   }
   const description = buildDescription(req.description, req.gitSha);
   req.log.info(`Building ${req.app} on ${ctx.rack} (${description})`);
-  const build = await runBuild(ctx, { source: req.source, manifest: req.manifest, description, gitSha: req.gitSha, buildArgs });
-  ctx.ids.releaseId = build.release;
-  req.log.info(`Build ${build.id} complete: release ${build.release}`);
-  if (req.mode === "env") await checkReleaseVariable(ctx, build.release, req.envVar, req.tag);
-  return build;
+  const build2 = await runBuild(ctx, { source: req.source, manifest: req.manifest, description, gitSha: req.gitSha, buildArgs });
+  ctx.ids.releaseId = build2.release;
+  req.log.info(`Build ${build2.id} complete: release ${build2.release}`);
+  if (req.mode === "env") await checkReleaseVariable(ctx, build2.release, req.envVar, req.tag);
+  return build2;
 }
-async function promoteAndWait(ctx, req, build) {
-  const promoted = await promote(ctx, build.release);
+async function promoteAndWait(ctx, req, build2) {
+  const promoted = await promote(ctx, build2.release);
   const result = {
-    buildId: build.id,
-    releaseId: build.release,
+    buildId: build2.id,
+    releaseId: build2.release,
     ...promoted.previous ? { previousReleaseId: promoted.previous } : {},
     ...promoted.waitedMs > 0 ? { waitedForUpdatingMs: promoted.waitedMs } : {}
   };
@@ -30781,8 +30792,8 @@ async function promoteAndWait(ctx, req, build) {
     return { ...result, outcome: "promoted-no-wait", requests: ctx.client.requests };
   }
   ctx.progress("wait");
-  await waitForRollout(ctx, build.release, promoted.previous, promoted.unanswered, req.limits);
-  req.log.info(`Release ${build.release} is running on ${ctx.rack}`);
+  await waitForRollout(ctx, build2.release, promoted.previous, promoted.unanswered, req.limits);
+  req.log.info(`Release ${build2.release} is running on ${ctx.rack}`);
   ctx.progress("deployed");
   return { ...result, outcome: "deployed", requests: ctx.client.requests };
 }
@@ -31603,9 +31614,9 @@ function step(id, title, skipped) {
 function planSteps(config, references) {
   const dry = config.dryRun ? "dry run" : void 0;
   const steps = [];
-  const { build, update, deploy: deploy2 } = config;
-  steps.push(step("build", `Build ${relativeToWorkspace(config.workspace, build.dockerfile)} (context ${relativeToWorkspace(config.workspace, build.context)})`, build.enabled ? void 0 : "build: false (deploying an existing tag)"));
-  if (!build.enabled) steps.push(step("check-image", `Check that ${references[0] ?? "the image"} is in the registry`));
+  const { build: build2, update, deploy: deploy2 } = config;
+  steps.push(step("build", `Build ${relativeToWorkspace(config.workspace, build2.dockerfile)} (context ${relativeToWorkspace(config.workspace, build2.context)})`, build2.enabled ? void 0 : "build: false (deploying an existing tag)"));
+  if (!build2.enabled) steps.push(step("check-image", `Check that ${references[0] ?? "the image"} is in the registry`));
   else for (const ref of references) steps.push(step("push", `Push ${ref}`, dry ?? (config.push ? void 0 : "push: false")));
   if (update.mode === "manifest") steps.push(step("write-manifest", `Rewrite image: in ${update.manifestFile ?? "the manifest"}`, dry));
   if (!deploy2) {
@@ -31662,13 +31673,21 @@ async function run2(deps) {
 async function execute(deps, phases, progress, now) {
   const config = readInputs(deps.env, readGitHubContext(deps.env, deps.cwd), now, deps.secrets);
   progress.config = config;
+  const contextListing = config.build.enabled ? prepareContextListing(config.build.context, config.build.dockerfile) : void 0;
+  try {
+    await executePhases(deps, phases, progress, now, config, contextListing);
+  } finally {
+    contextListing?.close();
+  }
+}
+async function executePhases(deps, phases, progress, now, config, contextListing) {
   const references = imageReferences(config);
   setImageOutputs(deps, config, references);
   const planned = await planPhase(deps, phases, config);
   progress.plan = planned.plan;
   progress.manifest = planned.manifest;
   deps.setOutput("manifest-diff", changeText(planned.plan, planned.manifest));
-  const ctx = { config, references, docker: deps.docker, env: deps.env, log: deps.log, secrets: deps.secrets, now, ...deps.signal ? { signal: deps.signal } : {} };
+  const ctx = { config, references, docker: deps.docker, env: deps.env, log: deps.log, secrets: deps.secrets, now, ...deps.signal ? { signal: deps.signal } : {}, ...contextListing ? { contextListing } : {} };
   await imagePhases(deps, phases, progress, ctx);
   if (config.dryRun) {
     deps.log.info(`Dry run (${config.dryRunReason}): nothing was pushed, written or deployed.`);

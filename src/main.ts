@@ -7,6 +7,7 @@ import type { Log } from './log.js';
 import type { Secrets } from './secrets.js';
 import type { ManifestPlan } from './manifest/index.js';
 import { EngineUnreachable } from './docker/engine.js';
+import { prepareContextListing, type ContextListing } from './docker/filesync.js';
 import { buildPhase, credentialsForImage, existingImagePhase, pushPhase, type ImageContext } from './phases/image.js';
 import { planManifest, writeManifest } from './phases/manifest.js';
 import { deployPhase, lookAtRack, type DeployOutcome } from './phases/deploy.js';
@@ -67,6 +68,17 @@ export async function run(deps: Deps): Promise<number> {
 async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, now: Date): Promise<void> {
   const config = readInputs(deps.env, readGitHubContext(deps.env, deps.cwd), now, deps.secrets);
   progress.config = config;
+  // The build context is listed (read only) while the plan reads the manifest and the rack and
+  // while the engine answers; BuildKit then gets the listing the moment it asks.
+  const contextListing = config.build.enabled ? prepareContextListing(config.build.context, config.build.dockerfile) : undefined;
+  try {
+    await executePhases(deps, phases, progress, now, config, contextListing);
+  } finally {
+    contextListing?.close();
+  }
+}
+
+async function executePhases(deps: Deps, phases: PhaseRecorder, progress: Progress, now: Date, config: Config, contextListing: ContextListing | undefined): Promise<void> {
   const references = imageReferences(config);
   setImageOutputs(deps, config, references);
   const planned = await planPhase(deps, phases, config);
@@ -74,7 +86,7 @@ async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, no
   progress.manifest = planned.manifest;
   deps.setOutput('manifest-diff', changeText(planned.plan, planned.manifest));
 
-  const ctx: ImageContext = { config, references, docker: deps.docker, env: deps.env, log: deps.log, secrets: deps.secrets, now, ...(deps.signal ? { signal: deps.signal } : {}) };
+  const ctx: ImageContext = { config, references, docker: deps.docker, env: deps.env, log: deps.log, secrets: deps.secrets, now, ...(deps.signal ? { signal: deps.signal } : {}), ...(contextListing ? { contextListing } : {}) };
   await imagePhases(deps, phases, progress, ctx);
   if (config.dryRun) {
     deps.log.info(`Dry run (${config.dryRunReason}): nothing was pushed, written or deployed.`);

@@ -7,6 +7,7 @@ import type { Log } from '../log.js';
 import type { BuildConfig } from '../config/config.js';
 import { packContext } from './context.js';
 import { describeDaemonError, followBuild } from './build-stream.js';
+import type { ContextListing } from './filesync.js';
 import { openBuildSession, type CredentialsFor } from './session.js';
 import type { EngineInfo } from './engine.js';
 
@@ -25,6 +26,8 @@ export interface BuildRequest {
   readonly signal?: AbortSignal;
   /** The Dockerfile as the person knows it (workspace-relative), for annotations. */
   readonly dockerfileLabel: string;
+  /** The context's listing, started before the build (prepareContextListing); the session sends it. */
+  readonly contextListing?: ContextListing;
 }
 
 export interface BuildResult {
@@ -83,6 +86,7 @@ async function buildFromSession(docker: Docker, req: BuildRequest): Promise<Buil
   const session = await openBuildSession(docker, req.credentialsFor, log, {
     dirs: { context: req.config.context, dockerfile: dockerfileDir },
     dockerfile: req.config.dockerfile,
+    ...(req.contextListing ? { listing: req.contextListing } : {}),
   });
   try {
     const query = { ...buildQuery(req, path.basename(req.config.dockerfile), true), remote: 'client-session', session: session.id };

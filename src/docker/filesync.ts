@@ -31,7 +31,7 @@ const BATCH_CAPACITY = BATCH + CHUNK + 64;
 /** Encoded listing held ahead of BuildKit's request, at most; the walk waits beyond it. */
 const LISTING_AHEAD = 8 * 1024 * 1024;
 /** The longest the walk runs before letting the event loop answer BuildKit's other calls. */
-const SLICE_MS = 4;
+const SLICE_MS = 2;
 
 // Go's os.FileMode type bits, which fsutil puts in Stat.mode next to the permission bits.
 const MODE_DIR = 2 ** 31;
@@ -50,15 +50,22 @@ export interface FileSync {
 }
 
 /**
- * Serves `dirs` over DiffCopy. The context's listing is walked and encoded from the moment the
- * session opens, in slices of a few milliseconds between which BuildKit's other calls (the
- * Dockerfile, `.dockerignore`, health checks) are answered: BuildKit asks for the context only
- * after the engine has read the Dockerfile, ~80 ms later, and the listing is then ready to send.
- * The docker CLI walks only when asked.
+ * Starts walking and encoding the whole context's listing now (see ContextListing), for a
+ * session's fileSync to send the moment BuildKit asks for the context. The docker CLI walks only
+ * when asked; this walks while the run waits for other things (the rack, the engine's replies).
  */
-export function fileSync(dirs: FileSyncDirs, dockerfile: string): FileSync {
+export function prepareContextListing(root: string, dockerfile: string): ContextListing {
+  return new ContextListing(root, () => contextEntries(root, dockerfile));
+}
+
+/**
+ * Serves `dirs` over DiffCopy. The first request for the whole context is answered from
+ * `prepared` (a listing of `dirs.context` started earlier), else from a listing started now;
+ * every other request is walked when it comes.
+ */
+export function fileSync(dirs: FileSyncDirs, dockerfile: string, listing?: ContextListing): FileSync {
   const root = dirs.context;
-  let prepared = root === undefined ? undefined : new Listing(() => contextEntries(root, dockerfile));
+  let prepared = listing?.root === root ? listing : root === undefined ? undefined : prepareContextListing(root, dockerfile);
   return {
     handle: (call) => {
       const name = meta(call, 'dir-name')[0] ?? '';
@@ -69,7 +76,7 @@ export function fileSync(dirs: FileSyncDirs, dockerfile: string): FileSync {
       }
       // `followpaths` (BuildKit 0.8's way to ask for single files such as the Dockerfile) select like includes.
       const includes = [...meta(call, 'include-patterns'), ...meta(call, 'followpaths')];
-      let listing: Listing;
+      let listing: ContextListing;
       if (name === 'context' && includes.length === 0 && prepared) {
         // The whole context, as prepared; a second request for it walks again.
         listing = prepared;
@@ -79,12 +86,12 @@ export function fileSync(dirs: FileSyncDirs, dockerfile: string): FileSync {
         // ours are the same rules, plus the `<Dockerfile>.dockerignore` that replaces the root
         // file (which BuildKit 0.8 does not know), so ours alone decide. Other directories take BuildKit's.
         const context = name === 'context';
-        listing = new Listing(() => selectEntries(dir, context ? dockerfile : undefined, includes, context ? [] : meta(call, 'exclude-patterns')));
+        listing = new ContextListing(dir, () => selectEntries(dir, context ? dockerfile : undefined, includes, context ? [] : meta(call, 'exclude-patterns')));
       }
       diffCopy(call, listing).catch((e: unknown) => call.fail(e));
     },
     close: () => {
-      prepared?.cancel();
+      prepared?.close();
       prepared = undefined;
     },
   };
@@ -95,7 +102,7 @@ function meta(call: ServerCall, key: string): string[] {
   return (Array.isArray(value) ? value : value === undefined ? [] : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
-async function diffCopy(call: ServerCall, listing: Listing): Promise<void> {
+async function diffCopy(call: ServerCall, listing: ContextListing): Promise<void> {
   const sender = new FileSender(call, listing.files);
   call.onMessage((packet: Buffer) => {
     const { type, id } = decodePacket(packet);
@@ -156,13 +163,14 @@ function namedEntries(root: string, names: readonly string[]): WalkEntry[] {
 }
 
 /**
- * One DiffCopy listing: the STAT packets of `entries` (sockets, fifos and devices left out, as
- * the CLI does), encoded into ~64 KB batches as the walk goes and handed to whoever iterates
- * `frames()`; then the empty STAT that ends it. The walk starts at once and yields to the event
- * loop every few milliseconds; with nobody reading, it pauses once LISTING_AHEAD bytes wait.
- * A walk error is thrown to the reader.
+ * One DiffCopy listing of a directory: the STAT packets of `entries` (sockets, fifos and devices
+ * left out, as the CLI does), encoded into ~64 KB batches as the walk goes and handed to whoever
+ * iterates `frames()`; then the empty STAT that ends it. The walk starts at once and yields to
+ * the event loop every couple of milliseconds, so a listing prepared early costs the run only
+ * time it would spend waiting; with nobody reading, it pauses once LISTING_AHEAD bytes wait.
+ * A walk error is thrown to the reader (and nowhere else: a listing nobody reads fails nothing).
  */
-class Listing {
+export class ContextListing {
   /** The listed files' absolute paths, by packet id (the entry's index in the listing). */
   readonly files = new Map<number, string>();
   private readonly ready: Buffer[] = [];
@@ -173,7 +181,11 @@ class Listing {
   private wakeReader: (() => void) | undefined;
   private wakeWalk: (() => void) | undefined;
 
-  constructor(entries: () => Iterable<WalkEntry> | Promise<Iterable<WalkEntry>>) {
+  constructor(
+    /** The directory listed. */
+    readonly root: string,
+    entries: () => Iterable<WalkEntry> | Promise<Iterable<WalkEntry>>,
+  ) {
     setImmediate(() => {
       this.walk(entries).then(
         () => this.settle(),
@@ -200,7 +212,8 @@ class Listing {
     }
   }
 
-  cancel(): void {
+  /** Stops the walk if it is still going (the build is over, or took another way). */
+  close(): void {
     this.cancelled = true;
     this.wake('walk');
   }
@@ -210,7 +223,8 @@ class Listing {
     let id = 0;
     let slice = Date.now();
     for (const entry of await entries()) {
-      if (this.cancelled) return;
+      // A reader must never take a cut-short listing for the whole context.
+      if (this.cancelled) throw new Error('the context listing was stopped: the build is over');
       if (entry.kind === 'other') continue;
       let stats: Stats;
       try {

@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
-import { DIFF_COPY, fileSync, type FileSyncDirs } from './filesync.js';
+import { DIFF_COPY, fileSync, type ContextListing, type FileSyncDirs } from './filesync.js';
 import { GrpcError, GrpcStatus, serveGrpc, type Method } from './grpc-server.js';
 import { fieldText, ProtoWriter, readFields } from './protobuf.js';
 
@@ -40,16 +40,18 @@ export async function openBuildSession(
   docker: Docker,
   credentialsFor: CredentialsFor,
   log?: Log,
-  /** Serve these local directories to BuildKit (the build context), as the docker CLI does. */
-  files?: { dirs: FileSyncDirs; dockerfile: string },
+  /**
+   * Serve these local directories to BuildKit (the build context), as the docker CLI does;
+   * `listing`, a listing of the context prepared earlier, answers BuildKit's request for it.
+   */
+  files?: { dirs: FileSyncDirs; dockerfile: string; listing?: ContextListing },
 ): Promise<BuildSession> {
   const id = randomUUID();
   const hostsAsked: string[] = [];
   const methods = new Map<string, Method>(authMethods(credentialsFor, hostsAsked, log));
   // HealthCheckResponse.status = SERVING (1)
   methods.set(HEALTH_CHECK, { kind: 'unary', handle: () => new ProtoWriter().varint(1, 1).finish() });
-  // Starts preparing the context's listing (see fileSync).
-  const sync = files ? fileSync(files.dirs, files.dockerfile) : undefined;
+  const sync = files ? fileSync(files.dirs, files.dockerfile, files.listing) : undefined;
   if (sync) methods.set(DIFF_COPY, { kind: 'stream', handle: sync.handle });
   // Like the CLI, a shared key per context directory lets BuildKit reuse what it already
   // received from an earlier build of the same directory and transfer only what changed.

@@ -5,6 +5,7 @@ import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
 import { buildImage, type BuildResult } from '../docker/build.js';
+import type { ContextListing } from '../docker/filesync.js';
 import type { CredentialsFor } from '../docker/session.js';
 import { inspectEngine } from '../docker/engine.js';
 import { ociLabels } from '../docker/labels.js';
@@ -23,6 +24,8 @@ export interface ImageContext {
   readonly secrets: Secrets;
   readonly now: Date;
   readonly signal?: AbortSignal;
+  /** The build context's listing, walked while the run waits for the rack and the engine. */
+  readonly contextListing?: ContextListing;
 }
 
 /** Credentials for the pushed registry: the inputs, else the Docker config (login-action). */
@@ -38,6 +41,15 @@ export function credentialsForImage(ctx: ImageContext): Promise<RegistryCredenti
 
 /** Builds the image and tags it with every reference. */
 export async function buildPhase(ctx: ImageContext, creds: RegistryCredentials | undefined): Promise<BuildResult> {
+  try {
+    return await build(ctx, creds);
+  } finally {
+    // Sent by now, or not wanted (the classic builder, a tar upload, a failure before BuildKit asked).
+    ctx.contextListing?.close();
+  }
+}
+
+async function build(ctx: ImageContext, creds: RegistryCredentials | undefined): Promise<BuildResult> {
   const docker = ctx.docker();
   const engine = await inspectEngine(docker, ctx.env);
   ctx.log.info(`Docker engine ${engine.serverVersion} (API ${engine.apiVersion}), ${engine.buildkit ? 'BuildKit' : 'classic builder'}`);
@@ -53,6 +65,7 @@ export async function buildPhase(ctx: ImageContext, creds: RegistryCredentials |
   }
   const labels = { ...ociLabels(ctx.config.github, ctx.config.tags[0] ?? '', ctx.now), ...ctx.config.build.labels };
   const result = await buildImage(docker, {
+    ...(ctx.contextListing ? { contextListing: ctx.contextListing } : {}),
     config: ctx.config.build,
     references: ctx.references,
     labels,

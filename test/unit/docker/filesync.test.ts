@@ -6,7 +6,7 @@
 import { lstatSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fileSync, type FileSync } from '../../../src/docker/filesync.js';
+import { fileSync, prepareContextListing, type FileSync } from '../../../src/docker/filesync.js';
 import type { ServerCall } from '../../../src/docker/grpc-server.js';
 import { ProtoWriter, readFields } from '../../../src/docker/protobuf.js';
 import { makeTree, removeTree } from './tree.js';
@@ -163,6 +163,31 @@ describe('fileSync: the context listing', () => {
     const relisted = (await again.listed()).map((s) => s.path);
     expect(relisted).not.toContain('d0/f0');
     expect(relisted).toContain('late');
+  });
+
+  it('answers the context from a listing prepared before the session, and stops one nobody asked for', async () => {
+    root = makeTree([['Dockerfile', 'FROM scratch\n'], 'a', 'b/c']);
+    const early = prepareContextListing(root, path.join(root, 'Dockerfile'));
+    await new Promise((r) => setTimeout(r, 200));
+    writeFileSync(path.join(root, 'late'), 'after the listing');
+    sync = fileSync({ context: root }, path.join(root, 'Dockerfile'), early);
+    const bk = call({ 'dir-name': 'context' });
+    sync.handle(bk.c);
+    expect((await bk.listed()).map((s) => s.path)).toEqual(['Dockerfile', 'a', 'b', 'b/c']);
+    // A listing stopped before it was read fails the request that reads it: never a cut-short listing.
+    const big = makeTree([['Dockerfile', 'FROM scratch\n'], ...Array.from({ length: 3000 }, (_, i) => `d${i % 20}/f${i}`)]);
+    try {
+      const stopped = prepareContextListing(big, path.join(big, 'Dockerfile'));
+      stopped.close();
+      const late = fileSync({ context: big }, path.join(big, 'Dockerfile'), stopped);
+      const asked = call({ 'dir-name': 'context' });
+      late.handle(asked.c);
+      const outcome = await asked.outcome;
+      expect(outcome.ok).toBe(false);
+      expect(String((outcome as { error: unknown }).error)).toMatch(/listing was stopped/);
+    } finally {
+      removeTree(big);
+    }
   });
 
   it('lets the event loop answer BuildKit\'s other calls while it walks a large context', async () => {
