@@ -1,5 +1,5 @@
 /** Running the bundle (as the runner does), the docker CLI and shell commands for the benchmarks. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -40,6 +40,18 @@ export function sh(cmd: string, env: Record<string, string> = {}, input?: string
   const r = spawnSync('bash', ['-c', cmd], { env: { ...process.env, ...env }, input, maxBuffer: 256 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`${cmd} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return `${r.stdout}${r.stderr}`;
+}
+
+/** sh(), without blocking this process: needed when a part of the bench serves the command (a proxy). */
+export function shAsync(cmd: string, env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} failed (${code}):\n${out}`))));
+  });
 }
 
 /** A fresh temp directory holding `files`. */

@@ -1,7 +1,6 @@
 /**
  * Reads BuildKit's plain progress (`#5 [internal] load build context` … `#5 DONE 0.3s`), which
- * both the docker CLI (`--progress=plain`) and our log print, so the engine's own timing of a
- * step can be compared between them.
+ * both the docker CLI (`--progress=plain`) and our log print: which steps ran and which were CACHED.
  */
 interface Step {
   name: string;
@@ -25,17 +24,6 @@ export function parseSteps(log: string): Step[] {
     if (text === 'CACHED') step.cached = true;
   }
   return [...steps.values()];
-}
-
-/**
- * Seconds the engine spent getting the context: `load build context` through a session, or
- * `load remote build context` plus `copy /context /` for an uploaded tar. Undefined when the
- * log shows none (for example a classic-builder log).
- */
-export function contextSeconds(log: string): number | undefined {
-  const parts = parseSteps(log).filter((s) => /^\[internal\] load (remote )?build context$|^copy \/context \/$/.test(s.name));
-  if (parts.length === 0) return undefined;
-  return parts.reduce((sum, s) => sum + (s.seconds ?? 0), 0);
 }
 
 /** Whether the step whose name contains `text` was CACHED (undefined: no such step). */
