@@ -28416,7 +28416,12 @@ function* instructions(text) {
 var import_node_crypto3 = require("node:crypto");
 var AUTH = "/moby.filesync.v1.Auth/";
 var HEALTH_CHECK = "/grpc.health.v1.Health/Check";
-async function openBuildSession(docker, credentialsFor, log, files) {
+async function openBuildSession(...args) {
+  const session = startBuildSession(...args);
+  await session.opened;
+  return session;
+}
+function startBuildSession(docker, credentialsFor, log, files) {
   const id = (0, import_node_crypto3.randomUUID)();
   const hostsAsked = [];
   const methods = new Map(authMethods(credentialsFor, hostsAsked, log));
@@ -28424,21 +28429,32 @@ async function openBuildSession(docker, credentialsFor, log, files) {
   const sync = files ? fileSync(files.dirs, files.dockerfile, files.listing) : void 0;
   if (sync) methods.set(DIFF_COPY, { kind: "stream", handle: sync.handle });
   const sharedKey = files ? (0, import_node_crypto3.createHash)("sha256").update(`convox-image-deploy:${files.dirs.context}`).digest("hex") : id;
-  let socket;
-  try {
-    socket = await dialSession(docker, id, [...methods.keys()], sharedKey);
-  } catch (e) {
-    sync?.close();
-    throw e;
-  }
-  const connection = serveGrpc(socket, methods, (e) => log?.debug(`BuildKit session ${id}: ${e.message}`));
-  log?.debug(`BuildKit session ${id} open`);
+  let connection;
+  let closed = false;
+  const opened = dialSession(docker, id, [...methods.keys()], sharedKey).then(
+    (socket) => {
+      if (closed) {
+        socket.destroy();
+        return;
+      }
+      connection = serveGrpc(socket, methods, (e) => log?.debug(`BuildKit session ${id}: ${e.message}`));
+      log?.debug(`BuildKit session ${id} open`);
+    },
+    (e) => {
+      sync?.close();
+      throw e;
+    }
+  );
+  opened.catch(() => {
+  });
   return {
     id,
     hostsAsked,
+    opened,
     close: () => {
+      closed = true;
       sync?.close();
-      connection.close();
+      connection?.close();
     }
   };
 }
@@ -28533,14 +28549,22 @@ async function buildImage(docker, req) {
 async function buildFromSession(docker, req) {
   const { log } = req;
   const dockerfileDir = import_node_path7.default.dirname(req.config.dockerfile);
-  const session = await openBuildSession(docker, req.credentialsFor, log, {
+  const session = startBuildSession(docker, req.credentialsFor, log, {
     dirs: { context: req.config.context, dockerfile: dockerfileDir },
     dockerfile: req.config.dockerfile,
     ...req.contextListing ? { listing: req.contextListing } : {}
   });
+  const refused = new AbortController();
+  const signal = req.signal ? AbortSignal.any([req.signal, refused.signal]) : refused.signal;
   try {
     const query = { ...buildQuery(req, import_node_path7.default.basename(req.config.dockerfile), true), remote: "client-session", session: session.id };
-    const stream = await dialBuild(docker, import_node_stream2.Readable.from([]), query, req);
+    const [stream] = await Promise.all([
+      dialBuild(docker, import_node_stream2.Readable.from([]), query, { ...req, signal }),
+      session.opened.catch((e) => {
+        refused.abort(e);
+        throw e;
+      })
+    ]);
     const result = await followBuild(stream, { log, dockerfile: req.dockerfileLabel, dockerfileText: await readText(req.config.dockerfile), ...req.signal ? { signal: req.signal } : {} });
     log.info("Context: served to BuildKit through the build session (.dockerignore applied)");
     return { imageId: result.imageId, builder: "buildkit", steps: result.steps, cachedSteps: result.cachedSteps };

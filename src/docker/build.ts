@@ -8,7 +8,7 @@ import type { BuildConfig } from '../config/config.js';
 import { packContext } from './context.js';
 import { describeDaemonError, followBuild } from './build-stream.js';
 import type { ContextListing } from './filesync.js';
-import { openBuildSession, type CredentialsFor } from './session.js';
+import { openBuildSession, startBuildSession, type BuildSession, type CredentialsFor } from './session.js';
 import type { EngineInfo } from './engine.js';
 
 export interface BuildRequest {
@@ -83,15 +83,25 @@ export async function buildImage(docker: Docker, req: BuildRequest): Promise<Bui
 async function buildFromSession(docker: Docker, req: BuildRequest): Promise<BuildResult> {
   const { log } = req;
   const dockerfileDir = path.dirname(req.config.dockerfile);
-  const session = await openBuildSession(docker, req.credentialsFor, log, {
+  const session = startBuildSession(docker, req.credentialsFor, log, {
     dirs: { context: req.config.context, dockerfile: dockerfileDir },
     dockerfile: req.config.dockerfile,
     ...(req.contextListing ? { listing: req.contextListing } : {}),
   });
+  // POST /build goes out with POST /session, as from the docker CLI: the engine waits for the
+  // session to attach. If the engine refuses the session, the build request is dropped.
+  const refused = new AbortController();
+  const signal = req.signal ? AbortSignal.any([req.signal, refused.signal]) : refused.signal;
   try {
     const query = { ...buildQuery(req, path.basename(req.config.dockerfile), true), remote: 'client-session', session: session.id };
     // An empty body: docker-modem would otherwise send the query as a JSON body.
-    const stream = await dialBuild(docker, Readable.from([]), query, req);
+    const [stream] = await Promise.all([
+      dialBuild(docker, Readable.from([]), query, { ...req, signal }),
+      session.opened.catch((e: unknown) => {
+        refused.abort(e);
+        throw e;
+      }),
+    ]);
     const result = await followBuild(stream as AsyncIterable<Buffer>, { log, dockerfile: req.dockerfileLabel, dockerfileText: await readText(req.config.dockerfile), ...(req.signal ? { signal: req.signal } : {}) });
     log.info('Context: served to BuildKit through the build session (.dockerignore applied)');
     return { imageId: result.imageId, builder: 'buildkit', steps: result.steps, cachedSteps: result.cachedSteps };
@@ -101,7 +111,7 @@ async function buildFromSession(docker: Docker, req: BuildRequest): Promise<Buil
 }
 
 /** The context as one streamed tar upload: the classic builder's way (and the fallback). */
-async function buildFromTar(docker: Docker, req: BuildRequest, session: Awaited<ReturnType<typeof openBuildSession>> | undefined): Promise<BuildResult> {
+async function buildFromTar(docker: Docker, req: BuildRequest, session: BuildSession | undefined): Promise<BuildResult> {
   const { log } = req;
   const buildkit = session !== undefined;
   try {

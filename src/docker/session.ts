@@ -14,7 +14,7 @@ import type Docker from 'dockerode';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import { DIFF_COPY, fileSync, type ContextListing, type FileSyncDirs } from './filesync.js';
-import { GrpcError, GrpcStatus, serveGrpc, type Method } from './grpc-server.js';
+import { GrpcError, GrpcStatus, serveGrpc, type GrpcConnection, type Method } from './grpc-server.js';
 import { fieldText, ProtoWriter, readFields } from './protobuf.js';
 
 export type HostCredentials = { username: string; password: string } | undefined;
@@ -26,17 +26,28 @@ export interface BuildSession {
   readonly id: string;
   /** Registry hosts BuildKit asked credentials for, in order. */
   readonly hostsAsked: readonly string[];
+  /** Resolves once the engine has the session; rejects with an ActionError if it refused it. */
+  readonly opened: Promise<void>;
   close(): void;
 }
 
 const AUTH = '/moby.filesync.v1.Auth/';
 const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
 
+/** The session once the engine has it (startBuildSession, awaited). */
+export async function openBuildSession(...args: Parameters<typeof startBuildSession>): Promise<BuildSession> {
+  const session = startBuildSession(...args);
+  await session.opened;
+  return session;
+}
+
 /**
- * Opens the session. BuildKit asks for `registry-1.docker.io` for Docker Hub images; when
+ * Starts opening the session and returns at once: its id can go out on `POST /build` before the
+ * engine has it, as the docker CLI sends the two requests together; the engine waits for the
+ * session to attach. BuildKit asks for `registry-1.docker.io` for Docker Hub images; when
  * `credentialsFor` has nothing for that host, `docker.io` is asked too.
  */
-export async function openBuildSession(
+export function startBuildSession(
   docker: Docker,
   credentialsFor: CredentialsFor,
   log?: Log,
@@ -45,7 +56,7 @@ export async function openBuildSession(
    * `listing`, a listing of the context prepared earlier, answers BuildKit's request for it.
    */
   files?: { dirs: FileSyncDirs; dockerfile: string; listing?: ContextListing },
-): Promise<BuildSession> {
+): BuildSession {
   const id = randomUUID();
   const hostsAsked: string[] = [];
   const methods = new Map<string, Method>(authMethods(credentialsFor, hostsAsked, log));
@@ -56,21 +67,32 @@ export async function openBuildSession(
   // Like the CLI, a shared key per context directory lets BuildKit reuse what it already
   // received from an earlier build of the same directory and transfer only what changed.
   const sharedKey = files ? createHash('sha256').update(`convox-image-deploy:${files.dirs.context}`).digest('hex') : id;
-  let socket: Duplex;
-  try {
-    socket = await dialSession(docker, id, [...methods.keys()], sharedKey);
-  } catch (e) {
-    sync?.close();
-    throw e;
-  }
-  const connection = serveGrpc(socket, methods, (e: Error) => log?.debug(`BuildKit session ${id}: ${e.message}`));
-  log?.debug(`BuildKit session ${id} open`);
+  let connection: GrpcConnection | undefined;
+  let closed = false;
+  const opened = dialSession(docker, id, [...methods.keys()], sharedKey).then(
+    (socket) => {
+      if (closed) {
+        socket.destroy();
+        return;
+      }
+      connection = serveGrpc(socket, methods, (e: Error) => log?.debug(`BuildKit session ${id}: ${e.message}`));
+      log?.debug(`BuildKit session ${id} open`);
+    },
+    (e: unknown) => {
+      sync?.close();
+      throw e;
+    },
+  );
+  // Whoever awaits `opened` sees a refusal; a session closed unawaited fails nothing.
+  opened.catch(() => {});
   return {
     id,
     hostsAsked,
+    opened,
     close: () => {
+      closed = true;
       sync?.close();
-      connection.close();
+      connection?.close();
     },
   };
 }

@@ -1,0 +1,73 @@
+/**
+ * buildImage's requests to the engine, on a fake modem that records each dial: the order the
+ * docker CLI uses (POST /build together with POST /session), and what a refused session does
+ * to the build request already sent. The real engine builds in test/e2e.
+ */
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type Docker from 'dockerode';
+import { buildImage, type BuildRequest } from '../../../src/docker/build.js';
+import { ActionError } from '../../../src/errors.js';
+import { MemoryLog } from '../../../src/log.js';
+import { makeTree, removeTree } from './tree.js';
+
+interface Dial { path: string; abortSignal?: AbortSignal; cb: (err: unknown, result?: unknown) => void }
+
+function fakeEngine() {
+  const dials: Dial[] = [];
+  const docker = {
+    modem: {
+      dial(opts: { path: string; abortSignal?: AbortSignal }, cb: Dial['cb']) {
+        dials.push({ path: opts.path, ...(opts.abortSignal ? { abortSignal: opts.abortSignal } : {}), cb });
+      },
+    },
+  } as unknown as Docker;
+  return { docker, dials };
+}
+
+let root: string | undefined;
+afterEach(() => {
+  if (root) removeTree(root);
+  root = undefined;
+});
+
+function request(context: string): BuildRequest {
+  return {
+    config: { enabled: true, context, dockerfile: path.join(context, 'Dockerfile'), buildArgs: {}, labels: {}, noCache: false, pull: false, cacheFrom: [] },
+    references: ['registry.example/acme/app:1'],
+    labels: {},
+    engine: { serverVersion: '20.10.24', apiVersion: '1.41', os: 'linux', buildkit: true },
+    credentialsFor: () => undefined,
+    registryConfig: {},
+    log: new MemoryLog(),
+    dockerfileLabel: 'Dockerfile',
+  };
+}
+
+describe('buildImage through a BuildKit session', () => {
+  it('sends POST /build with POST /session, not after the engine has the session, as the docker CLI does', async () => {
+    root = makeTree([['Dockerfile', 'FROM scratch\n']]);
+    const { docker, dials } = fakeEngine();
+    const built = buildImage(docker, request(root)).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 20));
+    // Neither request has been answered, and both are out.
+    expect(dials.map((d) => d.path)).toEqual(['/session', '/build?']);
+    // End it: the engine refuses the session.
+    dials[0]!.cb(new Error('(HTTP code 500) server error'));
+    await built;
+  });
+
+  it('drops the build request when the engine refuses the session, and reports the session', async () => {
+    root = makeTree([['Dockerfile', 'FROM scratch\n']]);
+    const { docker, dials } = fakeEngine();
+    const built = buildImage(docker, request(root)).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 20));
+    const build = dials.find((d) => d.path === '/build?')!;
+    dials.find((d) => d.path === '/session')!.cb(new Error('(HTTP code 404) no such endpoint'));
+    const e = await built;
+    expect(e).toBeInstanceOf(ActionError);
+    expect((e as ActionError).message).toBe('cannot open a BuildKit session with the Docker engine: (HTTP code 404) no such endpoint');
+    // The build request, still waiting on the engine, is aborted rather than left open.
+    expect(build.abortSignal?.aborted).toBe(true);
+  });
+});
