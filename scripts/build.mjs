@@ -1,12 +1,15 @@
-// Bundles src/index.ts into dist/index.cjs: the file the runner starts with node24. Two large
-// dependencies that most runs never touch go into files of their own, loaded on first use:
-// dist/ssh.cjs (ssh2, only for an ssh:// DOCKER_HOST) and dist/undici.cjs (only when
-// @actions/http-client talks through a proxy). Node parses every byte of a bundle at start-up,
-// so this keeps ~1.3 MB off every run.
+// Bundles src/index.ts into dist/index.cjs: the file the runner starts with node24. Node parses
+// every byte of a bundle at start-up, and a module's top level runs (and loads Node's own
+// modules, tls and https among them) before the first Engine API call. So dependencies that a
+// run needs late or never go into files of their own, loaded on first use (see `lazy` below):
+// ssh2 (only for an ssh:// DOCKER_HOST), undici (only through a proxy), @actions/core's HTTP
+// client (OIDC only), Octokit (the PR comment and deployment, after the deploy) and ws (the
+// rack's log sockets). That keeps ~2.5 MB off every run's start.
 // CommonJS output because dockerode's ssh2 dependency uses require() at run time (ncc/rollup crash on it).
 import { build } from 'esbuild';
 import { chmodSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
@@ -42,26 +45,63 @@ const dropDockerodeBuildkit = {
 };
 
 // The lazily loaded parts: what the main bundle imports, the file it loads instead, and a shim
-// that loads that file on first use. undici's shim lists its export names (read here, at build
-// time) as getters, so `import { ProxyAgent } from 'undici'` still binds without loading it.
+// that loads that file on first use. An `exports` shim lists the module's export names (read
+// here, at build time) as getters, so `import { ProxyAgent } from 'undici'` still binds without
+// loading it; a `callable` shim stands in for a module that is a function or a class (ssh's
+// agent factory, ws's WebSocket): it calls or constructs the real one, and forwards its statics.
+const resolveImport = (name) => fileURLToPath(import.meta.resolve(name));
+const namesOf = async (name) => Object.keys(await import(name)).filter((n) => n !== 'default' && n !== 'module.exports');
+const exportsShim = (file, names) => [
+  'let loaded;',
+  `const load = () => (loaded ??= require("./${file}"));`,
+  ...names.map((name) => `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => load()[${JSON.stringify(name)}] });`),
+].join('\n');
+const callableShim = (file, statics) => [
+  'let loaded;',
+  `const load = () => (loaded ??= require("./${file}"));`,
+  // `new` makes an instance of the real class (its prototype), not of this stand-in.
+  'function lazy(...args) { return new.target ? Reflect.construct(load(), args, new.target === lazy ? load() : new.target) : load().apply(this, args); }',
+  ...statics.map((name) => `Object.defineProperty(lazy, ${JSON.stringify(name)}, { enumerable: true, get: () => load()[${JSON.stringify(name)}] });`),
+  'module.exports = lazy;',
+].join('\n');
+const functionStatics = new Set(Object.getOwnPropertyNames(function f() {}));
 const lazy = [
   {
-    // docker-modem/lib/modem.js: `require('./ssh')`.
+    // ssh2, for an ssh:// DOCKER_HOST. docker-modem/lib/modem.js: `require('./ssh')`.
     request: './ssh',
     importer: '/docker-modem/lib/',
     entry: require.resolve('docker-modem/lib/ssh.js'),
     file: 'ssh.cjs',
-    shim: 'module.exports = function sshAgent(opt) { return require("./ssh.cjs")(opt); };',
+    shim: callableShim('ssh.cjs', []),
   },
   {
+    // @actions/core's HTTP client (OIDC tokens only) and its proxy tunnel, which load tls and https.
+    request: '@actions/http-client',
+    importer: '/@actions/core/',
+    entry: resolveImport('@actions/http-client'),
+    file: 'http-client.cjs',
+    shim: exportsShim('http-client.cjs', await namesOf('@actions/http-client')),
+  },
+  {
+    // Only when an HTTP client talks through a proxy.
     request: 'undici',
     entry: require.resolve('undici'),
     file: 'undici.cjs',
-    shim: [
-      'let loaded;',
-      'const load = () => (loaded ??= require("./undici.cjs"));',
-      ...Object.keys(require('undici')).map((name) => `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => load()[${JSON.stringify(name)}] });`),
-    ].join('\n'),
+    shim: exportsShim('undici.cjs', Object.keys(require('undici'))),
+  },
+  {
+    // Octokit, for the PR comment and the GitHub deployment: after the build and the deploy.
+    request: '@actions/github',
+    entry: resolveImport('@actions/github'),
+    file: 'github.cjs',
+    shim: exportsShim('github.cjs', await namesOf('@actions/github')),
+  },
+  {
+    // The rack's log sockets, during the deploy.
+    request: 'ws',
+    entry: require.resolve('ws'),
+    file: 'ws.cjs',
+    shim: callableShim('ws.cjs', Object.getOwnPropertyNames(require('ws')).filter((n) => !functionStatics.has(n))),
   },
 ];
 const exactly = (names) => new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
@@ -89,8 +129,9 @@ await build({
   // The shebang lets `npx convox-image-deploy` (package.json bin) run the bundle as a command.
   banner: { js: `#!/usr/bin/env node\n${banner}` },
 });
+// A part's own lazy imports (http-client's undici) are shims too.
 for (const part of lazy) {
-  await build({ ...common, entryPoints: [part.entry], outfile: `dist/${part.file}`, banner: { js: banner } });
+  await build({ ...common, plugins: [lazyParts], entryPoints: [part.entry], outfile: `dist/${part.file}`, banner: { js: banner } });
 }
 
 // Executable, so the package's bin works; set explicitly so a rebuild never changes the mode git tracks.
