@@ -18295,7 +18295,7 @@ var SLICE_MS = 2;
 var MODE_DIR = 2 ** 31;
 var MODE_SYMLINK = 2 ** 27;
 function prepareContextListing(root, dockerfile) {
-  return new ContextListing(root, () => contextEntries(root, dockerfile));
+  return new Listing(root, () => selectEntries(root, dockerfile, [], []));
 }
 function fileSync(dirs, dockerfile, listing) {
   const root = dirs.context;
@@ -18315,7 +18315,7 @@ function fileSync(dirs, dockerfile, listing) {
         prepared = void 0;
       } else {
         const context = name === "context";
-        listing2 = new ContextListing(dir, () => selectEntries(dir, context ? dockerfile : void 0, includes, context ? [] : meta(call, "exclude-patterns")));
+        listing2 = new Listing(dir, () => selectEntries(dir, context ? dockerfile : void 0, includes, context ? [] : meta(call, "exclude-patterns")));
       }
       diffCopy(call, listing2).catch((e) => call.fail(e));
     },
@@ -18339,10 +18339,6 @@ async function diffCopy(call, listing) {
     }
   });
   for await (const frames of listing.frames()) await call.sendFramed(frames);
-}
-async function contextEntries(root, dockerfile) {
-  const ignore = (await readIgnorePatterns(root, dockerfile)).patterns;
-  return walkContextSync(root, { matcher: new IgnoreMatcher(ignore) });
 }
 async function selectEntries(root, dockerfile, includes, excludes) {
   if (includes.length > 0 && includes.every((p) => !/[*?[\\]/.test(p))) return namedEntries(root, includes);
@@ -18371,7 +18367,7 @@ function namedEntries(root, names) {
     return { path: p, abs, kind };
   });
 }
-var ContextListing = class {
+var Listing = class {
   constructor(root, entries2) {
     this.root = root;
     setImmediate(() => {

@@ -7,7 +7,7 @@ import type { Log } from './log.js';
 import type { Secrets } from './secrets.js';
 import type { ManifestPlan } from './manifest/index.js';
 import { EngineUnreachable } from './docker/engine.js';
-import { prepareContextListing, type ContextListing } from './docker/filesync.js';
+import { prepareContextListing, type Listing } from './docker/filesync.js';
 import { buildPhase, credentialsForImage, existingImagePhase, pushPhase, type ImageContext } from './phases/image.js';
 import { planManifest, writeManifest } from './phases/manifest.js';
 import { deployPhase, lookAtRack, type DeployOutcome } from './phases/deploy.js';
@@ -78,7 +78,7 @@ async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, no
   }
 }
 
-async function executePhases(deps: Deps, phases: PhaseRecorder, progress: Progress, now: Date, config: Config, contextListing: ContextListing | undefined): Promise<void> {
+async function executePhases(deps: Deps, phases: PhaseRecorder, progress: Progress, now: Date, config: Config, contextListing: Listing | undefined): Promise<void> {
   const references = imageReferences(config);
   setImageOutputs(deps, config, references);
   const planned = await planPhase(deps, phases, config);

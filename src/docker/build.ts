@@ -7,7 +7,7 @@ import type { Log } from '../log.js';
 import type { BuildConfig } from '../config/config.js';
 import { packContext } from './context.js';
 import { describeDaemonError, followBuild } from './build-stream.js';
-import type { ContextListing } from './filesync.js';
+import type { Listing } from './filesync.js';
 import { openBuildSession, startBuildSession, type BuildSession, type CredentialsFor } from './session.js';
 import type { EngineInfo } from './engine.js';
 
@@ -27,7 +27,7 @@ export interface BuildRequest {
   /** The Dockerfile as the person knows it (workspace-relative), for annotations. */
   readonly dockerfileLabel: string;
   /** The context's listing, started before the build (prepareContextListing); the session sends it. */
-  readonly contextListing?: ContextListing;
+  readonly contextListing?: Listing;
 }
 
 export interface BuildResult {

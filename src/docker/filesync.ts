@@ -9,6 +9,10 @@
  * we send a STAT for every entry (parents first, names in byte order) and an empty STAT at the
  * end; BuildKit sends REQ for the files whose bytes it wants; we answer DATA chunks and an
  * empty DATA per file; its FIN is answered with FIN. Messages are hand-encoded (protobuf.ts).
+ *
+ * Unlike the CLI, which walks the context when BuildKit asks for it, the run starts the listing
+ * of the whole context early (prepareContextListing): it is walked in small slices while the run
+ * waits for the rack and the engine, and is ready, encoded, when BuildKit asks.
  */
 import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import path from 'node:path';
@@ -50,20 +54,20 @@ export interface FileSync {
 }
 
 /**
- * Starts walking and encoding the whole context's listing now (see ContextListing), for a
+ * Starts walking and encoding the whole context's listing now (see Listing), for a
  * session's fileSync to send the moment BuildKit asks for the context. The docker CLI walks only
  * when asked; this walks while the run waits for other things (the rack, the engine's replies).
  */
-export function prepareContextListing(root: string, dockerfile: string): ContextListing {
-  return new ContextListing(root, () => contextEntries(root, dockerfile));
+export function prepareContextListing(root: string, dockerfile: string): Listing {
+  return new Listing(root, () => selectEntries(root, dockerfile, [], []));
 }
 
 /**
  * Serves `dirs` over DiffCopy. The first request for the whole context is answered from
- * `prepared` (a listing of `dirs.context` started earlier), else from a listing started now;
- * every other request is walked when it comes.
+ * `listing` (of `dirs.context`, started earlier), else from a listing started now; every other
+ * request is walked when it comes.
  */
-export function fileSync(dirs: FileSyncDirs, dockerfile: string, listing?: ContextListing): FileSync {
+export function fileSync(dirs: FileSyncDirs, dockerfile: string, listing?: Listing): FileSync {
   const root = dirs.context;
   let prepared = listing?.root === root ? listing : root === undefined ? undefined : prepareContextListing(root, dockerfile);
   return {
@@ -76,7 +80,7 @@ export function fileSync(dirs: FileSyncDirs, dockerfile: string, listing?: Conte
       }
       // `followpaths` (BuildKit 0.8's way to ask for single files such as the Dockerfile) select like includes.
       const includes = [...meta(call, 'include-patterns'), ...meta(call, 'followpaths')];
-      let listing: ContextListing;
+      let listing: Listing;
       if (name === 'context' && includes.length === 0 && prepared) {
         // The whole context, as prepared; a second request for it walks again.
         listing = prepared;
@@ -86,7 +90,7 @@ export function fileSync(dirs: FileSyncDirs, dockerfile: string, listing?: Conte
         // ours are the same rules, plus the `<Dockerfile>.dockerignore` that replaces the root
         // file (which BuildKit 0.8 does not know), so ours alone decide. Other directories take BuildKit's.
         const context = name === 'context';
-        listing = new ContextListing(dir, () => selectEntries(dir, context ? dockerfile : undefined, includes, context ? [] : meta(call, 'exclude-patterns')));
+        listing = new Listing(dir, () => selectEntries(dir, context ? dockerfile : undefined, includes, context ? [] : meta(call, 'exclude-patterns')));
       }
       diffCopy(call, listing).catch((e: unknown) => call.fail(e));
     },
@@ -102,7 +106,7 @@ function meta(call: ServerCall, key: string): string[] {
   return (Array.isArray(value) ? value : value === undefined ? [] : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
-async function diffCopy(call: ServerCall, listing: ContextListing): Promise<void> {
+async function diffCopy(call: ServerCall, listing: Listing): Promise<void> {
   const sender = new FileSender(call, listing.files);
   call.onMessage((packet: Buffer) => {
     const { type, id } = decodePacket(packet);
@@ -117,15 +121,9 @@ async function diffCopy(call: ServerCall, listing: ContextListing): Promise<void
   for await (const frames of listing.frames()) await call.sendFramed(frames);
 }
 
-/** The whole context with its `.dockerignore` applied (ours, which also knows `<Dockerfile>.dockerignore`). */
-async function contextEntries(root: string, dockerfile: string): Promise<Iterable<WalkEntry>> {
-  const ignore = (await readIgnorePatterns(root, dockerfile)).patterns;
-  return walkContextSync(root, { matcher: new IgnoreMatcher(ignore) });
-}
-
 /**
- * The entries to list for a request that names patterns or another directory: the walk with
- * `.dockerignore` (for the context) and BuildKit's exclude patterns applied, then its includes.
+ * The entries to list: the walk with `.dockerignore` (for the context: ours, which also knows
+ * `<Dockerfile>.dockerignore`) and BuildKit's exclude patterns applied, then its includes.
  */
 async function selectEntries(root: string, dockerfile: string | undefined, includes: string[], excludes: string[]): Promise<Iterable<WalkEntry>> {
   // BuildKit asks for single files by name (the Dockerfile, `.dockerignore`): stat just those
@@ -170,7 +168,7 @@ function namedEntries(root: string, names: readonly string[]): WalkEntry[] {
  * time it would spend waiting; with nobody reading, it pauses once LISTING_AHEAD bytes wait.
  * A walk error is thrown to the reader (and nowhere else: a listing nobody reads fails nothing).
  */
-export class ContextListing {
+export class Listing {
   /** The listed files' absolute paths, by packet id (the entry's index in the listing). */
   readonly files = new Map<number, string>();
   private readonly ready: Buffer[] = [];

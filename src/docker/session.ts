@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
-import { DIFF_COPY, fileSync, type ContextListing, type FileSyncDirs } from './filesync.js';
+import { DIFF_COPY, fileSync, type Listing, type FileSyncDirs } from './filesync.js';
 import { GrpcError, GrpcStatus, serveGrpc, type GrpcConnection, type Method } from './grpc-server.js';
 import { fieldText, ProtoWriter, readFields } from './protobuf.js';
 
@@ -55,7 +55,7 @@ export function startBuildSession(
    * Serve these local directories to BuildKit (the build context), as the docker CLI does;
    * `listing`, a listing of the context prepared earlier, answers BuildKit's request for it.
    */
-  files?: { dirs: FileSyncDirs; dockerfile: string; listing?: ContextListing },
+  files?: { dirs: FileSyncDirs; dockerfile: string; listing?: Listing },
 ): BuildSession {
   const id = randomUUID();
   const hostsAsked: string[] = [];

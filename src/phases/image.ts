@@ -5,7 +5,7 @@ import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
 import { buildImage, type BuildResult } from '../docker/build.js';
-import type { ContextListing } from '../docker/filesync.js';
+import type { Listing } from '../docker/filesync.js';
 import type { CredentialsFor } from '../docker/session.js';
 import { inspectEngine } from '../docker/engine.js';
 import { ociLabels } from '../docker/labels.js';
@@ -25,7 +25,7 @@ export interface ImageContext {
   readonly now: Date;
   readonly signal?: AbortSignal;
   /** The build context's listing, walked while the run waits for the rack and the engine. */
-  readonly contextListing?: ContextListing;
+  readonly contextListing?: Listing;
 }
 
 /** Credentials for the pushed registry: the inputs, else the Docker config (login-action). */
