@@ -18181,10 +18181,7 @@ function writeVarint(out, at2, value) {
 
 // src/docker/walk.ts
 var import_node_fs5 = require("node:fs");
-async function* walkContext(root, options) {
-  yield* walkContextSync(root, options);
-}
-function* walkContextSync(root, options) {
+function* walkContext(root, options) {
   const forcedDirs = /* @__PURE__ */ new Set();
   for (const p of options.alwaysInclude ?? []) {
     const parts = p.split("/");
@@ -18343,7 +18340,7 @@ async function diffCopy(call, listing) {
 async function selectEntries(root, dockerfile, includes, excludes) {
   if (includes.length > 0 && includes.every((p) => !/[*?[\\]/.test(p))) return namedEntries(root, includes);
   const ignore = dockerfile ? (await readIgnorePatterns(root, dockerfile)).patterns : [];
-  const walked = walkContextSync(root, { matcher: new IgnoreMatcher([...ignore, ...excludes]) });
+  const walked = walkContext(root, { matcher: new IgnoreMatcher([...ignore, ...excludes]) });
   if (includes.length === 0) return walked;
   const all = [...walked];
   const wanted = new IgnoreMatcher(includes);
@@ -18688,7 +18685,7 @@ ${name}
 async function produce(pack, entries2, plan, signal) {
   let files = 0;
   const pending = new Map(plan.replace);
-  for await (const e of entries2) {
+  for (const e of entries2) {
     signal?.throwIfAborted();
     const replacement = pending.get(e.path);
     pending.delete(e.path);

@@ -139,10 +139,10 @@ async function planSpecialFiles(contextDir: string, dockerfileAbs: string, repla
   return { dockerfileName: name, alwaysInclude: include, replace: out };
 }
 
-async function produce(pack: Pack, entries: AsyncIterable<WalkEntry>, plan: SpecialFiles, signal?: AbortSignal): Promise<number> {
+async function produce(pack: Pack, entries: Iterable<WalkEntry>, plan: SpecialFiles, signal?: AbortSignal): Promise<number> {
   let files = 0;
   const pending = new Map(plan.replace);
-  for await (const e of entries) {
+  for (const e of entries) {
     signal?.throwIfAborted();
     const replacement = pending.get(e.path);
     pending.delete(e.path);

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { IgnoreMatcher, readIgnorePatterns } from './dockerignore.js';
 import { frameHeader, type ServerCall, type StreamHandler } from './grpc-server.js';
 import { ProtobufError, ProtoWriter, readVarint, varintSize, WireType, writeVarint } from './protobuf.js';
-import { unreadable, walkContextSync, type WalkEntry } from './walk.js';
+import { unreadable, walkContext, type WalkEntry } from './walk.js';
 
 export const DIFF_COPY = '/moby.filesync.v1.FileSync/DiffCopy';
 
@@ -130,7 +130,7 @@ async function selectEntries(root: string, dockerfile: string | undefined, inclu
   // instead of walking a context that may hold tens of thousands of files.
   if (includes.length > 0 && includes.every((p) => !/[*?[\\]/.test(p))) return namedEntries(root, includes);
   const ignore = dockerfile ? (await readIgnorePatterns(root, dockerfile)).patterns : [];
-  const walked = walkContextSync(root, { matcher: new IgnoreMatcher([...ignore, ...excludes]) });
+  const walked = walkContext(root, { matcher: new IgnoreMatcher([...ignore, ...excludes]) });
   if (includes.length === 0) return walked;
   // Include patterns select files; their parent directories come along.
   const all = [...walked];
