@@ -148,13 +148,6 @@ export class ProtoWriter {
   }
 }
 
-/** Encodes a number as a varint; negative values as 64-bit two's complement. */
-export function encodeVarint(value: number): Buffer {
-  if (!Number.isInteger(value)) throw new ProtobufError(`varint must be an integer, got ${value}`);
-  const out = Buffer.allocUnsafe(10);
-  return out.subarray(0, writeVarint(out, 0, value));
-}
-
 /** Bytes a non-negative varint takes. */
 export function varintSize(value: number): number {
   let n = 1;
@@ -162,7 +155,7 @@ export function varintSize(value: number): number {
   return n;
 }
 
-/** Writes `value` as a varint at `at` (10 bytes must be free); returns the position after it. */
+/** Writes `value` as a varint at `at` (10 bytes must be free; negative values take ten, as 64-bit two's complement); returns the position after it. */
 export function writeVarint(out: Buffer, at: number, value: number): number {
   if (value < 0) {
     let v = BigInt.asUintN(64, BigInt(value));

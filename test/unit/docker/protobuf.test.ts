@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { encodeVarint, ProtobufError, ProtoWriter, readFields, readVarint, varintSize } from '../../../src/docker/protobuf.js';
+import { ProtobufError, ProtoWriter, readFields, readVarint, varintSize, writeVarint } from '../../../src/docker/protobuf.js';
+
+/** `n` as writeVarint encodes it, alone. */
+function encodeVarint(n: number): Buffer {
+  const out = Buffer.alloc(10);
+  return out.subarray(0, writeVarint(out, 0, n));
+}
 
 describe('varints', () => {
   it.each([
