@@ -12405,12 +12405,27 @@ function createGitHubApi(token, opts) {
 function issuesApi(octokit, request) {
   return {
     async listComments(issue2, page) {
-      const res = await octokit.rest.issues.listComments({ ...repoOf(issue2), issue_number: issue2.issueNumber, per_page: 100, page, request: request() });
-      const comments = res.data.map((c) => ({ id: c.id, body: c.body ?? "", ...c.user?.login ? { author: c.user.login } : {} }));
+      const res = await octokit.rest.issues.listComments({
+        ...repoOf(issue2),
+        issue_number: issue2.issueNumber,
+        per_page: 100,
+        page,
+        request: request()
+      });
+      const comments = res.data.map((c) => ({
+        id: c.id,
+        body: c.body ?? "",
+        ...c.user?.login ? { author: c.user.login } : {}
+      }));
       return { comments, hasNext: /\brel="next"/.test(res.headers.link ?? "") };
     },
     async createComment(issue2, body) {
-      const res = await octokit.rest.issues.createComment({ ...repoOf(issue2), issue_number: issue2.issueNumber, body, request: request() });
+      const res = await octokit.rest.issues.createComment({
+        ...repoOf(issue2),
+        issue_number: issue2.issueNumber,
+        body,
+        request: request()
+      });
       return { id: res.data.id };
     },
     async updateComment(repo, commentId, body) {
@@ -12432,7 +12447,8 @@ function deploymentsApi(octokit, request) {
         required_contexts: [],
         request: request()
       });
-      if (!("id" in res.data) || typeof res.data.id !== "number") throw new Error(`GitHub created no deployment (HTTP ${res.status})`);
+      if (!("id" in res.data) || typeof res.data.id !== "number")
+        throw new Error(`GitHub created no deployment (HTTP ${res.status})`);
       return { id: res.data.id };
     },
     async createDeploymentStatus(repo, deploymentId, status) {
@@ -13107,7 +13123,8 @@ function editDistance(a, b) {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = row;
   }
   return prev[b.length];
@@ -13415,7 +13432,10 @@ function renderOne(template, ctx, timestamp) {
     }
     const why = unavailable(raw, ctx);
     if (why) {
-      throw tagsError(`{{${raw}}} in tag template "${template}" has no value: ${why}`, `remove "${template}" from 'tags' for this event, or run the workflow on a branch push`);
+      throw tagsError(
+        `{{${raw}}} in tag template "${template}" has no value: ${why}`,
+        `remove "${template}" from 'tags' for this event, or run the workflow on a branch push`
+      );
     }
     return valueOf(raw, ctx, timestamp);
   });
@@ -13426,9 +13446,13 @@ function renderOne(template, ctx, timestamp) {
 }
 function checkTag(tag, template) {
   const from = tag === template ? "" : ` (from template "${template}")`;
-  if (tag === "") throw tagsError(`tag template "${template}" renders to an empty tag`, "add a literal part or use another variable");
+  if (tag === "")
+    throw tagsError(`tag template "${template}" renders to an empty tag`, "add a literal part or use another variable");
   if (tag.length > MAX_TAG_LENGTH) {
-    throw tagsError(`tag "${tag}"${from} is ${tag.length} characters long; the limit is ${MAX_TAG_LENGTH}`, "use {{short_sha}} instead of {{sha}}, or shorten the literal parts");
+    throw tagsError(
+      `tag "${tag}"${from} is ${tag.length} characters long; the limit is ${MAX_TAG_LENGTH}`,
+      "use {{short_sha}} instead of {{sha}}, or shorten the literal parts"
+    );
   }
   const bad = illegalCharacter(tag);
   if (bad) {
@@ -13451,7 +13475,10 @@ function renderTags(templates, ctx, timestampFormat) {
     checkTag(tag, template);
     const earlier = seen.get(tag);
     if (earlier !== void 0) {
-      throw tagsError(`tag templates "${earlier}" and "${template}" both render to "${tag}"`, "remove one of them; each tag must be distinct");
+      throw tagsError(
+        `tag templates "${earlier}" and "${template}" both render to "${tag}"`,
+        "remove one of them; each tag must be distinct"
+      );
     }
     seen.set(tag, template);
     return tag;
@@ -16184,7 +16211,8 @@ var TreeBuilder = class {
         const name = this.slice(event.anchorStart, event.anchorEnd) ?? "";
         const target2 = this.anchors.get(name);
         if (!target2) throw new YamlStructureError(`the alias *${name} names no anchor before it`, event.anchorStart - 1);
-        if (this.stack.includes(target2)) throw new YamlStructureError(`the alias *${name} refers to a collection that contains it`, event.anchorStart - 1);
+        if (this.stack.includes(target2))
+          throw new YamlStructureError(`the alias *${name} refers to a collection that contains it`, event.anchorStart - 1);
         this.add({ kind: "alias", start: event.anchorStart - 1, name, target: target2 });
         return;
       }
@@ -16243,7 +16271,12 @@ function parseManifest(src) {
   const root = treeOf(src);
   if (value === null || value === void 0 || root === void 0) throw emptyError(src);
   if (root.kind !== "map" || typeof value !== "object" || Array.isArray(value)) {
-    throw fail(src, root.start, "the top level must be a mapping (services:, resources:, \u2026), not a list or a single value", "check that this is your convox.yml or docker-compose.yml");
+    throw fail(
+      src,
+      root.start,
+      "the top level must be a mapping (services:, resources:, \u2026), not a list or a single value",
+      "check that this is your convox.yml or docker-compose.yml"
+    );
   }
   return { value, root };
 }
@@ -16256,15 +16289,25 @@ function treeOf(src) {
   }
 }
 function fail(src, offset, message, fix) {
-  if (offset === void 0 || offset < 0) return new ActionError(`${src.file}: ${message}`, { file: src.file, phase: "manifest" }, fix);
+  if (offset === void 0 || offset < 0)
+    return new ActionError(`${src.file}: ${message}`, { file: src.file, phase: "manifest" }, fix);
   const at2 = positionOf(src, offset);
-  return new ActionError(`${src.file}:${at2.line}:${at2.column}: ${message}`, { file: src.file, line: at2.line, column: at2.column, phase: "manifest" }, fix);
+  return new ActionError(
+    `${src.file}:${at2.line}:${at2.column}: ${message}`,
+    { file: src.file, line: at2.line, column: at2.column, phase: "manifest" },
+    fix
+  );
 }
 function loadError(src, e) {
   const documents = countDocuments(src.text);
   if (documents === 0) return emptyError(src);
   if (documents > 1) {
-    return fail(src, void 0, `holds ${documents} YAML documents (separated by ---); a manifest is one document`, "keep one document in the manifest");
+    return fail(
+      src,
+      void 0,
+      `holds ${documents} YAML documents (separated by ---); a manifest is one document`,
+      "keep one document in the manifest"
+    );
   }
   const reason = e.reason ?? e.message ?? String(e);
   const offset = e.mark?.position;
@@ -16272,9 +16315,19 @@ function loadError(src, e) {
     const key = keyAt(src.text, offset) ?? plainKeyAt(src.text, offset);
     const start = key && (key.style === "single" || key.style === "double") ? key.start - 1 : offset;
     const line = lineText(src, positionOf(src, start).line).trim();
-    return fail(src, start, `key ${key ? `'${key.value}' ` : ""}appears twice in the same mapping (at "${line}"); YAML does not allow duplicate keys`, "remove or merge one of the two entries");
+    return fail(
+      src,
+      start,
+      `key ${key ? `'${key.value}' ` : ""}appears twice in the same mapping (at "${line}"); YAML does not allow duplicate keys`,
+      "remove or merge one of the two entries"
+    );
   }
-  return fail(src, offset, `not valid YAML: ${reason}`, "fix the YAML syntax at that position (a YAML linter shows the same error)");
+  return fail(
+    src,
+    offset,
+    `not valid YAML: ${reason}`,
+    "fix the YAML syntax at that position (a YAML linter shows the same error)"
+  );
 }
 function keyAt(text, offset) {
   let root;
@@ -16299,7 +16352,12 @@ function plainKeyAt(text, offset) {
   return value === void 0 ? void 0 : { start: offset, value, style: "plain" };
 }
 function emptyError(src) {
-  return fail(src, void 0, "is empty (no YAML content, only whitespace or comments)", "add the services to the manifest, or point the manifest input at the right file");
+  return fail(
+    src,
+    void 0,
+    "is empty (no YAML content, only whitespace or comments)",
+    "add the services to the manifest, or point the manifest input at the right file"
+  );
 }
 function countDocuments(text) {
   try {
@@ -16386,7 +16444,13 @@ function listServices(src, kind, root) {
       throw notAMapping(src, entry.keyNode.start, `service '${entry.key}'`);
     }
     const imagePath = kind === "compose-v1" ? [entry.key, "image"] : ["services", entry.key, "image"];
-    out.push({ name: entry.key, offset: entry.keyNode.start, imagePath, hasBuild: false, ...body.kind === "map" ? describeBody(body) : {} });
+    out.push({
+      name: entry.key,
+      offset: entry.keyNode.start,
+      imagePath,
+      hasBuild: false,
+      ...body.kind === "map" ? describeBody(body) : {}
+    });
   }
   return out;
 }
@@ -16429,7 +16493,12 @@ function chooseServices(src, kind, all, image, names) {
   const unknown = [...new Set(names)].filter((n) => !all.some((s) => s.name === n));
   if (unknown.length > 0) {
     const list = all.length ? all.map((s) => s.name).join(", ") : "none";
-    throw fail(src, void 0, `has no service named ${unknown.map((n) => `'${n}'`).join(", ")} (services: ${list})`, "correct the names in the services input (they are the keys under services:)");
+    throw fail(
+      src,
+      void 0,
+      `has no service named ${unknown.map((n) => `'${n}'`).join(", ")} (services: ${list})`,
+      "correct the names in the services input (they are the keys under services:)"
+    );
   }
   return [...new Set(names)].map((name) => explicit(src, kind, all.find((s) => s.name === name), image));
 }
@@ -16442,7 +16511,12 @@ function autoMatch(src, kind, all, image) {
   if (chosen.length > 0) return chosen;
   const repo = familiarName(image.repository);
   if (all.length === 0) {
-    throw fail(src, void 0, `defines no services (read as ${describeKind(kind)})`, "check the manifest input points at the file that defines your services");
+    throw fail(
+      src,
+      void 0,
+      `defines no services (read as ${describeKind(kind)})`,
+      "check the manifest input points at the file that defines your services"
+    );
   }
   const lines = all.map((s) => `  - ${s.name}: ${describeImage(s, image)}`);
   throw fail(
@@ -16457,7 +16531,12 @@ function explicit(src, kind, service, image) {
   const text = imageText(service);
   if (service.image === void 0) throw noImage(src, kind, service, image);
   if (text === void 0) {
-    throw fail(src, startOf(service.image.node), `the image: of service '${service.name}' is not a string`, `write it as image: ${familiarName(image.repository)}:<tag>`);
+    throw fail(
+      src,
+      startOf(service.image.node),
+      `the image: of service '${service.name}' is not a string`,
+      `write it as image: ${familiarName(image.repository)}:<tag>`
+    );
   }
   const match = matchImage(text, image);
   if (match.kind === "variable") return { service, text, variable: true };
@@ -16474,19 +16553,29 @@ function explicit(src, kind, service, image) {
 function noImage(src, kind, service, image) {
   const repo = familiarName(image.repository);
   const why = service.hasBuild ? "has build: and no image:" : kind === "convox" ? "has no image: (Convox builds it from source)" : "has no image:";
-  return fail(src, service.offset, `service '${service.name}' ${why}, so there is no image reference to update`, `add "image: ${repo}:<tag>" to '${service.name}', or leave it out of the services input`);
+  return fail(
+    src,
+    service.offset,
+    `service '${service.name}' ${why}, so there is no image reference to update`,
+    `add "image: ${repo}:<tag>" to '${service.name}', or leave it out of the services input`
+  );
 }
 function describeImage(service, image) {
   const text = imageText(service);
   if (service.image === void 0) return service.hasBuild ? "build: only, no image:" : "no image:";
   if (text === void 0) return "image: is not a string";
   const match = matchImage(text, image);
-  if (match.kind === "variable") return `${text} (a variable in the repository; name the service in the services input to update it)`;
+  if (match.kind === "variable")
+    return `${text} (a variable in the repository; name the service in the services input to update it)`;
   if (match.kind === "invalid") return `${text} (not a valid image reference)`;
   return text;
 }
 function describeKind(kind) {
-  return { convox: "convox.yml", compose: "docker-compose with services:", "compose-v1": "docker-compose v1, services at the top level" }[kind];
+  return {
+    convox: "convox.yml",
+    compose: "docker-compose with services:",
+    "compose-v1": "docker-compose v1, services at the top level"
+  }[kind];
 }
 
 // node_modules/diff/libesm/diff/base.js
@@ -17063,15 +17152,32 @@ function envServices(src, chosen, envVar, tag) {
       const suggestion = suggestedLine(src, scalar, `${splitImageText(c.text).repository}:${variable}`);
       const operator = variableWithOperator(c.text, envVar);
       const why = operator ? `: the rack replaces only that exact form and has no defaults, so it reads ${operator} as a variable named "${operator.slice(2, -1)}" and puts an empty string there, and` : ", so";
-      throw fail(src, startOf(scalar), `update is 'env' but the image of service '${c.service.name}' ("${c.text}") does not use ${variable}${why} setting ${envVar} would not change what it runs`, suggestion);
+      throw fail(
+        src,
+        startOf(scalar),
+        `update is 'env' but the image of service '${c.service.name}' ("${c.text}") does not use ${variable}${why} setting ${envVar} would not change what it runs`,
+        suggestion
+      );
     }
     const { digest } = splitImageText(c.text);
     if (digest !== void 0 && !digest.includes(variable)) {
-      throw fail(src, startOf(scalar), `the image of service '${c.service.name}' ("${c.text}") pins the digest ${digest}, which wins over any tag, so setting ${envVar} would not change what it runs`, `remove "@${digest}" from the image`);
+      throw fail(
+        src,
+        startOf(scalar),
+        `the image of service '${c.service.name}' ("${c.text}") pins the digest ${digest}, which wins over any tag, so setting ${envVar} would not change what it runs`,
+        `remove "@${digest}" from the image`
+      );
     }
     const at2 = positionOf(src, startOf(scalar));
     const anchor = c.service.image?.anchor ?? scalar.anchor;
-    return { service: c.service.name, line: at2.line, column: at2.column, before: c.text, after: interpolate(c.text, envVar, tag), ...anchor ? { anchor } : {} };
+    return {
+      service: c.service.name,
+      line: at2.line,
+      column: at2.column,
+      before: c.text,
+      after: interpolate(c.text, envVar, tag),
+      ...anchor ? { anchor } : {}
+    };
   });
 }
 function suggestedLine(src, scalar, value) {
@@ -17180,14 +17286,21 @@ function rewriteManifest(src, parsed, kind, all, chosen, next) {
   }
   const after = spliceBytes(src, edits);
   verify(src, parsed, after, intended);
-  const notes = chosen.filter((c) => c.variable).map((c) => `service '${c.service.name}': the repository in "${c.text}" holds a variable, so it was kept as written and only the tag was replaced`);
+  const notes = chosen.filter((c) => c.variable).map(
+    (c) => `service '${c.service.name}': the repository in "${c.text}" holds a variable, so it was kept as written and only the tag was replaced`
+  );
   return { after, services: serviceImages(src, chosen, targets), notes };
 }
 function usesIn(src, parsed, targets) {
   try {
     return usesOf(parsed.root, targets);
   } catch (e) {
-    throw fail(src, void 0, `cannot check where the image values are used: ${e.message}`, "write the images out instead of building them from deeply nested aliases");
+    throw fail(
+      src,
+      void 0,
+      `cannot check where the image values are used: ${e.message}`,
+      "write the images out instead of building them from deeply nested aliases"
+    );
   }
 }
 function groupTargets(src, chosen, next) {
@@ -17196,7 +17309,12 @@ function groupTargets(src, chosen, next) {
     const scalar = c.service.image?.node;
     const unsafe = c.variable ? unsafeToRewrite(c.text) : void 0;
     if (unsafe) {
-      throw fail(src, startOf(scalar), `service '${c.service.name}': cannot rewrite "${c.text}": ${unsafe}`, "write the repository literally (image: host/namespace/repo:tag), or use update: env with image: <repository>:${IMAGE_VERSION}");
+      throw fail(
+        src,
+        startOf(scalar),
+        `service '${c.service.name}': cannot rewrite "${c.text}": ${unsafe}`,
+        "write the repository literally (image: host/namespace/repo:tag), or use update: env with image: <repository>:${IMAGE_VERSION}"
+      );
     }
     const existing = targets.get(scalar);
     if (existing) existing.chosen.push(c);
@@ -17212,10 +17330,20 @@ function checkUses(src, kind, all, target2, uses) {
     const owner = all.find((s) => formatPath(s.imagePath) === formatPath(use.path));
     if (owner && chosenNames.has(owner.name)) continue;
     if (owner) {
-      throw fail(src, startOf(target2.scalar), `${shared} is also the image of service '${owner.name}', which is not being updated; rewriting it would change both`, `add '${owner.name}' to the services input, or give '${owner.name}' its own image: line`);
+      throw fail(
+        src,
+        startOf(target2.scalar),
+        `${shared} is also the image of service '${owner.name}', which is not being updated; rewriting it would change both`,
+        `add '${owner.name}' to the services input, or give '${owner.name}' its own image: line`
+      );
     }
     if (!insideService(kind, all, use.path) && (use.direct || isExtension(kind, use.path))) continue;
-    throw fail(src, startOf(target2.scalar), `${shared} is also used at ${formatPath(use.path)}, which is not a service image; rewriting it would change that too`, "give the services their own image: value instead of sharing this one");
+    throw fail(
+      src,
+      startOf(target2.scalar),
+      `${shared} is also used at ${formatPath(use.path)}, which is not a service image; rewriting it would change that too`,
+      "give the services their own image: value instead of sharing this one"
+    );
   }
   return uses.map((u) => u.path);
 }
@@ -17229,10 +17357,17 @@ function insideService(kind, all, path9) {
 function edit(src, target2) {
   const { scalar } = target2;
   const service = target2.chosen[0]?.service.name ?? "";
-  if (scalar.start < 0) throw fail(src, void 0, `the image of service '${service}' has no text to replace`, "write the image on one line");
+  if (scalar.start < 0)
+    throw fail(src, void 0, `the image of service '${service}' has no text to replace`, "write the image on one line");
   const multiline = src.text.slice(scalar.start, scalar.end).includes("\n");
   const rendered = multiline && (scalar.style === "plain" || scalar.style === "single" || scalar.style === "double") ? new Error("it spans several lines; write the image on one line") : renderScalar(target2.after, scalar);
-  if (rendered instanceof Error) throw fail(src, startOf(scalar), `cannot rewrite the image of service '${service}': ${rendered.message}`, `write it as image: ${target2.after}`);
+  if (rendered instanceof Error)
+    throw fail(
+      src,
+      startOf(scalar),
+      `cannot rewrite the image of service '${service}': ${rendered.message}`,
+      `write it as image: ${target2.after}`
+    );
   return { start: scalar.start, end: scalar.end, text: rendered };
 }
 function verify(src, parsed, after, intended) {
@@ -17240,10 +17375,21 @@ function verify(src, parsed, after, intended) {
   try {
     value = loadManifestValue(decodeManifest(src.file, after).text);
   } catch (e) {
-    throw fail(src, void 0, `the edited manifest would not load (${e.message.split("\n")[0]}); nothing was written`, "report this with the manifest; as a workaround, quote the image value");
+    throw fail(
+      src,
+      void 0,
+      `the edited manifest would not load (${e.message.split("\n")[0]}); nothing was written`,
+      "report this with the manifest; as a workaround, quote the image value"
+    );
   }
   const problem = verifyEdit(parsed.value, value, intended);
-  if (problem) throw fail(src, void 0, `the edit did not verify: ${problem}; nothing was written`, "report this with the manifest; as a workaround, give each service a plain image: line");
+  if (problem)
+    throw fail(
+      src,
+      void 0,
+      `the edit did not verify: ${problem}; nothing was written`,
+      "report this with the manifest; as a workaround, give each service a plain image: line"
+    );
 }
 function serviceImages(src, chosen, targets) {
   return chosen.map((c) => {
@@ -17277,10 +17423,19 @@ function planManifestUpdate(input) {
 function checkTagAndDigest(input) {
   const place = { file: input.file, phase: "manifest" };
   if (!isValidTag(input.tag)) {
-    throw new ActionError(`cannot point ${input.file} at tag "${input.tag}": not a valid Docker tag`, place, 'use letters, digits, "_", "." and "-" (at most 128), starting with a letter, digit or "_"');
+    throw new ActionError(
+      `cannot point ${input.file} at tag "${input.tag}": not a valid Docker tag`,
+      place,
+      'use letters, digits, "_", "." and "-" (at most 128), starting with a letter, digit or "_"'
+    );
   }
   const problem = input.digest === void 0 ? void 0 : digestProblem(input.digest);
-  if (problem) throw new ActionError(`cannot pin ${input.file} to the pushed digest: ${problem}`, place, "pass the digest the registry reported (sha256:\u2026)");
+  if (problem)
+    throw new ActionError(
+      `cannot pin ${input.file} to the pushed digest: ${problem}`,
+      place,
+      "pass the digest the registry reported (sha256:\u2026)"
+    );
 }
 function crossCheck(src, parsed, all) {
   for (const service of all) {
@@ -17288,7 +17443,12 @@ function crossCheck(src, parsed, all) {
     const loaded = valueAt(parsed.value, service.imagePath);
     if (text === void 0 || typeof loaded !== "string") continue;
     if (loaded !== text) {
-      throw fail(src, service.offset, `cannot locate the image of service '${service.name}' reliably (read "${text}", the YAML loader says ${JSON.stringify(loaded)})`, 'quote the image value, e.g. image: "namespace/repo:tag"');
+      throw fail(
+        src,
+        service.offset,
+        `cannot locate the image of service '${service.name}' reliably (read "${text}", the YAML loader says ${JSON.stringify(loaded)})`,
+        'quote the image value, e.g. image: "namespace/repo:tag"'
+      );
     }
   }
 }
@@ -17308,7 +17468,10 @@ function defaultManifestPath(exists2) {
   );
 }
 async function writeFileAtomic(file, bytes) {
-  const mode = await (0, import_promises.stat)(file).then((s) => s.mode & 4095, () => 420);
+  const mode = await (0, import_promises.stat)(file).then(
+    (s) => s.mode & 4095,
+    () => 420
+  );
   const temp = import_node_path.default.join(import_node_path.default.dirname(file), `.${import_node_path.default.basename(file)}.${(0, import_node_crypto.randomBytes)(6).toString("hex")}.tmp`);
   try {
     const handle = await (0, import_promises.open)(temp, "wx", mode);
@@ -17371,7 +17534,8 @@ var import_node_fs2 = require("node:fs");
 var PLATFORM = /^[a-z0-9_-]+(\/[a-z0-9_-]+){0,2}$/i;
 var NETWORK = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 function platformProblem(value) {
-  if (value.includes(",")) return `'${value}' lists several platforms; a multi-platform build needs Buildx, which the Engine API does not offer`;
+  if (value.includes(","))
+    return `'${value}' lists several platforms; a multi-platform build needs Buildx, which the Engine API does not offer`;
   return PLATFORM.test(value) ? void 0 : `'${value}' is not a platform (os/arch[/variant], e.g. linux/amd64)`;
 }
 function networkProblem(value) {
@@ -17538,15 +17702,28 @@ function checkedUrl(raw, name, value) {
 }
 function readImage(raw) {
   const text = raw.get("image");
-  if (!text) return raw.fail("image", "is required", "set it to the repository to push, e.g. 'acme/shop' or 'registry.example.com:5000/team/shop'");
+  if (!text)
+    return raw.fail(
+      "image",
+      "is required",
+      "set it to the repository to push, e.g. 'acme/shop' or 'registry.example.com:5000/team/shop'"
+    );
   let ref;
   try {
     ref = parseReference(text);
   } catch (e) {
-    return raw.fail("image", `'${text}' is not a valid image repository: ${e.message}`, "use lowercase 'namespace/repo' or 'host[:port]/path/repo'");
+    return raw.fail(
+      "image",
+      `'${text}' is not a valid image repository: ${e.message}`,
+      "use lowercase 'namespace/repo' or 'host[:port]/path/repo'"
+    );
   }
   if (ref.tag !== void 0 || ref.digest !== void 0) {
-    return raw.fail("image", `'${text}' includes a tag or digest`, `give the repository only (e.g. '${text.replace(/[@:][^/]*$/, "")}') and put tags in 'tags'`);
+    return raw.fail(
+      "image",
+      `'${text}' includes a tag or digest`,
+      `give the repository only (e.g. '${text.replace(/[@:][^/]*$/, "")}') and put tags in 'tags'`
+    );
   }
   return ref;
 }
@@ -17573,18 +17750,36 @@ function readBuild(raw, workspace) {
   const enabled = raw.bool("build", true);
   const contextInput = raw.get("context") ?? ".";
   const context = insideWorkspace(workspace, contextInput);
-  if (!context) raw.fail("context", `'${contextInput}' is outside the workspace ${workspace}`, "use a directory inside the repository checkout");
+  if (!context)
+    raw.fail(
+      "context",
+      `'${contextInput}' is outside the workspace ${workspace}`,
+      "use a directory inside the repository checkout"
+    );
   else if (enabled && !((0, import_node_fs4.existsSync)(context) && (0, import_node_fs4.statSync)(context).isDirectory())) {
-    raw.fail("context", `directory '${contextInput}' does not exist`, "check the path (it is relative to the workspace); did the checkout step run?");
+    raw.fail(
+      "context",
+      `directory '${contextInput}' does not exist`,
+      "check the path (it is relative to the workspace); did the checkout step run?"
+    );
   }
   const fileInput = raw.get("file");
   const dockerfile = fileInput ? insideWorkspace(workspace, fileInput) : context && import_node_path3.default.join(context, "Dockerfile");
-  if (fileInput && !dockerfile) raw.fail("file", `'${fileInput}' is outside the workspace`, "use a Dockerfile inside the repository checkout");
+  if (fileInput && !dockerfile)
+    raw.fail("file", `'${fileInput}' is outside the workspace`, "use a Dockerfile inside the repository checkout");
   else if (enabled && dockerfile && context && !(0, import_node_fs4.existsSync)(dockerfile)) {
     const shown = fileInput ?? `${relativeToWorkspace(workspace, context)}/Dockerfile`;
-    raw.fail(fileInput ? "file" : "context", `no Dockerfile at '${shown}'`, "set 'file' to your Dockerfile, or 'build: false' to deploy an existing tag");
+    raw.fail(
+      fileInput ? "file" : "context",
+      `no Dockerfile at '${shown}'`,
+      "set 'file' to your Dockerfile, or 'build: false' to deploy an existing tag"
+    );
   } else if (enabled && dockerfile && !(0, import_node_fs4.statSync)(dockerfile).isFile()) {
-    raw.fail(fileInput ? "file" : "context", `'${fileInput ?? relativeToWorkspace(workspace, dockerfile)}' is a directory, not a Dockerfile`, "set 'file' to the Dockerfile itself, e.g. docker/Dockerfile");
+    raw.fail(
+      fileInput ? "file" : "context",
+      `'${fileInput ?? relativeToWorkspace(workspace, dockerfile)}' is a directory, not a Dockerfile`,
+      "set 'file' to the Dockerfile itself, e.g. docker/Dockerfile"
+    );
   } else if (enabled && dockerfile) checkEngineInputs(raw, dockerfile, relativeToWorkspace(workspace, dockerfile));
   return {
     enabled,
@@ -17610,9 +17805,15 @@ function readDryRun(raw, github) {
 function readUpdate(raw, workspace) {
   const mode = raw.choice("update", ["manifest", "env", "none"], "manifest");
   const envVar = raw.get("env-var") ?? "IMAGE_VERSION";
-  if (!ENV_VAR_NAME.test(envVar)) raw.fail("env-var", `'${envVar}' is not a valid environment variable name`, "use letters, digits and underscores, e.g. IMAGE_VERSION");
+  if (!ENV_VAR_NAME.test(envVar))
+    raw.fail(
+      "env-var",
+      `'${envVar}' is not a valid environment variable name`,
+      "use letters, digits and underscores, e.g. IMAGE_VERSION"
+    );
   const services = raw.list("services");
-  if (raw.multiline("services") !== void 0 && services.length === 0) raw.fail("services", "is set but names no service", "list service names, or leave it empty to match by image");
+  if (raw.multiline("services") !== void 0 && services.length === 0)
+    raw.fail("services", "is set but names no service", "list service names, or leave it empty to match by image");
   const base = { mode, envVar, pinDigest: raw.bool("pin-digest", false), ...services.length ? { services } : {} };
   const given = raw.get("manifest");
   if (mode === "none" && !given) return base;
@@ -17649,7 +17850,8 @@ function readDeploy(raw, env) {
   const wait = raw.bool("wait", true);
   const insecureTls = raw.bool("rack-insecure-tls", false);
   if (!app) return void 0;
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(app)) raw.fail("app", `'${app}' is not a Convox app name`, "app names are lowercase letters, digits and dashes");
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(app))
+    raw.fail("app", `'${app}' is not a Convox app name`, "app names are lowercase letters, digits and dashes");
   return {
     app,
     rack: raw.get("rack") ?? env.CONVOX_RACK,
@@ -17665,7 +17867,11 @@ function checkEngineInputs(raw, dockerfile, shown) {
   const checks = [
     ["platform", platformProblem, "give one platform such as linux/amd64"],
     ["network", networkProblem, "use default, none, host or the name of a network"],
-    ["target", (v) => targetProblem(v, dockerfile, shown), "name a stage declared with 'FROM <image> AS <name>', or remove 'target' to build the last stage"]
+    [
+      "target",
+      (v) => targetProblem(v, dockerfile, shown),
+      "name a stage declared with 'FROM <image> AS <name>', or remove 'target' to build the last stage"
+    ]
   ];
   for (const [name, problem, fix] of checks) {
     const value = raw.get(name);
@@ -17673,13 +17879,26 @@ function checkEngineInputs(raw, dockerfile, shown) {
     if (why) raw.fail(name, why, fix);
   }
   const cache = cacheFromProblem(raw.list("cache-from"));
-  if (cache) raw.fail("cache-from", cache, "list image references such as registry.example.com/acme/shop:latest, one per line or comma-separated");
+  if (cache)
+    raw.fail(
+      "cache-from",
+      cache,
+      "list image references such as registry.example.com/acme/shop:latest, one per line or comma-separated"
+    );
 }
 function crossCheck2(raw, c) {
-  if (c.registry.password && !c.registry.username) raw.fail("registry-username", "is empty but 'registry-password' is set", "set both, or neither to use the Docker config written by docker/login-action");
-  if (c.registry.username && !c.registry.password) raw.fail("registry-password", "is empty but 'registry-username' is set", "pass the password or token from a secret");
-  if (c.update.mode === "env" && !c.deploy && !c.dryRun) raw.fail("update", "is 'env' but no 'app' is set", "set 'app' so IMAGE_VERSION can be set on it, or use 'update: manifest'");
-  if (!c.build.enabled && c.build.noCache) raw.fail("no-cache", "has no effect with 'build: false'", "remove 'no-cache' or set 'build: true'");
+  if (c.registry.password && !c.registry.username)
+    raw.fail(
+      "registry-username",
+      "is empty but 'registry-password' is set",
+      "set both, or neither to use the Docker config written by docker/login-action"
+    );
+  if (c.registry.username && !c.registry.password)
+    raw.fail("registry-password", "is empty but 'registry-username' is set", "pass the password or token from a secret");
+  if (c.update.mode === "env" && !c.deploy && !c.dryRun)
+    raw.fail("update", "is 'env' but no 'app' is set", "set 'app' so IMAGE_VERSION can be set on it, or use 'update: manifest'");
+  if (!c.build.enabled && c.build.noCache)
+    raw.fail("no-cache", "has no effect with 'build: false'", "remove 'no-cache' or set 'build: true'");
 }
 
 // src/docker/filesync.ts
@@ -17772,7 +17991,11 @@ async function readIgnorePatterns(contextDir, dockerfile) {
       text = await (0, import_promises2.readFile)(source, "utf8");
     } catch (e) {
       if (e.code === "ENOENT") continue;
-      throw new ActionError(`cannot read ${source}: ${e.message}`, { file: displayPath(source), phase: "build" }, "make the file readable by the runner user");
+      throw new ActionError(
+        `cannot read ${source}: ${e.message}`,
+        { file: displayPath(source), phase: "build" },
+        "make the file readable by the runner user"
+      );
     }
     const parsed = parseIgnoreFile(text);
     const patterns = parsed.map((p) => p.pattern);
@@ -17895,7 +18118,8 @@ function classProblem(p) {
         j = afterLo;
         if (chars[j] === "-") {
           const [hi, afterHi] = esc(j + 1);
-          if (hi === void 0 || (hi.codePointAt(0) ?? 0) < (lo.codePointAt(0) ?? 0)) return `the range in the character class at position ${i + 1} is malformed`;
+          if (hi === void 0 || (hi.codePointAt(0) ?? 0) < (lo.codePointAt(0) ?? 0))
+            return `the range in the character class at position ${i + 1} is malformed`;
           j = afterHi;
         }
         ranges++;
@@ -18223,7 +18447,8 @@ function* walkDir(abs, rel, parentInfo, pending, options) {
 function readSorted(abs, rel) {
   try {
     const entries2 = (0, import_node_fs5.readdirSync)(abs, { withFileTypes: true });
-    if (entries2.every((d) => /^[\x00-\x7f]*$/.test(d.name))) return entries2.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    if (entries2.every((d) => /^[\x00-\x7f]*$/.test(d.name)))
+      return entries2.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     return entries2.map((d) => ({ d, key: Buffer.from(d.name) })).sort((a, b) => Buffer.compare(a.key, b.key)).map((x) => x.d);
   } catch (e) {
     const where2 = rel || ".";
@@ -18312,7 +18537,10 @@ function fileSync(dirs, dockerfile, listing) {
         prepared = void 0;
       } else {
         const context = name === "context";
-        listing2 = new Listing(dir, () => selectEntries(dir, context ? dockerfile : void 0, includes, context ? [] : meta(call, "exclude-patterns")));
+        listing2 = new Listing(
+          dir,
+          () => selectEntries(dir, context ? dockerfile : void 0, includes, context ? [] : meta(call, "exclude-patterns"))
+        );
       }
       diffCopy(call, listing2).catch((e) => call.fail(e));
     },
@@ -18332,7 +18560,10 @@ async function diffCopy(call, listing) {
     const { type, id } = decodePacket(packet);
     if (type === REQ) sender.request(id);
     else if (type === FIN) {
-      sender.drained().then(() => call.send(new ProtoWriter().varint(1, FIN).finish())).then(() => call.end(), (e) => call.fail(e));
+      sender.drained().then(() => call.send(new ProtoWriter().varint(1, FIN).finish())).then(
+        () => call.end(),
+        (e) => call.fail(e)
+      );
     }
   });
   for await (const frames of listing.frames()) await call.sendFramed(frames);
@@ -18345,7 +18576,11 @@ async function selectEntries(root, dockerfile, includes, excludes) {
   const all = [...walked];
   const wanted = new IgnoreMatcher(includes);
   const files = new Set(all.filter((e) => e.kind !== "dir" && wanted.match(e.path).excluded));
-  const parents = new Set([...files].flatMap((e) => e.path.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))));
+  const parents = new Set(
+    [...files].flatMap(
+      (e) => e.path.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))
+    )
+  );
   return all.filter((e) => e.kind === "dir" ? parents.has(e.path) : files.has(e));
 }
 function namedEntries(root, names) {
@@ -18597,7 +18832,10 @@ function decodePacket(buf) {
     else if (key === 24) id = value;
     if (key % 8 === WireType.varint) pos = next;
     else if (key % 8 === WireType.bytes && next + value <= buf.length) pos = next + value;
-    else throw new ProtobufError(`a file sync packet with field ${Math.floor(key / 8)} of wire type ${key % 8} at byte ${pos}, or cut short`);
+    else
+      throw new ProtobufError(
+        `a file sync packet with field ${Math.floor(key / 8)} of wire type ${key % 8} at byte ${pos}, or cut short`
+      );
   }
   return { type, id };
 }
@@ -18663,7 +18901,10 @@ async function planSpecialFiles(contextDir, dockerfileAbs, replace) {
   const out = /* @__PURE__ */ new Map();
   for (const [p, data] of replace) out.set(checkedRelative(p), { data });
   const ignoreAbs = import_node_path6.default.join(contextDir, ".dockerignore");
-  const ignoreExists = await (0, import_promises3.lstat)(ignoreAbs).then((s) => s.isFile(), () => false);
+  const ignoreExists = await (0, import_promises3.lstat)(ignoreAbs).then(
+    (s) => s.isFile(),
+    () => false
+  );
   const rel = import_node_path6.default.relative(contextDir, dockerfileAbs);
   const inside = rel !== "" && !rel.startsWith(`..${import_node_path6.default.sep}`) && rel !== ".." && !import_node_path6.default.isAbsolute(rel);
   const include = new Set(out.keys());
@@ -18712,7 +18953,11 @@ async function addEntry(pack, r, replacement) {
   const { entry: e, stats } = r;
   if (replacement) {
     if (e.kind === "dir") throw new Error(`packContext: cannot replace the directory '${e.path}' with a file`);
-    return write(pack, { ...header(e.path, stats, replacement.mode ?? (stats.isFile() ? void 0 : 420)), size: replacement.data.length }, replacement.data);
+    return write(
+      pack,
+      { ...header(e.path, stats, replacement.mode ?? (stats.isFile() ? void 0 : 420)), size: replacement.data.length },
+      replacement.data
+    );
   }
   if (e.kind === "dir") return write(pack, { ...header(e.path, stats), type: "directory" });
   if (e.kind === "symlink") return write(pack, { ...header(e.path, stats), type: "symlink", linkname: r.linkname ?? "" });
@@ -18724,7 +18969,16 @@ async function addEntry(pack, r, replacement) {
   }
 }
 function header(name, st, mode) {
-  return { name, mode: mode ?? (st ? st.mode & 4095 : 420), mtime: st?.mtime ?? /* @__PURE__ */ new Date(), uid: 0, gid: 0, uname: "", gname: "", type: "file" };
+  return {
+    name,
+    mode: mode ?? (st ? st.mode & 4095 : 420),
+    mtime: st?.mtime ?? /* @__PURE__ */ new Date(),
+    uid: 0,
+    gid: 0,
+    uname: "",
+    gname: "",
+    type: "file"
+  };
 }
 function write(pack, h, body) {
   return new Promise((resolve, reject) => {
@@ -18787,7 +19041,12 @@ function decodeTrace(aux) {
   return decodeStatusResponse(Buffer.from(aux, "base64"));
 }
 function decodeStatusResponse(buf) {
-  const out = { vertexes: [], statuses: [], logs: [], warnings: [] };
+  const out = {
+    vertexes: [],
+    statuses: [],
+    logs: [],
+    warnings: []
+  };
   for (const f of readFields(buf)) {
     if (f.field === 1) out.vertexes.push(decodeVertex(fieldBytes(f)));
     else if (f.field === 2) out.statuses.push(decodeStatus(fieldBytes(f)));
@@ -18882,7 +19141,14 @@ function decodeLog(buf) {
   return l;
 }
 function decodeWarning(buf) {
-  const w = { vertex: "", level: 0, short: "", detail: [], url: "", ranges: [] };
+  const w = {
+    vertex: "",
+    level: 0,
+    short: "",
+    detail: [],
+    url: "",
+    ranges: []
+  };
   const detail = [];
   const ranges = [];
   for (const f of readFields(buf)) {
@@ -18972,7 +19238,8 @@ async function readJsonLines(stream, onMessage, options = {}) {
       value = JSON.parse(trimmed);
     } catch (e) {
       const bad = { line: lineNo, text: trimmed, reason: e instanceof Error ? e.message : String(e) };
-      if (!options.onMalformed) throw new Error(`line ${bad.line} of the daemon's answer is not JSON (${bad.reason}): ${clip(bad.text)}`);
+      if (!options.onMalformed)
+        throw new Error(`line ${bad.line} of the daemon's answer is not JSON (${bad.reason}): ${clip(bad.text)}`);
       options.onMalformed(bad);
       return;
     }
@@ -19069,7 +19336,11 @@ var BuildProgress = class {
       );
     }
     if (this.imageId === void 0) {
-      throw new ActionError("the build ended without the daemon naming an image: the connection to Docker may have dropped", { phase: "build" }, "check that the Docker daemon is healthy (docker info) and run the job again");
+      throw new ActionError(
+        "the build ended without the daemon naming an image: the connection to Docker may have dropped",
+        { phase: "build" },
+        "check that the Docker daemon is healthy (docker info) and run the job again"
+      );
     }
     const steps = [...this.vertexes.values()].filter((v) => v.done && isStep(v.name));
     return {
@@ -19089,7 +19360,9 @@ var BuildProgress = class {
     try {
       status = decodeTrace(aux);
     } catch (e) {
-      this.options.log.warning(`Ignored a BuildKit progress message that could not be decoded: ${e instanceof Error ? e.message : String(e)}`);
+      this.options.log.warning(
+        `Ignored a BuildKit progress message that could not be decoded: ${e instanceof Error ? e.message : String(e)}`
+      );
       return;
     }
     const vertexes = [...new Map(status.vertexes.map((v) => [v.digest, v])).values()];
@@ -19367,7 +19640,9 @@ function authMethods(credentialsFor, hostsAsked, log) {
       const host = credentialsHost(request);
       hostsAsked.push(host);
       const creds = await credentialsFor(host) ?? (host === "registry-1.docker.io" ? await credentialsFor("docker.io") : void 0);
-      log?.debug(`BuildKit asked for credentials for ${host}: ${creds ? `answered as ${creds.username}` : "none, so pulling anonymously"}`);
+      log?.debug(
+        `BuildKit asked for credentials for ${host}: ${creds ? `answered as ${creds.username}` : "none, so pulling anonymously"}`
+      );
       const reply = new ProtoWriter();
       if (creds) reply.string(1, creds.username).string(2, creds.password);
       return reply.finish();
@@ -19404,12 +19679,14 @@ function dialSession(docker, id, methods, sharedKey) {
       },
       (err, socket) => {
         if (err) {
-          reject(new ActionError(
-            `cannot open a BuildKit session with the Docker engine: ${err.message ?? String(err)}`,
-            { phase: "build" },
-            "use a Docker engine with BuildKit (Docker 18.09 or later, API 1.39+), or check that DOCKER_HOST points at the engine",
-            { cause: err }
-          ));
+          reject(
+            new ActionError(
+              `cannot open a BuildKit session with the Docker engine: ${err.message ?? String(err)}`,
+              { phase: "build" },
+              "use a Docker engine with BuildKit (Docker 18.09 or later, API 1.39+), or check that DOCKER_HOST points at the engine",
+              { cause: err }
+            )
+          );
         } else {
           resolve(socket);
         }
@@ -19441,10 +19718,13 @@ function buildQuery(req, dockerfileName, buildkit) {
 async function buildImage(docker, req) {
   const { log } = req;
   if (!req.engine.buildkit) {
-    log.warning(`The Docker engine ${req.engine.serverVersion} (API ${req.engine.apiVersion}, ${req.engine.os}) has no BuildKit; using the classic builder. RUN --mount and inline cache need BuildKit.`);
+    log.warning(
+      `The Docker engine ${req.engine.serverVersion} (API ${req.engine.apiVersion}, ${req.engine.os}) has no BuildKit; using the classic builder. RUN --mount and inline cache need BuildKit.`
+    );
     return buildFromTar(docker, req, void 0);
   }
-  if (process.env.CID_CONTEXT_TRANSFER === "tar") return buildFromTar(docker, req, await openBuildSession(docker, req.credentialsFor, req.log));
+  if (process.env.CID_CONTEXT_TRANSFER === "tar")
+    return buildFromTar(docker, req, await openBuildSession(docker, req.credentialsFor, req.log));
   return buildFromSession(docker, req);
 }
 async function buildFromSession(docker, req) {
@@ -19458,7 +19738,11 @@ async function buildFromSession(docker, req) {
   const refused = new AbortController();
   const signal = req.signal ? AbortSignal.any([req.signal, refused.signal]) : refused.signal;
   try {
-    const query = { ...buildQuery(req, import_node_path7.default.basename(req.config.dockerfile), true), remote: "client-session", session: session.id };
+    const query = {
+      ...buildQuery(req, import_node_path7.default.basename(req.config.dockerfile), true),
+      remote: "client-session",
+      session: session.id
+    };
     const [stream] = await Promise.all([
       dialBuild(docker, import_node_stream2.Readable.from([]), query, { ...req, signal }),
       session.opened.catch((e) => {
@@ -19466,7 +19750,12 @@ async function buildFromSession(docker, req) {
         throw e;
       })
     ]);
-    const result = await followBuild(stream, { log, dockerfile: req.dockerfileLabel, dockerfileText: await readText(req.config.dockerfile), ...req.signal ? { signal: req.signal } : {} });
+    const result = await followBuild(stream, {
+      log,
+      dockerfile: req.dockerfileLabel,
+      dockerfileText: await readText(req.config.dockerfile),
+      ...req.signal ? { signal: req.signal } : {}
+    });
     log.info("Context: served to BuildKit through the build session (.dockerignore applied)");
     return { imageId: result.imageId, builder: "buildkit", steps: result.steps, cachedSteps: result.cachedSteps };
   } finally {
@@ -19477,17 +19766,33 @@ async function buildFromTar(docker, req, session) {
   const { log } = req;
   const buildkit = session !== void 0;
   try {
-    const packed = await packContext({ contextDir: req.config.context, dockerfile: req.config.dockerfile, ...req.signal ? { signal: req.signal } : {} });
+    const packed = await packContext({
+      contextDir: req.config.context,
+      dockerfile: req.config.dockerfile,
+      ...req.signal ? { signal: req.signal } : {}
+    });
     const query = buildQuery(req, packed.dockerfileName, buildkit);
     if (session) query.session = session.id;
     const stream = await dialBuild(docker, packed.stream, query, req);
-    const follow = followBuild(stream, { log, dockerfile: req.dockerfileLabel, dockerfileText: await readText(req.config.dockerfile), ...req.signal ? { signal: req.signal } : {} });
+    const follow = followBuild(stream, {
+      log,
+      dockerfile: req.dockerfileLabel,
+      dockerfileText: await readText(req.config.dockerfile),
+      ...req.signal ? { signal: req.signal } : {}
+    });
     const [built, packing] = await Promise.allSettled([follow, packed.done]);
     if (packing.status === "rejected") throw packing.reason;
     if (built.status === "rejected") throw built.reason;
     const [result, packStats] = [built.value, packing.value];
-    log.info(`Context: ${packStats.files} files, ${formatBytes2(packStats.bytes)} sent, ${packStats.excluded} excluded by .dockerignore`);
-    return { imageId: result.imageId, builder: buildkit ? "buildkit" : "classic", steps: result.steps, cachedSteps: result.cachedSteps };
+    log.info(
+      `Context: ${packStats.files} files, ${formatBytes2(packStats.bytes)} sent, ${packStats.excluded} excluded by .dockerignore`
+    );
+    return {
+      imageId: result.imageId,
+      builder: buildkit ? "buildkit" : "classic",
+      steps: result.steps,
+      cachedSteps: result.cachedSteps
+    };
   } finally {
     session?.close();
   }
@@ -19519,7 +19824,12 @@ function engineBuildError(err, dockerfile) {
   const e = err;
   if (e.json?.message) return describeDaemonError(e.json.message, { dockerfile });
   const message = e.message ?? String(err);
-  return new ActionError(`the Docker engine refused the build: ${message}`, { phase: "build" }, "check the build inputs (file, target, platform, build-args) against the message above", { cause: err });
+  return new ActionError(
+    `the Docker engine refused the build: ${message}`,
+    { phase: "build" },
+    "check the build inputs (file, target, platform, build-args) against the message above",
+    { cause: err }
+  );
 }
 function formatBytes2(n) {
   if (n < 1e3) return `${n} B`;
@@ -19668,8 +19978,13 @@ function describeFailure(err) {
 // src/docker/push.ts
 function classifyPushError(message) {
   const m = message.toLowerCase();
-  if (/unauthorized|authentication required|denied|no basic auth credentials|incorrect username or password|403 forbidden|\b(?:status:?|http)\s+40[13]\b/.test(m)) return "auth";
-  if (/toomanyrequests|too many requests|\b(?:status:?|http)\s+(?:429|5\d\d)\b|service unavailable|bad gateway|gateway timeout|internal server error|connection reset|broken pipe|use of closed network connection|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout|connection refused|no such host|temporary failure/.test(m)) {
+  if (/unauthorized|authentication required|denied|no basic auth credentials|incorrect username or password|403 forbidden|\b(?:status:?|http)\s+40[13]\b/.test(
+    m
+  ))
+    return "auth";
+  if (/toomanyrequests|too many requests|\b(?:status:?|http)\s+(?:429|5\d\d)\b|service unavailable|bad gateway|gateway timeout|internal server error|connection reset|broken pipe|use of closed network connection|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout|connection refused|no such host|temporary failure/.test(
+    m
+  )) {
     return "transient";
   }
   return "permanent";
@@ -19698,7 +20013,8 @@ async function followPush(stream, reference, log) {
     }
     const seconds3 = /^Retrying in (\d+)/.exec(msg.status)?.[1];
     if (seconds3 === void 0) return;
-    if (Number(seconds3) > (countdown.get(msg.id) ?? 0)) log.info(`  ${msg.id}: upload failed; the engine is retrying it (${msg.status.toLowerCase()})`);
+    if (Number(seconds3) > (countdown.get(msg.id) ?? 0))
+      log.info(`  ${msg.id}: upload failed; the engine is retrying it (${msg.status.toLowerCase()})`);
     countdown.set(msg.id, Number(seconds3));
   });
   if (error2 !== void 0) throw new PushError(error2, classifyPushError(error2), countdown.size > 0);
@@ -19723,7 +20039,11 @@ async function pushTag(docker, req) {
       async () => {
         const image = docker.getImage(req.repository);
         const push = image.push.bind(image);
-        const stream = await push({ tag: req.tag, authconfig: req.authconfig, ...req.signal ? { abortSignal: req.signal } : {} });
+        const stream = await push({
+          tag: req.tag,
+          authconfig: req.authconfig,
+          ...req.signal ? { abortSignal: req.signal } : {}
+        });
         return followPush(stream, reference, req.log);
       },
       {
@@ -19752,9 +20072,19 @@ function pushFailure(e, reference, registry) {
     );
   }
   if (/connection refused|no such host|i\/o timeout|no route to host/i.test(message)) {
-    return new ActionError(`pushing ${reference} to ${registry} failed: nothing answered (${message})`, { phase: "push" }, `check the registry host in 'image' and that ${registry} is up and reachable from the runner`, { cause: e });
+    return new ActionError(
+      `pushing ${reference} to ${registry} failed: nothing answered (${message})`,
+      { phase: "push" },
+      `check the registry host in 'image' and that ${registry} is up and reachable from the runner`,
+      { cause: e }
+    );
   }
-  return new ActionError(`pushing ${reference} to ${registry} failed: ${message}`, { phase: "push" }, `that is the registry's answer as the Docker engine relayed it; re-run when ${registry} is healthy (its own logs or status page say more)`, { cause: e });
+  return new ActionError(
+    `pushing ${reference} to ${registry} failed: ${message}`,
+    { phase: "push" },
+    `that is the registry's answer as the Docker engine relayed it; re-run when ${registry} is healthy (its own logs or status page say more)`,
+    { cause: e }
+  );
 }
 
 // src/registry/credentials.ts
@@ -19766,7 +20096,11 @@ var TOKEN_USERNAME = "<token>";
 var HELPER_TIMEOUT_MS = 6e4;
 function spawnHelper(env) {
   return (name, stdin) => new Promise((resolve, reject) => {
-    const child = (0, import_node_child_process.spawn)(`docker-credential-${name}`, ["get"], { env, stdio: ["pipe", "pipe", "pipe"], timeout: HELPER_TIMEOUT_MS });
+    const child = (0, import_node_child_process.spawn)(`docker-credential-${name}`, ["get"], {
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: HELPER_TIMEOUT_MS
+    });
     const out = [];
     const err = [];
     child.stdout.on("data", (b) => out.push(b));
@@ -19999,7 +20333,12 @@ function tokenRequest(req, realm, scope) {
   const { creds, challenge } = req;
   const service = challenge.params["service"];
   if (creds?.identitytoken) {
-    const form = new URLSearchParams({ grant_type: "refresh_token", client_id: CLIENT_ID, refresh_token: creds.identitytoken, scope });
+    const form = new URLSearchParams({
+      grant_type: "refresh_token",
+      client_id: CLIENT_ID,
+      refresh_token: creds.identitytoken,
+      scope
+    });
     if (service) form.set("service", service);
     return { method: "POST", body: form, headers: { "content-type": "application/x-www-form-urlencoded" } };
   }
@@ -20029,7 +20368,11 @@ async function fetchBearer(req) {
   const body = await res.json().catch(() => ({}));
   const token = typeof body.token === "string" && body.token ? body.token : body.access_token;
   if (typeof token !== "string" || token === "") {
-    throw new ActionError(`the token service ${realm.origin} for registry ${req.registry} returned no token`, {}, "this registry is misconfigured; check its token service");
+    throw new ActionError(
+      `the token service ${realm.origin} for registry ${req.registry} returned no token`,
+      {},
+      "this registry is misconfigured; check its token service"
+    );
   }
   req.secrets.add(token);
   return { authorization: `Bearer ${token}` };
@@ -20191,7 +20534,9 @@ async function buildPhase(ctx, creds) {
 async function build(ctx, creds) {
   const docker = ctx.docker();
   const engine = await inspectEngine(docker, ctx.env);
-  ctx.log.info(`Docker engine ${engine.serverVersion} (API ${engine.apiVersion}), ${engine.buildkit ? "BuildKit" : "classic builder"}`);
+  ctx.log.info(
+    `Docker engine ${engine.serverVersion} (API ${engine.apiVersion}), ${engine.buildkit ? "BuildKit" : "classic builder"}`
+  );
   const pushHost = ctx.config.image.registry;
   const known = {};
   if (creds) known[pushHost] = { username: creds.username, password: creds.password };
@@ -20209,12 +20554,16 @@ async function build(ctx, creds) {
     labels,
     engine,
     credentialsFor: sessionCredentials(known, ctx),
-    registryConfig: Object.fromEntries(Object.entries(known).map(([h, c]) => [h === "docker.io" ? "https://index.docker.io/v1/" : h, c])),
+    registryConfig: Object.fromEntries(
+      Object.entries(known).map(([h, c]) => [h === "docker.io" ? "https://index.docker.io/v1/" : h, c])
+    ),
     log: ctx.log,
     dockerfileLabel: relativeToWorkspace(ctx.config.workspace, ctx.config.build.dockerfile),
     ...ctx.signal ? { signal: ctx.signal } : {}
   });
-  ctx.log.info(`Built ${result.imageId} with ${result.builder === "buildkit" ? "BuildKit" : "the classic builder"} (${result.steps} steps, ${result.cachedSteps} cached)`);
+  ctx.log.info(
+    `Built ${result.imageId} with ${result.builder === "buildkit" ? "BuildKit" : "the classic builder"} (${result.steps} steps, ${result.cachedSteps} cached)`
+  );
   return result;
 }
 function sessionCredentials(known, ctx) {
@@ -20257,7 +20606,12 @@ async function pushPhase(ctx, creds, onPushed = () => {
       results.push(`${pushed.reference}: pushed ${pushed.digest}`);
       onPushed(pushed.reference);
       digest ??= pushed.digest;
-      if (pushed.digest !== digest) throw new ActionError(`${pushed.reference} was pushed as ${pushed.digest}, but ${repository}:${ctx.config.tags[0]} as ${digest}`, { phase: "push" }, "a tag was moved by someone else during the push; re-run the job");
+      if (pushed.digest !== digest)
+        throw new ActionError(
+          `${pushed.reference} was pushed as ${pushed.digest}, but ${repository}:${ctx.config.tags[0]} as ${digest}`,
+          { phase: "push" },
+          "a tag was moved by someone else during the push; re-run the job"
+        );
     } catch (e) {
       if (!results.length || !(e instanceof ActionError)) throw e;
       const rest = ctx.config.tags.slice(ctx.config.tags.indexOf(tag) + 1).map((t) => `${repository}:${t}`);
@@ -20271,18 +20625,34 @@ ${tally}`, e.place, e.fix, { cause: e });
     }
   }
   const primary = parseReference(`${repository}:${ctx.config.tags[0]}`);
-  const confirmed = await manifestDigest(primary, creds, { log: ctx.log, secrets: ctx.secrets, ...ctx.signal ? { signal: ctx.signal } : {} });
+  const confirmed = await manifestDigest(primary, creds, {
+    log: ctx.log,
+    secrets: ctx.secrets,
+    ...ctx.signal ? { signal: ctx.signal } : {}
+  });
   if (confirmed !== digest) {
-    throw new ActionError(`the registry serves ${confirmed} for ${repository}:${ctx.config.tags[0]}, not the pushed ${digest}`, { phase: "push" }, "another push to the same tag raced this one; use unique tags such as {{timestamp}} or {{sha}}");
+    throw new ActionError(
+      `the registry serves ${confirmed} for ${repository}:${ctx.config.tags[0]}, not the pushed ${digest}`,
+      { phase: "push" },
+      "another push to the same tag raced this one; use unique tags such as {{timestamp}} or {{sha}}"
+    );
   }
   ctx.log.info(`Registry ${registryApiHost(primary)} confirms ${digest}`);
   return digest;
 }
 async function existingImagePhase(ctx, creds) {
   const reference = `${ctx.config.image.original}:${ctx.config.tags[0]}`;
-  const digest = await lookupDigest(parseReference(reference), creds, { log: ctx.log, secrets: ctx.secrets, ...ctx.signal ? { signal: ctx.signal } : {} });
+  const digest = await lookupDigest(parseReference(reference), creds, {
+    log: ctx.log,
+    secrets: ctx.secrets,
+    ...ctx.signal ? { signal: ctx.signal } : {}
+  });
   if (!digest) {
-    throw new ActionError(`${reference} is not in the registry`, { input: "tags", phase: "plan" }, "with 'build: false' the first tag must name an image that was already pushed (e.g. tags: v3.0.2); or set 'build: true'");
+    throw new ActionError(
+      `${reference} is not in the registry`,
+      { input: "tags", phase: "plan" },
+      "with 'build: false' the first tag must name an image that was already pushed (e.g. tags: v3.0.2); or set 'build: true'"
+    );
   }
   ctx.log.info(`${reference} exists in the registry as ${digest}; deploying it without a build.`);
   return digest;
@@ -20297,7 +20667,11 @@ function planManifest(config, digest) {
   try {
     bytes = (0, import_node_fs8.readFileSync)(update.manifestPath);
   } catch (e) {
-    throw new ActionError(`cannot read ${update.manifestFile}: ${e.message}`, { input: "manifest", phase: "plan" }, "check the path and the checkout step");
+    throw new ActionError(
+      `cannot read ${update.manifestFile}: ${e.message}`,
+      { input: "manifest", phase: "plan" },
+      "check the path and the checkout step"
+    );
   }
   return planManifestUpdate({
     file: update.manifestFile,
@@ -20336,7 +20710,11 @@ function readSocket(opts) {
     let error2;
     let done = false;
     const errors = new ErrorLines();
-    const ws = new import_ws.default(opts.url, { headers: opts.headers, rejectUnauthorized: opts.rejectUnauthorized, handshakeTimeout: 3e4 });
+    const ws = new import_ws.default(opts.url, {
+      headers: opts.headers,
+      rejectUnauthorized: opts.rejectUnauthorized,
+      handshakeTimeout: 3e4
+    });
     const ping = setInterval(() => ws.readyState === import_ws.default.OPEN && ws.ping(), opts.pingMs ?? 1e4);
     const finish = (end) => {
       if (done) return;
@@ -20494,10 +20872,13 @@ var LogPrinter = class {
 // src/convox/timing.ts
 var realSleep = (ms, signal) => new Promise((resolve, reject) => {
   if (signal?.aborted) return reject(signal.reason);
-  const timer = setTimeout(() => {
-    signal?.removeEventListener("abort", onAbort);
-    resolve();
-  }, Math.max(0, ms));
+  const timer = setTimeout(
+    () => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    },
+    Math.max(0, ms)
+  );
   const onAbort = () => {
     clearTimeout(timer);
     reject(signal?.reason);
@@ -20598,7 +20979,10 @@ async function runBuild(ctx, input) {
   at(ctx, () => "uploading the source to the rack");
   ctx.progress("upload");
   const url = await uploadSource(ctx, input.source);
-  at(ctx, () => `creating the build (the request may have reached the rack: check convox builds --app ${ctx.app} before re-running)`);
+  at(
+    ctx,
+    () => `creating the build (the request may have reached the rack: check convox builds --app ${ctx.app} before re-running)`
+  );
   const created = await ctx.client.post(
     appPath(ctx.app, "/builds"),
     {
@@ -20617,14 +21001,22 @@ async function runBuild(ctx, input) {
   ctx.log.info(`Build ${id} started on ${ctx.rack}`);
   const build2 = await followBuild2(ctx, id);
   if (!build2.release) {
-    throw new ActionError(`build ${id} completed without a release on ${ctx.rack}`, { phase: "deploy" }, `inspect it with: convox builds info ${id} --app ${ctx.app}`);
+    throw new ActionError(
+      `build ${id} completed without a release on ${ctx.rack}`,
+      { phase: "deploy" },
+      `inspect it with: convox builds info ${id} --app ${ctx.app}`
+    );
   }
   return { ...build2, id, release: build2.release };
 }
 async function uploadSource(ctx, source) {
   const key = `tmp/${(0, import_node_crypto5.randomBytes)(15).toString("hex")}.tgz`;
-  const object = await ctx.client.upload(appPath(ctx.app, `/objects/${key}`), source, { what: "upload the source", app: ctx.app });
-  if (!object.Url) throw new ActionError("the rack did not return the uploaded object URL", { phase: "deploy" }, "retry the deploy");
+  const object = await ctx.client.upload(appPath(ctx.app, `/objects/${key}`), source, {
+    what: "upload the source",
+    app: ctx.app
+  });
+  if (!object.Url)
+    throw new ActionError("the rack did not return the uploaded object URL", { phase: "deploy" }, "retry the deploy");
   return object.Url;
 }
 async function followBuild2(ctx, id) {
@@ -20656,19 +21048,28 @@ async function followBuild2(ctx, id) {
 }
 function streamOnlyFailed(ctx, id, printer, failure2) {
   printer.uncount(failure2.bytes);
-  ctx.log.info(`(build ${id} went on after that error, so only the log stream failed; the rest of the log comes from the rack's stored copy)`);
+  ctx.log.info(
+    `(build ${id} went on after that error, so only the log stream failed; the rest of the log comes from the rack's stored copy)`
+  );
 }
 async function pollBuild(ctx, id, nudge, seen) {
   const started = ctx.now();
   let afterEnd = -1;
   for (let n = 0; ; n++) {
-    const build2 = await ctx.client.get(appPath(ctx.app, `/builds/${encodeURIComponent(id)}`), { what: `read build ${id}`, app: ctx.app });
+    const build2 = await ctx.client.get(appPath(ctx.app, `/builds/${encodeURIComponent(id)}`), {
+      what: `read build ${id}`,
+      app: ctx.app
+    });
     ctx.secrets.add(credentialIn(build2.repository));
     const status = build2.status ?? "";
     seen(status);
     if (status === "complete" || status === "failed") return build2;
     if (status !== "created" && status !== "running") {
-      throw new ActionError(`build ${id} has status "${status}", which a build should never have`, { phase: "deploy" }, `inspect it with: convox builds info ${id} --app ${ctx.app}`);
+      throw new ActionError(
+        `build ${id} has status "${status}", which a build should never have`,
+        { phase: "deploy" },
+        `inspect it with: convox builds info ${id} --app ${ctx.app}`
+      );
     }
     const usual = pollDelayMs(BUILD_POLL, n, ctx.now() - started);
     const delay2 = afterEnd >= 0 ? Math.min(usual, 100 * 2 ** afterEnd++) : usual;
@@ -20693,7 +21094,9 @@ async function streamLive(ctx, id, printer, signal, ended) {
   return void 0;
 }
 function streamFailed(ctx, id, failure2) {
-  ctx.log.info(`(the build log stream ended with "ERROR: ${ctx.secrets.redact(failure2.text)}"; waiting for the status of build ${id} to tell whether the build failed)`);
+  ctx.log.info(
+    `(the build log stream ended with "ERROR: ${ctx.secrets.redact(failure2.text)}"; waiting for the status of build ${id} to tell whether the build failed)`
+  );
   return failure2;
 }
 function openBuildLog(ctx, id, printer, signal) {
@@ -20787,7 +21190,11 @@ function exchange(x) {
       socket.once(x.url.protocol === "https:" ? "secureConnect" : "connect", () => connected = true);
     });
     req.on("error", fail2);
-    if (x.idleTimeoutMs) req.setTimeout(x.idleTimeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${x.idleTimeoutMs} ms`), { code: "ETIMEDOUT" })));
+    if (x.idleTimeoutMs)
+      req.setTimeout(
+        x.idleTimeoutMs,
+        () => req.destroy(Object.assign(new Error(`no answer within ${x.idleTimeoutMs} ms`), { code: "ETIMEDOUT" }))
+      );
     sendBody(req, x.body, (e) => {
       if (settled) return;
       settled = true;
@@ -20892,7 +21299,8 @@ function parseHost(text, input, insecureTls) {
   } catch {
     throw bad("is not a host name or URL");
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw bad(`uses ${url.protocol.slice(0, -1)}://; only https:// (or http://) works`);
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw bad(`uses ${url.protocol.slice(0, -1)}://; only https:// (or http://) works`);
   if (!url.hostname) throw bad("has no host name");
   if (!VALID_HOSTNAME.test(url.hostname)) throw bad(`has an invalid host name "${url.hostname}"`);
   if (url.search || url.hash) throw bad("must not have a query or fragment");
@@ -21019,7 +21427,8 @@ function rackNameError(target2, refusal, listing) {
 function describeListing(listing, wanted, ambiguous) {
   if ("problem" in listing) return { detail: `the racks could not be listed (${listing.problem})` };
   const like = listing.names.filter((n) => n.includes(wanted)).sort();
-  if (like.length) return { detail: `${ambiguous ? "it matches" : "racks with a similar name"}: ${listed(like)}`, example: like[0] };
+  if (like.length)
+    return { detail: `${ambiguous ? "it matches" : "racks with a similar name"}: ${listed(like)}`, example: like[0] };
   if (!listing.names.length) return { detail: "this credential sees no racks on it" };
   const all = [...listing.names].sort();
   return { detail: `the racks this credential can see: ${listed(all)}`, example: all[0] };
@@ -21089,7 +21498,10 @@ var RackClient = class {
   }
   /** POST a raw stream (object upload); repeated with a fresh stream when it fails. */
   async upload(path9, body, purpose) {
-    return parseJson(await this.send("POST", path9, { body, type: "application/octet-stream" }, "upload", purpose), purpose.what);
+    return parseJson(
+      await this.send("POST", path9, { body, type: "application/octet-stream" }, "upload", purpose),
+      purpose.what
+    );
   }
   /**
    * Reads a SOCKET route to its end (see websocket.ts). A WebSocket cannot answer a Session
@@ -21152,7 +21564,13 @@ var RackClient = class {
         continue;
       }
       if (answer.status >= 400) {
-        const error2 = rackError(answer.status, answer.body.toString("utf8"), label, this.target, (t) => this.opts.secrets.redact(t));
+        const error2 = rackError(
+          answer.status,
+          answer.body.toString("utf8"),
+          label,
+          this.target,
+          (t) => this.opts.secrets.redact(t)
+        );
         if (isRackNameRefusal(this.target, error2)) throw await this.rackNameFailure(error2);
         throw kind === "write" && answer.status >= 500 ? mayHaveActed(error2, label) : error2;
       }
@@ -21170,7 +21588,10 @@ var RackClient = class {
     const redact = (t) => this.opts.secrets.redact(t);
     try {
       const answer = await this.once("GET", "/racks", void 0, "read", headers);
-      if (answer.status >= 400) return rackNameError(this.target, refusal, { problem: redact(`GET /racks answered ${answer.status}: ${rackErrorText(answer.body.toString("utf8"), answer.status)}`) });
+      if (answer.status >= 400)
+        return rackNameError(this.target, refusal, {
+          problem: redact(`GET /racks answered ${answer.status}: ${rackErrorText(answer.body.toString("utf8"), answer.status)}`)
+        });
       return rackNameError(this.target, refusal, { names: consoleRackNames(safeJson(answer.body)) });
     } catch (e) {
       return rackNameError(this.target, refusal, { problem: redact(describeTransport(e)) });
@@ -21190,7 +21611,11 @@ var RackClient = class {
     const opened = await this.once("POST", challenge.path, { body: Buffer.alloc(0), type: "application/octet-stream" }, "write");
     const id = opened.status < 300 ? safeJson(opened.body)?.id : void 0;
     if (typeof id !== "string" || !id) {
-      throw new ActionError(`${rackLabel(this.target)} did not open a session (POST ${challenge.path} answered ${opened.status})`, { phase: "deploy" }, "retry; if it persists use a Console deploy key");
+      throw new ActionError(
+        `${rackLabel(this.target)} did not open a session (POST ${challenge.path} answered ${opened.status})`,
+        { phase: "deploy" },
+        "retry; if it persists use a Console deploy key"
+      );
     }
     this.opts.secrets.add(id);
     this.session = id;
@@ -21217,7 +21642,11 @@ var RackClient = class {
   }
   async pause(attempt, label, why) {
     const ms = retryDelayMs(attempt, this.opts.random);
-    this.opts.log.info(this.opts.secrets.redact(`rack: ${label.method} ${label.path} ${why}; retrying in ${(ms / 1e3).toFixed(1)}s (attempt ${attempt + 1})`));
+    this.opts.log.info(
+      this.opts.secrets.redact(
+        `rack: ${label.method} ${label.path} ${why}; retrying in ${(ms / 1e3).toFixed(1)}s (attempt ${attempt + 1})`
+      )
+    );
     await this.sleep(ms, this.opts.signal);
   }
   transportFailure(e, label) {
@@ -21225,7 +21654,9 @@ var RackClient = class {
     if (e instanceof TransportError && this.opts.signal?.reason instanceof DeadlineExceeded) return this.opts.signal.reason;
     const lost = label.method !== "GET" && e.sent;
     return new ActionError(
-      this.opts.secrets.redact(`could not ${label.what} on ${rackLabel(this.target)}: ${describeTransport(e)}` + (lost ? " after the request was sent, so the rack may have acted on it; it was not repeated" : "")),
+      this.opts.secrets.redact(
+        `could not ${label.what} on ${rackLabel(this.target)}: ${describeTransport(e)}` + (lost ? " after the request was sent, so the rack may have acted on it; it was not repeated" : "")
+      ),
       { phase: "deploy" },
       lost ? `check on the rack whether it went through (convox builds / convox releases --app ${label.app ?? "<app>"}), then re-run` : isCertificateProblem(e.code) ? "the rack has a self-signed certificate: set rack-insecure-tls: true" : `check that ${this.target.baseUrl} is reachable from the runner (from ${this.target.source})`,
       { cause: e }
@@ -21243,7 +21674,11 @@ function mayHaveActed(error2, label) {
 function parseJson(answer, what) {
   const parsed = safeJson(answer.body);
   if (parsed === void 0) {
-    throw new ActionError(`the rack's answer to "${what}" was not JSON (status ${answer.status})`, { phase: "deploy" }, "check that rack-host points at a Convox rack or Console");
+    throw new ActionError(
+      `the rack's answer to "${what}" was not JSON (status ${answer.status})`,
+      { phase: "deploy" },
+      "check that rack-host points at a Convox rack or Console"
+    );
   }
   return parsed;
 }
@@ -21296,7 +21731,10 @@ async function readAppEnv(client, app, rack) {
     const list = await client.get(appPath(app, "/releases?limit=1"), { what: `list the releases of ${app}`, app });
     const newest = Array.isArray(list) ? list[0] : void 0;
     if (!newest?.id) return { env: "" };
-    const release = await client.get(appPath(app, `/releases/${encodeURIComponent(newest.id)}`), { what: `read release ${newest.id}`, app });
+    const release = await client.get(appPath(app, `/releases/${encodeURIComponent(newest.id)}`), {
+      what: `read release ${newest.id}`,
+      app
+    });
     return { releaseId: newest.id, env: release.env ?? "" };
   } catch (e) {
     if (e instanceof RackError && (e.status === 401 || e.status === 403) && (client.target.rack || isDeployKeyRefusal(e.status, e.rackMessage))) {
@@ -21315,7 +21753,10 @@ function cannotReadReleases(app, rack, said) {
 async function setImageVariable(ctx, envVar, tag) {
   const problem = envEntryProblem(envVar, tag) ?? (!tag ? `no tag to set ${envVar} to` : tag.includes(",") ? `the tag "${tag}" contains a comma, which build-args cannot carry` : void 0);
   if (problem) throw new ActionError(problem, { phase: "deploy" }, "use a plain variable name and a Docker tag");
-  at(ctx, () => `reading the app's environment (the newest release of ${ctx.app}) before setting ${envVar}; nothing was written yet`);
+  at(
+    ctx,
+    () => `reading the app's environment (the newest release of ${ctx.app}) before setting ${envVar}; nothing was written yet`
+  );
   const current = await readAppEnv(ctx.client, ctx.app, ctx.rack);
   const next = withVariable(current.env, envVar, tag);
   const kept = parseEnv(current.env).size - (next.previous !== void 0 ? 1 : 0);
@@ -21323,24 +21764,44 @@ async function setImageVariable(ctx, envVar, tag) {
     ctx.log.info(`${envVar}=${tag} is already set in the newest release ${current.releaseId ?? ""}; no env release needed`);
     return void 0;
   }
-  ctx.log.info(`Setting ${envVar}=${tag} (was ${next.previous === void 0 ? "unset" : `"${next.previous}"`}); keeping ${kept} other variable${kept === 1 ? "" : "s"}`);
-  at(ctx, () => `creating the env release with ${envVar}=${tag} (it may have landed: check convox releases --app ${ctx.app} before re-running)`);
+  ctx.log.info(
+    `Setting ${envVar}=${tag} (was ${next.previous === void 0 ? "unset" : `"${next.previous}"`}); keeping ${kept} other variable${kept === 1 ? "" : "s"}`
+  );
+  at(
+    ctx,
+    () => `creating the env release with ${envVar}=${tag} (it may have landed: check convox releases --app ${ctx.app} before re-running)`
+  );
   try {
-    const created = await ctx.client.post(appPath(ctx.app, "/releases"), { env: next.text }, { what: `create a release with ${envVar}=${tag}`, app: ctx.app });
+    const created = await ctx.client.post(
+      appPath(ctx.app, "/releases"),
+      { env: next.text },
+      { what: `create a release with ${envVar}=${tag}`, app: ctx.app }
+    );
     return typeof created === "object" ? created.id : void 0;
   } catch (e) {
     const lost = e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent;
     if (!lost && !(e instanceof RackError && e.status >= 500)) throw e;
-    at(ctx, () => `reading the app's environment to see whether the env release with ${envVar}=${tag} landed (it may have: check convox releases --app ${ctx.app})`);
+    at(
+      ctx,
+      () => `reading the app's environment to see whether the env release with ${envVar}=${tag} landed (it may have: check convox releases --app ${ctx.app})`
+    );
     const after = await readAppEnv(ctx.client, ctx.app, ctx.rack);
     if (parseEnv(after.env).get(envVar) !== tag) throw e;
-    ctx.log.info(`The rack's answer was ${lost ? "lost" : `${e.status}`}, but release ${after.releaseId ?? ""} has ${envVar}=${tag}; continuing`);
+    ctx.log.info(
+      `The rack's answer was ${lost ? "lost" : `${e.status}`}, but release ${after.releaseId ?? ""} has ${envVar}=${tag}; continuing`
+    );
     return after.releaseId;
   }
 }
 async function checkReleaseVariable(ctx, releaseId, envVar, tag) {
-  at(ctx, () => `reading release ${releaseId} of build ${ctx.ids.buildId ?? "?"} to check that it carries ${envVar}=${tag}; nothing was promoted`);
-  const release = await ctx.client.get(appPath(ctx.app, `/releases/${encodeURIComponent(releaseId)}`), { what: `read release ${releaseId}`, app: ctx.app });
+  at(
+    ctx,
+    () => `reading release ${releaseId} of build ${ctx.ids.buildId ?? "?"} to check that it carries ${envVar}=${tag}; nothing was promoted`
+  );
+  const release = await ctx.client.get(appPath(ctx.app, `/releases/${encodeURIComponent(releaseId)}`), {
+    what: `read release ${releaseId}`,
+    app: ctx.app
+  });
   const value = parseEnv(release.env ?? "").get(envVar);
   if (value === tag) return;
   throw new ActionError(
@@ -21367,7 +21828,9 @@ var RackEvents = class {
   running;
   /** Starts following in the background. */
   start() {
-    this.running ??= this.follow().catch((e) => this.ctx.log.debug(`rack events stopped: ${this.ctx.secrets.redact(String(e))}`));
+    this.running ??= this.follow().catch(
+      (e) => this.ctx.log.debug(`rack events stopped: ${this.ctx.secrets.redact(String(e))}`)
+    );
   }
   /** Stops following and waits for the socket to close. */
   async stop() {
@@ -21414,9 +21877,14 @@ var RackEvents = class {
 };
 async function describeProcesses(ctx) {
   try {
-    const list = await ctx.client.get(appPath(ctx.app, "/processes"), { what: `list the processes of ${ctx.app}`, app: ctx.app });
+    const list = await ctx.client.get(appPath(ctx.app, "/processes"), {
+      what: `list the processes of ${ctx.app}`,
+      app: ctx.app
+    });
     if (!Array.isArray(list)) return [];
-    return list.slice(0, 20).map((p) => ctx.secrets.redact([p.service || p.name || "?", p.id ?? "", p.release ?? "", p.status ?? ""].filter(Boolean).join("  ")));
+    return list.slice(0, 20).map(
+      (p) => ctx.secrets.redact([p.service || p.name || "?", p.id ?? "", p.release ?? "", p.status ?? ""].filter(Boolean).join("  "))
+    );
   } catch {
     return [];
   }
@@ -21474,8 +21942,13 @@ async function waitUntilIdle(ctx, releaseId) {
   at(ctx, () => `reading the status of app ${ctx.app} before promoting release ${releaseId}; nothing was promoted`);
   let app = await readApp(ctx);
   if (app.status === "running") return { app, waitedMs: 0 };
-  ctx.log.info(`App ${ctx.app} is ${app.status ?? "in an unknown state"} (another deploy or change under way); waiting for it to finish before promoting`);
-  at(ctx, () => `app ${ctx.app} was still ${app.status ?? "?"} (someone else's update) after ${formatDuration(ctx.now() - started)}; nothing was promoted`);
+  ctx.log.info(
+    `App ${ctx.app} is ${app.status ?? "in an unknown state"} (another deploy or change under way); waiting for it to finish before promoting`
+  );
+  at(
+    ctx,
+    () => `app ${ctx.app} was still ${app.status ?? "?"} (someone else's update) after ${formatDuration(ctx.now() - started)}; nothing was promoted`
+  );
   for (let n = 0, running = 0; running < 2; n++) {
     if (app.status === "failed" || app.status === "deleting") throw notPromotable(ctx, app.status);
     await ctx.sleep(running ? CONFIRM_MS : pollDelayMs(UPDATING_POLL, n, ctx.now() - started), ctx.deadline.signal);
@@ -21500,12 +21973,19 @@ async function promote(ctx, releaseId) {
     waitedMs += idle.waitedMs;
     const previous = idle.app.release || void 0;
     if (previous) ctx.ids.previousReleaseId = previous;
-    at(ctx, () => `promoting release ${releaseId} (the request may have reached the rack, so ${releaseId} may still become active)`);
+    at(
+      ctx,
+      () => `promoting release ${releaseId} (the request may have reached the rack, so ${releaseId} may still become active)`
+    );
     try {
-      await ctx.client.post(appPath(ctx.app, `/releases/${encodeURIComponent(releaseId)}/promote`), ctx.generation === "v3" ? { force: false } : {}, {
-        what: `promote release ${releaseId}`,
-        app: ctx.app
-      });
+      await ctx.client.post(
+        appPath(ctx.app, `/releases/${encodeURIComponent(releaseId)}/promote`),
+        ctx.generation === "v3" ? { force: false } : {},
+        {
+          what: `promote release ${releaseId}`,
+          app: ctx.app
+        }
+      );
       ctx.log.info(`Promoted ${releaseId} on ${ctx.rack}${previous ? ` (replacing ${previous})` : ""}`);
       return { ...previous ? { previous } : {}, waitedMs };
     } catch (e) {
@@ -21578,7 +22058,11 @@ ${processes.map((l) => `  | ${l}`).join("\n")}` : "");
       const to = verdict.active && verdict.active !== ours ? verdict.active : previous;
       const named = to ? `${to}${to === previous ? " (the release active before this deploy)" : ""}` : "its previous release";
       const state = verdict.settled ? `${ctx.app} is running it again` : `${ctx.app} is still rolling back`;
-      return new ActionError(`release ${ours} was rolled back to ${named} on ${ctx.rack}: ${state}${details}`, { phase: "deploy" }, fix);
+      return new ActionError(
+        `release ${ours} was rolled back to ${named} on ${ctx.rack}: ${state}${details}`,
+        { phase: "deploy" },
+        fix
+      );
     }
     case "replaced":
       return new ActionError(
@@ -21587,9 +22071,17 @@ ${processes.map((l) => `  | ${l}`).join("\n")}` : "");
         "check who else deploys this app; re-run when they are done"
       );
     case "stopped": {
-      const why = { failed: " (the update failed and so did its rollback)", deleting: " (someone is deleting it)", unknown: " (the rack cannot tell its state)" }[verdict.status] ?? "";
+      const why = {
+        failed: " (the update failed and so did its rollback)",
+        deleting: " (someone is deleting it)",
+        unknown: " (the rack cannot tell its state)"
+      }[verdict.status] ?? "";
       const active = verdict.active ? `, active release ${verdict.active}` : "";
-      return new ActionError(`release ${ours} did not roll out on ${ctx.rack}: ${ctx.app} is ${verdict.status}${why}${active}${details}`, { phase: "deploy" }, fix);
+      return new ActionError(
+        `release ${ours} did not roll out on ${ctx.rack}: ${ctx.app} is ${verdict.status}${why}${active}${details}`,
+        { phase: "deploy" },
+        fix
+      );
     }
     default:
       return new ActionError(`release ${ours} did not roll out on ${ctx.rack}${details}`, { phase: "deploy" }, fix);
@@ -21639,7 +22131,14 @@ var DeployError = class extends ActionError {
 async function deploy(req) {
   const now = req.now ?? Date.now;
   const deadline = new Deadline(req.timeoutMs, now, now(), req.signal);
-  const client = new RackClient(req.target, { log: req.log, secrets: req.secrets, signal: deadline.signal, sleep: req.sleep ?? realSleep, now, ...req.userAgent ? { userAgent: req.userAgent } : {} });
+  const client = new RackClient(req.target, {
+    log: req.log,
+    secrets: req.secrets,
+    signal: deadline.signal,
+    sleep: req.sleep ?? realSleep,
+    now,
+    ...req.userAgent ? { userAgent: req.userAgent } : {}
+  });
   const ctx = {
     client,
     app: req.app,
@@ -21683,7 +22182,9 @@ async function buildRelease(ctx, req) {
     await setImageVariable(ctx, req.envVar, req.tag);
     buildArgs.push(`${req.envVar}=${req.tag}`);
     if (ctx.generation === "v3" && !v3AtLeast(ctx.version, "3.22.0")) {
-      req.log.warning(`rack version ${ctx.version} predates build-args (3.22.0); the manifest sees ${req.envVar} only through the release env`);
+      req.log.warning(
+        `rack version ${ctx.version} predates build-args (3.22.0); the manifest sees ${req.envVar} only through the release env`
+      );
     }
   }
   const description = buildDescription(req.description, req.gitSha);
@@ -21733,10 +22234,20 @@ function failure(e, ctx, req) {
       tail
     );
   }
-  if (req.signal?.aborted) return new DeployError(new ActionError(redact(`deploy cancelled while ${ctx.where()}`), {}, void 0), ids2, tail);
-  if (e instanceof ActionError) return new DeployError(new ActionError(redact(e.message), e.place, e.fix && redact(e.fix)), ids2, tail);
+  if (req.signal?.aborted)
+    return new DeployError(new ActionError(redact(`deploy cancelled while ${ctx.where()}`), {}, void 0), ids2, tail);
+  if (e instanceof ActionError)
+    return new DeployError(new ActionError(redact(e.message), e.place, e.fix && redact(e.fix)), ids2, tail);
   const text = e instanceof Error ? e.message : String(e);
-  return new DeployError(new ActionError(redact(`unexpected failure while ${ctx.where()}: ${text}`), {}, "this is a bug in the action; please report it with the log"), ids2, tail);
+  return new DeployError(
+    new ActionError(
+      redact(`unexpected failure while ${ctx.where()}: ${text}`),
+      {},
+      "this is a bug in the action; please report it with the log"
+    ),
+    ids2,
+    tail
+  );
 }
 
 // src/secrets.ts
@@ -21851,12 +22362,20 @@ async function lookAtRack(config, deps) {
     }
     return {
       rackHost: host,
-      rack: { status: seen.status, ...seen.release ? { release: seen.release } : {}, ...seen.envValue !== void 0 ? { envValue: seen.envValue } : {}, canReadReleases: seen.canReadReleases }
+      rack: {
+        status: seen.status,
+        ...seen.release ? { release: seen.release } : {},
+        ...seen.envValue !== void 0 ? { envValue: seen.envValue } : {},
+        canReadReleases: seen.canReadReleases
+      }
     };
   } catch (e) {
     const error2 = limit.aborted && !deps.signal?.aborted ? lookTimedOut(config, t) : inPlanPhase(e);
     if (!config.dryRun) throw error2;
-    return { rackHost: host, rackUnavailable: `reading ${config.deploy.app} on ${rackLabel(t)} failed: ${error2 instanceof Error ? error2.message : String(error2)}` };
+    return {
+      rackHost: host,
+      rackUnavailable: `reading ${config.deploy.app} on ${rackLabel(t)} failed: ${error2 instanceof Error ? error2.message : String(error2)}`
+    };
   }
 }
 function lookTimedOut(config, t) {
@@ -21873,7 +22392,13 @@ function inPlanPhase(e) {
 function sourceTarball(appDir, manifestName, manifestBytes, signal) {
   const out = new import_node_stream3.PassThrough();
   const replace = new Map(manifestBytes ? [[manifestName, manifestBytes]] : []);
-  packContext({ contextDir: appDir, dockerfile: import_node_path9.default.join(appDir, manifestName), gzip: true, replace, ...signal ? { signal } : {} }).then((packed) => {
+  packContext({
+    contextDir: appDir,
+    dockerfile: import_node_path9.default.join(appDir, manifestName),
+    gzip: true,
+    replace,
+    ...signal ? { signal } : {}
+  }).then((packed) => {
     packed.stream.on("error", (e) => out.destroy(e));
     packed.stream.pipe(out);
     packed.done.catch((e) => out.destroy(e instanceof Error ? e : new Error(String(e))));
@@ -21884,7 +22409,11 @@ async function deployPhase(config, manifest, deps, onProgress) {
   const d = config.deploy;
   const t = target(config, deps.env);
   if (!d || !t || !config.update.manifestPath) {
-    throw new ActionError("a deploy needs a manifest to upload", { input: "manifest", phase: "deploy" }, "add convox.yml (or set 'manifest') next to your app");
+    throw new ActionError(
+      "a deploy needs a manifest to upload",
+      { input: "manifest", phase: "deploy" },
+      "add convox.yml (or set 'manifest') next to your app"
+    );
   }
   const appDir = import_node_path9.default.dirname(config.update.manifestPath);
   const manifestName = import_node_path9.default.basename(config.update.manifestPath);
@@ -21914,8 +22443,13 @@ async function deployPhase(config, manifest, deps, onProgress) {
       userAgent: "convox-image-deploy"
     });
     onProgress(ids(result));
-    if (result.waitedForUpdatingMs) deps.log.info(`Waited ${Math.round(result.waitedForUpdatingMs / 1e3)}s for another update of ${d.app} to finish before promoting.`);
-    deps.log.info(result.outcome === "deployed" ? `Deployed release ${result.releaseId} of ${d.app}.` : `Promoted release ${result.releaseId} of ${d.app} (wait: false, not waited for).`);
+    if (result.waitedForUpdatingMs)
+      deps.log.info(
+        `Waited ${Math.round(result.waitedForUpdatingMs / 1e3)}s for another update of ${d.app} to finish before promoting.`
+      );
+    deps.log.info(
+      result.outcome === "deployed" ? `Deployed release ${result.releaseId} of ${d.app}.` : `Promoted release ${result.releaseId} of ${d.app} (wait: false, not waited for).`
+    );
   } catch (e) {
     if (e instanceof DeployError) onProgress({ ...ids(e.partial), ...logTailOf(e) });
     const now = await readAppNow(t, d.app, deps.log, deps.secrets);
@@ -21930,7 +22464,11 @@ Rack now: ${rackNow}.`;
   }
 }
 function ids(p) {
-  return { ...p.buildId ? { buildId: p.buildId } : {}, ...p.releaseId ? { releaseId: p.releaseId } : {}, ...p.previousReleaseId ? { previousReleaseId: p.previousReleaseId } : {} };
+  return {
+    ...p.buildId ? { buildId: p.buildId } : {},
+    ...p.releaseId ? { releaseId: p.releaseId } : {},
+    ...p.previousReleaseId ? { previousReleaseId: p.previousReleaseId } : {}
+  };
 }
 function logTailOf(e) {
   const tail = e.logTail;
@@ -22095,7 +22633,8 @@ function describeGitHubFailure(e, permission) {
   const message = failureMessage(e);
   if (status === void 0) return `could not reach the GitHub API (${message})`;
   if (status === 401) return `GitHub rejected the token (401: ${message}); check the github-token input`;
-  if (status === 429 || status === 403 && /rate limit/i.test(message)) return `GitHub's API rate limit was hit (${status}: ${message})`;
+  if (status === 429 || status === 403 && /rate limit/i.test(message))
+    return `GitHub's API rate limit was hit (${status}: ${message})`;
   if (status === 403) {
     return `GitHub refused (403: ${message}). The token cannot write here: in pull requests from forks GITHUB_TOKEN is read-only; otherwise give the job \`permissions: ${permission}\``;
   }
@@ -22194,7 +22733,10 @@ function commentMarker(key) {
   if (key.app) parts.push(`app=${key.app}`);
   if (key.manifest) parts.push(`manifest=${key.manifest}`);
   const raw = parts.length ? parts.join(",") : "default";
-  const safe = raw.replace(/[^A-Za-z0-9._/@+=:,-]/g, (c) => encodeURIComponent(c).replace(/[!'()*]/g, (x) => `%${x.charCodeAt(0).toString(16).toUpperCase()}`)).replace(/--/g, "-%2D");
+  const safe = raw.replace(
+    /[^A-Za-z0-9._/@+=:,-]/g,
+    (c) => encodeURIComponent(c).replace(/[!'()*]/g, (x) => `%${x.charCodeAt(0).toString(16).toUpperCase()}`)
+  ).replace(/--/g, "-%2D");
   return `<!-- convox-image-deploy:${safe} -->`;
 }
 function renderPlanComment(plan, key, context = {}) {
@@ -22211,9 +22753,19 @@ function renderPlanComment(plan, key, context = {}) {
 function buildComment(plan, key, context, maxDiffChars) {
   const target2 = key.app ? ` for app ${code(key.app)}` : key.manifest ? ` for ${code(key.manifest)}` : "";
   const intro = plan.dryRun ? `Dry run (${escapeText(plan.dryRunReason)}): nothing was pushed or changed. A real run would do this:` : `Plan (${escapeText(plan.dryRunReason)}):`;
-  const failed = context.failure ? [`**\u274C The dry run failed in phase ${escapeText(context.failure.phase)}**: a merge would fail the same way.`, "", fenced(context.failure.error, "text")] : [];
+  const failed = context.failure ? [
+    `**\u274C The dry run failed in phase ${escapeText(context.failure.phase)}**: a merge would fail the same way.`,
+    "",
+    fenced(context.failure.error, "text")
+  ] : [];
   const sections = [
-    [commentMarker(key), `### ${context.failure ? "\u274C" : "\u{1F9EA}"} Convox deploy plan${target2}`, "", ...failed.length ? [...failed, ""] : [], intro],
+    [
+      commentMarker(key),
+      `### ${context.failure ? "\u274C" : "\u{1F9EA}"} Convox deploy plan${target2}`,
+      "",
+      ...failed.length ? [...failed, ""] : [],
+      intro
+    ],
     imageSection(plan.image),
     changeSection(plan, maxDiffChars),
     plan.deploy ? rackSection(plan.deploy, {}, consoleLink(plan.deploy)) : [],
@@ -22267,13 +22819,24 @@ async function startDeployment(api2, opts) {
   const repo = { owner: opts.owner, repo: opts.repo };
   let id;
   try {
-    ({ id } = await api2.createDeployment(repo, { ref: opts.ref, environment: opts.environment, description: clip2(opts.description) }));
+    ({ id } = await api2.createDeployment(repo, {
+      ref: opts.ref,
+      environment: opts.environment,
+      description: clip2(opts.description)
+    }));
   } catch (e) {
-    opts.log.warning(`Could not create a GitHub deployment for environment '${opts.environment}': ${describeGitHubFailure(e, PERMISSION)}. The Convox deploy goes ahead.`);
+    opts.log.warning(
+      `Could not create a GitHub deployment for environment '${opts.environment}': ${describeGitHubFailure(e, PERMISSION)}. The Convox deploy goes ahead.`
+    );
     return void 0;
   }
   const handle = { ...repo, id, environment: opts.environment };
-  await setStatus(api2, handle, { state: "in_progress", description: clip2(opts.description), ...opts.logUrl ? { logUrl: opts.logUrl } : {} }, opts.log);
+  await setStatus(
+    api2,
+    handle,
+    { state: "in_progress", description: clip2(opts.description), ...opts.logUrl ? { logUrl: opts.logUrl } : {} },
+    opts.log
+  );
   return handle;
 }
 async function finishDeployment(api2, handle, state, opts) {
@@ -22294,7 +22857,9 @@ async function setStatus(api2, handle, status, log) {
   try {
     await api2.createDeploymentStatus(handle, handle.id, status);
   } catch (e) {
-    log.warning(`Could not mark GitHub deployment ${handle.id} (${handle.environment}) as ${status.state}: ${describeGitHubFailure(e, PERMISSION)}.`);
+    log.warning(
+      `Could not mark GitHub deployment ${handle.id} (${handle.environment}) as ${status.state}: ${describeGitHubFailure(e, PERMISSION)}.`
+    );
   }
 }
 function clip2(text) {
@@ -22373,7 +22938,8 @@ function failureSection(report2) {
   return lines;
 }
 function runStepStatus(step2, report2) {
-  if (!step2.runs) return report2.plan.dryRun ? dryRunStepStatus(step2) : { icon: "\u23ED\uFE0F", detail: `skipped: ${step2.skipped ?? "not needed"}` };
+  if (!step2.runs)
+    return report2.plan.dryRun ? dryRunStepStatus(step2) : { icon: "\u23ED\uFE0F", detail: `skipped: ${step2.skipped ?? "not needed"}` };
   const phase = STEP_PHASE[step2.id];
   const record2 = phase ? report2.phases.find((p) => p.name === phase) : void 0;
   if (!record2) return report2.outcome === "success" ? { icon: "\u2705" } : { icon: "\u23F8\uFE0F", detail: "not reached" };
@@ -22420,7 +22986,8 @@ async function startGitHubDeployment(config, deps, logUrl) {
   const repo = repoOf2(config);
   const client = environment && !config.dryRun ? await api(config, deps) : void 0;
   if (!environment || config.dryRun || !repo || !client) {
-    if (environment && !config.dryRun && !client) deps.log.warning(`No github-token: the GitHub deployment for '${environment}' is not created.`);
+    if (environment && !config.dryRun && !client)
+      deps.log.warning(`No github-token: the GitHub deployment for '${environment}' is not created.`);
     return void 0;
   }
   return startDeployment(client, {
@@ -22452,10 +23019,15 @@ async function reportRun(config, run3, deps, deployment) {
     deps.log.warning("No github-token: the plan is in the job summary but not posted as a PR comment.");
     return;
   }
-  const key = { ...config.deploy ? { app: config.deploy.app } : {}, ...config.update.manifestFile ? { manifest: config.update.manifestFile } : {} };
+  const key = {
+    ...config.deploy ? { app: config.deploy.app } : {},
+    ...config.update.manifestFile ? { manifest: config.update.manifestFile } : {}
+  };
   const failedPhase = run3.phases.find((p) => p.status === "failed")?.name;
   const failure2 = run3.outcome === "failure" ? { failure: { phase: failedPhase ?? "unknown", error: run3.error ?? "unknown error" } } : {};
-  const body = deps.secrets.redact(renderPlanComment(run3.plan, key, { sha: run3.sha, ...run3.runUrl ? { runUrl: run3.runUrl } : {}, ...failure2 }));
+  const body = deps.secrets.redact(
+    renderPlanComment(run3.plan, key, { sha: run3.sha, ...run3.runUrl ? { runUrl: run3.runUrl } : {}, ...failure2 })
+  );
   const result = await upsertStickyComment(client, { ...repo, issueNumber: pr, body, marker: commentMarker(key), log: deps.log });
   if (result !== "skipped") deps.log.info(`PR comment ${result}.`);
 }
@@ -22472,7 +23044,10 @@ function makePlan(p) {
   const env = envChange(p, notes);
   const deploy2 = deployPlan(p);
   if (p.rackUnavailable && config.deploy) notes.push(`The rack was not consulted: ${p.rackUnavailable}.`);
-  if (config.deploy && config.build.enabled && !config.push) notes.push(`push: false: the rack will pull ${references[0]}, which this run does not push; it must already be in the registry.`);
+  if (config.deploy && config.build.enabled && !config.push)
+    notes.push(
+      `push: false: the rack will pull ${references[0]}, which this run does not push; it must already be in the registry.`
+    );
   return {
     dryRun: config.dryRun,
     dryRunReason: config.dryRunReason,
@@ -22507,7 +23082,8 @@ function envChange(p, notes) {
   let unknownBecause = p.rackUnavailable ?? "no app is set";
   if (p.rack && !p.rack.canReadReleases) unknownBecause = "the credential cannot read releases (a Console deploy key)";
   else if (p.rack) unknownBecause = "the app has no value for it yet";
-  if (p.rack && !p.rack.canReadReleases) notes.push(`${update.envVar} cannot be set with a deploy key: it cannot read the app's other variables.`);
+  if (p.rack && !p.rack.canReadReleases)
+    notes.push(`${update.envVar} cannot be set with a deploy key: it cannot read the app's other variables.`);
   return { name: update.envVar, after, unknownBecause };
 }
 function deployPlan(p) {
@@ -22530,16 +23106,24 @@ function planSteps(config, references) {
   const dry = config.dryRun ? "dry run" : void 0;
   const steps = [];
   const { build: build2, update, deploy: deploy2 } = config;
-  steps.push(step("build", `Build ${relativeToWorkspace(config.workspace, build2.dockerfile)} (context ${relativeToWorkspace(config.workspace, build2.context)})`, build2.enabled ? void 0 : "build: false (deploying an existing tag)"));
+  steps.push(
+    step(
+      "build",
+      `Build ${relativeToWorkspace(config.workspace, build2.dockerfile)} (context ${relativeToWorkspace(config.workspace, build2.context)})`,
+      build2.enabled ? void 0 : "build: false (deploying an existing tag)"
+    )
+  );
   if (!build2.enabled) steps.push(step("check-image", `Check that ${references[0] ?? "the image"} is in the registry`));
   else for (const ref of references) steps.push(step("push", `Push ${ref}`, dry ?? (config.push ? void 0 : "push: false")));
-  if (update.mode === "manifest") steps.push(step("write-manifest", `Rewrite image: in ${update.manifestFile ?? "the manifest"}`, dry));
+  if (update.mode === "manifest")
+    steps.push(step("write-manifest", `Rewrite image: in ${update.manifestFile ?? "the manifest"}`, dry));
   if (!deploy2) {
     steps.push(step("deploy", "Deploy to Convox", "no 'app' is set"));
     return steps;
   }
   const app = `app ${deploy2.app}`;
-  if (update.mode === "env") steps.push(step("env-release", `Set ${update.envVar}=${config.tags[0]} on ${app} (new release, other variables kept)`, dry));
+  if (update.mode === "env")
+    steps.push(step("env-release", `Set ${update.envVar}=${config.tags[0]} on ${app} (new release, other variables kept)`, dry));
   steps.push(step("upload", `Upload the source of ${app} to the rack`, dry));
   steps.push(step("rack-build", `Build on the rack (pulls ${references[0] ?? "the image"})`, dry));
   steps.push(step("promote", `Promote the new release of ${app}`, dry));
@@ -22555,9 +23139,14 @@ function renderPlanText(plan) {
   for (const ref of plan.image.references) lines.push(`  ${ref}`);
   if (plan.manifest?.diff) lines.push("", `Manifest change (${plan.manifest.file}):`, plan.manifest.diff.trimEnd());
   else if (plan.manifest) {
-    for (const s of plan.manifest.services) lines.push(`  service ${s.service} (${plan.manifest.file}:${s.line}): ${s.before} -> ${s.after}`);
+    for (const s of plan.manifest.services)
+      lines.push(`  service ${s.service} (${plan.manifest.file}:${s.line}): ${s.before} -> ${s.after}`);
   }
-  if (plan.env) lines.push("", `Environment: ${plan.env.name}: ${plan.env.before ?? `unknown (${plan.env.unknownBecause ?? "not read"})`} -> ${plan.env.after}`);
+  if (plan.env)
+    lines.push(
+      "",
+      `Environment: ${plan.env.name}: ${plan.env.before ?? `unknown (${plan.env.unknownBecause ?? "not read"})`} -> ${plan.env.after}`
+    );
   if (plan.deploy) {
     const d = plan.deploy;
     const now = d.current ? ` (now ${d.current.status}${d.current.release ? `, release ${d.current.release}` : ""})` : "";
@@ -22602,7 +23191,17 @@ async function executePhases(deps, phases, progress, now, config, contextListing
   progress.plan = planned.plan;
   progress.manifest = planned.manifest;
   deps.setOutput("manifest-diff", changeText(planned.plan, planned.manifest));
-  const ctx = { config, references, docker: deps.docker, env: deps.env, log: deps.log, secrets: deps.secrets, now, ...deps.signal ? { signal: deps.signal } : {}, ...contextListing ? { contextListing } : {} };
+  const ctx = {
+    config,
+    references,
+    docker: deps.docker,
+    env: deps.env,
+    log: deps.log,
+    secrets: deps.secrets,
+    now,
+    ...deps.signal ? { signal: deps.signal } : {},
+    ...contextListing ? { contextListing } : {}
+  };
   await imagePhases(deps, phases, progress, ctx);
   if (config.dryRun) {
     deps.log.info(`Dry run (${config.dryRunReason}): nothing was pushed, written or deployed.`);
@@ -22665,7 +23264,11 @@ async function imagePhases(deps, phases, progress, ctx) {
     return;
   }
   const pushStep = (ref) => progress.plan?.steps.find((s) => s.id === "push" && s.title.endsWith(` ${ref}`))?.title;
-  progress.digest = await phases.run("push", "Push", () => pushPhase(ctx, creds, (ref) => progress.pushed.push(pushStep(ref) ?? ref)));
+  progress.digest = await phases.run(
+    "push",
+    "Push",
+    () => pushPhase(ctx, creds, (ref) => progress.pushed.push(pushStep(ref) ?? ref))
+  );
   deps.setOutput("digest", progress.digest);
 }
 function cancelled(reason, inner, phases, progress) {
@@ -22673,13 +23276,19 @@ function cancelled(reason, inner, phases, progress) {
   const phase = phases.records.at(-1)?.name ?? "start";
   const lines = [`${what} during the ${phase} phase: ${describeError(inner).split("\n")[0]}`];
   const wrote = phases.records.some((r) => r.name === "manifest" && r.status === "ok");
-  if (progress.config?.update.manifestFile) lines.push(wrote ? `${progress.config.update.manifestFile} had already been rewritten (completely).` : `${progress.config.update.manifestFile} was not changed.`);
+  if (progress.config?.update.manifestFile)
+    lines.push(
+      wrote ? `${progress.config.update.manifestFile} had already been rewritten (completely).` : `${progress.config.update.manifestFile} was not changed.`
+    );
   const d = progress.deploy;
   if (d) {
     const before = d.previousReleaseId ?? progress.plan?.deploy?.current?.release;
-    lines.push(`Rack: build ${d.buildId ?? "not created"}, release ${d.releaseId ?? "not created"}; the release active before this deploy was ${before ?? "not read"}.`);
+    lines.push(
+      `Rack: build ${d.buildId ?? "not created"}, release ${d.releaseId ?? "not created"}; the release active before this deploy was ${before ?? "not read"}.`
+    );
     if (d.rackNow) lines.push(`Rack now: ${d.rackNow}.`);
-    else if (d.releaseId && d.stepsDone?.includes("rack-build") && !d.stepsDone.includes("wait")) lines.push(`Check which release is active: convox apps info ${progress.config?.deploy?.app ?? ""}`.trim());
+    else if (d.releaseId && d.stepsDone?.includes("rack-build") && !d.stepsDone.includes("wait"))
+      lines.push(`Check which release is active: convox apps info ${progress.config?.deploy?.app ?? ""}`.trim());
   } else lines.push("Nothing was sent to the rack.");
   return new ActionError(lines.join("\n"), { phase }, "re-run the job when ready; nothing is half-written");
 }
@@ -22700,13 +23309,16 @@ function setDeployOutputs(deps, d) {
 }
 async function report(deps, phases, progress, failure2) {
   if (!progress.config || !progress.plan) {
-    if (failure2 !== void 0) await deps.writeSummary(`### \u274C convox-image-deploy: nothing was done
+    if (failure2 !== void 0)
+      await deps.writeSummary(
+        `### \u274C convox-image-deploy: nothing was done
 
 \`\`\`
 ${deps.secrets.redact(describeError(failure2))}
 \`\`\`
-`).catch(() => {
-    });
+`
+      ).catch(() => {
+      });
     return;
   }
   const run3 = {
@@ -22825,17 +23437,23 @@ ${USAGE}`);
       for (const a of annotationsFor(error2)) {
         const message = secrets.redact(a.message);
         if (inActions) error(message, a.properties);
-        else process.stdout.write(`error: ${a.properties.file ? `${a.properties.file}${a.properties.startLine ? `:${a.properties.startLine}` : ""}: ` : ""}${message}
-`);
+        else
+          process.stdout.write(
+            `error: ${a.properties.file ? `${a.properties.file}${a.properties.startLine ? `:${a.properties.startLine}` : ""}: ` : ""}${message}
+`
+          );
       }
       process.exitCode = 1;
     }
   });
-  if (outputs.length) process.stdout.write(`
+  if (outputs.length)
+    process.stdout.write(
+      `
 Outputs:
 ${outputs.map(([k, v]) => `  ${k}: ${v.includes("\n") ? `
     ${v.split("\n").join("\n    ")}` : v}`).join("\n")}
-`);
+`
+    );
   process.exitCode = code2;
 }
 main().catch((e) => {

@@ -38,7 +38,8 @@ const dropDockerodeBuildkit = {
       args.importer.includes('/dockerode/lib/') ? { path: args.path, namespace: 'unused-dockerode' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'unused-dockerode' }, () => ({
-      contents: 'module.exports = function unused() { throw new Error("dockerode BuildKit helpers are not bundled; convox-image-deploy uses its own"); };',
+      contents:
+        'module.exports = function unused() { throw new Error("dockerode BuildKit helpers are not bundled; convox-image-deploy uses its own"); };',
       loader: 'js',
     }));
   },
@@ -51,19 +52,27 @@ const dropDockerodeBuildkit = {
 // agent factory, ws's WebSocket): it calls or constructs the real one, and forwards its statics.
 const resolveImport = (name) => fileURLToPath(import.meta.resolve(name));
 const namesOf = async (name) => Object.keys(await import(name)).filter((n) => n !== 'default' && n !== 'module.exports');
-const exportsShim = (file, names) => [
-  'let loaded;',
-  `const load = () => (loaded ??= require("./${file}"));`,
-  ...names.map((name) => `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => load()[${JSON.stringify(name)}] });`),
-].join('\n');
-const callableShim = (file, statics) => [
-  'let loaded;',
-  `const load = () => (loaded ??= require("./${file}"));`,
-  // `new` makes an instance of the real class (its prototype), not of this stand-in.
-  'function lazy(...args) { return new.target ? Reflect.construct(load(), args, new.target === lazy ? load() : new.target) : load().apply(this, args); }',
-  ...statics.map((name) => `Object.defineProperty(lazy, ${JSON.stringify(name)}, { enumerable: true, get: () => load()[${JSON.stringify(name)}] });`),
-  'module.exports = lazy;',
-].join('\n');
+const exportsShim = (file, names) =>
+  [
+    'let loaded;',
+    `const load = () => (loaded ??= require("./${file}"));`,
+    ...names.map(
+      (name) =>
+        `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => load()[${JSON.stringify(name)}] });`,
+    ),
+  ].join('\n');
+const callableShim = (file, statics) =>
+  [
+    'let loaded;',
+    `const load = () => (loaded ??= require("./${file}"));`,
+    // `new` makes an instance of the real class (its prototype), not of this stand-in.
+    'function lazy(...args) { return new.target ? Reflect.construct(load(), args, new.target === lazy ? load() : new.target) : load().apply(this, args); }',
+    ...statics.map(
+      (name) =>
+        `Object.defineProperty(lazy, ${JSON.stringify(name)}, { enumerable: true, get: () => load()[${JSON.stringify(name)}] });`,
+    ),
+    'module.exports = lazy;',
+  ].join('\n');
 const functionStatics = new Set(Object.getOwnPropertyNames(function f() {}));
 const lazy = [
   {
@@ -101,7 +110,10 @@ const lazy = [
     request: 'ws',
     entry: require.resolve('ws'),
     file: 'ws.cjs',
-    shim: callableShim('ws.cjs', Object.getOwnPropertyNames(require('ws')).filter((n) => !functionStatics.has(n))),
+    shim: callableShim(
+      'ws.cjs',
+      Object.getOwnPropertyNames(require('ws')).filter((n) => !functionStatics.has(n)),
+    ),
   },
 ];
 const exactly = (names) => new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
@@ -131,7 +143,13 @@ await build({
 });
 // A part's own lazy imports (http-client's undici) are shims too.
 for (const part of lazy) {
-  await build({ ...common, plugins: [lazyParts], entryPoints: [part.entry], outfile: `dist/${part.file}`, banner: { js: banner } });
+  await build({
+    ...common,
+    plugins: [lazyParts],
+    entryPoints: [part.entry],
+    outfile: `dist/${part.file}`,
+    banner: { js: banner },
+  });
 }
 
 // Executable, so the package's bin works; set explicitly so a rebuild never changes the mode git tracks.

@@ -50,13 +50,41 @@ export function flagsToInputs(argv: readonly string[]): { env: Record<string, st
  * or dry-run's auto/true/false) may be given bare to mean true; the others need a value.
  */
 export const INPUTS: Readonly<Record<string, 'switch' | 'value'>> = {
-  image: 'value', tags: 'value', 'timestamp-format': 'value', context: 'value', file: 'value', 'build-args': 'value',
-  target: 'value', labels: 'value', 'no-cache': 'switch', pull: 'switch', 'cache-from': 'value', platform: 'value',
-  network: 'value', build: 'switch', push: 'switch', 'registry-username': 'value', 'registry-password': 'value',
-  'dry-run': 'switch', update: 'value', manifest: 'value', services: 'value', 'env-var': 'value', 'pin-digest': 'switch',
-  app: 'value', rack: 'value', 'rack-host': 'value', 'rack-password': 'value', 'rack-insecure-tls': 'switch',
-  wait: 'switch', timeout: 'value', description: 'value', comment: 'switch', 'github-token': 'value',
-  environment: 'value', 'environment-url': 'value',
+  image: 'value',
+  tags: 'value',
+  'timestamp-format': 'value',
+  context: 'value',
+  file: 'value',
+  'build-args': 'value',
+  target: 'value',
+  labels: 'value',
+  'no-cache': 'switch',
+  pull: 'switch',
+  'cache-from': 'value',
+  platform: 'value',
+  network: 'value',
+  build: 'switch',
+  push: 'switch',
+  'registry-username': 'value',
+  'registry-password': 'value',
+  'dry-run': 'switch',
+  update: 'value',
+  manifest: 'value',
+  services: 'value',
+  'env-var': 'value',
+  'pin-digest': 'switch',
+  app: 'value',
+  rack: 'value',
+  'rack-host': 'value',
+  'rack-password': 'value',
+  'rack-insecure-tls': 'switch',
+  wait: 'switch',
+  timeout: 'value',
+  description: 'value',
+  comment: 'switch',
+  'github-token': 'value',
+  environment: 'value',
+  'environment-url': 'value',
 };
 
 /** The known input nearest to a misspelt one (at most two edits away), for the error. */
@@ -73,7 +101,8 @@ function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = row;
   }
   return prev[b.length]!;

@@ -95,12 +95,18 @@ async function main(): Promise<void> {
       for (const a of annotationsFor(error)) {
         const message = secrets.redact(a.message);
         if (inActions) core.error(message, a.properties);
-        else process.stdout.write(`error: ${a.properties.file ? `${a.properties.file}${a.properties.startLine ? `:${a.properties.startLine}` : ''}: ` : ''}${message}\n`);
+        else
+          process.stdout.write(
+            `error: ${a.properties.file ? `${a.properties.file}${a.properties.startLine ? `:${a.properties.startLine}` : ''}: ` : ''}${message}\n`,
+          );
       }
       process.exitCode = 1;
     },
   });
-  if (outputs.length) process.stdout.write(`\nOutputs:\n${outputs.map(([k, v]) => `  ${k}: ${v.includes('\n') ? `\n    ${v.split('\n').join('\n    ')}` : v}`).join('\n')}\n`);
+  if (outputs.length)
+    process.stdout.write(
+      `\nOutputs:\n${outputs.map(([k, v]) => `  ${k}: ${v.includes('\n') ? `\n    ${v.split('\n').join('\n    ')}` : v}`).join('\n')}\n`,
+    );
   process.exitCode = code;
 }
 

@@ -14,13 +14,27 @@ export interface Log {
 /** A Log that remembers every line; for tests and for collecting a failure's tail. */
 export class MemoryLog implements Log {
   readonly lines: string[] = [];
-  info(m: string): void { this.lines.push(m); }
-  warning(m: string): void { this.lines.push(`warning: ${m}`); }
-  error(m: string): void { this.lines.push(`error: ${m}`); }
-  debug(m: string): void { this.lines.push(`debug: ${m}`); }
+  info(m: string): void {
+    this.lines.push(m);
+  }
+  warning(m: string): void {
+    this.lines.push(`warning: ${m}`);
+  }
+  error(m: string): void {
+    this.lines.push(`error: ${m}`);
+  }
+  debug(m: string): void {
+    this.lines.push(`debug: ${m}`);
+  }
   async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
     this.lines.push(`group: ${name}`);
-    try { return await fn(); } finally { this.lines.push(`endgroup: ${name}`); }
+    try {
+      return await fn();
+    } finally {
+      this.lines.push(`endgroup: ${name}`);
+    }
   }
-  text(): string { return this.lines.join('\n'); }
+  text(): string {
+    return this.lines.join('\n');
+  }
 }

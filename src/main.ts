@@ -78,7 +78,14 @@ async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, no
   }
 }
 
-async function executePhases(deps: Deps, phases: PhaseRecorder, progress: Progress, now: Date, config: Config, contextListing: Listing | undefined): Promise<void> {
+async function executePhases(
+  deps: Deps,
+  phases: PhaseRecorder,
+  progress: Progress,
+  now: Date,
+  config: Config,
+  contextListing: Listing | undefined,
+): Promise<void> {
   const references = imageReferences(config);
   setImageOutputs(deps, config, references);
   const planned = await planPhase(deps, phases, config);
@@ -86,7 +93,17 @@ async function executePhases(deps: Deps, phases: PhaseRecorder, progress: Progre
   progress.manifest = planned.manifest;
   deps.setOutput('manifest-diff', changeText(planned.plan, planned.manifest));
 
-  const ctx: ImageContext = { config, references, docker: deps.docker, env: deps.env, log: deps.log, secrets: deps.secrets, now, ...(deps.signal ? { signal: deps.signal } : {}), ...(contextListing ? { contextListing } : {}) };
+  const ctx: ImageContext = {
+    config,
+    references,
+    docker: deps.docker,
+    env: deps.env,
+    log: deps.log,
+    secrets: deps.secrets,
+    now,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+    ...(contextListing ? { contextListing } : {}),
+  };
   await imagePhases(deps, phases, progress, ctx);
   if (config.dryRun) {
     deps.log.info(`Dry run (${config.dryRunReason}): nothing was pushed, written or deployed.`);
@@ -117,7 +134,11 @@ async function executePhases(deps: Deps, phases: PhaseRecorder, progress: Progre
 }
 
 /** Validates the manifest edit and looks at the rack (reads only), then prints the plan. */
-function planPhase(deps: Deps, phases: PhaseRecorder, config: Config): Promise<{ plan: Plan; manifest: ManifestPlan | undefined }> {
+function planPhase(
+  deps: Deps,
+  phases: PhaseRecorder,
+  config: Config,
+): Promise<{ plan: Plan; manifest: ManifestPlan | undefined }> {
   return phases.run('plan', 'Plan', async () => {
     const manifest = planManifest(config);
     const look = await lookAtRack(config, deps);
@@ -138,12 +159,14 @@ async function imagePhases(deps: Deps, phases: PhaseRecorder, progress: Progress
     deps.setOutput('digest', progress.digest);
     return;
   }
-  const built = await phases.run('build', 'Build', () => buildPhase(ctx, creds)).catch((e: unknown) => {
-    // A newcomer's local dry run has no engine: say so plainly and still show the plan.
-    if (!(config.dryRun && e instanceof EngineUnreachable)) throw e;
-    deps.log.warning(`Skipped the build: ${e.message}. Everything else in the plan above holds.`);
-    return undefined;
-  });
+  const built = await phases
+    .run('build', 'Build', () => buildPhase(ctx, creds))
+    .catch((e: unknown) => {
+      // A newcomer's local dry run has no engine: say so plainly and still show the plan.
+      if (!(config.dryRun && e instanceof EngineUnreachable)) throw e;
+      deps.log.warning(`Skipped the build: ${e.message}. Everything else in the plan above holds.`);
+      return undefined;
+    });
   if (built) {
     progress.imageId = built.imageId;
     deps.setOutput('image-id', built.imageId);
@@ -153,8 +176,11 @@ async function imagePhases(deps: Deps, phases: PhaseRecorder, progress: Progress
     if (!config.dryRun) deps.log.info('push: false: nothing is pushed.');
     return;
   }
-  const pushStep = (ref: string): string | undefined => progress.plan?.steps.find((s) => s.id === 'push' && s.title.endsWith(` ${ref}`))?.title;
-  progress.digest = await phases.run('push', 'Push', () => pushPhase(ctx, creds, (ref) => progress.pushed.push(pushStep(ref) ?? ref)));
+  const pushStep = (ref: string): string | undefined =>
+    progress.plan?.steps.find((s) => s.id === 'push' && s.title.endsWith(` ${ref}`))?.title;
+  progress.digest = await phases.run('push', 'Push', () =>
+    pushPhase(ctx, creds, (ref) => progress.pushed.push(pushStep(ref) ?? ref)),
+  );
   deps.setOutput('digest', progress.digest);
 }
 
@@ -167,13 +193,21 @@ function cancelled(reason: unknown, inner: unknown, phases: PhaseRecorder, progr
   const phase = phases.records.at(-1)?.name ?? 'start';
   const lines = [`${what} during the ${phase} phase: ${describeError(inner).split('\n')[0]}`];
   const wrote = phases.records.some((r) => r.name === 'manifest' && r.status === 'ok');
-  if (progress.config?.update.manifestFile) lines.push(wrote ? `${progress.config.update.manifestFile} had already been rewritten (completely).` : `${progress.config.update.manifestFile} was not changed.`);
+  if (progress.config?.update.manifestFile)
+    lines.push(
+      wrote
+        ? `${progress.config.update.manifestFile} had already been rewritten (completely).`
+        : `${progress.config.update.manifestFile} was not changed.`,
+    );
   const d = progress.deploy;
   if (d) {
     const before = d.previousReleaseId ?? progress.plan?.deploy?.current?.release;
-    lines.push(`Rack: build ${d.buildId ?? 'not created'}, release ${d.releaseId ?? 'not created'}; the release active before this deploy was ${before ?? 'not read'}.`);
+    lines.push(
+      `Rack: build ${d.buildId ?? 'not created'}, release ${d.releaseId ?? 'not created'}; the release active before this deploy was ${before ?? 'not read'}.`,
+    );
     if (d.rackNow) lines.push(`Rack now: ${d.rackNow}.`);
-    else if (d.releaseId && d.stepsDone?.includes('rack-build') && !d.stepsDone.includes('wait')) lines.push(`Check which release is active: convox apps info ${progress.config?.deploy?.app ?? ''}`.trim());
+    else if (d.releaseId && d.stepsDone?.includes('rack-build') && !d.stepsDone.includes('wait'))
+      lines.push(`Check which release is active: convox apps info ${progress.config?.deploy?.app ?? ''}`.trim());
   } else lines.push('Nothing was sent to the rack.');
   return new ActionError(lines.join('\n'), { phase }, 're-run the job when ready; nothing is half-written');
 }
@@ -200,7 +234,12 @@ function setDeployOutputs(deps: Deps, d: Partial<DeployOutcome>): void {
 async function report(deps: Deps, phases: PhaseRecorder, progress: Progress, failure: unknown): Promise<void> {
   if (!progress.config || !progress.plan) {
     // Nothing was planned (bad inputs): the error itself is the report.
-    if (failure !== undefined) await deps.writeSummary(`### ❌ convox-image-deploy: nothing was done\n\n\`\`\`\n${deps.secrets.redact(describeError(failure))}\n\`\`\`\n`).catch(() => {});
+    if (failure !== undefined)
+      await deps
+        .writeSummary(
+          `### ❌ convox-image-deploy: nothing was done\n\n\`\`\`\n${deps.secrets.redact(describeError(failure))}\n\`\`\`\n`,
+        )
+        .catch(() => {});
     return;
   }
   const run: RunReport = {
@@ -215,7 +254,9 @@ async function report(deps: Deps, phases: PhaseRecorder, progress: Progress, fai
     ...(progress.deploy?.previousReleaseId ? { previousReleaseId: progress.deploy.previousReleaseId } : {}),
     ...(failure !== undefined ? { error: deps.secrets.redact(describeError(failure)) } : {}),
     ...(progress.deploy?.logTail ? { rackLogTail: progress.deploy.logTail } : {}),
-    ...(progress.deploy?.stepsDone || progress.pushed.length ? { stepsDone: [...progress.pushed, ...(progress.deploy?.stepsDone ?? [])] } : {}),
+    ...(progress.deploy?.stepsDone || progress.pushed.length
+      ? { stepsDone: [...progress.pushed, ...(progress.deploy?.stepsDone ?? [])] }
+      : {}),
     ...(runUrl(progress.config) ? { runUrl: runUrl(progress.config)! } : {}),
   };
   try {

@@ -77,7 +77,8 @@ export async function retry<T>(what: string, fn: (attempt: number) => Promise<T>
       if (verdict === 'fatal' || attempt >= attempts) throw err;
       const backoff = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
       const waitMs = verdict === 'retry' ? Math.floor(random() * backoff) : Math.min(maxMs, Math.max(0, verdict.retryAfterMs));
-      const asked = verdict !== 'retry' && verdict.retryAfterMs > maxMs ? ` (Retry-After asked for ${seconds(verdict.retryAfterMs)})` : '';
+      const asked =
+        verdict !== 'retry' && verdict.retryAfterMs > maxMs ? ` (Retry-After asked for ${seconds(verdict.retryAfterMs)})` : '';
       opts.log.info(`${what}: attempt ${attempt + 1}/${attempts} after ${describe(err)}, waiting ${seconds(waitMs)}${asked}`);
       await sleep(waitMs, signal).catch((e: unknown) => {
         throw signal?.aborted ? abortError(signal) : e;
@@ -120,8 +121,16 @@ export function classifyHttpStatus(status: number, headers?: Headers, now: numbe
  * a few seconds of backoff before the same error is reported. ENOTFOUND (a misspelt host) is not.
  */
 const TRANSIENT_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
 ]);
 
 /** The error and its `cause` chain (fetch wraps the socket error in `TypeError: fetch failed`). */

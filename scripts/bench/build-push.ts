@@ -12,7 +12,8 @@ export async function buildPush(b: Bench): Promise<Row[]> {
   const { s } = b;
   const ctx = tree({ Dockerfile: 'FROM scratch\nCOPY . /app\n', ...smallFiles(3000, 'src') });
   // A new file content every run, so every contender builds a new layer and really pushes it.
-  const touch = (who: string, round: number): void => writeFileSync(path.join(ctx, 'round.txt'), `${who} ${round} ${process.hrtime.bigint()}`);
+  const touch = (who: string, round: number): void =>
+    writeFileSync(path.join(ctx, 'round.txt'), `${who} ${round} ${process.hrtime.bigint()}`);
   const image = `${s.registry}/bench/app`;
   const env = { DOCKER_HOST: s.dockerHost };
   const ours = async (round: number, tag: string, extra: Record<string, string>): Promise<void> => {
@@ -36,19 +37,25 @@ export async function buildPush(b: Bench): Promise<Row[]> {
       },
     });
     const m = medians(t);
-    console.log(`build+push of 3000 files, medians of ${b.rounds}: ours ${ms(m.ours)}, ours with a tar upload ${ms(m.oursTar)}, docker CLI ${ms(m.cli)}, curl floor ${ms(m.floor)}`);
+    console.log(
+      `build+push of 3000 files, medians of ${b.rounds}: ours ${ms(m.ours)}, ours with a tar upload ${ms(m.oursTar)}, docker CLI ${ms(m.cli)}, curl floor ${ms(m.floor)}`,
+    );
     console.log(`  samples: ${samplesLine(t)}`);
     const vsFloor = pairedRatio(t.ours, t.floor);
     const vsCli = pairedRatio(t.ours, t.cli);
-    console.log(`  ours/floor ${ratio(m.ours, m.floor)} (paired per round ${vsFloor.toFixed(2)}×), ours/CLI ${ratio(m.ours, m.cli)} (paired ${vsCli.toFixed(2)}×), ours (tar)/floor ${ratio(m.oursTar, m.floor)}`);
-    return [{
-      bench: 'Build + push, 3000-file context (median)',
-      ours: ms(m.ours),
-      reference: `floor (tar + curl) ${ms(m.floor)}; docker CLI ${ms(m.cli)}; ours with a tar upload ${ms(m.oursTar)}`,
-      ratio: `${vsFloor.toFixed(2)}× floor; ${vsCli.toFixed(2)}× CLI (paired)`,
-      target: '≤ 1.15× floor',
-      met: vsFloor <= 1.15,
-    }];
+    console.log(
+      `  ours/floor ${ratio(m.ours, m.floor)} (paired per round ${vsFloor.toFixed(2)}×), ours/CLI ${ratio(m.ours, m.cli)} (paired ${vsCli.toFixed(2)}×), ours (tar)/floor ${ratio(m.oursTar, m.floor)}`,
+    );
+    return [
+      {
+        bench: 'Build + push, 3000-file context (median)',
+        ours: ms(m.ours),
+        reference: `floor (tar + curl) ${ms(m.floor)}; docker CLI ${ms(m.cli)}; ours with a tar upload ${ms(m.oursTar)}`,
+        ratio: `${vsFloor.toFixed(2)}× floor; ${vsCli.toFixed(2)}× CLI (paired)`,
+        target: '≤ 1.15× floor',
+        met: vsFloor <= 1.15,
+      },
+    ];
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }
@@ -62,9 +69,16 @@ export async function buildPush(b: Bench): Promise<Row[]> {
 function floor(b: Bench, ctx: string, repo: string, tag: string): void {
   const sock = b.s.dockerHost.replace(/^unix:\/\//, '');
   // base64url, as the docker CLI encodes X-Registry-Auth.
-  const auth = Buffer.from(JSON.stringify({ username: b.s.registryUser, password: b.s.registryPassword, serveraddress: b.s.registry })).toString('base64url');
-  const built = sh(`tar -C ${ctx} -c . | curl -sS --fail --unix-socket ${sock} -X POST -H 'Content-Type: application/x-tar' --data-binary @- 'http://d/v1.41/build?version=2&networkmode=none&t=${encodeURIComponent(`${repo}:${tag}`)}'`);
+  const auth = Buffer.from(
+    JSON.stringify({ username: b.s.registryUser, password: b.s.registryPassword, serveraddress: b.s.registry }),
+  ).toString('base64url');
+  const built = sh(
+    `tar -C ${ctx} -c . | curl -sS --fail --unix-socket ${sock} -X POST -H 'Content-Type: application/x-tar' --data-binary @- 'http://d/v1.41/build?version=2&networkmode=none&t=${encodeURIComponent(`${repo}:${tag}`)}'`,
+  );
   if (built.includes('"errorDetail"')) throw new Error(`the floor's build failed:\n${built.slice(-2000)}`);
-  const pushed = sh(`curl -sS --fail --unix-socket ${sock} -X POST -H 'X-Registry-Auth: ${auth}' 'http://d/v1.41/images/${encodeURIComponent(repo)}/push?tag=${tag}'`);
-  if (pushed.includes('"errorDetail"') || !pushed.includes('"Digest"')) throw new Error(`the floor's push failed:\n${pushed.slice(-2000)}`);
+  const pushed = sh(
+    `curl -sS --fail --unix-socket ${sock} -X POST -H 'X-Registry-Auth: ${auth}' 'http://d/v1.41/images/${encodeURIComponent(repo)}/push?tag=${tag}'`,
+  );
+  if (pushed.includes('"errorDetail"') || !pushed.includes('"Digest"'))
+    throw new Error(`the floor's push failed:\n${pushed.slice(-2000)}`);
 }

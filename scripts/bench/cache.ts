@@ -24,22 +24,30 @@ export async function cache(b: Bench): Promise<Row[]> {
       cached[k].push(stepCached(r.stdout, SLOW));
     };
     // Emptying is not timed: it happens in its own untimed contender right before each rebuild.
-    const t = await interleave(Math.min(b.rounds, 3), {
-      with: async (i) => rebuild('with', i),
-      without: async (i) => rebuild('without', i),
-    }, () => emptyDaemon(b));
+    const t = await interleave(
+      Math.min(b.rounds, 3),
+      {
+        with: async (i) => rebuild('with', i),
+        without: async (i) => rebuild('without', i),
+      },
+      () => emptyDaemon(b),
+    );
     const m = medians(t);
     const hit = cached.with.every((c) => c === true);
     const miss = cached.without.every((c) => c === false);
-    console.log(`rebuild + push on an emptied daemon, medians of ${t.with.length}: with cache-from ${ms(m.with)} (RUN cached: ${cached.with.join(', ')}), without ${ms(m.without)} (RUN cached: ${cached.without.join(', ')})`);
-    return [{
-      bench: 'Rebuild + push on an emptied daemon, slow `RUN` step',
-      ours: `${ms(m.with)} with \`cache-from\` (RUN ${hit ? 'CACHED' : 'not cached'})`,
-      reference: `${ms(m.without)} without (RUN ${miss ? 'ran' : 'cached?'})`,
-      ratio: ratio(m.with, m.without),
-      target: 'cache-from skips the RUN',
-      met: hit && miss,
-    }];
+    console.log(
+      `rebuild + push on an emptied daemon, medians of ${t.with.length}: with cache-from ${ms(m.with)} (RUN cached: ${cached.with.join(', ')}), without ${ms(m.without)} (RUN cached: ${cached.without.join(', ')})`,
+    );
+    return [
+      {
+        bench: 'Rebuild + push on an emptied daemon, slow `RUN` step',
+        ours: `${ms(m.with)} with \`cache-from\` (RUN ${hit ? 'CACHED' : 'not cached'})`,
+        reference: `${ms(m.without)} without (RUN ${miss ? 'ran' : 'cached?'})`,
+        ratio: ratio(m.with, m.without),
+        target: 'cache-from skips the RUN',
+        met: hit && miss,
+      },
+    ];
   } finally {
     emptyDaemon(b);
     rmSync(ctx, { recursive: true, force: true });

@@ -30,9 +30,11 @@ export async function deploy(b: Bench): Promise<Row[]> {
     e2e.total.push(one.total);
   }
   const added = median(e2e.added);
-  console.log(`the bundle, build + push + deploy: rack's final state → process exit ${e2e.added.map(ms).join(', ')}; requests ${e2e.requests.join(', ')}; whole run median ${ms(median(e2e.total))}`);
+  console.log(
+    `the bundle, build + push + deploy: rack's final state → process exit ${e2e.added.map(ms).join(', ')}; requests ${e2e.requests.join(', ')}; whole run median ${ms(median(e2e.total))}`,
+  );
   rows.push({
-    bench: 'Deploy end to end (the bundle, manifest mode, rollout ~2 s): rack\'s final state → action exits',
+    bench: "Deploy end to end (the bundle, manifest mode, rollout ~2 s): rack's final state → action exits",
     ours: `${ms(added)} (max ${ms(Math.max(...e2e.added))})`,
     reference: `${median(e2e.requests)} rack requests per deploy; whole run ${ms(median(e2e.total))}`,
     ratio: '–',
@@ -54,7 +56,11 @@ async function bundleDeploy(b: Bench, round: number): Promise<{ added: number; r
     // Jitter, so the rack's finish does not fall at the same point of the poll schedule each run.
     timing: { buildMs: 300 + Math.random() * 1000, promoteMs: 2000 + Math.random() * 1500, statusLagMs: 200 },
   });
-  const ws = tree({ Dockerfile: 'FROM scratch\nCOPY app.txt /app.txt\n', 'app.txt': `round ${round} ${Date.now()}\n`, 'convox.yml': MANIFEST(`${image}:old`) });
+  const ws = tree({
+    Dockerfile: 'FROM scratch\nCOPY app.txt /app.txt\n',
+    'app.txt': `round ${round} ${Date.now()}\n`,
+    'convox.yml': MANIFEST(`${image}:old`),
+  });
   const app = rack.state.requireApp('shop');
   const before = app.release;
   let doneAt = 0;
@@ -63,9 +69,23 @@ async function bundleDeploy(b: Bench, round: number): Promise<{ added: number; r
   }, 1);
   try {
     const started = Date.now();
-    const run = await act({ image, tags: `deploy-${round}`, ...pushInputs(s), update: 'manifest', app: 'shop', 'rack-host': rack.url, 'rack-password': 'bench-rack-pass', timeout: '2m' }, { DOCKER_HOST: s.dockerHost }, ws);
+    const run = await act(
+      {
+        image,
+        tags: `deploy-${round}`,
+        ...pushInputs(s),
+        update: 'manifest',
+        app: 'shop',
+        'rack-host': rack.url,
+        'rack-password': 'bench-rack-pass',
+        timeout: '2m',
+      },
+      { DOCKER_HOST: s.dockerHost },
+      ws,
+    );
     const exited = Date.now();
-    if (app.release !== run.outputs['release-id'] || !doneAt) throw new Error(`the rack did not end on our release:\n${run.stdout.slice(-2000)}`);
+    if (app.release !== run.outputs['release-id'] || !doneAt)
+      throw new Error(`the rack did not end on our release:\n${run.stdout.slice(-2000)}`);
     return { added: exited - doneAt, requests: rack.requests.length, total: exited - started };
   } finally {
     clearInterval(watch);

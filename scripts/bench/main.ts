@@ -39,8 +39,14 @@ async function main(): Promise<number> {
   let failed = 0;
   try {
     if (s) {
-      sh(`/usr/bin/docker login ${s.registry} -u ${s.registryUser} --password-stdin >/dev/null 2>&1`, cliEnv(b), s.registryPassword);
-      console.log(`${sh('/usr/bin/docker version --format "engine {{.Server.Version}}, CLI {{.Client.Version}}"', cliEnv(b)).trim()}; action on ${sh(`${NODE} --version`).trim()}; ${sh('nproc').trim()} CPUs`);
+      sh(
+        `/usr/bin/docker login ${s.registry} -u ${s.registryUser} --password-stdin >/dev/null 2>&1`,
+        cliEnv(b),
+        s.registryPassword,
+      );
+      console.log(
+        `${sh('/usr/bin/docker version --format "engine {{.Server.Version}}, CLI {{.Client.Version}}"', cliEnv(b)).trim()}; action on ${sh(`${NODE} --version`).trim()}; ${sh('nproc').trim()} CPUs`,
+      );
     }
     for (const part of parts) {
       console.log(`\n== ${part}`);
@@ -50,7 +56,7 @@ async function main(): Promise<number> {
         } catch (e) {
           // One broken part should not cost the figures of the others.
           failed++;
-          console.error(`${part} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+          console.error(`${part} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
           rows.push({ bench: part, ours: 'failed', reference: '–', ratio: '–', target: '–', met: false });
         }
       });

@@ -9,7 +9,12 @@ async function main(): Promise<void> {
   let bytes = 0;
   if (mode !== 'idle') {
     const packed = await packContext({ contextDir: dir!, dockerfile: `${dir}/Dockerfile` });
-    const sink = new Writable({ write(chunk: Buffer, _e, cb) { bytes += chunk.length; cb(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        bytes += chunk.length;
+        cb();
+      },
+    });
     await Promise.all([pipeline(packed.stream as NodeJS.ReadableStream, sink), packed.done]);
   }
   process.stdout.write(JSON.stringify({ bytes, maxRssKb: process.resourceUsage().maxRSS }));

@@ -18,9 +18,21 @@ import { startTimingProxy } from './engine-timing.js';
 
 export async function pack(b: Bench): Promise<Row[]> {
   const { s } = b;
-  const ctx = tree({ Dockerfile: 'FROM scratch\nCOPY . /ctx\n', '.dockerignore': 'node_modules\n**/*.log\n', ...smallFiles(45_000, 'node_modules'), ...smallFiles(5_000, 'src') });
-  const touch = (who: string, round: number): void => writeFileSync(path.join(ctx, 'src/round.txt'), `${who} ${round} ${process.hrtime.bigint()}`);
-  const step = { ours: [] as number[], oursTar: [] as number[], cli: [] as number[], oursCold: [] as number[], cliCold: [] as number[] };
+  const ctx = tree({
+    Dockerfile: 'FROM scratch\nCOPY . /ctx\n',
+    '.dockerignore': 'node_modules\n**/*.log\n',
+    ...smallFiles(45_000, 'node_modules'),
+    ...smallFiles(5_000, 'src'),
+  });
+  const touch = (who: string, round: number): void =>
+    writeFileSync(path.join(ctx, 'src/round.txt'), `${who} ${round} ${process.hrtime.bigint()}`);
+  const step = {
+    ours: [] as number[],
+    oursTar: [] as number[],
+    cli: [] as number[],
+    oursCold: [] as number[],
+    cliCold: [] as number[],
+  };
   // A fresh runner: BuildKit has nothing of this context yet and asks for every kept file. Its
   // cache is keyed by the client's shared key, so a new key per round is a cold transfer: a new
   // path for ours (the key is the context directory's), a new DOCKER_CONFIG for the CLI (its key
@@ -39,9 +51,18 @@ export async function pack(b: Bench): Promise<Row[]> {
     step[k].push(t.contextMs);
   };
   let bytes = 0;
-  const ours = async (k: 'ours' | 'oursTar' | 'oursCold', round: number, env: Record<string, string>, workspace = ctx): Promise<void> => {
+  const ours = async (
+    k: 'ours' | 'oursTar' | 'oursCold',
+    round: number,
+    env: Record<string, string>,
+    workspace = ctx,
+  ): Promise<void> => {
     touch(k, round);
-    await act({ image: `${s.registry}/bench/pack`, tags: `${k}-${round}`, push: 'false', update: 'none', network: 'none' }, { DOCKER_HOST: proxy.host, ...env }, workspace);
+    await act(
+      { image: `${s.registry}/bench/pack`, tags: `${k}-${round}`, push: 'false', update: 'none', network: 'none' },
+      { DOCKER_HOST: proxy.host, ...env },
+      workspace,
+    );
     note(k, `${s.registry}/bench/pack:${k}-${round}`);
   };
   const cliViaProxy = { ...cliEnv(b), DOCKER_HOST: proxy.host };
@@ -50,7 +71,13 @@ export async function pack(b: Bench): Promise<Row[]> {
       packOnly: async () => {
         const packed = await packContext({ contextDir: ctx, dockerfile: path.join(ctx, 'Dockerfile') });
         let n = 0;
-        await Promise.all([pipeline(packed.stream as NodeJS.ReadableStream, new Writable({ write: (c: Buffer, _e, cb) => ((n += c.length), cb()) })), packed.done]);
+        await Promise.all([
+          pipeline(
+            packed.stream as NodeJS.ReadableStream,
+            new Writable({ write: (c: Buffer, _e, cb) => ((n += c.length), cb()) }),
+          ),
+          packed.done,
+        ]);
         bytes = n;
       },
       // GNU tar to a pipe (not /dev/null, which it recognises and skips reading).
@@ -67,7 +94,10 @@ export async function pack(b: Bench): Promise<Row[]> {
       cliCold: async (i) => {
         touch('cliCold', i);
         const config = mkdtempSync(path.join(links, 'docker-config-'));
-        await shAsync(`cd ${ctx} && /usr/bin/docker build --progress=plain -t bench/pack-cli:cold-${i} .`, { ...cliViaProxy, DOCKER_CONFIG: config });
+        await shAsync(`cd ${ctx} && /usr/bin/docker build --progress=plain -t bench/pack-cli:cold-${i} .`, {
+          ...cliViaProxy,
+          DOCKER_CONFIG: config,
+        });
         note('cliCold', `bench/pack-cli:cold-${i}`);
       },
     });
@@ -79,14 +109,25 @@ export async function pack(b: Bench): Promise<Row[]> {
     const st = medians(timed);
     const stepWarm = pairedRatio(timed.ours, timed.cli);
     const stepCold = pairedRatio(timed.oursCold, timed.cliCold);
-    console.log(`50k files (45k ignored): packing alone ${ms(m.packOnly)} (${(bytes / 1e6).toFixed(1)} MB of tar), GNU tar ${ms(m.tar)}`);
+    console.log(
+      `50k files (45k ignored): packing alone ${ms(m.packOnly)} (${(bytes / 1e6).toFixed(1)} MB of tar), GNU tar ${ms(m.tar)}`,
+    );
     console.log(`  samples: ${samplesLine(t)}`);
-    console.log(`  the engine's context step: warm ours ${ms(st.ours)}, docker CLI ${ms(st.cli)}, ours with a tar upload ${ms(st.oursTar)}; fresh runner ours ${ms(st.oursCold)}, docker CLI ${ms(st.cliCold)}`);
-    console.log(`  context step samples (ms): ${Object.entries(timed).map(([k, v]) => `${k}: ${v.map((x) => x.toFixed(0)).join(', ')}`).join('; ')}`);
-    console.log(`  build end to end: warm ours ${ms(m.ours)}, docker CLI ${ms(m.cli)}, ours with a tar upload ${ms(m.oursTar)}; fresh runner ours ${ms(m.oursCold)}, docker CLI ${ms(m.cliCold)}`);
+    console.log(
+      `  the engine's context step: warm ours ${ms(st.ours)}, docker CLI ${ms(st.cli)}, ours with a tar upload ${ms(st.oursTar)}; fresh runner ours ${ms(st.oursCold)}, docker CLI ${ms(st.cliCold)}`,
+    );
+    console.log(
+      `  context step samples (ms): ${Object.entries(timed)
+        .map(([k, v]) => `${k}: ${v.map((x) => x.toFixed(0)).join(', ')}`)
+        .join('; ')}`,
+    );
+    console.log(
+      `  build end to end: warm ours ${ms(m.ours)}, docker CLI ${ms(m.cli)}, ours with a tar upload ${ms(m.oursTar)}; fresh runner ours ${ms(m.oursCold)}, docker CLI ${ms(m.cliCold)}`,
+    );
     return [
       {
-        bench: '(2) 50k files, 45k ignored, warm (the same daemon built it before): context packing, the engine\'s context step (BuildKit\'s timestamps)',
+        bench:
+          "(2) 50k files, 45k ignored, warm (the same daemon built it before): context packing, the engine's context step (BuildKit's timestamps)",
         ours: ms(st.ours),
         reference: `docker CLI ${ms(st.cli)}; ours with a tar upload ${ms(st.oursTar)}`,
         ratio: `${stepWarm.toFixed(2)}× (paired)`,
@@ -94,7 +135,7 @@ export async function pack(b: Bench): Promise<Row[]> {
         met: stepWarm <= 1,
       },
       {
-        bench: '(2) 50k files, 45k ignored, fresh runner (BuildKit has none of it): context packing, the engine\'s context step',
+        bench: "(2) 50k files, 45k ignored, fresh runner (BuildKit has none of it): context packing, the engine's context step",
         ours: ms(st.oursCold),
         reference: `docker CLI ${ms(st.cliCold)}`,
         ratio: `${stepCold.toFixed(2)}× (paired)`,

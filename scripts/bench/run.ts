@@ -76,5 +76,8 @@ export function smallFiles(n: number, prefix: string): Record<string, string> {
  * ID, which would change BuildKit's cache keys) and all build cache.
  */
 export function emptyDaemon(b: Bench): void {
-  sh(`keep=$(/usr/bin/docker images -q ${b.s.baseImage}); ids=$(/usr/bin/docker images -aq | sort -u | grep -v "^$keep$" || true); [ -z "$ids" ] || /usr/bin/docker rmi -f $ids >/dev/null; /usr/bin/docker builder prune -af >/dev/null`, cliEnv(b));
+  sh(
+    `keep=$(/usr/bin/docker images -q ${b.s.baseImage}); ids=$(/usr/bin/docker images -aq | sort -u | grep -v "^$keep$" || true); [ -z "$ids" ] || /usr/bin/docker rmi -f $ids >/dev/null; /usr/bin/docker builder prune -af >/dev/null`,
+    cliEnv(b),
+  );
 }

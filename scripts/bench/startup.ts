@@ -27,9 +27,15 @@ export async function startup(rounds: number): Promise<Row[]> {
     for (let i = 0; i <= rounds; i++) {
       const t0 = process.hrtime.bigint();
       const seen = new Promise<number>((resolve) => (firstCall = () => resolve(Number(process.hrtime.bigint() - t0) / 1e6)));
-      const run = runAction({ inputs: { image: 'example/app', update: 'none', network: 'none' }, env: { DOCKER_HOST: `unix://${sock}` }, workspace: path.join(ROOT, 'examples/app'), timeoutMs: 60_000 });
+      const run = runAction({
+        inputs: { image: 'example/app', update: 'none', network: 'none' },
+        env: { DOCKER_HOST: `unix://${sock}` },
+        workspace: path.join(ROOT, 'examples/app'),
+        timeoutMs: 60_000,
+      });
       const first = await Promise.race([seen, run.then(() => undefined)]);
-      if (first === undefined) throw new Error(`the bundle ended without calling the engine:\n${(await run).stdout.slice(-2000)}`);
+      if (first === undefined)
+        throw new Error(`the bundle ended without calling the engine:\n${(await run).stdout.slice(-2000)}`);
       firstCall = undefined;
       await run;
       const node = await nodeStartup();
@@ -42,8 +48,19 @@ export async function startup(rounds: number): Promise<Row[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   const [o, n] = [median(samples.ours), median(samples.node)];
-  console.log(`start-up to the first Engine API call, median of ${rounds}: ${ms(o)} (node -e 0: ${ms(n)}; all: ${samples.ours.map(ms).join(', ')})`);
-  return [{ bench: 'Start-up of the bundle (Node 24) to its first Engine API call', ours: ms(o), reference: `\`node -e 0\` ${ms(n)}`, ratio: ratio(o, n), target: '< 300 ms', met: o < 300 }];
+  console.log(
+    `start-up to the first Engine API call, median of ${rounds}: ${ms(o)} (node -e 0: ${ms(n)}; all: ${samples.ours.map(ms).join(', ')})`,
+  );
+  return [
+    {
+      bench: 'Start-up of the bundle (Node 24) to its first Engine API call',
+      ours: ms(o),
+      reference: `\`node -e 0\` ${ms(n)}`,
+      ratio: ratio(o, n),
+      target: '< 300 ms',
+      met: o < 300,
+    },
+  ];
 }
 
 /** spawn → exit of `node -e 0`, timed the same way (asynchronous spawn, same binary). */

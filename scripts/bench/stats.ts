@@ -67,11 +67,16 @@ export interface Row {
 
 export function table(rows: readonly Row[]): string {
   const lines = ['| Benchmark | Ours | Reference(s) | Ratio | Target | Met? |', '| --- | ---: | --- | ---: | --- | :---: |'];
-  for (const r of rows) lines.push(`| ${r.bench} | ${r.ours} | ${r.reference} | ${r.ratio} | ${r.target} | ${r.met === undefined ? '–' : r.met ? 'yes' : '**no**'} |`);
+  for (const r of rows)
+    lines.push(
+      `| ${r.bench} | ${r.ours} | ${r.reference} | ${r.ratio} | ${r.target} | ${r.met === undefined ? '–' : r.met ? 'yes' : '**no**'} |`,
+    );
   return lines.join('\n');
 }
 
 /** Every contender's samples as `a, b, c` in run order, so the spread behind a median shows. */
 export function samplesLine<K extends string>(samples: Record<K, number[]>): string {
-  return Object.entries<number[]>(samples).map(([k, v]) => `${k}: ${v.map(ms).join(', ')}`).join('; ');
+  return Object.entries<number[]>(samples)
+    .map(([k, v]) => `${k}: ${v.map(ms).join(', ')}`)
+    .join('; ');
 }

@@ -13,7 +13,8 @@ const PLATFORM = /^[a-z0-9_-]+(\/[a-z0-9_-]+){0,2}$/i;
 const NETWORK = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 export function platformProblem(value: string): string | undefined {
-  if (value.includes(',')) return `'${value}' lists several platforms; a multi-platform build needs Buildx, which the Engine API does not offer`;
+  if (value.includes(','))
+    return `'${value}' lists several platforms; a multi-platform build needs Buildx, which the Engine API does not offer`;
   return PLATFORM.test(value) ? undefined : `'${value}' is not a platform (os/arch[/variant], e.g. linux/amd64)`;
 }
 

@@ -63,15 +63,28 @@ function checkedUrl(raw: RawInputs, name: string, value: string | undefined): st
 
 function readImage(raw: RawInputs): ImageReference | undefined {
   const text = raw.get('image');
-  if (!text) return raw.fail('image', 'is required', "set it to the repository to push, e.g. 'acme/shop' or 'registry.example.com:5000/team/shop'");
+  if (!text)
+    return raw.fail(
+      'image',
+      'is required',
+      "set it to the repository to push, e.g. 'acme/shop' or 'registry.example.com:5000/team/shop'",
+    );
   let ref: ImageReference;
   try {
     ref = parseReference(text);
   } catch (e) {
-    return raw.fail('image', `'${text}' is not a valid image repository: ${(e as Error).message}`, "use lowercase 'namespace/repo' or 'host[:port]/path/repo'");
+    return raw.fail(
+      'image',
+      `'${text}' is not a valid image repository: ${(e as Error).message}`,
+      "use lowercase 'namespace/repo' or 'host[:port]/path/repo'",
+    );
   }
   if (ref.tag !== undefined || ref.digest !== undefined) {
-    return raw.fail('image', `'${text}' includes a tag or digest`, `give the repository only (e.g. '${text.replace(/[@:][^/]*$/, '')}') and put tags in 'tags'`);
+    return raw.fail(
+      'image',
+      `'${text}' includes a tag or digest`,
+      `give the repository only (e.g. '${text.replace(/[@:][^/]*$/, '')}') and put tags in 'tags'`,
+    );
   }
   return ref;
 }
@@ -102,18 +115,36 @@ function readBuild(raw: RawInputs, workspace: string): BuildConfig {
   const enabled = raw.bool('build', true);
   const contextInput = raw.get('context') ?? '.';
   const context = insideWorkspace(workspace, contextInput);
-  if (!context) raw.fail('context', `'${contextInput}' is outside the workspace ${workspace}`, 'use a directory inside the repository checkout');
+  if (!context)
+    raw.fail(
+      'context',
+      `'${contextInput}' is outside the workspace ${workspace}`,
+      'use a directory inside the repository checkout',
+    );
   else if (enabled && !(existsSync(context) && statSync(context).isDirectory())) {
-    raw.fail('context', `directory '${contextInput}' does not exist`, 'check the path (it is relative to the workspace); did the checkout step run?');
+    raw.fail(
+      'context',
+      `directory '${contextInput}' does not exist`,
+      'check the path (it is relative to the workspace); did the checkout step run?',
+    );
   }
   const fileInput = raw.get('file');
   const dockerfile = fileInput ? insideWorkspace(workspace, fileInput) : context && path.join(context, 'Dockerfile');
-  if (fileInput && !dockerfile) raw.fail('file', `'${fileInput}' is outside the workspace`, 'use a Dockerfile inside the repository checkout');
+  if (fileInput && !dockerfile)
+    raw.fail('file', `'${fileInput}' is outside the workspace`, 'use a Dockerfile inside the repository checkout');
   else if (enabled && dockerfile && context && !existsSync(dockerfile)) {
     const shown = fileInput ?? `${relativeToWorkspace(workspace, context)}/Dockerfile`;
-    raw.fail(fileInput ? 'file' : 'context', `no Dockerfile at '${shown}'`, "set 'file' to your Dockerfile, or 'build: false' to deploy an existing tag");
+    raw.fail(
+      fileInput ? 'file' : 'context',
+      `no Dockerfile at '${shown}'`,
+      "set 'file' to your Dockerfile, or 'build: false' to deploy an existing tag",
+    );
   } else if (enabled && dockerfile && !statSync(dockerfile).isFile()) {
-    raw.fail(fileInput ? 'file' : 'context', `'${fileInput ?? relativeToWorkspace(workspace, dockerfile)}' is a directory, not a Dockerfile`, "set 'file' to the Dockerfile itself, e.g. docker/Dockerfile");
+    raw.fail(
+      fileInput ? 'file' : 'context',
+      `'${fileInput ?? relativeToWorkspace(workspace, dockerfile)}' is a directory, not a Dockerfile`,
+      "set 'file' to the Dockerfile itself, e.g. docker/Dockerfile",
+    );
   } else if (enabled && dockerfile) checkEngineInputs(raw, dockerfile, relativeToWorkspace(workspace, dockerfile));
   return {
     enabled,
@@ -141,9 +172,15 @@ function readDryRun(raw: RawInputs, github: GitHubContext): { dryRun: boolean; d
 function readUpdate(raw: RawInputs, workspace: string): UpdateConfig {
   const mode = raw.choice('update', ['manifest', 'env', 'none'] as const, 'manifest');
   const envVar = raw.get('env-var') ?? 'IMAGE_VERSION';
-  if (!ENV_VAR_NAME.test(envVar)) raw.fail('env-var', `'${envVar}' is not a valid environment variable name`, 'use letters, digits and underscores, e.g. IMAGE_VERSION');
+  if (!ENV_VAR_NAME.test(envVar))
+    raw.fail(
+      'env-var',
+      `'${envVar}' is not a valid environment variable name`,
+      'use letters, digits and underscores, e.g. IMAGE_VERSION',
+    );
   const services = raw.list('services');
-  if (raw.multiline('services') !== undefined && services.length === 0) raw.fail('services', 'is set but names no service', 'list service names, or leave it empty to match by image');
+  if (raw.multiline('services') !== undefined && services.length === 0)
+    raw.fail('services', 'is set but names no service', 'list service names, or leave it empty to match by image');
   const base = { mode, envVar, pinDigest: raw.bool('pin-digest', false), ...(services.length ? { services } : {}) };
   const given = raw.get('manifest');
   if (mode === 'none' && !given) return base;
@@ -163,7 +200,9 @@ function readUpdate(raw: RawInputs, workspace: string): UpdateConfig {
     return base;
   }
   if (!existsSync(abs)) {
-    const fix = given ? 'check the path (relative to the workspace)' : "add convox.yml (or docker-compose.yml) or set 'manifest', or use 'update: none'";
+    const fix = given
+      ? 'check the path (relative to the workspace)'
+      : "add convox.yml (or docker-compose.yml) or set 'manifest', or use 'update: none'";
     raw.fail('manifest', `no manifest at '${file}'`, fix);
   }
   return { ...base, manifestPath: abs, manifestFile: relativeToWorkspace(workspace, abs) };
@@ -181,7 +220,8 @@ function readDeploy(raw: RawInputs, env: NodeJS.ProcessEnv): DeployConfig | unde
   const wait = raw.bool('wait', true);
   const insecureTls = raw.bool('rack-insecure-tls', false);
   if (!app) return undefined;
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(app)) raw.fail('app', `'${app}' is not a Convox app name`, 'app names are lowercase letters, digits and dashes');
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(app))
+    raw.fail('app', `'${app}' is not a Convox app name`, 'app names are lowercase letters, digits and dashes');
   return {
     app,
     rack: raw.get('rack') ?? env.CONVOX_RACK,
@@ -199,7 +239,11 @@ function checkEngineInputs(raw: RawInputs, dockerfile: string, shown: string): v
   const checks: [string, (v: string) => string | undefined, string][] = [
     ['platform', platformProblem, 'give one platform such as linux/amd64'],
     ['network', networkProblem, 'use default, none, host or the name of a network'],
-    ['target', (v) => targetProblem(v, dockerfile, shown), "name a stage declared with 'FROM <image> AS <name>', or remove 'target' to build the last stage"],
+    [
+      'target',
+      (v) => targetProblem(v, dockerfile, shown),
+      "name a stage declared with 'FROM <image> AS <name>', or remove 'target' to build the last stage",
+    ],
   ];
   for (const [name, problem, fix] of checks) {
     const value = raw.get(name);
@@ -207,13 +251,26 @@ function checkEngineInputs(raw: RawInputs, dockerfile: string, shown: string): v
     if (why) raw.fail(name, why, fix);
   }
   const cache = cacheFromProblem(raw.list('cache-from'));
-  if (cache) raw.fail('cache-from', cache, "list image references such as registry.example.com/acme/shop:latest, one per line or comma-separated");
+  if (cache)
+    raw.fail(
+      'cache-from',
+      cache,
+      'list image references such as registry.example.com/acme/shop:latest, one per line or comma-separated',
+    );
 }
 
 /** Problems that only show when inputs are read together. */
 function crossCheck(raw: RawInputs, c: Config): void {
-  if (c.registry.password && !c.registry.username) raw.fail('registry-username', "is empty but 'registry-password' is set", 'set both, or neither to use the Docker config written by docker/login-action');
-  if (c.registry.username && !c.registry.password) raw.fail('registry-password', "is empty but 'registry-username' is set", 'pass the password or token from a secret');
-  if (c.update.mode === 'env' && !c.deploy && !c.dryRun) raw.fail('update', "is 'env' but no 'app' is set", "set 'app' so IMAGE_VERSION can be set on it, or use 'update: manifest'");
-  if (!c.build.enabled && c.build.noCache) raw.fail('no-cache', "has no effect with 'build: false'", "remove 'no-cache' or set 'build: true'");
+  if (c.registry.password && !c.registry.username)
+    raw.fail(
+      'registry-username',
+      "is empty but 'registry-password' is set",
+      'set both, or neither to use the Docker config written by docker/login-action',
+    );
+  if (c.registry.username && !c.registry.password)
+    raw.fail('registry-password', "is empty but 'registry-username' is set", 'pass the password or token from a secret');
+  if (c.update.mode === 'env' && !c.deploy && !c.dryRun)
+    raw.fail('update', "is 'env' but no 'app' is set", "set 'app' so IMAGE_VERSION can be set on it, or use 'update: manifest'");
+  if (!c.build.enabled && c.build.noCache)
+    raw.fail('no-cache', "has no effect with 'build: false'", "remove 'no-cache' or set 'build: true'");
 }

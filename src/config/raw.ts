@@ -50,7 +50,10 @@ export class RawInputs {
   list(name: string, separators: RegExp = /[\n,]/): string[] {
     const value = this.multiline(name);
     if (value === undefined) return [];
-    return value.split(separators).map((s) => s.trim()).filter((s) => s.length > 0);
+    return value
+      .split(separators)
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
   }
 
   /** `KEY=VALUE` lines (build-args, labels). Values keep inner spaces; a line without `=` is a problem. */

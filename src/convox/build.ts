@@ -33,7 +33,10 @@ export async function runBuild(ctx: FlowContext, input: BuildInput): Promise<Rac
   ctx.progress('upload');
   const url = await uploadSource(ctx, input.source);
   // The request is on its way: a timeout now may still see the rack create the build later.
-  at(ctx, () => `creating the build (the request may have reached the rack: check convox builds --app ${ctx.app} before re-running)`);
+  at(
+    ctx,
+    () => `creating the build (the request may have reached the rack: check convox builds --app ${ctx.app} before re-running)`,
+  );
   const created = await ctx.client.post<RackBuild>(
     appPath(ctx.app, '/builds'),
     {
@@ -52,7 +55,11 @@ export async function runBuild(ctx: FlowContext, input: BuildInput): Promise<Rac
   ctx.log.info(`Build ${id} started on ${ctx.rack}`);
   const build = await followBuild(ctx, id);
   if (!build.release) {
-    throw new ActionError(`build ${id} completed without a release on ${ctx.rack}`, { phase: 'deploy' }, `inspect it with: convox builds info ${id} --app ${ctx.app}`);
+    throw new ActionError(
+      `build ${id} completed without a release on ${ctx.rack}`,
+      { phase: 'deploy' },
+      `inspect it with: convox builds info ${id} --app ${ctx.app}`,
+    );
   }
   return { ...build, id, release: build.release };
 }
@@ -60,8 +67,12 @@ export async function runBuild(ctx: FlowContext, input: BuildInput): Promise<Rac
 async function uploadSource(ctx: FlowContext, source: () => NodeJS.ReadableStream): Promise<string> {
   // As the CLI: tmp/ + 30 hex characters. Same key on every retry, so a repeat overwrites.
   const key = `tmp/${randomBytes(15).toString('hex')}.tgz`;
-  const object = await ctx.client.upload<RackObject>(appPath(ctx.app, `/objects/${key}`), source, { what: 'upload the source', app: ctx.app });
-  if (!object.Url) throw new ActionError('the rack did not return the uploaded object URL', { phase: 'deploy' }, 'retry the deploy');
+  const object = await ctx.client.upload<RackObject>(appPath(ctx.app, `/objects/${key}`), source, {
+    what: 'upload the source',
+    app: ctx.app,
+  });
+  if (!object.Url)
+    throw new ActionError('the rack did not return the uploaded object URL', { phase: 'deploy' }, 'retry the deploy');
   return object.Url;
 }
 
@@ -106,7 +117,9 @@ export async function followBuild(ctx: FlowContext, id: string): Promise<RackBui
  */
 function streamOnlyFailed(ctx: FlowContext, id: string, printer: LogPrinter, failure: StreamFailure): void {
   printer.uncount(failure.bytes);
-  ctx.log.info(`(build ${id} went on after that error, so only the log stream failed; the rest of the log comes from the rack's stored copy)`);
+  ctx.log.info(
+    `(build ${id} went on after that error, so only the log stream failed; the rest of the log comes from the rack's stored copy)`,
+  );
 }
 
 async function pollBuild(ctx: FlowContext, id: string, nudge: Nudge, seen: (status: string) => void): Promise<RackBuild> {
@@ -114,13 +127,20 @@ async function pollBuild(ctx: FlowContext, id: string, nudge: Nudge, seen: (stat
   // Once the log has ended the status flips within moments (§7.6): look again quickly.
   let afterEnd = -1;
   for (let n = 0; ; n++) {
-    const build = await ctx.client.get<RackBuild>(appPath(ctx.app, `/builds/${encodeURIComponent(id)}`), { what: `read build ${id}`, app: ctx.app });
+    const build = await ctx.client.get<RackBuild>(appPath(ctx.app, `/builds/${encodeURIComponent(id)}`), {
+      what: `read build ${id}`,
+      app: ctx.app,
+    });
     ctx.secrets.add(credentialIn(build.repository));
     const status = build.status ?? '';
     seen(status);
     if (status === 'complete' || status === 'failed') return build;
     if (status !== 'created' && status !== 'running') {
-      throw new ActionError(`build ${id} has status "${status}", which a build should never have`, { phase: 'deploy' }, `inspect it with: convox builds info ${id} --app ${ctx.app}`);
+      throw new ActionError(
+        `build ${id} has status "${status}", which a build should never have`,
+        { phase: 'deploy' },
+        `inspect it with: convox builds info ${id} --app ${ctx.app}`,
+      );
     }
     const usual = pollDelayMs(BUILD_POLL, n, ctx.now() - started);
     const delay = afterEnd >= 0 ? Math.min(usual, 100 * 2 ** afterEnd++) : usual;
@@ -128,7 +148,13 @@ async function pollBuild(ctx: FlowContext, id: string, nudge: Nudge, seen: (stat
   }
 }
 
-async function streamLive(ctx: FlowContext, id: string, printer: LogPrinter, signal: AbortSignal, ended: () => void): Promise<StreamFailure | undefined> {
+async function streamLive(
+  ctx: FlowContext,
+  id: string,
+  printer: LogPrinter,
+  signal: AbortSignal,
+  ended: () => void,
+): Promise<StreamFailure | undefined> {
   for (let attempt = 0; attempt <= LIVE_RECONNECTS && !signal.aborted; attempt++) {
     if (attempt > 0) {
       ctx.log.info(`(build log stream dropped; reconnecting, already printed lines are skipped)`);
@@ -148,7 +174,9 @@ async function streamLive(ctx: FlowContext, id: string, printer: LogPrinter, sig
 }
 
 function streamFailed(ctx: FlowContext, id: string, failure: StreamFailure): StreamFailure {
-  ctx.log.info(`(the build log stream ended with "ERROR: ${ctx.secrets.redact(failure.text)}"; waiting for the status of build ${id} to tell whether the build failed)`);
+  ctx.log.info(
+    `(the build log stream ended with "ERROR: ${ctx.secrets.redact(failure.text)}"; waiting for the status of build ${id} to tell whether the build failed)`,
+  );
   return failure;
 }
 
@@ -170,11 +198,19 @@ async function rereadStoredLog(ctx: FlowContext, id: string, printer: LogPrinter
 }
 
 /** The failure, headed by the rack's words: the build's reason and the log's final `ERROR:`. */
-function buildFailed(ctx: FlowContext, id: string, build: RackBuild, printer: LogPrinter, failure: StreamFailure | undefined): ActionError {
+function buildFailed(
+  ctx: FlowContext,
+  id: string,
+  build: RackBuild,
+  printer: LogPrinter,
+  failure: StreamFailure | undefined,
+): ActionError {
   const tail = printer.tail(15);
   const said = [...new Set([build.reason, failure?.text].filter((r): r is string => Boolean(r)))];
   const reason = said.length ? `: ${ctx.secrets.redact(said.join('; '))}` : '';
-  const shown = tail.length ? `\nlast lines of the build log:\n${tail.map((l) => `  | ${l}`).join('\n')}` : '\n(the rack kept no build log)';
+  const shown = tail.length
+    ? `\nlast lines of the build log:\n${tail.map((l) => `  | ${l}`).join('\n')}`
+    : '\n(the rack kept no build log)';
   return new ActionError(
     `build ${id} failed on ${ctx.rack}${reason}${shown}`,
     { phase: 'deploy' },

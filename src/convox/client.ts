@@ -61,7 +61,10 @@ export class RackClient {
   /** When a request last succeeded (the Console session is known good then). */
   private lastOkAt = Number.NEGATIVE_INFINITY;
 
-  constructor(readonly target: RackTarget, private readonly opts: ClientOptions) {
+  constructor(
+    readonly target: RackTarget,
+    private readonly opts: ClientOptions,
+  ) {
     opts.secrets.add(target.password, target.username);
     const tls = { rejectUnauthorized: !target.insecureTls };
     const https_ = target.baseUrl.startsWith('https:');
@@ -80,12 +83,17 @@ export class RackClient {
   async post<T>(path: string, form: Record<string, FormValue>, purpose: Purpose): Promise<T | string> {
     const body = Buffer.from(encodeForm(form));
     const answer = await this.send('POST', path, { body, type: 'application/x-www-form-urlencoded' }, 'write', purpose);
-    return answer.headers['content-type']?.includes('json') ? parseJson<T>(answer, purpose.what) : answer.body.toString('utf8').trim();
+    return answer.headers['content-type']?.includes('json')
+      ? parseJson<T>(answer, purpose.what)
+      : answer.body.toString('utf8').trim();
   }
 
   /** POST a raw stream (object upload); repeated with a fresh stream when it fails. */
   async upload<T>(path: string, body: () => NodeJS.ReadableStream, purpose: Purpose): Promise<T> {
-    return parseJson<T>(await this.send('POST', path, { body, type: 'application/octet-stream' }, 'upload', purpose), purpose.what);
+    return parseJson<T>(
+      await this.send('POST', path, { body, type: 'application/octet-stream' }, 'upload', purpose),
+      purpose.what,
+    );
   }
 
   /**
@@ -94,7 +102,10 @@ export class RackClient {
    * does with a throw-away GET (skipped right after a successful request), and retry once
    * after a 401 upgrade.
    */
-  async socket(path: string, opts: { headers?: Record<string, string>; signal?: AbortSignal; onData: (chunk: Buffer) => void; probe: string }): Promise<SocketRead> {
+  async socket(
+    path: string,
+    opts: { headers?: Record<string, string>; signal?: AbortSignal; onData: (chunk: Buffer) => void; probe: string },
+  ): Promise<SocketRead> {
     for (let attempt = 1; ; attempt++) {
       if (this.target.rack && (attempt > 1 || this.now() - this.lastOkAt > 5000)) await this.probe(opts.probe);
       this.requests++;
@@ -134,7 +145,14 @@ export class RackClient {
     };
   }
 
-  private async send(method: string, path: string, body: Body | undefined, kind: Kind, purpose: Purpose, attempts?: number): Promise<HttpAnswer> {
+  private async send(
+    method: string,
+    path: string,
+    body: Body | undefined,
+    kind: Kind,
+    purpose: Purpose,
+    attempts?: number,
+  ): Promise<HttpAnswer> {
     const label: RequestLabel = { method, path, ...purpose };
     const max = attempts ?? (kind === 'write' ? 3 : (this.opts.readAttempts ?? 5));
     for (let attempt = 1; ; attempt++) {
@@ -153,7 +171,9 @@ export class RackClient {
         continue;
       }
       if (answer.status >= 400) {
-        const error = rackError(answer.status, answer.body.toString('utf8'), label, this.target, (t) => this.opts.secrets.redact(t));
+        const error = rackError(answer.status, answer.body.toString('utf8'), label, this.target, (t) =>
+          this.opts.secrets.redact(t),
+        );
         if (isRackNameRefusal(this.target, error)) throw await this.rackNameFailure(error);
         throw kind === 'write' && answer.status >= 500 ? mayHaveActed(error, label) : error;
       }
@@ -172,7 +192,10 @@ export class RackClient {
     const redact = (t: string): string => this.opts.secrets.redact(t);
     try {
       const answer = await this.once('GET', '/racks', undefined, 'read', headers);
-      if (answer.status >= 400) return rackNameError(this.target, refusal, { problem: redact(`GET /racks answered ${answer.status}: ${rackErrorText(answer.body.toString('utf8'), answer.status)}`) });
+      if (answer.status >= 400)
+        return rackNameError(this.target, refusal, {
+          problem: redact(`GET /racks answered ${answer.status}: ${rackErrorText(answer.body.toString('utf8'), answer.status)}`),
+        });
       return rackNameError(this.target, refusal, { names: consoleRackNames(safeJson(answer.body)) });
     } catch (e) {
       return rackNameError(this.target, refusal, { problem: redact(describeTransport(e)) });
@@ -193,7 +216,11 @@ export class RackClient {
     const opened = await this.once('POST', challenge.path, { body: Buffer.alloc(0), type: 'application/octet-stream' }, 'write');
     const id = opened.status < 300 ? (safeJson(opened.body) as { id?: unknown } | undefined)?.id : undefined;
     if (typeof id !== 'string' || !id) {
-      throw new ActionError(`${rackLabel(this.target)} did not open a session (POST ${challenge.path} answered ${opened.status})`, { phase: 'deploy' }, 'retry; if it persists use a Console deploy key');
+      throw new ActionError(
+        `${rackLabel(this.target)} did not open a session (POST ${challenge.path} answered ${opened.status})`,
+        { phase: 'deploy' },
+        'retry; if it persists use a Console deploy key',
+      );
     }
     this.opts.secrets.add(id);
     this.session = id;
@@ -223,7 +250,11 @@ export class RackClient {
 
   private async pause(attempt: number, label: RequestLabel, why: string): Promise<void> {
     const ms = retryDelayMs(attempt, this.opts.random);
-    this.opts.log.info(this.opts.secrets.redact(`rack: ${label.method} ${label.path} ${why}; retrying in ${(ms / 1000).toFixed(1)}s (attempt ${attempt + 1})`));
+    this.opts.log.info(
+      this.opts.secrets.redact(
+        `rack: ${label.method} ${label.path} ${why}; retrying in ${(ms / 1000).toFixed(1)}s (attempt ${attempt + 1})`,
+      ),
+    );
     await this.sleep(ms, this.opts.signal);
   }
 
@@ -232,8 +263,10 @@ export class RackClient {
     if (e instanceof TransportError && this.opts.signal?.reason instanceof DeadlineExceeded) return this.opts.signal.reason;
     const lost = label.method !== 'GET' && e.sent;
     return new ActionError(
-      this.opts.secrets.redact(`could not ${label.what} on ${rackLabel(this.target)}: ${describeTransport(e)}` +
-        (lost ? ' after the request was sent, so the rack may have acted on it; it was not repeated' : '')),
+      this.opts.secrets.redact(
+        `could not ${label.what} on ${rackLabel(this.target)}: ${describeTransport(e)}` +
+          (lost ? ' after the request was sent, so the rack may have acted on it; it was not repeated' : ''),
+      ),
       { phase: 'deploy' },
       lost
         ? `check on the rack whether it went through (convox builds / convox releases --app ${label.app ?? '<app>'}), then re-run`
@@ -266,7 +299,11 @@ interface Body {
 function parseJson<T>(answer: HttpAnswer, what: string): T {
   const parsed = safeJson(answer.body);
   if (parsed === undefined) {
-    throw new ActionError(`the rack's answer to "${what}" was not JSON (status ${answer.status})`, { phase: 'deploy' }, 'check that rack-host points at a Convox rack or Console');
+    throw new ActionError(
+      `the rack's answer to "${what}" was not JSON (status ${answer.status})`,
+      { phase: 'deploy' },
+      'check that rack-host points at a Convox rack or Console',
+    );
   }
   return parsed as T;
 }

@@ -86,7 +86,14 @@ export class DeployError extends ActionError {
 export async function deploy(req: DeployRequest): Promise<DeployResult> {
   const now = req.now ?? Date.now;
   const deadline = new Deadline(req.timeoutMs, now, now(), req.signal);
-  const client = new RackClient(req.target, { log: req.log, secrets: req.secrets, signal: deadline.signal, sleep: req.sleep ?? realSleep, now, ...(req.userAgent ? { userAgent: req.userAgent } : {}) });
+  const client = new RackClient(req.target, {
+    log: req.log,
+    secrets: req.secrets,
+    signal: deadline.signal,
+    sleep: req.sleep ?? realSleep,
+    now,
+    ...(req.userAgent ? { userAgent: req.userAgent } : {}),
+  });
   const ctx: FlowContext = {
     client,
     app: req.app,
@@ -133,7 +140,9 @@ async function buildRelease(ctx: FlowContext, req: DeployRequest): Promise<{ id:
     await setImageVariable(ctx, req.envVar, req.tag);
     buildArgs.push(`${req.envVar}=${req.tag}`);
     if (ctx.generation === 'v3' && !v3AtLeast(ctx.version, '3.22.0')) {
-      req.log.warning(`rack version ${ctx.version} predates build-args (3.22.0); the manifest sees ${req.envVar} only through the release env`);
+      req.log.warning(
+        `rack version ${ctx.version} predates build-args (3.22.0); the manifest sees ${req.envVar} only through the release env`,
+      );
     }
   }
   const description = buildDescription(req.description, req.gitSha);
@@ -145,7 +154,11 @@ async function buildRelease(ctx: FlowContext, req: DeployRequest): Promise<{ id:
   return build;
 }
 
-async function promoteAndWait(ctx: FlowContext, req: DeployRequest, build: { id: string; release: string }): Promise<DeployResult> {
+async function promoteAndWait(
+  ctx: FlowContext,
+  req: DeployRequest,
+  build: { id: string; release: string },
+): Promise<DeployResult> {
   const promoted = await promote(ctx, build.release);
   const result = {
     buildId: build.id,
@@ -187,8 +200,18 @@ function failure(e: unknown, ctx: FlowContext, req: DeployRequest): DeployError 
       tail,
     );
   }
-  if (req.signal?.aborted) return new DeployError(new ActionError(redact(`deploy cancelled while ${ctx.where()}`), {}, undefined), ids, tail);
-  if (e instanceof ActionError) return new DeployError(new ActionError(redact(e.message), e.place, e.fix && redact(e.fix)), ids, tail);
+  if (req.signal?.aborted)
+    return new DeployError(new ActionError(redact(`deploy cancelled while ${ctx.where()}`), {}, undefined), ids, tail);
+  if (e instanceof ActionError)
+    return new DeployError(new ActionError(redact(e.message), e.place, e.fix && redact(e.fix)), ids, tail);
   const text = e instanceof Error ? e.message : String(e);
-  return new DeployError(new ActionError(redact(`unexpected failure while ${ctx.where()}: ${text}`), {}, 'this is a bug in the action; please report it with the log'), ids, tail);
+  return new DeployError(
+    new ActionError(
+      redact(`unexpected failure while ${ctx.where()}: ${text}`),
+      {},
+      'this is a bug in the action; please report it with the log',
+    ),
+    ids,
+    tail,
+  );
 }

@@ -31,10 +31,17 @@ export async function readAppEnv(client: RackClient, app: string, rack: string):
     const newest = Array.isArray(list) ? list[0] : undefined;
     if (!newest?.id) return { env: '' };
     // List items may carry no env on v2; only the single-release read is complete.
-    const release = await client.get<RackRelease>(appPath(app, `/releases/${encodeURIComponent(newest.id)}`), { what: `read release ${newest.id}`, app });
+    const release = await client.get<RackRelease>(appPath(app, `/releases/${encodeURIComponent(newest.id)}`), {
+      what: `read release ${newest.id}`,
+      app,
+    });
     return { releaseId: newest.id, env: release.env ?? '' };
   } catch (e) {
-    if (e instanceof RackError && (e.status === 401 || e.status === 403) && (client.target.rack || isDeployKeyRefusal(e.status, e.rackMessage))) {
+    if (
+      e instanceof RackError &&
+      (e.status === 401 || e.status === 403) &&
+      (client.target.rack || isDeployKeyRefusal(e.status, e.rackMessage))
+    ) {
       throw cannotReadReleases(app, rack, e.rackMessage);
     }
     throw e;
@@ -59,9 +66,16 @@ export function cannotReadReleases(app: string, rack: string, said: string): Act
 export async function setImageVariable(ctx: FlowContext, envVar: string, tag: string): Promise<string | undefined> {
   const problem =
     envEntryProblem(envVar, tag) ??
-    (!tag ? `no tag to set ${envVar} to` : tag.includes(',') ? `the tag "${tag}" contains a comma, which build-args cannot carry` : undefined);
+    (!tag
+      ? `no tag to set ${envVar} to`
+      : tag.includes(',')
+        ? `the tag "${tag}" contains a comma, which build-args cannot carry`
+        : undefined);
   if (problem) throw new ActionError(problem, { phase: 'deploy' }, 'use a plain variable name and a Docker tag');
-  at(ctx, () => `reading the app's environment (the newest release of ${ctx.app}) before setting ${envVar}; nothing was written yet`);
+  at(
+    ctx,
+    () => `reading the app's environment (the newest release of ${ctx.app}) before setting ${envVar}; nothing was written yet`,
+  );
   const current = await readAppEnv(ctx.client, ctx.app, ctx.rack);
   const next = withVariable(current.env, envVar, tag);
   const kept = parseEnv(current.env).size - (next.previous !== undefined ? 1 : 0);
@@ -69,27 +83,50 @@ export async function setImageVariable(ctx: FlowContext, envVar: string, tag: st
     ctx.log.info(`${envVar}=${tag} is already set in the newest release ${current.releaseId ?? ''}; no env release needed`);
     return undefined;
   }
-  ctx.log.info(`Setting ${envVar}=${tag} (was ${next.previous === undefined ? 'unset' : `"${next.previous}"`}); keeping ${kept} other variable${kept === 1 ? '' : 's'}`);
-  at(ctx, () => `creating the env release with ${envVar}=${tag} (it may have landed: check convox releases --app ${ctx.app} before re-running)`);
+  ctx.log.info(
+    `Setting ${envVar}=${tag} (was ${next.previous === undefined ? 'unset' : `"${next.previous}"`}); keeping ${kept} other variable${kept === 1 ? '' : 's'}`,
+  );
+  at(
+    ctx,
+    () =>
+      `creating the env release with ${envVar}=${tag} (it may have landed: check convox releases --app ${ctx.app} before re-running)`,
+  );
   try {
-    const created = await ctx.client.post<RackRelease>(appPath(ctx.app, '/releases'), { env: next.text }, { what: `create a release with ${envVar}=${tag}`, app: ctx.app });
+    const created = await ctx.client.post<RackRelease>(
+      appPath(ctx.app, '/releases'),
+      { env: next.text },
+      { what: `create a release with ${envVar}=${tag}`, app: ctx.app },
+    );
     return typeof created === 'object' ? created.id : undefined;
   } catch (e) {
     const lost = e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent;
     if (!lost && !(e instanceof RackError && e.status >= 500)) throw e;
     // The answer was lost or a 5xx; the write may have happened. Look instead of repeating it.
-    at(ctx, () => `reading the app's environment to see whether the env release with ${envVar}=${tag} landed (it may have: check convox releases --app ${ctx.app})`);
+    at(
+      ctx,
+      () =>
+        `reading the app's environment to see whether the env release with ${envVar}=${tag} landed (it may have: check convox releases --app ${ctx.app})`,
+    );
     const after = await readAppEnv(ctx.client, ctx.app, ctx.rack);
     if (parseEnv(after.env).get(envVar) !== tag) throw e;
-    ctx.log.info(`The rack's answer was ${lost ? 'lost' : `${(e as RackError).status}`}, but release ${after.releaseId ?? ''} has ${envVar}=${tag}; continuing`);
+    ctx.log.info(
+      `The rack's answer was ${lost ? 'lost' : `${(e as RackError).status}`}, but release ${after.releaseId ?? ''} has ${envVar}=${tag}; continuing`,
+    );
     return after.releaseId;
   }
 }
 
 /** Fails when the build's release does not carry `envVar=tag` (the env changed while building). */
 export async function checkReleaseVariable(ctx: FlowContext, releaseId: string, envVar: string, tag: string): Promise<void> {
-  at(ctx, () => `reading release ${releaseId} of build ${ctx.ids.buildId ?? '?'} to check that it carries ${envVar}=${tag}; nothing was promoted`);
-  const release = await ctx.client.get<RackRelease>(appPath(ctx.app, `/releases/${encodeURIComponent(releaseId)}`), { what: `read release ${releaseId}`, app: ctx.app });
+  at(
+    ctx,
+    () =>
+      `reading release ${releaseId} of build ${ctx.ids.buildId ?? '?'} to check that it carries ${envVar}=${tag}; nothing was promoted`,
+  );
+  const release = await ctx.client.get<RackRelease>(appPath(ctx.app, `/releases/${encodeURIComponent(releaseId)}`), {
+    what: `read release ${releaseId}`,
+    app: ctx.app,
+  });
   const value = parseEnv(release.env ?? '').get(envVar);
   if (value === tag) return;
   throw new ActionError(

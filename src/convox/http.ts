@@ -26,7 +26,12 @@ export interface HttpAnswer {
 
 /** A failure below HTTP. `sent` is false only when no connection was ever made, so the rack cannot have seen the request. */
 export class TransportError extends Error {
-  constructor(message: string, readonly code: string | undefined, readonly sent: boolean, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly sent: boolean,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'TransportError';
   }
@@ -71,7 +76,10 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       socket.once(x.url.protocol === 'https:' ? 'secureConnect' : 'connect', () => (connected = true));
     });
     req.on('error', fail);
-    if (x.idleTimeoutMs) req.setTimeout(x.idleTimeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${x.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    if (x.idleTimeoutMs)
+      req.setTimeout(x.idleTimeoutMs, () =>
+        req.destroy(Object.assign(new Error(`no answer within ${x.idleTimeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      );
     sendBody(req, x.body, (e) => {
       // The source failing (say, the tarball) is not a network problem: never retried.
       if (settled) return;

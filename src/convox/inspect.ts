@@ -29,7 +29,14 @@ export interface AppInspection {
 }
 
 /** Reads only; never writes to the rack. @throws ActionError for auth, unknown app, unsupported rack. */
-export async function inspectApp(target: RackTarget, app: string, envVar: string, log: Log, signal?: AbortSignal, secrets?: Secrets): Promise<AppInspection> {
+export async function inspectApp(
+  target: RackTarget,
+  app: string,
+  envVar: string,
+  log: Log,
+  signal?: AbortSignal,
+  secrets?: Secrets,
+): Promise<AppInspection> {
   const client = new RackClient(target, { log, secrets: secrets ?? new Secrets(), ...(signal ? { signal } : {}) });
   try {
     const system = await client.get<RackSystem>('/system', { what: 'read the rack version' });
@@ -63,7 +70,13 @@ export async function inspectApp(target: RackTarget, app: string, envVar: string
  * or cancelled deploy; undefined when the rack does not answer within `ms`. Uses its own time
  * limit, so it works after the deploy's signal has aborted.
  */
-export async function readAppNow(target: RackTarget, app: string, log: Log, secrets: Secrets, ms = 3000): Promise<{ status: string; release?: string } | undefined> {
+export async function readAppNow(
+  target: RackTarget,
+  app: string,
+  log: Log,
+  secrets: Secrets,
+  ms = 3000,
+): Promise<{ status: string; release?: string } | undefined> {
   const client = new RackClient(target, { log, secrets, signal: AbortSignal.timeout(ms), readAttempts: 2 });
   try {
     const found = await client.get<RackApp>(appPath(app), { what: `read app ${app}`, app });

@@ -15,7 +15,11 @@ export class LogPrinter {
   private readonly lines = new LineBuffer();
   private readonly recent: string[] = [];
 
-  constructor(private readonly log: Log, private readonly secrets: Secrets, private readonly prefix = '') {}
+  constructor(
+    private readonly log: Log,
+    private readonly secrets: Secrets,
+    private readonly prefix = '',
+  ) {}
 
   /** Prints a chunk of the stream. */
   write(chunk: Buffer): void {

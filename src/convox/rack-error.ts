@@ -56,7 +56,13 @@ export function isDeployKeyRefusal(status: number, message: string): boolean {
 /**
  * The error for a non-2xx answer. `redact` removes secrets from the rack's words first.
  */
-export function rackError(status: number, body: string, label: RequestLabel, target: RackTarget, redact: (t: string) => string): RackError {
+export function rackError(
+  status: number,
+  body: string,
+  label: RequestLabel,
+  target: RackTarget,
+  redact: (t: string) => string,
+): RackError {
   const said = redact(rackErrorText(body, status));
   const where = rackLabel(target);
   const req = `${label.method} ${label.path}`;
@@ -84,7 +90,10 @@ export function rackError(status: number, body: string, label: RequestLabel, tar
       said,
     );
   }
-  const fix = status >= 500 ? `the rack itself failed; check its health (convox rack, convox apps info${label.app ? ` ${label.app}` : ''}) and re-run` : "the words are the rack's own: fix what they name, then re-run";
+  const fix =
+    status >= 500
+      ? `the rack itself failed; check its health (convox rack, convox apps info${label.app ? ` ${label.app}` : ''}) and re-run`
+      : "the words are the rack's own: fix what they name, then re-run";
   return new RackError(`could not ${label.what} on ${where}: ${said} (${req} answered ${status})`, fix, status, said);
 }
 

@@ -18,11 +18,16 @@ export class RackEvents {
   private running: Promise<void> | undefined;
 
   /** `onEvent` is called for every new system line: the app's state has probably just changed. */
-  constructor(private readonly ctx: FlowContext, private readonly onEvent: () => void = () => {}) {}
+  constructor(
+    private readonly ctx: FlowContext,
+    private readonly onEvent: () => void = () => {},
+  ) {}
 
   /** Starts following in the background. */
   start(): void {
-    this.running ??= this.follow().catch((e: unknown) => this.ctx.log.debug(`rack events stopped: ${this.ctx.secrets.redact(String(e))}`));
+    this.running ??= this.follow().catch((e: unknown) =>
+      this.ctx.log.debug(`rack events stopped: ${this.ctx.secrets.redact(String(e))}`),
+    );
   }
 
   /** Stops following and waits for the socket to close. */
@@ -77,9 +82,16 @@ export class RackEvents {
 /** One line per process (`web  R…  running`), for failure messages; empty when unreadable. */
 export async function describeProcesses(ctx: FlowContext): Promise<string[]> {
   try {
-    const list = await ctx.client.get<RackProcess[]>(appPath(ctx.app, '/processes'), { what: `list the processes of ${ctx.app}`, app: ctx.app });
+    const list = await ctx.client.get<RackProcess[]>(appPath(ctx.app, '/processes'), {
+      what: `list the processes of ${ctx.app}`,
+      app: ctx.app,
+    });
     if (!Array.isArray(list)) return [];
-    return list.slice(0, 20).map((p) => ctx.secrets.redact([p.service || p.name || '?', p.id ?? '', p.release ?? '', p.status ?? ''].filter(Boolean).join('  ')));
+    return list
+      .slice(0, 20)
+      .map((p) =>
+        ctx.secrets.redact([p.service || p.name || '?', p.id ?? '', p.release ?? '', p.status ?? ''].filter(Boolean).join('  ')),
+      );
   } catch {
     return [];
   }

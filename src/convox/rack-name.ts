@@ -48,7 +48,8 @@ function describeListing(listing: RackListing, wanted: string, ambiguous: boolea
   if ('problem' in listing) return { detail: `the racks could not be listed (${listing.problem})` };
   // The v3 CLI's rule: a name matches every full name containing it.
   const like = listing.names.filter((n) => n.includes(wanted)).sort();
-  if (like.length) return { detail: `${ambiguous ? 'it matches' : 'racks with a similar name'}: ${listed(like)}`, example: like[0] };
+  if (like.length)
+    return { detail: `${ambiguous ? 'it matches' : 'racks with a similar name'}: ${listed(like)}`, example: like[0] };
   if (!listing.names.length) return { detail: 'this credential sees no racks on it' };
   const all = [...listing.names].sort();
   return { detail: `the racks this credential can see: ${listed(all)}`, example: all[0] };

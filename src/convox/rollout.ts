@@ -33,8 +33,14 @@ export async function waitUntilIdle(ctx: FlowContext, releaseId: string): Promis
   at(ctx, () => `reading the status of app ${ctx.app} before promoting release ${releaseId}; nothing was promoted`);
   let app = await readApp(ctx);
   if (app.status === 'running') return { app, waitedMs: 0 };
-  ctx.log.info(`App ${ctx.app} is ${app.status ?? 'in an unknown state'} (another deploy or change under way); waiting for it to finish before promoting`);
-  at(ctx, () => `app ${ctx.app} was still ${app.status ?? '?'} (someone else's update) after ${formatDuration(ctx.now() - started)}; nothing was promoted`);
+  ctx.log.info(
+    `App ${ctx.app} is ${app.status ?? 'in an unknown state'} (another deploy or change under way); waiting for it to finish before promoting`,
+  );
+  at(
+    ctx,
+    () =>
+      `app ${ctx.app} was still ${app.status ?? '?'} (someone else's update) after ${formatDuration(ctx.now() - started)}; nothing was promoted`,
+  );
   for (let n = 0, running = 0; running < 2; n++) {
     if (app.status === 'failed' || app.status === 'deleting') throw notPromotable(ctx, app.status);
     await ctx.sleep(running ? CONFIRM_MS : pollDelayMs(UPDATING_POLL, n, ctx.now() - started), ctx.deadline.signal);
@@ -64,19 +70,29 @@ function notPromotable(ctx: FlowContext, status: string): ActionError {
  * @returns the release active before ours, how long we waited, and (when the answer was lost or
  * 5xx) what became of it, for the message if the app then shows no sign of our release.
  */
-export async function promote(ctx: FlowContext, releaseId: string): Promise<{ previous?: string; waitedMs: number; unanswered?: string }> {
+export async function promote(
+  ctx: FlowContext,
+  releaseId: string,
+): Promise<{ previous?: string; waitedMs: number; unanswered?: string }> {
   let waitedMs = 0;
   for (let attempt = 1; ; attempt++) {
     const idle = await waitUntilIdle(ctx, releaseId);
     waitedMs += idle.waitedMs;
     const previous = idle.app.release || undefined;
     if (previous) ctx.ids.previousReleaseId = previous;
-    at(ctx, () => `promoting release ${releaseId} (the request may have reached the rack, so ${releaseId} may still become active)`);
+    at(
+      ctx,
+      () => `promoting release ${releaseId} (the request may have reached the rack, so ${releaseId} may still become active)`,
+    );
     try {
-      await ctx.client.post(appPath(ctx.app, `/releases/${encodeURIComponent(releaseId)}/promote`), ctx.generation === 'v3' ? { force: false } : {}, {
-        what: `promote release ${releaseId}`,
-        app: ctx.app,
-      });
+      await ctx.client.post(
+        appPath(ctx.app, `/releases/${encodeURIComponent(releaseId)}/promote`),
+        ctx.generation === 'v3' ? { force: false } : {},
+        {
+          what: `promote release ${releaseId}`,
+          app: ctx.app,
+        },
+      );
       ctx.log.info(`Promoted ${releaseId} on ${ctx.rack}${previous ? ` (replacing ${previous})` : ''}`);
       return { ...(previous ? { previous } : {}), waitedMs };
     } catch (e) {
@@ -103,7 +119,13 @@ export async function promote(ctx: FlowContext, releaseId: string): Promise<{ pr
  * Watches the app after promoting `ours` until the verdict is in. Throws with the rack's
  * events and process states when it rolled back, was replaced, or stopped.
  */
-export async function waitForRollout(ctx: FlowContext, ours: string, previous: string | undefined, unanswered: string | undefined, limits: VerdictLimits = DEFAULT_LIMITS): Promise<void> {
+export async function waitForRollout(
+  ctx: FlowContext,
+  ours: string,
+  previous: string | undefined,
+  unanswered: string | undefined,
+  limits: VerdictLimits = DEFAULT_LIMITS,
+): Promise<void> {
   const state = startRollout(ours, previous, ctx.now());
   const nudge = new Nudge();
   const events = new RackEvents(ctx, () => nudge.wake());
@@ -112,7 +134,8 @@ export async function waitForRollout(ctx: FlowContext, ours: string, previous: s
   let last: RackApp = {};
   at(ctx, () => {
     const event = events.tail(1)[0];
-    const seen = last.status === undefined ? 'the app not read yet' : `app status ${last.status}, active release ${last.release || 'none'}`;
+    const seen =
+      last.status === undefined ? 'the app not read yet' : `app status ${last.status}, active release ${last.release || 'none'}`;
     return `release ${ours} was still rolling out (${seen}) after ${formatDuration(ctx.now() - state.promotedAt)}${event ? `; last rack event: ${event}` : ''}`;
   });
   try {
@@ -135,7 +158,13 @@ export async function waitForRollout(ctx: FlowContext, ours: string, previous: s
   }
 }
 
-async function rolloutFailed(ctx: FlowContext, verdict: Verdict, previous: string | undefined, unanswered: string | undefined, events: RackEvents): Promise<ActionError> {
+async function rolloutFailed(
+  ctx: FlowContext,
+  verdict: Verdict,
+  previous: string | undefined,
+  unanswered: string | undefined,
+  events: RackEvents,
+): Promise<ActionError> {
   const ours = ctx.ids.releaseId ?? '?';
   const processes = await describeProcesses(ctx);
   await events.stop();
@@ -156,7 +185,11 @@ async function rolloutFailed(ctx: FlowContext, verdict: Verdict, previous: strin
       const to = verdict.active && verdict.active !== ours ? verdict.active : previous;
       const named = to ? `${to}${to === previous ? ' (the release active before this deploy)' : ''}` : 'its previous release';
       const state = verdict.settled ? `${ctx.app} is running it again` : `${ctx.app} is still rolling back`;
-      return new ActionError(`release ${ours} was rolled back to ${named} on ${ctx.rack}: ${state}${details}`, { phase: 'deploy' }, fix);
+      return new ActionError(
+        `release ${ours} was rolled back to ${named} on ${ctx.rack}: ${state}${details}`,
+        { phase: 'deploy' },
+        fix,
+      );
     }
     case 'replaced':
       return new ActionError(
@@ -165,9 +198,18 @@ async function rolloutFailed(ctx: FlowContext, verdict: Verdict, previous: strin
         'check who else deploys this app; re-run when they are done',
       );
     case 'stopped': {
-      const why = { failed: ' (the update failed and so did its rollback)', deleting: ' (someone is deleting it)', unknown: ' (the rack cannot tell its state)' }[verdict.status] ?? '';
+      const why =
+        {
+          failed: ' (the update failed and so did its rollback)',
+          deleting: ' (someone is deleting it)',
+          unknown: ' (the rack cannot tell its state)',
+        }[verdict.status] ?? '';
       const active = verdict.active ? `, active release ${verdict.active}` : '';
-      return new ActionError(`release ${ours} did not roll out on ${ctx.rack}: ${ctx.app} is ${verdict.status}${why}${active}${details}`, { phase: 'deploy' }, fix);
+      return new ActionError(
+        `release ${ours} did not roll out on ${ctx.rack}: ${ctx.app} is ${verdict.status}${why}${active}${details}`,
+        { phase: 'deploy' },
+        fix,
+      );
     }
     default:
       return new ActionError(`release ${ours} did not roll out on ${ctx.rack}${details}`, { phase: 'deploy' }, fix);

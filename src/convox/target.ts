@@ -38,7 +38,8 @@ export interface RackInputs {
 }
 
 export const DEFAULT_CONSOLE_HOST = 'console.convox.com';
-const PASSWORD_FIX = 'set the rack-password input (a Console deploy key or the rack password), e.g. rack-password: ${{ secrets.CONVOX_DEPLOY_KEY }}, or the CONVOX_PASSWORD environment variable';
+const PASSWORD_FIX =
+  'set the rack-password input (a Console deploy key or the rack password), e.g. rack-password: ${{ secrets.CONVOX_DEPLOY_KEY }}, or the CONVOX_PASSWORD environment variable';
 
 /**
  * Resolves the rack target.
@@ -115,7 +116,14 @@ function fromRackUrl(text: string, rackInput: string | undefined, insecureTls: b
   };
 }
 
-interface ParsedHost { protocol: string; host: string; hostname: string; pathname: string; password: string; username: string }
+interface ParsedHost {
+  protocol: string;
+  host: string;
+  hostname: string;
+  pathname: string;
+  password: string;
+  username: string;
+}
 
 const VALID_HOSTNAME = /^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/i;
 
@@ -130,7 +138,8 @@ function parseHost(text: string, input: string, insecureTls: boolean): ParsedHos
   } catch {
     throw bad('is not a host name or URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad(`uses ${url.protocol.slice(0, -1)}://; only https:// (or http://) works`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw bad(`uses ${url.protocol.slice(0, -1)}://; only https:// (or http://) works`);
   if (!url.hostname) throw bad('has no host name');
   // WHATWG URLs accept hosts like `ht!tp`; refuse them here rather than send a DNS query for one.
   if (!VALID_HOSTNAME.test(url.hostname)) throw bad(`has an invalid host name "${url.hostname}"`);

@@ -72,7 +72,9 @@ export function judge(state: RolloutState, obs: Observation, now: number, limits
       return { kind: 'stopped', status: obs.status, active: obs.release };
     case 'unknown':
       state.unknownSince ??= now;
-      return now - state.unknownSince >= limits.unknownMs ? { kind: 'stopped', status: 'unknown', active: obs.release } : { kind: 'wait' };
+      return now - state.unknownSince >= limits.unknownMs
+        ? { kind: 'stopped', status: 'unknown', active: obs.release }
+        : { kind: 'wait' };
     default:
       // creating, new, or a status a newer rack invented: nothing to conclude yet.
       return { kind: 'wait' };

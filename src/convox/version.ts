@@ -32,7 +32,11 @@ export function rackGeneration(version: string, rack: string): RackGeneration {
 
 /** True when `version` (v3) is at least `major.minor.patch`. */
 export function v3AtLeast(version: string, wanted: string): boolean {
-  const parts = (v: string): number[] => v.split(/[.-]/).slice(0, 3).map((p) => Number.parseInt(p, 10) || 0);
+  const parts = (v: string): number[] =>
+    v
+      .split(/[.-]/)
+      .slice(0, 3)
+      .map((p) => Number.parseInt(p, 10) || 0);
   const have = parts(version);
   const need = parts(wanted);
   for (let i = 0; i < 3; i++) {

@@ -45,7 +45,11 @@ export function readSocket(opts: SocketOptions): Promise<SocketRead> {
     let done = false;
     const errors = new ErrorLines();
     // Origin is left out: the rack's origin check passes requests without one.
-    const ws = new WebSocket(opts.url, { headers: opts.headers, rejectUnauthorized: opts.rejectUnauthorized, handshakeTimeout: 30_000 });
+    const ws = new WebSocket(opts.url, {
+      headers: opts.headers,
+      rejectUnauthorized: opts.rejectUnauthorized,
+      handshakeTimeout: 30_000,
+    });
     const ping = setInterval(() => ws.readyState === WebSocket.OPEN && ws.ping(), opts.pingMs ?? 10_000);
     const finish = (end: SocketRead['end']): void => {
       if (done) return;
@@ -113,7 +117,8 @@ export class ErrorLines {
       return;
     }
     const before = nl > 0 ? chunk.lastIndexOf(10, nl - 1) : -1;
-    this.lastLine = before >= 0 ? Buffer.from(chunk.subarray(before + 1, nl + 1)) : Buffer.concat([this.rest, chunk.subarray(0, nl + 1)]);
+    this.lastLine =
+      before >= 0 ? Buffer.from(chunk.subarray(before + 1, nl + 1)) : Buffer.concat([this.rest, chunk.subarray(0, nl + 1)]);
     this.rest = Buffer.from(chunk.subarray(nl + 1));
   }
 

@@ -38,7 +38,8 @@ export async function followBuild(stream: AsyncIterable<Buffer | string>, option
   try {
     await readJsonLines(stream, (m) => progress.handle(m), {
       signal: options.signal,
-      onMalformed: (bad) => options.log.warning(`Ignored line ${bad.line} of the build output, which is not JSON: ${bad.text.slice(0, 200)}`),
+      onMalformed: (bad) =>
+        options.log.warning(`Ignored line ${bad.line} of the build output, which is not JSON: ${bad.text.slice(0, 200)}`),
     });
   } catch (e) {
     if (options.signal?.aborted || e instanceof ActionError) throw e;
@@ -96,11 +97,19 @@ export class BuildProgress {
     for (const v of this.vertexes.values()) this.flushPartial(v);
     if (this.daemonError !== undefined || this.failedVertex()) throw this.failure();
     if (broken !== undefined) {
-      throw new ActionError(`the connection to the Docker engine broke during the build: ${broken instanceof Error ? broken.message : String(broken)}`,
-        { phase: 'build' }, 'check that the Docker daemon is healthy (docker info) and run the job again', { cause: broken });
+      throw new ActionError(
+        `the connection to the Docker engine broke during the build: ${broken instanceof Error ? broken.message : String(broken)}`,
+        { phase: 'build' },
+        'check that the Docker daemon is healthy (docker info) and run the job again',
+        { cause: broken },
+      );
     }
     if (this.imageId === undefined) {
-      throw new ActionError('the build ended without the daemon naming an image: the connection to Docker may have dropped', { phase: 'build' }, 'check that the Docker daemon is healthy (docker info) and run the job again');
+      throw new ActionError(
+        'the build ended without the daemon naming an image: the connection to Docker may have dropped',
+        { phase: 'build' },
+        'check that the Docker daemon is healthy (docker info) and run the job again',
+      );
     }
     const steps = [...this.vertexes.values()].filter((v) => v.done && isStep(v.name));
     return {
@@ -122,7 +131,9 @@ export class BuildProgress {
     try {
       status = decodeTrace(aux);
     } catch (e) {
-      this.options.log.warning(`Ignored a BuildKit progress message that could not be decoded: ${e instanceof Error ? e.message : String(e)}`);
+      this.options.log.warning(
+        `Ignored a BuildKit progress message that could not be decoded: ${e instanceof Error ? e.message : String(e)}`,
+      );
       return;
     }
     // BuildKit may send a vertex twice in one message: done (its cache check), then started
@@ -289,7 +300,10 @@ function formatBytes(n: number): string {
   const units = ['kB', 'MB', 'GB', 'TB'];
   let v = n;
   let u = -1;
-  while (v >= 1000 && u < units.length - 1) { v /= 1000; u++; }
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
   return `${v.toFixed(2)}${units[u]}`;
 }
 
@@ -326,14 +340,20 @@ export interface DaemonErrorContext {
  */
 export function describeDaemonError(message: string, ctx: DaemonErrorContext = {}): ActionError {
   const file = ctx.dockerfile ?? 'Dockerfile';
-  const parse = /dockerfile parse error (?:on )?line (\d+): (.*)$/is.exec(message) ?? /\bDockerfile[\w.-]*:(\d+)\b:?\s*(.*)$/s.exec(message);
+  const parse =
+    /dockerfile parse error (?:on )?line (\d+): (.*)$/is.exec(message) ?? /\bDockerfile[\w.-]*:(\d+)\b:?\s*(.*)$/s.exec(message);
   if (parse) {
     const line = Number(parse[1]);
-    return new ActionError(`${file}:${line}: the Dockerfile cannot be parsed: ${parse[2] || message}`, { phase: 'build', file, line },
-      'correct the instruction on that line (reference: https://docs.docker.com/reference/dockerfile/)');
+    return new ActionError(
+      `${file}:${line}: the Dockerfile cannot be parsed: ${parse[2] || message}`,
+      { phase: 'build', file, line },
+      'correct the instruction on that line (reference: https://docs.docker.com/reference/dockerfile/)',
+    );
   }
   const tail = ctx.tail ?? [];
-  const output = tail.length ? `\nLast ${tail.length} line${tail.length === 1 ? '' : 's'} of its output:\n${tail.map((l) => `    ${l}`).join('\n')}` : '';
+  const output = tail.length
+    ? `\nLast ${tail.length} line${tail.length === 1 ? '' : 's'} of its output:\n${tail.map((l) => `    ${l}`).join('\n')}`
+    : '';
   const line = ctx.step && ctx.dockerfileText !== undefined ? findStepLine(ctx.dockerfileText, ctx.step) : undefined;
   const place = { phase: 'build', ...(line ? { file, line } : {}) };
   const where = ctx.step ? ` at step ${ctx.step}` : '';
@@ -351,7 +371,9 @@ function fixFor(message: string, hasStep: boolean, tail: readonly string[] = [])
   if (/failed to compute cache key|not found: not found|no such file or directory/i.test(message)) {
     return 'a file the Dockerfile copies is missing from the build context: check the path, and that .dockerignore does not exclude it';
   }
-  return hasStep ? 'fix the failing step (its output is above) and run the job again' : 'read the daemon\'s message above, fix the cause and run the job again';
+  return hasStep
+    ? 'fix the failing step (its output is above) and run the job again'
+    : "read the daemon's message above, fix the cause and run the job again";
 }
 
 /**

@@ -67,12 +67,15 @@ export function buildQuery(req: BuildRequest, dockerfileName: string, buildkit: 
 export async function buildImage(docker: Docker, req: BuildRequest): Promise<BuildResult> {
   const { log } = req;
   if (!req.engine.buildkit) {
-    log.warning(`The Docker engine ${req.engine.serverVersion} (API ${req.engine.apiVersion}, ${req.engine.os}) has no BuildKit; using the classic builder. RUN --mount and inline cache need BuildKit.`);
+    log.warning(
+      `The Docker engine ${req.engine.serverVersion} (API ${req.engine.apiVersion}, ${req.engine.os}) has no BuildKit; using the classic builder. RUN --mount and inline cache need BuildKit.`,
+    );
     return buildFromTar(docker, req, undefined);
   }
   // CID_CONTEXT_TRANSFER=tar forces the tar upload on a BuildKit engine (a fallback, and the
   // reference the benchmark compares with).
-  if (process.env.CID_CONTEXT_TRANSFER === 'tar') return buildFromTar(docker, req, await openBuildSession(docker, req.credentialsFor, req.log));
+  if (process.env.CID_CONTEXT_TRANSFER === 'tar')
+    return buildFromTar(docker, req, await openBuildSession(docker, req.credentialsFor, req.log));
   return buildFromSession(docker, req);
 }
 
@@ -93,7 +96,11 @@ async function buildFromSession(docker: Docker, req: BuildRequest): Promise<Buil
   const refused = new AbortController();
   const signal = req.signal ? AbortSignal.any([req.signal, refused.signal]) : refused.signal;
   try {
-    const query = { ...buildQuery(req, path.basename(req.config.dockerfile), true), remote: 'client-session', session: session.id };
+    const query = {
+      ...buildQuery(req, path.basename(req.config.dockerfile), true),
+      remote: 'client-session',
+      session: session.id,
+    };
     // An empty body: docker-modem would otherwise send the query as a JSON body.
     const [stream] = await Promise.all([
       dialBuild(docker, Readable.from([]), query, { ...req, signal }),
@@ -102,7 +109,12 @@ async function buildFromSession(docker: Docker, req: BuildRequest): Promise<Buil
         throw e;
       }),
     ]);
-    const result = await followBuild(stream as AsyncIterable<Buffer>, { log, dockerfile: req.dockerfileLabel, dockerfileText: await readText(req.config.dockerfile), ...(req.signal ? { signal: req.signal } : {}) });
+    const result = await followBuild(stream as AsyncIterable<Buffer>, {
+      log,
+      dockerfile: req.dockerfileLabel,
+      dockerfileText: await readText(req.config.dockerfile),
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
     log.info('Context: served to BuildKit through the build session (.dockerignore applied)');
     return { imageId: result.imageId, builder: 'buildkit', steps: result.steps, cachedSteps: result.cachedSteps };
   } finally {
@@ -115,24 +127,45 @@ async function buildFromTar(docker: Docker, req: BuildRequest, session: BuildSes
   const { log } = req;
   const buildkit = session !== undefined;
   try {
-    const packed = await packContext({ contextDir: req.config.context, dockerfile: req.config.dockerfile, ...(req.signal ? { signal: req.signal } : {}) });
+    const packed = await packContext({
+      contextDir: req.config.context,
+      dockerfile: req.config.dockerfile,
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
     const query = buildQuery(req, packed.dockerfileName, buildkit);
     if (session) query.session = session.id;
     const stream = await dialBuild(docker, packed.stream, query, req);
-    const follow = followBuild(stream as AsyncIterable<Buffer>, { log, dockerfile: req.dockerfileLabel, dockerfileText: await readText(req.config.dockerfile), ...(req.signal ? { signal: req.signal } : {}) });
+    const follow = followBuild(stream as AsyncIterable<Buffer>, {
+      log,
+      dockerfile: req.dockerfileLabel,
+      dockerfileText: await readText(req.config.dockerfile),
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
     // A packing failure (an unreadable file) breaks the upload; report it, not the broken connection.
     const [built, packing] = await Promise.allSettled([follow, packed.done]);
     if (packing.status === 'rejected') throw packing.reason;
     if (built.status === 'rejected') throw built.reason;
     const [result, packStats] = [built.value, packing.value];
-    log.info(`Context: ${packStats.files} files, ${formatBytes(packStats.bytes)} sent, ${packStats.excluded} excluded by .dockerignore`);
-    return { imageId: result.imageId, builder: buildkit ? 'buildkit' : 'classic', steps: result.steps, cachedSteps: result.cachedSteps };
+    log.info(
+      `Context: ${packStats.files} files, ${formatBytes(packStats.bytes)} sent, ${packStats.excluded} excluded by .dockerignore`,
+    );
+    return {
+      imageId: result.imageId,
+      builder: buildkit ? 'buildkit' : 'classic',
+      steps: result.steps,
+      cachedSteps: result.cachedSteps,
+    };
   } finally {
     session?.close();
   }
 }
 
-function dialBuild(docker: Docker, body: NodeJS.ReadableStream, query: Record<string, unknown>, req: BuildRequest): Promise<NodeJS.ReadableStream> {
+function dialBuild(
+  docker: Docker,
+  body: NodeJS.ReadableStream,
+  query: Record<string, unknown>,
+  req: BuildRequest,
+): Promise<NodeJS.ReadableStream> {
   const registryconfig = Object.fromEntries(
     Object.entries(req.registryConfig).map(([host, c]) => [host, { username: c.username, password: c.password }]),
   );
@@ -161,7 +194,12 @@ function engineBuildError(err: unknown, dockerfile: string): ActionError {
   // The classic builder refuses an unparsable Dockerfile with HTTP 400 naming the line.
   if (e.json?.message) return describeDaemonError(e.json.message, { dockerfile });
   const message = e.message ?? String(err);
-  return new ActionError(`the Docker engine refused the build: ${message}`, { phase: 'build' }, 'check the build inputs (file, target, platform, build-args) against the message above', { cause: err });
+  return new ActionError(
+    `the Docker engine refused the build: ${message}`,
+    { phase: 'build' },
+    'check the build inputs (file, target, platform, build-args) against the message above',
+    { cause: err },
+  );
 }
 
 /** 1234567 → "1.2 MB". */

@@ -38,8 +38,14 @@ export interface VertexLog {
   readonly msg: Buffer;
 }
 
-export interface SourcePosition { readonly line: number; readonly character: number }
-export interface SourceRange { readonly start: SourcePosition; readonly end: SourcePosition }
+export interface SourcePosition {
+  readonly line: number;
+  readonly character: number;
+}
+export interface SourceRange {
+  readonly start: SourcePosition;
+  readonly end: SourcePosition;
+}
 
 /** A build check warning (BuildKit ≥ 0.11): the Dockerfile position is in `source` + `ranges`. */
 export interface VertexWarning {
@@ -66,7 +72,12 @@ export function decodeTrace(aux: string): StatusResponse {
 
 /** Decodes a StatusResponse message. Throws ProtobufError on malformed bytes. */
 export function decodeStatusResponse(buf: Uint8Array): StatusResponse {
-  const out = { vertexes: [] as Vertex[], statuses: [] as VertexStatus[], logs: [] as VertexLog[], warnings: [] as VertexWarning[] };
+  const out = {
+    vertexes: [] as Vertex[],
+    statuses: [] as VertexStatus[],
+    logs: [] as VertexLog[],
+    warnings: [] as VertexWarning[],
+  };
   for (const f of readFields(buf)) {
     if (f.field === 1) out.vertexes.push(decodeVertex(fieldBytes(f)));
     else if (f.field === 2) out.statuses.push(decodeStatus(fieldBytes(f)));
@@ -81,14 +92,30 @@ function decodeVertex(buf: Buffer): Vertex {
   const inputs: string[] = [];
   for (const f of readFields(buf)) {
     switch (f.field) {
-      case 1: v.digest = fieldText(f); break;
-      case 2: inputs.push(fieldText(f)); break;
-      case 3: v.name = fieldText(f); break;
-      case 4: v.cached = fieldNumber(f) !== 0; break;
-      case 5: v.started = decodeTimestamp(fieldBytes(f)); break;
-      case 6: v.completed = decodeTimestamp(fieldBytes(f)); break;
-      case 7: v.error = fieldText(f); break;
-      case 8: v.progressGroup = decodeProgressGroup(fieldBytes(f)); break;
+      case 1:
+        v.digest = fieldText(f);
+        break;
+      case 2:
+        inputs.push(fieldText(f));
+        break;
+      case 3:
+        v.name = fieldText(f);
+        break;
+      case 4:
+        v.cached = fieldNumber(f) !== 0;
+        break;
+      case 5:
+        v.started = decodeTimestamp(fieldBytes(f));
+        break;
+      case 6:
+        v.completed = decodeTimestamp(fieldBytes(f));
+        break;
+      case 7:
+        v.error = fieldText(f);
+        break;
+      case 8:
+        v.progressGroup = decodeProgressGroup(fieldBytes(f));
+        break;
     }
   }
   return { ...v, inputs };
@@ -98,14 +125,30 @@ function decodeStatus(buf: Buffer): VertexStatus {
   const s: { -readonly [K in keyof VertexStatus]: VertexStatus[K] } = { id: '', vertex: '', name: '', current: 0, total: 0 };
   for (const f of readFields(buf)) {
     switch (f.field) {
-      case 1: s.id = fieldText(f); break;
-      case 2: s.vertex = fieldText(f); break;
-      case 3: s.name = fieldText(f); break;
-      case 4: s.current = fieldNumber(f); break;
-      case 5: s.total = fieldNumber(f); break;
-      case 6: s.timestamp = decodeTimestamp(fieldBytes(f)); break;
-      case 7: s.started = decodeTimestamp(fieldBytes(f)); break;
-      case 8: s.completed = decodeTimestamp(fieldBytes(f)); break;
+      case 1:
+        s.id = fieldText(f);
+        break;
+      case 2:
+        s.vertex = fieldText(f);
+        break;
+      case 3:
+        s.name = fieldText(f);
+        break;
+      case 4:
+        s.current = fieldNumber(f);
+        break;
+      case 5:
+        s.total = fieldNumber(f);
+        break;
+      case 6:
+        s.timestamp = decodeTimestamp(fieldBytes(f));
+        break;
+      case 7:
+        s.started = decodeTimestamp(fieldBytes(f));
+        break;
+      case 8:
+        s.completed = decodeTimestamp(fieldBytes(f));
+        break;
     }
   }
   return s;
@@ -115,28 +158,57 @@ function decodeLog(buf: Buffer): VertexLog {
   const l: { -readonly [K in keyof VertexLog]: VertexLog[K] } = { vertex: '', stream: 0, msg: Buffer.alloc(0) };
   for (const f of readFields(buf)) {
     switch (f.field) {
-      case 1: l.vertex = fieldText(f); break;
-      case 2: l.timestamp = decodeTimestamp(fieldBytes(f)); break;
-      case 3: l.stream = fieldNumber(f); break;
-      case 4: l.msg = fieldBytes(f); break;
+      case 1:
+        l.vertex = fieldText(f);
+        break;
+      case 2:
+        l.timestamp = decodeTimestamp(fieldBytes(f));
+        break;
+      case 3:
+        l.stream = fieldNumber(f);
+        break;
+      case 4:
+        l.msg = fieldBytes(f);
+        break;
     }
   }
   return l;
 }
 
 function decodeWarning(buf: Buffer): VertexWarning {
-  const w: { -readonly [K in keyof VertexWarning]: VertexWarning[K] } = { vertex: '', level: 0, short: '', detail: [], url: '', ranges: [] };
+  const w: { -readonly [K in keyof VertexWarning]: VertexWarning[K] } = {
+    vertex: '',
+    level: 0,
+    short: '',
+    detail: [],
+    url: '',
+    ranges: [],
+  };
   const detail: string[] = [];
   const ranges: SourceRange[] = [];
   for (const f of readFields(buf)) {
     switch (f.field) {
-      case 1: w.vertex = fieldText(f); break;
-      case 2: w.level = fieldNumber(f); break;
-      case 3: w.short = fieldText(f); break;
-      case 4: detail.push(fieldText(f)); break;
-      case 5: w.url = fieldText(f); break;
-      case 6: w.source = decodeSourceInfo(fieldBytes(f)); break;
-      case 7: ranges.push(decodeRange(fieldBytes(f))); break;
+      case 1:
+        w.vertex = fieldText(f);
+        break;
+      case 2:
+        w.level = fieldNumber(f);
+        break;
+      case 3:
+        w.short = fieldText(f);
+        break;
+      case 4:
+        detail.push(fieldText(f));
+        break;
+      case 5:
+        w.url = fieldText(f);
+        break;
+      case 6:
+        w.source = decodeSourceInfo(fieldBytes(f));
+        break;
+      case 7:
+        ranges.push(decodeRange(fieldBytes(f)));
+        break;
     }
   }
   return { ...w, detail, ranges };

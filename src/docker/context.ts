@@ -115,11 +115,18 @@ interface SpecialFiles {
 }
 
 /** The CLI's rules for the Dockerfile and `.dockerignore` (build.go, AddDockerfileToBuildContext). */
-async function planSpecialFiles(contextDir: string, dockerfileAbs: string, replace: ReadonlyMap<string, Buffer>): Promise<SpecialFiles> {
+async function planSpecialFiles(
+  contextDir: string,
+  dockerfileAbs: string,
+  replace: ReadonlyMap<string, Buffer>,
+): Promise<SpecialFiles> {
   const out = new Map<string, { data: Buffer; mode?: number }>();
   for (const [p, data] of replace) out.set(checkedRelative(p), { data });
   const ignoreAbs = path.join(contextDir, '.dockerignore');
-  const ignoreExists = await lstat(ignoreAbs).then((s) => s.isFile(), () => false);
+  const ignoreExists = await lstat(ignoreAbs).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   const rel = path.relative(contextDir, dockerfileAbs);
   const inside = rel !== '' && !rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel);
   const include = new Set(out.keys());
@@ -172,7 +179,11 @@ async function addEntry(pack: Pack, r: ReadEntry, replacement?: { data: Buffer; 
   if (replacement) {
     if (e.kind === 'dir') throw new Error(`packContext: cannot replace the directory '${e.path}' with a file`);
     // A symlink or special file of that name is replaced by a regular file with these bytes.
-    return write(pack, { ...header(e.path, stats, replacement.mode ?? (stats.isFile() ? undefined : 0o644)), size: replacement.data.length }, replacement.data);
+    return write(
+      pack,
+      { ...header(e.path, stats, replacement.mode ?? (stats.isFile() ? undefined : 0o644)), size: replacement.data.length },
+      replacement.data,
+    );
   }
   if (e.kind === 'dir') return write(pack, { ...header(e.path, stats), type: 'directory' });
   if (e.kind === 'symlink') return write(pack, { ...header(e.path, stats), type: 'symlink', linkname: r.linkname ?? '' });
@@ -185,7 +196,16 @@ async function addEntry(pack: Pack, r: ReadEntry, replacement?: { data: Buffer; 
 }
 
 function header(name: string, st?: Stats, mode?: number): Headers {
-  return { name, mode: mode ?? (st ? st.mode & 0o7777 : 0o644), mtime: st?.mtime ?? new Date(), uid: 0, gid: 0, uname: '', gname: '', type: 'file' };
+  return {
+    name,
+    mode: mode ?? (st ? st.mode & 0o7777 : 0o644),
+    mtime: st?.mtime ?? new Date(),
+    uid: 0,
+    gid: 0,
+    uname: '',
+    gname: '',
+    type: 'file',
+  };
 }
 
 /** Writes one entry: no body, bytes, or a large file streamed with back-pressure (fd closed after). */
@@ -235,8 +255,13 @@ async function resolveExisting(p: string, what: string): Promise<string> {
   try {
     return await realpath(p);
   } catch (err) {
-    throw new ActionError(`the ${what} '${p}' does not exist or cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { phase: 'build' },
-      what === 'Dockerfile' ? 'check the Dockerfile input: a path relative to the workspace' : 'check the context input: a directory relative to the workspace');
+    throw new ActionError(
+      `the ${what} '${p}' does not exist or cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      { phase: 'build' },
+      what === 'Dockerfile'
+        ? 'check the Dockerfile input: a path relative to the workspace'
+        : 'check the context input: a directory relative to the workspace',
+    );
   }
 }
 

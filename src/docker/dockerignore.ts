@@ -21,7 +21,11 @@ interface Pattern {
 
 /** A pattern Docker would refuse, with its 0-based index in the list. */
 export class IgnorePatternError extends Error {
-  constructor(readonly index: number, readonly pattern: string, reason: string) {
+  constructor(
+    readonly index: number,
+    readonly pattern: string,
+    reason: string,
+  ) {
     super(`invalid .dockerignore pattern ${JSON.stringify(pattern)}: ${reason}`);
   }
 }
@@ -88,18 +92,21 @@ export class IgnoreMatcher {
  */
 export function parseIgnoreFile(text: string): { pattern: string; line: number }[] {
   const out: { pattern: string; line: number }[] = [];
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((rawLine, i) => {
-    if (rawLine.startsWith('#')) return;
-    let p = rawLine.trim();
-    if (p === '') return;
-    const invert = p.startsWith('!');
-    if (invert) p = p.slice(1).trim();
-    if (p.length > 0) {
-      p = cleanPath(p);
-      if (p.length > 1 && p.startsWith('/')) p = p.slice(1);
-    }
-    out.push({ pattern: invert ? `!${p}` : p, line: i + 1 });
-  });
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((rawLine, i) => {
+      if (rawLine.startsWith('#')) return;
+      let p = rawLine.trim();
+      if (p === '') return;
+      const invert = p.startsWith('!');
+      if (invert) p = p.slice(1).trim();
+      if (p.length > 0) {
+        p = cleanPath(p);
+        if (p.length > 1 && p.startsWith('/')) p = p.slice(1);
+      }
+      out.push({ pattern: invert ? `!${p}` : p, line: i + 1 });
+    });
   return out;
 }
 
@@ -108,14 +115,21 @@ export function parseIgnoreFile(text: string): { pattern: string; line: number }
  * (BuildKit), else `.dockerignore` at the context root. `source` is the file read, if any.
  * Throws ActionError (file and line) for a pattern Docker would reject.
  */
-export async function readIgnorePatterns(contextDir: string, dockerfile: string): Promise<{ patterns: string[]; source: string | undefined }> {
+export async function readIgnorePatterns(
+  contextDir: string,
+  dockerfile: string,
+): Promise<{ patterns: string[]; source: string | undefined }> {
   for (const source of [`${dockerfile}.dockerignore`, path.join(contextDir, '.dockerignore')]) {
     let text: string;
     try {
       text = await readFile(source, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new ActionError(`cannot read ${source}: ${(e as Error).message}`, { file: displayPath(source), phase: 'build' }, 'make the file readable by the runner user');
+      throw new ActionError(
+        `cannot read ${source}: ${(e as Error).message}`,
+        { file: displayPath(source), phase: 'build' },
+        'make the file readable by the runner user',
+      );
     }
     const parsed = parseIgnoreFile(text);
     const patterns = parsed.map((p) => p.pattern);
@@ -124,8 +138,11 @@ export async function readIgnorePatterns(contextDir: string, dockerfile: string)
     } catch (e) {
       if (!(e instanceof IgnorePatternError)) throw e;
       const line = parsed[e.index]?.line;
-      throw new ActionError(`${displayPath(source)}${line ? `:${line}` : ''}: ${e.message}`, { file: displayPath(source), ...(line ? { line } : {}), phase: 'build' },
-        'fix the pattern: "[" must be closed by "]" with a valid range inside, "\\" must escape a character, "!" needs a pattern after it');
+      throw new ActionError(
+        `${displayPath(source)}${line ? `:${line}` : ''}: ${e.message}`,
+        { file: displayPath(source), ...(line ? { line } : {}), phase: 'build' },
+        'fix the pattern: "[" must be closed by "]" with a valid range inside, "\\" must escape a character, "!" needs a pattern after it',
+      );
     }
     return { patterns, source };
   }
@@ -179,20 +196,31 @@ function compile(p: string): (file: string) => boolean {
       if (chars[i + 1] === '/') i++;
       if (i + 1 >= chars.length) {
         if (kind === 'exact') kind = 'prefix';
-        else { re += '.*'; kind = 'regexp'; }
+        else {
+          re += '.*';
+          kind = 'regexp';
+        }
       } else {
         re += '(.*/)?';
         kind = 'regexp';
       }
       if (iter === 0) kind = 'suffix';
-    } else if (ch === '*') { re += '[^/]*'; kind = 'regexp'; }
-    else if (ch === '?') { re += '[^/]'; kind = 'regexp'; }
-    else if ('.+()|{}$'.includes(ch)) re += `\\${ch}`;
+    } else if (ch === '*') {
+      re += '[^/]*';
+      kind = 'regexp';
+    } else if (ch === '?') {
+      re += '[^/]';
+      kind = 'regexp';
+    } else if ('.+()|{}$'.includes(ch)) re += `\\${ch}`;
     else if (ch === '\\') {
       // Go puts `\x` into its regexp; for a letter that would be a class like \d, while
       // filepath.Match (and anyone reading the pattern) takes it as the letter: we do too.
       const next = chars[i + 1];
-      if (next !== undefined) { re += escapeForRegExp(next); i++; kind = 'regexp'; }
+      if (next !== undefined) {
+        re += escapeForRegExp(next);
+        i++;
+        kind = 'regexp';
+      }
     } else if (ch === '[' || ch === ']') {
       // A `]` outside a class is literal to Go's regexp but a syntax error to a JS `u` regexp.
       re += ch === ']' && !inClass ? '\\]' : ch;
@@ -202,7 +230,10 @@ function compile(p: string): (file: string) => boolean {
     } else re += ch;
   }
   if (kind === 'exact') return (f) => f === p;
-  if (kind === 'prefix') { const pre = p.slice(0, -2); return (f) => f.startsWith(pre); }
+  if (kind === 'prefix') {
+    const pre = p.slice(0, -2);
+    return (f) => f.startsWith(pre);
+  }
   if (kind === 'suffix') {
     const suffix = p.slice(2);
     return (f) => f.endsWith(suffix) || (suffix.startsWith('/') && f === suffix.slice(1));
@@ -239,7 +270,8 @@ function classProblem(p: string): string | undefined {
         j = afterLo;
         if (chars[j] === '-') {
           const [hi, afterHi] = esc(j + 1);
-          if (hi === undefined || (hi.codePointAt(0) ?? 0) < (lo.codePointAt(0) ?? 0)) return `the range in the character class at position ${i + 1} is malformed`;
+          if (hi === undefined || (hi.codePointAt(0) ?? 0) < (lo.codePointAt(0) ?? 0))
+            return `the range in the character class at position ${i + 1} is malformed`;
           j = afterHi;
         }
         ranges++;

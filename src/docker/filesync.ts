@@ -90,7 +90,9 @@ export function fileSync(dirs: FileSyncDirs, dockerfile: string, listing?: Listi
         // ours are the same rules, plus the `<Dockerfile>.dockerignore` that replaces the root
         // file (which BuildKit 0.8 does not know), so ours alone decide. Other directories take BuildKit's.
         const context = name === 'context';
-        listing = new Listing(dir, () => selectEntries(dir, context ? dockerfile : undefined, includes, context ? [] : meta(call, 'exclude-patterns')));
+        listing = new Listing(dir, () =>
+          selectEntries(dir, context ? dockerfile : undefined, includes, context ? [] : meta(call, 'exclude-patterns')),
+        );
       }
       diffCopy(call, listing).catch((e: unknown) => call.fail(e));
     },
@@ -103,7 +105,10 @@ export function fileSync(dirs: FileSyncDirs, dockerfile: string, listing?: Listi
 
 function meta(call: ServerCall, key: string): string[] {
   const value = call.metadata[key];
-  return (Array.isArray(value) ? value : value === undefined ? [] : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return (Array.isArray(value) ? value : value === undefined ? [] : [value])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }
 
 async function diffCopy(call: ServerCall, listing: Listing): Promise<void> {
@@ -115,7 +120,10 @@ async function diffCopy(call: ServerCall, listing: Listing): Promise<void> {
       sender
         .drained()
         .then(() => call.send(new ProtoWriter().varint(1, FIN).finish()))
-        .then(() => call.end(), (e: unknown) => call.fail(e));
+        .then(
+          () => call.end(),
+          (e: unknown) => call.fail(e),
+        );
     }
   });
   for await (const frames of listing.frames()) await call.sendFramed(frames);
@@ -125,7 +133,12 @@ async function diffCopy(call: ServerCall, listing: Listing): Promise<void> {
  * The entries to list: the walk with `.dockerignore` (for the context: ours, which also knows
  * `<Dockerfile>.dockerignore`) and BuildKit's exclude patterns applied, then its includes.
  */
-async function selectEntries(root: string, dockerfile: string | undefined, includes: string[], excludes: string[]): Promise<Iterable<WalkEntry>> {
+async function selectEntries(
+  root: string,
+  dockerfile: string | undefined,
+  includes: string[],
+  excludes: string[],
+): Promise<Iterable<WalkEntry>> {
   // BuildKit asks for single files by name (the Dockerfile, `.dockerignore`): stat just those
   // instead of walking a context that may hold tens of thousands of files.
   if (includes.length > 0 && includes.every((p) => !/[*?[\\]/.test(p))) return namedEntries(root, includes);
@@ -136,7 +149,14 @@ async function selectEntries(root: string, dockerfile: string | undefined, inclu
   const all = [...walked];
   const wanted = new IgnoreMatcher(includes);
   const files = new Set(all.filter((e) => e.kind !== 'dir' && wanted.match(e.path).excluded));
-  const parents = new Set([...files].flatMap((e) => e.path.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+  const parents = new Set(
+    [...files].flatMap((e) =>
+      e.path
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+    ),
+  );
   return all.filter((e) => (e.kind === 'dir' ? parents.has(e.path) : files.has(e)));
 }
 
@@ -361,10 +381,14 @@ class FrameBatch {
     const link = entry.kind === 'symlink' ? readlinkSync(entry.abs) : '';
     const linkBytes = Buffer.byteLength(link);
     const inner =
-      1 + varintSize(pathBytes) + pathBytes +
-      1 + varintSize(mode) +
+      1 +
+      varintSize(pathBytes) +
+      pathBytes +
+      1 +
+      varintSize(mode) +
       (size > 0 ? 1 + varintSize(size) : 0) +
-      1 + varintSize(mtime) +
+      1 +
+      varintSize(mtime) +
       (linkBytes > 0 ? 1 + varintSize(linkBytes) + linkBytes : 0);
     const body = 1 + varintSize(inner) + inner;
     this.reserve(5 + body);
@@ -434,7 +458,7 @@ function decodePacket(buf: Buffer): { type: number; id: number } {
   let type = 0;
   let id = 0;
   // A plain loop rather than readFields' generator: thousands of REQs arrive on a fresh runner.
-  for (let pos = 0; pos < buf.length; ) {
+  for (let pos = 0; pos < buf.length;) {
     const [key, afterKey] = readVarint(buf, pos);
     // A varint field's value, or a length-delimited field's length.
     const [value, next] = readVarint(buf, afterKey);
@@ -442,8 +466,10 @@ function decodePacket(buf: Buffer): { type: number; id: number } {
     else if (key === 24) id = value;
     if (key % 8 === WireType.varint) pos = next;
     else if (key % 8 === WireType.bytes && next + value <= buf.length) pos = next + value;
-    else throw new ProtobufError(`a file sync packet with field ${Math.floor(key / 8)} of wire type ${key % 8} at byte ${pos}, or cut short`);
+    else
+      throw new ProtobufError(
+        `a file sync packet with field ${Math.floor(key / 8)} of wire type ${key % 8} at byte ${pos}, or cut short`,
+      );
   }
   return { type, id };
 }
-

@@ -20,7 +20,10 @@ export const GrpcStatus = { OK: 0, UNKNOWN: 2, UNIMPLEMENTED: 12, INTERNAL: 13 }
 /** Throw (or pass to `fail`) to end a call with a status other than OK. */
 export class GrpcError extends Error {
   override readonly name = 'GrpcError';
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -44,7 +47,8 @@ export interface ServerCall {
 export type UnaryHandler = (request: Buffer, metadata: http2.IncomingHttpHeaders) => Buffer | Promise<Buffer>;
 export type StreamHandler = (call: ServerCall) => void;
 
-export type Method = { readonly kind: 'unary'; readonly handle: UnaryHandler } | { readonly kind: 'stream'; readonly handle: StreamHandler };
+export type Method =
+  { readonly kind: 'unary'; readonly handle: UnaryHandler } | { readonly kind: 'stream'; readonly handle: StreamHandler };
 
 export interface GrpcConnection {
   /** Tears the connection down; calls still running are cancelled. */
@@ -76,7 +80,12 @@ export function serveGrpc(socket: Duplex, methods: ReadonlyMap<string, Method>, 
   };
 }
 
-function dispatch(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, methods: ReadonlyMap<string, Method>, onError?: (e: Error) => void): void {
+function dispatch(
+  stream: http2.ServerHttp2Stream,
+  headers: http2.IncomingHttpHeaders,
+  methods: ReadonlyMap<string, Method>,
+  onError?: (e: Error) => void,
+): void {
   stream.on('error', (e) => onError?.(e));
   const call = new Call(stream, headers);
   const method = methods.get(String(headers[':path'] ?? ''));

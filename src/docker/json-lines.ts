@@ -38,7 +38,8 @@ export async function readJsonLines(
       value = JSON.parse(trimmed);
     } catch (e) {
       const bad = { line: lineNo, text: trimmed, reason: e instanceof Error ? e.message : String(e) };
-      if (!options.onMalformed) throw new Error(`line ${bad.line} of the daemon's answer is not JSON (${bad.reason}): ${clip(bad.text)}`);
+      if (!options.onMalformed)
+        throw new Error(`line ${bad.line} of the daemon's answer is not JSON (${bad.reason}): ${clip(bad.text)}`);
       options.onMalformed(bad);
       return;
     }

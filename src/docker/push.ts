@@ -29,8 +29,17 @@ export type PushFailureKind = 'auth' | 'transient' | 'permanent';
  */
 export function classifyPushError(message: string): PushFailureKind {
   const m = message.toLowerCase();
-  if (/unauthorized|authentication required|denied|no basic auth credentials|incorrect username or password|403 forbidden|\b(?:status:?|http)\s+40[13]\b/.test(m)) return 'auth';
-  if (/toomanyrequests|too many requests|\b(?:status:?|http)\s+(?:429|5\d\d)\b|service unavailable|bad gateway|gateway timeout|internal server error|connection reset|broken pipe|use of closed network connection|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout|connection refused|no such host|temporary failure/.test(m)) {
+  if (
+    /unauthorized|authentication required|denied|no basic auth credentials|incorrect username or password|403 forbidden|\b(?:status:?|http)\s+40[13]\b/.test(
+      m,
+    )
+  )
+    return 'auth';
+  if (
+    /toomanyrequests|too many requests|\b(?:status:?|http)\s+(?:429|5\d\d)\b|service unavailable|bad gateway|gateway timeout|internal server error|connection reset|broken pipe|use of closed network connection|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout|connection refused|no such host|temporary failure/.test(
+      m,
+    )
+  ) {
     return 'transient';
   }
   return 'permanent';
@@ -65,7 +74,8 @@ export async function followPush(stream: NodeJS.ReadableStream, reference: strin
     // so once per round (the count goes up again), or a push looks hung for the 5-15 s it takes.
     const seconds = /^Retrying in (\d+)/.exec(msg.status)?.[1];
     if (seconds === undefined) return;
-    if (Number(seconds) > (countdown.get(msg.id) ?? 0)) log.info(`  ${msg.id}: upload failed; the engine is retrying it (${msg.status.toLowerCase()})`);
+    if (Number(seconds) > (countdown.get(msg.id) ?? 0))
+      log.info(`  ${msg.id}: upload failed; the engine is retrying it (${msg.status.toLowerCase()})`);
     countdown.set(msg.id, Number(seconds));
   });
   if (error !== undefined) throw new PushError(error, classifyPushError(error), countdown.size > 0);
@@ -108,7 +118,11 @@ export async function pushTag(docker: Docker, req: PushRequest): Promise<PushedT
         const image = docker.getImage(req.repository);
         // dockerode's typings omit abortSignal and the authconfig-only call; the engine takes both.
         const push = image.push.bind(image) as unknown as (o: object) => Promise<NodeJS.ReadableStream>;
-        const stream = await push({ tag: req.tag, authconfig: req.authconfig, ...(req.signal ? { abortSignal: req.signal } : {}) });
+        const stream = await push({
+          tag: req.tag,
+          authconfig: req.authconfig,
+          ...(req.signal ? { abortSignal: req.signal } : {}),
+        });
         return followPush(stream, reference, req.log);
       },
       {
@@ -142,9 +156,19 @@ function pushFailure(e: unknown, reference: string, registry: string): ActionErr
     );
   }
   if (/connection refused|no such host|i\/o timeout|no route to host/i.test(message)) {
-    return new ActionError(`pushing ${reference} to ${registry} failed: nothing answered (${message})`, { phase: 'push' }, `check the registry host in 'image' and that ${registry} is up and reachable from the runner`, { cause: e });
+    return new ActionError(
+      `pushing ${reference} to ${registry} failed: nothing answered (${message})`,
+      { phase: 'push' },
+      `check the registry host in 'image' and that ${registry} is up and reachable from the runner`,
+      { cause: e },
+    );
   }
   // For some failures the engine relays only the status ("received unexpected HTTP status: 500"),
   // not the registry's words, so the fix must not promise a message that is not there.
-  return new ActionError(`pushing ${reference} to ${registry} failed: ${message}`, { phase: 'push' }, `that is the registry's answer as the Docker engine relayed it; re-run when ${registry} is healthy (its own logs or status page say more)`, { cause: e });
+  return new ActionError(
+    `pushing ${reference} to ${registry} failed: ${message}`,
+    { phase: 'push' },
+    `that is the registry's answer as the Docker engine relayed it; re-run when ${registry} is healthy (its own logs or status page say more)`,
+    { cause: e },
+  );
 }

@@ -171,7 +171,10 @@ export function formatReference(ref: ReferenceParts, familiar = false): string {
  * True when both name the same repository. Host names compare case-insensitively (DNS does);
  * paths are lowercase by grammar.
  */
-export function sameRepository(a: Pick<ImageReference, 'registry' | 'path'>, b: Pick<ImageReference, 'registry' | 'path'>): boolean {
+export function sameRepository(
+  a: Pick<ImageReference, 'registry' | 'path'>,
+  b: Pick<ImageReference, 'registry' | 'path'>,
+): boolean {
   return a.registry.toLowerCase() === b.registry.toLowerCase() && a.path === b.path;
 }
 

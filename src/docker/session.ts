@@ -105,8 +105,11 @@ function authMethods(credentialsFor: CredentialsFor, hostsAsked: string[], log?:
     handle: async (request) => {
       const host = credentialsHost(request);
       hostsAsked.push(host);
-      const creds = (await credentialsFor(host)) ?? (host === 'registry-1.docker.io' ? await credentialsFor('docker.io') : undefined);
-      log?.debug(`BuildKit asked for credentials for ${host}: ${creds ? `answered as ${creds.username}` : 'none, so pulling anonymously'}`);
+      const creds =
+        (await credentialsFor(host)) ?? (host === 'registry-1.docker.io' ? await credentialsFor('docker.io') : undefined);
+      log?.debug(
+        `BuildKit asked for credentials for ${host}: ${creds ? `answered as ${creds.username}` : 'none, so pulling anonymously'}`,
+      );
       // CredentialsResponse: Username = 1, Secret = 2; empty when we have none.
       const reply = new ProtoWriter();
       if (creds) reply.string(1, creds.username).string(2, creds.password);
@@ -149,12 +152,14 @@ function dialSession(docker: Docker, id: string, methods: string[], sharedKey: s
       } as never,
       (err: unknown, socket: unknown) => {
         if (err) {
-          reject(new ActionError(
-            `cannot open a BuildKit session with the Docker engine: ${(err as Error).message ?? String(err)}`,
-            { phase: 'build' },
-            'use a Docker engine with BuildKit (Docker 18.09 or later, API 1.39+), or check that DOCKER_HOST points at the engine',
-            { cause: err },
-          ));
+          reject(
+            new ActionError(
+              `cannot open a BuildKit session with the Docker engine: ${(err as Error).message ?? String(err)}`,
+              { phase: 'build' },
+              'use a Docker engine with BuildKit (Docker 18.09 or later, API 1.39+), or check that DOCKER_HOST points at the engine',
+              { cause: err },
+            ),
+          );
         } else {
           resolve(socket as Duplex);
         }

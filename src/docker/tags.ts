@@ -26,14 +26,18 @@ type Variable = (typeof TEMPLATE_VARIABLES)[number];
 
 const MAX_TAG_LENGTH = 128;
 const VARIABLE_RE = /\{\{\s*([^{}]*?)\s*\}\}/g;
-const TAG_RULE = 'tags may contain only letters, digits, "_", "." and "-", must not start with "." or "-", and are at most 128 characters';
+const TAG_RULE =
+  'tags may contain only letters, digits, "_", "." and "-", must not start with "." or "-", and are at most 128 characters';
 
 /**
  * Splits the `tags` input on newlines and commas, trimming each and dropping blanks.
  * An input with no templates yields the default, `{{timestamp}}`. The first is the primary tag.
  */
 export function parseTagTemplates(text: string): string[] {
-  const templates = text.split(/[\n,]/).map((t) => t.trim()).filter((t) => t !== '');
+  const templates = text
+    .split(/[\n,]/)
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   return templates.length > 0 ? templates : [DEFAULT_TAGS];
 }
 
@@ -61,7 +65,9 @@ function formatError(message: string): ActionError {
   return new ActionError(
     message,
     { input: 'timestamp-format' },
-    `use the strftime codes ${Object.keys(STRFTIME).map((c) => `%${c}`).join(' ')}, e.g. the default ${DEFAULT_TIMESTAMP_FORMAT}`,
+    `use the strftime codes ${Object.keys(STRFTIME)
+      .map((c) => `%${c}`)
+      .join(' ')}, e.g. the default ${DEFAULT_TIMESTAMP_FORMAT}`,
   );
 }
 
@@ -82,9 +88,7 @@ export function formatTimestamp(date: Date, format: string): string {
     const render = STRFTIME[code];
     if (!render) {
       throw formatError(
-        code === ''
-          ? `"${format}" ends with a lone "%"`
-          : `"%${code}" in "${format}" is not a supported timestamp code`,
+        code === '' ? `"${format}" ends with a lone "%"` : `"%${code}" in "${format}" is not a supported timestamp code`,
       );
     }
     out += render(date);
@@ -126,11 +130,16 @@ export function sanitizeBranch(branch: string): string {
 
 function valueOf(name: Variable, ctx: TemplateContext, timestamp: () => string): string {
   switch (name) {
-    case 'timestamp': return timestamp();
-    case 'sha': return ctx.sha;
-    case 'short_sha': return ctx.sha.slice(0, 7);
-    case 'branch': return sanitizeBranch(ctx.branch ?? '');
-    case 'run_number': return ctx.runNumber ?? '';
+    case 'timestamp':
+      return timestamp();
+    case 'sha':
+      return ctx.sha;
+    case 'short_sha':
+      return ctx.sha.slice(0, 7);
+    case 'branch':
+      return sanitizeBranch(ctx.branch ?? '');
+    case 'run_number':
+      return ctx.runNumber ?? '';
   }
 }
 
@@ -146,7 +155,10 @@ function renderOne(template: string, ctx: TemplateContext, timestamp: () => stri
     }
     const why = unavailable(raw, ctx);
     if (why) {
-      throw tagsError(`{{${raw}}} in tag template "${template}" has no value: ${why}`, `remove "${template}" from 'tags' for this event, or run the workflow on a branch push`);
+      throw tagsError(
+        `{{${raw}}} in tag template "${template}" has no value: ${why}`,
+        `remove "${template}" from 'tags' for this event, or run the workflow on a branch push`,
+      );
     }
     return valueOf(raw, ctx, timestamp);
   });
@@ -158,9 +170,13 @@ function renderOne(template: string, ctx: TemplateContext, timestamp: () => stri
 
 function checkTag(tag: string, template: string): void {
   const from = tag === template ? '' : ` (from template "${template}")`;
-  if (tag === '') throw tagsError(`tag template "${template}" renders to an empty tag`, 'add a literal part or use another variable');
+  if (tag === '')
+    throw tagsError(`tag template "${template}" renders to an empty tag`, 'add a literal part or use another variable');
   if (tag.length > MAX_TAG_LENGTH) {
-    throw tagsError(`tag "${tag}"${from} is ${tag.length} characters long; the limit is ${MAX_TAG_LENGTH}`, 'use {{short_sha}} instead of {{sha}}, or shorten the literal parts');
+    throw tagsError(
+      `tag "${tag}"${from} is ${tag.length} characters long; the limit is ${MAX_TAG_LENGTH}`,
+      'use {{short_sha}} instead of {{sha}}, or shorten the literal parts',
+    );
   }
   const bad = illegalCharacter(tag);
   if (bad) {
@@ -192,7 +208,10 @@ export function renderTags(templates: readonly string[], ctx: TemplateContext, t
     checkTag(tag, template);
     const earlier = seen.get(tag);
     if (earlier !== undefined) {
-      throw tagsError(`tag templates "${earlier}" and "${template}" both render to "${tag}"`, 'remove one of them; each tag must be distinct');
+      throw tagsError(
+        `tag templates "${earlier}" and "${template}" both render to "${tag}"`,
+        'remove one of them; each tag must be distinct',
+      );
     }
     seen.set(tag, template);
     return tag;

@@ -27,7 +27,10 @@ export interface WalkOptions {
   readonly signal?: AbortSignal;
 }
 
-interface PendingDir { readonly entry: WalkEntry; emitted: boolean }
+interface PendingDir {
+  readonly entry: WalkEntry;
+  emitted: boolean;
+}
 
 /**
  * Yields every entry to send, parents before children, in byte order of names. Synchronous:
@@ -87,7 +90,8 @@ function readSorted(abs: string, rel: string): Dirent[] {
     const entries = readdirSync(abs, { withFileTypes: true });
     // Go's filepath.Walk order: names compared as UTF-8 bytes (not UTF-16 units, as sort() would);
     // for ASCII names, the usual case, the two orders are the same and no bytes need making.
-    if (entries.every((d) => /^[\x00-\x7f]*$/.test(d.name))) return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (entries.every((d) => /^[\x00-\x7f]*$/.test(d.name)))
+      return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return entries
       .map((d) => ({ d, key: Buffer.from(d.name) }))
       .sort((a, b) => Buffer.compare(a.key, b.key))

@@ -34,12 +34,22 @@ export function chooseServices(
   const unknown = [...new Set(names)].filter((n) => !all.some((s) => s.name === n));
   if (unknown.length > 0) {
     const list = all.length ? all.map((s) => s.name).join(', ') : 'none';
-    throw fail(src, undefined, `has no service named ${unknown.map((n) => `'${n}'`).join(', ')} (services: ${list})`, 'correct the names in the services input (they are the keys under services:)');
+    throw fail(
+      src,
+      undefined,
+      `has no service named ${unknown.map((n) => `'${n}'`).join(', ')} (services: ${list})`,
+      'correct the names in the services input (they are the keys under services:)',
+    );
   }
   return [...new Set(names)].map((name) => explicit(src, kind, all.find((s) => s.name === name) as ServiceEntry, image));
 }
 
-function autoMatch(src: ManifestSource, kind: ManifestKind, all: readonly ServiceEntry[], image: ImageReference): ChosenService[] {
+function autoMatch(
+  src: ManifestSource,
+  kind: ManifestKind,
+  all: readonly ServiceEntry[],
+  image: ImageReference,
+): ChosenService[] {
   const chosen: ChosenService[] = [];
   for (const service of all) {
     const text = imageText(service);
@@ -48,7 +58,12 @@ function autoMatch(src: ManifestSource, kind: ManifestKind, all: readonly Servic
   if (chosen.length > 0) return chosen;
   const repo = familiarName(image.repository);
   if (all.length === 0) {
-    throw fail(src, undefined, `defines no services (read as ${describeKind(kind)})`, 'check the manifest input points at the file that defines your services');
+    throw fail(
+      src,
+      undefined,
+      `defines no services (read as ${describeKind(kind)})`,
+      'check the manifest input points at the file that defines your services',
+    );
   }
   const lines = all.map((s) => `  - ${s.name}: ${describeImage(s, image)}`);
   throw fail(
@@ -63,7 +78,12 @@ function explicit(src: ManifestSource, kind: ManifestKind, service: ServiceEntry
   const text = imageText(service);
   if (service.image === undefined) throw noImage(src, kind, service, image);
   if (text === undefined) {
-    throw fail(src, startOf(service.image.node), `the image: of service '${service.name}' is not a string`, `write it as image: ${familiarName(image.repository)}:<tag>`);
+    throw fail(
+      src,
+      startOf(service.image.node),
+      `the image: of service '${service.name}' is not a string`,
+      `write it as image: ${familiarName(image.repository)}:<tag>`,
+    );
   }
   const match = matchImage(text, image);
   if (match.kind === 'variable') return { service, text, variable: true };
@@ -80,8 +100,17 @@ function explicit(src: ManifestSource, kind: ManifestKind, service: ServiceEntry
 
 function noImage(src: ManifestSource, kind: ManifestKind, service: ServiceEntry, image: ImageReference): ActionError {
   const repo = familiarName(image.repository);
-  const why = service.hasBuild ? 'has build: and no image:' : kind === 'convox' ? 'has no image: (Convox builds it from source)' : 'has no image:';
-  return fail(src, service.offset, `service '${service.name}' ${why}, so there is no image reference to update`, `add "image: ${repo}:<tag>" to '${service.name}', or leave it out of the services input`);
+  const why = service.hasBuild
+    ? 'has build: and no image:'
+    : kind === 'convox'
+      ? 'has no image: (Convox builds it from source)'
+      : 'has no image:';
+  return fail(
+    src,
+    service.offset,
+    `service '${service.name}' ${why}, so there is no image reference to update`,
+    `add "image: ${repo}:<tag>" to '${service.name}', or leave it out of the services input`,
+  );
 }
 
 function describeImage(service: ServiceEntry, image: ImageReference): string {
@@ -89,11 +118,16 @@ function describeImage(service: ServiceEntry, image: ImageReference): string {
   if (service.image === undefined) return service.hasBuild ? 'build: only, no image:' : 'no image:';
   if (text === undefined) return 'image: is not a string';
   const match = matchImage(text, image);
-  if (match.kind === 'variable') return `${text} (a variable in the repository; name the service in the services input to update it)`;
+  if (match.kind === 'variable')
+    return `${text} (a variable in the repository; name the service in the services input to update it)`;
   if (match.kind === 'invalid') return `${text} (not a valid image reference)`;
   return text;
 }
 
 function describeKind(kind: ManifestKind): string {
-  return { convox: 'convox.yml', compose: 'docker-compose with services:', 'compose-v1': 'docker-compose v1, services at the top level' }[kind];
+  return {
+    convox: 'convox.yml',
+    compose: 'docker-compose with services:',
+    'compose-v1': 'docker-compose v1, services at the top level',
+  }[kind];
 }

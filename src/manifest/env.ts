@@ -23,15 +23,32 @@ export function envServices(src: ManifestSource, chosen: readonly ChosenService[
       const why = operator
         ? `: the rack replaces only that exact form and has no defaults, so it reads ${operator} as a variable named "${operator.slice(2, -1)}" and puts an empty string there, and`
         : ', so';
-      throw fail(src, startOf(scalar), `update is 'env' but the image of service '${c.service.name}' ("${c.text}") does not use ${variable}${why} setting ${envVar} would not change what it runs`, suggestion);
+      throw fail(
+        src,
+        startOf(scalar),
+        `update is 'env' but the image of service '${c.service.name}' ("${c.text}") does not use ${variable}${why} setting ${envVar} would not change what it runs`,
+        suggestion,
+      );
     }
     const { digest } = splitImageText(c.text);
     if (digest !== undefined && !digest.includes(variable)) {
-      throw fail(src, startOf(scalar), `the image of service '${c.service.name}' ("${c.text}") pins the digest ${digest}, which wins over any tag, so setting ${envVar} would not change what it runs`, `remove "@${digest}" from the image`);
+      throw fail(
+        src,
+        startOf(scalar),
+        `the image of service '${c.service.name}' ("${c.text}") pins the digest ${digest}, which wins over any tag, so setting ${envVar} would not change what it runs`,
+        `remove "@${digest}" from the image`,
+      );
     }
     const at = positionOf(src, startOf(scalar));
     const anchor = c.service.image?.anchor ?? scalar.anchor;
-    return { service: c.service.name, line: at.line, column: at.column, before: c.text, after: interpolate(c.text, envVar, tag), ...(anchor ? { anchor } : {}) };
+    return {
+      service: c.service.name,
+      line: at.line,
+      column: at.column,
+      before: c.text,
+      after: interpolate(c.text, envVar, tag),
+      ...(anchor ? { anchor } : {}),
+    };
   });
 }
 

@@ -29,7 +29,10 @@ export function defaultManifestPath(exists: (p: string) => boolean): string {
  * the original. The original's permission bits are kept.
  */
 export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  const mode = await stat(file).then((s) => s.mode & 0o7777, () => 0o644);
+  const mode = await stat(file).then(
+    (s) => s.mode & 0o7777,
+    () => 0o644,
+  );
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(temp, 'wx', mode);

@@ -31,7 +31,12 @@ export function parseManifest(src: ManifestSource): ParsedManifest {
   const root = treeOf(src);
   if (value === null || value === undefined || root === undefined) throw emptyError(src);
   if (root.kind !== 'map' || typeof value !== 'object' || Array.isArray(value)) {
-    throw fail(src, root.start, 'the top level must be a mapping (services:, resources:, …), not a list or a single value', 'check that this is your convox.yml or docker-compose.yml');
+    throw fail(
+      src,
+      root.start,
+      'the top level must be a mapping (services:, resources:, …), not a list or a single value',
+      'check that this is your convox.yml or docker-compose.yml',
+    );
   }
   return { value: value as Record<string, unknown>, root };
 }
@@ -47,16 +52,26 @@ function treeOf(src: ManifestSource): YamlNode | undefined {
 
 /** An ActionError at a text offset, phase `manifest`, with `file:line:column:` before the message. */
 export function fail(src: ManifestSource, offset: number | undefined, message: string, fix: string): ActionError {
-  if (offset === undefined || offset < 0) return new ActionError(`${src.file}: ${message}`, { file: src.file, phase: 'manifest' }, fix);
+  if (offset === undefined || offset < 0)
+    return new ActionError(`${src.file}: ${message}`, { file: src.file, phase: 'manifest' }, fix);
   const at = positionOf(src, offset);
-  return new ActionError(`${src.file}:${at.line}:${at.column}: ${message}`, { file: src.file, line: at.line, column: at.column, phase: 'manifest' }, fix);
+  return new ActionError(
+    `${src.file}:${at.line}:${at.column}: ${message}`,
+    { file: src.file, line: at.line, column: at.column, phase: 'manifest' },
+    fix,
+  );
 }
 
 function loadError(src: ManifestSource, e: YamlErrorLike): ActionError {
   const documents = countDocuments(src.text);
   if (documents === 0) return emptyError(src);
   if (documents > 1) {
-    return fail(src, undefined, `holds ${documents} YAML documents (separated by ---); a manifest is one document`, 'keep one document in the manifest');
+    return fail(
+      src,
+      undefined,
+      `holds ${documents} YAML documents (separated by ---); a manifest is one document`,
+      'keep one document in the manifest',
+    );
   }
   const reason = e.reason ?? e.message ?? String(e);
   const offset = e.mark?.position;
@@ -65,9 +80,19 @@ function loadError(src: ManifestSource, e: YamlErrorLike): ActionError {
     const key = keyAt(src.text, offset) ?? plainKeyAt(src.text, offset);
     const start = key && (key.style === 'single' || key.style === 'double') ? key.start - 1 : offset;
     const line = lineText(src, positionOf(src, start).line).trim();
-    return fail(src, start, `key ${key ? `'${key.value}' ` : ''}appears twice in the same mapping (at "${line}"); YAML does not allow duplicate keys`, 'remove or merge one of the two entries');
+    return fail(
+      src,
+      start,
+      `key ${key ? `'${key.value}' ` : ''}appears twice in the same mapping (at "${line}"); YAML does not allow duplicate keys`,
+      'remove or merge one of the two entries',
+    );
   }
-  return fail(src, offset, `not valid YAML: ${reason}`, 'fix the YAML syntax at that position (a YAML linter shows the same error)');
+  return fail(
+    src,
+    offset,
+    `not valid YAML: ${reason}`,
+    'fix the YAML syntax at that position (a YAML linter shows the same error)',
+  );
 }
 
 /** The mapping key whose text starts at `offset` (the event parser does not reject duplicates). */
@@ -96,7 +121,12 @@ function plainKeyAt(text: string, offset: number): Pick<ScalarNode, 'start' | 'v
 }
 
 function emptyError(src: ManifestSource): ActionError {
-  return fail(src, undefined, 'is empty (no YAML content, only whitespace or comments)', 'add the services to the manifest, or point the manifest input at the right file');
+  return fail(
+    src,
+    undefined,
+    'is empty (no YAML content, only whitespace or comments)',
+    'add the services to the manifest, or point the manifest input at the right file',
+  );
 }
 
 function countDocuments(text: string): number {

@@ -43,10 +43,19 @@ export function planManifestUpdate(input: ManifestPlanInput): ManifestPlan {
 function checkTagAndDigest(input: ManifestPlanInput): void {
   const place = { file: input.file, phase: 'manifest' };
   if (!isValidTag(input.tag)) {
-    throw new ActionError(`cannot point ${input.file} at tag "${input.tag}": not a valid Docker tag`, place, 'use letters, digits, "_", "." and "-" (at most 128), starting with a letter, digit or "_"');
+    throw new ActionError(
+      `cannot point ${input.file} at tag "${input.tag}": not a valid Docker tag`,
+      place,
+      'use letters, digits, "_", "." and "-" (at most 128), starting with a letter, digit or "_"',
+    );
   }
   const problem = input.digest === undefined ? undefined : digestProblem(input.digest);
-  if (problem) throw new ActionError(`cannot pin ${input.file} to the pushed digest: ${problem}`, place, 'pass the digest the registry reported (sha256:…)');
+  if (problem)
+    throw new ActionError(
+      `cannot pin ${input.file} to the pushed digest: ${problem}`,
+      place,
+      'pass the digest the registry reported (sha256:…)',
+    );
 }
 
 /**
@@ -60,7 +69,12 @@ function crossCheck(src: ManifestSource, parsed: ParsedManifest, all: readonly S
     // A non-string image (`image: 1`) cannot match any repository; only strings must agree.
     if (text === undefined || typeof loaded !== 'string') continue;
     if (loaded !== text) {
-      throw fail(src, service.offset, `cannot locate the image of service '${service.name}' reliably (read "${text}", the YAML loader says ${JSON.stringify(loaded)})`, 'quote the image value, e.g. image: "namespace/repo:tag"');
+      throw fail(
+        src,
+        service.offset,
+        `cannot locate the image of service '${service.name}' reliably (read "${text}", the YAML loader says ${JSON.stringify(loaded)})`,
+        'quote the image value, e.g. image: "namespace/repo:tag"',
+      );
     }
   }
 }

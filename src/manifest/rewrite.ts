@@ -54,7 +54,10 @@ export function rewriteManifest(
   verify(src, parsed, after, intended);
   const notes = chosen
     .filter((c) => c.variable)
-    .map((c) => `service '${c.service.name}': the repository in "${c.text}" holds a variable, so it was kept as written and only the tag was replaced`);
+    .map(
+      (c) =>
+        `service '${c.service.name}': the repository in "${c.text}" holds a variable, so it was kept as written and only the tag was replaced`,
+    );
   return { after, services: serviceImages(src, chosen, targets), notes };
 }
 
@@ -62,17 +65,31 @@ function usesIn(src: ManifestSource, parsed: ParsedManifest, targets: ReadonlySe
   try {
     return usesOf(parsed.root, targets);
   } catch (e) {
-    throw fail(src, undefined, `cannot check where the image values are used: ${(e as Error).message}`, 'write the images out instead of building them from deeply nested aliases');
+    throw fail(
+      src,
+      undefined,
+      `cannot check where the image values are used: ${(e as Error).message}`,
+      'write the images out instead of building them from deeply nested aliases',
+    );
   }
 }
 
-function groupTargets(src: ManifestSource, chosen: readonly ChosenService[], next: { tag: string; digest?: string }): Map<ScalarNode, Target> {
+function groupTargets(
+  src: ManifestSource,
+  chosen: readonly ChosenService[],
+  next: { tag: string; digest?: string },
+): Map<ScalarNode, Target> {
   const targets = new Map<ScalarNode, Target>();
   for (const c of chosen) {
     const scalar = c.service.image?.node as ScalarNode;
     const unsafe = c.variable ? unsafeToRewrite(c.text) : undefined;
     if (unsafe) {
-      throw fail(src, startOf(scalar), `service '${c.service.name}': cannot rewrite "${c.text}": ${unsafe}`, 'write the repository literally (image: host/namespace/repo:tag), or use update: env with image: <repository>:${IMAGE_VERSION}');
+      throw fail(
+        src,
+        startOf(scalar),
+        `service '${c.service.name}': cannot rewrite "${c.text}": ${unsafe}`,
+        'write the repository literally (image: host/namespace/repo:tag), or use update: env with image: <repository>:${IMAGE_VERSION}',
+      );
     }
     const existing = targets.get(scalar);
     if (existing) existing.chosen.push(c);
@@ -86,7 +103,13 @@ function groupTargets(src: ManifestSource, chosen: readonly ChosenService[], nex
  * the services, the place it is written is fine, and so is any `x-` extension (templates built
  * from templates); anywhere else the rewrite would change something that gets deployed.
  */
-function checkUses(src: ManifestSource, kind: ManifestKind, all: readonly ServiceEntry[], target: Target, uses: readonly Use[]): ValuePath[] {
+function checkUses(
+  src: ManifestSource,
+  kind: ManifestKind,
+  all: readonly ServiceEntry[],
+  target: Target,
+  uses: readonly Use[],
+): ValuePath[] {
   const chosenNames = new Set(target.chosen.map((c) => c.service.name));
   const anchor = target.chosen[0]?.service.image?.anchor ?? target.scalar.anchor;
   const shared = anchor ? `the anchored value &${anchor}` : `"${target.scalar.value}"`;
@@ -94,10 +117,20 @@ function checkUses(src: ManifestSource, kind: ManifestKind, all: readonly Servic
     const owner = all.find((s) => formatPath(s.imagePath) === formatPath(use.path));
     if (owner && chosenNames.has(owner.name)) continue;
     if (owner) {
-      throw fail(src, startOf(target.scalar), `${shared} is also the image of service '${owner.name}', which is not being updated; rewriting it would change both`, `add '${owner.name}' to the services input, or give '${owner.name}' its own image: line`);
+      throw fail(
+        src,
+        startOf(target.scalar),
+        `${shared} is also the image of service '${owner.name}', which is not being updated; rewriting it would change both`,
+        `add '${owner.name}' to the services input, or give '${owner.name}' its own image: line`,
+      );
     }
     if (!insideService(kind, all, use.path) && (use.direct || isExtension(kind, use.path))) continue;
-    throw fail(src, startOf(target.scalar), `${shared} is also used at ${formatPath(use.path)}, which is not a service image; rewriting it would change that too`, 'give the services their own image: value instead of sharing this one');
+    throw fail(
+      src,
+      startOf(target.scalar),
+      `${shared} is also used at ${formatPath(use.path)}, which is not a service image; rewriting it would change that too`,
+      'give the services their own image: value instead of sharing this one',
+    );
   }
   return uses.map((u) => u.path);
 }
@@ -114,12 +147,20 @@ function insideService(kind: ManifestKind, all: readonly ServiceEntry[], path: V
 function edit(src: ManifestSource, target: Target): TextEdit {
   const { scalar } = target;
   const service = target.chosen[0]?.service.name ?? '';
-  if (scalar.start < 0) throw fail(src, undefined, `the image of service '${service}' has no text to replace`, 'write the image on one line');
+  if (scalar.start < 0)
+    throw fail(src, undefined, `the image of service '${service}' has no text to replace`, 'write the image on one line');
   const multiline = src.text.slice(scalar.start, scalar.end).includes('\n');
-  const rendered = multiline && (scalar.style === 'plain' || scalar.style === 'single' || scalar.style === 'double')
-    ? new Error('it spans several lines; write the image on one line')
-    : renderScalar(target.after, scalar);
-  if (rendered instanceof Error) throw fail(src, startOf(scalar), `cannot rewrite the image of service '${service}': ${rendered.message}`, `write it as image: ${target.after}`);
+  const rendered =
+    multiline && (scalar.style === 'plain' || scalar.style === 'single' || scalar.style === 'double')
+      ? new Error('it spans several lines; write the image on one line')
+      : renderScalar(target.after, scalar);
+  if (rendered instanceof Error)
+    throw fail(
+      src,
+      startOf(scalar),
+      `cannot rewrite the image of service '${service}': ${rendered.message}`,
+      `write it as image: ${target.after}`,
+    );
   return { start: scalar.start, end: scalar.end, text: rendered };
 }
 
@@ -128,10 +169,21 @@ function verify(src: ManifestSource, parsed: ParsedManifest, after: Buffer, inte
   try {
     value = loadManifestValue(decodeManifest(src.file, after).text);
   } catch (e) {
-    throw fail(src, undefined, `the edited manifest would not load (${(e as Error).message.split('\n')[0]}); nothing was written`, 'report this with the manifest; as a workaround, quote the image value');
+    throw fail(
+      src,
+      undefined,
+      `the edited manifest would not load (${(e as Error).message.split('\n')[0]}); nothing was written`,
+      'report this with the manifest; as a workaround, quote the image value',
+    );
   }
   const problem = verifyEdit(parsed.value, value, intended);
-  if (problem) throw fail(src, undefined, `the edit did not verify: ${problem}; nothing was written`, 'report this with the manifest; as a workaround, give each service a plain image: line');
+  if (problem)
+    throw fail(
+      src,
+      undefined,
+      `the edit did not verify: ${problem}; nothing was written`,
+      'report this with the manifest; as a workaround, give each service a plain image: line',
+    );
 }
 
 function serviceImages(src: ManifestSource, chosen: readonly ChosenService[], targets: Map<ScalarNode, Target>): ServiceImage[] {

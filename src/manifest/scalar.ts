@@ -20,7 +20,8 @@ export function renderScalar(value: string, node: ScalarNode): string | Error {
 
 /** Why `value` cannot be written unquoted (the YAML 1.2 plain-scalar rules), or undefined. */
 export function plainProblem(value: string, inFlow: boolean): Error | undefined {
-  const fail = (why: string): Error => new Error(`"${value}" cannot be written unquoted: ${why}; quote the image in the manifest`);
+  const fail = (why: string): Error =>
+    new Error(`"${value}" cannot be written unquoted: ${why}; quote the image in the manifest`);
   if (value === '') return fail('it is empty');
   if (/^[-?:,[\]{}#&*!|>'"%@`\s]/.test(value) && !/^[-?:][^\s,[\]{}]/.test(value)) return fail('it starts with an indicator');
   if (/\s$/.test(value)) return fail('it ends with a space');

@@ -58,7 +58,13 @@ export function listServices(src: ManifestSource, kind: ManifestKind, root: MapN
       throw notAMapping(src, entry.keyNode.start, `service '${entry.key}'`);
     }
     const imagePath = kind === 'compose-v1' ? [entry.key, 'image'] : ['services', entry.key, 'image'];
-    out.push({ name: entry.key, offset: entry.keyNode.start, imagePath, hasBuild: false, ...(body.kind === 'map' ? describeBody(body) : {}) });
+    out.push({
+      name: entry.key,
+      offset: entry.keyNode.start,
+      imagePath,
+      hasBuild: false,
+      ...(body.kind === 'map' ? describeBody(body) : {}),
+    });
   }
   return out;
 }

@@ -98,7 +98,10 @@ type OpenCollection = MapNode | SeqNode;
 
 /** A document the loader accepts but this module will not edit; `offset` is where the problem is. */
 export class YamlStructureError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(message);
   }
 }
@@ -124,7 +127,8 @@ class TreeBuilder {
       case EVENT_ID.SEQUENCE: {
         const anchor = this.slice(event.anchorStart, event.anchorEnd);
         const base = { start: event.start, ...(anchor ? { anchor } : {}) };
-        const node: OpenCollection = event.type === EVENT_ID.MAPPING ? { kind: 'map', pairs: [], ...base } : { kind: 'seq', items: [], ...base };
+        const node: OpenCollection =
+          event.type === EVENT_ID.MAPPING ? { kind: 'map', pairs: [], ...base } : { kind: 'seq', items: [], ...base };
         if (anchor) this.anchors.set(anchor, node);
         this.add(node);
         this.stack.push(node);
@@ -141,7 +145,8 @@ class TreeBuilder {
         const target = this.anchors.get(name);
         if (!target) throw new YamlStructureError(`the alias *${name} names no anchor before it`, event.anchorStart - 1);
         // The loader accepts a collection that contains an alias to itself; a manifest never needs one.
-        if (this.stack.includes(target as OpenCollection)) throw new YamlStructureError(`the alias *${name} refers to a collection that contains it`, event.anchorStart - 1);
+        if (this.stack.includes(target as OpenCollection))
+          throw new YamlStructureError(`the alias *${name} refers to a collection that contains it`, event.anchorStart - 1);
         this.add({ kind: 'alias', start: event.anchorStart - 1, name, target });
         return;
       }

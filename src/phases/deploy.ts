@@ -53,7 +53,10 @@ function target(config: Config, env: NodeJS.ProcessEnv): RackTarget | undefined 
  * and the rack version up front (so a typo fails before the push, not after); in a dry run it
  * makes the plan concrete where credentials allow, and says plainly what it could not check.
  */
-export async function lookAtRack(config: Config, deps: RackDeps): Promise<{ rack?: RackLook; rackUnavailable?: string; rackHost?: string }> {
+export async function lookAtRack(
+  config: Config,
+  deps: RackDeps,
+): Promise<{ rack?: RackLook; rackUnavailable?: string; rackHost?: string }> {
   if (!config.deploy) return {};
   let t: RackTarget | undefined;
   try {
@@ -80,12 +83,20 @@ export async function lookAtRack(config: Config, deps: RackDeps): Promise<{ rack
     }
     return {
       rackHost: host,
-      rack: { status: seen.status, ...(seen.release ? { release: seen.release } : {}), ...(seen.envValue !== undefined ? { envValue: seen.envValue } : {}), canReadReleases: seen.canReadReleases },
+      rack: {
+        status: seen.status,
+        ...(seen.release ? { release: seen.release } : {}),
+        ...(seen.envValue !== undefined ? { envValue: seen.envValue } : {}),
+        canReadReleases: seen.canReadReleases,
+      },
     };
   } catch (e) {
     const error = limit.aborted && !deps.signal?.aborted ? lookTimedOut(config, t) : inPlanPhase(e);
     if (!config.dryRun) throw error;
-    return { rackHost: host, rackUnavailable: `reading ${config.deploy.app} on ${rackLabel(t)} failed: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      rackHost: host,
+      rackUnavailable: `reading ${config.deploy.app} on ${rackLabel(t)} failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
 }
 
@@ -100,15 +111,28 @@ function lookTimedOut(config: Config, t: RackTarget): ActionError {
 
 /** The rack client's errors say `deploy`; this look runs in the plan, before anything is built. */
 function inPlanPhase(e: unknown): unknown {
-  return e instanceof ActionError && e.place.phase === 'deploy' ? new ActionError(e.message, { ...e.place, phase: 'plan' }, e.fix, { cause: e }) : e;
+  return e instanceof ActionError && e.place.phase === 'deploy'
+    ? new ActionError(e.message, { ...e.place, phase: 'plan' }, e.fix, { cause: e })
+    : e;
 }
 
 /** A fresh gzip tar of the app directory with the rewritten manifest in it, as a stream. */
-function sourceTarball(appDir: string, manifestName: string, manifestBytes: Buffer | undefined, signal?: AbortSignal): NodeJS.ReadableStream {
+function sourceTarball(
+  appDir: string,
+  manifestName: string,
+  manifestBytes: Buffer | undefined,
+  signal?: AbortSignal,
+): NodeJS.ReadableStream {
   const out = new PassThrough();
   const replace = new Map<string, Buffer>(manifestBytes ? [[manifestName, manifestBytes]] : []);
   // The manifest stands in for the Dockerfile: it is the one file the rack must always get.
-  packContext({ contextDir: appDir, dockerfile: path.join(appDir, manifestName), gzip: true, replace, ...(signal ? { signal } : {}) })
+  packContext({
+    contextDir: appDir,
+    dockerfile: path.join(appDir, manifestName),
+    gzip: true,
+    replace,
+    ...(signal ? { signal } : {}),
+  })
     .then((packed) => {
       packed.stream.on('error', (e: Error) => out.destroy(e));
       packed.stream.pipe(out);
@@ -119,16 +143,27 @@ function sourceTarball(appDir: string, manifestName: string, manifestBytes: Buff
 }
 
 /** Uploads, builds on the rack, promotes and waits; ids are reported as they become known. */
-export async function deployPhase(config: Config, manifest: ManifestPlan | undefined, deps: RackDeps, onProgress: (p: Partial<DeployOutcome>) => void): Promise<void> {
+export async function deployPhase(
+  config: Config,
+  manifest: ManifestPlan | undefined,
+  deps: RackDeps,
+  onProgress: (p: Partial<DeployOutcome>) => void,
+): Promise<void> {
   const d = config.deploy;
   const t = target(config, deps.env);
   if (!d || !t || !config.update.manifestPath) {
-    throw new ActionError('a deploy needs a manifest to upload', { input: 'manifest', phase: 'deploy' }, "add convox.yml (or set 'manifest') next to your app");
+    throw new ActionError(
+      'a deploy needs a manifest to upload',
+      { input: 'manifest', phase: 'deploy' },
+      "add convox.yml (or set 'manifest') next to your app",
+    );
   }
   const appDir = path.dirname(config.update.manifestPath);
   const manifestName = path.basename(config.update.manifestPath);
   const sha = config.github.sha;
-  const description = d.description ?? `convox-image-deploy ${config.tags[0] ?? ''}${config.github.runNumber ? ` (run ${config.github.runNumber})` : ''}`;
+  const description =
+    d.description ??
+    `convox-image-deploy ${config.tags[0] ?? ''}${config.github.runNumber ? ` (run ${config.github.runNumber})` : ''}`;
   let reached = '';
   try {
     const result = await deploy({
@@ -153,27 +188,43 @@ export async function deployPhase(config: Config, manifest: ManifestPlan | undef
       userAgent: 'convox-image-deploy',
     });
     onProgress(ids(result));
-    if (result.waitedForUpdatingMs) deps.log.info(`Waited ${Math.round(result.waitedForUpdatingMs / 1000)}s for another update of ${d.app} to finish before promoting.`);
-    deps.log.info(result.outcome === 'deployed' ? `Deployed release ${result.releaseId} of ${d.app}.` : `Promoted release ${result.releaseId} of ${d.app} (wait: false, not waited for).`);
+    if (result.waitedForUpdatingMs)
+      deps.log.info(
+        `Waited ${Math.round(result.waitedForUpdatingMs / 1000)}s for another update of ${d.app} to finish before promoting.`,
+      );
+    deps.log.info(
+      result.outcome === 'deployed'
+        ? `Deployed release ${result.releaseId} of ${d.app}.`
+        : `Promoted release ${result.releaseId} of ${d.app} (wait: false, not waited for).`,
+    );
   } catch (e) {
     if (e instanceof DeployError) onProgress({ ...ids(e.partial), ...logTailOf(e) });
     // Whatever went wrong, say what the rack is running now: the one fact a person needs next.
     const now = await readAppNow(t, d.app, deps.log, deps.secrets);
     const ours = e instanceof DeployError ? e.partial.releaseId : undefined;
     // Once the rack accepted the promote it rolls out without us, and its status lags a promote.
-    const promoted = ours && ['promoted', 'wait'].includes(reached) && now?.release !== ours ? `; ${ours} was promoted, so the rack may still switch to it (its status lags a promote): check convox apps info ${d.app}` : '';
+    const promoted =
+      ours && ['promoted', 'wait'].includes(reached) && now?.release !== ours
+        ? `; ${ours} was promoted, so the rack may still switch to it (its status lags a promote): check convox apps info ${d.app}`
+        : '';
     const rackNow = now
       ? `${d.app} on ${rackLabel(t)} is ${now.status || 'in an unknown state'}, active release ${now.release ?? 'none'}${promoted}`
       : `${d.app} on ${rackLabel(t)} did not answer when read after the failure; see it with: convox apps info ${d.app}`;
     onProgress({ rackNow });
     if (deps.signal?.aborted || !(e instanceof ActionError)) throw e;
     const text = `${e.message}\nRack now: ${rackNow}.`;
-    throw e instanceof DeployError ? new DeployError(new ActionError(text, e.place, e.fix), e.partial, e.logTail) : new ActionError(text, e.place, e.fix, { cause: e });
+    throw e instanceof DeployError
+      ? new DeployError(new ActionError(text, e.place, e.fix), e.partial, e.logTail)
+      : new ActionError(text, e.place, e.fix, { cause: e });
   }
 }
 
 function ids(p: { buildId?: string; releaseId?: string; previousReleaseId?: string }): Partial<DeployOutcome> {
-  return { ...(p.buildId ? { buildId: p.buildId } : {}), ...(p.releaseId ? { releaseId: p.releaseId } : {}), ...(p.previousReleaseId ? { previousReleaseId: p.previousReleaseId } : {}) };
+  return {
+    ...(p.buildId ? { buildId: p.buildId } : {}),
+    ...(p.releaseId ? { releaseId: p.releaseId } : {}),
+    ...(p.previousReleaseId ? { previousReleaseId: p.previousReleaseId } : {}),
+  };
 }
 
 function logTailOf(e: DeployError): Partial<DeployOutcome> {

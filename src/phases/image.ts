@@ -52,7 +52,9 @@ export async function buildPhase(ctx: ImageContext, creds: RegistryCredentials |
 async function build(ctx: ImageContext, creds: RegistryCredentials | undefined): Promise<BuildResult> {
   const docker = ctx.docker();
   const engine = await inspectEngine(docker, ctx.env);
-  ctx.log.info(`Docker engine ${engine.serverVersion} (API ${engine.apiVersion}), ${engine.buildkit ? 'BuildKit' : 'classic builder'}`);
+  ctx.log.info(
+    `Docker engine ${engine.serverVersion} (API ${engine.apiVersion}), ${engine.buildkit ? 'BuildKit' : 'classic builder'}`,
+  );
   const pushHost = ctx.config.image.registry;
   const known: Record<string, { username: string; password: string }> = {};
   if (creds) known[pushHost] = { username: creds.username, password: creds.password };
@@ -71,12 +73,16 @@ async function build(ctx: ImageContext, creds: RegistryCredentials | undefined):
     labels,
     engine,
     credentialsFor: sessionCredentials(known, ctx),
-    registryConfig: Object.fromEntries(Object.entries(known).map(([h, c]) => [h === 'docker.io' ? 'https://index.docker.io/v1/' : h, c])),
+    registryConfig: Object.fromEntries(
+      Object.entries(known).map(([h, c]) => [h === 'docker.io' ? 'https://index.docker.io/v1/' : h, c]),
+    ),
     log: ctx.log,
     dockerfileLabel: relativeToWorkspace(ctx.config.workspace, ctx.config.build.dockerfile),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
-  ctx.log.info(`Built ${result.imageId} with ${result.builder === 'buildkit' ? 'BuildKit' : 'the classic builder'} (${result.steps} steps, ${result.cachedSteps} cached)`);
+  ctx.log.info(
+    `Built ${result.imageId} with ${result.builder === 'buildkit' ? 'BuildKit' : 'the classic builder'} (${result.steps} steps, ${result.cachedSteps} cached)`,
+  );
   return result;
 }
 
@@ -86,7 +92,10 @@ async function build(ctx: ImageContext, creds: RegistryCredentials | undefined):
  * helpers), looked up once per host. So a `FROM` image on any registry the job logged in to is
  * pulled with that registry's own credentials, and no registry is offered another's.
  */
-export function sessionCredentials(known: Readonly<Record<string, { username: string; password: string }>>, ctx: Pick<ImageContext, 'env' | 'secrets'>): CredentialsFor {
+export function sessionCredentials(
+  known: Readonly<Record<string, { username: string; password: string }>>,
+  ctx: Pick<ImageContext, 'env' | 'secrets'>,
+): CredentialsFor {
   const looked = new Map<string, Promise<{ username: string; password: string } | undefined>>();
   return (asked) => {
     // Docker Hub's hosts (BuildKit asks for registry-1.docker.io) are one entry, as in the Docker config.
@@ -117,7 +126,11 @@ function safeRegistry(ref: string): string | undefined {
  * `onPushed` hears each reference as soon as the registry has it, so a later failure can still
  * report what was pushed.
  */
-export async function pushPhase(ctx: ImageContext, creds: RegistryCredentials | undefined, onPushed: (reference: string) => void = () => {}): Promise<string> {
+export async function pushPhase(
+  ctx: ImageContext,
+  creds: RegistryCredentials | undefined,
+  onPushed: (reference: string) => void = () => {},
+): Promise<string> {
   const docker = ctx.docker();
   const repository = ctx.config.image.original;
   const results: string[] = [];
@@ -136,7 +149,12 @@ export async function pushPhase(ctx: ImageContext, creds: RegistryCredentials | 
       results.push(`${pushed.reference}: pushed ${pushed.digest}`);
       onPushed(pushed.reference);
       digest ??= pushed.digest;
-      if (pushed.digest !== digest) throw new ActionError(`${pushed.reference} was pushed as ${pushed.digest}, but ${repository}:${ctx.config.tags[0]} as ${digest}`, { phase: 'push' }, 'a tag was moved by someone else during the push; re-run the job');
+      if (pushed.digest !== digest)
+        throw new ActionError(
+          `${pushed.reference} was pushed as ${pushed.digest}, but ${repository}:${ctx.config.tags[0]} as ${digest}`,
+          { phase: 'push' },
+          'a tag was moved by someone else during the push; re-run the job',
+        );
     } catch (e) {
       // A partial push is reported tag by tag so nobody has to guess what the registry holds.
       if (!results.length || !(e instanceof ActionError)) throw e;
@@ -147,9 +165,17 @@ export async function pushPhase(ctx: ImageContext, creds: RegistryCredentials | 
     }
   }
   const primary = parseReference(`${repository}:${ctx.config.tags[0]}`);
-  const confirmed = await manifestDigest(primary, creds, { log: ctx.log, secrets: ctx.secrets, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const confirmed = await manifestDigest(primary, creds, {
+    log: ctx.log,
+    secrets: ctx.secrets,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
   if (confirmed !== digest) {
-    throw new ActionError(`the registry serves ${confirmed} for ${repository}:${ctx.config.tags[0]}, not the pushed ${digest}`, { phase: 'push' }, 'another push to the same tag raced this one; use unique tags such as {{timestamp}} or {{sha}}');
+    throw new ActionError(
+      `the registry serves ${confirmed} for ${repository}:${ctx.config.tags[0]}, not the pushed ${digest}`,
+      { phase: 'push' },
+      'another push to the same tag raced this one; use unique tags such as {{timestamp}} or {{sha}}',
+    );
   }
   ctx.log.info(`Registry ${registryApiHost(primary)} confirms ${digest}`);
   return digest!;
@@ -161,9 +187,17 @@ export async function pushPhase(ctx: ImageContext, creds: RegistryCredentials | 
  */
 export async function existingImagePhase(ctx: ImageContext, creds: RegistryCredentials | undefined): Promise<string> {
   const reference = `${ctx.config.image.original}:${ctx.config.tags[0]}`;
-  const digest = await lookupDigest(parseReference(reference), creds, { log: ctx.log, secrets: ctx.secrets, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const digest = await lookupDigest(parseReference(reference), creds, {
+    log: ctx.log,
+    secrets: ctx.secrets,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
   if (!digest) {
-    throw new ActionError(`${reference} is not in the registry`, { input: 'tags', phase: 'plan' }, "with 'build: false' the first tag must name an image that was already pushed (e.g. tags: v3.0.2); or set 'build: true'");
+    throw new ActionError(
+      `${reference} is not in the registry`,
+      { input: 'tags', phase: 'plan' },
+      "with 'build: false' the first tag must name an image that was already pushed (e.g. tags: v3.0.2); or set 'build: true'",
+    );
   }
   ctx.log.info(`${reference} exists in the registry as ${digest}; deploying it without a build.`);
   return digest;

@@ -11,7 +11,11 @@ export function planManifest(config: Config, digest?: string): ManifestPlan | un
   try {
     bytes = readFileSync(update.manifestPath);
   } catch (e) {
-    throw new ActionError(`cannot read ${update.manifestFile}: ${(e as Error).message}`, { input: 'manifest', phase: 'plan' }, 'check the path and the checkout step');
+    throw new ActionError(
+      `cannot read ${update.manifestFile}: ${(e as Error).message}`,
+      { input: 'manifest', phase: 'plan' },
+      'check the path and the checkout step',
+    );
   }
   return planManifestUpdate({
     file: update.manifestFile,

@@ -28,12 +28,17 @@ function repoOf(config: Config): { owner: string; repo: string } | undefined {
 }
 
 /** Opens the optional GitHub Deployment (input `environment`) before a real deploy. */
-export async function startGitHubDeployment(config: Config, deps: ReportDeps, logUrl?: string): Promise<DeploymentHandle | undefined> {
+export async function startGitHubDeployment(
+  config: Config,
+  deps: ReportDeps,
+  logUrl?: string,
+): Promise<DeploymentHandle | undefined> {
   const environment = config.report.environment;
   const repo = repoOf(config);
   const client = environment && !config.dryRun ? await api(config, deps) : undefined;
   if (!environment || config.dryRun || !repo || !client) {
-    if (environment && !config.dryRun && !client) deps.log.warning(`No github-token: the GitHub deployment for '${environment}' is not created.`);
+    if (environment && !config.dryRun && !client)
+      deps.log.warning(`No github-token: the GitHub deployment for '${environment}' is not created.`);
     return undefined;
   }
   return startDeployment(client, {
@@ -67,10 +72,16 @@ export async function reportRun(config: Config, run: RunReport, deps: ReportDeps
     deps.log.warning('No github-token: the plan is in the job summary but not posted as a PR comment.');
     return;
   }
-  const key = { ...(config.deploy ? { app: config.deploy.app } : {}), ...(config.update.manifestFile ? { manifest: config.update.manifestFile } : {}) };
+  const key = {
+    ...(config.deploy ? { app: config.deploy.app } : {}),
+    ...(config.update.manifestFile ? { manifest: config.update.manifestFile } : {}),
+  };
   const failedPhase = run.phases.find((p) => p.status === 'failed')?.name;
-  const failure = run.outcome === 'failure' ? { failure: { phase: failedPhase ?? 'unknown', error: run.error ?? 'unknown error' } } : {};
-  const body = deps.secrets.redact(renderPlanComment(run.plan, key, { sha: run.sha, ...(run.runUrl ? { runUrl: run.runUrl } : {}), ...failure }));
+  const failure =
+    run.outcome === 'failure' ? { failure: { phase: failedPhase ?? 'unknown', error: run.error ?? 'unknown error' } } : {};
+  const body = deps.secrets.redact(
+    renderPlanComment(run.plan, key, { sha: run.sha, ...(run.runUrl ? { runUrl: run.runUrl } : {}), ...failure }),
+  );
   const result = await upsertStickyComment(client, { ...repo, issueNumber: pr, body, marker: commentMarker(key), log: deps.log });
   if (result !== 'skipped') deps.log.info(`PR comment ${result}.`);
 }

@@ -35,7 +35,10 @@ export function makePlan(p: PlanInputs): Plan {
   const env = envChange(p, notes);
   const deploy = deployPlan(p);
   if (p.rackUnavailable && config.deploy) notes.push(`The rack was not consulted: ${p.rackUnavailable}.`);
-  if (config.deploy && config.build.enabled && !config.push) notes.push(`push: false: the rack will pull ${references[0]}, which this run does not push; it must already be in the registry.`);
+  if (config.deploy && config.build.enabled && !config.push)
+    notes.push(
+      `push: false: the rack will pull ${references[0]}, which this run does not push; it must already be in the registry.`,
+    );
   return {
     dryRun: config.dryRun,
     dryRunReason: config.dryRunReason,
@@ -72,7 +75,8 @@ function envChange(p: PlanInputs, notes: string[]): EnvChange | undefined {
   let unknownBecause = p.rackUnavailable ?? 'no app is set';
   if (p.rack && !p.rack.canReadReleases) unknownBecause = 'the credential cannot read releases (a Console deploy key)';
   else if (p.rack) unknownBecause = 'the app has no value for it yet';
-  if (p.rack && !p.rack.canReadReleases) notes.push(`${update.envVar} cannot be set with a deploy key: it cannot read the app's other variables.`);
+  if (p.rack && !p.rack.canReadReleases)
+    notes.push(`${update.envVar} cannot be set with a deploy key: it cannot read the app's other variables.`);
   return { name: update.envVar, after, unknownBecause };
 }
 
@@ -99,16 +103,24 @@ export function planSteps(config: Config, references: readonly string[]): PlanSt
   const dry = config.dryRun ? 'dry run' : undefined;
   const steps: PlanStep[] = [];
   const { build, update, deploy } = config;
-  steps.push(step('build', `Build ${relativeToWorkspace(config.workspace, build.dockerfile)} (context ${relativeToWorkspace(config.workspace, build.context)})`, build.enabled ? undefined : "build: false (deploying an existing tag)"));
+  steps.push(
+    step(
+      'build',
+      `Build ${relativeToWorkspace(config.workspace, build.dockerfile)} (context ${relativeToWorkspace(config.workspace, build.context)})`,
+      build.enabled ? undefined : 'build: false (deploying an existing tag)',
+    ),
+  );
   if (!build.enabled) steps.push(step('check-image', `Check that ${references[0] ?? 'the image'} is in the registry`));
   else for (const ref of references) steps.push(step('push', `Push ${ref}`, dry ?? (config.push ? undefined : 'push: false')));
-  if (update.mode === 'manifest') steps.push(step('write-manifest', `Rewrite image: in ${update.manifestFile ?? 'the manifest'}`, dry));
+  if (update.mode === 'manifest')
+    steps.push(step('write-manifest', `Rewrite image: in ${update.manifestFile ?? 'the manifest'}`, dry));
   if (!deploy) {
     steps.push(step('deploy', 'Deploy to Convox', "no 'app' is set"));
     return steps;
   }
   const app = `app ${deploy.app}`;
-  if (update.mode === 'env') steps.push(step('env-release', `Set ${update.envVar}=${config.tags[0]} on ${app} (new release, other variables kept)`, dry));
+  if (update.mode === 'env')
+    steps.push(step('env-release', `Set ${update.envVar}=${config.tags[0]} on ${app} (new release, other variables kept)`, dry));
   steps.push(step('upload', `Upload the source of ${app} to the rack`, dry));
   steps.push(step('rack-build', `Build on the rack (pulls ${references[0] ?? 'the image'})`, dry));
   steps.push(step('promote', `Promote the new release of ${app}`, dry));

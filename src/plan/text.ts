@@ -8,9 +8,14 @@ export function renderPlanText(plan: Plan): string {
   for (const ref of plan.image.references) lines.push(`  ${ref}`);
   if (plan.manifest?.diff) lines.push('', `Manifest change (${plan.manifest.file}):`, plan.manifest.diff.trimEnd());
   else if (plan.manifest) {
-    for (const s of plan.manifest.services) lines.push(`  service ${s.service} (${plan.manifest.file}:${s.line}): ${s.before} -> ${s.after}`);
+    for (const s of plan.manifest.services)
+      lines.push(`  service ${s.service} (${plan.manifest.file}:${s.line}): ${s.before} -> ${s.after}`);
   }
-  if (plan.env) lines.push('', `Environment: ${plan.env.name}: ${plan.env.before ?? `unknown (${plan.env.unknownBecause ?? 'not read'})`} -> ${plan.env.after}`);
+  if (plan.env)
+    lines.push(
+      '',
+      `Environment: ${plan.env.name}: ${plan.env.before ?? `unknown (${plan.env.unknownBecause ?? 'not read'})`} -> ${plan.env.after}`,
+    );
   if (plan.deploy) {
     const d = plan.deploy;
     const now = d.current ? ` (now ${d.current.status}${d.current.release ? `, release ${d.current.release}` : ''})` : '';

@@ -57,7 +57,12 @@ function tokenRequest(req: TokenRequest, realm: URL, scope: string): RequestInit
   const { creds, challenge } = req;
   const service = challenge.params['service'];
   if (creds?.identitytoken) {
-    const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: CLIENT_ID, refresh_token: creds.identitytoken, scope });
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      client_id: CLIENT_ID,
+      refresh_token: creds.identitytoken,
+      scope,
+    });
     if (service) form.set('service', service);
     return { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
   }
@@ -73,7 +78,9 @@ function tokenRequest(req: TokenRequest, realm: URL, scope: string): RequestInit
  * The token is registered with `secrets` before it is returned. 429/5xx surface as
  * HttpStatusError (retryable); 401/403 from the realm are left to the caller via `status`.
  */
-export async function fetchBearer(req: TokenRequest): Promise<{ authorization: string } | { status: number; statusText: string }> {
+export async function fetchBearer(
+  req: TokenRequest,
+): Promise<{ authorization: string } | { status: number; statusText: string }> {
   const realmText = req.challenge.params['realm'];
   let realm: URL;
   try {
@@ -93,7 +100,11 @@ export async function fetchBearer(req: TokenRequest): Promise<{ authorization: s
   const body = (await res.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown };
   const token = typeof body.token === 'string' && body.token ? body.token : body.access_token;
   if (typeof token !== 'string' || token === '') {
-    throw new ActionError(`the token service ${realm.origin} for registry ${req.registry} returned no token`, {}, 'this registry is misconfigured; check its token service');
+    throw new ActionError(
+      `the token service ${realm.origin} for registry ${req.registry} returned no token`,
+      {},
+      'this registry is misconfigured; check its token service',
+    );
   }
   req.secrets.add(token);
   return { authorization: `Bearer ${token}` };

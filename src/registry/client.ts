@@ -207,6 +207,10 @@ export async function manifestDigest(
 }
 
 /** True when the registry has `ref`'s tag; for `build: false`, which deploys an existing tag. */
-export async function tagExists(ref: ImageReference, creds: RegistryCredentials | undefined, opts: RegistryClientOptions): Promise<boolean> {
+export async function tagExists(
+  ref: ImageReference,
+  creds: RegistryCredentials | undefined,
+  opts: RegistryClientOptions,
+): Promise<boolean> {
   return (await lookupDigest(ref, creds, opts)) !== undefined;
 }

@@ -27,7 +27,11 @@ const HELPER_TIMEOUT_MS = 60_000;
 export function spawnHelper(env: NodeJS.ProcessEnv): HelperRunner {
   return (name, stdin) =>
     new Promise((resolve, reject) => {
-      const child = spawn(`docker-credential-${name}`, ['get'], { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: HELPER_TIMEOUT_MS });
+      const child = spawn(`docker-credential-${name}`, ['get'], {
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        timeout: HELPER_TIMEOUT_MS,
+      });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -60,11 +60,7 @@ function fromInputs(username: string | undefined, password: string | undefined):
   return { username, password };
 }
 
-async function fromHelper(
-  config: DockerConfig,
-  registry: string,
-  opts: ResolveOptions,
-): Promise<FoundSecret | undefined> {
+async function fromHelper(config: DockerConfig, registry: string, opts: ResolveOptions): Promise<FoundSecret | undefined> {
   const helper = helperFor(config, registry);
   if (!helper) return undefined;
   const serverUrl = serverAddressFor(registry);

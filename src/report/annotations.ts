@@ -60,7 +60,10 @@ function titleFor(error: ActionError): string {
 
 /** Annotations want a path relative to the repository root, with forward slashes. */
 function normaliseFile(file: string): string | undefined {
-  const path = file.trim().replace(/\\/g, '/').replace(/^(\.\/)+/, '');
+  const path = file
+    .trim()
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '');
   return path === '' || path === '.' ? undefined : path;
 }
 

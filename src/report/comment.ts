@@ -8,7 +8,15 @@ import type { Plan } from '../plan/types.js';
 import { consoleLink } from './console.js';
 import { describeGitHubFailure, type GitHubIssuesApi, type IssueComment, type IssueRef } from './github-api.js';
 import { code, escapeText, fenced, link } from './markdown.js';
-import { changeSection, dryRunStepStatus, imageSection, joinSections, notesSection, rackSection, stepsSection } from './plan-sections.js';
+import {
+  changeSection,
+  dryRunStepStatus,
+  imageSection,
+  joinSections,
+  notesSection,
+  rackSection,
+  stepsSection,
+} from './plan-sections.js';
 
 /** What makes one sticky comment distinct from another on the same PR. */
 export interface CommentKey {
@@ -42,7 +50,9 @@ export function commentMarker(key: CommentKey): string {
   if (key.manifest) parts.push(`manifest=${key.manifest}`);
   const raw = parts.length ? parts.join(',') : 'default';
   const safe = raw
-    .replace(/[^A-Za-z0-9._/@+=:,-]/g, (c) => encodeURIComponent(c).replace(/[!'()*]/g, (x) => `%${x.charCodeAt(0).toString(16).toUpperCase()}`))
+    .replace(/[^A-Za-z0-9._/@+=:,-]/g, (c) =>
+      encodeURIComponent(c).replace(/[!'()*]/g, (x) => `%${x.charCodeAt(0).toString(16).toUpperCase()}`),
+    )
     .replace(/--/g, '-%2D');
   return `<!-- convox-image-deploy:${safe} -->`;
 }
@@ -55,7 +65,9 @@ export function renderPlanComment(plan: Plan, key: CommentKey, context: CommentC
   const diffChars = plan.manifest?.diff.length ?? 0;
   const budget = Math.max(0, MAX_BODY_CHARS - (full.length - diffChars) - 200);
   const clipped = buildComment(plan, key, context, budget);
-  return clipped.length <= MAX_BODY_CHARS ? clipped : `${clipped.slice(0, MAX_BODY_CHARS - 80)}\n\n*(cut: the plan is too long for a comment; see the job summary)*\n`;
+  return clipped.length <= MAX_BODY_CHARS
+    ? clipped
+    : `${clipped.slice(0, MAX_BODY_CHARS - 80)}\n\n*(cut: the plan is too long for a comment; see the job summary)*\n`;
 }
 
 function buildComment(plan: Plan, key: CommentKey, context: CommentContext, maxDiffChars: number): string {
@@ -64,10 +76,20 @@ function buildComment(plan: Plan, key: CommentKey, context: CommentContext, maxD
     ? `Dry run (${escapeText(plan.dryRunReason)}): nothing was pushed or changed. A real run would do this:`
     : `Plan (${escapeText(plan.dryRunReason)}):`;
   const failed = context.failure
-    ? [`**❌ The dry run failed in phase ${escapeText(context.failure.phase)}**: a merge would fail the same way.`, '', fenced(context.failure.error, 'text')]
+    ? [
+        `**❌ The dry run failed in phase ${escapeText(context.failure.phase)}**: a merge would fail the same way.`,
+        '',
+        fenced(context.failure.error, 'text'),
+      ]
     : [];
   const sections = [
-    [commentMarker(key), `### ${context.failure ? '❌' : '🧪'} Convox deploy plan${target}`, '', ...(failed.length ? [...failed, ''] : []), intro],
+    [
+      commentMarker(key),
+      `### ${context.failure ? '❌' : '🧪'} Convox deploy plan${target}`,
+      '',
+      ...(failed.length ? [...failed, ''] : []),
+      intro,
+    ],
     imageSection(plan.image),
     changeSection(plan, maxDiffChars),
     plan.deploy ? rackSection(plan.deploy, {}, consoleLink(plan.deploy)) : [],

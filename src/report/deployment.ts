@@ -38,17 +38,31 @@ const MAX_DESCRIPTION = 140;
  * Creates the deployment and marks it `in_progress`. Returns undefined (after one warning) when
  * it could not be created; `finishDeployment` accepts that and does nothing.
  */
-export async function startDeployment(api: GitHubDeploymentsApi, opts: StartDeploymentOptions): Promise<DeploymentHandle | undefined> {
+export async function startDeployment(
+  api: GitHubDeploymentsApi,
+  opts: StartDeploymentOptions,
+): Promise<DeploymentHandle | undefined> {
   const repo: RepoRef = { owner: opts.owner, repo: opts.repo };
   let id: number;
   try {
-    ({ id } = await api.createDeployment(repo, { ref: opts.ref, environment: opts.environment, description: clip(opts.description) }));
+    ({ id } = await api.createDeployment(repo, {
+      ref: opts.ref,
+      environment: opts.environment,
+      description: clip(opts.description),
+    }));
   } catch (e) {
-    opts.log.warning(`Could not create a GitHub deployment for environment '${opts.environment}': ${describeGitHubFailure(e, PERMISSION)}. The Convox deploy goes ahead.`);
+    opts.log.warning(
+      `Could not create a GitHub deployment for environment '${opts.environment}': ${describeGitHubFailure(e, PERMISSION)}. The Convox deploy goes ahead.`,
+    );
     return undefined;
   }
   const handle: DeploymentHandle = { ...repo, id, environment: opts.environment };
-  await setStatus(api, handle, { state: 'in_progress', description: clip(opts.description), ...(opts.logUrl ? { logUrl: opts.logUrl } : {}) }, opts.log);
+  await setStatus(
+    api,
+    handle,
+    { state: 'in_progress', description: clip(opts.description), ...(opts.logUrl ? { logUrl: opts.logUrl } : {}) },
+    opts.log,
+  );
   return handle;
 }
 
@@ -82,7 +96,9 @@ async function setStatus(
   try {
     await api.createDeploymentStatus(handle, handle.id, status);
   } catch (e) {
-    log.warning(`Could not mark GitHub deployment ${handle.id} (${handle.environment}) as ${status.state}: ${describeGitHubFailure(e, PERMISSION)}.`);
+    log.warning(
+      `Could not mark GitHub deployment ${handle.id} (${handle.environment}) as ${status.state}: ${describeGitHubFailure(e, PERMISSION)}.`,
+    );
   }
 }
 

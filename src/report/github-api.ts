@@ -72,7 +72,8 @@ export function failureStatus(e: unknown): number | undefined {
 function failureMessage(e: unknown): string {
   const f = (typeof e === 'object' && e !== null ? e : {}) as HttpFailure;
   const data = f.response?.data;
-  const apiMessage = typeof data === 'object' && data !== null && 'message' in data ? (data as { message: unknown }).message : undefined;
+  const apiMessage =
+    typeof data === 'object' && data !== null && 'message' in data ? (data as { message: unknown }).message : undefined;
   const text = typeof apiMessage === 'string' ? apiMessage : typeof f.message === 'string' ? f.message : String(e);
   return firstLine(text, 200) || 'no message';
 }
@@ -86,7 +87,8 @@ export function describeGitHubFailure(e: unknown, permission: string): string {
   const message = failureMessage(e);
   if (status === undefined) return `could not reach the GitHub API (${message})`;
   if (status === 401) return `GitHub rejected the token (401: ${message}); check the github-token input`;
-  if (status === 429 || (status === 403 && /rate limit/i.test(message))) return `GitHub's API rate limit was hit (${status}: ${message})`;
+  if (status === 429 || (status === 403 && /rate limit/i.test(message)))
+    return `GitHub's API rate limit was hit (${status}: ${message})`;
   if (status === 403) {
     return `GitHub refused (403: ${message}). The token cannot write here: in pull requests from forks GITHUB_TOKEN is read-only; otherwise give the job \`permissions: ${permission}\``;
   }

@@ -121,6 +121,10 @@ export function formatDuration(ms: number): string {
 
 /** The first line of a message, clipped, for one-line verdicts and titles. */
 export function firstLine(text: string, max = 200): string {
-  const line = stripControl(text).split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  const line =
+    stripControl(text)
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '';
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

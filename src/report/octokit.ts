@@ -9,7 +9,10 @@ import type { GitHubDeploymentsApi, GitHubIssuesApi, RepoRef } from './github-ap
  * Both APIs over Octokit. Every request has a deadline: a stalled GitHub must not hold the
  * step (and the deploy it reports on) hostage.
  */
-export function createGitHubApi(token: string, opts: { baseUrl: string; timeoutMs?: number }): GitHubIssuesApi & GitHubDeploymentsApi {
+export function createGitHubApi(
+  token: string,
+  opts: { baseUrl: string; timeoutMs?: number },
+): GitHubIssuesApi & GitHubDeploymentsApi {
   const octokit = getOctokit(token, { baseUrl: opts.baseUrl.replace(/\/+$/, '') });
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const request = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(timeoutMs) });
@@ -22,12 +25,27 @@ type RequestOptions = () => { signal: AbortSignal };
 function issuesApi(octokit: Octokit, request: RequestOptions): GitHubIssuesApi {
   return {
     async listComments(issue, page) {
-      const res = await octokit.rest.issues.listComments({ ...repoOf(issue), issue_number: issue.issueNumber, per_page: 100, page, request: request() });
-      const comments = res.data.map((c) => ({ id: c.id, body: c.body ?? '', ...(c.user?.login ? { author: c.user.login } : {}) }));
+      const res = await octokit.rest.issues.listComments({
+        ...repoOf(issue),
+        issue_number: issue.issueNumber,
+        per_page: 100,
+        page,
+        request: request(),
+      });
+      const comments = res.data.map((c) => ({
+        id: c.id,
+        body: c.body ?? '',
+        ...(c.user?.login ? { author: c.user.login } : {}),
+      }));
       return { comments, hasNext: /\brel="next"/.test(res.headers.link ?? '') };
     },
     async createComment(issue, body) {
-      const res = await octokit.rest.issues.createComment({ ...repoOf(issue), issue_number: issue.issueNumber, body, request: request() });
+      const res = await octokit.rest.issues.createComment({
+        ...repoOf(issue),
+        issue_number: issue.issueNumber,
+        body,
+        request: request(),
+      });
       return { id: res.data.id };
     },
     async updateComment(repo, commentId, body) {
@@ -50,7 +68,8 @@ function deploymentsApi(octokit: Octokit, request: RequestOptions): GitHubDeploy
         required_contexts: [],
         request: request(),
       });
-      if (!('id' in res.data) || typeof res.data.id !== 'number') throw new Error(`GitHub created no deployment (HTTP ${res.status})`);
+      if (!('id' in res.data) || typeof res.data.id !== 'number')
+        throw new Error(`GitHub created no deployment (HTTP ${res.status})`);
       return { id: res.data.id };
     },
     async createDeploymentStatus(repo, deploymentId, status) {
@@ -70,5 +89,3 @@ function deploymentsApi(octokit: Octokit, request: RequestOptions): GitHubDeploy
 function repoOf(r: RepoRef): { owner: string; repo: string } {
   return { owner: r.owner, repo: r.repo };
 }
-
-

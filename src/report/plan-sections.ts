@@ -124,5 +124,8 @@ export function notesSection(notes: readonly string[]): string[] {
 
 /** Joins sections with one blank line between them, dropping empty ones. */
 export function joinSections(sections: readonly (readonly string[])[]): string {
-  return sections.filter((s) => s.length > 0).map((s) => s.join('\n')).join('\n\n');
+  return sections
+    .filter((s) => s.length > 0)
+    .map((s) => s.join('\n'))
+    .join('\n\n');
 }

@@ -105,7 +105,8 @@ function failureSection(report: RunReport): string[] {
 
 /** A step that ran reads as its phase fared; one the plan skipped says why. */
 function runStepStatus(step: PlanStep, report: RunReport): StepStatus {
-  if (!step.runs) return report.plan.dryRun ? dryRunStepStatus(step) : { icon: '⏭️', detail: `skipped: ${step.skipped ?? 'not needed'}` };
+  if (!step.runs)
+    return report.plan.dryRun ? dryRunStepStatus(step) : { icon: '⏭️', detail: `skipped: ${step.skipped ?? 'not needed'}` };
   const phase = STEP_PHASE[step.id];
   const record = phase ? report.phases.find((p) => p.name === phase) : undefined;
   if (!record) return report.outcome === 'success' ? { icon: '✅' } : { icon: '⏸️', detail: 'not reached' };

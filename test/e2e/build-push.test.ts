@@ -68,11 +68,15 @@ describe('build and push on the real engine and registry', () => {
       docker(services.dockerHost, ['pull', `${ref}:v3.0.2`], { dockerConfig: cfg });
     });
     expect(docker(services.dockerHost, ['run', '--rm', '--network', 'none', `${ref}:v3.0.2`])).toBe('built-with-cache-mount\n');
-    const files = docker(services.dockerHost, ['run', '--rm', '--network', 'none', `${ref}:v3.0.2`, 'ls', '-a', '/app']).split('\n');
+    const files = docker(services.dockerHost, ['run', '--rm', '--network', 'none', `${ref}:v3.0.2`, 'ls', '-a', '/app']).split(
+      '\n',
+    );
     expect(files).toContain('app.txt');
     expect(files).not.toContain('secret.txt');
     expect(files).not.toContain('node_modules');
-    const labels = JSON.parse(docker(services.dockerHost, ['inspect', '--format', '{{json .Config.Labels}}', `${ref}:v3.0.2`])) as Record<string, string>;
+    const labels = JSON.parse(
+      docker(services.dockerHost, ['inspect', '--format', '{{json .Config.Labels}}', `${ref}:v3.0.2`]),
+    ) as Record<string, string>;
     expect(labels['org.opencontainers.image.revision']).toBe('a1b2c3d4e5f60718293a4b5c6d7e8f9012345678');
     expect(labels['org.opencontainers.image.version']).toBe('v3.0.2');
     expect(labels['org.opencontainers.image.source']).toBe('https://github.com/acme/shop');
@@ -80,7 +84,11 @@ describe('build and push on the real engine and registry', () => {
   });
 
   it('fails clearly on a wrong password and pushes nothing', async () => {
-    const run = await runAction({ inputs: { ...baseInputs('acme/locked'), 'registry-password': 'Wrong-Pa55word-x' }, env, workspace: ws });
+    const run = await runAction({
+      inputs: { ...baseInputs('acme/locked'), 'registry-password': 'Wrong-Pa55word-x' },
+      env,
+      workspace: ws,
+    });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/registry-password/);
     expect(run.stdout).toContain(services.registry);
@@ -107,7 +115,9 @@ describe('build and push on the real engine and registry', () => {
     expect(seed.code, seed.all).toBe(0);
     // A fresh runner: none of the images built here and no build cache, only the base image.
     const emptyDaemon = (): void => {
-      const ids = docker(services.dockerHost, ['images', '-q', `${services.registry}/${repo}`]).split('\n').filter(Boolean);
+      const ids = docker(services.dockerHost, ['images', '-q', `${services.registry}/${repo}`])
+        .split('\n')
+        .filter(Boolean);
       if (ids.length) docker(services.dockerHost, ['rmi', '-f', ...new Set(ids)]);
       docker(services.dockerHost, ['builder', 'prune', '-af']);
     };

@@ -27,7 +27,10 @@ function manifest(image: string): string {
   ].join('\n');
 }
 
-async function startRack(app: string, opts: Partial<RackServerOptions> & { env?: string; seedManifest?: string } = {}): Promise<RackServer> {
+async function startRack(
+  app: string,
+  opts: Partial<RackServerOptions> & { env?: string; seedManifest?: string } = {},
+): Promise<RackServer> {
   rack = await startRackServer({
     password: RACK_PASSWORD,
     registry: { host: services.registry, username: services.registryUser, password: services.registryPassword },
@@ -60,7 +63,11 @@ describe('deploy to a Convox rack (test server) after a real build and push', ()
   it('manifest mode: rewrites image:, uploads, builds, promotes, waits; the rack runs the new release', async () => {
     const r = await startRack('shop');
     const before = r.state.requireApp('shop').release;
-    const ws = makeWorkspace({ Dockerfile: DOCKERFILE, 'app.txt': 'v1\n', 'convox.yml': manifest(`${services.registry}/acme/deploy:old`) });
+    const ws = makeWorkspace({
+      Dockerfile: DOCKERFILE,
+      'app.txt': 'v1\n',
+      'convox.yml': manifest(`${services.registry}/acme/deploy:old`),
+    });
     const run = await runAction({ inputs: inputs('acme/deploy'), env, workspace: ws });
     expect(run.code, run.all).toBe(0);
     const tag = run.outputs.version!;
@@ -83,7 +90,10 @@ describe('deploy to a Convox rack (test server) after a real build and push', ()
 
   it('env mode: sets IMAGE_VERSION keeping every other variable, builds with it, leaves the manifest alone', async () => {
     const seeded = manifest(`${services.registry}/acme/envmode:\${IMAGE_VERSION}`);
-    const r = await startRack('shop', { env: 'IMAGE_VERSION=old\nSECRET_KEY=keep me\nPORT=3000', seedManifest: manifest('busybox') });
+    const r = await startRack('shop', {
+      env: 'IMAGE_VERSION=old\nSECRET_KEY=keep me\nPORT=3000',
+      seedManifest: manifest('busybox'),
+    });
     const ws = makeWorkspace({ Dockerfile: DOCKERFILE, 'app.txt': 'v2\n', 'convox.yml': seeded });
     const run = await runAction({ inputs: inputs('acme/envmode', { update: 'env' }), env, workspace: ws });
     expect(run.code, run.all).toBe(0);
@@ -102,7 +112,11 @@ describe('deploy to a Convox rack (test server) after a real build and push', ()
     const r = await startRack('shop');
     const before = r.state.requireApp('shop').release;
     r.faults.failBuild('pull access denied for busybox-typo');
-    const ws = makeWorkspace({ Dockerfile: DOCKERFILE, 'app.txt': 'v3\n', 'convox.yml': manifest(`${services.registry}/acme/failing:old`) });
+    const ws = makeWorkspace({
+      Dockerfile: DOCKERFILE,
+      'app.txt': 'v3\n',
+      'convox.yml': manifest(`${services.registry}/acme/failing:old`),
+    });
     const run = await runAction({ inputs: inputs('acme/failing'), env, workspace: ws });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('pull access denied for busybox-typo');
@@ -117,7 +131,11 @@ describe('deploy to a Convox rack (test server) after a real build and push', ()
     const r = await startRack('shop');
     const before = r.state.requireApp('shop').release;
     r.faults.nextPromote('rollback');
-    const ws = makeWorkspace({ Dockerfile: DOCKERFILE, 'app.txt': 'v4\n', 'convox.yml': manifest(`${services.registry}/acme/rolled:old`) });
+    const ws = makeWorkspace({
+      Dockerfile: DOCKERFILE,
+      'app.txt': 'v4\n',
+      'convox.yml': manifest(`${services.registry}/acme/rolled:old`),
+    });
     const run = await runAction({ inputs: inputs('acme/rolled'), env, workspace: ws });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`rolled back to ${before}`);
@@ -129,7 +147,11 @@ describe('deploy to a Convox rack (test server) after a real build and push', ()
   it('waits for an app that is already updating, and says so', async () => {
     const r = await startRack('shop');
     r.faults.appUpdating('shop', 2500);
-    const ws = makeWorkspace({ Dockerfile: DOCKERFILE, 'app.txt': 'v5\n', 'convox.yml': manifest(`${services.registry}/acme/busy:old`) });
+    const ws = makeWorkspace({
+      Dockerfile: DOCKERFILE,
+      'app.txt': 'v5\n',
+      'convox.yml': manifest(`${services.registry}/acme/busy:old`),
+    });
     const run = await runAction({ inputs: inputs('acme/busy'), env, workspace: ws });
     expect(run.code, run.all).toBe(0);
     expect(run.stdout).toMatch(/[Ww]ait(ed|ing)[^\n]*updat/);
@@ -140,7 +162,11 @@ describe('deploy to a Convox rack (test server) after a real build and push', ()
     const r = await startRack('shop');
     r.faults.fail({ method: 'GET', path: '/apps/shop/builds/*', times: 2, status: 503, body: 'upstream unavailable' });
     r.faults.fail({ method: 'GET', path: '/apps/shop', times: 1, status: 502 });
-    const ws = makeWorkspace({ Dockerfile: DOCKERFILE, 'app.txt': 'v6\n', 'convox.yml': manifest(`${services.registry}/acme/flaky:old`) });
+    const ws = makeWorkspace({
+      Dockerfile: DOCKERFILE,
+      'app.txt': 'v6\n',
+      'convox.yml': manifest(`${services.registry}/acme/flaky:old`),
+    });
     const run = await runAction({ inputs: inputs('acme/flaky'), env, workspace: ws });
     expect(run.code, run.all).toBe(0);
     expect(r.state.requireApp('shop').release).toBe(run.outputs['release-id']);
@@ -153,7 +179,11 @@ describe('deploy to a Convox rack (test server) after a real build and push', ()
   ])('fails clearly on %s, before anything is pushed', async (_name, extra, message, rackOpts) => {
     await startRack('shop', rackOpts as Partial<RackServerOptions>);
     const repo = `acme/never-${Math.random().toString(36).slice(2, 8)}`;
-    const ws = makeWorkspace({ Dockerfile: DOCKERFILE, 'app.txt': 'x\n', 'convox.yml': manifest(`${services.registry}/${repo}:old`) });
+    const ws = makeWorkspace({
+      Dockerfile: DOCKERFILE,
+      'app.txt': 'x\n',
+      'convox.yml': manifest(`${services.registry}/${repo}:old`),
+    });
     const run = await runAction({ inputs: inputs(repo, extra as Record<string, string>), env, workspace: ws });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(message);
@@ -165,22 +195,42 @@ describe('deploy to a Convox rack (test server) after a real build and push', ()
   it('deploys through a Console with a deploy key (manifest mode)', async () => {
     const key = 'dk-Console-Key-e2e-9q8w';
     const r = await startRack('shop', { console: { racks: ['acme/production', 'acme/staging'], deployKeys: [key] } });
-    const ws = makeWorkspace({ Dockerfile: DOCKERFILE, 'app.txt': 'v7\n', 'convox.yml': manifest(`${services.registry}/acme/console:old`) });
-    const run = await runAction({ inputs: inputs('acme/console', { rack: 'production', 'rack-password': key }), env, workspace: ws });
+    const ws = makeWorkspace({
+      Dockerfile: DOCKERFILE,
+      'app.txt': 'v7\n',
+      'convox.yml': manifest(`${services.registry}/acme/console:old`),
+    });
+    const run = await runAction({
+      inputs: inputs('acme/console', { rack: 'production', 'rack-password': key }),
+      env,
+      workspace: ws,
+    });
     expect(run.code, run.all).toBe(0);
     const prod = r.racks['acme/production']!.requireApp('shop');
     expect(prod.release).toBe(run.outputs['release-id']);
     expect(r.racks['acme/staging']!.requireApp('shop').release).not.toBe(run.outputs['release-id']);
     // Every request names the rack; the Console resolves the bare name to the one matching rack.
-    expect(r.requests.filter((q) => q.path !== '/racks' && q.headers.rack !== 'production').map((q) => `${q.method} ${q.path} ${q.headers.rack}`)).toEqual([]);
+    expect(
+      r.requests
+        .filter((q) => q.path !== '/racks' && q.headers.rack !== 'production')
+        .map((q) => `${q.method} ${q.path} ${q.headers.rack}`),
+    ).toEqual([]);
     expect(run.all).not.toContain(key);
   });
 
   it('env mode with a Console deploy key fails before anything is built or pushed, naming both ways forward', async () => {
     const key = 'dk-Env-Mode-Key-3x7';
     const r = await startRack('shop', { console: { racks: ['acme/production'], deployKeys: [key] } });
-    const ws = makeWorkspace({ Dockerfile: DOCKERFILE, 'app.txt': 'v8\n', 'convox.yml': manifest(`${services.registry}/acme/envkey:\${IMAGE_VERSION}`) });
-    const run = await runAction({ inputs: inputs('acme/envkey', { update: 'env', rack: 'production', 'rack-password': key }), env, workspace: ws });
+    const ws = makeWorkspace({
+      Dockerfile: DOCKERFILE,
+      'app.txt': 'v8\n',
+      'convox.yml': manifest(`${services.registry}/acme/envkey:\${IMAGE_VERSION}`),
+    });
+    const run = await runAction({
+      inputs: inputs('acme/envkey', { update: 'env', rack: 'production', 'rack-password': key }),
+      env,
+      workspace: ws,
+    });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/cannot read the releases of shop/);
     expect(run.stdout).toMatch(/update: manifest/);

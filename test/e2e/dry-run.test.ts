@@ -12,12 +12,16 @@ import { makeWorkspace } from '../support/workspace.js';
 const services = inject('services');
 const RACK_PASSWORD = 'Dry-Rack-Pa55-3k2j';
 const TOKEN = 'ghs_DryRunToken0123456789abcdef';
-const event = (name: string): object => JSON.parse(readFileSync(path.join(REPO_ROOT, 'test/fixtures/events', `${name}.json`), 'utf8')) as object;
+const event = (name: string): object =>
+  JSON.parse(readFileSync(path.join(REPO_ROOT, 'test/fixtures/events', `${name}.json`), 'utf8')) as object;
 
 let rack: RackServer;
 let gh: GitHubApiStandIn;
 beforeEach(async () => {
-  rack = await startRackServer({ password: RACK_PASSWORD, apps: [{ name: 'shop', env: 'IMAGE_VERSION=20260101000000\nPORT=3000', manifest: 'services:\n  web:\n    image: busybox\n' }] });
+  rack = await startRackServer({
+    password: RACK_PASSWORD,
+    apps: [{ name: 'shop', env: 'IMAGE_VERSION=20260101000000\nPORT=3000', manifest: 'services:\n  web:\n    image: busybox\n' }],
+  });
   gh = await startGitHubApi();
 });
 afterEach(async () => {
@@ -71,7 +75,13 @@ describe('dry runs in pull requests', () => {
     ['pull_request_target', 'true'],
   ])('dry-run: auto on a %s event is %s', async (eventName, expected) => {
     const ws = makeWorkspace(files());
-    const run = await runAction({ inputs: { ...inputs(), push: 'false', update: 'none', app: '', comment: 'false' }, env: githubEnv(), workspace: ws, eventName, event: event(eventName) });
+    const run = await runAction({
+      inputs: { ...inputs(), push: 'false', update: 'none', app: '', comment: 'false' },
+      env: githubEnv(),
+      workspace: ws,
+      eventName,
+      event: event(eventName),
+    });
     expect(run.code, run.all).toBe(0);
     expect(run.outputs['dry-run']).toBe(expected);
   });
@@ -79,7 +89,13 @@ describe('dry runs in pull requests', () => {
   it('builds, pushes nothing, writes nothing, only reads from the rack, and posts one sticky comment that later updates', async () => {
     const ws = makeWorkspace(files());
     const before = snapshot(ws);
-    const run = await runAction({ inputs: inputs(), env: githubEnv(), workspace: ws, eventName: 'pull_request', event: event('pull_request') });
+    const run = await runAction({
+      inputs: inputs(),
+      env: githubEnv(),
+      workspace: ws,
+      eventName: 'pull_request',
+      event: event('pull_request'),
+    });
     expect(run.code, run.all).toBe(0);
     // {{sha}} is the PR head commit from the payload, not the merge commit.
     expect(run.outputs.version).toBe('feedc0de00112233445566778899aabbccddeeff');
@@ -98,7 +114,13 @@ describe('dry runs in pull requests', () => {
     expect(comments[0]!.body).toContain('shop');
 
     // A second push to the PR updates the same comment instead of adding one.
-    const again = await runAction({ inputs: { ...inputs(), tags: 'second-{{short_sha}}' }, env: githubEnv(), workspace: ws, eventName: 'pull_request', event: event('pull_request') });
+    const again = await runAction({
+      inputs: { ...inputs(), tags: 'second-{{short_sha}}' },
+      env: githubEnv(),
+      workspace: ws,
+      eventName: 'pull_request',
+      event: event('pull_request'),
+    });
     expect(again.code, again.all).toBe(0);
     const after = gh.commentsOn('acme', 'shop', 17);
     expect(after).toHaveLength(1);
@@ -114,14 +136,30 @@ describe('dry runs in pull requests', () => {
   it('sends the registry no write: every request a recording proxy in front of it saw is a read', async () => {
     const proxy = await new FaultProxy(services.registry).start();
     try {
-      const viaProxy = (dryRun: string) => ({ ...inputs({ 'dry-run': dryRun, update: 'none', app: '', comment: 'false' }), image: `${proxy.host}/acme/watched` });
+      const viaProxy = (dryRun: string) => ({
+        ...inputs({ 'dry-run': dryRun, update: 'none', app: '', comment: 'false' }),
+        image: `${proxy.host}/acme/watched`,
+      });
       const ws = makeWorkspace(files());
-      const dry = await runAction({ inputs: viaProxy('true'), env: githubEnv(), workspace: ws, eventName: 'pull_request', event: event('pull_request') });
+      const dry = await runAction({
+        inputs: viaProxy('true'),
+        env: githubEnv(),
+        workspace: ws,
+        eventName: 'pull_request',
+        event: event('pull_request'),
+      });
       expect(dry.code, dry.all).toBe(0);
-      const writes = (): string[] => proxy.requests.filter((q) => !['GET', 'HEAD'].includes(q.method)).map((q) => `${q.method} ${q.url}`);
+      const writes = (): string[] =>
+        proxy.requests.filter((q) => !['GET', 'HEAD'].includes(q.method)).map((q) => `${q.method} ${q.url}`);
       expect(writes()).toEqual([]);
       // The same run for real writes through this proxy, so the proxy does see the engine's pushes.
-      const real = await runAction({ inputs: viaProxy('false'), env: githubEnv(), workspace: ws, eventName: 'push', event: event('push') });
+      const real = await runAction({
+        inputs: viaProxy('false'),
+        env: githubEnv(),
+        workspace: ws,
+        eventName: 'push',
+        event: event('push'),
+      });
       expect(real.code, real.all).toBe(0);
       expect(writes().some((w) => w.startsWith('PUT /v2/acme/watched/manifests/'))).toBe(true);
     } finally {
@@ -131,7 +169,13 @@ describe('dry runs in pull requests', () => {
 
   it('a broken Dockerfile fails the PR, and the sticky comment says so with the failing step', async () => {
     const ws = makeWorkspace({ ...files(), Dockerfile: `FROM ${services.baseImage}\nRUN echo compiling && exit 7\n` });
-    const run = await runAction({ inputs: inputs(), env: githubEnv(), workspace: ws, eventName: 'pull_request', event: event('pull_request') });
+    const run = await runAction({
+      inputs: inputs(),
+      env: githubEnv(),
+      workspace: ws,
+      eventName: 'pull_request',
+      event: event('pull_request'),
+    });
     expect(run.code).toBe(1);
     const [comment] = gh.commentsOn('acme', 'shop', 17);
     expect(comment?.body).toContain('The dry run failed in phase build');
@@ -141,7 +185,13 @@ describe('dry runs in pull requests', () => {
 
   it('env mode shows IMAGE_VERSION old -> new read from the rack', async () => {
     const ws = makeWorkspace(files(ENV_MANIFEST));
-    const run = await runAction({ inputs: inputs({ update: 'env' }), env: githubEnv(), workspace: ws, eventName: 'pull_request', event: event('pull_request') });
+    const run = await runAction({
+      inputs: inputs({ update: 'env' }),
+      env: githubEnv(),
+      workspace: ws,
+      eventName: 'pull_request',
+      event: event('pull_request'),
+    });
     expect(run.code, run.all).toBe(0);
     expect(run.outputs['manifest-diff']).toBe('IMAGE_VERSION: 20260101000000 -> feedc0de00112233445566778899aabbccddeeff');
     expect(run.summary).toContain('20260101000000');
@@ -152,7 +202,13 @@ describe('dry runs in pull requests', () => {
     gh.forkPullRequest();
     const ws = makeWorkspace(files());
     const { 'rack-password': _r, 'registry-password': _p, 'registry-username': _u, ...noSecrets } = inputs();
-    const run = await runAction({ inputs: noSecrets, env: githubEnv(), workspace: ws, eventName: 'pull_request', event: event('pull_request_fork') });
+    const run = await runAction({
+      inputs: noSecrets,
+      env: githubEnv(),
+      workspace: ws,
+      eventName: 'pull_request',
+      event: event('pull_request_fork'),
+    });
     expect(run.code, run.all).toBe(0);
     expect(rack.requests).toEqual([]);
     expect(run.summary).toMatch(/rack-password|not consulted/);
@@ -166,7 +222,13 @@ describe('GitHub deployments and outputs on a real run', () => {
   it('reports in_progress then success for a deploy', async () => {
     const ws = makeWorkspace(files(`services:\n  web:\n    image: ${services.registry}/acme/envdeploy:old\n`));
     const run = await runAction({
-      inputs: { ...inputs(), image: `${services.registry}/acme/envdeploy`, tags: '{{timestamp}}', environment: 'production', 'environment-url': 'https://shop.example.com' },
+      inputs: {
+        ...inputs(),
+        image: `${services.registry}/acme/envdeploy`,
+        tags: '{{timestamp}}',
+        environment: 'production',
+        'environment-url': 'https://shop.example.com',
+      },
       env: { ...githubEnv() },
       workspace: ws,
       eventName: 'push',
@@ -190,7 +252,8 @@ describe('GitHub deployments and outputs on a real run', () => {
       event: event('push'),
     });
     expect(run.code).toBe(1);
-    for (const name of ['image', 'tags', 'version', 'digest', 'image-id', 'manifest-diff', 'build-id', 'dry-run']) expect(run.outputs[name], name).toBeTruthy();
+    for (const name of ['image', 'tags', 'version', 'digest', 'image-id', 'manifest-diff', 'build-id', 'dry-run'])
+      expect(run.outputs[name], name).toBeTruthy();
     expect(gh.deployments[0]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'failure']);
     expect(run.summary).toContain('rack could not pull the image');
   });

@@ -12,7 +12,11 @@ import type { RackServer, RegistryOptions } from '../rack-server/index.js';
 import { createBuild, getJson, waitFor } from '../unit/rack-server/helpers.js';
 
 const services = inject('services');
-const REGISTRY: RegistryOptions = { host: services.registry, username: services.registryUser, password: services.registryPassword };
+const REGISTRY: RegistryOptions = {
+  host: services.registry,
+  username: services.registryUser,
+  password: services.registryPassword,
+};
 const AUTH = `Basic ${Buffer.from(`${services.registryUser}:${services.registryPassword}`).toString('base64')}`;
 const REPO = 'rack-server-test/tiny';
 
@@ -20,10 +24,17 @@ const digest = (b: Buffer): string => `sha256:${createHash('sha256').update(b).d
 
 async function pushBlob(blob: Buffer): Promise<string> {
   const d = digest(blob);
-  const start = await fetch(`http://${REGISTRY.host}/v2/${REPO}/blobs/uploads/`, { method: 'POST', headers: { authorization: AUTH } });
+  const start = await fetch(`http://${REGISTRY.host}/v2/${REPO}/blobs/uploads/`, {
+    method: 'POST',
+    headers: { authorization: AUTH },
+  });
   const location = new URL(start.headers.get('location') ?? '', `http://${REGISTRY.host}`);
   location.searchParams.set('digest', d);
-  const put = await fetch(location, { method: 'PUT', headers: { authorization: AUTH, 'content-type': 'application/octet-stream' }, body: blob });
+  const put = await fetch(location, {
+    method: 'PUT',
+    headers: { authorization: AUTH, 'content-type': 'application/octet-stream' },
+    body: blob,
+  });
   if (put.status !== 201) throw new Error(`blob upload: ${put.status}`);
   return d;
 }
@@ -31,12 +42,16 @@ async function pushBlob(blob: Buffer): Promise<string> {
 /** A minimal schema-2 image: one empty gzip'd tar layer and a config. */
 async function pushTinyImage(tag: string): Promise<void> {
   const layer = gzipSync(Buffer.alloc(1024));
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digest(Buffer.alloc(1024))] } }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digest(Buffer.alloc(1024))] } }),
+  );
   const manifest = {
     schemaVersion: 2,
     mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
     config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: await pushBlob(config) },
-    layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: await pushBlob(layer) }],
+    layers: [
+      { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: await pushBlob(layer) },
+    ],
   };
   const r = await fetch(`http://${REGISTRY.host}/v2/${REPO}/manifests/${tag}`, {
     method: 'PUT',
@@ -67,7 +82,7 @@ async function buildLog(
   return { status: done.status, log: s.state.apps.get('web')?.objects.get(`build/${b.id}/logs`)?.toString() ?? '' };
 }
 
-describe('the rack test server\'s image check against the real test registry', () => {
+describe("the rack test server's image check against the real test registry", () => {
   it('an existing image: the build completes and logs its digest', async () => {
     await pushTinyImage('v1');
     const { status, log } = await buildLog(REGISTRY, `${REGISTRY.host}/${REPO}:v1`);
@@ -80,7 +95,9 @@ describe('the rack test server\'s image check against the real test registry', (
     const image = `${REGISTRY.host}/${REPO}:missing-tag`;
     const { status, log } = await buildLog(REGISTRY, image);
     expect(status).toBe('failed');
-    expect(log.endsWith(`ERROR: Error response from daemon: manifest for ${image} not found: manifest unknown: manifest unknown\n`)).toBe(true);
+    expect(
+      log.endsWith(`ERROR: Error response from daemon: manifest for ${image} not found: manifest unknown: manifest unknown\n`),
+    ).toBe(true);
   });
 
   it('wrong registry credentials fail the pull', async () => {

@@ -38,7 +38,9 @@ export function convoxId(prefix: string): string {
 
 /** Lower-case hex of `n` characters. */
 export function randomHex(n: number): string {
-  return randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n);
+  return randomBytes(Math.ceil(n / 2))
+    .toString('hex')
+    .slice(0, n);
 }
 
 /**

@@ -31,7 +31,5 @@ export function envDiff(before: string, after: string): string {
   const adds = [...b.keys()].filter((k) => !a.has(k)).sort();
   const changes = [...b.keys()].filter((k) => a.has(k) && a.get(k) !== b.get(k)).sort();
   const removes = [...a.keys()].filter((k) => !b.has(k)).sort();
-  return [...adds.map((k) => `add:${k}`), ...changes.map((k) => `change:${k}`), ...removes.map((k) => `remove:${k}`)].join(
-    ' ',
-  );
+  return [...adds.map((k) => `add:${k}`), ...changes.map((k) => `change:${k}`), ...removes.map((k) => `remove:${k}`)].join(' ');
 }

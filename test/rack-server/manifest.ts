@@ -27,9 +27,7 @@ export function loadManifest(raw: string, env: ReadonlyMap<string, string>): Man
   const top = stringList(doc.environment);
   const services = doc.services ?? {};
   if (typeof services !== 'object' || Array.isArray(services)) throw new Error('services must be a map');
-  const out: ManifestService[] = Object.entries(services as Record<string, unknown>).map(([name, s]) =>
-    service(name, s, top),
-  );
+  const out: ManifestService[] = Object.entries(services as Record<string, unknown>).map(([name, s]) => service(name, s, top));
   const missing = new Set<string>();
   for (const s of out) {
     for (const entry of s.environment) {

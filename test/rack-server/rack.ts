@@ -47,10 +47,13 @@ export class Timers {
   private closed = false;
 
   after(ms: number, fn: () => void): NodeJS.Timeout {
-    const t = setTimeout(() => {
-      this.pending.delete(t);
-      if (!this.closed) fn();
-    }, Math.max(0, ms));
+    const t = setTimeout(
+      () => {
+        this.pending.delete(t);
+        if (!this.closed) fn();
+      },
+      Math.max(0, ms),
+    );
     this.pending.add(t);
     return t;
   }

@@ -55,12 +55,18 @@ const ACCEPT = [
 /** Does `image` exist in the test registry? Only that registry is reachable here. */
 export async function pullImage(registry: RegistryOptions, image: string): Promise<PullResult> {
   if (image.trim() === '' || /[:@]$/.test(image)) {
-    return { ok: false, message: `invalid reference format: repository name must be lowercase or tag must not be empty: "${image}"` };
+    return {
+      ok: false,
+      message: `invalid reference format: repository name must be lowercase or tag must not be empty: "${image}"`,
+    };
   }
   const ref = parseImage(image);
   if (ref.host !== registry.host) {
     const dialHost = ref.host === 'docker.io' ? 'registry-1.docker.io' : ref.host.split(':')[0];
-    return { ok: false, message: `Error response from daemon: Get "https://${dialHost}/v2/": dial tcp: lookup ${dialHost}: no such host` };
+    return {
+      ok: false,
+      message: `Error response from daemon: Get "https://${dialHost}/v2/": dial tcp: lookup ${dialHost}: no such host`,
+    };
   }
   const path = `/v2/${ref.repo}/manifests/${ref.reference}`;
   try {
@@ -70,7 +76,10 @@ export async function pullImage(registry: RegistryOptions, image: string): Promi
       return { ok: false, message: `Error response from daemon: Head "http://${ref.host}${path}": no basic auth credentials` };
     }
     if (res.status === 404) {
-      return { ok: false, message: `Error response from daemon: manifest for ${image} not found: manifest unknown: manifest unknown` };
+      return {
+        ok: false,
+        message: `Error response from daemon: manifest for ${image} not found: manifest unknown: manifest unknown`,
+      };
     }
     return { ok: false, message: `Error response from daemon: received unexpected HTTP status: ${res.status}` };
   } catch (e) {

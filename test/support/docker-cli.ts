@@ -6,7 +6,12 @@ import path from 'node:path';
 /** Runs the docker CLI (Debian's, matching the engine) against the test engine. */
 export function docker(dockerHost: string, args: string[], opts: { input?: string; dockerConfig?: string } = {}): string {
   return execFileSync('/usr/bin/docker', args, {
-    env: { PATH: process.env.PATH ?? '', DOCKER_HOST: dockerHost, DOCKER_BUILDKIT: '1', ...(opts.dockerConfig ? { DOCKER_CONFIG: opts.dockerConfig } : {}) },
+    env: {
+      PATH: process.env.PATH ?? '',
+      DOCKER_HOST: dockerHost,
+      DOCKER_BUILDKIT: '1',
+      ...(opts.dockerConfig ? { DOCKER_CONFIG: opts.dockerConfig } : {}),
+    },
     ...(opts.input !== undefined ? { input: opts.input } : {}),
     stdio: ['pipe', 'pipe', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,

@@ -77,9 +77,18 @@ export class FaultProxy {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const entry: ProxiedRequest = { method: req.method ?? '', url: req.url ?? '', userAgent: String(req.headers['user-agent'] ?? ''), at: performance.now(), fate: 'forwarded' };
+    const entry: ProxiedRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      userAgent: String(req.headers['user-agent'] ?? ''),
+      at: performance.now(),
+      fate: 'forwarded',
+    };
     this.requests.push(entry);
-    const rule = this.rules.find((r) => r.left > 0 && r.path.test(req.url ?? '') && (!r.method || r.method.test(req.method ?? '')) && (!r.when || r.when(req)));
+    const rule = this.rules.find(
+      (r) =>
+        r.left > 0 && r.path.test(req.url ?? '') && (!r.method || r.method.test(req.method ?? '')) && (!r.when || r.when(req)),
+    );
     if (!rule) return this.forward(req, res);
     rule.left--;
     const a = rule.action;
@@ -98,8 +107,15 @@ export class FaultProxy {
     if ('status' in a) {
       entry.fate = 'answered';
       req.resume();
-      const body = typeof a.body === 'function' ? a.body(req) : (a.body ?? JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: `injected ${a.status}` }] }));
-      res.writeHead(a.status, { 'Content-Type': 'application/json', 'Docker-Distribution-Api-Version': 'registry/2.0', ...a.headers });
+      const body =
+        typeof a.body === 'function'
+          ? a.body(req)
+          : (a.body ?? JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: `injected ${a.status}` }] }));
+      res.writeHead(a.status, {
+        'Content-Type': 'application/json',
+        'Docker-Distribution-Api-Version': 'registry/2.0',
+        ...a.headers,
+      });
       res.end(body);
       return;
     }

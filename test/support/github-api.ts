@@ -92,7 +92,8 @@ export class GitHubApiStandIn {
 
   /** Seeds `count` comments by someone else, oldest first; `body(i)` for custom bodies. */
   seedComments(owner: string, repo: string, issueNumber: number, count: number, body = (i: number) => `comment ${i}`): void {
-    for (let i = 0; i < count; i++) this.addComment(owner, repo, issueNumber, body(i), { login: 'octocat', id: 583231, type: 'User' });
+    for (let i = 0; i < count; i++)
+      this.addComment(owner, repo, issueNumber, body(i), { login: 'octocat', id: 583231, type: 'User' });
   }
 
   addComment(owner: string, repo: string, issueNumber: number, body: string, user: GitHubUser = this.user): StoredComment {
@@ -118,7 +119,9 @@ export class GitHubApiStandIn {
     const method = req.method ?? 'GET';
     this.requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), body, headers: req.headers });
     if (!/^(token|bearer) \S+/i.test(req.headers.authorization ?? '')) return error(res, 401, 'Requires authentication');
-    const rule = this.rules.find((r) => (r.times ?? 1) > 0 && (!r.method || r.method.test(method)) && (!r.path || r.path.test(url.pathname)));
+    const rule = this.rules.find(
+      (r) => (r.times ?? 1) > 0 && (!r.method || r.method.test(method)) && (!r.path || r.path.test(url.pathname)),
+    );
     if (rule) {
       if (rule.times !== undefined) rule.times--;
       if (rule.status === 'disconnect') return void req.socket.destroy();
@@ -143,7 +146,8 @@ export class GitHubApiStandIn {
       comment.updated_at = new Date().toISOString();
       return send(res, 200, this.commentJson(comment));
     }
-    if ((m = p.match(/^\/repos\/([^/]+)\/([^/]+)\/deployments$/)) && method === 'POST') return this.createDeployment(m[1] ?? '', m[2] ?? '', body, res);
+    if ((m = p.match(/^\/repos\/([^/]+)\/([^/]+)\/deployments$/)) && method === 'POST')
+      return this.createDeployment(m[1] ?? '', m[2] ?? '', body, res);
     if ((m = p.match(/^\/repos\/([^/]+)\/([^/]+)\/deployments\/(\d+)\/statuses$/))) {
       const d = this.deployments.find((x) => x.id === Number(m?.[3]) && x.owner === m?.[1] && x.repo === m?.[2]);
       if (!d) return error(res, 404, 'Not Found');
@@ -163,7 +167,12 @@ export class GitHubApiStandIn {
     if (page < last) links.push(`${at(page + 1)}; rel="next"`, `${at(last)}; rel="last"`);
     if (page > 1) links.push(`${at(page - 1)}; rel="prev"`, `${at(1)}; rel="first"`);
     const headers: Record<string, string> = links.length ? { link: links.join(', ') } : {};
-    send(res, 200, all.slice((page - 1) * perPage, page * perPage).map((c) => this.commentJson(c)), headers);
+    send(
+      res,
+      200,
+      all.slice((page - 1) * perPage, page * perPage).map((c) => this.commentJson(c)),
+      headers,
+    );
   }
 
   private createComment(owner: string, repo: string, n: number, body: Record<string, unknown>, res: ServerResponse): void {
@@ -178,11 +187,22 @@ export class GitHubApiStandIn {
     const d: StoredDeployment = { id, owner, repo, request: body, statuses: [] };
     this.deployments.push(d);
     send(res, 201, {
-      url: `${this.url}/repos/${owner}/${repo}/deployments/${id}`, id, node_id: `DE_${id}`, sha: body.ref, ref: body.ref, task: 'deploy',
-      payload: {}, environment: body.environment ?? 'production', description: body.description ?? null, creator: this.user,
-      created_at: new Date().toISOString(), updated_at: new Date().toISOString(),
-      statuses_url: `${this.url}/repos/${owner}/${repo}/deployments/${id}/statuses`, repository_url: `${this.url}/repos/${owner}/${repo}`,
-      transient_environment: false, production_environment: false,
+      url: `${this.url}/repos/${owner}/${repo}/deployments/${id}`,
+      id,
+      node_id: `DE_${id}`,
+      sha: body.ref,
+      ref: body.ref,
+      task: 'deploy',
+      payload: {},
+      environment: body.environment ?? 'production',
+      description: body.description ?? null,
+      creator: this.user,
+      created_at: new Date().toISOString(),
+      updated_at: new Date().toISOString(),
+      statuses_url: `${this.url}/repos/${owner}/${repo}/deployments/${id}/statuses`,
+      repository_url: `${this.url}/repos/${owner}/${repo}`,
+      transient_environment: false,
+      production_environment: false,
     });
   }
 
@@ -194,9 +214,17 @@ export class GitHubApiStandIn {
     }
     const id = this.nextId++;
     const status = {
-      id, node_id: `DES_${id}`, state: body.state, description: body.description ?? '', environment: d.request.environment ?? 'production',
-      target_url: body.log_url ?? '', log_url: body.log_url ?? '', environment_url: body.environment_url ?? '', creator: this.user,
-      created_at: new Date().toISOString(), deployment_url: `${this.url}/repos/${d.owner}/${d.repo}/deployments/${d.id}`,
+      id,
+      node_id: `DES_${id}`,
+      state: body.state,
+      description: body.description ?? '',
+      environment: d.request.environment ?? 'production',
+      target_url: body.log_url ?? '',
+      log_url: body.log_url ?? '',
+      environment_url: body.environment_url ?? '',
+      creator: this.user,
+      created_at: new Date().toISOString(),
+      deployment_url: `${this.url}/repos/${d.owner}/${d.repo}/deployments/${d.id}`,
     };
     d.statuses.push(status);
     send(res, 201, status);
@@ -204,9 +232,15 @@ export class GitHubApiStandIn {
 
   private commentJson(c: StoredComment): Record<string, unknown> {
     return {
-      id: c.id, node_id: `IC_${c.id}`, url: `${this.url}/repos/${c.owner}/${c.repo}/issues/comments/${c.id}`,
-      html_url: `https://github.com/${c.owner}/${c.repo}/pull/${c.issueNumber}#issuecomment-${c.id}`, body: c.body, user: c.user,
-      created_at: c.created_at, updated_at: c.updated_at, author_association: c.user.type === 'Bot' ? 'NONE' : 'MEMBER',
+      id: c.id,
+      node_id: `IC_${c.id}`,
+      url: `${this.url}/repos/${c.owner}/${c.repo}/issues/comments/${c.id}`,
+      html_url: `https://github.com/${c.owner}/${c.repo}/pull/${c.issueNumber}#issuecomment-${c.id}`,
+      body: c.body,
+      user: c.user,
+      created_at: c.created_at,
+      updated_at: c.updated_at,
+      author_association: c.user.type === 'Bot' ? 'NONE' : 'MEMBER',
       issue_url: `${this.url}/repos/${c.owner}/${c.repo}/issues/${c.issueNumber}`,
     };
   }
@@ -219,12 +253,18 @@ export async function startGitHubApi(): Promise<GitHubApiStandIn> {
 
 function validBody(body: unknown, res: ServerResponse): boolean {
   if (typeof body !== 'string' || body === '') return (validation(res, 'IssueComment', 'body', 'missing_field'), false);
-  if (body.length > 65536) return (validation(res, 'IssueComment', 'body', 'custom', 'body is too long (maximum is 65536 characters)'), false);
+  if (body.length > 65536)
+    return (validation(res, 'IssueComment', 'body', 'custom', 'body is too long (maximum is 65536 characters)'), false);
   return true;
 }
 
 function validation(res: ServerResponse, resource: string, field: string, code: string, message?: string): void {
-  send(res, 422, { message: 'Validation Failed', errors: [{ resource, code, field, ...(message ? { message } : {}) }], documentation_url: DOCS, status: '422' });
+  send(res, 422, {
+    message: 'Validation Failed',
+    errors: [{ resource, code, field, ...(message ? { message } : {}) }],
+    documentation_url: DOCS,
+    status: '422',
+  });
 }
 
 function error(res: ServerResponse, status: number, message: string): void {
@@ -233,7 +273,11 @@ function error(res: ServerResponse, status: number, message: string): void {
 
 function send(res: ServerResponse, status: number, json: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(json);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-github-media-type': 'github.v3; format=json', ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'x-github-media-type': 'github.v3; format=json',
+    ...headers,
+  });
   res.end(text);
 }
 

@@ -18,7 +18,10 @@ const ACCEPT = [
 
 /** The digest the registry serves for repo:tag, or undefined when the tag does not exist. */
 export async function registryDigest(r: RegistryAccess, repo: string, tag: string): Promise<string | undefined> {
-  const res = await fetch(`http://${r.registry}/v2/${repo}/manifests/${tag}`, { method: 'HEAD', headers: { Authorization: auth(r), Accept: ACCEPT } });
+  const res = await fetch(`http://${r.registry}/v2/${repo}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { Authorization: auth(r), Accept: ACCEPT },
+  });
   if (res.status === 404) return undefined;
   if (!res.ok) throw new Error(`registry answered ${res.status}`);
   return res.headers.get('docker-content-digest') ?? undefined;

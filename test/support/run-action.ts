@@ -96,9 +96,19 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   if (opts.kill?.afterMs !== undefined) setTimeout(kill, opts.kill.afterMs);
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 170_000);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
   clearTimeout(timer);
   const outputsText = readFileSync(outputFile, 'utf8');
   const summary = readFileSync(summaryFile, 'utf8');
-  return { code, signal, stdout, stderr, outputs: parseOutputFile(outputsText), summary, all: [stdout, stderr, outputsText, summary].join('\n').replace(/^::add-mask::.*$/gm, '') };
+  return {
+    code,
+    signal,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(outputsText),
+    summary,
+    all: [stdout, stderr, outputsText, summary].join('\n').replace(/^::add-mask::.*$/gm, ''),
+  };
 }

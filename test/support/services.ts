@@ -7,7 +7,17 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -70,16 +80,35 @@ export async function startDockerd(root: string, dataMb?: number): Promise<{ hos
   const sock = path.join(root, 'docker.sock');
   for (const d of ['data', 'exec']) mkdirSync(path.join(root, d), { recursive: true });
   if (dataMb) execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${dataMb}m`, 'tmpfs', path.join(root, 'data')]);
-  const proc = startProcess('dockerd', [
-    '--host', `unix://${sock}`, '--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'exec'),
-    '--pidfile', path.join(root, 'docker.pid'), '--bridge', 'none', '--iptables=false', '--ip6tables=false',
-    '--ip-masq=false', '--userland-proxy=false',
-  ], path.join(root, 'dockerd.log'));
+  const proc = startProcess(
+    'dockerd',
+    [
+      '--host',
+      `unix://${sock}`,
+      '--data-root',
+      path.join(root, 'data'),
+      '--exec-root',
+      path.join(root, 'exec'),
+      '--pidfile',
+      path.join(root, 'docker.pid'),
+      '--bridge',
+      'none',
+      '--iptables=false',
+      '--ip6tables=false',
+      '--ip-masq=false',
+      '--userland-proxy=false',
+    ],
+    path.join(root, 'dockerd.log'),
+  );
   const host = `unix://${sock}`;
-  await waitFor('dockerd', () => {
-    execFileSync('/usr/bin/docker', ['version'], { env: { ...process.env, DOCKER_HOST: host }, stdio: 'ignore' });
-    return true;
-  }, path.join(root, 'dockerd.log'));
+  await waitFor(
+    'dockerd',
+    () => {
+      execFileSync('/usr/bin/docker', ['version'], { env: { ...process.env, DOCKER_HOST: host }, stdio: 'ignore' });
+      return true;
+    },
+    path.join(root, 'dockerd.log'),
+  );
   return { host, proc };
 }
 
@@ -90,13 +119,33 @@ async function startRegistry(root: string): Promise<{ addr: string; proc: ChildP
   writeFileSync(path.join(dir, 'htpasswd'), htpasswd);
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
-  writeFileSync(path.join(dir, 'config.yml'), [
-    'version: 0.1', 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${dir}/data`,
-    '  delete:', '    enabled: true', 'http:', `  addr: ${addr}`, '  secret: e2e-not-a-secret',
-    'auth:', '  htpasswd:', '    realm: e2e', `    path: ${dir}/htpasswd`, '',
-  ].join('\n'));
+  writeFileSync(
+    path.join(dir, 'config.yml'),
+    [
+      'version: 0.1',
+      'log:',
+      '  level: warn',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${dir}/data`,
+      '  delete:',
+      '    enabled: true',
+      'http:',
+      `  addr: ${addr}`,
+      '  secret: e2e-not-a-secret',
+      'auth:',
+      '  htpasswd:',
+      '    realm: e2e',
+      `    path: ${dir}/htpasswd`,
+      '',
+    ].join('\n'),
+  );
   const proc = startProcess('docker-registry', ['serve', path.join(dir, 'config.yml')], path.join(dir, 'registry.log'));
-  await waitFor('docker-registry', async () => (await fetch(`http://${addr}/v2/`)).status === 401, path.join(dir, 'registry.log'));
+  await waitFor(
+    'docker-registry',
+    async () => (await fetch(`http://${addr}/v2/`)).status === 401,
+    path.join(dir, 'registry.log'),
+  );
   return { addr, proc };
 }
 
@@ -105,7 +154,27 @@ export function importBaseImage(root: string, dockerHost: string): void {
   mkdirSync(path.join(fsRoot, 'bin'), { recursive: true });
   mkdirSync(path.join(fsRoot, 'tmp'), { recursive: true });
   copyFileSync('/bin/busybox', path.join(fsRoot, 'bin', 'busybox'));
-  for (const applet of ['sh', 'ls', 'cat', 'echo', 'sleep', 'mkdir', 'rm', 'cp', 'true', 'false', 'find', 'sort', 'test', 'wc', 'head', 'dd', 'seq', 'touch', 'env']) {
+  for (const applet of [
+    'sh',
+    'ls',
+    'cat',
+    'echo',
+    'sleep',
+    'mkdir',
+    'rm',
+    'cp',
+    'true',
+    'false',
+    'find',
+    'sort',
+    'test',
+    'wc',
+    'head',
+    'dd',
+    'seq',
+    'touch',
+    'env',
+  ]) {
     symlinkSync('busybox', path.join(fsRoot, 'bin', applet));
   }
   const tar = execFileSync('tar', ['-C', fsRoot, '-c', '.'], { maxBuffer: 64 * 1024 * 1024 });

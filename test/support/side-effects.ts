@@ -55,7 +55,10 @@ function engineGet<T>(dockerHost: string, apiPath: string): Promise<T> {
  * (`GET /system/df`) and containers, as one comparable text.
  */
 export async function engineSnapshot(dockerHost: string): Promise<string> {
-  const images = await engineGet<{ Id: string; RepoTags: string[] | null; RepoDigests: string[] | null }[]>(dockerHost, '/images/json?all=1');
+  const images = await engineGet<{ Id: string; RepoTags: string[] | null; RepoDigests: string[] | null }[]>(
+    dockerHost,
+    '/images/json?all=1',
+  );
   const df = await engineGet<{ BuildCache: { ID: string; Size: number }[] | null }>(dockerHost, '/system/df');
   const containers = await engineGet<{ Id: string }[]>(dockerHost, '/containers/json?all=1');
   return [
@@ -75,7 +78,7 @@ export async function registrySnapshot(r: RegistryAccess): Promise<string> {
     return { body: (await res.json()) as T, next };
   };
   const repositories: string[] = [];
-  for (let page: string | undefined = '/v2/_catalog?n=1000'; page; ) {
+  for (let page: string | undefined = '/v2/_catalog?n=1000'; page;) {
     const got: { body: { repositories: string[] | null }; next: string | undefined } = await get(page);
     repositories.push(...(got.body.repositories ?? []));
     page = got.next;

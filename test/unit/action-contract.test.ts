@@ -34,7 +34,16 @@ function outputsSetByCode(): Set<string> {
   return names;
 }
 
-const github: GitHubContext = { eventName: 'push', sha: 'a'.repeat(40), ref: 'refs/heads/main', branch: 'main', serverUrl: 'https://github.com', apiUrl: 'https://api.github.com', workspace: root, fromFork: false };
+const github: GitHubContext = {
+  eventName: 'push',
+  sha: 'a'.repeat(40),
+  ref: 'refs/heads/main',
+  branch: 'main',
+  serverUrl: 'https://github.com',
+  apiUrl: 'https://api.github.com',
+  workspace: root,
+  fromFork: false,
+};
 
 describe('action.yml and the code agree', () => {
   it('every input in action.yml is read, and nothing else is', () => {
@@ -50,7 +59,11 @@ describe('action.yml and the code agree', () => {
     const withDefaults: Record<string, string> = { ...base };
     for (const [name, spec] of Object.entries(action.inputs)) {
       // `${{ github.token }}` is an expression the runner fills in; the code's fallback is GITHUB_TOKEN.
-      if (spec.default !== undefined && !spec.default.includes('${{') && withDefaults[`INPUT_${name.toUpperCase()}`] === undefined) {
+      if (
+        spec.default !== undefined &&
+        !spec.default.includes('${{') &&
+        withDefaults[`INPUT_${name.toUpperCase()}`] === undefined
+      ) {
         withDefaults[`INPUT_${name.toUpperCase()}`] = spec.default;
       }
     }
@@ -62,7 +75,11 @@ describe('action.yml and the code agree', () => {
   });
 
   it('only image is required', () => {
-    expect(Object.entries(action.inputs).filter(([, s]) => s.required).map(([n]) => n)).toEqual(['image']);
+    expect(
+      Object.entries(action.inputs)
+        .filter(([, s]) => s.required)
+        .map(([n]) => n),
+    ).toEqual(['image']);
   });
 });
 

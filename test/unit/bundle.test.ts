@@ -12,7 +12,9 @@ import { BUNDLE, NODE24, REPO_ROOT } from '../support/run-action.js';
 const node = existsSync(NODE24) ? NODE24 : process.execPath;
 const bundle = readFileSync(BUNDLE, 'utf8');
 /** Every `require("./x.cjs")` in `text`. */
-const requiredParts = (text: string): string[] => [...new Set([...text.matchAll(/require\("\.\/([\w-]+\.cjs)"\)/g)].map((m) => m[1]!))];
+const requiredParts = (text: string): string[] => [
+  ...new Set([...text.matchAll(/require\("\.\/([\w-]+\.cjs)"\)/g)].map((m) => m[1]!)),
+];
 const parts = requiredParts(bundle);
 
 /**
@@ -31,12 +33,23 @@ function shimOf(text: string, file: string): { params: [string, string]; body: s
 
 /** The export names a shim hands out as getters. */
 function shimNames(text: string, file: string): string[] {
-  return [...shimOf(text, file).body.matchAll(/Object\.defineProperty\(\w+, "(\w+)", \{ enumerable: true, get: /g)].map((m) => m[1]!);
+  return [...shimOf(text, file).body.matchAll(/Object\.defineProperty\(\w+, "(\w+)", \{ enumerable: true, get: /g)].map(
+    (m) => m[1]!,
+  );
 }
 
 /** The real module's export names, on the runner's Node. */
 function realNames(file: string): string[] {
-  return JSON.parse(execFileSync(node, ['-e', `console.log(JSON.stringify(Object.getOwnPropertyNames(require(${JSON.stringify(path.join(REPO_ROOT, 'dist', file))}))))`], { encoding: 'utf8' })) as string[];
+  return JSON.parse(
+    execFileSync(
+      node,
+      [
+        '-e',
+        `console.log(JSON.stringify(Object.getOwnPropertyNames(require(${JSON.stringify(path.join(REPO_ROOT, 'dist', file))}))))`,
+      ],
+      { encoding: 'utf8' },
+    ),
+  ) as string[];
 }
 
 describe('dist/ lazy parts', () => {
@@ -47,16 +60,22 @@ describe('dist/ lazy parts', () => {
     expect([...new Set(nested)]).toEqual(['undici.cjs']);
   });
 
-  it.each(parts)('%s is committed next to the bundle and loads on the runner\'s Node', (file) => {
+  it.each(parts)("%s is committed next to the bundle and loads on the runner's Node", (file) => {
     const abs = path.join(REPO_ROOT, 'dist', file);
     expect(existsSync(abs)).toBe(true);
-    const kind = execFileSync(node, ['-e', `const m = require(${JSON.stringify(abs)}); console.log(typeof m)`], { encoding: 'utf8' }).trim();
+    const kind = execFileSync(node, ['-e', `const m = require(${JSON.stringify(abs)}); console.log(typeof m)`], {
+      encoding: 'utf8',
+    }).trim();
     expect(kind).toBe(file === 'ssh.cjs' || file === 'ws.cjs' ? 'function' : 'object');
   });
 
-  it('ws\'s stand-in constructs the real WebSocket and hands out its statics', () => {
+  it("ws's stand-in constructs the real WebSocket and hands out its statics", () => {
     const { params, body } = shimOf(bundle, 'ws.cjs');
-    const out = execFileSync(node, ['-e', `
+    const out = execFileSync(
+      node,
+      [
+        '-e',
+        `
       const dist = ${JSON.stringify(path.join(REPO_ROOT, 'dist'))};
       const m = { exports: {} };
       new Function(${JSON.stringify(params[0])}, ${JSON.stringify(params[1])}, 'require', ${JSON.stringify(body)})(m.exports, m, (f) => require(dist + '/' + f.slice(2)));
@@ -66,7 +85,10 @@ describe('dist/ lazy parts', () => {
       ws.on('error', () => {});
       console.log(JSON.stringify([loadedBefore, ws instanceof require(dist + '/ws.cjs'), WebSocket.OPEN, WebSocket.CLOSED, typeof WebSocket.Server]));
       ws.terminate();
-    `], { encoding: 'utf8' }).trim();
+    `,
+      ],
+      { encoding: 'utf8' },
+    ).trim();
     // Nothing loaded until it was used; then a real instance.
     expect(JSON.parse(out)).toEqual([false, true, 1, 3, 'function']);
   });
@@ -77,7 +99,7 @@ describe('dist/ lazy parts', () => {
     ['index.cjs', 'ws.cjs', ['OPEN', 'Server']],
     ['http-client.cjs', 'undici.cjs', ['ProxyAgent', 'fetch']],
     ['github.cjs', 'undici.cjs', ['ProxyAgent', 'fetch']],
-  ])('%s\'s shim for %s names only what the real module has, %j among them', (from, file, some) => {
+  ])("%s's shim for %s names only what the real module has, %j among them", (from, file, some) => {
     const names = shimNames(readFileSync(path.join(REPO_ROOT, 'dist', from), 'utf8'), file);
     expect(names).toEqual(expect.arrayContaining(some));
     const real = realNames(file);

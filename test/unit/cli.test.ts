@@ -14,7 +14,9 @@ import type { Deps } from '../../src/main.js';
 import { Secrets } from '../../src/secrets.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const actionInputs = Object.keys((load(readFileSync(path.join(root, 'action.yml'), 'utf8')) as { inputs: Record<string, unknown> }).inputs);
+const actionInputs = Object.keys(
+  (load(readFileSync(path.join(root, 'action.yml'), 'utf8')) as { inputs: Record<string, unknown> }).inputs,
+);
 
 const hint = '(inputs are given as --name value)';
 
@@ -22,13 +24,25 @@ describe('flagsToInputs', () => {
   it.each<[string, string[], Record<string, string>]>([
     ['nothing', [], {}],
     ['--name value pairs', ['--image', 'acme/shop', '--dry-run', 'true'], { INPUT_IMAGE: 'acme/shop', 'INPUT_DRY-RUN': 'true' }],
-    ['dashes kept, name upper-cased', ['--registry-username', 'ci', '--registry-password', 's3cret'], { 'INPUT_REGISTRY-USERNAME': 'ci', 'INPUT_REGISTRY-PASSWORD': 's3cret' }],
+    [
+      'dashes kept, name upper-cased',
+      ['--registry-username', 'ci', '--registry-password', 's3cret'],
+      { 'INPUT_REGISTRY-USERNAME': 'ci', 'INPUT_REGISTRY-PASSWORD': 's3cret' },
+    ],
     ['--name=value', ['--image=acme/shop', '--timeout=10m'], { INPUT_IMAGE: 'acme/shop', INPUT_TIMEOUT: '10m' }],
     ['--name=value keeps later = signs', ['--build-args=A=1'], { 'INPUT_BUILD-ARGS': 'A=1' }],
     ['--name= is an empty value', ['--tags='], { INPUT_TAGS: '' }],
     ['an empty separate value is kept', ['--tags', ''], { INPUT_TAGS: '' }],
-    ['a bare flag at the end is true', ['--image', 'acme/shop', '--dry-run'], { INPUT_IMAGE: 'acme/shop', 'INPUT_DRY-RUN': 'true' }],
-    ['a bare flag before another flag is true', ['--no-cache', '--image', 'acme/shop'], { 'INPUT_NO-CACHE': 'true', INPUT_IMAGE: 'acme/shop' }],
+    [
+      'a bare flag at the end is true',
+      ['--image', 'acme/shop', '--dry-run'],
+      { INPUT_IMAGE: 'acme/shop', 'INPUT_DRY-RUN': 'true' },
+    ],
+    [
+      'a bare flag before another flag is true',
+      ['--no-cache', '--image', 'acme/shop'],
+      { 'INPUT_NO-CACHE': 'true', INPUT_IMAGE: 'acme/shop' },
+    ],
     ['a value starting with a single dash is taken as the value', ['--tags', '-x'], { INPUT_TAGS: '-x' }],
     ['a value that looks like a flag needs =', ['--build-args=--opt=1'], { 'INPUT_BUILD-ARGS': '--opt=1' }],
     ['multi-line values survive (separate)', ['--tags', 'a\nb'], { INPUT_TAGS: 'a\nb' }],
@@ -41,19 +55,54 @@ describe('flagsToInputs', () => {
 
   it.each<[string, string[], string[], Record<string, string>]>([
     ['a positional argument', ['acme/shop'], [`unexpected argument 'acme/shop' ${hint}`], {}],
-    ['a single-dash flag, and then its value', ['-i', 'acme/shop'], [`unexpected argument '-i' ${hint}`, `unexpected argument 'acme/shop' ${hint}`], {}],
-    ['upper case in a name', ['--Image', 'acme/shop'], [`unexpected argument '--Image' ${hint}`, `unexpected argument 'acme/shop' ${hint}`], {}],
-    ['an underscore in a name', ['--dry_run', 'true'], [`unexpected argument '--dry_run' ${hint}`, `unexpected argument 'true' ${hint}`], {}],
+    [
+      'a single-dash flag, and then its value',
+      ['-i', 'acme/shop'],
+      [`unexpected argument '-i' ${hint}`, `unexpected argument 'acme/shop' ${hint}`],
+      {},
+    ],
+    [
+      'upper case in a name',
+      ['--Image', 'acme/shop'],
+      [`unexpected argument '--Image' ${hint}`, `unexpected argument 'acme/shop' ${hint}`],
+      {},
+    ],
+    [
+      'an underscore in a name',
+      ['--dry_run', 'true'],
+      [`unexpected argument '--dry_run' ${hint}`, `unexpected argument 'true' ${hint}`],
+      {},
+    ],
     ['a bare --', ['--'], [`unexpected argument '--' ${hint}`], {}],
     ['three dashes', ['---image', 'x'], [`unexpected argument '---image' ${hint}`, `unexpected argument 'x' ${hint}`], {}],
     ['a name starting with a digit', ['--1x=y'], [`unexpected argument '--1x=y' ${hint}`], {}],
-    ['a good flag amid bad ones is still read', ['oops', '--image', 'acme/shop', 'extra'], [`unexpected argument 'oops' ${hint}`, `unexpected argument 'extra' ${hint}`], { INPUT_IMAGE: 'acme/shop' }],
+    [
+      'a good flag amid bad ones is still read',
+      ['oops', '--image', 'acme/shop', 'extra'],
+      [`unexpected argument 'oops' ${hint}`, `unexpected argument 'extra' ${hint}`],
+      { INPUT_IMAGE: 'acme/shop' },
+    ],
     ['an empty argument', [''], [`unexpected argument '' ${hint}`], {}],
     // A misspelt input would be read by nothing: `--dryrun true` would push and deploy.
-    ['a misspelt input, with the one meant', ['--dryrun', 'true', '--image', 'acme/shop'], ['unknown input --dryrun (did you mean --dry-run?); the inputs are those of action.yml'], { INPUT_IMAGE: 'acme/shop' }],
+    [
+      'a misspelt input, with the one meant',
+      ['--dryrun', 'true', '--image', 'acme/shop'],
+      ['unknown input --dryrun (did you mean --dry-run?); the inputs are those of action.yml'],
+      { INPUT_IMAGE: 'acme/shop' },
+    ],
     ['an unknown input, nothing near it', ['--x2', 'y'], ['unknown input --x2; the inputs are those of action.yml'], {}],
-    ['a value input missing its value (not true, as a bare switch is)', ['--image', '--dry-run', 'false'], ['--image needs a value (--image <value>, or --image=<value> for a value that starts with --)'], { 'INPUT_DRY-RUN': 'false' }],
-    ['a value input at the very end', ['--tags'], ['--tags needs a value (--tags <value>, or --tags=<value> for a value that starts with --)'], {}],
+    [
+      'a value input missing its value (not true, as a bare switch is)',
+      ['--image', '--dry-run', 'false'],
+      ['--image needs a value (--image <value>, or --image=<value> for a value that starts with --)'],
+      { 'INPUT_DRY-RUN': 'false' },
+    ],
+    [
+      'a value input at the very end',
+      ['--tags'],
+      ['--tags needs a value (--tags <value>, or --tags=<value> for a value that starts with --)'],
+      {},
+    ],
   ])('rejects %s', (_what, argv, errors, env) => {
     expect(flagsToInputs(argv)).toEqual({ env, help: false, errors });
   });
@@ -68,14 +117,27 @@ describe('flagsToInputs', () => {
   });
 
   it('--help=x is not a request for help, and no input is named help', () => {
-    expect(flagsToInputs(['--help=x'])).toEqual({ env: {}, help: false, errors: ['unknown input --help; the inputs are those of action.yml'] });
+    expect(flagsToInputs(['--help=x'])).toEqual({
+      env: {},
+      help: false,
+      errors: ['unknown input --help; the inputs are those of action.yml'],
+    });
   });
 
   it('knows exactly the inputs of action.yml, and takes bare only those with a true/false/auto default', () => {
-    const yml = (load(readFileSync(path.join(root, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> }).inputs;
+    const yml = (load(readFileSync(path.join(root, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> })
+      .inputs;
     expect(Object.keys(INPUTS).sort()).toEqual(Object.keys(yml).sort());
-    const switches = Object.entries(yml).filter(([, v]) => ['true', 'false', 'auto'].includes(String(v.default))).map(([k]) => k).sort();
-    expect(Object.entries(INPUTS).filter(([, k]) => k === 'switch').map(([n]) => n).sort()).toEqual(switches);
+    const switches = Object.entries(yml)
+      .filter(([, v]) => ['true', 'false', 'auto'].includes(String(v.default)))
+      .map(([k]) => k)
+      .sort();
+    expect(
+      Object.entries(INPUTS)
+        .filter(([, k]) => k === 'switch')
+        .map(([n]) => n)
+        .sort(),
+    ).toEqual(switches);
   });
 
   it('does not read or change process.env', () => {
@@ -94,8 +156,17 @@ describe('flagsToInputs', () => {
 });
 
 describe('flags as readInputs sees them', () => {
-  const local: GitHubContext = { eventName: '', sha: 'a'.repeat(40), ref: '', serverUrl: 'https://github.com', apiUrl: 'https://api.github.com', workspace: root, fromFork: false };
-  const read = (argv: string[]) => readInputs(flagsToInputs(['--context', 'examples/app', ...argv]).env, local, new Date('2024-01-02T03:04:05Z'), new Secrets());
+  const local: GitHubContext = {
+    eventName: '',
+    sha: 'a'.repeat(40),
+    ref: '',
+    serverUrl: 'https://github.com',
+    apiUrl: 'https://api.github.com',
+    workspace: root,
+    fromFork: false,
+  };
+  const read = (argv: string[]) =>
+    readInputs(flagsToInputs(['--context', 'examples/app', ...argv]).env, local, new Date('2024-01-02T03:04:05Z'), new Secrets());
 
   it('a bare --dry-run makes a dry run', () => {
     const config = read(['--image', 'acme/shop', '--update', 'none', '--dry-run']);
@@ -117,7 +188,9 @@ describe('flags as readInputs sees them', () => {
   });
 
   it('--image with its value forgotten is an error, not an image named "true"', () => {
-    expect(flagsToInputs(['--image', '--update', 'none', '--dry-run']).errors).toEqual(['--image needs a value (--image <value>, or --image=<value> for a value that starts with --)']);
+    expect(flagsToInputs(['--image', '--update', 'none', '--dry-run']).errors).toEqual([
+      '--image needs a value (--image <value>, or --image=<value> for a value that starts with --)',
+    ]);
   });
 });
 
@@ -179,7 +252,7 @@ describe('src/index.ts as a command', () => {
     await new Promise((r) => setImmediate(r));
   }
 
-  it('hands the flags to run() as INPUT_* variables and exits with run()\'s code', async () => {
+  it("hands the flags to run() as INPUT_* variables and exits with run()'s code", async () => {
     await runCommand(['--image', 'acme/shop', '--dry-run', '--registry-username=ci']);
     expect(run).toHaveBeenCalledTimes(1);
     expect(seenEnv).toEqual({ INPUT_IMAGE: 'acme/shop', 'INPUT_DRY-RUN': 'true', 'INPUT_REGISTRY-USERNAME': 'ci' });
@@ -236,10 +309,28 @@ describe('src/index.ts as a command', () => {
   it('the usage names the flag form, the INPUT_* alternative and a runnable example', () => {
     expect(USAGE.split('\n')[0]).toBe('Usage: convox-image-deploy --image <repo> [--name value ...]');
     expect(USAGE).toContain('INPUT_* variables work too');
-    expect(USAGE).toContain('node dist/index.cjs --image example/app --context examples/app --manifest examples/app/convox.yml --dry-run true');
+    expect(USAGE).toContain(
+      'node dist/index.cjs --image example/app --context examples/app --manifest examples/app/convox.yml --dry-run true',
+    );
     // The example is the flag form of the same inputs.
-    expect(flagsToInputs(['--image', 'example/app', '--context', 'examples/app', '--manifest', 'examples/app/convox.yml', '--dry-run', 'true'])).toEqual({
-      env: { INPUT_IMAGE: 'example/app', INPUT_CONTEXT: 'examples/app', INPUT_MANIFEST: 'examples/app/convox.yml', 'INPUT_DRY-RUN': 'true' },
+    expect(
+      flagsToInputs([
+        '--image',
+        'example/app',
+        '--context',
+        'examples/app',
+        '--manifest',
+        'examples/app/convox.yml',
+        '--dry-run',
+        'true',
+      ]),
+    ).toEqual({
+      env: {
+        INPUT_IMAGE: 'example/app',
+        INPUT_CONTEXT: 'examples/app',
+        INPUT_MANIFEST: 'examples/app/convox.yml',
+        'INPUT_DRY-RUN': 'true',
+      },
       help: false,
       errors: [],
     });

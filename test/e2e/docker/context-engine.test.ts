@@ -44,12 +44,52 @@ emptydir/
 `;
 
 const FILES = [
-  'app.js', 'important.log', 'debug.log', 'sub/trace.log', 'sub/important.log', 'node_modules/x/index.js', 'node_modules/.bin/x',
-  'build/out.js', 'src/build/keep.js', 'dist/a.js', 'src/dist/b.js', 'temp1', 'temp12', 'x.tmp', 'keep.tmp', 'sub/keep.tmp',
-  'docs/README.md', 'docs/other.md', 'docs/sub/README.md', 'a/cache/x', 'lib/cache/y', 'a/b/c/z', 'a/z', 'a.txt', 'b.txt', 'd.txt',
-  'vendor/lib/x.go', 'vendor/keep/k.go', 'vendor/top.go', 'secret1.key', 'secretA.key', '#literal', '# not a comment',
-  'nested/deep/file', 'nested/shallow', 'sp ace.txt', 'unicodé.txt', '.hidden/h', '.git/HEAD', 'Dockerfile.keep', 'emptydir/', 'keptdir/',
-  'link-to-app -> app.js', 'abs-link -> /etc/passwd', ['Dockerfile', DOCKERFILE], ['.dockerignore', IGNORE],
+  'app.js',
+  'important.log',
+  'debug.log',
+  'sub/trace.log',
+  'sub/important.log',
+  'node_modules/x/index.js',
+  'node_modules/.bin/x',
+  'build/out.js',
+  'src/build/keep.js',
+  'dist/a.js',
+  'src/dist/b.js',
+  'temp1',
+  'temp12',
+  'x.tmp',
+  'keep.tmp',
+  'sub/keep.tmp',
+  'docs/README.md',
+  'docs/other.md',
+  'docs/sub/README.md',
+  'a/cache/x',
+  'lib/cache/y',
+  'a/b/c/z',
+  'a/z',
+  'a.txt',
+  'b.txt',
+  'd.txt',
+  'vendor/lib/x.go',
+  'vendor/keep/k.go',
+  'vendor/top.go',
+  'secret1.key',
+  'secretA.key',
+  '#literal',
+  '# not a comment',
+  'nested/deep/file',
+  'nested/shallow',
+  'sp ace.txt',
+  'unicodé.txt',
+  '.hidden/h',
+  '.git/HEAD',
+  'Dockerfile.keep',
+  'emptydir/',
+  'keptdir/',
+  'link-to-app -> app.js',
+  'abs-link -> /etc/passwd',
+  ['Dockerfile', DOCKERFILE],
+  ['.dockerignore', IGNORE],
 ] as const;
 
 /** The `./…` lines `find` printed inside the build, from a plain-progress log. */
@@ -70,19 +110,35 @@ describe('the packed context against the docker CLI on the real engine', () => {
     const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile') });
     const ours = ['.', ...(await readTar(packed.stream)).map((e) => `./${e.name.replace(/\/$/, '')}`)].sort();
 
-    const buildkit = await dockerCli(['build', '--no-cache', '--network', 'none', '--progress', 'plain', '.'], { cwd: root, env: { DOCKER_BUILDKIT: '1' } });
+    const buildkit = await dockerCli(['build', '--no-cache', '--network', 'none', '--progress', 'plain', '.'], {
+      cwd: root,
+      env: { DOCKER_BUILDKIT: '1' },
+    });
     expect(buildkit.code, buildkit.output).toBe(0);
-    const classic = await dockerCli(['build', '--no-cache', '--network', 'none', '.'], { cwd: root, env: { DOCKER_BUILDKIT: '0' } });
+    const classic = await dockerCli(['build', '--no-cache', '--network', 'none', '.'], {
+      cwd: root,
+      env: { DOCKER_BUILDKIT: '0' },
+    });
     expect(classic.code, classic.output).toBe(0);
 
     const again = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile') });
     const log = new MemoryLog();
-    const stream = await postBuild(engine(), again.stream, { version: '2', networkmode: 'none', nocache: '1', dockerfile: again.dockerfileName });
+    const stream = await postBuild(engine(), again.stream, {
+      version: '2',
+      networkmode: 'none',
+      nocache: '1',
+      dockerfile: again.dockerfileName,
+    });
     await followBuild(stream, { log });
 
     expect(ours).toContain('./src/build/keep.js');
     expect(found(buildkit.output.split('\n'))).toEqual(ours);
-    expect(classic.output.split('\n').filter((l) => /^\.(\/|$)/.test(l)).sort()).toEqual(ours);
+    expect(
+      classic.output
+        .split('\n')
+        .filter((l) => /^\.(\/|$)/.test(l))
+        .sort(),
+    ).toEqual(ours);
     expect(found(log.lines)).toEqual(ours);
 
     // The default BuildKit path: no tar, BuildKit reads the same files through the session.
@@ -95,12 +151,25 @@ async function sessionBuild(root: string, dockerfile: string): Promise<string[]>
   const docker = engine();
   const log = new MemoryLog();
   const config: BuildConfig = {
-    enabled: true, context: root, dockerfile: path.join(root, dockerfile), buildArgs: {}, labels: {},
-    noCache: true, pull: false, cacheFrom: [], network: 'none',
+    enabled: true,
+    context: root,
+    dockerfile: path.join(root, dockerfile),
+    buildArgs: {},
+    labels: {},
+    noCache: true,
+    pull: false,
+    cacheFrom: [],
+    network: 'none',
   };
   await buildImage(docker, {
-    config, references: ['local/ctx-session:test'], labels: {}, engine: await inspectEngine(docker, process.env),
-    credentialsFor: () => undefined, registryConfig: {}, log, dockerfileLabel: dockerfile,
+    config,
+    references: ['local/ctx-session:test'],
+    labels: {},
+    engine: await inspectEngine(docker, process.env),
+    credentialsFor: () => undefined,
+    registryConfig: {},
+    log,
+    dockerfileLabel: dockerfile,
   });
   expect(log.text()).toContain('Context: served to BuildKit through the build session');
   return log.lines;
@@ -114,12 +183,14 @@ describe('<Dockerfile>.dockerignore through the build session', () => {
       // The root file would drop the docs and keep the secret; the Dockerfile's own file replaces it.
       ['.dockerignore', '*.md\n'],
       ['app.Dockerfile.dockerignore', 'secret.txt\n.dockerignore\n'],
-      'README.md', 'secret.txt', 'src/main.js',
+      'README.md',
+      'secret.txt',
+      'src/main.js',
     ]);
   });
   afterAll(() => removeTree(root));
 
-  it('applies only the Dockerfile\'s own ignore file, as Docker does, on the session path and in the tar', async () => {
+  it("applies only the Dockerfile's own ignore file, as Docker does, on the session path and in the tar", async () => {
     const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'app.Dockerfile') });
     const tar = ['.', ...(await readTar(packed.stream)).map((e) => `./${e.name.replace(/\/$/, '')}`)].sort();
     const session = found(await sessionBuild(root, 'app.Dockerfile'));
@@ -141,7 +212,7 @@ describe('<Dockerfile>.dockerignore through the build session', () => {
 describe('file contents through the build session', () => {
   let root = '';
   const big = randomBytes(300 * 1024 + 17);
-  const small = Array.from({ length: 400 }, (_, i) => [`many/f${i}.txt`, `file ${i}\n`.repeat(i % 7 + 1)] as const);
+  const small = Array.from({ length: 400 }, (_, i) => [`many/f${i}.txt`, `file ${i}\n`.repeat((i % 7) + 1)] as const);
   beforeAll(() => {
     root = makeTree([
       ['Dockerfile', 'FROM local/busybox:test\nCOPY . /ctx\nRUN cd /ctx && sha256sum big.bin && cat many/*.txt | sha256sum\n'],

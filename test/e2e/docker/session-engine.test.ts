@@ -28,8 +28,17 @@ async function build(dockerfile: string, credentialsFor: CredentialsFor, waitMs 
   try {
     await new Promise((r) => setTimeout(r, waitMs));
     const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile') });
-    const stream = await postBuild(engine(), packed.stream, { version: '2', session: session.id, networkmode: 'none', nocache: '1', dockerfile: packed.dockerfileName });
-    const outcome = await followBuild(stream, { log }).then((r) => r, (e: unknown) => e);
+    const stream = await postBuild(engine(), packed.stream, {
+      version: '2',
+      session: session.id,
+      networkmode: 'none',
+      nocache: '1',
+      dockerfile: packed.dockerfileName,
+    });
+    const outcome = await followBuild(stream, { log }).then(
+      (r) => r,
+      (e: unknown) => e,
+    );
     return { outcome, hosts: [...new Set(session.hostsAsked)], log: log.text() };
   } finally {
     session.close();
@@ -58,11 +67,15 @@ describe('BuildKit session on the real engine and registry', () => {
   it('fails to pull the base image without credentials, having asked for exactly its registry host', async () => {
     const { outcome, hosts } = await build(`FROM ${BASE}\nRUN true\n`, () => undefined);
     expect(outcome).toBeInstanceOf(ActionError);
-    expect((outcome as ActionError).message).toMatch(new RegExp(`^the image build failed at step \\[internal\\] load metadata for ${REGISTRY}/base/busybox:1: .*${REGISTRY}.*401 Unauthorized`));
+    expect((outcome as ActionError).message).toMatch(
+      new RegExp(
+        `^the image build failed at step \\[internal\\] load metadata for ${REGISTRY}/base/busybox:1: .*${REGISTRY}.*401 Unauthorized`,
+      ),
+    );
     expect(hosts).toEqual([REGISTRY]);
   });
 
-  it('pulls it with the credentials given for that host, the session outliving BuildKit\'s health checks', async () => {
+  it("pulls it with the credentials given for that host, the session outliving BuildKit's health checks", async () => {
     const { outcome, hosts, log } = await build(`FROM ${BASE}\nRUN echo pulled-with-session\n`, onlyOurRegistry, 2_500);
     expect(outcome, log).toMatchObject({ imageId: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
     expect(log).toContain('pulled-with-session');
@@ -72,9 +85,14 @@ describe('BuildKit session on the real engine and registry', () => {
 
   it('answers each host separately: the same registry under another name gets nothing', async () => {
     const other = BASE.replace(/^127\.0\.0\.1:/, 'localhost:');
-    const { outcome, hosts } = await build(`FROM ${BASE} AS one\nFROM ${other}\nCOPY --from=one /bin/busybox /x\n`, onlyOurRegistry);
+    const { outcome, hosts } = await build(
+      `FROM ${BASE} AS one\nFROM ${other}\nCOPY --from=one /bin/busybox /x\n`,
+      onlyOurRegistry,
+    );
     expect(outcome).toBeInstanceOf(ActionError);
-    expect((outcome as ActionError).message).toMatch(/^the image build failed at step \[internal\] load metadata for localhost:\d+\/base\/busybox:1: .*401 Unauthorized/);
+    expect((outcome as ActionError).message).toMatch(
+      /^the image build failed at step \[internal\] load metadata for localhost:\d+\/base\/busybox:1: .*401 Unauthorized/,
+    );
     expect(hosts.sort()).toEqual([REGISTRY, other.split('/')[0]].sort());
   });
 });

@@ -62,7 +62,12 @@ const CASES: Case[] = [
   { name: 'timestamp format with a colon', inputs: { 'timestamp-format': '%H:%M' }, names: ['timestamp-format'] },
   // build inputs
   { name: 'context outside the workspace', inputs: { context: '../..' }, names: ['context'] },
-  { name: 'context symlink out of the workspace', inputs: { context: 'out' }, prepare: (ws) => symlinkSync('/tmp', path.join(ws, 'out')), names: ['context'] },
+  {
+    name: 'context symlink out of the workspace',
+    inputs: { context: 'out' },
+    prepare: (ws) => symlinkSync('/tmp', path.join(ws, 'out')),
+    names: ['context'],
+  },
   { name: 'missing context directory', inputs: { context: 'no-such-dir' }, names: ['context'] },
   { name: 'context that is a file', inputs: { context: 'a.txt' }, names: ['context'] },
   { name: 'missing Dockerfile', inputs: { file: 'docker/Dockerfile.prod' }, names: ['file'] },
@@ -89,17 +94,48 @@ const CASES: Case[] = [
   // manifest
   { name: 'manifest path traversal', inputs: { manifest: '../convox.yml' }, names: ['manifest'] },
   { name: 'absolute manifest path', inputs: { manifest: '/etc/hostname' }, names: ['manifest'] },
-  { name: 'manifest symlink out of the workspace', inputs: { manifest: 'linked.yml' }, prepare: (ws) => symlinkSync('/etc/hostname', path.join(ws, 'linked.yml')), names: ['manifest'] },
+  {
+    name: 'manifest symlink out of the workspace',
+    inputs: { manifest: 'linked.yml' },
+    prepare: (ws) => symlinkSync('/etc/hostname', path.join(ws, 'linked.yml')),
+    names: ['manifest'],
+  },
   { name: 'missing manifest', inputs: { manifest: 'deploy/convox.yml' }, names: ['manifest'] },
   { name: 'manifest that is a directory', inputs: { manifest: 'sub' }, names: ['manifest'] },
   { name: 'empty services list', inputs: { services: ' , ' }, names: ['services'] },
-  { name: 'services naming a service the manifest lacks', inputs: { services: 'ghost' }, names: [/has no service named 'ghost' \(services: web, worker\)%0A  Fix: correct the names in the services input/] },
+  {
+    name: 'services naming a service the manifest lacks',
+    inputs: { services: 'ghost' },
+    names: [/has no service named 'ghost' \(services: web, worker\)%0A  Fix: correct the names in the services input/],
+  },
   // manifest contents: refused in the plan, the file left as it was
-  { name: 'malformed manifest YAML', prepare: (ws) => writeFileSync(path.join(ws, 'convox.yml'), 'services:\n  web:\n    image: [unclosed\n'), names: [/convox\.yml:4:1: not valid YAML/] },
-  { name: 'empty manifest', prepare: (ws) => writeFileSync(path.join(ws, 'convox.yml'), '# nothing yet\n'), names: [/convox\.yml: is empty/] },
-  { name: 'no service uses the image', prepare: (ws) => writeFileSync(path.join(ws, 'convox.yml'), 'services:\n  web:\n    image: other/thing:1\n'), names: [/no service uses the image .*acme\/bad-input.*web: other\/thing:1/] },
-  { name: 'named service with build: and no image:', inputs: { services: 'worker' }, prepare: (ws) => writeFileSync(path.join(ws, 'convox.yml'), 'services:\n  web:\n    image: other/thing:1\n  worker:\n    build: .\n'), names: [/service 'worker' has build: and no image:/] },
-  { name: 'env mode on a manifest without ${IMAGE_VERSION}', inputs: { update: 'env' }, names: [/does not use \$\{IMAGE_VERSION\}.*Fix: change line 3 to/] },
+  {
+    name: 'malformed manifest YAML',
+    prepare: (ws) => writeFileSync(path.join(ws, 'convox.yml'), 'services:\n  web:\n    image: [unclosed\n'),
+    names: [/convox\.yml:4:1: not valid YAML/],
+  },
+  {
+    name: 'empty manifest',
+    prepare: (ws) => writeFileSync(path.join(ws, 'convox.yml'), '# nothing yet\n'),
+    names: [/convox\.yml: is empty/],
+  },
+  {
+    name: 'no service uses the image',
+    prepare: (ws) => writeFileSync(path.join(ws, 'convox.yml'), 'services:\n  web:\n    image: other/thing:1\n'),
+    names: [/no service uses the image .*acme\/bad-input.*web: other\/thing:1/],
+  },
+  {
+    name: 'named service with build: and no image:',
+    inputs: { services: 'worker' },
+    prepare: (ws) =>
+      writeFileSync(path.join(ws, 'convox.yml'), 'services:\n  web:\n    image: other/thing:1\n  worker:\n    build: .\n'),
+    names: [/service 'worker' has build: and no image:/],
+  },
+  {
+    name: 'env mode on a manifest without ${IMAGE_VERSION}',
+    inputs: { update: 'env' },
+    names: [/does not use \$\{IMAGE_VERSION\}.*Fix: change line 3 to/],
+  },
   { name: 'env-var with a dash', inputs: { 'env-var': 'IMAGE-VERSION' }, names: ['env-var'] },
   { name: 'env-var starting with a digit', inputs: { 'env-var': '1IMAGE' }, names: ['env-var'] },
   { name: 'env mode without app', inputs: { update: 'env', app: '' }, names: ['update'] },
@@ -114,20 +150,33 @@ const CASES: Case[] = [
   { name: 'timeout over a day', inputs: { timeout: '48h' }, names: ['timeout'] },
   { name: 'rack-host garbage', inputs: { 'rack-host': 'ht!tp://rack' }, names: ['rack-host'] },
   { name: 'rack-host with a foreign scheme', inputs: { 'rack-host': 'ftp://rack.example.com' }, names: ['rack-host'] },
-  { name: 'rack-host over plain http to a remote host', inputs: { 'rack-host': 'http://rack.example.com' }, names: ['rack-host'] },
+  {
+    name: 'rack-host over plain http to a remote host',
+    inputs: { 'rack-host': 'http://rack.example.com' },
+    names: ['rack-host'],
+  },
   { name: 'rack-host with a query', inputs: { 'rack-host': 'https://rack.example.com/?rack=x' }, names: ['rack-host'] },
   { name: 'rack-host with a space', inputs: { 'rack-host': 'rack .example.com' }, names: ['rack-host'] },
   { name: 'no rack password', inputs: { 'rack-password': '' }, names: ['rack-password'] },
   { name: 'Console without a rack name', inputs: { 'rack-host': 'console.convox.com' }, names: ['rack'] },
-  { name: 'rack-insecure-tls with the Console', inputs: { 'rack-host': 'console.convox.com', rack: 'acme/production', 'rack-insecure-tls': 'true' }, names: ['rack-insecure-tls'] },
+  {
+    name: 'rack-insecure-tls with the Console',
+    inputs: { 'rack-host': 'console.convox.com', rack: 'acme/production', 'rack-insecure-tls': 'true' },
+    names: ['rack-insecure-tls'],
+  },
   // reports
   { name: 'environment-url that is not a URL', inputs: { 'environment-url': 'shop dot example' }, names: ['environment-url'] },
   // several at once: all named in one go
-  { name: 'three bad inputs at once', inputs: { tags: '{{nope}}', timeout: 'soon', 'dry-run': 'maybe' }, names: ['tags', 'timeout', 'dry-run'] },
+  {
+    name: 'three bad inputs at once',
+    inputs: { tags: '{{nope}}', timeout: 'soon', 'dry-run': 'maybe' },
+    names: ['tags', 'timeout', 'dry-run'],
+  },
 ];
 
 const REPO = 'acme/bad-input';
-const GOOD_MANIFEST = (registry: string): string => `services:\n  web:\n    image: ${registry}/${REPO}:old\n  worker:\n    image: ${registry}/${REPO}:old\n`;
+const GOOD_MANIFEST = (registry: string): string =>
+  `services:\n  web:\n    image: ${registry}/${REPO}:old\n  worker:\n    image: ${registry}/${REPO}:old\n`;
 
 /** One run with its own tap, registry proxy, rack and GitHub stand-in, so nothing is shared between parallel runs. */
 interface Observed {
@@ -151,7 +200,11 @@ async function observe(c: Pick<Case, 'inputs' | 'env' | 'prepare'>): Promise<Obs
     apps: [{ name: 'shop', env: 'IMAGE_VERSION=old', manifest: 'services:\n  web:\n    image: busybox\n' }],
   });
   const gh = await startGitHubApi();
-  const ws = makeWorkspace({ Dockerfile: 'FROM scratch AS base\nCOPY a.txt /\n', 'a.txt': 'a\n', 'convox.yml': GOOD_MANIFEST(proxy.host) });
+  const ws = makeWorkspace({
+    Dockerfile: 'FROM scratch AS base\nCOPY a.txt /\n',
+    'a.txt': 'a\n',
+    'convox.yml': GOOD_MANIFEST(proxy.host),
+  });
   mkdirSync(path.join(ws, 'sub'));
   writeFileSync(path.join(ws, 'sub/keep.txt'), 'keep\n');
   c.prepare?.(ws);
@@ -213,7 +266,11 @@ beforeAll(async () => {
   const engineBefore = await engineSnapshot(services.dockerHost);
   const registryBefore = await registrySnapshot(services);
   const run = await observe({});
-  control = { ...run, engineChanged: (await engineSnapshot(services.dockerHost)) !== engineBefore, registryChanged: (await registrySnapshot(services)) !== registryBefore };
+  control = {
+    ...run,
+    engineChanged: (await engineSnapshot(services.dockerHost)) !== engineBefore,
+    registryChanged: (await registrySnapshot(services)) !== registryBefore,
+  };
   await observeAll();
 }, 300_000);
 
@@ -241,12 +298,21 @@ describe('bad inputs', () => {
     try {
       expect(o.run.code, o.run.stdout.slice(-2000)).toBe(1);
       for (const input of c.names) {
-        const named = typeof input === 'string' ? new RegExp(`::error title=convox-image-deploy%3A input '${input}'::[^\\n]*%0A  Fix: \\S`) : input;
+        const named =
+          typeof input === 'string'
+            ? new RegExp(`::error title=convox-image-deploy%3A input '${input}'::[^\\n]*%0A  Fix: \\S`)
+            : input;
         expect(o.run.stdout, o.run.stdout.slice(-2000)).toMatch(named);
       }
       expect(o.run.summary).toMatch(/^### ❌/);
-      expect({ engineConnections: o.engineConnections, engineChanged: o.engineChanged }).toEqual({ engineConnections: 0, engineChanged: false });
-      expect({ registryRequests: o.registryRequests, registryChanged: o.registryChanged }).toEqual({ registryRequests: [], registryChanged: false });
+      expect({ engineConnections: o.engineConnections, engineChanged: o.engineChanged }).toEqual({
+        engineConnections: 0,
+        engineChanged: false,
+      });
+      expect({ registryRequests: o.registryRequests, registryChanged: o.registryChanged }).toEqual({
+        registryRequests: [],
+        registryChanged: false,
+      });
       expect(o.wsAfter).toEqual(o.wsBefore);
       expect(o.rackRequests).toEqual([]);
       expect(o.githubRequests).toEqual([]);

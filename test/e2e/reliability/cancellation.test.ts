@@ -45,7 +45,12 @@ interface Cancelled {
 }
 
 /** Runs a deploy through the proxy host, sends `signal` when stdout matches `when`. */
-async function cancel(name: string, signal: NodeJS.Signals, when: RegExp, opts: { dockerfile?: string; rack?: Partial<RackServerOptions>; setup?: (r: RackServer) => void; registry?: string } = {}): Promise<Cancelled> {
+async function cancel(
+  name: string,
+  signal: NodeJS.Signals,
+  when: RegExp,
+  opts: { dockerfile?: string; rack?: Partial<RackServerOptions>; setup?: (r: RackServer) => void; registry?: string } = {},
+): Promise<Cancelled> {
   const registry = opts.registry ?? proxy.host;
   rack = await startRackServer({
     password: RACK_PASSWORD,
@@ -57,7 +62,11 @@ async function cancel(name: string, signal: NodeJS.Signals, when: RegExp, opts: 
   const before = rack.state.requireApp('shop').release;
   const repo = `cancel/${name.toLowerCase()}`;
   const manifest = `# shop\nservices:\n  web:\n    image: ${registry}/${repo}:old   # rewritten by CI\n  worker:\n    image: ${registry}/${repo}:old\n`;
-  const ws = makeWorkspace({ Dockerfile: opts.dockerfile ?? 'FROM scratch\nCOPY a.txt /\n', 'a.txt': `${name}\n`, 'convox.yml': manifest });
+  const ws = makeWorkspace({
+    Dockerfile: opts.dockerfile ?? 'FROM scratch\nCOPY a.txt /\n',
+    'a.txt': `${name}\n`,
+    'convox.yml': manifest,
+  });
   const trigger = new Trigger(when.source, when.flags);
   const run = await runAction({
     inputs: {
@@ -79,7 +88,14 @@ async function cancel(name: string, signal: NodeJS.Signals, when: RegExp, opts: 
   });
   const stopMs = Math.round(performance.now() - (trigger.firedAt ?? Number.NaN));
   expectNoSecrets(`cancel: ${name}`, run, { workspace: ws, secrets: runSecrets(services) });
-  return { run, stopMs, manifest: { before: manifest, after: readFileSync(path.join(ws, 'convox.yml'), 'utf8') }, rack, before, repo };
+  return {
+    run,
+    stopMs,
+    manifest: { before: manifest, after: readFileSync(path.join(ws, 'convox.yml'), 'utf8') },
+    rack,
+    before,
+    repo,
+  };
 }
 
 /** Stopped promptly, said where, left the manifest whole; records the figure either way. */
@@ -87,7 +103,11 @@ function expectStopped(c: Cancelled, name: string, signal: string, phase: string
   let clean = false;
   try {
     expect(c.run.signal, 'the action exited by itself rather than being killed').toBeNull();
-    expectCleanFailure(c.run, new RegExp(`^cancelled by ${signal} during the ${phase} phase: `), new RegExp(`failed in phase ${phase}`));
+    expectCleanFailure(
+      c.run,
+      new RegExp(`^cancelled by ${signal} during the ${phase} phase: `),
+      new RegExp(`failed in phase ${phase}`),
+    );
     expect(c.run.stdout).toContain(`::error::Received ${signal}: stopping (phase: ${phase}).`);
     expect(c.stopMs).toBeLessThan(PROMPT_MS);
     // Whole or untouched: never a half-edited manifest.
@@ -101,7 +121,9 @@ function expectStopped(c: Cancelled, name: string, signal: string, phase: string
 
 describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
   it(`during the build: stops the build, manifest untouched, nothing sent to the rack`, async () => {
-    const c = await cancel(`build-${signal}`, signal, /started-slow-step/, { dockerfile: `FROM ${services.baseImage}\nRUN echo started-slow-step && sleep 30\n` });
+    const c = await cancel(`build-${signal}`, signal, /started-slow-step/, {
+      dockerfile: `FROM ${services.baseImage}\nRUN echo started-slow-step && sleep 30\n`,
+    });
     expectStopped(c, `${signal} in build`, signal, 'build', () => {
       expect(c.run.stdout).toContain('convox.yml was not changed.');
       expect(c.run.stdout).toContain('Nothing was sent to the rack.');
@@ -123,12 +145,17 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
   });
 
   it(`during the source upload: no build created, the rack's release named`, async () => {
-    const c = await cancel(`upload-${signal}`, signal, /Building shop on /, { registry: services.registry, setup: (r) => r.faults.slow('POST', '/apps/shop/objects/**', 30_000) });
+    const c = await cancel(`upload-${signal}`, signal, /Building shop on /, {
+      registry: services.registry,
+      setup: (r) => r.faults.slow('POST', '/apps/shop/objects/**', 30_000),
+    });
     expectStopped(c, `${signal} in upload`, signal, 'deploy', () => {
       expect(c.run.stdout).toContain('deploy cancelled while uploading the source to the rack');
       expect(c.run.stdout).toContain('convox.yml had already been rewritten (completely).');
       expect(c.manifest.after).toBe(c.manifest.before.replaceAll(':old', ':t1'));
-      expect(c.run.stdout).toContain(`Rack: build not created, release not created; the release active before this deploy was ${c.before}.`);
+      expect(c.run.stdout).toContain(
+        `Rack: build not created, release not created; the release active before this deploy was ${c.before}.`,
+      );
       expect(c.run.stdout).toContain(`Rack now: shop on ${new URL(c.rack.url).host} is running, active release ${c.before}.`);
       expect(c.rack.requests.filter((q) => q.method === 'POST' && q.path === '/apps/shop/builds')).toEqual([]);
     });
@@ -138,12 +165,17 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s', (signal) => {
   // real racks do), so the report must not pass the old release off as where the app will stay.
   const lagMs = signal === 'SIGTERM' ? 0 : 3000;
   it(`while waiting for the rollout (status lag ${lagMs} ms): the new release and the rack's state named`, async () => {
-    const c = await cancel(`wait-${signal}`, signal, /Promoted R[A-Z]{10}/, { registry: services.registry, rack: { timing: { promoteMs: 60_000, statusLagMs: lagMs } } });
+    const c = await cancel(`wait-${signal}`, signal, /Promoted R[A-Z]{10}/, {
+      registry: services.registry,
+      rack: { timing: { promoteMs: 60_000, statusLagMs: lagMs } },
+    });
     expectStopped(c, `${signal} in wait`, signal, 'deploy', () => {
       const app = c.rack.state.requireApp('shop');
       const ours = c.run.outputs['release-id']!;
       expect(ours).toMatch(/^R[A-Z]{10}$/);
-      expect(c.run.stdout).toContain(`Rack: build ${c.run.outputs['build-id']}, release ${ours}; the release active before this deploy was ${c.before}.`);
+      expect(c.run.stdout).toContain(
+        `Rack: build ${c.run.outputs['build-id']}, release ${ours}; the release active before this deploy was ${c.before}.`,
+      );
       const now = lagMs
         ? `Rack now: shop on ${new URL(c.rack.url).host} is running, active release ${c.before}; ${ours} was promoted, so the rack may still switch to it (its status lags a promote): check convox apps info shop.`
         : `Rack now: shop on ${new URL(c.rack.url).host} is updating, active release ${ours}.`;

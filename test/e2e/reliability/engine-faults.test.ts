@@ -24,8 +24,15 @@ afterEach(async () => {
 const MANIFEST = (repo: string): string => `services:\n  web:\n    image: ${services.registry}/${repo}:old\n`;
 
 /** A run that would deploy to a rack, so "nothing reached the rack" is a real check. */
-async function build(name: string, dockerfile: string, dockerHost: string): Promise<{ run: ActionRun; ws: string; repo: string }> {
-  rack = await startRackServer({ password: RACK_PASSWORD, apps: [{ name: 'shop', manifest: 'services:\n  web:\n    image: busybox\n' }] });
+async function build(
+  name: string,
+  dockerfile: string,
+  dockerHost: string,
+): Promise<{ run: ActionRun; ws: string; repo: string }> {
+  rack = await startRackServer({
+    password: RACK_PASSWORD,
+    apps: [{ name: 'shop', manifest: 'services:\n  web:\n    image: busybox\n' }],
+  });
   const repo = `engine-faults/${name}`;
   const ws = makeWorkspace({ Dockerfile: dockerfile, 'a.txt': 'a\n', 'convox.yml': MANIFEST(repo) });
   const run = await runAction({
@@ -58,7 +65,11 @@ describe('engine faults', () => {
   it('the daemon is not there (unix socket): names DOCKER_HOST', async () => {
     const r = await build('no-socket', 'FROM scratch\nCOPY a.txt /\n', 'unix:///nonexistent/docker.sock');
     await fault('engine', 'daemon not reachable (unix)', 'failed-cleanly', async () => {
-      expectCleanFailure(r.run, /cannot reach the Docker engine at DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock/, /failed in phase build/);
+      expectCleanFailure(
+        r.run,
+        /cannot reach the Docker engine at DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock/,
+        /failed in phase build/,
+      );
       await expectNothingDone(r);
     });
   });
@@ -67,7 +78,11 @@ describe('engine faults', () => {
     const host = `tcp://127.0.0.1:${await freePort()}`;
     const r = await build('no-tcp', 'FROM scratch\nCOPY a.txt /\n', host);
     await fault('engine', 'daemon not reachable (tcp)', 'failed-cleanly', async () => {
-      expectCleanFailure(r.run, new RegExp(`cannot reach the Docker engine at DOCKER_HOST=${host.replace(/\./g, '\\.')}`), /failed in phase build/);
+      expectCleanFailure(
+        r.run,
+        new RegExp(`cannot reach the Docker engine at DOCKER_HOST=${host.replace(/\./g, '\\.')}`),
+        /failed in phase build/,
+      );
       await expectNothingDone(r);
     });
   });
@@ -87,7 +102,11 @@ describe('engine faults', () => {
     const engine = await startDockerd(root, 48);
     try {
       importBaseImage(root, engine.host);
-      const r = await build('disk-full', `FROM ${services.baseImage}\nRUN dd if=/dev/zero of=/fill bs=1M count=100\n`, engine.host);
+      const r = await build(
+        'disk-full',
+        `FROM ${services.baseImage}\nRUN dd if=/dev/zero of=/fill bs=1M count=100\n`,
+        engine.host,
+      );
       await fault('engine', 'disk full', 'failed-cleanly', async () => {
         const { text } = expectCleanFailure(r.run, /no space left on device/i);
         expect(text).toMatch(/disk is full/);

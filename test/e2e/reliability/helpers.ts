@@ -32,7 +32,14 @@ export function runSecrets(services: { registryUser: string; registryPassword: s
 
 /** Every form a secret travels in: as is, base64 of `user:secret` (Basic auth), URL-encoded, base64 alone. */
 export function secretForms(s: Secret): string[] {
-  return [...new Set([s.value, Buffer.from(`${s.user}:${s.value}`).toString('base64'), encodeURIComponent(s.value), Buffer.from(s.value).toString('base64')])];
+  return [
+    ...new Set([
+      s.value,
+      Buffer.from(`${s.user}:${s.value}`).toString('base64'),
+      encodeURIComponent(s.value),
+      Buffer.from(s.value).toString('base64'),
+    ]),
+  ];
 }
 
 /** The text of every file under `dir` (latin1, so any byte sequence survives). */
@@ -63,7 +70,10 @@ interface Where {
  */
 export function findSecrets(run: ActionRun, where: Where): { scans: number; leaks: string[] } {
   const places: Record<string, string> = { 'the log, outputs and summary': run.all };
-  if (where.gh) places['requests to the GitHub API'] = where.gh.requests.map((q) => `${q.method} ${q.path} ${JSON.stringify(q.query)} ${JSON.stringify(q.body)}`).join('\n');
+  if (where.gh)
+    places['requests to the GitHub API'] = where.gh.requests
+      .map((q) => `${q.method} ${q.path} ${JSON.stringify(q.query)} ${JSON.stringify(q.body)}`)
+      .join('\n');
   if (where.workspace) places['the workspace'] = filesText(where.workspace);
   let scans = 0;
   const leaks: string[] = [];
@@ -72,7 +82,8 @@ export function findSecrets(run: ActionRun, where: Where): { scans: number; leak
       for (const form of secretForms(secret)) {
         scans++;
         const at = text.indexOf(form);
-        if (at >= 0) leaks.push(`${place}: …${text.slice(Math.max(0, at - 60), at).replace(/\s+/g, ' ')}[secret ${form.slice(0, 3)}…]`);
+        if (at >= 0)
+          leaks.push(`${place}: …${text.slice(Math.max(0, at - 60), at).replace(/\s+/g, ' ')}[secret ${form.slice(0, 3)}…]`);
       }
     }
   }
@@ -102,9 +113,12 @@ function dumpRun(flow: string, run: ActionRun): void {
  */
 export function expectCleanFailure(run: ActionRun, reason: RegExp, title?: RegExp): { title: string; text: string } {
   expect(run.code, run.stdout.slice(-3000)).toBe(1);
-  const unescape = (v: string): string => v.replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
+  const unescape = (v: string): string =>
+    v.replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%');
   const annotations = [...run.stdout.matchAll(/^::error ([^\n]*?)::(.*)$/gm)].map((m) => {
-    const props = Object.fromEntries(m[1]!.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), unescape(kv.slice(kv.indexOf('=') + 1))]));
+    const props = Object.fromEntries(
+      m[1]!.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), unescape(kv.slice(kv.indexOf('=') + 1))]),
+    );
     return { title: props.title ?? '', text: unescape(m[2]!) };
   });
   const found = annotations.find((a) => reason.test(a.text));
@@ -121,7 +135,12 @@ export function expectCleanFailure(run: ActionRun, reason: RegExp, title?: RegEx
  * Runs the assertions about one injected fault and records its outcome for the table: the
  * expected one when they hold, `unclear` when any fails (the test fails too).
  */
-export async function fault(area: Extract<Figure, { kind: 'fault' }>['area'], name: string, expected: 'survived' | 'failed-cleanly', check: () => void | Promise<void>): Promise<void> {
+export async function fault(
+  area: Extract<Figure, { kind: 'fault' }>['area'],
+  name: string,
+  expected: 'survived' | 'failed-cleanly',
+  check: () => void | Promise<void>,
+): Promise<void> {
   try {
     await check();
   } catch (e) {

@@ -27,7 +27,12 @@ interface Deployed {
 }
 
 /** Builds, pushes and deploys `shop` with `setup` applied to a fresh rack; `timeout` 5s unless given. */
-async function deploy(name: string, setup: (r: RackServer) => void, extra: Record<string, string> = {}, opts: Partial<RackServerOptions> = {}): Promise<Deployed> {
+async function deploy(
+  name: string,
+  setup: (r: RackServer) => void,
+  extra: Record<string, string> = {},
+  opts: Partial<RackServerOptions> = {},
+): Promise<Deployed> {
   rack = await startRackServer({
     password: RACK_PASSWORD,
     registry: { host: services.registry, username: services.registryUser, password: services.registryPassword },
@@ -38,7 +43,11 @@ async function deploy(name: string, setup: (r: RackServer) => void, extra: Recor
   setup(rack);
   const repo = `rack-faults/${name}`;
   const image = extra.update === 'env' ? `${services.registry}/${repo}:\${IMAGE_VERSION}` : `${services.registry}/${repo}:old`;
-  const ws = makeWorkspace({ Dockerfile: 'FROM scratch\nCOPY a.txt /\n', 'a.txt': `${name}\n`, 'convox.yml': `services:\n  web:\n    image: ${image}\n` });
+  const ws = makeWorkspace({
+    Dockerfile: 'FROM scratch\nCOPY a.txt /\n',
+    'a.txt': `${name}\n`,
+    'convox.yml': `services:\n  web:\n    image: ${image}\n`,
+  });
   const started = Date.now();
   const run = await runAction({
     inputs: {
@@ -67,8 +76,13 @@ async function deploy(name: string, setup: (r: RackServer) => void, extra: Recor
  */
 function expectNoRepeatedWrites(r: RackServer): void {
   const byPath = new Map<string, number[]>();
-  for (const q of r.requests) if (q.method === 'POST' && !q.path.includes('/objects/')) byPath.set(q.path, [...(byPath.get(q.path) ?? []), q.status]);
-  for (const [p, statuses] of byPath) expect(statuses.slice(0, -1).filter((s) => s !== 403), `${p} was sent again after ${statuses.join(', ')}`).toEqual([]);
+  for (const q of r.requests)
+    if (q.method === 'POST' && !q.path.includes('/objects/')) byPath.set(q.path, [...(byPath.get(q.path) ?? []), q.status]);
+  for (const [p, statuses] of byPath)
+    expect(
+      statuses.slice(0, -1).filter((s) => s !== 403),
+      `${p} was sent again after ${statuses.join(', ')}`,
+    ).toEqual([]);
 }
 
 /** The rack's active release, named in the log and in the job summary; on a failure, in a `Rack now:` line. */
@@ -112,12 +126,16 @@ function expectFailed(d: Deployed, reason: RegExp, phase = 'deploy'): void {
 
 describe('reads', () => {
   it('5xx answers on every kind of read are retried', async () => {
-    const d = await deploy('read-5xx', (r) => {
-      r.faults.fail({ method: 'GET', path: '/system', status: 500, times: 2 });
-      r.faults.fail({ method: 'GET', path: '/apps/shop', status: 502, times: 2 });
-      r.faults.fail({ method: 'GET', path: '/apps/shop/releases', status: 503, times: 1 });
-      r.faults.fail({ method: 'GET', path: '/apps/shop/builds/*', status: 503, times: 2, body: 'upstream unavailable' });
-    }, { timeout: '1m' });
+    const d = await deploy(
+      'read-5xx',
+      (r) => {
+        r.faults.fail({ method: 'GET', path: '/system', status: 500, times: 2 });
+        r.faults.fail({ method: 'GET', path: '/apps/shop', status: 502, times: 2 });
+        r.faults.fail({ method: 'GET', path: '/apps/shop/releases', status: 503, times: 1 });
+        r.faults.fail({ method: 'GET', path: '/apps/shop/builds/*', status: 503, times: 2, body: 'upstream unavailable' });
+      },
+      { timeout: '1m' },
+    );
     await fault('rack', '5xx on reads', 'survived', () => {
       expectDeployed(d);
       expect(d.run.stdout).toMatch(/rack: GET \/apps\/shop\/builds\/B[A-Z]{10} answered 503; retrying/);
@@ -125,9 +143,16 @@ describe('reads', () => {
   });
 
   it('a read that keeps failing ends with the rack words, nothing promoted', async () => {
-    const d = await deploy('read-fails', (r) => r.faults.fail({ method: 'GET', path: '/apps/shop/builds/*', status: 500, times: Infinity, body: 'etcd is gone' }), { timeout: '1m' });
+    const d = await deploy(
+      'read-fails',
+      (r) => r.faults.fail({ method: 'GET', path: '/apps/shop/builds/*', status: 500, times: Infinity, body: 'etcd is gone' }),
+      { timeout: '1m' },
+    );
     await fault('rack', 'a read keeps failing', 'failed-cleanly', () => {
-      expectFailed(d, /could not read build B[A-Z]{10} on [^\n]*: etcd is gone \(GET \/apps\/shop\/builds\/B[A-Z]{10} answered 500\)/);
+      expectFailed(
+        d,
+        /could not read build B[A-Z]{10} on [^\n]*: etcd is gone \(GET \/apps\/shop\/builds\/B[A-Z]{10} answered 500\)/,
+      );
       expect(posts(d.rack, /\/promote$/)).toBe(0);
       expect(d.rack.state.requireApp('shop').release).toBe(d.before);
     });
@@ -136,7 +161,11 @@ describe('reads', () => {
   it('a read that never answers in the plan is bounded by the timeout input, before anything is built', async () => {
     const d = await deploy('read-hangs-plan', (r) => r.faults.slow('GET', '/apps/shop', 120_000));
     await fault('rack', 'read timeout before the build', 'failed-cleanly', () => {
-      expectFailed(d, /timed out after 5s \(the timeout input\) reading app shop on [^\n]*; nothing was built, pushed or deployed/, 'plan');
+      expectFailed(
+        d,
+        /timed out after 5s \(the timeout input\) reading app shop on [^\n]*; nothing was built, pushed or deployed/,
+        'plan',
+      );
       expect(d.ms).toBeLessThan(15_000);
       expect(d.run.outputs['image-id']).toBeUndefined();
       expect(d.rack.state.requireApp('shop').release).toBe(d.before);
@@ -146,7 +175,10 @@ describe('reads', () => {
   it('a read that never answers during the deploy ends at the timeout, saying where', async () => {
     const d = await deploy('read-hangs-build', (r) => r.faults.slow('GET', '/apps/shop/builds/*', 120_000, 1));
     await fault('rack', 'read timeout during the deploy', 'failed-cleanly', () => {
-      expectFailed(d, /timed out after 5s \(the timeout input\): build B[A-Z]{10}: the rack did not answer a read of its status within 5s/);
+      expectFailed(
+        d,
+        /timed out after 5s \(the timeout input\): build B[A-Z]{10}: the rack did not answer a read of its status within 5s/,
+      );
       expect(posts(d.rack, /\/promote$/)).toBe(0);
     });
   });
@@ -154,7 +186,11 @@ describe('reads', () => {
 
 describe('writes', () => {
   it('upload answered 5xx twice: repeated with the same key, deployed', async () => {
-    const d = await deploy('upload-5xx', (r) => r.faults.fail({ method: 'POST', path: '/apps/shop/objects/**', status: 503, times: 2 }), { timeout: '1m' });
+    const d = await deploy(
+      'upload-5xx',
+      (r) => r.faults.fail({ method: 'POST', path: '/apps/shop/objects/**', status: 503, times: 2 }),
+      { timeout: '1m' },
+    );
     await fault('rack', '5xx on the upload', 'survived', () => {
       expectDeployed(d);
       const uploads = d.rack.requests.filter((q) => q.method === 'POST' && q.path.includes('/objects/')).map((q) => q.path);
@@ -172,17 +208,31 @@ describe('writes', () => {
   });
 
   it('build create answered 500: not repeated, said to maybe have landed', async () => {
-    const d = await deploy('build-5xx', (r) => r.faults.fail({ method: 'POST', path: '/apps/shop/builds', status: 500, body: 'database melted' }), { timeout: '1m' });
+    const d = await deploy(
+      'build-5xx',
+      (r) => r.faults.fail({ method: 'POST', path: '/apps/shop/builds', status: 500, body: 'database melted' }),
+      { timeout: '1m' },
+    );
     await fault('rack', '5xx on build create', 'failed-cleanly', () => {
-      expectFailed(d, /could not create the build on [^\n]*: database melted \(POST \/apps\/shop\/builds answered 500\); the rack may have acted on it anyway, so it was not repeated/);
+      expectFailed(
+        d,
+        /could not create the build on [^\n]*: database melted \(POST \/apps\/shop\/builds answered 500\); the rack may have acted on it anyway, so it was not repeated/,
+      );
       expect(posts(d.rack, /^\/apps\/shop\/builds$/)).toBe(1);
     });
   });
 
   it('build create whose answer was lost after it landed: not repeated', async () => {
-    const d = await deploy('build-lost', (r) => r.faults.fail({ method: 'POST', path: '/apps/shop/builds', reset: true, after: true }), { timeout: '1m' });
+    const d = await deploy(
+      'build-lost',
+      (r) => r.faults.fail({ method: 'POST', path: '/apps/shop/builds', reset: true, after: true }),
+      { timeout: '1m' },
+    );
     await fault('rack', 'lost answer to build create', 'failed-cleanly', () => {
-      expectFailed(d, /could not create the build on [^\n]* after the request was sent, so the rack may have acted on it; it was not repeated/);
+      expectFailed(
+        d,
+        /could not create the build on [^\n]* after the request was sent, so the rack may have acted on it; it was not repeated/,
+      );
       expect(posts(d.rack, /^\/apps\/shop\/builds$/)).toBe(1);
     });
   });
@@ -190,13 +240,20 @@ describe('writes', () => {
   it('build create that never answers: ends at the timeout, not repeated', async () => {
     const d = await deploy('build-hangs', (r) => r.faults.slow('POST', '/apps/shop/builds', 120_000));
     await fault('rack', 'build create timeout', 'failed-cleanly', () => {
-      expectFailed(d, /timed out after 5s \(the timeout input\): creating the build \(the request may have reached the rack: check convox builds --app shop before re-running\)/);
+      expectFailed(
+        d,
+        /timed out after 5s \(the timeout input\): creating the build \(the request may have reached the rack: check convox builds --app shop before re-running\)/,
+      );
       expect(posts(d.rack, /^\/apps\/shop\/builds$/)).toBe(1);
     });
   });
 
   it('env release answered 502 after it landed: confirmed by reading, not re-created', async () => {
-    const d = await deploy('env-5xx', (r) => r.faults.fail({ method: 'POST', path: '/apps/shop/releases', status: 502, after: true }), { update: 'env', timeout: '1m' });
+    const d = await deploy(
+      'env-5xx',
+      (r) => r.faults.fail({ method: 'POST', path: '/apps/shop/releases', status: 502, after: true }),
+      { update: 'env', timeout: '1m' },
+    );
     await fault('rack', '5xx on the env release (landed)', 'survived', () => {
       expectDeployed(d);
       expect(posts(d.rack, /^\/apps\/shop\/releases$/)).toBe(1);
@@ -205,7 +262,11 @@ describe('writes', () => {
   });
 
   it('env release whose answer was lost after it landed: confirmed by reading', async () => {
-    const d = await deploy('env-lost', (r) => r.faults.fail({ method: 'POST', path: '/apps/shop/releases', reset: true, after: true }), { update: 'env', timeout: '1m' });
+    const d = await deploy(
+      'env-lost',
+      (r) => r.faults.fail({ method: 'POST', path: '/apps/shop/releases', reset: true, after: true }),
+      { update: 'env', timeout: '1m' },
+    );
     await fault('rack', 'lost answer to the env release', 'survived', () => {
       expectDeployed(d);
       expect(posts(d.rack, /^\/apps\/shop\/releases$/)).toBe(1);
@@ -213,25 +274,42 @@ describe('writes', () => {
   });
 
   it('promote answered 502 after it landed: watched, not repeated, deployed', async () => {
-    const d = await deploy('promote-5xx-landed', (r) => r.faults.fail({ method: 'POST', path: /\/promote$/, status: 502, after: true }), { timeout: '1m' });
+    const d = await deploy(
+      'promote-5xx-landed',
+      (r) => r.faults.fail({ method: 'POST', path: /\/promote$/, status: 502, after: true }),
+      { timeout: '1m' },
+    );
     await fault('rack', '5xx on promote (landed)', 'survived', () => {
       expectDeployed(d);
       expect(posts(d.rack, /\/promote$/)).toBe(1);
-      expect(d.run.stdout).toMatch(/the rack answered 502 to the promote of R[A-Z]{10} \(Bad Gateway\); it may have acted on it anyway, so it is not repeated/);
+      expect(d.run.stdout).toMatch(
+        /the rack answered 502 to the promote of R[A-Z]{10} \(Bad Gateway\); it may have acted on it anyway, so it is not repeated/,
+      );
     });
   });
 
   it('promote answered 500 that did not land: not repeated, reported with the rack words', async () => {
-    const d = await deploy('promote-5xx', (r) => r.faults.fail({ method: 'POST', path: /\/promote$/, status: 500, body: 'promote exploded' }), { timeout: '1m' });
+    const d = await deploy(
+      'promote-5xx',
+      (r) => r.faults.fail({ method: 'POST', path: /\/promote$/, status: 500, body: 'promote exploded' }),
+      { timeout: '1m' },
+    );
     await fault('rack', '5xx on promote (not landed)', 'failed-cleanly', () => {
-      expectFailed(d, /the rack answered 500 to the promote of R[A-Z]{10} \(promote exploded\) and shop shows no sign of that deploy \(active release R[A-Z]{10}\); the promote was not repeated/);
+      expectFailed(
+        d,
+        /the rack answered 500 to the promote of R[A-Z]{10} \(promote exploded\) and shop shows no sign of that deploy \(active release R[A-Z]{10}\); the promote was not repeated/,
+      );
       expect(posts(d.rack, /\/promote$/)).toBe(1);
       expect(d.rack.state.requireApp('shop').release).toBe(d.before);
     });
   });
 
   it('promote whose answer was lost after it landed: watched, not repeated, deployed', async () => {
-    const d = await deploy('promote-lost', (r) => r.faults.fail({ method: 'POST', path: /\/promote$/, reset: true, after: true }), { timeout: '1m' });
+    const d = await deploy(
+      'promote-lost',
+      (r) => r.faults.fail({ method: 'POST', path: /\/promote$/, reset: true, after: true }),
+      { timeout: '1m' },
+    );
     await fault('rack', 'lost answer to promote', 'survived', () => {
       expectDeployed(d);
       expect(posts(d.rack, /\/promote$/)).toBe(1);
@@ -241,7 +319,10 @@ describe('writes', () => {
   it('promote that never answers: ends at the timeout, not repeated, the rack state named', async () => {
     const d = await deploy('promote-hangs', (r) => r.faults.slow('POST', /\/promote$/, 120_000));
     await fault('rack', 'promote timeout', 'failed-cleanly', () => {
-      expectFailed(d, /timed out after 5s \(the timeout input\): promoting release (R[A-Z]{10}) \(the request may have reached the rack, so \1 may still become active\)/);
+      expectFailed(
+        d,
+        /timed out after 5s \(the timeout input\): promoting release (R[A-Z]{10}) \(the request may have reached the rack, so \1 may still become active\)/,
+      );
       expect(posts(d.rack, /\/promote$/)).toBe(1);
     });
   });
@@ -251,7 +332,10 @@ describe('the rack in a bad state', () => {
   it('an app stuck updating (someone else): nothing promoted, ends at the timeout', async () => {
     const d = await deploy('stuck-updating', (r) => r.faults.appUpdating('shop', 600_000));
     await fault('rack', 'app stuck updating', 'failed-cleanly', () => {
-      expectFailed(d, /timed out after 5s \(the timeout input\): app shop was still updating \(someone else's update\) after 5s; nothing was promoted/);
+      expectFailed(
+        d,
+        /timed out after 5s \(the timeout input\): app shop was still updating \(someone else's update\) after 5s; nothing was promoted/,
+      );
       expect(posts(d.rack, /\/promote$/)).toBe(0);
     });
   });
@@ -289,7 +373,10 @@ describe('the rack in a bad state', () => {
   it('a rollback: failed, naming the release the rack went back to', async () => {
     const d = await deploy('rollback', (r) => r.faults.nextPromote('rollback'), { timeout: '1m' });
     await fault('rack', 'rollback', 'failed-cleanly', () => {
-      expectFailed(d, new RegExp(`release R[A-Z]{10} was rolled back to ${d.before} \\(the release active before this deploy\\)`));
+      expectFailed(
+        d,
+        new RegExp(`release R[A-Z]{10} was rolled back to ${d.before} \\(the release active before this deploy\\)`),
+      );
       expect(d.rack.state.requireApp('shop').release).toBe(d.before);
     });
   });
@@ -297,7 +384,12 @@ describe('the rack in a bad state', () => {
   it('a rollback that itself fails: failed, naming the state and the release', async () => {
     const d = await deploy('rollback-failed', (r) => r.faults.nextPromote('failed'), { timeout: '1m' });
     await fault('rack', 'failed rollback', 'failed-cleanly', () => {
-      expectFailed(d, new RegExp(`release R[A-Z]{10} did not roll out on [^\\n]*: shop is failed \\(the update failed and so did its rollback\\), active release ${d.before}`));
+      expectFailed(
+        d,
+        new RegExp(
+          `release R[A-Z]{10} did not roll out on [^\\n]*: shop is failed \\(the update failed and so did its rollback\\), active release ${d.before}`,
+        ),
+      );
     });
   });
 
@@ -306,7 +398,12 @@ describe('the rack in a bad state', () => {
     await fault('rack', 'active release changed under us', 'failed-cleanly', () => {
       const other = d.rack.state.requireApp('shop').release;
       expect(other).not.toBe(d.run.outputs['release-id']);
-      expectFailed(d, new RegExp(`release R[A-Z]{10} is not active on [^\\n]*: shop is running ${other}, which someone else promoted during this deploy`));
+      expectFailed(
+        d,
+        new RegExp(
+          `release R[A-Z]{10} is not active on [^\\n]*: shop is running ${other}, which someone else promoted during this deploy`,
+        ),
+      );
     });
   });
 

@@ -29,11 +29,24 @@ const engine = (req: IncomingMessage): boolean => /^docker\//.test(String(req.he
 const action = (req: IncomingMessage): boolean => !engine(req);
 
 /** Pushes a fresh one-layer image (random content, so every layer is really uploaded) through the proxy. */
-async function push(repo: string, extra: Record<string, string> = {}, registryHost = proxy.host): Promise<{ run: ActionRun; ws: string; ms: number }> {
+async function push(
+  repo: string,
+  extra: Record<string, string> = {},
+  registryHost = proxy.host,
+): Promise<{ run: ActionRun; ws: string; ms: number }> {
   const ws = makeWorkspace({ Dockerfile: 'FROM scratch\nCOPY a.txt /a.txt\n', 'a.txt': `${Math.random()}\n`.repeat(2000) });
   const started = Date.now();
   const run = await runAction({
-    inputs: { image: `${registryHost}/${repo}`, tags: 't1', update: 'none', network: 'none', 'registry-username': services.registryUser, 'registry-password': services.registryPassword, 'github-token': GITHUB_TOKEN, ...extra },
+    inputs: {
+      image: `${registryHost}/${repo}`,
+      tags: 't1',
+      update: 'none',
+      network: 'none',
+      'registry-username': services.registryUser,
+      'registry-password': services.registryPassword,
+      'github-token': GITHUB_TOKEN,
+      ...extra,
+    },
     env: { DOCKER_HOST: services.dockerHost },
     workspace: ws,
   });
@@ -53,13 +66,24 @@ const actionRetried = (run: ActionRun): boolean => /push [^\n]*: attempt 2\/5 af
 describe('transient registry faults are survived', () => {
   it('429 with Retry-After on the manifest upload: the action retries the tag push after the engine gives up', async () => {
     proxy.clear();
-    proxy.add({ method: /PUT/, path: /\/manifests\/t1$/, when: engine, action: { status: 429, headers: { 'Retry-After': '1' }, body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down, injected"}]}' } });
+    proxy.add({
+      method: /PUT/,
+      path: /\/manifests\/t1$/,
+      when: engine,
+      action: {
+        status: 429,
+        headers: { 'Retry-After': '1' },
+        body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down, injected"}]}',
+      },
+    });
     const { run } = await push('faults/throttled');
     await fault('registry', '429 + Retry-After on the manifest', 'survived', async () => {
       expect(proxy.hits).toHaveLength(1);
       // The engine does not retry a throttled manifest and does not relay Retry-After: the
       // action retries, waiting 2 s (at least the 1 s the registry asked for), and says why.
-      expect(run.stdout).toMatch(/push [^\n]*faults\/throttled:t1: attempt 2\/5 after toomanyrequests: slow down, injected, waiting 2\.0s/);
+      expect(run.stdout).toMatch(
+        /push [^\n]*faults\/throttled:t1: attempt 2\/5 after toomanyrequests: slow down, injected, waiting 2\.0s/,
+      );
       const puts = proxy.requests.filter((q) => q.method === 'PUT' && /manifests\/t1$/.test(q.url));
       expect(puts).toHaveLength(2);
       expect(puts[1]!.at - puts[0]!.at).toBeGreaterThanOrEqual(1000);
@@ -69,7 +93,16 @@ describe('transient registry faults are survived', () => {
 
   it('429 with Retry-After on a layer upload', async () => {
     proxy.clear();
-    proxy.add({ method: /POST/, path: /\/blobs\/uploads\/$/, when: engine, action: { status: 429, headers: { 'Retry-After': '1' }, body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down, injected"}]}' } });
+    proxy.add({
+      method: /POST/,
+      path: /\/blobs\/uploads\/$/,
+      when: engine,
+      action: {
+        status: 429,
+        headers: { 'Retry-After': '1' },
+        body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down, injected"}]}',
+      },
+    });
     const { run } = await push('faults/throttled-layer');
     await fault('registry', '429 + Retry-After on a layer upload', 'survived', async () => {
       expect(proxy.hits).toHaveLength(1);
@@ -84,7 +117,9 @@ describe('transient registry faults are survived', () => {
     await fault('registry', '503 on layer uploads', 'survived', async () => {
       expect(proxy.hits).toHaveLength(2);
       // The engine retries the layer itself (5 s, then 10 s); the log says so instead of going quiet.
-      expect(run.stdout.match(/ [a-f0-9]{12}: upload failed; the engine is retrying it \(retrying in \d+ seconds?\)/g)).toHaveLength(2);
+      expect(
+        run.stdout.match(/ [a-f0-9]{12}: upload failed; the engine is retrying it \(retrying in \d+ seconds?\)/g),
+      ).toHaveLength(2);
       expect(actionRetried(run)).toBe(false);
       await expectSurvived(run, 'faults/unavailable');
     });
@@ -113,7 +148,13 @@ describe('transient registry faults are survived', () => {
 
   it("503 on the action's own digest check", async () => {
     proxy.clear();
-    proxy.add({ path: /\/manifests\/t1$/, method: /HEAD|GET/, when: action, times: 2, action: { status: 503, headers: { 'Retry-After': '0' } } });
+    proxy.add({
+      path: /\/manifests\/t1$/,
+      method: /HEAD|GET/,
+      when: action,
+      times: 2,
+      action: { status: 503, headers: { 'Retry-After': '0' } },
+    });
     const { run } = await push('faults/confirm');
     await fault('registry', "503 on the action's digest check", 'survived', async () => {
       expect(proxy.hits).toHaveLength(2);
@@ -126,12 +167,23 @@ describe('transient registry faults are survived', () => {
 describe('permanent registry faults fail with the registry reason', () => {
   it('a tag the registry keeps failing (500): the partial push is reported tag by tag', async () => {
     proxy.clear();
-    proxy.add({ method: /PUT/, path: /\/manifests\/t2$/, times: Infinity, action: { status: 500, body: '{"errors":[{"code":"UNKNOWN","message":"storage backend on fire"}]}' } });
+    proxy.add({
+      method: /PUT/,
+      path: /\/manifests\/t2$/,
+      times: Infinity,
+      action: { status: 500, body: '{"errors":[{"code":"UNKNOWN","message":"storage backend on fire"}]}' },
+    });
     const { run } = await push('faults/partial', { tags: 't1,t2,t3' });
     await fault('registry', 'partial push (second tag fails)', 'failed-cleanly', async () => {
       // The engine relays a 5xx as its status only (it drops the body of 5xx answers).
-      const { text } = expectCleanFailure(run, /pushing [^\n]*faults\/partial:t2 [^\n]*failed: received unexpected HTTP status: 500 Internal Server Error/, /failed in phase push/);
-      expect(text).toMatch(/Already pushed:\n[^\n]*faults\/partial:t1: pushed sha256:[a-f0-9]{64}\nFailed: [^\n]*faults\/partial:t2\nNot attempted: [^\n]*faults\/partial:t3/);
+      const { text } = expectCleanFailure(
+        run,
+        /pushing [^\n]*faults\/partial:t2 [^\n]*failed: received unexpected HTTP status: 500 Internal Server Error/,
+        /failed in phase push/,
+      );
+      expect(text).toMatch(
+        /Already pushed:\n[^\n]*faults\/partial:t1: pushed sha256:[a-f0-9]{64}\nFailed: [^\n]*faults\/partial:t2\nNot attempted: [^\n]*faults\/partial:t3/,
+      );
       expect(text).not.toMatch(/message above/);
       // Five attempts at t2: bounded, not endless.
       expect(proxy.hits).toHaveLength(5);
@@ -147,7 +199,15 @@ describe('permanent registry faults fail with the registry reason', () => {
 
   it("a registry that rejects the manifest (400) fails at once with the registry's words", async () => {
     proxy.clear();
-    proxy.add({ method: /PUT/, path: /\/manifests\/t1$/, times: Infinity, action: { status: 400, body: '{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":"layer quota exceeded, injected"}]}' } });
+    proxy.add({
+      method: /PUT/,
+      path: /\/manifests\/t1$/,
+      times: Infinity,
+      action: {
+        status: 400,
+        body: '{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":"layer quota exceeded, injected"}]}',
+      },
+    });
     const { run } = await push('faults/rejected');
     await fault('registry', '400 manifest invalid', 'failed-cleanly', () => {
       expectCleanFailure(run, /pushing [^\n]*faults\/rejected:t1 [^\n]*failed: manifest invalid/, /failed in phase push/);
@@ -158,7 +218,15 @@ describe('permanent registry faults fail with the registry reason', () => {
 
   it('a refusal (403 denied) is not retried and names the credentials to check', async () => {
     proxy.clear();
-    proxy.add({ method: /POST/, path: /\/blobs\/uploads\/$/, times: Infinity, action: { status: 403, body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied, injected"}]}' } });
+    proxy.add({
+      method: /POST/,
+      path: /\/blobs\/uploads\/$/,
+      times: Infinity,
+      action: {
+        status: 403,
+        body: '{"errors":[{"code":"DENIED","message":"requested access to the resource is denied, injected"}]}',
+      },
+    });
     const { run, ms } = await push('faults/denied');
     await fault('registry', '403 denied on upload', 'failed-cleanly', () => {
       expectCleanFailure(run, /refused the push of [^\n]*faults\/denied:t1: [^\n]*denied/, /input 'registry-password'/);
@@ -173,7 +241,11 @@ describe('permanent registry faults fail with the registry reason', () => {
     await down.close();
     const { run } = await push('faults/down', {}, host);
     await fault('registry', 'registry down', 'failed-cleanly', () => {
-      const { text } = expectCleanFailure(run, new RegExp(`${host.replace(/\./g, '\\.')}[^\\n]*failed: nothing answered \\([^\\n]*connection refused`), /failed in phase push/);
+      const { text } = expectCleanFailure(
+        run,
+        new RegExp(`${host.replace(/\./g, '\\.')}[^\\n]*failed: nothing answered \\([^\\n]*connection refused`),
+        /failed in phase push/,
+      );
       expect(text).toMatch(/Fix: check the registry host in 'image'/);
     });
   });

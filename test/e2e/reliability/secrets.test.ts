@@ -58,33 +58,66 @@ interface Flow {
 
 const FLOWS: Flow[] = [
   { name: 'build and push only', inputs: { update: 'none', app: '' }, check: (r) => expect(r.code).toBe(0) },
-  { name: 'manifest rewrite and deploy, with a GitHub deployment', inputs: { environment: 'production', 'environment-url': 'https://shop.example.com' }, check: (r) => expect(r.code, r.stdout.slice(-2000)).toBe(0) },
+  {
+    name: 'manifest rewrite and deploy, with a GitHub deployment',
+    inputs: { environment: 'production', 'environment-url': 'https://shop.example.com' },
+    check: (r) => expect(r.code, r.stdout.slice(-2000)).toBe(0),
+  },
   { name: 'env mode deploy', inputs: { update: 'env' }, check: (r) => expect(r.code, r.stdout.slice(-2000)).toBe(0) },
-  { name: 'dry run on a pull request with its comment', pr: true, check: (r) => expect(r.stdout).toMatch(/PR comment (created|updated)/) },
-  { name: 'failing dry run on a pull request with its comment', pr: true, inputs: { file: 'Dockerfile.broken' }, check: (r) => expect(r.stdout).toMatch(/PR comment (created|updated)/) },
-  { name: 'wrong rack password', inputs: { 'rack-password': WRONG_RACK.value }, secrets: [WRONG_RACK], check: (r) => expect(r.stdout).toMatch(/rejected the credential from rack-password/) },
-  { name: 'wrong registry password', inputs: { 'registry-password': WRONG_REGISTRY.value, app: '', update: 'none' }, secrets: [WRONG_REGISTRY], check: (r) => expect(r.stdout).toMatch(/refused the push/) },
+  {
+    name: 'dry run on a pull request with its comment',
+    pr: true,
+    check: (r) => expect(r.stdout).toMatch(/PR comment (created|updated)/),
+  },
+  {
+    name: 'failing dry run on a pull request with its comment',
+    pr: true,
+    inputs: { file: 'Dockerfile.broken' },
+    check: (r) => expect(r.stdout).toMatch(/PR comment (created|updated)/),
+  },
+  {
+    name: 'wrong rack password',
+    inputs: { 'rack-password': WRONG_RACK.value },
+    secrets: [WRONG_RACK],
+    check: (r) => expect(r.stdout).toMatch(/rejected the credential from rack-password/),
+  },
+  {
+    name: 'wrong registry password',
+    inputs: { 'registry-password': WRONG_REGISTRY.value, app: '', update: 'none' },
+    secrets: [WRONG_REGISTRY],
+    check: (r) => expect(r.stdout).toMatch(/refused the push/),
+  },
   {
     name: 'registry echoing the credentials in its error',
     inputs: { app: '', update: 'none' },
-    setup: () => proxy.add({ method: /PUT/, path: /\/manifests\//, times: Infinity, action: { status: 403, body: echoCredentials } }),
+    setup: () =>
+      proxy.add({ method: /PUT/, path: /\/manifests\//, times: Infinity, action: { status: 403, body: echoCredentials } }),
     check: (r) => expect(r.stdout).toMatch(/refused the push[^\n]*denied: Basic \*\*\*/),
   },
   {
     name: 'registry credentials from a Docker config, echoed by the registry',
     inputs: { app: '', update: 'none', 'registry-username': '', 'registry-password': '' },
     env: { DOCKER_CONFIG: '<docker-config>' },
-    setup: () => proxy.add({ method: /PUT/, path: /\/manifests\//, times: Infinity, action: { status: 403, body: echoCredentials } }),
+    setup: () =>
+      proxy.add({ method: /PUT/, path: /\/manifests\//, times: Infinity, action: { status: 403, body: echoCredentials } }),
     check: (r) => expect(r.stdout).toMatch(/refused the push[^\n]*denied: Basic \*\*\*/),
   },
   {
     name: 'rack echoing the credentials in its error',
-    setup: (r) => r.faults.fail({ method: 'GET', path: '/apps/shop', times: Infinity, status: 400, body: `bad request from convox:${RACK_PASSWORD} (Authorization: Basic ${Buffer.from(`convox:${RACK_PASSWORD}`).toString('base64')}) url=https://convox:${encodeURIComponent(RACK_PASSWORD)}@rack` }),
+    setup: (r) =>
+      r.faults.fail({
+        method: 'GET',
+        path: '/apps/shop',
+        times: Infinity,
+        status: 400,
+        body: `bad request from convox:${RACK_PASSWORD} (Authorization: Basic ${Buffer.from(`convox:${RACK_PASSWORD}`).toString('base64')}) url=https://convox:${encodeURIComponent(RACK_PASSWORD)}@rack`,
+      }),
     check: (r) => expect(r.stdout).toMatch(/could not read app shop[^\n]*bad request from convox:\*\*\*/),
   },
   {
     name: 'rack build log echoing the credentials',
-    setup: (r) => r.faults.failBuild(`could not pull with convox:${RACK_PASSWORD} and ${services.registryUser}:${services.registryPassword}`),
+    setup: (r) =>
+      r.faults.failBuild(`could not pull with convox:${RACK_PASSWORD} and ${services.registryUser}:${services.registryPassword}`),
     check: (r) => expect(r.stdout).toMatch(/could not pull with convox:\*\*\*/),
   },
   {
@@ -102,7 +135,8 @@ const FLOWS: Flow[] = [
   {
     name: 'GitHub API echoing the token in its error',
     inputs: { environment: 'production' },
-    setup: (_r, g) => g.fail({ status: 500, message: `token ${GITHUB_TOKEN} broke https://x-access-token:${GITHUB_TOKEN}@github.com` }),
+    setup: (_r, g) =>
+      g.fail({ status: 500, message: `token ${GITHUB_TOKEN} broke https://x-access-token:${GITHUB_TOKEN}@github.com` }),
     check: (r) => expect(r.stdout).toMatch(/::warning::/),
   },
 ];
@@ -111,17 +145,38 @@ describe('the scan', () => {
   it('finds every form of a secret planted in the output, a GitHub request or a workspace file', async () => {
     const secret: Secret = { value: 'Pl4nted/Secret+1@x', user: 'someone' };
     const ws = makeWorkspace({ 'a.txt': 'clean\n' });
-    const clean = { code: 0, signal: null, stdout: '', stderr: '', outputs: {}, summary: '', all: 'nothing here' } satisfies ActionRun;
-    const forms = [secret.value, Buffer.from(`someone:${secret.value}`).toString('base64'), encodeURIComponent(secret.value), Buffer.from(secret.value).toString('base64')];
+    const clean = {
+      code: 0,
+      signal: null,
+      stdout: '',
+      stderr: '',
+      outputs: {},
+      summary: '',
+      all: 'nothing here',
+    } satisfies ActionRun;
+    const forms = [
+      secret.value,
+      Buffer.from(`someone:${secret.value}`).toString('base64'),
+      encodeURIComponent(secret.value),
+      Buffer.from(secret.value).toString('base64'),
+    ];
     expect(findSecrets(clean, { workspace: ws, secrets: [secret] })).toEqual({ scans: 8, leaks: [] });
     const api = await startGitHubApi();
     try {
       for (const form of forms) {
         expect(findSecrets({ ...clean, all: `x ${form} y` }, { secrets: [secret] }).leaks).toHaveLength(1);
         writeFileSync(path.join(ws, 'b.txt'), form);
-        expect(findSecrets(clean, { workspace: ws, secrets: [secret] }).leaks).toEqual([expect.stringMatching(/^the workspace: /)]);
-        await fetch(`${api.url}/repos/acme/shop/issues/1/comments`, { method: 'POST', body: JSON.stringify({ body: `see ${form}` }), headers: { 'content-type': 'application/json' } });
-        expect(findSecrets(clean, { gh: api, secrets: [secret] }).leaks).toEqual([expect.stringMatching(/^requests to the GitHub API: /)]);
+        expect(findSecrets(clean, { workspace: ws, secrets: [secret] }).leaks).toEqual([
+          expect.stringMatching(/^the workspace: /),
+        ]);
+        await fetch(`${api.url}/repos/acme/shop/issues/1/comments`, {
+          method: 'POST',
+          body: JSON.stringify({ body: `see ${form}` }),
+          headers: { 'content-type': 'application/json' },
+        });
+        expect(findSecrets(clean, { gh: api, secrets: [secret] }).leaks).toEqual([
+          expect.stringMatching(/^requests to the GitHub API: /),
+        ]);
         api.requests.length = 0;
       }
     } finally {
@@ -141,12 +196,25 @@ describe('no secret appears anywhere the action writes', () => {
     flow.setup?.(rack, gh);
     const repo = `secrets/${flow.name.toLowerCase().replace(/\W+/g, '-')}`;
     const image = flow.inputs?.update === 'env' ? `${proxy.host}/${repo}:\${IMAGE_VERSION}` : `${proxy.host}/${repo}:old`;
-    const ws = makeWorkspace({ Dockerfile: 'FROM scratch\nCOPY a.txt /\n', 'Dockerfile.broken': 'FROM scratch\nCOPY missing.txt /\n', 'a.txt': 'a\n', 'convox.yml': `services:\n  web:\n    image: ${image}\n` });
+    const ws = makeWorkspace({
+      Dockerfile: 'FROM scratch\nCOPY a.txt /\n',
+      'Dockerfile.broken': 'FROM scratch\nCOPY missing.txt /\n',
+      'a.txt': 'a\n',
+      'convox.yml': `services:\n  web:\n    image: ${image}\n`,
+    });
     const env: Record<string, string> = { DOCKER_HOST: services.dockerHost, GITHUB_API_URL: gh.url, ...flow.env };
-    if (env.RACK_URL === '<rack-url>') env.RACK_URL = rack.url.replace('http://', `http://convox:${encodeURIComponent(RACK_PASSWORD)}@`);
+    if (env.RACK_URL === '<rack-url>')
+      env.RACK_URL = rack.url.replace('http://', `http://convox:${encodeURIComponent(RACK_PASSWORD)}@`);
     if (env.DOCKER_CONFIG === '<docker-config>') {
       env.DOCKER_CONFIG = mkdtempSync(path.join(tmpdir(), 'cid-docker-config-'));
-      writeFileSync(path.join(env.DOCKER_CONFIG, 'config.json'), JSON.stringify({ auths: { [proxy.host]: { auth: Buffer.from(`${services.registryUser}:${services.registryPassword}`).toString('base64') } } }));
+      writeFileSync(
+        path.join(env.DOCKER_CONFIG, 'config.json'),
+        JSON.stringify({
+          auths: {
+            [proxy.host]: { auth: Buffer.from(`${services.registryUser}:${services.registryPassword}`).toString('base64') },
+          },
+        }),
+      );
     }
     const run = await runAction({
       inputs: {

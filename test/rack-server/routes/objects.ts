@@ -41,7 +41,9 @@ function objectDelete(ctx: Ctx): Reply {
 function objectList(ctx: Ctx): Reply {
   const app = ctx.rack.state.requireApp(ctx.params.app ?? '');
   const prefix = ctx.query.get('prefix') ?? '';
-  return jsonReply([...app.objects.keys()].filter((k) => k.startsWith(prefix)).map((k) => ({ Url: `object://${app.name}/${k}` })));
+  return jsonReply(
+    [...app.objects.keys()].filter((k) => k.startsWith(prefix)).map((k) => ({ Url: `object://${app.name}/${k}` })),
+  );
 }
 
 export const objectRoutes: Route[] = [

@@ -24,7 +24,11 @@ export async function appLogs(ctx: Ctx, socket: LogSocket): Promise<void> {
     const text = prefix ? `${goTimeSeconds(l.at)} ${l.source} ${l.message}` : l.message;
     return !filter || text.includes(filter) ? `${text}\n` : undefined;
   };
-  const backlog = app.logs.lines.filter((l) => l.at >= from).map(show).filter(Boolean).join('');
+  const backlog = app.logs.lines
+    .filter((l) => l.at >= from)
+    .map(show)
+    .filter(Boolean)
+    .join('');
   if (backlog) await socket.write(backlog);
   if (!followOn) return;
   let quietSince = Date.now();

@@ -41,7 +41,8 @@ export class ConvoxSocket implements LogSocket {
   async write(data: string | Buffer): Promise<void> {
     this.sendFramed(typeof data === 'string' ? Buffer.from(data) : data);
     // At a write's end, so the report starts a line as the rack's own writes do.
-    if (this.fault?.error !== undefined && this.frames >= this.fault.afterFrames && !this.closed) this.failStream(this.fault.error);
+    if (this.fault?.error !== undefined && this.frames >= this.fault.afterFrames && !this.closed)
+      this.failStream(this.fault.error);
   }
 
   private sendFramed(bytes: Buffer): void {

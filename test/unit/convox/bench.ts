@@ -46,7 +46,12 @@ async function benchRow(promoteMs: number, events: boolean, opts: ConvoxBenchOpt
   const samples = { added: [] as number[], notice: [] as number[], requests: [] as number[], total: [] as number[] };
   for (let i = 0; i < (opts.runs ?? 5); i++) {
     // Jitter, so the rack's finish does not fall at the same point of our poll schedule every run.
-    const timing = { buildMs: 300 + Math.random() * 1000, statusLagMs: 200, ...opts.timing, promoteMs: promoteMs + Math.random() * 1500 };
+    const timing = {
+      buildMs: 300 + Math.random() * 1000,
+      statusLagMs: 200,
+      ...opts.timing,
+      promoteMs: promoteMs + Math.random() * 1500,
+    };
     const one = await benchOnce(timing, events);
     samples.added.push(one.added);
     samples.notice.push(one.notice);
@@ -64,7 +69,10 @@ async function benchRow(promoteMs: number, events: boolean, opts: ConvoxBenchOpt
   };
 }
 
-async function benchOnce(timing: RackTiming, events: boolean): Promise<{ added: number; notice: number; requests: number; total: number }> {
+async function benchOnce(
+  timing: RackTiming,
+  events: boolean,
+): Promise<{ added: number; notice: number; requests: number; total: number }> {
   const s = await startRackServer({ apps: [{ name: 'shop', manifest: MANIFEST_PINNED }], timing });
   if (!events) s.faults.fail({ method: 'GET', path: '/apps/shop/logs', status: 404, body: '', times: Infinity });
   const app = s.state.apps.get('shop');
@@ -80,7 +88,12 @@ async function benchOnce(timing: RackTiming, events: boolean): Promise<{ added: 
     const build = app?.builds.find((b) => b.id === result.buildId);
     const ended = build?.ended ? Number(build.ended / 1_000_000n) : started;
     const promote = s.requests.find((r) => r.path.endsWith('/promote'));
-    return { added: returned - doneAt, notice: (promote?.at ?? ended) - ended, requests: result.requests, total: returned - started };
+    return {
+      added: returned - doneAt,
+      notice: (promote?.at ?? ended) - ended,
+      requests: result.requests,
+      total: returned - started,
+    };
   } finally {
     clearInterval(watch);
     await s.close();
@@ -94,7 +107,8 @@ function stats(values: number[]): { median: number; max: number } {
 
 /** The rows as a small text table for the bench output. */
 export function formatBench(rows: ConvoxBenchRow[]): string {
-  const head = 'events  rollout  runs  added latency (median/max)  build notice (median/max)  requests (median/max)  deploy (median)';
+  const head =
+    'events  rollout  runs  added latency (median/max)  build notice (median/max)  requests (median/max)  deploy (median)';
   return [
     head,
     ...rows.map(

@@ -87,7 +87,9 @@ describe('through a Console', () => {
 
   it('a wrong key names where it came from', async () => {
     const s = await consoleServer();
-    const e = await failing(await request({ ...consoleTarget(s.url, 'nope-nope', 'acme/staging'), passwordSource: 'CONVOX_PASSWORD' }));
+    const e = await failing(
+      await request({ ...consoleTarget(s.url, 'nope-nope', 'acme/staging'), passwordSource: 'CONVOX_PASSWORD' }),
+    );
     expect(e.message).toMatch(/rejected the credential from CONVOX_PASSWORD/);
     expect(e.fix).toMatch(/deploy key/);
   });
@@ -115,7 +117,9 @@ describe('a rack name the Console does not resolve', () => {
   it('an unknown name lists every rack the credential can see', async () => {
     const s = await consoleServer({ racks: RACKS });
     const e = await failing(await request(consoleTarget(s.url, TOKEN, 'qa')));
-    expect(e.message).toMatch(/^the rack input "qa" names no rack on the Console .* \(it answered: rack not found: qa\); the racks this credential can see: acme\/production, acme\/staging, beta\/staging$/);
+    expect(e.message).toMatch(
+      /^the rack input "qa" names no rack on the Console .* \(it answered: rack not found: qa\); the racks this credential can see: acme\/production, acme\/staging, beta\/staging$/,
+    );
     expect(e.fix).toMatch(/org\/rack, e\.g\. rack: acme\/production/);
     expect(e.place.input).toBe('rack');
   });
@@ -129,7 +133,9 @@ describe('a rack name the Console does not resolve', () => {
 
   it('says where the name came from when it was CONVOX_RACK', async () => {
     const s = await consoleServer({ racks: RACKS });
-    const e = await failing(await request({ ...consoleTarget(s.url, TOKEN, 'staging'), source: 'CONVOX_HOST, CONVOX_PASSWORD, CONVOX_RACK' }));
+    const e = await failing(
+      await request({ ...consoleTarget(s.url, TOKEN, 'staging'), source: 'CONVOX_HOST, CONVOX_PASSWORD, CONVOX_RACK' }),
+    );
     expect(e.message).toMatch(/^the rack name from CONVOX_RACK "staging" is ambiguous/);
   });
 
@@ -137,14 +143,18 @@ describe('a rack name the Console does not resolve', () => {
     const s = await consoleServer({ racks: RACKS });
     s.faults.fail({ method: 'GET', path: '/racks', status: 503, body: 'console busy\n' });
     const e = await failing(await request(consoleTarget(s.url, KEY, 'staging')));
-    expect(e.message).toMatch(/^the rack input "staging" is ambiguous .*; the racks could not be listed \(GET \/racks answered 503: console busy\)$/);
+    expect(e.message).toMatch(
+      /^the rack input "staging" is ambiguous .*; the racks could not be listed \(GET \/racks answered 503: console busy\)$/,
+    );
     expect(e.fix).toMatch(/org\/rack, as convox racks lists it/);
     expect(racksCalls(s)).toHaveLength(1);
   });
 
   it('the dry-run inspection reports it the same way', async () => {
     const s = await consoleServer({ racks: RACKS });
-    await expect(inspectApp(consoleTarget(s.url, TOKEN, 'staging'), 'shop', 'IMAGE_VERSION', new MemoryLog())).rejects.toThrow(/is ambiguous .*it matches: acme\/staging, beta\/staging/);
+    await expect(inspectApp(consoleTarget(s.url, TOKEN, 'staging'), 'shop', 'IMAGE_VERSION', new MemoryLog())).rejects.toThrow(
+      /is ambiguous .*it matches: acme\/staging, beta\/staging/,
+    );
   });
 
   it('an unambiguous bare name needs no listing', async () => {

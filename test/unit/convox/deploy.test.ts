@@ -116,7 +116,9 @@ describe('deploy: failures said plainly', () => {
     const req = await request(directTarget(s.url, s.password));
     const e = await failing(req);
     // The rack's own words head the message, not only the log tail below it.
-    expect(e.message).toMatch(/^build B[A-Z]{10} failed on 127\.0\.0\.1:\d+: pull access denied for registry\.example\.com\/acme\/shop\nlast lines/);
+    expect(e.message).toMatch(
+      /^build B[A-Z]{10} failed on 127\.0\.0\.1:\d+: pull access denied for registry\.example\.com\/acme\/shop\nlast lines/,
+    );
     expect(e.message).toContain('  | ERROR: pull access denied');
     expect(e.partial.buildId).toMatch(/^B/);
     expect(e.logTail.at(-1)).toBe('ERROR: pull access denied for registry.example.com/acme/shop');
@@ -124,26 +126,31 @@ describe('deploy: failures said plainly', () => {
     expect(posts(s, /\/promote$/)).toBe(0);
   });
 
-  it.each(['rollback', 'fast-rollback'] as const)('a %s is a failure naming the previous release, which stays active', async (outcome) => {
-    const s = await rack();
-    const previous = s.state.apps.get('shop')?.release ?? '';
-    s.faults.nextPromote(outcome);
-    const req = await request(directTarget(s.url, s.password));
-    const e = await failing(req);
-    expect(e.message).toContain('rolled back');
-    expect(e.message).toContain(`rolled back to ${previous} (the release active before this deploy)`);
-    expect(e.message).toContain('rack events:');
-    expect(e.logTail.join('\n')).toContain(`release=${previous}`);
-    expect(e.partial).toMatchObject({ previousReleaseId: previous });
-    expect(e.partial.releaseId).toMatch(/^R/);
-    expect(s.state.apps.get('shop')?.release).toBe(previous);
-  });
+  it.each(['rollback', 'fast-rollback'] as const)(
+    'a %s is a failure naming the previous release, which stays active',
+    async (outcome) => {
+      const s = await rack();
+      const previous = s.state.apps.get('shop')?.release ?? '';
+      s.faults.nextPromote(outcome);
+      const req = await request(directTarget(s.url, s.password));
+      const e = await failing(req);
+      expect(e.message).toContain('rolled back');
+      expect(e.message).toContain(`rolled back to ${previous} (the release active before this deploy)`);
+      expect(e.message).toContain('rack events:');
+      expect(e.logTail.join('\n')).toContain(`release=${previous}`);
+      expect(e.partial).toMatchObject({ previousReleaseId: previous });
+      expect(e.partial.releaseId).toMatch(/^R/);
+      expect(s.state.apps.get('shop')?.release).toBe(previous);
+    },
+  );
 
   it('a v2 rollback that fails for good says so', async () => {
     const s = await rack({ version: '20260418101514' });
     s.faults.nextPromote('failed');
     const e = await failing(await request(directTarget(s.url, s.password)));
-    expect(e.message).toMatch(/shop is failed \(the update failed and so did its rollback\), active release R[A-Z]{10}\nrack events:/);
+    expect(e.message).toMatch(
+      /shop is failed \(the update failed and so did its rollback\), active release R[A-Z]{10}\nrack events:/,
+    );
     expect(e.message).toContain('UPDATE_ROLLBACK_FAILED');
   });
 
@@ -154,16 +161,21 @@ describe('deploy: failures said plainly', () => {
     expect(e.message).toMatch(/someone else promoted/);
   });
 
-  it.each(['eof', 'hang'] as const)('a build stuck running (log stream: %s) ends at the timeout, saying where it stuck', async (stream) => {
-    const s = await rack();
-    s.faults.stickBuild(stream);
-    const req = await request(directTarget(s.url, s.password), { timeoutMs: 1500 });
-    const started = Date.now();
-    const e = await failing(req);
-    expect(Date.now() - started).toBeLessThan(4000);
-    expect(e.message).toMatch(/^timed out after 2s \(the timeout input\): build B[A-Z]{10} was still running after \d+s?; last log line: /);
-    expect(e.partial.buildId).toMatch(/^B/);
-  });
+  it.each(['eof', 'hang'] as const)(
+    'a build stuck running (log stream: %s) ends at the timeout, saying where it stuck',
+    async (stream) => {
+      const s = await rack();
+      s.faults.stickBuild(stream);
+      const req = await request(directTarget(s.url, s.password), { timeoutMs: 1500 });
+      const started = Date.now();
+      const e = await failing(req);
+      expect(Date.now() - started).toBeLessThan(4000);
+      expect(e.message).toMatch(
+        /^timed out after 2s \(the timeout input\): build B[A-Z]{10} was still running after \d+s?; last log line: /,
+      );
+      expect(e.partial.buildId).toMatch(/^B/);
+    },
+  );
 
   it('a wrong password names rack-password', async () => {
     const s = await rack();
@@ -188,7 +200,9 @@ describe('deploy: failures said plainly', () => {
   it('a rollout still going at the timeout says so, with the last rack event', async () => {
     const s = await rack({ timing: { promoteMs: 60_000 } });
     const e = await failing(await request(directTarget(s.url, s.password), { timeoutMs: 2000 }));
-    expect(e.message).toMatch(/^timed out after 2s \(the timeout input\): release (R[A-Z]{10}) was still rolling out \(app status updating, active release \1\) after \d+s; last rack event: .*system\/k8s\//);
+    expect(e.message).toMatch(
+      /^timed out after 2s \(the timeout input\): release (R[A-Z]{10}) was still rolling out \(app status updating, active release \1\) after \d+s; last rack event: .*system\/k8s\//,
+    );
     expect(e.partial.releaseId).toMatch(/^R/);
   });
 
@@ -222,7 +236,9 @@ describe('deploy: a timeout or cancel says which step it stopped in', () => {
     s.faults.slow('GET', '/apps/shop/releases', 60_000);
     const e = await envDeploy(s);
     expect(e.message).toMatch(timedOut);
-    expect(e.message).toContain("reading the app's environment (the newest release of shop) before setting IMAGE_VERSION; nothing was written yet");
+    expect(e.message).toContain(
+      "reading the app's environment (the newest release of shop) before setting IMAGE_VERSION; nothing was written yet",
+    );
     expect(posts(s, /./)).toBe(0);
   });
 
@@ -231,7 +247,9 @@ describe('deploy: a timeout or cancel says which step it stopped in', () => {
     s.faults.slow('POST', '/apps/shop/releases', 60_000);
     const e = await envDeploy(s);
     expect(e.message).toMatch(timedOut);
-    expect(e.message).toContain('creating the env release with IMAGE_VERSION=v9 (it may have landed: check convox releases --app shop before re-running)');
+    expect(e.message).toContain(
+      'creating the env release with IMAGE_VERSION=v9 (it may have landed: check convox releases --app shop before re-running)',
+    );
     expect(e.message).not.toContain('connecting to');
   });
 
@@ -252,22 +270,31 @@ describe('deploy: a timeout or cancel says which step it stopped in', () => {
     s.faults.slow('GET', new RegExp(`^/apps/shop/releases/(?!${seed}$)[^/]+$`), 60_000);
     const e = await envDeploy(s);
     expect(e.message).toMatch(timedOut);
-    expect(e.message).toContain("reading the app's environment to see whether the env release with IMAGE_VERSION=v9 landed (it may have");
+    expect(e.message).toContain(
+      "reading the app's environment to see whether the env release with IMAGE_VERSION=v9 landed (it may have",
+    );
   });
 
   it("checking the build's release for the variable: not the build's status, nothing promoted", async () => {
     const s = await rack();
-    const e = await envDeploy(s, { onProgress: (p) => p.phase === 'build' && s.faults.slow('GET', '/apps/shop/releases/*', 60_000) });
+    const e = await envDeploy(s, {
+      onProgress: (p) => p.phase === 'build' && s.faults.slow('GET', '/apps/shop/releases/*', 60_000),
+    });
     expect(e.message).toMatch(timedOut);
-    expect(e.message).toMatch(/reading release R[A-Z]{10} of build B[A-Z]{10} to check that it carries IMAGE_VERSION=v9; nothing was promoted$/);
+    expect(e.message).toMatch(
+      /reading release R[A-Z]{10} of build B[A-Z]{10} to check that it carries IMAGE_VERSION=v9; nothing was promoted$/,
+    );
     expect(e.message).not.toMatch(/was still complete/);
     expect(posts(s, /\/promote$/)).toBe(0);
   });
 
-  it('the idle read before promoting: not the build\'s status, nothing promoted', async () => {
+  it("the idle read before promoting: not the build's status, nothing promoted", async () => {
     const s = await rack();
     const e = await failing(
-      await request(directTarget(s.url, s.password), { timeoutMs: 1500, onProgress: (p) => p.phase === 'promote' && s.faults.slow('GET', '/apps/shop', 60_000) }),
+      await request(directTarget(s.url, s.password), {
+        timeoutMs: 1500,
+        onProgress: (p) => p.phase === 'promote' && s.faults.slow('GET', '/apps/shop', 60_000),
+      }),
     );
     expect(e.message).toMatch(timedOut);
     expect(e.message).toMatch(/reading the status of app shop before promoting release R[A-Z]{10}; nothing was promoted$/);

@@ -14,7 +14,9 @@ export const MANIFEST = 'services:\n  web:\n    image: registry.example.com/acme
 export const MANIFEST_PINNED = 'services:\n  web:\n    image: registry.example.com/acme/shop:20260101120000\n    port: 3000\n';
 
 /** A gzip tarball holding `files`, built once; the factory hands out a fresh stream each call. */
-export async function tarballFactory(files: Record<string, string>): Promise<{ source: () => NodeJS.ReadableStream; calls: () => number; bytes: number }> {
+export async function tarballFactory(
+  files: Record<string, string>,
+): Promise<{ source: () => NodeJS.ReadableStream; calls: () => number; bytes: number }> {
   const tgz = await makeTgz(files);
   let calls = 0;
   return {
@@ -62,7 +64,12 @@ export function leakedSecrets(): string[] {
   const leaks: string[] = [];
   for (const req of issued.splice(0)) {
     const pw = req.target.password;
-    const forms = [pw, encodeURIComponent(pw), Buffer.from(`convox:${pw}`).toString('base64'), Buffer.from(pw).toString('base64')];
+    const forms = [
+      pw,
+      encodeURIComponent(pw),
+      Buffer.from(`convox:${pw}`).toString('base64'),
+      Buffer.from(pw).toString('base64'),
+    ];
     for (const line of req.log.lines) if (forms.some((f) => line.includes(f))) leaks.push(line);
   }
   return leaks;

@@ -19,11 +19,14 @@ describe('parseDuration', () => {
     expect(parseDuration(text, 'timeout')).toBe(ms);
   });
 
-  it.each(['', '  ', 'soon', '30x', '-5m', '0', '0s', 'm30', '1h30', '25h', '30 minutes', '1e3'])('rejects %j naming the input', (text) => {
-    const e = thrown(() => parseDuration(text, 'timeout'));
-    expect(e.place.input).toBe('timeout');
-    expect(e.fix).toBeTruthy();
-  });
+  it.each(['', '  ', 'soon', '30x', '-5m', '0', '0s', 'm30', '1h30', '25h', '30 minutes', '1e3'])(
+    'rejects %j naming the input',
+    (text) => {
+      const e = thrown(() => parseDuration(text, 'timeout'));
+      expect(e.place.input).toBe('timeout');
+      expect(e.fix).toBeTruthy();
+    },
+  );
 
   it.each([
     [500, '500ms'],
@@ -41,11 +44,21 @@ const inputs = (over: Partial<RackInputs> = {}): RackInputs => ({ insecureTls: f
 describe('resolveRackTarget', () => {
   it('console mode: rack named, default host, deploy key', () => {
     const t = resolveRackTarget(inputs({ rack: 'acme/staging', rackPassword: 'key123' }), {});
-    expect(t).toMatchObject({ baseUrl: 'https://console.convox.com', password: 'key123', username: 'convox', rack: 'acme/staging', insecureTls: false, passwordSource: 'rack-password' });
+    expect(t).toMatchObject({
+      baseUrl: 'https://console.convox.com',
+      password: 'key123',
+      username: 'convox',
+      rack: 'acme/staging',
+      insecureTls: false,
+      passwordSource: 'rack-password',
+    });
   });
 
   it('treats the action.yml default host as not given, so CONVOX_HOST applies', () => {
-    const t = resolveRackTarget(inputs({ rack: 'staging', rackHost: 'console.convox.com' }), { CONVOX_HOST: 'console.example.com', CONVOX_PASSWORD: 'pw1' });
+    const t = resolveRackTarget(inputs({ rack: 'staging', rackHost: 'console.convox.com' }), {
+      CONVOX_HOST: 'console.example.com',
+      CONVOX_PASSWORD: 'pw1',
+    });
     expect(t.baseUrl).toBe('https://console.example.com');
     expect(t.passwordSource).toBe('CONVOX_PASSWORD');
     expect(t.source).toContain('CONVOX_HOST');
@@ -58,12 +71,23 @@ describe('resolveRackTarget', () => {
   });
 
   it('keeps a path prefix and drops trailing slashes', () => {
-    expect(resolveRackTarget(inputs({ rackHost: 'https://h.example.com/console/', rackPassword: 'p', rack: 'r' }), {}).baseUrl).toBe('https://h.example.com/console');
+    expect(
+      resolveRackTarget(inputs({ rackHost: 'https://h.example.com/console/', rackPassword: 'p', rack: 'r' }), {}).baseUrl,
+    ).toBe('https://h.example.com/console');
   });
 
   it('RACK_URL is used when the host and password inputs are empty', () => {
-    const t = resolveRackTarget(inputs(), { RACK_URL: 'https://convox:s3cr%2Ft@api.rack.example.com', CONVOX_HOST: 'other', CONVOX_PASSWORD: 'x' });
-    expect(t).toMatchObject({ baseUrl: 'https://api.rack.example.com', password: 's3cr/t', source: 'RACK_URL', username: 'convox' });
+    const t = resolveRackTarget(inputs(), {
+      RACK_URL: 'https://convox:s3cr%2Ft@api.rack.example.com',
+      CONVOX_HOST: 'other',
+      CONVOX_PASSWORD: 'x',
+    });
+    expect(t).toMatchObject({
+      baseUrl: 'https://api.rack.example.com',
+      password: 's3cr/t',
+      source: 'RACK_URL',
+      username: 'convox',
+    });
   });
 
   it('RACK_URL with a jwt user keeps the jwt user name', () => {
@@ -71,16 +95,22 @@ describe('resolveRackTarget', () => {
   });
 
   it('inputs beat RACK_URL', () => {
-    const t = resolveRackTarget(inputs({ rackHost: 'https://rack.example.com', rackPassword: 'pw' }), { RACK_URL: 'https://convox:x@other.example.com' });
+    const t = resolveRackTarget(inputs({ rackHost: 'https://rack.example.com', rackPassword: 'pw' }), {
+      RACK_URL: 'https://convox:x@other.example.com',
+    });
     expect(t.baseUrl).toBe('https://rack.example.com');
   });
 
   it('rejects rack together with RACK_URL instead of picking one silently', () => {
-    expect(thrown(() => resolveRackTarget(inputs({ rack: 'prod' }), { RACK_URL: 'https://convox:x@r.example.com' })).place.input).toBe('rack');
+    expect(
+      thrown(() => resolveRackTarget(inputs({ rack: 'prod' }), { RACK_URL: 'https://convox:x@r.example.com' })).place.input,
+    ).toBe('rack');
   });
 
   it('RACK_URL without a password names the problem', () => {
-    expect(thrown(() => resolveRackTarget(inputs(), { RACK_URL: 'https://r.example.com' })).message).toMatch(/RACK_URL has no password/);
+    expect(thrown(() => resolveRackTarget(inputs(), { RACK_URL: 'https://r.example.com' })).message).toMatch(
+      /RACK_URL has no password/,
+    );
   });
 
   it('missing password names rack-password and CONVOX_PASSWORD', () => {
@@ -110,17 +140,25 @@ describe('resolveRackTarget', () => {
   });
 
   it('plain http is fine for loopback, and elsewhere only with insecure TLS', () => {
-    expect(resolveRackTarget(inputs({ rackHost: 'http://127.0.0.1:5000', rackPassword: 'p' }), {}).baseUrl).toBe('http://127.0.0.1:5000');
+    expect(resolveRackTarget(inputs({ rackHost: 'http://127.0.0.1:5000', rackPassword: 'p' }), {}).baseUrl).toBe(
+      'http://127.0.0.1:5000',
+    );
     expect(resolveRackTarget(inputs({ rackHost: 'http://localhost', rackPassword: 'p' }), {}).baseUrl).toBe('http://localhost');
-    expect(resolveRackTarget(inputs({ rackHost: 'http://10.0.0.5', rackPassword: 'p', insecureTls: true }), {}).insecureTls).toBe(true);
+    expect(resolveRackTarget(inputs({ rackHost: 'http://10.0.0.5', rackPassword: 'p', insecureTls: true }), {}).insecureTls).toBe(
+      true,
+    );
   });
 
   it('refuses insecure TLS towards console.convox.com', () => {
-    expect(thrown(() => resolveRackTarget(inputs({ rack: 'a/b', rackPassword: 'p', insecureTls: true }), {})).place.input).toBe('rack-insecure-tls');
+    expect(thrown(() => resolveRackTarget(inputs({ rack: 'a/b', rackPassword: 'p', insecureTls: true }), {})).place.input).toBe(
+      'rack-insecure-tls',
+    );
   });
 
   it('never repeats a password from a URL in a message', () => {
-    const e = thrown(() => resolveRackTarget(inputs({ rackHost: 'ftp://convox:hunter22@rack.example.com', rackPassword: 'p' }), {}));
+    const e = thrown(() =>
+      resolveRackTarget(inputs({ rackHost: 'ftp://convox:hunter22@rack.example.com', rackPassword: 'p' }), {}),
+    );
     expect(e.message).not.toContain('hunter22');
     expect(redactUserinfo('convox:pw@host')).toBe('***@host');
   });

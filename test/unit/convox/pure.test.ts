@@ -57,7 +57,14 @@ describe('rack versions', () => {
 });
 
 describe('rack error answers', () => {
-  const target: RackTarget = { baseUrl: 'https://r.example.com', password: 'pw', username: 'convox', insecureTls: false, source: 'rack-host, rack-password', passwordSource: 'rack-password' };
+  const target: RackTarget = {
+    baseUrl: 'https://r.example.com',
+    password: 'pw',
+    username: 'convox',
+    insecureTls: false,
+    source: 'rack-host, rack-password',
+    passwordSource: 'rack-password',
+  };
   const label = { method: 'GET', path: '/apps/shop', what: 'read app shop', app: 'shop' };
   const id = (t: string): string => t;
 
@@ -82,13 +89,17 @@ describe('rack error answers', () => {
   });
 
   it('redacts the rack words', () => {
-    expect(rackError(500, 'boom pw-secret', label, target, (t) => t.replace('pw-secret', '***')).message).not.toContain('pw-secret');
+    expect(rackError(500, 'boom pw-secret', label, target, (t) => t.replace('pw-secret', '***')).message).not.toContain(
+      'pw-secret',
+    );
   });
 });
 
 describe('request encoding', () => {
   it('encodes forms like the Convox SDK', () => {
-    expect(encodeForm({ force: false, 'build-args': ['A=1', 'B=2'], description: 'a b&c', skip: undefined })).toBe('force=false&build-args=A%3D1%2CB%3D2&description=a+b%26c');
+    expect(encodeForm({ force: false, 'build-args': ['A=1', 'B=2'], description: 'a b&c', skip: undefined })).toBe(
+      'force=false&build-args=A%3D1%2CB%3D2&description=a+b%26c',
+    );
   });
 
   it('reads Session challenges', () => {
@@ -199,38 +210,82 @@ describe('rollout verdicts', () => {
   }
 
   it('succeeds after two running reads on our release', () => {
-    expect(run([[10, 'running', 'ROLD'], [20, 'updating', 'RNEW'], [30, 'running', 'RNEW'], [40, 'running', 'RNEW']]).map((v) => v.kind)).toEqual(['wait', 'wait', 'confirm', 'deployed']);
+    expect(
+      run([
+        [10, 'running', 'ROLD'],
+        [20, 'updating', 'RNEW'],
+        [30, 'running', 'RNEW'],
+        [40, 'running', 'RNEW'],
+      ]).map((v) => v.kind),
+    ).toEqual(['wait', 'wait', 'confirm', 'deployed']);
   });
 
   it('a slow rollback is a failure naming the previous release', () => {
-    const v = run([[10, 'updating', 'RNEW'], [20, 'rollback', 'RNEW'], [900, 'running', 'ROLD']]);
+    const v = run([
+      [10, 'updating', 'RNEW'],
+      [20, 'rollback', 'RNEW'],
+      [900, 'running', 'ROLD'],
+    ]);
     expect(v[2]).toEqual({ kind: 'rolled-back', active: 'ROLD', settled: true, observed: true });
   });
 
   it('a rollback that never settles is reported after a while', () => {
-    expect(run([[10, 'rollback', 'RNEW'], [600, 'rollback', 'RNEW']])[1]).toMatchObject({ kind: 'rolled-back', settled: false });
+    expect(
+      run([
+        [10, 'rollback', 'RNEW'],
+        [600, 'rollback', 'RNEW'],
+      ])[1],
+    ).toMatchObject({ kind: 'rolled-back', settled: false });
   });
 
   it('a fast rollback (never seen as rollback) is caught after the grace period', () => {
-    expect(run([[10, 'running', 'ROLD'], [500, 'running', 'ROLD'], [1100, 'running', 'ROLD']]).map((v) => v.kind)).toEqual(['wait', 'wait', 'rolled-back']);
+    expect(
+      run([
+        [10, 'running', 'ROLD'],
+        [500, 'running', 'ROLD'],
+        [1100, 'running', 'ROLD'],
+      ]).map((v) => v.kind),
+    ).toEqual(['wait', 'wait', 'rolled-back']);
   });
 
   it('a fast rollback after a seen update is caught at once', () => {
-    expect(run([[10, 'updating', 'RNEW'], [20, 'running', 'ROLD']])[1]).toMatchObject({ kind: 'rolled-back', active: 'ROLD' });
+    expect(
+      run([
+        [10, 'updating', 'RNEW'],
+        [20, 'running', 'ROLD'],
+      ])[1],
+    ).toMatchObject({ kind: 'rolled-back', active: 'ROLD' });
   });
 
   it('another release becoming active is "replaced"', () => {
-    expect(run([[10, 'updating', 'RNEW'], [20, 'running', 'ROTHER']])[1]).toEqual({ kind: 'replaced', active: 'ROTHER' });
+    expect(
+      run([
+        [10, 'updating', 'RNEW'],
+        [20, 'running', 'ROTHER'],
+      ])[1],
+    ).toEqual({ kind: 'replaced', active: 'ROTHER' });
   });
 
   it('v2 failed and deleting stop at once; unknown only after a while', () => {
     expect(run([[10, 'failed', 'ROLD']])[0]).toEqual({ kind: 'stopped', status: 'failed', active: 'ROLD' });
     expect(run([[10, 'deleting', 'RNEW']])[0]).toEqual({ kind: 'stopped', status: 'deleting', active: 'RNEW' });
-    expect(run([[10, 'unknown', ''], [1000, 'unknown', ''], [2100, 'unknown', '']]).map((v) => v.kind)).toEqual(['wait', 'wait', 'stopped']);
+    expect(
+      run([
+        [10, 'unknown', ''],
+        [1000, 'unknown', ''],
+        [2100, 'unknown', ''],
+      ]).map((v) => v.kind),
+    ).toEqual(['wait', 'wait', 'stopped']);
   });
 
   it('an updating read between two running reads resets the confirmation', () => {
-    expect(run([[10, 'running', 'RNEW'], [20, 'updating', 'RNEW'], [30, 'running', 'RNEW']]).map((v) => v.kind)).toEqual(['confirm', 'wait', 'confirm']);
+    expect(
+      run([
+        [10, 'running', 'RNEW'],
+        [20, 'updating', 'RNEW'],
+        [30, 'running', 'RNEW'],
+      ]).map((v) => v.kind),
+    ).toEqual(['confirm', 'wait', 'confirm']);
   });
 });
 

@@ -31,7 +31,8 @@ async function failing(req: TestRequest): Promise<DeployError> {
   throw e ?? new Error(`deploy succeeded:\n${req.log.text()}`);
 }
 
-const count = (s: RackServer, method: string, path: RegExp): number => s.requests.filter((r) => r.method === method && !r.websocket && path.test(r.path)).length;
+const count = (s: RackServer, method: string, path: RegExp): number =>
+  s.requests.filter((r) => r.method === method && !r.websocket && path.test(r.path)).length;
 
 describe('transient failures on reads', () => {
   it('5xx answers and resets on reads are retried and logged', async () => {
@@ -141,7 +142,9 @@ describe('log streams', () => {
     expect(result.outcome).toBe('deployed');
     const text = req.log.text();
     expect(req.log.lines).toContain('ERROR: log stream interrupted: context canceled');
-    expect(text).toMatch(/the build log stream ended with "ERROR: log stream interrupted: context canceled"; waiting for the status of build B[A-Z]{10}/);
+    expect(text).toMatch(
+      /the build log stream ended with "ERROR: log stream interrupted: context canceled"; waiting for the status of build B[A-Z]{10}/,
+    );
     expect(text).toMatch(/went on after that error, so only the log stream failed/);
     const stored = s.state.apps.get('shop')?.objects.get(`build/${result.buildId}/logs`)?.toString('utf8') ?? '';
     const storedLines = stored.split('\n').filter(Boolean);
@@ -155,11 +158,15 @@ describe('log streams', () => {
     s.faults.failSocket('/apps/shop/builds/*/logs', 1, 'pod log unavailable');
     const req = await request(directTarget(s.url, s.password), { timeoutMs: 1500 });
     const e = await failing(req);
-    expect(e.message).toMatch(/^timed out after 2s \(the timeout input\): build B[A-Z]{10} was still running after \d+s?; last log line: ERROR: pod log unavailable$/);
+    expect(e.message).toMatch(
+      /^timed out after 2s \(the timeout input\): build B[A-Z]{10} was still running after \d+s?; last log line: ERROR: pod log unavailable$/,
+    );
     expect(req.log.text()).toContain('waiting for the status of build');
     // Polled on after the stream ended rather than giving up on it.
     const socketAt = s.requests.find((r) => r.websocket)?.at ?? Infinity;
-    expect(s.requests.filter((r) => !r.websocket && /^\/apps\/shop\/builds\/B/.test(r.path) && r.at > socketAt + 300).length).toBeGreaterThan(1);
+    expect(
+      s.requests.filter((r) => !r.websocket && /^\/apps\/shop\/builds\/B/.test(r.path) && r.at > socketAt + 300).length,
+    ).toBeGreaterThan(1);
   });
 
   it('lines only in the stored log are printed after the build', async () => {
@@ -167,7 +174,11 @@ describe('log streams', () => {
     s.faults.builds.push({ outcome: 'complete', unstreamedLines: 3 });
     const req = await request(directTarget(s.url, s.password));
     await deploy(req);
-    expect(req.log.lines.filter((l) => l.startsWith('Stored log line'))).toEqual(['Stored log line 1', 'Stored log line 2', 'Stored log line 3']);
+    expect(req.log.lines.filter((l) => l.startsWith('Stored log line'))).toEqual([
+      'Stored log line 1',
+      'Stored log line 2',
+      'Stored log line 3',
+    ]);
   });
 });
 
@@ -187,7 +198,9 @@ describe('a busy app', () => {
     const s = await rack({ timing: { buildMs: 20 } });
     s.faults.appUpdating('shop', 60_000);
     const e = await failing(await request(directTarget(s.url, s.password), { timeoutMs: 2500 }));
-    expect(e.message).toMatch(/timed out after 3s .*: app shop was still updating \(someone else's update\) .*nothing was promoted/);
+    expect(e.message).toMatch(
+      /timed out after 3s .*: app shop was still updating \(someone else's update\) .*nothing was promoted/,
+    );
     expect(count(s, 'POST', /\/promote$/)).toBe(0);
   });
 

@@ -21,10 +21,32 @@ let dir = '';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'convox-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   // A stand-in rack: just enough answers for a read-only inspection.
   server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
-    const answers: Record<string, unknown> = { '/system': { version: '3.24.9' }, '/apps/shop': { name: 'shop', status: 'running', release: 'RABCDEFGHIJ' }, '/apps/shop/releases': [] };
+    const answers: Record<string, unknown> = {
+      '/system': { version: '3.24.9' },
+      '/apps/shop': { name: 'shop', status: 'running', release: 'RABCDEFGHIJ' },
+      '/apps/shop/releases': [],
+    };
     const body = answers[(req.url ?? '').split('?')[0] ?? ''];
     res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' });
     res.end(body === undefined ? '' : JSON.stringify(body));

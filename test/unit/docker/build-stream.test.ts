@@ -16,13 +16,22 @@ FROM local/busybox:test
 COPY --from=build /etc/passwd /x
 `;
 
-interface Outcome { lines: string[]; result?: BuildResult; error?: { text: string; place: ActionError['place'] }; imageIds: string[] }
+interface Outcome {
+  lines: string[];
+  result?: BuildResult;
+  error?: { text: string; place: ActionError['place'] };
+  imageIds: string[];
+}
 
 async function follow(parts: (Buffer | string)[], dockerfileText?: string): Promise<Outcome> {
   const log = new MemoryLog();
   const imageIds: string[] = [];
   try {
-    const result = await followBuild(chunks(parts), { log, onImageId: (id) => imageIds.push(id), ...(dockerfileText ? { dockerfileText } : {}) });
+    const result = await followBuild(chunks(parts), {
+      log,
+      onImageId: (id) => imageIds.push(id),
+      ...(dockerfileText ? { dockerfileText } : {}),
+    });
     return { lines: log.lines, result, imageIds };
   } catch (e) {
     if (!(e instanceof ActionError)) throw e;
@@ -62,27 +71,52 @@ const MULTI_LOG = [
 ];
 
 describe('followBuild replaying real BuildKit streams', () => {
-  it('prints a multi-step build like the CLI\'s plain progress and returns the image', async () => {
+  it("prints a multi-step build like the CLI's plain progress and returns the image", async () => {
     const out = await follow([fixture('buildkit-multi.jsonl')]);
     expect(out.lines).toEqual(MULTI_LOG);
-    expect(out.result).toEqual({ imageId: 'sha256:6becfa28d05db99b1ac8233534ba72c02b90e8a53748486d6aa8e98b7d952015', steps: 5, cachedSteps: 1, warnings: [] });
+    expect(out.result).toEqual({
+      imageId: 'sha256:6becfa28d05db99b1ac8233534ba72c02b90e8a53748486d6aa8e98b7d952015',
+      steps: 5,
+      cachedSteps: 1,
+      warnings: [],
+    });
     expect(out.imageIds).toEqual(['sha256:6becfa28d05db99b1ac8233534ba72c02b90e8a53748486d6aa8e98b7d952015']);
   });
 
-  it('counts a cached rebuild\'s steps as cached', async () => {
+  it("counts a cached rebuild's steps as cached", async () => {
     const out = await follow([fixture('buildkit-cached.jsonl')]);
-    expect(out.result).toMatchObject({ imageId: 'sha256:6becfa28d05db99b1ac8233534ba72c02b90e8a53748486d6aa8e98b7d952015', steps: 5, cachedSteps: 4 });
-    expect(out.lines.filter((l) => l.endsWith('CACHED'))).toEqual(['#2 CACHED', '#5 CACHED', '#6 CACHED', '#7 CACHED', '#8 CACHED']);
+    expect(out.result).toMatchObject({
+      imageId: 'sha256:6becfa28d05db99b1ac8233534ba72c02b90e8a53748486d6aa8e98b7d952015',
+      steps: 5,
+      cachedSteps: 4,
+    });
+    expect(out.lines.filter((l) => l.endsWith('CACHED'))).toEqual([
+      '#2 CACHED',
+      '#5 CACHED',
+      '#6 CACHED',
+      '#7 CACHED',
+      '#8 CACHED',
+    ]);
   });
 
   it('follows a RUN --mount=type=cache build, each vertex once though the daemon reports FROM twice', async () => {
     const out = await follow([fixture('buildkit-cache-mount.jsonl')]);
-    expect(out.result).toEqual({ imageId: 'sha256:1dd7ca5e56fe165024075239a7592f511b8930b8824c874f2fc69277d1935c44', steps: 2, cachedSteps: 0, warnings: [] });
-    expect(out.lines.filter((l) => l.startsWith('#4 '))).toEqual(['#4 [stage-0 1/2] FROM docker.io/local/busybox:test', '#4 DONE 0.0s']);
-    expect(out.lines).toContain('#5 [stage-0 2/2] RUN --mount=type=cache,target=/cache echo hello > /hello && ls /cache && touch /cache/x');
+    expect(out.result).toEqual({
+      imageId: 'sha256:1dd7ca5e56fe165024075239a7592f511b8930b8824c874f2fc69277d1935c44',
+      steps: 2,
+      cachedSteps: 0,
+      warnings: [],
+    });
+    expect(out.lines.filter((l) => l.startsWith('#4 '))).toEqual([
+      '#4 [stage-0 1/2] FROM docker.io/local/busybox:test',
+      '#4 DONE 0.0s',
+    ]);
+    expect(out.lines).toContain(
+      '#5 [stage-0 2/2] RUN --mount=type=cache,target=/cache echo hello > /hello && ls /cache && touch /cache/x',
+    );
   });
 
-  it('names the failing RUN step, the daemon\'s message and the step\'s output', async () => {
+  it("names the failing RUN step, the daemon's message and the step's output", async () => {
     const out = await follow([fixture('buildkit-fail-run.jsonl')]);
     expect(out.lines.slice(-4)).toEqual([
       '#6 [3/3] RUN echo "compiling" && echo "error: something broke" >&2 && exit 3',
@@ -120,9 +154,17 @@ describe('followBuild replaying real BuildKit streams', () => {
   });
 
   it.each([
-    ['buildkit-copy-missing.jsonl', 'the image build failed at step [2/2] COPY nope.txt /nope.txt: failed to compute cache key: "/nope.txt" not found: not found', /missing from the build context/],
-    ['buildkit-base-unauthorized.jsonl', 'the image build failed at step [internal] load metadata for 127.0.0.1:5055/base/nothing:1: failed to solve with frontend dockerfile.v0: failed to create LLB definition: no active sessions', /credentials for its registry/],
-  ])('%s fails with the daemon\'s reason and a fix', async (name, message, fix) => {
+    [
+      'buildkit-copy-missing.jsonl',
+      'the image build failed at step [2/2] COPY nope.txt /nope.txt: failed to compute cache key: "/nope.txt" not found: not found',
+      /missing from the build context/,
+    ],
+    [
+      'buildkit-base-unauthorized.jsonl',
+      'the image build failed at step [internal] load metadata for 127.0.0.1:5055/base/nothing:1: failed to solve with frontend dockerfile.v0: failed to create LLB definition: no active sessions',
+      /credentials for its registry/,
+    ],
+  ])("%s fails with the daemon's reason and a fix", async (name, message, fix) => {
     const out = await follow([fixture(name)]);
     expect(out.error?.text.split('\n')[0]).toBe(message);
     expect(out.error?.text).toMatch(fix);
@@ -132,13 +174,25 @@ describe('followBuild replaying real BuildKit streams', () => {
 describe('followBuild replaying real classic-builder streams', () => {
   it('prints the text and returns the image', async () => {
     const out = await follow([fixture('classic-multi.jsonl')]);
-    expect(out.result).toEqual({ imageId: 'sha256:2c7b8a6227c51484ea8a8e1f8f6aabbb8ce83a38360082faf76e42e34d6bfc65', steps: 6, cachedSteps: 0, warnings: [] });
-    expect(out.lines.slice(0, 3)).toEqual(['Step 1/6 : FROM local/busybox:test', ' ---> ff9f062b3388', 'Step 2/6 : WORKDIR /app']);
+    expect(out.result).toEqual({
+      imageId: 'sha256:2c7b8a6227c51484ea8a8e1f8f6aabbb8ce83a38360082faf76e42e34d6bfc65',
+      steps: 6,
+      cachedSteps: 0,
+      warnings: [],
+    });
+    expect(out.lines.slice(0, 3)).toEqual([
+      'Step 1/6 : FROM local/busybox:test',
+      ' ---> ff9f062b3388',
+      'Step 2/6 : WORKDIR /app',
+    ]);
     expect(out.lines).toContain('line two'); // stderr, its colour codes removed
   });
 
   it('names the failing step and its output', async () => {
-    const out = await follow([fixture('classic-fail-run.jsonl')], 'FROM local/busybox:test\nRUN echo "about to fail"\nRUN echo "compiling" && \\\n  echo "error: something broke" >&2 && exit 3\n');
+    const out = await follow(
+      [fixture('classic-fail-run.jsonl')],
+      'FROM local/busybox:test\nRUN echo "about to fail"\nRUN echo "compiling" && \\\n  echo "error: something broke" >&2 && exit 3\n',
+    );
     expect(out.error?.text.split('\n').slice(0, 4)).toEqual([
       'the image build failed at step [3/3] RUN echo "compiling" && echo "error: something broke" >&2 && exit 3: The command \'/bin/sh -c echo "compiling" && echo "error: something broke" >&2 && exit 3\' returned a non-zero code: 3',
       'Last 2 lines of its output:',
@@ -151,12 +205,23 @@ describe('followBuild replaying real classic-builder streams', () => {
   it('describes the HTTP 400 answer to an unparsable Dockerfile', () => {
     const body = JSON.parse(fixture('classic-syntax-error.http400.json').toString()) as { message: string };
     const e = describeDaemonError(body.message, { dockerfile: 'app/Dockerfile' });
-    expect([e.message, e.place]).toEqual(['app/Dockerfile:3: the Dockerfile cannot be parsed: unknown instruction: RUNN', { phase: 'build', file: 'app/Dockerfile', line: 3 }]);
+    expect([e.message, e.place]).toEqual([
+      'app/Dockerfile:3: the Dockerfile cannot be parsed: unknown instruction: RUNN',
+      { phase: 'build', file: 'app/Dockerfile', line: 3 },
+    ]);
   });
 });
 
 describe('followBuild on any chunking', () => {
-  const names = ['buildkit-multi.jsonl', 'buildkit-cached.jsonl', 'buildkit-fail-run.jsonl', 'buildkit-stage-fail.jsonl', 'buildkit-syntax-error.jsonl', 'classic-multi.jsonl', 'classic-fail-run.jsonl'];
+  const names = [
+    'buildkit-multi.jsonl',
+    'buildkit-cached.jsonl',
+    'buildkit-fail-run.jsonl',
+    'buildkit-stage-fail.jsonl',
+    'buildkit-syntax-error.jsonl',
+    'classic-multi.jsonl',
+    'classic-fail-run.jsonl',
+  ];
   it.each(names)('%s gives the same log and outcome re-chunked at random boundaries', async (name) => {
     const bytes = fixture(name);
     const whole = await follow([bytes], STAGES_DOCKERFILE);
@@ -174,7 +239,10 @@ const stamp = (s: number) => new ProtoWriter().varint(1, s);
 const vertex = (digest: string, name: string, extra: (w: ProtoWriter) => ProtoWriter = (w) => w) =>
   new ProtoWriter().message(1, extra(new ProtoWriter().string(1, digest).string(3, name)));
 const logOf = (digest: string, text: string, streamNo = 1) =>
-  new ProtoWriter().message(3, new ProtoWriter().string(1, digest).message(2, stamp(1)).varint(3, streamNo).bytes(4, Buffer.from(text)));
+  new ProtoWriter().message(
+    3,
+    new ProtoWriter().string(1, digest).message(2, stamp(1)).varint(3, streamNo).bytes(4, Buffer.from(text)),
+  );
 const IMAGE = '{"id":"moby.image.id","aux":{"ID":"sha256:feed"}}\n';
 
 describe('followBuild on situations built by hand', () => {
@@ -182,20 +250,41 @@ describe('followBuild on situations built by hand', () => {
     const out = await follow([
       trace(vertex('a', '[a 1/1] RUN x', (w) => w.message(5, stamp(10)))),
       trace(vertex('b', '[b 1/1] RUN y', (w) => w.message(5, stamp(10)))),
-      trace(logOf('a', 'hel')), trace(logOf('b', 'one\ntw')), trace(logOf('a', 'lo\n')), trace(logOf('b', 'o\n')),
-      trace(logOf('a', '50%\r75%\r100%\n')), trace(logOf('a', 'err\n', 2)), trace(logOf('a', 'no newline at the end')),
+      trace(logOf('a', 'hel')),
+      trace(logOf('b', 'one\ntw')),
+      trace(logOf('a', 'lo\n')),
+      trace(logOf('b', 'o\n')),
+      trace(logOf('a', '50%\r75%\r100%\n')),
+      trace(logOf('a', 'err\n', 2)),
+      trace(logOf('a', 'no newline at the end')),
       trace(vertex('a', '[a 1/1] RUN x', (w) => w.message(5, stamp(10)).message(6, stamp(12)))),
       trace(vertex('b', '[b 1/1] RUN y', (w) => w.message(5, stamp(10)).message(6, stamp(11)))),
       IMAGE,
     ]);
-    expect(out.lines).toEqual(['#1 [a 1/1] RUN x', '#2 [b 1/1] RUN y', '#2 one', '#1 hello', '#2 two', '#1 100%', '#1 err', '#1 no newline at the end', '#1 DONE 2.0s', '#2 DONE 1.0s']);
+    expect(out.lines).toEqual([
+      '#1 [a 1/1] RUN x',
+      '#2 [b 1/1] RUN y',
+      '#2 one',
+      '#1 hello',
+      '#2 two',
+      '#1 100%',
+      '#1 err',
+      '#1 no newline at the end',
+      '#1 DONE 2.0s',
+      '#2 DONE 1.0s',
+    ]);
   });
 
   it('a vertex reported done then started again (the context: cache check, then the transfer) says DONE once, when it is', async () => {
     const ctx = (w: ProtoWriter) => w.message(5, stamp(10));
     const out = await follow([
       // One message: done at once, then started again; the last record is the vertex's state.
-      trace(vertex('c', '[internal] load build context', (w) => ctx(w).message(6, stamp(10))).message(1, ctx(new ProtoWriter().string(1, 'c').string(3, '[internal] load build context')))),
+      trace(
+        vertex('c', '[internal] load build context', (w) => ctx(w).message(6, stamp(10))).message(
+          1,
+          ctx(new ProtoWriter().string(1, 'c').string(3, '[internal] load build context')),
+        ),
+      ),
       trace(vertex('c', '[internal] load build context', (w) => ctx(w).message(6, stamp(13)))),
       IMAGE,
     ]);
@@ -213,7 +302,10 @@ describe('followBuild on situations built by hand', () => {
   });
 
   it('logs warnings with their Dockerfile position and returns them', async () => {
-    const warning = new ProtoWriter().string(1, 'v').varint(2, 1).bytes(3, Buffer.from('JSONArgsRecommended: JSON arguments recommended for CMD'))
+    const warning = new ProtoWriter()
+      .string(1, 'v')
+      .varint(2, 1)
+      .bytes(3, Buffer.from('JSONArgsRecommended: JSON arguments recommended for CMD'))
       .message(6, new ProtoWriter().string(1, 'Dockerfile'))
       .message(7, new ProtoWriter().message(1, new ProtoWriter().varint(1, 4)));
     const out = await follow([trace(new ProtoWriter().message(4, warning)), IMAGE]);
@@ -222,10 +314,19 @@ describe('followBuild on situations built by hand', () => {
   });
 
   it.each([
-    ['an error line with no step', ['{"errorDetail":{"message":"failed to solve: rpc error: code = Unknown"},"error":"failed to solve: rpc error: code = Unknown"}\n'],
-      'the image build failed: failed to solve: rpc error: code = Unknown'],
+    [
+      'an error line with no step',
+      [
+        '{"errorDetail":{"message":"failed to solve: rpc error: code = Unknown"},"error":"failed to solve: rpc error: code = Unknown"}\n',
+      ],
+      'the image build failed: failed to solve: rpc error: code = Unknown',
+    ],
     ['an error after the image ID', [IMAGE, '{"error":"push: denied"}\n'], 'the image build failed: push: denied'],
-    ['a stream that ends without an image', ['{"stream":"Step 1/1 : FROM x\\n"}\n'], 'the build ended without the daemon naming an image: the connection to Docker may have dropped'],
+    [
+      'a stream that ends without an image',
+      ['{"stream":"Step 1/1 : FROM x\\n"}\n'],
+      'the build ended without the daemon naming an image: the connection to Docker may have dropped',
+    ],
   ])('fails on %s', async (_name, parts, message) => {
     const out = await follow(parts);
     expect(out.error?.text.split('\n')[0]).toBe(message);
@@ -234,8 +335,12 @@ describe('followBuild on situations built by hand', () => {
 
   it.each([
     ['a broken connection', [], 'the connection to the Docker engine broke during the build: socket hang up'],
-    ['a broken connection after the daemon\'s error', ['{"error":"failed to solve: boom"}\n'], 'the image build failed at step [1/2] FROM x: failed to solve: boom'],
-  ])('fails on %s, the daemon\'s own error first', async (_name, before, message) => {
+    [
+      "a broken connection after the daemon's error",
+      ['{"error":"failed to solve: boom"}\n'],
+      'the image build failed at step [1/2] FROM x: failed to solve: boom',
+    ],
+  ])("fails on %s, the daemon's own error first", async (_name, before, message) => {
     async function* breaking(): AsyncGenerator<string> {
       yield '{"stream":"Step 1/2 : FROM x\\n"}\n';
       yield* before;

@@ -11,7 +11,11 @@ import { ActionError } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/log.js';
 import { makeTree, removeTree } from './tree.js';
 
-interface Dial { path: string; abortSignal?: AbortSignal; cb: (err: unknown, result?: unknown) => void }
+interface Dial {
+  path: string;
+  abortSignal?: AbortSignal;
+  cb: (err: unknown, result?: unknown) => void;
+}
 
 function fakeEngine() {
   const dials: Dial[] = [];
@@ -33,7 +37,16 @@ afterEach(() => {
 
 function request(context: string): BuildRequest {
   return {
-    config: { enabled: true, context, dockerfile: path.join(context, 'Dockerfile'), buildArgs: {}, labels: {}, noCache: false, pull: false, cacheFrom: [] },
+    config: {
+      enabled: true,
+      context,
+      dockerfile: path.join(context, 'Dockerfile'),
+      buildArgs: {},
+      labels: {},
+      noCache: false,
+      pull: false,
+      cacheFrom: [],
+    },
     references: ['registry.example/acme/app:1'],
     labels: {},
     engine: { serverVersion: '20.10.24', apiVersion: '1.41', os: 'linux', buildkit: true },
@@ -66,7 +79,9 @@ describe('buildImage through a BuildKit session', () => {
     dials.find((d) => d.path === '/session')!.cb(new Error('(HTTP code 404) no such endpoint'));
     const e = await built;
     expect(e).toBeInstanceOf(ActionError);
-    expect((e as ActionError).message).toBe('cannot open a BuildKit session with the Docker engine: (HTTP code 404) no such endpoint');
+    expect((e as ActionError).message).toBe(
+      'cannot open a BuildKit session with the Docker engine: (HTTP code 404) no such endpoint',
+    );
     // The build request, still waiting on the engine, is aborted rather than left open.
     expect(build.abortSignal?.aborted).toBe(true);
   });

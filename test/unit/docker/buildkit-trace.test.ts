@@ -10,13 +10,17 @@ const fixture = (name: string): Record<string, unknown>[] =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 const traces = (name: string) =>
-  fixture(name).filter((m) => m.id === 'moby.buildkit.trace').map((m) => decodeTrace(m.aux as string));
+  fixture(name)
+    .filter((m) => m.id === 'moby.buildkit.trace')
+    .map((m) => decodeTrace(m.aux as string));
 
 const ts = (seconds: number, nanos: number) => new ProtoWriter().varint(1, seconds).varint(2, nanos);
 
 describe('decodeTrace on captured daemon output', () => {
   it('decodes a vertex with inputs and timestamps', () => {
-    const copy = traces('buildkit-multi').flatMap((s) => s.vertexes).find((v) => v.name === '[3/5] COPY hello.txt /app/' && v.completed);
+    const copy = traces('buildkit-multi')
+      .flatMap((s) => s.vertexes)
+      .find((v) => v.name === '[3/5] COPY hello.txt /app/' && v.completed);
     expect(copy).toEqual({
       digest: 'sha256:23620c44bf536d9b775b56e16c0d7c9fcc9c7c49c55beadd77fd2cd8f86c5249',
       inputs: [
@@ -47,7 +51,9 @@ describe('decodeTrace on captured daemon output', () => {
   it('decodes statuses and a vertex error', () => {
     const all = traces('buildkit-copy-missing');
     expect(all.flatMap((s) => s.vertexes).find((v) => v.error)?.error).toBe('"/nope.txt" not found: not found');
-    const statuses = traces('buildkit-multi').flatMap((s) => s.statuses).filter((s) => s.completed);
+    const statuses = traces('buildkit-multi')
+      .flatMap((s) => s.statuses)
+      .filter((s) => s.completed);
     expect(statuses.map((s) => s.id)).toEqual([
       'exporting layers',
       'writing image sha256:6becfa28d05db99b1ac8233534ba72c02b90e8a53748486d6aa8e98b7d952015',
@@ -84,18 +90,46 @@ describe('decodeStatusResponse on messages this daemon does not send', () => {
 
   it('decodes a status with progress, a progress group, and skips unknown fields', () => {
     const msg = new ProtoWriter()
-      .message(1, new ProtoWriter().string(1, 'sha256:v').string(3, 'pulling').varint(4, true).string(99, 'future field')
-        .message(8, new ProtoWriter().string(1, 'g1').string(2, 'group').varint(3, true)))
-      .message(2, new ProtoWriter().string(1, 'sha256:layer').string(2, 'sha256:v').varint(4, 1_500_000).varint(5, 3_000_000_000)
-        .message(6, ts(1_700_000_000, 500_000_000)))
+      .message(
+        1,
+        new ProtoWriter()
+          .string(1, 'sha256:v')
+          .string(3, 'pulling')
+          .varint(4, true)
+          .string(99, 'future field')
+          .message(8, new ProtoWriter().string(1, 'g1').string(2, 'group').varint(3, true)),
+      )
+      .message(
+        2,
+        new ProtoWriter()
+          .string(1, 'sha256:layer')
+          .string(2, 'sha256:v')
+          .varint(4, 1_500_000)
+          .varint(5, 3_000_000_000)
+          .message(6, ts(1_700_000_000, 500_000_000)),
+      )
       .varint(42, 7)
       .finish();
     const status = decodeStatusResponse(msg);
     expect(status.vertexes).toEqual([
-      { digest: 'sha256:v', inputs: [], name: 'pulling', cached: true, error: '', progressGroup: { id: 'g1', name: 'group', weak: true } },
+      {
+        digest: 'sha256:v',
+        inputs: [],
+        name: 'pulling',
+        cached: true,
+        error: '',
+        progressGroup: { id: 'g1', name: 'group', weak: true },
+      },
     ]);
     expect(status.statuses).toEqual([
-      { id: 'sha256:layer', vertex: 'sha256:v', name: '', current: 1_500_000, total: 3_000_000_000, timestamp: 1_700_000_000_500 },
+      {
+        id: 'sha256:layer',
+        vertex: 'sha256:v',
+        name: '',
+        current: 1_500_000,
+        total: 3_000_000_000,
+        timestamp: 1_700_000_000_500,
+      },
     ]);
   });
 });

@@ -13,17 +13,26 @@ import { removeTree } from './tree.js';
 const enabled = process.env.CONTEXT_MEASURE === '1';
 const root = enabled ? mkdtempSync(path.join(tmpdir(), 'ctx-measure-')) : '';
 
-interface Figures { ms: number; maxRssMB: number; files: number; bytes: number; excluded: number }
+interface Figures {
+  ms: number;
+  maxRssMB: number;
+  files: number;
+  bytes: number;
+  excluded: number;
+}
 
 function measure(contextDir: string): Promise<Figures> {
-  return runProbe(`
+  return runProbe(
+    `
     import { packContext } from ${JSON.stringify(path.resolve('src/docker/context.ts'))};
     const t0 = performance.now();
     const packed = await packContext({ contextDir: ${JSON.stringify(contextDir)}, dockerfile: ${JSON.stringify(path.join(contextDir, 'Dockerfile'))} });
     for await (const _ of packed.stream) { /* like a socket that keeps up */ }
     const stats = await packed.done;
     console.log(JSON.stringify({ ms: Math.round(performance.now() - t0), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), ...stats }));
-  `, { timeoutMs: 300_000 }).then((out) => JSON.parse(out) as Figures);
+  `,
+    { timeoutMs: 300_000 },
+  ).then((out) => JSON.parse(out) as Figures);
 }
 
 describe.skipIf(!enabled)('packing figures (CONTEXT_MEASURE=1)', () => {
@@ -31,11 +40,12 @@ describe.skipIf(!enabled)('packing figures (CONTEXT_MEASURE=1)', () => {
 
   it('50,000 files, 48,000 of them under an ignored node_modules: only the rest is read', async () => {
     const dir = path.join(root, 'many');
-    for (let a = 0; a < 40; a++) for (let b = 0; b < 40; b++) {
-      const d = path.join(dir, 'node_modules', `pkg${a}`, `lib${b}`);
-      mkdirSync(d, { recursive: true });
-      for (let c = 0; c < 30; c++) writeFileSync(path.join(d, `f${c}.js`), `module.exports = ${c};\n`);
-    }
+    for (let a = 0; a < 40; a++)
+      for (let b = 0; b < 40; b++) {
+        const d = path.join(dir, 'node_modules', `pkg${a}`, `lib${b}`);
+        mkdirSync(d, { recursive: true });
+        for (let c = 0; c < 30; c++) writeFileSync(path.join(d, `f${c}.js`), `module.exports = ${c};\n`);
+      }
     for (let a = 0; a < 20; a++) {
       mkdirSync(path.join(dir, 'src', `mod${a}`), { recursive: true });
       for (let c = 0; c < 100; c++) writeFileSync(path.join(dir, 'src', `mod${a}`, `f${c}.ts`), `export const x = ${c};\n`);

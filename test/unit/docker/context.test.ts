@@ -17,44 +17,87 @@ const tree = (files: Parameters<typeof makeTree>[0]): string => {
   return root;
 };
 
-async function pack(root: string, opts: Partial<PackOptions> = {}): Promise<{ entries: TarEntry[]; dockerfileName: string; stats: { files: number; bytes: number; excluded: number } }> {
+async function pack(
+  root: string,
+  opts: Partial<PackOptions> = {},
+): Promise<{ entries: TarEntry[]; dockerfileName: string; stats: { files: number; bytes: number; excluded: number } }> {
   const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), ...opts });
   const entries = await readTar(packed.stream, opts.gzip);
   return { entries, dockerfileName: packed.dockerfileName, stats: await packed.done };
 }
 
 const listing = async (files: Parameters<typeof makeTree>[0], ignore: string) =>
-  names((await pack(tree([...files, 'Dockerfile', ['.dockerignore', ignore]]))).entries).filter((n) => n !== 'Dockerfile' && n !== '.dockerignore');
+  names((await pack(tree([...files, 'Dockerfile', ['.dockerignore', ignore]]))).entries).filter(
+    (n) => n !== 'Dockerfile' && n !== '.dockerignore',
+  );
 
 // Pattern list + tree → exactly the entries sent. The first rows are the examples of Docker's
 // documentation ("Dockerignore files"); `expected` is what current Docker (BuildKit) sends.
 describe('which entries are sent', () => {
   it.each([
-    ['docs: */temp*, */*/temp*, temp?',
+    [
+      'docs: */temp*, */*/temp*, temp?',
       ['somedir/temporary.txt', 'somedir/temp/x', 'somedir/subdir/temp.txt', 'a/b/c/temp.txt', 'temp1', 'temp12', 'temp.txt'],
       '# comment\n*/temp*\n*/*/temp*\ntemp?\n',
-      ['a/', 'a/b/', 'a/b/c/', 'a/b/c/temp.txt', 'somedir/', 'somedir/subdir/', 'temp.txt', 'temp12']],
-    ['docs: **/*.go', ['a.go', 'x/b.go', 'x/y/c.go', 'x/y/keep.txt'], '**/*.go',
-      ['x/', 'x/y/', 'x/y/keep.txt']],
-    ['docs: *.md, !README*.md, README-secret.md', ['README.md', 'README-secret.md', 'CHANGES.md', 'x.txt'], '*.md\n!README*.md\nREADME-secret.md',
-      ['README.md', 'x.txt']],
-    ['docs: *.md, README-secret.md, !README*.md', ['README.md', 'README-secret.md', 'CHANGES.md', 'x.txt'], '*.md\nREADME-secret.md\n!README*.md',
-      ['README-secret.md', 'README.md', 'x.txt']],
-    ['an excluded tree is skipped whole', ['node_modules/a/index.js', 'node_modules/.bin/a -> ../a/index.js', 'src/a.js'], 'node_modules',
-      ['src/', 'src/a.js']],
-    ['a negation re-includes one file of an excluded directory, which is sent for it', ['docs/README.md', 'docs/other.md', 'docs/sub/README.md'], 'docs\n!docs/README.md',
-      ['docs/', 'docs/README.md']],
-    ['an excluded directory whose exception matches nothing is not sent', ['docs/other.md', 'x'], 'docs\n!docs/README.md',
-      ['x']],
-    ['a wildcard negation is looked for inside excluded directories', ['stuff/keep.me', 'stuff/drop', 'stuff/in/keep.me', 'other/keep.me'], 'stuff\n!**/keep.me',
-      ['other/', 'other/keep.me', 'stuff/', 'stuff/in/', 'stuff/in/keep.me', 'stuff/keep.me']],
-    ['**/cache at any depth, with an exception below it', ['lib/deep/cache/keep', 'lib/deep/cache/drop', 'cache/x', 'src/cache.ts'], '**/cache\n!lib/deep/cache/keep',
-      ['lib/', 'lib/deep/', 'lib/deep/cache/', 'lib/deep/cache/keep', 'src/', 'src/cache.ts']],
-    ['leading / and ./, trailing /, character classes and escapes', ['build/x', 'src/build/y', 'dist/z', 'a.txt', 'd.txt', 'secret1.key', 'secretA.key', '#literal', 'vendor/x/y', 'vendor/keep/k', 'vendor/top'],
+      ['a/', 'a/b/', 'a/b/c/', 'a/b/c/temp.txt', 'somedir/', 'somedir/subdir/', 'temp.txt', 'temp12'],
+    ],
+    ['docs: **/*.go', ['a.go', 'x/b.go', 'x/y/c.go', 'x/y/keep.txt'], '**/*.go', ['x/', 'x/y/', 'x/y/keep.txt']],
+    [
+      'docs: *.md, !README*.md, README-secret.md',
+      ['README.md', 'README-secret.md', 'CHANGES.md', 'x.txt'],
+      '*.md\n!README*.md\nREADME-secret.md',
+      ['README.md', 'x.txt'],
+    ],
+    [
+      'docs: *.md, README-secret.md, !README*.md',
+      ['README.md', 'README-secret.md', 'CHANGES.md', 'x.txt'],
+      '*.md\nREADME-secret.md\n!README*.md',
+      ['README-secret.md', 'README.md', 'x.txt'],
+    ],
+    [
+      'an excluded tree is skipped whole',
+      ['node_modules/a/index.js', 'node_modules/.bin/a -> ../a/index.js', 'src/a.js'],
+      'node_modules',
+      ['src/', 'src/a.js'],
+    ],
+    [
+      'a negation re-includes one file of an excluded directory, which is sent for it',
+      ['docs/README.md', 'docs/other.md', 'docs/sub/README.md'],
+      'docs\n!docs/README.md',
+      ['docs/', 'docs/README.md'],
+    ],
+    ['an excluded directory whose exception matches nothing is not sent', ['docs/other.md', 'x'], 'docs\n!docs/README.md', ['x']],
+    [
+      'a wildcard negation is looked for inside excluded directories',
+      ['stuff/keep.me', 'stuff/drop', 'stuff/in/keep.me', 'other/keep.me'],
+      'stuff\n!**/keep.me',
+      ['other/', 'other/keep.me', 'stuff/', 'stuff/in/', 'stuff/in/keep.me', 'stuff/keep.me'],
+    ],
+    [
+      '**/cache at any depth, with an exception below it',
+      ['lib/deep/cache/keep', 'lib/deep/cache/drop', 'cache/x', 'src/cache.ts'],
+      '**/cache\n!lib/deep/cache/keep',
+      ['lib/', 'lib/deep/', 'lib/deep/cache/', 'lib/deep/cache/keep', 'src/', 'src/cache.ts'],
+    ],
+    [
+      'leading / and ./, trailing /, character classes and escapes',
+      [
+        'build/x',
+        'src/build/y',
+        'dist/z',
+        'a.txt',
+        'd.txt',
+        'secret1.key',
+        'secretA.key',
+        '#literal',
+        'vendor/x/y',
+        'vendor/keep/k',
+        'vendor/top',
+      ],
       '/build\n./dist/\n[abc].txt\nsecret[0-9].key\n\\#literal\nvendor/*\n!vendor/keep/**',
-      ['d.txt', 'secretA.key', 'src/', 'src/build/', 'src/build/y', 'vendor/', 'vendor/keep/', 'vendor/keep/k']],
-    ['no .dockerignore: everything, in byte order', ['b', 'B', 'a/x', 'é', 'z'], '',
-      ['B', 'a/', 'a/x', 'b', 'z', 'é']],
+      ['d.txt', 'secretA.key', 'src/', 'src/build/', 'src/build/y', 'vendor/', 'vendor/keep/', 'vendor/keep/k'],
+    ],
+    ['no .dockerignore: everything, in byte order', ['b', 'B', 'a/x', 'é', 'z'], '', ['B', 'a/', 'a/x', 'b', 'z', 'é']],
   ])('%s', async (_name, files, ignore, expected) => {
     expect(await listing(files, ignore)).toEqual(expected);
   });
@@ -74,22 +117,52 @@ describe('which entries are sent', () => {
   });
 
   it('prefers <Dockerfile>.dockerignore next to the Dockerfile over the root .dockerignore', async () => {
-    const root = tree(['docker/app.Dockerfile', ['docker/app.Dockerfile.dockerignore', 'b\n'], ['.dockerignore', 'a\n'], 'a', 'b']);
+    const root = tree([
+      'docker/app.Dockerfile',
+      ['docker/app.Dockerfile.dockerignore', 'b\n'],
+      ['.dockerignore', 'a\n'],
+      'a',
+      'b',
+    ]);
     const dockerfile = path.join(root, 'docker/app.Dockerfile');
     expect(await readIgnorePatterns(root, dockerfile)).toEqual({ patterns: ['b'], source: `${dockerfile}.dockerignore` });
     const { entries } = await pack(root, { dockerfile });
-    expect(names(entries)).toEqual(['.dockerignore', 'a', 'docker/', 'docker/app.Dockerfile', 'docker/app.Dockerfile.dockerignore']);
+    expect(names(entries)).toEqual([
+      '.dockerignore',
+      'a',
+      'docker/',
+      'docker/app.Dockerfile',
+      'docker/app.Dockerfile.dockerignore',
+    ]);
   });
 });
 
 describe('how entries are sent', () => {
   it('keeps symlinks as symlinks (not followed), modes, and gives everything to root', async () => {
-    const root = tree(['Dockerfile', 'bin/run', 'dir/inner', 'link-to-dir -> dir', 'abs -> /etc/passwd', 'dangling -> nowhere', ['empty', '']]);
+    const root = tree([
+      'Dockerfile',
+      'bin/run',
+      'dir/inner',
+      'link-to-dir -> dir',
+      'abs -> /etc/passwd',
+      'dangling -> nowhere',
+      ['empty', ''],
+    ]);
     chmodSync(path.join(root, 'bin/run'), 0o755);
     chmodSync(path.join(root, 'dir'), 0o750);
     const { entries } = await pack(root);
     const byName = Object.fromEntries(entries.map((e) => [e.name, e]));
-    expect(names(entries)).toEqual(['Dockerfile', 'abs', 'bin/', 'bin/run', 'dangling', 'dir/', 'dir/inner', 'empty', 'link-to-dir']);
+    expect(names(entries)).toEqual([
+      'Dockerfile',
+      'abs',
+      'bin/',
+      'bin/run',
+      'dangling',
+      'dir/',
+      'dir/inner',
+      'empty',
+      'link-to-dir',
+    ]);
     expect(byName['link-to-dir']).toMatchObject({ type: 'symlink', linkname: 'dir', size: 0 });
     expect(byName['abs']).toMatchObject({ type: 'symlink', linkname: '/etc/passwd' });
     expect(byName['bin/run']).toMatchObject({ type: 'file', mode: 0o755, content: Buffer.from('bin/run') });
@@ -121,10 +194,16 @@ describe('how entries are sent', () => {
 
   it('replaces files (the rewritten manifest), adds missing ones, and sends them even when excluded', async () => {
     const root = tree(['Dockerfile', ['convox.yml', 'old'], ['.dockerignore', 'convox.yml\n']]);
-    const replace = new Map([['convox.yml', Buffer.from('new')], ['sub/added.txt', Buffer.from('added')]]);
+    const replace = new Map([
+      ['convox.yml', Buffer.from('new')],
+      ['sub/added.txt', Buffer.from('added')],
+    ]);
     const { entries } = await pack(root, { replace, gzip: true });
     expect(entries.map((e) => [e.name, e.content.toString()])).toEqual([
-      ['.dockerignore', 'convox.yml\n'], ['Dockerfile', 'Dockerfile'], ['convox.yml', 'new'], ['sub/added.txt', 'added'],
+      ['.dockerignore', 'convox.yml\n'],
+      ['Dockerfile', 'Dockerfile'],
+      ['convox.yml', 'new'],
+      ['sub/added.txt', 'added'],
     ]);
     expect(entries[2]?.mode).toBe(statSync(path.join(root, 'convox.yml')).mode & 0o777);
   });
@@ -132,8 +211,16 @@ describe('how entries are sent', () => {
   it('replaces a symlink of that name by a regular file, and refuses to replace a directory', async () => {
     const root = tree(['Dockerfile', 'real.yml', 'convox.yml -> real.yml', 'dir/x']);
     const { entries } = await pack(root, { replace: new Map([['convox.yml', Buffer.from('new')]]) });
-    expect(entries.find((e) => e.name === 'convox.yml')).toMatchObject({ type: 'file', mode: 0o644, content: Buffer.from('new') });
-    const bad = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), replace: new Map([['dir', Buffer.from('x')]]) });
+    expect(entries.find((e) => e.name === 'convox.yml')).toMatchObject({
+      type: 'file',
+      mode: 0o644,
+      content: Buffer.from('new'),
+    });
+    const bad = await packContext({
+      contextDir: root,
+      dockerfile: path.join(root, 'Dockerfile'),
+      replace: new Map([['dir', Buffer.from('x')]]),
+    });
     await expect(readTar(bad.stream)).rejects.toThrow("cannot replace the directory 'dir' with a file");
   });
 
@@ -147,8 +234,16 @@ describe('how entries are sent', () => {
 
 describe('failures', () => {
   it.each([
-    ['a missing context', (root: string) => ({ contextDir: path.join(root, 'nope') }), /the build context directory '.*nope' does not exist/],
-    ['a missing Dockerfile', (root: string) => ({ dockerfile: path.join(root, 'Dockerfile.nope') }), /the Dockerfile '.*Dockerfile.nope' does not exist/],
+    [
+      'a missing context',
+      (root: string) => ({ contextDir: path.join(root, 'nope') }),
+      /the build context directory '.*nope' does not exist/,
+    ],
+    [
+      'a missing Dockerfile',
+      (root: string) => ({ dockerfile: path.join(root, 'Dockerfile.nope') }),
+      /the Dockerfile '.*Dockerfile.nope' does not exist/,
+    ],
   ])('%s is an ActionError before any byte is sent', async (_name, opts, message) => {
     const root = tree(['Dockerfile']);
     const run = packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), ...opts(root) });
@@ -166,7 +261,13 @@ describe('failures', () => {
 
   it('names a file that cannot be read', () => {
     const root = tree(['dir/']);
-    const e = (() => { try { return readEntry({ path: 'dir', abs: path.join(root, 'dir'), kind: 'file' }); } catch (x) { return x; } })();
+    const e = (() => {
+      try {
+        return readEntry({ path: 'dir', abs: path.join(root, 'dir'), kind: 'file' });
+      } catch (x) {
+        return x;
+      }
+    })();
     expect(e).toBeInstanceOf(ActionError);
     expect((e as ActionError).message).toBe("cannot read 'dir' in the build context (EISDIR)");
     expect((e as ActionError).fix).toMatch(/readable by the runner user, or add it to \.dockerignore/);
@@ -206,15 +307,29 @@ describe('failures', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
     const entries = await readTar(packed.stream);
-    expect(entries.map((e) => [e.name, e.size])).toEqual([['Dockerfile', 12], ['data', 0], ['data/big.bin', 64 * 1024 * 1024]]);
+    expect(entries.map((e) => [e.name, e.size])).toEqual([
+      ['Dockerfile', 12],
+      ['data', 0],
+      ['data/big.bin', 64 * 1024 * 1024],
+    ]);
   });
 });
 
 async function packHere(root: string): Promise<{ stream: string; done: string; isActionError: boolean }> {
   const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile') });
-  const streamError = await readTar(packed.stream).then(() => 'no error', (e: Error) => e.message);
-  const doneError = await packed.done.then(() => undefined, (e: unknown) => e);
-  return { stream: streamError, done: (doneError as Error | undefined)?.message ?? 'no error', isActionError: doneError instanceof ActionError };
+  const streamError = await readTar(packed.stream).then(
+    () => 'no error',
+    (e: Error) => e.message,
+  );
+  const doneError = await packed.done.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return {
+    stream: streamError,
+    done: (doneError as Error | undefined)?.message ?? 'no error',
+    isActionError: doneError instanceof ActionError,
+  };
 }
 
 async function packAsNobody(root: string): Promise<unknown> {

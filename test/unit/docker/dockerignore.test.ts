@@ -33,7 +33,13 @@ describe('parseIgnoreFile (moby ignorefile.ReadAll)', () => {
 
 describe('cleanPath (Go path.Clean)', () => {
   it.each([
-    ['', '.'], ['.', '.'], ['a/', 'a'], ['/a/../..', '/'], ['a/../..', '..'], ['../a/./b/', '../a/b'], ['//a', '/a'],
+    ['', '.'],
+    ['.', '.'],
+    ['a/', 'a'],
+    ['/a/../..', '/'],
+    ['a/../..', '..'],
+    ['../a/./b/', '../a/b'],
+    ['//a', '/a'],
   ])('%j → %j', (p, clean) => expect(cleanPath(p)).toBe(clean));
 });
 
@@ -41,25 +47,72 @@ describe('cleanPath (Go path.Clean)', () => {
 // patternmatcher's TestMatches table (the Linux rows), plus cases of our own.
 describe('a single pattern', () => {
   it.each([
-    ['**', 'file', true], ['**', 'dir/file', true], ['**/', 'dir/file', true], ['**/**', 'dir/file', true],
-    ['dir/**', 'dir/file', true], ['dir/**', 'dir/dir2/file', true], ['dir/**', 'dir', false],
-    ['**/dir', 'dir', true], ['**/dir', 'dir/file', true], ['**/dir2/*', 'dir/dir2/file', true], ['**/dir2/**', 'dir/dir2/dir3/file', true],
-    ['**file', 'file', true], ['**file', 'dir/file', true], ['**/file', 'dir/file', true], ['**file', 'dir/dir/file', true],
-    ['**/file*', 'dir/dir/file.txt', true], ['**/file*txt', 'dir/dir/file.txt', true], ['**/file*.txt', 'dir/dir/file.txt', true],
-    ['**/**/*.txt', 'dir/dir/file.txt', true], ['**/**/*.txt2', 'dir/dir/file.txt', false],
-    ['**/*.txt', 'file.txt', true], ['**/**/*.txt', 'file.txt', true], ['a**/*.txt', 'a/file.txt', true],
-    ['a**/*.txt', 'a/dir/file.txt', true], ['a**/*.txt', 'a/dir/dir/file.txt', true], ['a/*.txt', 'a/dir/file.txt', false],
-    ['a/*.txt', 'a/file.txt', true], ['a/*.txt**', 'a/file.txt', true], ['a[b-d]e', 'ae', false], ['a[b-d]e', 'ace', true],
-    ['a[b-d]e', 'aae', false], ['a[^b-d]e', 'aze', true], ['.*', '.foo', true], ['.*', 'foo', false],
-    ['abc.def', 'abcdef', false], ['abc.def', 'abc.def', true], ['abc.def', 'abc/def', false], ['abc?def', 'abc/def', false],
-    ['abc?def', 'abcxdef', true], ['abc/def', 'abc/def', true], ['**/foo/bar', 'foo/bar', true], ['**/foo/bar', 'dir/foo/bar', true],
-    ['**/foo/bar', 'dir/dir2/foo/bar', true], ['abc/**', 'abc', false], ['abc/**', 'abc/def', true], ['abc/**', 'abc/def/ghi', true],
-    ['**/.foo', '.foo', true], ['**/.foo', 'bar.foo', false], ['a(b)c/def', 'a(b)c/def', true], ['a(b)c/def', 'a(b)c/xyz', false],
-    ['a.|)$(}+{bc', 'a.|)$(}+{bc', true], ['dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl', 'dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl', true],
+    ['**', 'file', true],
+    ['**', 'dir/file', true],
+    ['**/', 'dir/file', true],
+    ['**/**', 'dir/file', true],
+    ['dir/**', 'dir/file', true],
+    ['dir/**', 'dir/dir2/file', true],
+    ['dir/**', 'dir', false],
+    ['**/dir', 'dir', true],
+    ['**/dir', 'dir/file', true],
+    ['**/dir2/*', 'dir/dir2/file', true],
+    ['**/dir2/**', 'dir/dir2/dir3/file', true],
+    ['**file', 'file', true],
+    ['**file', 'dir/file', true],
+    ['**/file', 'dir/file', true],
+    ['**file', 'dir/dir/file', true],
+    ['**/file*', 'dir/dir/file.txt', true],
+    ['**/file*txt', 'dir/dir/file.txt', true],
+    ['**/file*.txt', 'dir/dir/file.txt', true],
+    ['**/**/*.txt', 'dir/dir/file.txt', true],
+    ['**/**/*.txt2', 'dir/dir/file.txt', false],
+    ['**/*.txt', 'file.txt', true],
+    ['**/**/*.txt', 'file.txt', true],
+    ['a**/*.txt', 'a/file.txt', true],
+    ['a**/*.txt', 'a/dir/file.txt', true],
+    ['a**/*.txt', 'a/dir/dir/file.txt', true],
+    ['a/*.txt', 'a/dir/file.txt', false],
+    ['a/*.txt', 'a/file.txt', true],
+    ['a/*.txt**', 'a/file.txt', true],
+    ['a[b-d]e', 'ae', false],
+    ['a[b-d]e', 'ace', true],
+    ['a[b-d]e', 'aae', false],
+    ['a[^b-d]e', 'aze', true],
+    ['.*', '.foo', true],
+    ['.*', 'foo', false],
+    ['abc.def', 'abcdef', false],
+    ['abc.def', 'abc.def', true],
+    ['abc.def', 'abc/def', false],
+    ['abc?def', 'abc/def', false],
+    ['abc?def', 'abcxdef', true],
+    ['abc/def', 'abc/def', true],
+    ['**/foo/bar', 'foo/bar', true],
+    ['**/foo/bar', 'dir/foo/bar', true],
+    ['**/foo/bar', 'dir/dir2/foo/bar', true],
+    ['abc/**', 'abc', false],
+    ['abc/**', 'abc/def', true],
+    ['abc/**', 'abc/def/ghi', true],
+    ['**/.foo', '.foo', true],
+    ['**/.foo', 'bar.foo', false],
+    ['a(b)c/def', 'a(b)c/def', true],
+    ['a(b)c/def', 'a(b)c/xyz', false],
+    ['a.|)$(}+{bc', 'a.|)$(}+{bc', true],
+    ['dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl', 'dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl', true],
     ['dist/*.whl', 'dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl', true],
-    ['\\#literal', '#literal', true], ['a\\*b', 'a*b', true], ['a\\*b', 'axb', false], ['\\d', 'd', true], ['a]b', 'a]b', true],
-    ['*.go', 'x/y.go', false], ['*', 'x/y', true], ['naïve?', 'naïve☃', true], ['?', '😀', true],
-    ['abc.def', 'abcZdef', false], ['abc?def', 'abcdef', false], ['a\\\\', 'a\\', true], ['**/file*.txt*', 'dir/dir/file.txt', true],
+    ['\\#literal', '#literal', true],
+    ['a\\*b', 'a*b', true],
+    ['a\\*b', 'axb', false],
+    ['\\d', 'd', true],
+    ['a]b', 'a]b', true],
+    ['*.go', 'x/y.go', false],
+    ['*', 'x/y', true],
+    ['naïve?', 'naïve☃', true],
+    ['?', '😀', true],
+    ['abc.def', 'abcZdef', false],
+    ['abc?def', 'abcdef', false],
+    ['a\\\\', 'a\\', true],
+    ['**/file*.txt*', 'dir/dir/file.txt', true],
   ])('%j vs %j → %s', (pattern, path, excluded) => {
     expect(new IgnoreMatcher([pattern]).match(path).excluded).toBe(excluded);
   });
@@ -93,7 +146,15 @@ describe('pattern lists (later patterns win, ! re-includes)', () => {
       for (let i = 1; i <= parts.length; i++) ({ excluded, info } = m.match(parts.slice(0, i).join('/'), info));
       return excluded;
     };
-    for (const p of ['lib/deep/cache/keep', 'lib/deep/cache/drop', 'docs/a.md', 'docs/a.txt', 'docs/sub/a.md', 'x/cache', 'src/a.ts']) {
+    for (const p of [
+      'lib/deep/cache/keep',
+      'lib/deep/cache/drop',
+      'docs/a.md',
+      'docs/a.txt',
+      'docs/sub/a.md',
+      'x/cache',
+      'src/a.ts',
+    ]) {
       expect([p, walk(p)]).toEqual([p, m.match(p).excluded]);
     }
   });

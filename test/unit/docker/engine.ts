@@ -11,18 +11,23 @@ const host = process.env.DOCKER_HOST;
 const socket = host?.startsWith('unix://') ? host.slice('unix://'.length) : undefined;
 
 /** Why the engine tests cannot run here, or undefined when they can. */
-export const engineMissing: string | undefined =
-  !socket ? `DOCKER_HOST is ${host ? `'${host}', not a unix socket` : 'unset'}`
-  : !existsSync(socket) ? `DOCKER_HOST's socket ${socket} does not exist`
-  : !existsSync('/usr/bin/docker') ? 'the docker CLI /usr/bin/docker is missing'
-  : undefined;
+export const engineMissing: string | undefined = !socket
+  ? `DOCKER_HOST is ${host ? `'${host}', not a unix socket` : 'unset'}`
+  : !existsSync(socket)
+    ? `DOCKER_HOST's socket ${socket} does not exist`
+    : !existsSync('/usr/bin/docker')
+      ? 'the docker CLI /usr/bin/docker is missing'
+      : undefined;
 
 export function engine(): Docker {
   return new Docker({ socketPath: socket ?? '' });
 }
 
 /** Runs the docker CLI against the engine; resolves with stdout+stderr, whatever the exit code. */
-export async function dockerCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): Promise<{ code: number; output: string }> {
+export async function dockerCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; input?: string } = {},
+): Promise<{ code: number; output: string }> {
   const child = promisify(execFile)('/usr/bin/docker', args, {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DOCKER_HOST: host ?? '', ...opts.env },
@@ -39,10 +44,21 @@ export async function dockerCli(args: string[], opts: { cwd?: string; env?: Reco
 }
 
 /** POST /build with a tar body; resolves with the raw answer stream. */
-export function postBuild(docker: Docker, body: NodeJS.ReadableStream, query: Record<string, unknown>): Promise<NodeJS.ReadableStream> {
+export function postBuild(
+  docker: Docker,
+  body: NodeJS.ReadableStream,
+  query: Record<string, unknown>,
+): Promise<NodeJS.ReadableStream> {
   return new Promise((resolve, reject) => {
     docker.modem.dial(
-      { path: '/build?', method: 'POST', file: body, options: query, isStream: true, statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' } } as never,
+      {
+        path: '/build?',
+        method: 'POST',
+        file: body,
+        options: query,
+        isStream: true,
+        statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+      } as never,
       (err: unknown, stream: unknown) => (err ? reject(err) : resolve(stream as NodeJS.ReadableStream)),
     );
   });

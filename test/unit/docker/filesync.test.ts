@@ -11,13 +11,18 @@ import type { ServerCall } from '../../../src/docker/grpc-server.js';
 import { ProtoWriter, readFields } from '../../../src/docker/protobuf.js';
 import { makeTree, removeTree } from './tree.js';
 
-interface Packet { type: number; id: number; data: Buffer; stat?: { path: string; mode: number; size: number; mtime: number; link: string } }
+interface Packet {
+  type: number;
+  id: number;
+  data: Buffer;
+  stat?: { path: string; mode: number; size: number; mtime: number; link: string };
+}
 
 /** Splits gRPC frames and decodes fsutil packets. */
 function packets(frames: readonly Buffer[]): Packet[] {
   const all = Buffer.concat(frames);
   const out: Packet[] = [];
-  for (let at = 0; at < all.length; ) {
+  for (let at = 0; at < all.length;) {
     const length = all.readUInt32BE(at + 1);
     const p: Packet = { type: 0, id: 0, data: Buffer.alloc(0) };
     for (const f of readFields(all.subarray(at + 5, at + 5 + length))) {
@@ -73,7 +78,9 @@ function call(metadata: Record<string, string>) {
     /** Resolves once the listing's closing empty STAT has been sent. */
     listed: async () => {
       while (!packets(frames).some((p) => p.type === 0 && !p.stat)) await new Promise((r) => setTimeout(r, 2));
-      return packets(frames).filter((p) => p.stat).map((p) => p.stat!);
+      return packets(frames)
+        .filter((p) => p.stat)
+        .map((p) => p.stat!);
     },
   };
 }
@@ -91,16 +98,46 @@ afterEach(() => {
 
 describe('fileSync: the context listing', () => {
   it('lists what BuildKit should see, parents first in byte order, ignored files left out, and lists it again when asked again', async () => {
-    root = makeTree([['Dockerfile', 'FROM scratch\n'], ['.dockerignore', 'logs\n*.tmp\n'], 'src/b.txt', 'src/a.txt', 'src/x.tmp', 'x.tmp', 'logs/1.log', 'bin/run', 'link -> src/a.txt', 'empty/', ['Z', '']]);
+    root = makeTree([
+      ['Dockerfile', 'FROM scratch\n'],
+      ['.dockerignore', 'logs\n*.tmp\n'],
+      'src/b.txt',
+      'src/a.txt',
+      'src/x.tmp',
+      'x.tmp',
+      'logs/1.log',
+      'bin/run',
+      'link -> src/a.txt',
+      'empty/',
+      ['Z', ''],
+    ]);
     sync = fileSync({ context: root }, path.join(root, 'Dockerfile'));
     const first = call({ 'dir-name': 'context' });
     sync.handle(first.c);
     const listed = await first.listed();
     // `*.tmp` is anchored at the root, as Docker reads it: src/x.tmp stays.
-    expect(listed.map((s) => s.path)).toEqual(['.dockerignore', 'Dockerfile', 'Z', 'bin', 'bin/run', 'empty', 'link', 'src', 'src/a.txt', 'src/b.txt', 'src/x.tmp']);
+    expect(listed.map((s) => s.path)).toEqual([
+      '.dockerignore',
+      'Dockerfile',
+      'Z',
+      'bin',
+      'bin/run',
+      'empty',
+      'link',
+      'src',
+      'src/a.txt',
+      'src/b.txt',
+      'src/x.tmp',
+    ]);
     const byPath = Object.fromEntries(listed.map((s) => [s.path, s]));
     const st = lstatSync(path.join(root, 'src/a.txt'));
-    expect(byPath['src/a.txt']).toEqual({ path: 'src/a.txt', mode: st.mode & 0o7777, size: st.size, mtime: Math.floor(st.mtimeMs) * 1_000_000, link: '' });
+    expect(byPath['src/a.txt']).toEqual({
+      path: 'src/a.txt',
+      mode: st.mode & 0o7777,
+      size: st.size,
+      mtime: Math.floor(st.mtimeMs) * 1_000_000,
+      link: '',
+    });
     // Go's os.ModeDir and os.ModeSymlink, beside the permission bits.
     expect(byPath.src!.mode).toBe(2 ** 31 + (lstatSync(path.join(root, 'src')).mode & 0o7777));
     expect(byPath.link).toMatchObject({ mode: 2 ** 27 + (lstatSync(path.join(root, 'link')).mode & 0o7777), link: 'src/a.txt' });
@@ -113,7 +150,12 @@ describe('fileSync: the context listing', () => {
 
   it('sends the bytes of each file BuildKit asks for by id, ends each with an empty DATA, and answers FIN with FIN', async () => {
     const big = Buffer.alloc(100_000, 'x');
-    root = makeTree([['Dockerfile', 'FROM scratch\n'], ['a', 'alpha'], ['big', big], ['c', '']]);
+    root = makeTree([
+      ['Dockerfile', 'FROM scratch\n'],
+      ['a', 'alpha'],
+      ['big', big],
+      ['c', ''],
+    ]);
     sync = fileSync({ context: root }, path.join(root, 'Dockerfile'));
     const bk = call({ 'dir-name': 'context' });
     sync.handle(bk.c);
@@ -190,7 +232,7 @@ describe('fileSync: the context listing', () => {
     }
   });
 
-  it('lets the event loop answer BuildKit\'s other calls while it walks a large context', async () => {
+  it("lets the event loop answer BuildKit's other calls while it walks a large context", async () => {
     root = makeTree([['Dockerfile', 'FROM scratch\n'], ...Array.from({ length: 8000 }, (_, i) => `d${i % 40}/f${i}`)]);
     let turn = 0;
     let ticking = true;

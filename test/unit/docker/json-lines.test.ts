@@ -37,7 +37,9 @@ describe('readJsonLines', () => {
   });
 
   it('rejects on a malformed line when nobody listens for them', async () => {
-    await expect(readJsonLines(chunks(['{"a":1}\n{"b":\n']), () => {})).rejects.toThrow(/line 2 of the daemon's answer is not JSON.*\{"b":/);
+    await expect(readJsonLines(chunks(['{"a":1}\n{"b":\n']), () => {})).rejects.toThrow(
+      /line 2 of the daemon's answer is not JSON.*\{"b":/,
+    );
   });
 
   it('stops at a throw from the handler', async () => {
@@ -51,7 +53,9 @@ describe('readJsonLines', () => {
   });
 
   it('gives the same messages however the bytes are chunked', async () => {
-    const text = Buffer.from('{"stream":"Step 1/2 : FROM x"}\n{"stream":"\\n"}\n{"stream":"naïve — ünïcödé 日本\\n"}\n{"aux":{"ID":"sha256:ab"}}');
+    const text = Buffer.from(
+      '{"stream":"Step 1/2 : FROM x"}\n{"stream":"\\n"}\n{"stream":"naïve — ünïcödé 日本\\n"}\n{"aux":{"ID":"sha256:ab"}}',
+    );
     const whole = await collect([text]);
     await fc.assert(
       fc.asyncProperty(fc.array(fc.nat(), { maxLength: 20 }), async (offsets) => {

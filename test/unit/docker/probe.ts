@@ -12,13 +12,22 @@ export async function runProbe(code: string, opts: { uid?: number; gid?: number;
     const entry = path.join(dir, 'probe.ts');
     writeFileSync(entry, code);
     const out = await build({
-      entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', write: false, logLevel: 'silent',
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
       nodePaths: [path.resolve('node_modules')],
       banner: { js: "import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" },
     });
     const run = spawnSync(process.execPath, ['--input-type=module'], {
-      input: out.outputFiles[0]?.text, encoding: 'utf8', cwd: '/', timeout: opts.timeoutMs ?? 60_000,
-      ...(opts.uid !== undefined ? { uid: opts.uid } : {}), ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+      input: out.outputFiles[0]?.text,
+      encoding: 'utf8',
+      cwd: '/',
+      timeout: opts.timeoutMs ?? 60_000,
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     });
     if (run.status !== 0) throw new Error(`probe failed (${run.status ?? run.signal}): ${run.stderr}`);
     return run.stdout;

@@ -48,7 +48,11 @@ describe('readFields', () => {
       Buffer.from('110102030405060708', 'hex'), // field 2, fixed64
       new ProtoWriter().varint(15, 150).message(16, new ProtoWriter().string(1, 'inner')).finish(),
     ]);
-    const fields = [...readFields(msg)].map((f) => [f.field, f.wire, Buffer.isBuffer(f.value) ? f.value.toString('hex') : f.value]);
+    const fields = [...readFields(msg)].map((f) => [
+      f.field,
+      f.wire,
+      Buffer.isBuffer(f.value) ? f.value.toString('hex') : f.value,
+    ]);
     expect(fields).toEqual([
       [1, 2, Buffer.from('héllo').toString('hex')],
       [4, 0, 1],
@@ -77,7 +81,10 @@ describe('readFields', () => {
 });
 
 describe('varintSize', () => {
-  it.each([0, 1, 127, 128, 16383, 16384, 2 ** 21, 2 ** 28 - 1, 2 ** 31, 2 ** 35, Number.MAX_SAFE_INTEGER])('%d takes as many bytes as encodeVarint writes', (n) => {
-    expect(varintSize(n)).toBe(encodeVarint(n).length);
-  });
+  it.each([0, 1, 127, 128, 16383, 16384, 2 ** 21, 2 ** 28 - 1, 2 ** 31, 2 ** 35, Number.MAX_SAFE_INTEGER])(
+    '%d takes as many bytes as encodeVarint writes',
+    (n) => {
+      expect(varintSize(n)).toBe(encodeVarint(n).length);
+    },
+  );
 });

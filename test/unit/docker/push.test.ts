@@ -31,7 +31,14 @@ import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { ActionError } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/log.js';
-import { classifyPushError, followPush, PushError, pushTag, type PushFailureKind, type PushedTag } from '../../../src/docker/push.js';
+import {
+  classifyPushError,
+  followPush,
+  PushError,
+  pushTag,
+  type PushFailureKind,
+  type PushedTag,
+} from '../../../src/docker/push.js';
 import { chunks, cut } from './chunks.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/streams/${name}`, import.meta.url));
@@ -42,9 +49,15 @@ const REGISTRY = '127.0.0.1:5000';
 
 /** The engine's countdown for a layer upload it retries: once per round (5, 10, 15, 20 s) per layer. */
 const engineRetryLines = (first: string, second: string): string[] =>
-  [5, 10, 15, 20].flatMap((s) => [first, second].map((id) => `  ${id}: upload failed; the engine is retrying it (retrying in ${s} seconds)`));
+  [5, 10, 15, 20].flatMap((s) =>
+    [first, second].map((id) => `  ${id}: upload failed; the engine is retrying it (retrying in ${s} seconds)`),
+  );
 
-interface Followed { lines: string[]; pushed?: PushedTag; error?: { message: string; kind: PushFailureKind } }
+interface Followed {
+  lines: string[];
+  pushed?: PushedTag;
+  error?: { message: string; kind: PushFailureKind };
+}
 
 async function follow(parts: readonly (Buffer | string)[]): Promise<Followed> {
   const log = new MemoryLog();
@@ -83,7 +96,10 @@ describe('followPush on a successful push', () => {
 
   it('takes the digest from aux.Digest only: without the aux line the push fails, though the status line names a digest', async () => {
     const text = fixture('push-pushed.jsonl').toString('utf8');
-    const noAux = text.split('\r\n').filter((l) => !l.includes('"aux"')).join('\r\n');
+    const noAux = text
+      .split('\r\n')
+      .filter((l) => !l.includes('"aux"'))
+      .join('\r\n');
     expect(noAux).toContain(`1: digest: ${DIGEST} size: 731`);
     const out = await follow([noAux]);
     expect(out.pushed).toBeUndefined();
@@ -92,7 +108,9 @@ describe('followPush on a successful push', () => {
 
   it('takes the digest from the aux line when it differs from the status line', async () => {
     const other = `sha256:${'a'.repeat(64)}`;
-    const text = fixture('push-pushed.jsonl').toString('utf8').replace(/"Digest":"sha256:[0-9a-f]+","Size":731/, `"Digest":"${other}","Size":99`);
+    const text = fixture('push-pushed.jsonl')
+      .toString('utf8')
+      .replace(/"Digest":"sha256:[0-9a-f]+","Size":731/, `"Digest":"${other}","Size":99`);
     const out = await follow([text]);
     expect(out.pushed).toEqual({ reference: REF, digest: other, size: 99 });
   });
@@ -106,27 +124,76 @@ describe('followPush on a successful push', () => {
 
 describe('followPush on a failing push: the errorDetail of an HTTP-200 stream is thrown, never swallowed', () => {
   const cases: Array<[string, string, PushFailureKind, string[]]> = [
-    ['push-connection-refused.jsonl', 'Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused', 'transient', []],
+    [
+      'push-connection-refused.jsonl',
+      'Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused',
+      'transient',
+      [],
+    ],
     ['push-401-no-credentials.jsonl', 'no basic auth credentials', 'auth', []],
     ['push-401-wrong-credentials.jsonl', 'unauthorized', 'auth', engineRetryLines('6c066c5a7d21', 'df5b71a0a4be')],
     ['push-401-empty-body.jsonl', 'unauthorized: authentication required', 'auth', []],
     ['push-403-denied.jsonl', 'denied', 'auth', engineRetryLines('6c066c5a7d21', 'df5b71a0a4be')],
-    ['push-403-text-body.jsonl', 'error parsing HTTP 403 response body: invalid character \'F\' after top-level value: "403 Forbidden\\n"', 'auth', []],
+    [
+      'push-403-text-body.jsonl',
+      'error parsing HTTP 403 response body: invalid character \'F\' after top-level value: "403 Forbidden\\n"',
+      'auth',
+      [],
+    ],
     // A 403 with an empty body reaches us as a parse error; its status code still says refused.
     ['push-403-empty-body.jsonl', 'error parsing HTTP 403 response body: unexpected end of JSON input: ""', 'auth', []],
     ['push-429.jsonl', 'toomanyrequests: You have reached your pull rate limit.', 'transient', []],
-    ['push-manifest-500.jsonl', 'received unexpected HTTP status: 500 Internal Server Error', 'transient', ['  df5b71a0a4be: Pushed', '  6c066c5a7d21: Pushed']],
-    ['push-manifest-503.jsonl', 'received unexpected HTTP status: 503 Service Unavailable', 'transient', ['  6c066c5a7d21: Pushed', '  df5b71a0a4be: Pushed']],
-    ['push-blob-500-engine-retried.jsonl', 'received unexpected HTTP status: 500 Internal Server Error', 'transient', engineRetryLines('6c066c5a7d21', 'df5b71a0a4be')],
-    ['push-manifest-reset.jsonl', 'Put "http://127.0.0.1:5113/v2/cap/push/manifests/1": read tcp 127.0.0.1:48854->127.0.0.1:5113: read: connection reset by peer', 'transient', ['  6c066c5a7d21: Pushed', '  df5b71a0a4be: Pushed']],
-    ['push-manifest-eof.jsonl', 'Put "http://127.0.0.1:5114/v2/cap/push/manifests/1": EOF', 'transient', ['  df5b71a0a4be: Pushed', '  6c066c5a7d21: Pushed']],
-    ['push-ping-reset.jsonl', 'Get "http://127.0.0.1:5115/v2/": read tcp 127.0.0.1:44854->127.0.0.1:5115: read: connection reset by peer', 'transient', []],
+    [
+      'push-manifest-500.jsonl',
+      'received unexpected HTTP status: 500 Internal Server Error',
+      'transient',
+      ['  df5b71a0a4be: Pushed', '  6c066c5a7d21: Pushed'],
+    ],
+    [
+      'push-manifest-503.jsonl',
+      'received unexpected HTTP status: 503 Service Unavailable',
+      'transient',
+      ['  6c066c5a7d21: Pushed', '  df5b71a0a4be: Pushed'],
+    ],
+    [
+      'push-blob-500-engine-retried.jsonl',
+      'received unexpected HTTP status: 500 Internal Server Error',
+      'transient',
+      engineRetryLines('6c066c5a7d21', 'df5b71a0a4be'),
+    ],
+    [
+      'push-manifest-reset.jsonl',
+      'Put "http://127.0.0.1:5113/v2/cap/push/manifests/1": read tcp 127.0.0.1:48854->127.0.0.1:5113: read: connection reset by peer',
+      'transient',
+      ['  6c066c5a7d21: Pushed', '  df5b71a0a4be: Pushed'],
+    ],
+    [
+      'push-manifest-eof.jsonl',
+      'Put "http://127.0.0.1:5114/v2/cap/push/manifests/1": EOF',
+      'transient',
+      ['  df5b71a0a4be: Pushed', '  6c066c5a7d21: Pushed'],
+    ],
+    [
+      'push-ping-reset.jsonl',
+      'Get "http://127.0.0.1:5115/v2/": read tcp 127.0.0.1:44854->127.0.0.1:5115: read: connection reset by peer',
+      'transient',
+      [],
+    ],
     // The engine's words for a reset during a layer upload, after its own retries.
-    ['push-upload-reset.jsonl', 'write tcp 127.0.0.1:33688->127.0.0.1:5107: use of closed network connection', 'transient', [
-      '  6c066c5a7d21: upload failed; the engine is retrying it (retrying in 5 seconds)',
-      '  df5b71a0a4be: upload failed; the engine is retrying it (retrying in 5 seconds)',
-      ...[10, 15, 20].flatMap((s) => ['df5b71a0a4be', '6c066c5a7d21'].map((id) => `  ${id}: upload failed; the engine is retrying it (retrying in ${s} seconds)`)),
-    ]],
+    [
+      'push-upload-reset.jsonl',
+      'write tcp 127.0.0.1:33688->127.0.0.1:5107: use of closed network connection',
+      'transient',
+      [
+        '  6c066c5a7d21: upload failed; the engine is retrying it (retrying in 5 seconds)',
+        '  df5b71a0a4be: upload failed; the engine is retrying it (retrying in 5 seconds)',
+        ...[10, 15, 20].flatMap((s) =>
+          ['df5b71a0a4be', '6c066c5a7d21'].map(
+            (id) => `  ${id}: upload failed; the engine is retrying it (retrying in ${s} seconds)`,
+          ),
+        ),
+      ],
+    ],
   ];
 
   it.each(cases)('%s', async (name, message, kind, lines) => {
@@ -152,13 +219,18 @@ describe('followPush on a failing push: the errorDetail of an HTTP-200 stream is
 
   it('reads `error` when there is no errorDetail, and prefers errorDetail.message when both are there', async () => {
     expect((await follow(['{"error":"unauthorized: x"}\n'])).error).toEqual({ message: 'unauthorized: x', kind: 'auth' });
-    expect((await follow(['{"errorDetail":{"message":"from detail"},"error":"from error"}\n'])).error?.message).toBe('from detail');
+    expect((await follow(['{"errorDetail":{"message":"from detail"},"error":"from error"}\n'])).error?.message).toBe(
+      'from detail',
+    );
   });
 
   it('an error split across chunks is read whole', async () => {
     const bytes = fixture('push-401-no-credentials.jsonl');
     for (let at = 0; at <= bytes.length; at += 7) {
-      expect((await follow(cut(bytes, [at, at + 3]))).error, `split at ${at}`).toEqual({ message: 'no basic auth credentials', kind: 'auth' });
+      expect((await follow(cut(bytes, [at, at + 3]))).error, `split at ${at}`).toEqual({
+        message: 'no basic auth credentials',
+        kind: 'auth',
+      });
     }
   });
 
@@ -181,7 +253,10 @@ describe('classifyPushError', () => {
     ['toomanyrequests: You have reached your pull rate limit.', 'transient'],
     ['received unexpected HTTP status: 500 Internal Server Error', 'transient'],
     ['received unexpected HTTP status: 503 Service Unavailable', 'transient'],
-    ['Put "http://127.0.0.1:5113/v2/cap/push/manifests/1": read tcp 127.0.0.1:48854->127.0.0.1:5113: read: connection reset by peer', 'transient'],
+    [
+      'Put "http://127.0.0.1:5113/v2/cap/push/manifests/1": read tcp 127.0.0.1:48854->127.0.0.1:5113: read: connection reset by peer',
+      'transient',
+    ],
     ['Put "http://127.0.0.1:5114/v2/cap/push/manifests/1": EOF', 'transient'],
     ['Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused', 'transient'],
     ['write tcp 127.0.0.1:33688->127.0.0.1:5107: use of closed network connection', 'transient'],
@@ -221,7 +296,10 @@ describe('classifyPushError', () => {
 });
 
 /** An engine that answers each push with the next stream, recording what it was asked. */
-function fakeEngine(streams: readonly (Buffer | string | Error)[]): { docker: Docker; calls: Array<{ repository: string; options: Record<string, unknown> }> } {
+function fakeEngine(streams: readonly (Buffer | string | Error)[]): {
+  docker: Docker;
+  calls: Array<{ repository: string; options: Record<string, unknown> }>;
+} {
   const calls: Array<{ repository: string; options: Record<string, unknown> }> = [];
   let next = 0;
   const docker = {
@@ -238,9 +316,19 @@ function fakeEngine(streams: readonly (Buffer | string | Error)[]): { docker: Do
   return { docker, calls };
 }
 
-interface Pushed { result?: PushedTag; error?: ActionError; attempts: number; waits: number[]; lines: string[]; calls: ReturnType<typeof fakeEngine>['calls'] }
+interface Pushed {
+  result?: PushedTag;
+  error?: ActionError;
+  attempts: number;
+  waits: number[];
+  lines: string[];
+  calls: ReturnType<typeof fakeEngine>['calls'];
+}
 
-async function push(streams: readonly (Buffer | string | Error)[], opts: { attempts?: number; signal?: AbortSignal; authconfig?: object } = {}): Promise<Pushed> {
+async function push(
+  streams: readonly (Buffer | string | Error)[],
+  opts: { attempts?: number; signal?: AbortSignal; authconfig?: object } = {},
+): Promise<Pushed> {
   const { docker, calls } = fakeEngine(streams);
   const log = new MemoryLog();
   const waits: number[] = [];
@@ -264,8 +352,10 @@ async function push(streams: readonly (Buffer | string | Error)[], opts: { attem
   }
 }
 
-const AUTH_FIX = "check 'registry-username' and 'registry-password' (or the docker/login-action step) for 127.0.0.1:5000, and that the account may push to this repository";
-const HEALTHY_FIX = "that is the registry's answer as the Docker engine relayed it; re-run when 127.0.0.1:5000 is healthy (its own logs or status page say more)";
+const AUTH_FIX =
+  "check 'registry-username' and 'registry-password' (or the docker/login-action step) for 127.0.0.1:5000, and that the account may push to this repository";
+const HEALTHY_FIX =
+  "that is the registry's answer as the Docker engine relayed it; re-run when 127.0.0.1:5000 is healthy (its own logs or status page say more)";
 
 describe('pushTag: what a person reads when a push fails', () => {
   it('returns the pushed tag, asking the engine for the tag with the given auth', async () => {
@@ -282,7 +372,10 @@ describe('pushTag: what a person reads when a push fails', () => {
     ['push-401-wrong-credentials.jsonl', 'unauthorized'],
     ['push-401-empty-body.jsonl', 'unauthorized: authentication required'],
     ['push-403-denied.jsonl', 'denied'],
-    ['push-403-text-body.jsonl', 'error parsing HTTP 403 response body: invalid character \'F\' after top-level value: "403 Forbidden\\n"'],
+    [
+      'push-403-text-body.jsonl',
+      'error parsing HTTP 403 response body: invalid character \'F\' after top-level value: "403 Forbidden\\n"',
+    ],
     ['push-403-empty-body.jsonl', 'error parsing HTTP 403 response body: unexpected end of JSON input: ""'],
   ])('%s: refused at once (never retried), naming the registry and registry-password', async (name, engineMessage) => {
     const out = await push([fixture(name), fixture('push-pushed.jsonl')]);
@@ -292,15 +385,23 @@ describe('pushTag: what a person reads when a push fails', () => {
     expect(out.error?.message).toBe(`127.0.0.1:5000 refused the push of ${REF}: ${engineMessage}`);
     expect(out.error?.place).toEqual({ phase: 'push', input: 'registry-password' });
     expect(out.error?.fix).toBe(AUTH_FIX);
-    expect(out.error?.describe()).toBe(`input 'registry-password': 127.0.0.1:5000 refused the push of ${REF}: ${engineMessage}\n  Fix: ${AUTH_FIX}`);
+    expect(out.error?.describe()).toBe(
+      `input 'registry-password': 127.0.0.1:5000 refused the push of ${REF}: ${engineMessage}\n  Fix: ${AUTH_FIX}`,
+    );
   });
 
-  it('429: retried 5 times in all, each after at least 2 s, then reported with the registry\'s words', async () => {
+  it("429: retried 5 times in all, each after at least 2 s, then reported with the registry's words", async () => {
     const out = await push([fixture('push-429.jsonl')]);
     expect(out.attempts).toBe(5);
     expect(out.waits).toEqual([2000, 2000, 2000, 2000]);
-    expect(out.lines).toEqual([2, 3, 4, 5].map((n) => `push ${REF}: attempt ${n}/5 after toomanyrequests: You have reached your pull rate limit., waiting 2.0s`));
-    expect(out.error?.describe()).toBe(`pushing ${REF} to 127.0.0.1:5000 failed: toomanyrequests: You have reached your pull rate limit.\n  Fix: ${HEALTHY_FIX}`);
+    expect(out.lines).toEqual(
+      [2, 3, 4, 5].map(
+        (n) => `push ${REF}: attempt ${n}/5 after toomanyrequests: You have reached your pull rate limit., waiting 2.0s`,
+      ),
+    );
+    expect(out.error?.describe()).toBe(
+      `pushing ${REF} to 127.0.0.1:5000 failed: toomanyrequests: You have reached your pull rate limit.\n  Fix: ${HEALTHY_FIX}`,
+    );
     expect(out.error?.place).toEqual({ phase: 'push' });
     expect(out.error?.cause).toBeInstanceOf(PushError);
   });
@@ -308,27 +409,37 @@ describe('pushTag: what a person reads when a push fails', () => {
   it.each([
     ['push-manifest-500.jsonl', 'received unexpected HTTP status: 500 Internal Server Error'],
     ['push-manifest-503.jsonl', 'received unexpected HTTP status: 503 Service Unavailable'],
-    ['push-manifest-reset.jsonl', 'Put "http://127.0.0.1:5113/v2/cap/push/manifests/1": read tcp 127.0.0.1:48854->127.0.0.1:5113: read: connection reset by peer'],
-    ['push-ping-reset.jsonl', 'Get "http://127.0.0.1:5115/v2/": read tcp 127.0.0.1:44854->127.0.0.1:5115: read: connection reset by peer'],
+    [
+      'push-manifest-reset.jsonl',
+      'Put "http://127.0.0.1:5113/v2/cap/push/manifests/1": read tcp 127.0.0.1:48854->127.0.0.1:5113: read: connection reset by peer',
+    ],
+    [
+      'push-ping-reset.jsonl',
+      'Get "http://127.0.0.1:5115/v2/": read tcp 127.0.0.1:44854->127.0.0.1:5115: read: connection reset by peer',
+    ],
     ['push-manifest-eof.jsonl', 'Put "http://127.0.0.1:5114/v2/cap/push/manifests/1": EOF'],
-  ])('%s: retried with backoff (attempts 2-5 logged), then reported with the engine\'s words', async (name, engineMessage) => {
+  ])("%s: retried with backoff (attempts 2-5 logged), then reported with the engine's words", async (name, engineMessage) => {
     const out = await push([fixture(name)]);
     expect(out.attempts).toBe(5);
     expect(out.waits).toHaveLength(4);
     // Full jitter: each wait is below the doubling cap of 0.5, 1, 2, 4 s.
     out.waits.forEach((ms, i) => expect(ms).toBeLessThan(500 * 2 ** i));
     const retries = out.lines.filter((l) => l.startsWith(`push ${REF}: attempt`));
-    expect(retries.map((l) => l.replace(/waiting \d+\.\ds$/, 'waiting …'))).toEqual([2, 3, 4, 5].map((n) => `push ${REF}: attempt ${n}/5 after ${engineMessage}, waiting …`));
+    expect(retries.map((l) => l.replace(/waiting \d+\.\ds$/, 'waiting …'))).toEqual(
+      [2, 3, 4, 5].map((n) => `push ${REF}: attempt ${n}/5 after ${engineMessage}, waiting …`),
+    );
     expect(out.error?.describe()).toBe(`pushing ${REF} to 127.0.0.1:5000 failed: ${engineMessage}\n  Fix: ${HEALTHY_FIX}`);
   });
 
   it.each([
     ['push-blob-500-engine-retried.jsonl', 'received unexpected HTTP status: 500 Internal Server Error'],
     ['push-upload-reset.jsonl', 'write tcp 127.0.0.1:33688->127.0.0.1:5107: use of closed network connection'],
-  ])('%s: after the engine\'s own layer retries, pushed once more, not four times', async (name, engineMessage) => {
+  ])("%s: after the engine's own layer retries, pushed once more, not four times", async (name, engineMessage) => {
     const out = await push([fixture(name)]);
     expect(out.attempts).toBe(2);
-    expect(out.lines.filter((l) => l.startsWith(`push ${REF}: attempt`)).map((l) => l.replace(/waiting \d+\.\ds$/, 'waiting …'))).toEqual([`push ${REF}: attempt 2/5 after ${engineMessage}, waiting …`]);
+    expect(
+      out.lines.filter((l) => l.startsWith(`push ${REF}: attempt`)).map((l) => l.replace(/waiting \d+\.\ds$/, 'waiting …')),
+    ).toEqual([`push ${REF}: attempt 2/5 after ${engineMessage}, waiting …`]);
     expect(out.error?.describe()).toBe(`pushing ${REF} to 127.0.0.1:5000 failed: ${engineMessage}\n  Fix: ${HEALTHY_FIX}`);
   });
 
@@ -338,7 +449,11 @@ describe('pushTag: what a person reads when a push fails', () => {
     expect(out.result).toEqual({ reference: REF, digest: DIGEST, size: 731 });
     expect(out.attempts).toBe(2);
     expect(out.lines.filter((l) => l.includes('attempt'))).toHaveLength(1);
-    expect(out.lines[2]).toMatch(new RegExp(`^push ${REF.replace(/\./g, '\\.')}: attempt 2/5 after received unexpected HTTP status: 503 Service Unavailable, waiting 0\\.\\ds$`));
+    expect(out.lines[2]).toMatch(
+      new RegExp(
+        `^push ${REF.replace(/\./g, '\\.')}: attempt 2/5 after received unexpected HTTP status: 503 Service Unavailable, waiting 0\\.\\ds$`,
+      ),
+    );
   });
 
   it('connection refused: retried, then "nothing answered" with a fix about the registry host', async () => {
@@ -361,7 +476,9 @@ describe('pushTag: what a person reads when a push fails', () => {
   it('a stream without a digest fails at once', async () => {
     const out = await push(['{"status":"The push refers to repository [127.0.0.1:5000/acme/shop]"}\r\n']);
     expect(out.attempts).toBe(1);
-    expect(out.error?.message).toBe(`pushing ${REF} to 127.0.0.1:5000 failed: the engine finished the push without reporting a digest`);
+    expect(out.error?.message).toBe(
+      `pushing ${REF} to 127.0.0.1:5000 failed: the engine finished the push without reporting a digest`,
+    );
   });
 
   it('honours attempts', async () => {
@@ -371,16 +488,25 @@ describe('pushTag: what a person reads when a push fails', () => {
   });
 
   it('an engine call that throws (not a PushError) is not retried and keeps its words', async () => {
-    const out = await push([new Error('(HTTP code 404) no such image - An image does not exist locally with this tag: 127.0.0.1:5000/acme/shop')]);
+    const out = await push([
+      new Error('(HTTP code 404) no such image - An image does not exist locally with this tag: 127.0.0.1:5000/acme/shop'),
+    ]);
     expect(out.attempts).toBe(1);
-    expect(out.error?.message).toBe(`pushing ${REF} to 127.0.0.1:5000 failed: (HTTP code 404) no such image - An image does not exist locally with this tag: 127.0.0.1:5000/acme/shop`);
+    expect(out.error?.message).toBe(
+      `pushing ${REF} to 127.0.0.1:5000 failed: (HTTP code 404) no such image - An image does not exist locally with this tag: 127.0.0.1:5000/acme/shop`,
+    );
   });
 
   it('passes the abort signal to the engine and stops retrying once it aborts', async () => {
     const controller = new AbortController();
     const { docker, calls } = fakeEngine([fixture('push-manifest-503.jsonl')]);
     const promise = pushTag(docker, {
-      repository: '127.0.0.1:5000/acme/shop', tag: '1', authconfig: {}, registry: REGISTRY, log: new MemoryLog(), signal: controller.signal,
+      repository: '127.0.0.1:5000/acme/shop',
+      tag: '1',
+      authconfig: {},
+      registry: REGISTRY,
+      log: new MemoryLog(),
+      signal: controller.signal,
       sleep: async () => {
         controller.abort(new ActionError('cancelled by SIGTERM', { phase: 'push' }));
       },

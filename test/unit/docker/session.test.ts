@@ -12,12 +12,19 @@ import { MemoryLog } from '../../../src/log.js';
 import { ProtoWriter, readFields } from '../../../src/docker/protobuf.js';
 import { credentialsHost, openBuildSession, type CredentialsFor } from '../../../src/docker/session.js';
 
-interface Dialed { headers: Record<string, unknown>; path: string; method: string; hijack: boolean }
+interface Dialed {
+  headers: Record<string, unknown>;
+  path: string;
+  method: string;
+  hijack: boolean;
+}
 
 /** A session wired to a fake engine; `call` sends one unary gRPC request as the daemon would. */
 async function harness(credentialsFor: CredentialsFor) {
   let daemonSide: Socket | undefined;
-  const server = createServer((s) => { daemonSide = s; });
+  const server = createServer((s) => {
+    daemonSide = s;
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   const dialed: Dialed[] = [];
@@ -40,14 +47,22 @@ async function harness(credentialsFor: CredentialsFor) {
       const chunks: Buffer[] = [];
       let trailers: http2.IncomingHttpHeaders = {};
       let headers: http2.IncomingHttpHeaders = {};
-      req.on('response', (h) => { headers = h; });
-      req.on('trailers', (t) => { trailers = t; });
+      req.on('response', (h) => {
+        headers = h;
+      });
+      req.on('trailers', (t) => {
+        trailers = t;
+      });
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const framed = Buffer.concat(chunks);
         const status = (trailers['grpc-status'] ?? headers['grpc-status']) as string | undefined;
         const msg = (trailers['grpc-message'] ?? headers['grpc-message']) as string | undefined;
-        resolve({ status, message: msg && decodeURIComponent(msg), body: framed.subarray(5, 5 + (framed.length >= 5 ? framed.readUInt32BE(1) : 0)) });
+        resolve({
+          status,
+          message: msg && decodeURIComponent(msg),
+          body: framed.subarray(5, 5 + (framed.length >= 5 ? framed.readUInt32BE(1) : 0)),
+        });
       });
       req.on('error', reject);
       const frame = Buffer.alloc(5 + message.length);
@@ -56,13 +71,23 @@ async function harness(credentialsFor: CredentialsFor) {
       req.end(frame);
     });
   return {
-    session, log, dialed, call,
-    close: () => { session.close(); h2.destroy(); server.close(); },
+    session,
+    log,
+    dialed,
+    call,
+    close: () => {
+      session.close();
+      h2.destroy();
+      server.close();
+    },
   };
 }
 
 let cleanup: (() => void) | undefined;
-afterEach(() => { cleanup?.(); cleanup = undefined; });
+afterEach(() => {
+  cleanup?.();
+  cleanup = undefined;
+});
 
 const ask = (host: string) => new ProtoWriter().string(1, host).finish();
 const fields = (b: Buffer) => [...readFields(b)].map((f) => [f.field, Buffer.isBuffer(f.value) ? f.value.toString() : f.value]);
@@ -80,8 +105,11 @@ describe('openBuildSession', () => {
       // Without a context to serve there is nothing to share between builds: the id stands in.
       'X-Docker-Expose-Session-Sharedkey': h.session.id,
       'X-Docker-Expose-Session-Grpc-Method': [
-        '/moby.filesync.v1.Auth/Credentials', '/moby.filesync.v1.Auth/FetchToken', '/moby.filesync.v1.Auth/GetTokenAuthority',
-        '/moby.filesync.v1.Auth/VerifyTokenAuthority', '/grpc.health.v1.Health/Check',
+        '/moby.filesync.v1.Auth/Credentials',
+        '/moby.filesync.v1.Auth/FetchToken',
+        '/moby.filesync.v1.Auth/GetTokenAuthority',
+        '/moby.filesync.v1.Auth/VerifyTokenAuthority',
+        '/grpc.health.v1.Health/Check',
       ],
     });
     expect(h.session.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -92,7 +120,13 @@ describe('openBuildSession', () => {
     cleanup = h.close;
     const mine = await h.call('/moby.filesync.v1.Auth/Credentials', ask('registry.example.com'));
     const hub = await h.call('/moby.filesync.v1.Auth/Credentials', ask('registry-1.docker.io'));
-    expect([mine.status, fields(mine.body)]).toEqual(['0', [[1, 'ci'], [2, 'pa55-word']]]);
+    expect([mine.status, fields(mine.body)]).toEqual([
+      '0',
+      [
+        [1, 'ci'],
+        [2, 'pa55-word'],
+      ],
+    ]);
     expect([hub.status, fields(hub.body)]).toEqual(['0', []]);
     expect(h.session.hostsAsked).toEqual(['registry.example.com', 'registry-1.docker.io']);
     expect(h.log.lines).toEqual([
@@ -102,19 +136,25 @@ describe('openBuildSession', () => {
     ]);
   });
 
-  it('asks for docker.io when BuildKit asks for Docker Hub\'s registry host', async () => {
+  it("asks for docker.io when BuildKit asks for Docker Hub's registry host", async () => {
     const h = await harness((host) => (host === 'docker.io' ? { username: 'hubber', password: 'hub-token' } : undefined));
     cleanup = h.close;
     const hub = await h.call('/moby.filesync.v1.Auth/Credentials', ask('registry-1.docker.io'));
-    expect(fields(hub.body)).toEqual([[1, 'hubber'], [2, 'hub-token']]);
+    expect(fields(hub.body)).toEqual([
+      [1, 'hubber'],
+      [2, 'hub-token'],
+    ]);
   });
 
-  it.each(['FetchToken', 'GetTokenAuthority', 'VerifyTokenAuthority'])('answers %s UNIMPLEMENTED, so BuildKit falls back to Credentials', async (method) => {
-    const h = await harness(() => undefined);
-    cleanup = h.close;
-    const r = await h.call(`/moby.filesync.v1.Auth/${method}`, ask('x'));
-    expect([r.status, r.message]).toEqual(['12', `${method} is not served by this client`]);
-  });
+  it.each(['FetchToken', 'GetTokenAuthority', 'VerifyTokenAuthority'])(
+    'answers %s UNIMPLEMENTED, so BuildKit falls back to Credentials',
+    async (method) => {
+      const h = await harness(() => undefined);
+      cleanup = h.close;
+      const r = await h.call(`/moby.filesync.v1.Auth/${method}`, ask('x'));
+      expect([r.status, r.message]).toEqual(['12', `${method} is not served by this client`]);
+    },
+  );
 
   it('reports SERVING to the health checks BuildKit makes every second', async () => {
     const h = await harness(() => undefined);
@@ -124,10 +164,14 @@ describe('openBuildSession', () => {
   });
 
   it('turns an engine that refuses the session into an ActionError', async () => {
-    const docker = { modem: { dial: (_o: unknown, cb: (e: Error) => void) => cb(new Error('(HTTP code 404) no such endpoint')) } } as unknown as Docker;
+    const docker = {
+      modem: { dial: (_o: unknown, cb: (e: Error) => void) => cb(new Error('(HTTP code 404) no such endpoint')) },
+    } as unknown as Docker;
     const e = await openBuildSession(docker, () => undefined).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ActionError);
-    expect((e as ActionError).message).toBe('cannot open a BuildKit session with the Docker engine: (HTTP code 404) no such endpoint');
+    expect((e as ActionError).message).toBe(
+      'cannot open a BuildKit session with the Docker engine: (HTTP code 404) no such endpoint',
+    );
     expect((e as ActionError).place).toEqual({ phase: 'build' });
   });
 });

@@ -10,7 +10,10 @@ import tar from 'tar-stream';
  * `files`: `path` (content = the path), `path/` (a directory), `path -> target` (a symlink),
  * or `[path, content]`.
  */
-export function makeTree(files: readonly (string | readonly [string, string | Buffer])[], root = mkdtempSync(path.join(tmpdir(), 'ctx-'))): string {
+export function makeTree(
+  files: readonly (string | readonly [string, string | Buffer])[],
+  root = mkdtempSync(path.join(tmpdir(), 'ctx-')),
+): string {
   for (const f of files) {
     const [name, content] = typeof f === 'string' ? [f, undefined] : f;
     const link = /^(.*) -> (.*)$/.exec(name);
@@ -49,7 +52,16 @@ export async function readTar(stream: NodeJS.ReadableStream, gzip = false): Prom
     const chunks: Buffer[] = [];
     for await (const c of entry) chunks.push(c as Buffer);
     const h = entry.header;
-    out.push({ name: h.name, type: h.type, mode: h.mode, uid: h.uid, gid: h.gid, linkname: h.linkname ?? null, size: h.size, content: Buffer.concat(chunks) });
+    out.push({
+      name: h.name,
+      type: h.type,
+      mode: h.mode,
+      uid: h.uid,
+      gid: h.gid,
+      linkname: h.linkname ?? null,
+      size: h.size,
+      content: Buffer.concat(chunks),
+    });
   }
   return out;
 }

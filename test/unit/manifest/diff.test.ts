@@ -21,9 +21,14 @@ test('CRLF files diff as lines, without a carriage return on each', () => {
 test('a BOM is not shown and a missing final newline is marked', () => {
   const bom = Buffer.from([0xef, 0xbb, 0xbf]);
   const diff = unifiedDiff('c.yml', Buffer.concat([bom, Buffer.from('x: 1')]), Buffer.concat([bom, Buffer.from('x: 2')]));
-  expect(diff).toBe('--- a/c.yml\n+++ b/c.yml\n@@ -1,1 +1,1 @@\n-x: 1\n\\ No newline at end of file\n+x: 2\n\\ No newline at end of file\n');
+  expect(diff).toBe(
+    '--- a/c.yml\n+++ b/c.yml\n@@ -1,1 +1,1 @@\n-x: 1\n\\ No newline at end of file\n+x: 2\n\\ No newline at end of file\n',
+  );
 });
 
 test('Windows-style paths get forward slashes in the header', () => {
-  expect(unifiedDiff('deploy\\convox.yml', Buffer.from('a\n'), Buffer.from('b\n')).split('\n').slice(0, 2)).toEqual(['--- a/deploy/convox.yml', '+++ b/deploy/convox.yml']);
+  expect(unifiedDiff('deploy\\convox.yml', Buffer.from('a\n'), Buffer.from('b\n')).split('\n').slice(0, 2)).toEqual([
+    '--- a/deploy/convox.yml',
+    '+++ b/deploy/convox.yml',
+  ]);
 });

@@ -84,7 +84,8 @@ const rows: Row[] = [
       'x0: &a0 [x, x, x, x, x, x, x, x, x, x]\n' +
       Array.from({ length: 8 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]\n`).join('') +
       'services:\n  web:\n    image: acme/shop:1\n',
-    message: 'convox.yml: cannot check where the image values are used: the document expands to more than 200000 values through aliases',
+    message:
+      'convox.yml: cannot check where the image values are used: the document expands to more than 200000 values through aliases',
   },
   {
     name: 'invalid UTF-8',
@@ -171,7 +172,8 @@ const rows: Row[] = [
     name: 'env mode, and the image does not use the variable: the line to write is shown',
     yaml: 'services:\n  web:\n    image: acme/shop:1.0 # old\n',
     input: { mode: 'env' },
-    message: "convox.yml:3:12: update is 'env' but the image of service 'web' (\"acme/shop:1.0\") does not use ${IMAGE_VERSION}, so setting IMAGE_VERSION would not change what it runs",
+    message:
+      "convox.yml:3:12: update is 'env' but the image of service 'web' (\"acme/shop:1.0\") does not use ${IMAGE_VERSION}, so setting IMAGE_VERSION would not change what it runs",
     at: { line: 3, column: 12 },
     fix: 'change line 3 to:\n        image: acme/shop:${IMAGE_VERSION} # old',
   },
@@ -200,7 +202,8 @@ const rows: Row[] = [
     file: 'docker-compose.yml',
     yaml: 'x-app: &app\n  image: acme/shop:1\nservices:\n  web:\n    <<: *app\n  worker:\n    <<: *app\n',
     input: { services: ['web'] },
-    message: "docker-compose.yml:2:10: the anchored value &app is also the image of service 'worker', which is not being updated; rewriting it would change both",
+    message:
+      "docker-compose.yml:2:10: the anchored value &app is also the image of service 'worker', which is not being updated; rewriting it would change both",
     at: { line: 2, column: 10 },
     fix: "add 'worker' to the services input, or give 'worker' its own image: line",
   },
@@ -218,7 +221,8 @@ const rows: Row[] = [
   {
     name: 'a folded block scalar image',
     yaml: 'services:\n  web:\n    image: >-\n      acme/shop:1\n',
-    message: "convox.yml:4:1: cannot rewrite the image of service 'web': it is a folded block scalar; write the image on one line",
+    message:
+      "convox.yml:4:1: cannot rewrite the image of service 'web': it is a folded block scalar; write the image on one line",
     fix: 'write it as image: acme/shop:20261122221530',
   },
   {
@@ -260,7 +264,13 @@ describe('planManifestUpdate refuses', () => {
   });
 
   test('the text a person reads carries the fix on its own line', () => {
-    const error = attempt({ name: '', yaml: 'services:\n  web:\n    build: .\n', file: 'docker-compose.yml', input: { services: ['web'] }, message: '' }) as ActionError;
+    const error = attempt({
+      name: '',
+      yaml: 'services:\n  web:\n    build: .\n',
+      file: 'docker-compose.yml',
+      input: { services: ['web'] },
+      message: '',
+    }) as ActionError;
     expect(error.describe()).toBe(
       "docker-compose.yml:2:3: service 'web' has build: and no image:, so there is no image reference to update\n" +
         `  Fix: add "image: acme/shop:<tag>" to 'web', or leave it out of the services input`,
@@ -272,13 +282,23 @@ describe('planManifestUpdate refuses', () => {
     { tag: '-leading-dash', message: 'not a valid Docker tag' },
     { tag: 'x'.repeat(129), message: 'not a valid Docker tag' },
   ])('an invalid tag: $tag', ({ tag, message }) => {
-    const error = attempt({ name: '', yaml: 'services:\n  web:\n    image: acme/shop:1\n', input: { tag }, message: '' }) as ActionError;
+    const error = attempt({
+      name: '',
+      yaml: 'services:\n  web:\n    image: acme/shop:1\n',
+      input: { tag },
+      message: '',
+    }) as ActionError;
     expect(error).toBeInstanceOf(ActionError);
     expect(error.message).toContain(message);
   });
 
   test('an invalid digest', () => {
-    const error = attempt({ name: '', yaml: 'services:\n  web:\n    image: acme/shop:1\n', input: { digest: 'sha256:abc' }, message: '' }) as ActionError;
+    const error = attempt({
+      name: '',
+      yaml: 'services:\n  web:\n    image: acme/shop:1\n',
+      input: { digest: 'sha256:abc' },
+      message: '',
+    }) as ActionError;
     expect(error.message).toBe('cannot pin convox.yml to the pushed digest: sha256 digest must have 64 hex characters, got 3');
   });
 });

@@ -22,7 +22,9 @@ describe('defaultManifestPath', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ActionError);
-    expect((error as ActionError).message).toBe('no manifest given and neither convox.yml nor docker-compose.yml exists in the workspace');
+    expect((error as ActionError).message).toBe(
+      'no manifest given and neither convox.yml nor docker-compose.yml exists in the workspace',
+    );
     expect((error as ActionError).place).toEqual({ input: 'manifest', phase: 'inputs' });
   });
 });

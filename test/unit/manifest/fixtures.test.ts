@@ -25,7 +25,10 @@ interface Case {
   error?: { message: string; line?: number; column?: number; fix?: string };
 }
 
-const names = readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const names = readdirSync(ROOT, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
 
 function inputOf(dir: string, c: Case): ManifestPlanInput {
   return {
@@ -62,7 +65,11 @@ describe('manifest fixtures', () => {
       expect(thrown).toBeInstanceOf(ActionError);
       const error = thrown as ActionError;
       expect(error.message).toContain(c.error.message);
-      expect(error.place).toMatchObject({ file: c.file, phase: 'manifest', ...(c.error.line ? { line: c.error.line, column: c.error.column } : {}) });
+      expect(error.place).toMatchObject({
+        file: c.file,
+        phase: 'manifest',
+        ...(c.error.line ? { line: c.error.line, column: c.error.column } : {}),
+      });
       if (c.error.fix) expect(error.fix).toContain(c.error.fix);
       return;
     }

@@ -11,19 +11,57 @@ import { parseReference } from '../../../src/docker/reference.js';
 import { ActionError } from '../../../src/errors.js';
 import { planManifestUpdate } from '../../../src/manifest/index.js';
 
-const ANCHORS = ['x-i: &a acme/shop:1', 'x-b: &b\n  image: acme/shop:2\n  restart: always', 'x-c: &c {image: "docker.io/acme/shop:3"}'];
-const TOP = ['# top comment é', '', 'resources: {db: {type: postgres}}', 'timers:\n  t: {schedule: "* * * * ?", command: x, service: web}'];
-const SETTING = [
-  'image: acme/shop:1', 'image: *a', '<<: *b', '<<: [*c, *b]', 'image: "acme/shop:1"', "image: 'acme/shop:${IMAGE_VERSION}'", 'build: .',
-  'image: >-\n      acme/shop:1', 'image: &d docker.io/acme/shop', 'env: *a', '# comment ☕', 'image: redis', 'image:', 'port: 3000', 'image: ${REGISTRY}/shop:1',
+const ANCHORS = [
+  'x-i: &a acme/shop:1',
+  'x-b: &b\n  image: acme/shop:2\n  restart: always',
+  'x-c: &c {image: "docker.io/acme/shop:3"}',
 ];
-const service = fc.tuple(fc.constantFrom('web', 'worker', 'jobs', 'café'), fc.uniqueArray(fc.constantFrom(...SETTING), { maxLength: 3, selector: (x) => x.split(':')[0] }), fc.boolean()).map(
-  ([name, settings, flow]) => (flow && settings.every((x) => !x.includes('\n') && !x.startsWith('#')) ? `  ${name}: {${settings.join(', ')}}` : `  ${name}:${settings.map((x) => `\n    ${x}`).join('')}`),
-);
+const TOP = [
+  '# top comment é',
+  '',
+  'resources: {db: {type: postgres}}',
+  'timers:\n  t: {schedule: "* * * * ?", command: x, service: web}',
+];
+const SETTING = [
+  'image: acme/shop:1',
+  'image: *a',
+  '<<: *b',
+  '<<: [*c, *b]',
+  'image: "acme/shop:1"',
+  "image: 'acme/shop:${IMAGE_VERSION}'",
+  'build: .',
+  'image: >-\n      acme/shop:1',
+  'image: &d docker.io/acme/shop',
+  'env: *a',
+  '# comment ☕',
+  'image: redis',
+  'image:',
+  'port: 3000',
+  'image: ${REGISTRY}/shop:1',
+];
+const service = fc
+  .tuple(
+    fc.constantFrom('web', 'worker', 'jobs', 'café'),
+    fc.uniqueArray(fc.constantFrom(...SETTING), { maxLength: 3, selector: (x) => x.split(':')[0] }),
+    fc.boolean(),
+  )
+  .map(([name, settings, flow]) =>
+    flow && settings.every((x) => !x.includes('\n') && !x.startsWith('#'))
+      ? `  ${name}: {${settings.join(', ')}}`
+      : `  ${name}:${settings.map((x) => `\n    ${x}`).join('')}`,
+  );
 // Now and then a line lands at a random indentation, to reach the parser's refusals too.
-const noise = fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.tuple(fc.constantFrom(0, 1, 3, 8), fc.constantFrom(...SETTING, ...TOP)) });
+const noise = fc.oneof(
+  { weight: 9, arbitrary: fc.constant(undefined) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(0, 1, 3, 8), fc.constantFrom(...SETTING, ...TOP)) },
+);
 const doc = fc
-  .tuple(fc.subarray(ANCHORS), fc.uniqueArray(fc.constantFrom(...TOP), { maxLength: 2 }), fc.uniqueArray(service, { minLength: 1, maxLength: 4, selector: (s) => s.split(':')[0] }), noise)
+  .tuple(
+    fc.subarray(ANCHORS),
+    fc.uniqueArray(fc.constantFrom(...TOP), { maxLength: 2 }),
+    fc.uniqueArray(service, { minLength: 1, maxLength: 4, selector: (s) => s.split(':')[0] }),
+    noise,
+  )
   .map(([anchors, top, services, extra]) => {
     const lines = [...anchors, ...top, 'services:', ...services];
     if (extra) lines.splice(lines.length - 1, 0, ' '.repeat(extra[0]) + extra[1]);
@@ -35,26 +73,38 @@ const SCHEMA = CORE_SCHEMA.withTags(mergeTag);
 test('any arrangement: a verified plan or an ActionError', () => {
   let plans = 0;
   fc.assert(
-    fc.property(doc, fc.constantFrom('\n', '\r\n'), fc.constantFrom<'manifest' | 'env'>('manifest', 'env'), (lines, eol, mode) => {
-      const bytes = Buffer.from(lines.join(eol) + eol);
-      let plan;
-      try {
-        plan = planManifestUpdate({ file: 'convox.yml', bytes, image: parseReference('acme/shop'), mode, envVar: 'IMAGE_VERSION', tag: 't1' });
-      } catch (e) {
-        expect(e).toBeInstanceOf(ActionError);
-        expect((e as ActionError).place.phase).toBe('manifest');
-        return;
-      }
-      plans++;
-      // Outside the image values nothing moves: every line either is unchanged or has only its image value rewritten.
-      const before = bytes.toString().split(eol);
-      const after = plan.after.toString().split(eol);
-      expect(after.length).toBe(before.length);
-      after.forEach((l, i) => {
-        if (l !== before[i]) expect(withoutTags(l)).toBe(withoutTags(before[i]!));
-      });
-      expect(() => load(plan.after.toString(), { schema: SCHEMA })).not.toThrow();
-    }),
+    fc.property(
+      doc,
+      fc.constantFrom('\n', '\r\n'),
+      fc.constantFrom<'manifest' | 'env'>('manifest', 'env'),
+      (lines, eol, mode) => {
+        const bytes = Buffer.from(lines.join(eol) + eol);
+        let plan;
+        try {
+          plan = planManifestUpdate({
+            file: 'convox.yml',
+            bytes,
+            image: parseReference('acme/shop'),
+            mode,
+            envVar: 'IMAGE_VERSION',
+            tag: 't1',
+          });
+        } catch (e) {
+          expect(e).toBeInstanceOf(ActionError);
+          expect((e as ActionError).place.phase).toBe('manifest');
+          return;
+        }
+        plans++;
+        // Outside the image values nothing moves: every line either is unchanged or has only its image value rewritten.
+        const before = bytes.toString().split(eol);
+        const after = plan.after.toString().split(eol);
+        expect(after.length).toBe(before.length);
+        after.forEach((l, i) => {
+          if (l !== before[i]) expect(withoutTags(l)).toBe(withoutTags(before[i]!));
+        });
+        expect(() => load(plan.after.toString(), { schema: SCHEMA })).not.toThrow();
+      },
+    ),
     { numRuns: 3000 },
   );
   // The generator must reach the interesting paths, not just syntax errors.

@@ -1,6 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { parseReference } from '../../../src/docker/reference.js';
-import { interpolate, matchImage, rewriteImage, splitImageText, unsafeToRewrite, usesVariable, variableWithOperator } from '../../../src/manifest/image-text.js';
+import {
+  interpolate,
+  matchImage,
+  rewriteImage,
+  splitImageText,
+  unsafeToRewrite,
+  usesVariable,
+  variableWithOperator,
+} from '../../../src/manifest/image-text.js';
 
 const DIGEST = `sha256:${'c'.repeat(64)}`;
 
@@ -33,7 +41,10 @@ describe('splitImageText leaves the insides of ${…} alone', () => {
     ['acme/shop@${DIGEST:-sha256:abc}', { repository: 'acme/shop', digest: '${DIGEST:-sha256:abc}' }],
     ['acme/shop:${TAG:-}', { repository: 'acme/shop', tag: '${TAG:-}' }],
     ['${REGISTRY:-docker.io}/acme/shop:${TAG:-1}', { repository: '${REGISTRY:-docker.io}/acme/shop', tag: '${TAG:-1}' }],
-    ['${REGISTRY:-127.0.0.1:5000}/acme/shop:${TAG:-1}', { repository: '${REGISTRY:-127.0.0.1:5000}/acme/shop', tag: '${TAG:-1}' }],
+    [
+      '${REGISTRY:-127.0.0.1:5000}/acme/shop:${TAG:-1}',
+      { repository: '${REGISTRY:-127.0.0.1:5000}/acme/shop', tag: '${TAG:-1}' },
+    ],
     ['${REGISTRY:-127.0.0.1:5000}/acme/shop', { repository: '${REGISTRY:-127.0.0.1:5000}/acme/shop' }],
     ['${REGISTRY:-localhost:5000}/shop:2', { repository: '${REGISTRY:-localhost:5000}/shop', tag: '2' }],
     ['${IMAGE:-acme/shop:1}', { repository: '${IMAGE:-acme/shop:1}' }],
@@ -93,7 +104,9 @@ describe('matchImage against the pushed acme/shop', () => {
 
   test('library images match however they are spelled', () => {
     const nginx = parseReference('nginx');
-    expect(['nginx:1', 'library/nginx', 'docker.io/library/nginx:2', 'docker.io/nginx'].map((t) => matchImage(t, nginx).kind)).toEqual(['same', 'same', 'same', 'same']);
+    expect(
+      ['nginx:1', 'library/nginx', 'docker.io/library/nginx:2', 'docker.io/nginx'].map((t) => matchImage(t, nginx).kind),
+    ).toEqual(['same', 'same', 'same', 'same']);
   });
 
   test('a registry port is part of the repository', () => {
@@ -132,7 +145,10 @@ test.each([
   ['acme/shop:${TAG:-a/b}', undefined],
   ['acme/${APP:-shop}:1', 'the image name "${APP:-shop}" is a variable, so the action cannot tell where its tag begins'],
   ['acme/${APP:-a/shop}:1', 'the image name "${APP:-a/shop}" is a variable, so the action cannot tell where its tag begins'],
-  ['${IMAGE:-acme/shop:1}', 'the image name "${IMAGE:-acme/shop:1}" is a variable, so the action cannot tell where its tag begins'],
+  [
+    '${IMAGE:-acme/shop:1}',
+    'the image name "${IMAGE:-acme/shop:1}" is a variable, so the action cannot tell where its tag begins',
+  ],
 ])('unsafeToRewrite(%s)', (text, why) => {
   expect(unsafeToRewrite(text)).toBe(why);
 });

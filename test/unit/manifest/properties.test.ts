@@ -99,7 +99,11 @@ function imagePieces(spec: ImageSpec, tag: string, digest: string | undefined, i
 function servicePieces(svc: ServiceSpec, spec: ManifestSpec, tag: string, digest: string | undefined): Piece[] {
   const flow = svc.layout !== 'block';
   const image: Piece[] =
-    svc.image === 'build' ? ['build: .'] : svc.image === 'alias' ? ['image: *img'] : ['image: ', ...imagePieces(svc.image, tag, digest, flow)];
+    svc.image === 'build'
+      ? ['build: .']
+      : svc.image === 'alias'
+        ? ['image: *img']
+        : ['image: ', ...imagePieces(svc.image, tag, digest, flow)];
   const label = `label: ${quoted(svc.label, 'single')}`;
   const comment = svc.comment === undefined ? '' : `  # ${svc.comment}`;
   if (svc.layout === 'block') return [`  ${svc.name}:\n    `, ...image, `${comment}\n    ${label}\n`];
@@ -108,14 +112,21 @@ function servicePieces(svc: ServiceSpec, spec: ManifestSpec, tag: string, digest
 }
 
 function render(pieces: Piece[], spec: ManifestSpec, pick: 'before' | 'after'): Buffer {
-  let text = pieces.map((p) => (typeof p === 'string' ? p : pick === 'after' && p.after !== undefined ? p.after : p.before)).join('');
+  let text = pieces
+    .map((p) => (typeof p === 'string' ? p : pick === 'after' && p.after !== undefined ? p.after : p.before))
+    .join('');
   if (!spec.finalNewline) text = text.replace(/\n$/, '');
   if (spec.crlf) text = text.replace(/\n/g, '\r\n');
   return Buffer.concat([Buffer.from(spec.bom ? [0xef, 0xbb, 0xbf] : []), Buffer.from(text, 'utf8')]);
 }
 
-function build(spec: ManifestSpec, tag: string, digest: string | undefined): { pieces: Piece[]; matched: Map<string, string>; sharedAfter: string | undefined } {
-  const afterOf = (image: ImageSpec): string | undefined => (imagePieces(image, tag, digest, false)[1] as { after?: string }).after;
+function build(
+  spec: ManifestSpec,
+  tag: string,
+  digest: string | undefined,
+): { pieces: Piece[]; matched: Map<string, string>; sharedAfter: string | undefined } {
+  const afterOf = (image: ImageSpec): string | undefined =>
+    (imagePieces(image, tag, digest, false)[1] as { after?: string }).after;
   const aliasUsed = spec.services.some((s) => s.image === 'alias');
   // The anchored scalar changes only through the services that use it.
   const sharedAfter = spec.shared && aliasUsed ? afterOf(spec.shared) : undefined;
@@ -150,7 +161,16 @@ describe('manifest rewrite properties', () => {
         const before = render(pieces, spec, 'before');
         const expected = render(pieces, spec, 'after');
         const file = spec.convox ? 'convox.yml' : 'docker-compose.yml';
-        const run = () => planManifestUpdate({ file, bytes: before, image: parseReference('acme/shop'), mode: 'manifest', envVar: 'IMAGE_VERSION', tag, ...(digest ? { digest } : {}) });
+        const run = () =>
+          planManifestUpdate({
+            file,
+            bytes: before,
+            image: parseReference('acme/shop'),
+            mode: 'manifest',
+            envVar: 'IMAGE_VERSION',
+            tag,
+            ...(digest ? { digest } : {}),
+          });
         if (matched.size === 0) {
           expect(run).toThrow(/no service uses the image acme\/shop/);
           return;
@@ -181,10 +201,20 @@ describe('manifest rewrite properties', () => {
         const trimmed = {
           ...spec,
           shared: spec.shared && elsewhere(spec.shared),
-          services: spec.services.map((s) => (typeof s.image === 'object' && !chosen.includes(s.name) ? { ...s, image: elsewhere(s.image) } : s)),
+          services: spec.services.map((s) =>
+            typeof s.image === 'object' && !chosen.includes(s.name) ? { ...s, image: elsewhere(s.image) } : s,
+          ),
         };
         const { pieces } = build(trimmed, tag, undefined);
-        const plan = planManifestUpdate({ file: 'docker-compose.yml', bytes: render(pieces, trimmed, 'before'), image: parseReference('acme/shop'), services: chosen, mode: 'manifest', envVar: 'IMAGE_VERSION', tag });
+        const plan = planManifestUpdate({
+          file: 'docker-compose.yml',
+          bytes: render(pieces, trimmed, 'before'),
+          image: parseReference('acme/shop'),
+          services: chosen,
+          mode: 'manifest',
+          envVar: 'IMAGE_VERSION',
+          tag,
+        });
         expect(plan.services.map((s) => s.service)).toEqual(chosen);
         const expected = render(pieces, trimmed, 'after');
         expect(plan.after.equals(expected)).toBe(true);
@@ -199,7 +229,14 @@ describe('manifest rewrite properties', () => {
         const { pieces } = build(spec, tag, undefined);
         const before = render(pieces, spec, 'before');
         try {
-          const plan = planManifestUpdate({ file: 'convox.yml', bytes: before, image: parseReference('acme/shop'), mode: 'env', envVar: 'IMAGE_VERSION', tag });
+          const plan = planManifestUpdate({
+            file: 'convox.yml',
+            bytes: before,
+            image: parseReference('acme/shop'),
+            mode: 'env',
+            envVar: 'IMAGE_VERSION',
+            tag,
+          });
           expect(plan.after.equals(before)).toBe(true);
           expect(plan.changed).toBe(false);
           expect(plan.diff).toBe('');

@@ -2,7 +2,14 @@ import { describe, expect, test } from 'vitest';
 import { plainProblem, renderScalar } from '../../../src/manifest/scalar.js';
 import type { ScalarNode } from '../../../src/manifest/yaml-tree.js';
 
-const node = (style: ScalarNode['style'], inFlow = false): ScalarNode => ({ kind: 'scalar', start: 0, end: 1, style, value: 'x', inFlow });
+const node = (style: ScalarNode['style'], inFlow = false): ScalarNode => ({
+  kind: 'scalar',
+  start: 0,
+  end: 1,
+  style,
+  value: 'x',
+  inFlow,
+});
 
 describe('renderScalar keeps the quoting style and escapes what it must', () => {
   test.each([
@@ -19,7 +26,9 @@ describe('renderScalar keeps the quoting style and escapes what it must', () => 
   });
 
   test('block scalars and line breaks in single quotes are refused', () => {
-    expect((renderScalar('a', node('literal')) as Error).message).toBe('it is a literal block scalar; write the image on one line, e.g. "image: repo:tag"');
+    expect((renderScalar('a', node('literal')) as Error).message).toBe(
+      'it is a literal block scalar; write the image on one line, e.g. "image: repo:tag"',
+    );
     expect(renderScalar('a\nb', node('single'))).toBeInstanceOf(Error);
   });
 });

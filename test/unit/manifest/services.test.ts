@@ -29,7 +29,10 @@ describe('detectKind', () => {
 
 describe('listServices', () => {
   test('names, images, build flags and value paths for each kind', () => {
-    const { src, root } = parse('convox.yml', 'services:\n  web:\n    build: .\n    image: acme/shop:1\n  worker:\n  "quoted name": {image: x}\n');
+    const { src, root } = parse(
+      'convox.yml',
+      'services:\n  web:\n    build: .\n    image: acme/shop:1\n  worker:\n  "quoted name": {image: x}\n',
+    );
     const services = listServices(src, 'convox', root);
     expect(services.map((s) => [s.name, imageText(s), s.hasBuild, s.imagePath.join('.')])).toEqual([
       ['web', 'acme/shop:1', true, 'services.web.image'],
@@ -63,7 +66,11 @@ describe('mappings read like the loader reads them', () => {
     const image = deref(lookup(s, 'image')!.value);
     const loaded = (value as Record<string, Record<string, unknown>>).s!;
     expect(image.kind === 'scalar' ? image.value : undefined).toBe(loaded.image);
-    expect(entries(s).map((e) => e.key).sort()).toEqual(Object.keys(loaded).sort());
+    expect(
+      entries(s)
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(Object.keys(loaded).sort());
   });
 
   test.each([

@@ -27,16 +27,25 @@ describe('decodeManifest and offsets', () => {
   test('a splice replaces exactly the span and copies every other byte', () => {
     const at = src.text.indexOf('x');
     const out = spliceBytes(src, [{ start: at, end: at + 1, text: 'ü:2' }]);
-    expect(out.toString('hex')).toBe(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('# é☕🐳\r\nimage: ü:2\r\n')]).toString('hex'));
+    expect(out.toString('hex')).toBe(
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('# é☕🐳\r\nimage: ü:2\r\n')]).toString('hex'),
+    );
   });
 
   test('edits are applied in order of position whatever order they come in', () => {
     const plain = decodeManifest('f', Buffer.from('a b c'));
-    expect(spliceBytes(plain, [{ start: 4, end: 5, text: 'C' }, { start: 0, end: 1, text: 'AA' }]).toString()).toBe('AA b C');
+    expect(
+      spliceBytes(plain, [
+        { start: 4, end: 5, text: 'C' },
+        { start: 0, end: 1, text: 'AA' },
+      ]).toString(),
+    ).toBe('AA b C');
   });
 
   test('invalid UTF-8 names the first bad byte', () => {
-    expect(() => decodeManifest('convox.yml', Buffer.from([0x61, 0x62, 0xc3, 0x28]))).toThrow('convox.yml is not valid UTF-8 text (first bad byte at offset 2)');
+    expect(() => decodeManifest('convox.yml', Buffer.from([0x61, 0x62, 0xc3, 0x28]))).toThrow(
+      'convox.yml is not valid UTF-8 text (first bad byte at offset 2)',
+    );
     expect(() => decodeManifest('convox.yml', Buffer.from([0x61, 0xff]))).toThrow('first bad byte at offset 1');
   });
 });

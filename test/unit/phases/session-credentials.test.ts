@@ -15,12 +15,15 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'session-creds-'));
-  await writeFile(join(dir, 'config.json'), JSON.stringify({
-    auths: {
-      'ghcr.example.com': { auth: b64('octo:ghcr-Secret-9') },
-      'https://index.docker.io/v1/': { auth: b64('hubber:hub-Secret-7') },
-    },
-  }));
+  await writeFile(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      auths: {
+        'ghcr.example.com': { auth: b64('octo:ghcr-Secret-9') },
+        'https://index.docker.io/v1/': { auth: b64('hubber:hub-Secret-7') },
+      },
+    }),
+  );
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -42,7 +45,10 @@ describe('sessionCredentials', () => {
   });
 
   it('prefers what is known over the Docker config for the same host', async () => {
-    const answer = sessionCredentials({ 'ghcr.example.com': { username: 'input', password: 'from-inputs' } }, { env: { DOCKER_CONFIG: dir }, secrets: new Secrets() });
+    const answer = sessionCredentials(
+      { 'ghcr.example.com': { username: 'input', password: 'from-inputs' } },
+      { env: { DOCKER_CONFIG: dir }, secrets: new Secrets() },
+    );
     expect(await answer('ghcr.example.com')).toEqual({ username: 'input', password: 'from-inputs' });
   });
 

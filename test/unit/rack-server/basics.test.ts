@@ -95,7 +95,15 @@ describe('responses', () => {
     expect(r.text.endsWith('}\n')).toBe(true);
     expect(r.text).toContain('\n  "version": "3.24.9"');
     expect(Object.keys(JSON.parse(r.text) as object)).toEqual([
-      'count', 'domain', 'name', 'provider', 'rack-domain', 'region', 'status', 'type', 'version',
+      'count',
+      'domain',
+      'name',
+      'provider',
+      'rack-domain',
+      'region',
+      'status',
+      'type',
+      'version',
     ]);
   });
 

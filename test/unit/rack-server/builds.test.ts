@@ -30,8 +30,20 @@ describe('build create and outcome', () => {
     expect(b.process).toMatch(/^build-/);
     expect(b.id).toMatch(/^B[A-Z]{10}$/);
     expect(Object.keys(b)).toEqual([
-      'id', 'app', 'description', 'entrypoint', 'git-sha', 'logs', 'manifest', 'process', 'release', 'reason',
-      'repository', 'status', 'started', 'ended',
+      'id',
+      'app',
+      'description',
+      'entrypoint',
+      'git-sha',
+      'logs',
+      'manifest',
+      'process',
+      'release',
+      'reason',
+      'repository',
+      'status',
+      'started',
+      'ended',
     ]);
     expect([b.release, b.ended]).toEqual(['', '0001-01-01T00:00:00Z']);
     const done = await finished(s, b.id ?? '');
@@ -41,7 +53,12 @@ describe('build create and outcome', () => {
     expect(done.logs).toBe(`object://web/build/${b.id}/logs`);
     expect(done['git-sha']).toBe('abc123');
     const rel = await getJson<Record<string, string>>(s, `/apps/web/releases/${done.release}`);
-    expect(rel).toMatchObject({ build: b.id, env: 'IMAGE=repo/web:1\nKEEP=yes', manifest: IMAGE_MANIFEST, description: 'ci build' });
+    expect(rel).toMatchObject({
+      build: b.id,
+      env: 'IMAGE=repo/web:1\nKEEP=yes',
+      manifest: IMAGE_MANIFEST,
+      description: 'ci build',
+    });
     expect((await getJson<{ release: string }>(s, '/apps/web')).release).not.toBe(done.release);
   });
 
@@ -85,7 +102,8 @@ describe('build create and outcome', () => {
 
   it('fails `required env: A, B` (sorted) when environment entries are missing', async () => {
     const s = await start();
-    const manifest = 'environment:\n  - ZED\nservices:\n  web:\n    image: x/y:1\n    environment:\n      - ALPHA\n      - OPT=default\n';
+    const manifest =
+      'environment:\n  - ZED\nservices:\n  web:\n    image: x/y:1\n    environment:\n      - ALPHA\n      - OPT=default\n';
     const b = await createBuild(s, 'web', { 'convox.yml': manifest });
     const done = await finished(s, b.id ?? '');
     expect([done.status, done.release]).toEqual(['failed', '']);
@@ -123,7 +141,10 @@ describe('build create and outcome', () => {
 
   it('an object stored with a form content type is empty, and the build fails', async () => {
     const s = await start();
-    await call(s, 'POST', '/apps/web/objects/src.tgz', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'x' });
+    await call(s, 'POST', '/apps/web/objects/src.tgz', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'x',
+    });
     const r = await postForm(s, '/apps/web/builds', { url: 'object://web/src.tgz' });
     const done = await finished(s, (JSON.parse(r.text) as Build).id ?? '');
     expect(done.status).toBe('failed');
@@ -172,12 +193,17 @@ describe('build logs socket', () => {
     const s = await start({ timing: { statusFlipMs: 60 } });
     const b = await createBuild(s, 'web', { 'convox.yml': IMAGE_MANIFEST });
     let statusAtEof = '';
-    const res = await readSocket(s, `/apps/web/builds/${b.id}/logs`, {}, {
-      settleMs: 20,
-      onFrame: (f) => {
-        if (f.binary) statusAtEof = s.state.apps.get('web')?.builds.find((x) => x.id === b.id)?.status ?? '';
+    const res = await readSocket(
+      s,
+      `/apps/web/builds/${b.id}/logs`,
+      {},
+      {
+        settleMs: 20,
+        onFrame: (f) => {
+          if (f.binary) statusAtEof = s.state.apps.get('web')?.builds.find((x) => x.id === b.id)?.status ?? '';
+        },
       },
-    });
+    );
     expect(res.end).toBe('eof');
     expect(res.serverClosedAfterEof).toBe(false);
     const data = res.frames.slice(0, -1);

@@ -4,8 +4,22 @@ import { main, parseArgs } from '../../rack-server/cli.js';
 describe('rack server CLI', () => {
   it('parses flags into options', () => {
     const { options, port } = parseArgs([
-      '--port', '7001', '--version', '20260418101514', '--app', 'web', '--registry', '127.0.0.1:5055,ci,pw',
-      '--timing', '{"promoteMs":5}', '--console', 'acme/a,acme/b', '--deploy-key', 'k', '--session', 'session',
+      '--port',
+      '7001',
+      '--version',
+      '20260418101514',
+      '--app',
+      'web',
+      '--registry',
+      '127.0.0.1:5055,ci,pw',
+      '--timing',
+      '{"promoteMs":5}',
+      '--console',
+      'acme/a,acme/b',
+      '--deploy-key',
+      'k',
+      '--session',
+      'session',
     ]);
     expect(port).toBe(7001);
     expect(options).toEqual({

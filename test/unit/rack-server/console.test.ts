@@ -6,7 +6,12 @@ import { call, IMAGE_MANIFEST, postForm, readSocket } from './helpers.js';
 let server: RackServer | undefined;
 async function start(console: Partial<ConsoleOptions> = {}): Promise<RackServer> {
   server = await startRackServer({
-    console: { racks: ['acme/staging', 'acme/production', 'other/production'], passwords: ['user-key'], deployKeys: ['deploy-key'], ...console },
+    console: {
+      racks: ['acme/staging', 'acme/production', 'other/production'],
+      passwords: ['user-key'],
+      deployKeys: ['deploy-key'],
+      ...console,
+    },
     apps: [{ name: 'web', env: 'IMAGE=a:1', manifest: IMAGE_MANIFEST }],
     timing: { statusLagMs: 1, promoteMs: 5 },
   });
@@ -109,7 +114,9 @@ describe('console: session challenge', () => {
 
   it('a socket without a session is refused before the upgrade', async () => {
     const s = await start({ session: 'session' });
-    const err = await readSocket(s, '/apps/web/logs', { rack: 'acme/staging' }, { password: 'user-key' }).catch((e: unknown) => e);
+    const err = await readSocket(s, '/apps/web/logs', { rack: 'acme/staging' }, { password: 'user-key' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ status: 401 });
   });
 

@@ -49,7 +49,12 @@ export function call(server: RackServer, method: string, path: string, o: RawReq
 }
 
 /** A form POST the way the Convox SDK sends it. */
-export function postForm(server: RackServer, path: string, form: Record<string, string>, o: RawRequest = {}): Promise<RawResponse> {
+export function postForm(
+  server: RackServer,
+  path: string,
+  form: Record<string, string>,
+  o: RawRequest = {},
+): Promise<RawResponse> {
   return call(server, 'POST', path, {
     ...o,
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...o.headers },
@@ -146,7 +151,14 @@ export function readSocket(
     ws.on('unexpected-response', (_req, res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => reject(Object.assign(new Error(`status ${res.statusCode}`), { status: res.statusCode, body: Buffer.concat(chunks).toString() })));
+      res.on('end', () =>
+        reject(
+          Object.assign(new Error(`status ${res.statusCode}`), {
+            status: res.statusCode,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        ),
+      );
     });
   });
 }

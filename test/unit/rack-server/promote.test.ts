@@ -71,7 +71,9 @@ describe('promote validation', () => {
   });
 
   it('re-checks required env with the release env: 500 `required env: …`', async () => {
-    const s = await start({ apps: [{ name: 'web', env: 'NEED=1', manifest: 'services:\n  web:\n    image: x\n    environment:\n      - NEED\n' }] });
+    const s = await start({
+      apps: [{ name: 'web', env: 'NEED=1', manifest: 'services:\n  web:\n    image: x\n    environment:\n      - NEED\n' }],
+    });
     const id = await newRelease(s, 'OTHER=1');
     const p = await call(s, 'POST', `/apps/web/releases/${id}/promote`);
     expect([p.status, p.text]).toEqual([500, 'required env: NEED\n']);

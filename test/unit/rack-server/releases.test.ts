@@ -43,7 +43,12 @@ describe('releases', () => {
     const s = await start();
     const base = s.state.apps.get('web')?.releases[0];
     const r = await create(s, { env: 'A=1\nB=9\nC=3' });
-    expect(r).toMatchObject({ build: base?.build, manifest: IMAGE_MANIFEST, env: 'A=1\nB=9\nC=3', description: 'env add:C change:B' });
+    expect(r).toMatchObject({
+      build: base?.build,
+      manifest: IMAGE_MANIFEST,
+      env: 'A=1\nB=9\nC=3',
+      description: 'env add:C change:B',
+    });
     const r2 = await create(s, { env: 'C=3' });
     expect(r2.description).toBe('env remove:A remove:B');
   });
@@ -83,8 +88,17 @@ describe('releases', () => {
 
   it('`build` sets build, manifest and description from that build; `description` wins over all', async () => {
     const s = await start();
-    const b = s.state.addBuild(s.state.apps.get('web')!, { status: 'complete', manifest: 'services: {}\n', description: 'from build' });
-    expect(await create(s, { build: b.id })).toMatchObject({ build: b.id, manifest: 'services: {}\n', description: 'from build', env: 'A=1\nB=2' });
+    const b = s.state.addBuild(s.state.apps.get('web')!, {
+      status: 'complete',
+      manifest: 'services: {}\n',
+      description: 'from build',
+    });
+    expect(await create(s, { build: b.id })).toMatchObject({
+      build: b.id,
+      manifest: 'services: {}\n',
+      description: 'from build',
+      env: 'A=1\nB=2',
+    });
     expect((await create(s, { build: b.id, env: 'Z=1', description: 'mine' })).description).toBe('mine');
   });
 

@@ -19,7 +19,10 @@ function creds(host: string, username = 'ci', password = 's3cr3t-pw'): RegistryC
 }
 
 async function caught(p: Promise<unknown>): Promise<ActionError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   if (!(e instanceof ActionError)) throw new Error(`expected an ActionError, got ${String(e)}`);
   return e;
 }
@@ -65,13 +68,22 @@ describe('manifestDigest with Basic auth', () => {
       ['HEAD', '/v2/acme/shop/manifests/1', basicOf('ci', 's3cr3t-pw')],
     ]);
     expect(registry.seen[0]?.accept).toBe(MANIFEST_ACCEPT);
-    for (const type of ['oci.image.index.v1', 'oci.image.manifest.v1', 'docker.distribution.manifest.list.v2', 'docker.distribution.manifest.v2']) {
+    for (const type of [
+      'oci.image.index.v1',
+      'oci.image.manifest.v1',
+      'docker.distribution.manifest.list.v2',
+      'docker.distribution.manifest.v2',
+    ]) {
       expect(MANIFEST_ACCEPT).toContain(`application/vnd.${type}+json`);
     }
   });
 
   it.each([
-    [creds('x', 'ci', 'wrong'), 'registry-password', 'the credentials of user "ci" were refused for acme/shop (401 Unauthorized)'],
+    [
+      creds('x', 'ci', 'wrong'),
+      'registry-password',
+      'the credentials of user "ci" were refused for acme/shop (401 Unauthorized)',
+    ],
     [undefined, 'registry-username', 'acme/shop needs credentials and none were found (401 Unauthorized)'],
   ])('refuses with an ActionError naming the input (%#)', async (given, input, message) => {
     registry = await basicRegistry();
@@ -79,7 +91,9 @@ describe('manifestDigest with Basic auth', () => {
     const e = await caught(manifestDigest(registry.ref('acme/shop:1'), given, opts));
     expect(e.message).toBe(`registry ${registry.host}: ${message}`);
     expect(e.place.input).toBe(input);
-    expect(e.fix).toContain(`set registry-username and registry-password to an account that can pull acme/shop on ${registry.host}`);
+    expect(e.fix).toContain(
+      `set registry-username and registry-password to an account that can pull acme/shop on ${registry.host}`,
+    );
     expect(opts.waits).toEqual([]);
   });
 
@@ -115,7 +129,10 @@ describe('manifestDigest with Bearer tokens', () => {
     const e = await caught(manifestDigest(registry.ref('acme/shop:1'), undefined, clientOptions()));
     // The stand-in's anonymous token is not good enough to read, like a private Hub repository.
     expect(e.message).toBe(`registry ${registry.host}: acme/shop needs credentials and none were found (401 Unauthorized)`);
-    expect(registry.seen[1]).toMatchObject({ path: '/token', query: { service: 'stand-in', scope: 'repository:acme/shop:pull' } });
+    expect(registry.seen[1]).toMatchObject({
+      path: '/token',
+      query: { service: 'stand-in', scope: 'repository:acme/shop:pull' },
+    });
     expect(registry.seen[1]?.authorization).toBeUndefined();
     expect(registry.seen[2]?.authorization).toBe('Bearer anonymous-token');
   });
@@ -139,7 +156,9 @@ describe('manifestDigest with Bearer tokens', () => {
   it('refuses when the token service rejects the credentials', async () => {
     registry = await bearerRegistry();
     const e = await caught(manifestDigest(registry.ref('acme/shop:1'), creds(registry.host, 'ci', 'nope'), clientOptions()));
-    expect(e.message).toBe(`registry ${registry.host}: the credentials of user "ci" were refused for acme/shop (401 Unauthorized)`);
+    expect(e.message).toBe(
+      `registry ${registry.host}: the credentials of user "ci" were refused for acme/shop (401 Unauthorized)`,
+    );
     expect(e.place.input).toBe('registry-password');
   });
 });
@@ -168,6 +187,8 @@ describe('manifestDigest edge answers', () => {
   it('names unexpected statuses', async () => {
     registry = await startStandIn((_req, res) => reply(res, 400));
     const e = await caught(manifestDigest(registry.ref('acme/shop:1'), undefined, clientOptions()));
-    expect(e.message).toBe(`registry ${registry.host} answered 400 Bad Request for http://${registry.host}/v2/acme/shop/manifests/1`);
+    expect(e.message).toBe(
+      `registry ${registry.host} answered 400 Bad Request for http://${registry.host}/v2/acme/shop/manifests/1`,
+    );
   });
 });

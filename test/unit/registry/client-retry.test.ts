@@ -14,7 +14,10 @@ afterEach(async () => {
 });
 
 async function caught(p: Promise<unknown>): Promise<ActionError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   if (!(e instanceof ActionError)) throw new Error(`expected an ActionError, got ${String(e)}`);
   return e;
 }
@@ -59,7 +62,9 @@ describe('manifestDigest retries', () => {
     registry = await flaky([503, 503, 503]);
     const opts = clientOptions({ attempts: 3 });
     const e = await caught(manifestDigest(registry.ref('acme/shop:1'), undefined, opts));
-    expect(e.message).toBe(`registry ${registry.host} did not answer http://${registry.host}/v2/acme/shop/manifests/1: 503 Service Unavailable (3 attempts)`);
+    expect(e.message).toBe(
+      `registry ${registry.host} did not answer http://${registry.host}/v2/acme/shop/manifests/1: 503 Service Unavailable (3 attempts)`,
+    );
     expect(e.fix).toBe('the registry is unavailable or overloaded; re-run the job later');
     expect(opts.waits).toHaveLength(2);
   });

@@ -75,15 +75,60 @@ const HUB = 'https://index.docker.io/v1/';
 
 describe('resolveCredentials from the Docker config auths', () => {
   it.each([
-    ['hub auth field', { auths: { [HUB]: { auth: b64('alice:pw:with:colons') } } }, 'docker.io', { username: 'alice', password: 'pw:with:colons', serveraddress: HUB }],
-    ['hub via registry-1 host', { auths: { [HUB]: { auth: b64('alice:pw1') } } }, 'registry-1.docker.io', { username: 'alice', password: 'pw1', serveraddress: HUB }],
-    ['hub keyed by plain host', { auths: { 'docker.io': { auth: b64('alice:pw2') } } }, 'docker.io', { username: 'alice', password: 'pw2', serveraddress: HUB }],
-    ['host:port key', { auths: { '127.0.0.1:5055': { auth: b64('ci:s3cr3t-pw') } } }, '127.0.0.1:5055', { username: 'ci', password: 's3cr3t-pw', serveraddress: '127.0.0.1:5055' }],
-    ['https:// key', { auths: { 'https://ghcr.io': { auth: b64('bot:ghp_x1') } } }, 'ghcr.io', { username: 'bot', password: 'ghp_x1', serveraddress: 'ghcr.io' }],
-    ['host case differs', { auths: { 'Registry.Example.com': { auth: b64('u:p12') } } }, 'registry.example.com', { username: 'u', password: 'p12', serveraddress: 'registry.example.com' }],
-    ['username/password fields', { auths: { 'ghcr.io': { username: 'bot', password: 'pw-fields' } } }, 'ghcr.io', { username: 'bot', password: 'pw-fields', serveraddress: 'ghcr.io' }],
-    ['auth wins over fields', { auths: { 'ghcr.io': { username: 'x', password: 'y', auth: b64('bot:from-auth') } } }, 'ghcr.io', { username: 'bot', password: 'from-auth', serveraddress: 'ghcr.io' }],
-    ['identity token', { auths: { 'acr.example.io': { username: '00000000-0000', identitytoken: 'refresh-tok' } } }, 'acr.example.io', { username: '00000000-0000', password: '', identitytoken: 'refresh-tok', serveraddress: 'acr.example.io' }],
+    [
+      'hub auth field',
+      { auths: { [HUB]: { auth: b64('alice:pw:with:colons') } } },
+      'docker.io',
+      { username: 'alice', password: 'pw:with:colons', serveraddress: HUB },
+    ],
+    [
+      'hub via registry-1 host',
+      { auths: { [HUB]: { auth: b64('alice:pw1') } } },
+      'registry-1.docker.io',
+      { username: 'alice', password: 'pw1', serveraddress: HUB },
+    ],
+    [
+      'hub keyed by plain host',
+      { auths: { 'docker.io': { auth: b64('alice:pw2') } } },
+      'docker.io',
+      { username: 'alice', password: 'pw2', serveraddress: HUB },
+    ],
+    [
+      'host:port key',
+      { auths: { '127.0.0.1:5055': { auth: b64('ci:s3cr3t-pw') } } },
+      '127.0.0.1:5055',
+      { username: 'ci', password: 's3cr3t-pw', serveraddress: '127.0.0.1:5055' },
+    ],
+    [
+      'https:// key',
+      { auths: { 'https://ghcr.io': { auth: b64('bot:ghp_x1') } } },
+      'ghcr.io',
+      { username: 'bot', password: 'ghp_x1', serveraddress: 'ghcr.io' },
+    ],
+    [
+      'host case differs',
+      { auths: { 'Registry.Example.com': { auth: b64('u:p12') } } },
+      'registry.example.com',
+      { username: 'u', password: 'p12', serveraddress: 'registry.example.com' },
+    ],
+    [
+      'username/password fields',
+      { auths: { 'ghcr.io': { username: 'bot', password: 'pw-fields' } } },
+      'ghcr.io',
+      { username: 'bot', password: 'pw-fields', serveraddress: 'ghcr.io' },
+    ],
+    [
+      'auth wins over fields',
+      { auths: { 'ghcr.io': { username: 'x', password: 'y', auth: b64('bot:from-auth') } } },
+      'ghcr.io',
+      { username: 'bot', password: 'from-auth', serveraddress: 'ghcr.io' },
+    ],
+    [
+      'identity token',
+      { auths: { 'acr.example.io': { username: '00000000-0000', identitytoken: 'refresh-tok' } } },
+      'acr.example.io',
+      { username: '00000000-0000', password: '', identitytoken: 'refresh-tok', serveraddress: 'acr.example.io' },
+    ],
     ['empty marker entry', { auths: { 'ghcr.io': {} } }, 'ghcr.io', undefined],
     ['other registry only', { auths: { 'ghcr.io': { auth: b64('a:b12') } } }, '127.0.0.1:5055', undefined],
     ['different port', { auths: { '127.0.0.1:5056': { auth: b64('a:b12') } } }, '127.0.0.1:5055', undefined],
@@ -117,7 +162,10 @@ describe('resolveCredentials from the Docker config auths', () => {
     // Node 22+ adds "(line 1 column 47)".
     ['{ "auths": { "ghcr.io": { "auth": "c2VjcmV0", } } }', /^is not valid JSON \(at position 46( \(line 1 column 47\))?\)$/],
     [JSON.stringify({ auths: [] }), 'has a "auths" that is not an object'],
-    [JSON.stringify({ auths: { 'ghcr.io': { auth: b64('nocolon') } } }), 'has an "auth" value for "ghcr.io" that is not base64 of user:password'],
+    [
+      JSON.stringify({ auths: { 'ghcr.io': { auth: b64('nocolon') } } }),
+      'has an "auth" value for "ghcr.io" that is not base64 of user:password',
+    ],
   ])('names the config file when it is broken: %s', async (text, problem) => {
     const s = await setup(text);
     const e = await resolve(s, 'ghcr.io').catch((x: unknown) => x);
@@ -132,7 +180,7 @@ describe('resolveCredentials from the Docker config auths', () => {
 });
 
 describe('resolveCredentials from credential helpers', () => {
-  it('asks the credsStore for Docker Hub with the CLI\'s server URL', async () => {
+  it("asks the credsStore for Docker Hub with the CLI's server URL", async () => {
     const s = await setup({ auths: { [HUB]: {} }, credsStore: 'fake' });
     expect(await resolve(s, 'docker.io')).toEqual({ username: 'hubuser', password: 'hub-helper-pw', serveraddress: HUB });
     expect(await s.helperCalls()).toEqual([HUB]);
@@ -141,7 +189,12 @@ describe('resolveCredentials from credential helpers', () => {
 
   it('uses credHelpers for its registry and reads "<token>" as an identity token', async () => {
     const s = await setup({ credHelpers: { '127.0.0.1:5055': 'fake' } });
-    expect(await resolve(s, '127.0.0.1:5055')).toEqual({ username: '', password: '', identitytoken: 'identity-tok-55', serveraddress: '127.0.0.1:5055' });
+    expect(await resolve(s, '127.0.0.1:5055')).toEqual({
+      username: '',
+      password: '',
+      identitytoken: 'identity-tok-55',
+      serveraddress: '127.0.0.1:5055',
+    });
     expect(await s.helperCalls()).toEqual(['127.0.0.1:5055']);
     expect(s.secrets.redact('identity-tok-55')).toBe('***');
   });
@@ -162,8 +215,14 @@ describe('resolveCredentials from credential helpers', () => {
   });
 
   it.each([
-    ['broken.example', 'credential helper docker-credential-fake failed with exit code 3: error: keychain is locked for *** (asked for broken.example)'],
-    ['notjson.example', 'credential helper docker-credential-fake printed something that is not JSON (asked for notjson.example)'],
+    [
+      'broken.example',
+      'credential helper docker-credential-fake failed with exit code 3: error: keychain is locked for *** (asked for broken.example)',
+    ],
+    [
+      'notjson.example',
+      'credential helper docker-credential-fake printed something that is not JSON (asked for notjson.example)',
+    ],
   ])('fails clearly when the helper fails for %s', async (registry, message) => {
     const s = await setup({ credsStore: 'fake' });
     s.secrets.add('hub-helper-pw');
@@ -218,9 +277,18 @@ describe('resolveCredentials from inputs', () => {
 describe('engineAuthConfig', () => {
   it.each([
     [undefined, {}],
-    [{ username: 'ci', password: 'pw', serveraddress: '127.0.0.1:5055' }, { username: 'ci', password: 'pw', serveraddress: '127.0.0.1:5055' }],
-    [{ username: '', password: '', identitytoken: 't', serveraddress: 'acr.io' }, { identitytoken: 't', serveraddress: 'acr.io' }],
-    [{ username: 'u', password: '', identitytoken: 't', serveraddress: 'acr.io' }, { username: 'u', identitytoken: 't', serveraddress: 'acr.io' }],
+    [
+      { username: 'ci', password: 'pw', serveraddress: '127.0.0.1:5055' },
+      { username: 'ci', password: 'pw', serveraddress: '127.0.0.1:5055' },
+    ],
+    [
+      { username: '', password: '', identitytoken: 't', serveraddress: 'acr.io' },
+      { identitytoken: 't', serveraddress: 'acr.io' },
+    ],
+    [
+      { username: 'u', password: '', identitytoken: 't', serveraddress: 'acr.io' },
+      { username: 'u', identitytoken: 't', serveraddress: 'acr.io' },
+    ],
   ])('%j', (creds, expected) => {
     expect(engineAuthConfig(creds)).toEqual(expected);
   });

@@ -68,10 +68,13 @@ export function reply(res: ServerResponse, status: number, headers: Record<strin
   res.end(body);
 }
 
-export const basicOf = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+export const basicOf = (user: string, password: string): string =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /** Options with a recording log, fresh secrets and a fake sleep that records its waits. */
-export function clientOptions(extra: Partial<Omit<RegistryClientOptions, 'log'>> = {}): RegistryClientOptions & { log: MemoryLog; waits: number[] } {
+export function clientOptions(
+  extra: Partial<Omit<RegistryClientOptions, 'log'>> = {},
+): RegistryClientOptions & { log: MemoryLog; waits: number[] } {
   const waits: number[] = [];
   return {
     log: new MemoryLog(),

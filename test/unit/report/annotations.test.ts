@@ -34,7 +34,11 @@ describe('annotationFor', () => {
       new ActionError('service web not found', { input: 'services', file: 'convox.yml', line: 2 }),
       { file: 'convox.yml', startLine: 2, title: "convox-image-deploy: input 'services'" },
     ],
-    ['phase only', new ActionError('rack timed out', { phase: 'deploy' }), { title: 'convox-image-deploy failed in phase deploy' }],
+    [
+      'phase only',
+      new ActionError('rack timed out', { phase: 'deploy' }),
+      { title: 'convox-image-deploy failed in phase deploy' },
+    ],
     ['nothing known', new ActionError('odd'), { title: 'convox-image-deploy failed' }],
   ];
 
@@ -62,7 +66,11 @@ describe('annotationsFor', () => {
   });
 
   it('titles any other thrown value', () => {
-    expect(annotationsFor(new Error('socket hang up'))).toEqual([{ message: 'socket hang up', properties: { title: 'convox-image-deploy failed' } }]);
-    expect(annotationsFor('plain string')).toEqual([{ message: 'plain string', properties: { title: 'convox-image-deploy failed' } }]);
+    expect(annotationsFor(new Error('socket hang up'))).toEqual([
+      { message: 'socket hang up', properties: { title: 'convox-image-deploy failed' } },
+    ]);
+    expect(annotationsFor('plain string')).toEqual([
+      { message: 'plain string', properties: { title: 'convox-image-deploy failed' } },
+    ]);
   });
 });

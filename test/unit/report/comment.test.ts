@@ -50,7 +50,9 @@ describe('renderPlanComment', () => {
   });
 
   it('shows an unknown IMAGE_VERSION with its reason', () => {
-    expect(renderPlanComment(envPlan(), { app: 'shop' })).toContain('unknown (the credential cannot read releases (a Console deploy key)) → `20261122220501`');
+    expect(renderPlanComment(envPlan(), { app: 'shop' })).toContain(
+      'unknown (the credential cannot read releases (a Console deploy key)) → `20261122220501`',
+    );
   });
 
   it('clips a huge diff to fit a comment, and GitHub accepts it', async () => {
@@ -115,7 +117,7 @@ describe('upsertStickyComment against the GitHub API stand-in', () => {
     expect(github.commentsOn('acme', 'shop', 7).map((c) => c.body)).toEqual([`${MARKER}\nshop again`, `${other}\nworker`]);
   });
 
-  it('does not take over a person\'s comment that merely quotes the marker', async () => {
+  it("does not take over a person's comment that merely quotes the marker", async () => {
     github.addComment('acme', 'shop', 7, `Why does the bot write ${MARKER}?`, { login: 'octocat', id: 1, type: 'User' });
     expect(await post(`${MARKER}\nplan`)).toBe('created');
     expect(github.commentsOn('acme', 'shop', 7)[0]?.body).toBe(`Why does the bot write ${MARKER}?`);
@@ -162,7 +164,11 @@ describe('upsertStickyComment when it cannot post', () => {
 
 describe('renderPlanComment for a failed dry run', () => {
   it('leads with the failure, so a broken Dockerfile is the first thing a reviewer reads', () => {
-    const body = renderPlanComment(manifestPlan(true), { app: 'shop' }, { failure: { phase: 'build', error: 'the image build failed at step [2/2] RUN make: exit code: 2' } });
+    const body = renderPlanComment(
+      manifestPlan(true),
+      { app: 'shop' },
+      { failure: { phase: 'build', error: 'the image build failed at step [2/2] RUN make: exit code: 2' } },
+    );
     const lines = body.split('\n');
     expect(lines[1]).toBe('### ❌ Convox deploy plan for app `shop`');
     expect(body.indexOf('The dry run failed in phase build')).toBeLessThan(body.indexOf('A real run would do this'));

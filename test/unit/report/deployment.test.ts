@@ -20,20 +20,39 @@ beforeEach(async () => {
 afterEach(() => github.close());
 
 const start = () =>
-  startDeployment(api, { owner: 'acme', repo: 'shop', ref: SHA, environment: 'production', description: 'Deploy shop 20261122220501', logUrl: RUN, log });
+  startDeployment(api, {
+    owner: 'acme',
+    repo: 'shop',
+    ref: SHA,
+    environment: 'production',
+    description: 'Deploy shop 20261122220501',
+    logUrl: RUN,
+    log,
+  });
 const warnings = () => log.lines.filter((l) => l.startsWith('warning: '));
 
 describe('GitHub deployment statuses', () => {
   it('creates the deployment for the commit, then in_progress, then success', async () => {
     const handle = await start();
     expect(handle).toMatchObject({ owner: 'acme', repo: 'shop', environment: 'production' });
-    await finishDeployment(api, handle, 'success', { environmentUrl: 'https://shop.example.com', logUrl: RUN, description: 'Release RNEW is running', log });
+    await finishDeployment(api, handle, 'success', {
+      environmentUrl: 'https://shop.example.com',
+      logUrl: RUN,
+      description: 'Release RNEW is running',
+      log,
+    });
 
     const [create, ...statuses] = github.requests;
     expect(create).toMatchObject({
       method: 'POST',
       path: '/repos/acme/shop/deployments',
-      body: { ref: SHA, environment: 'production', description: 'Deploy shop 20261122220501', auto_merge: false, required_contexts: [] },
+      body: {
+        ref: SHA,
+        environment: 'production',
+        description: 'Deploy shop 20261122220501',
+        auto_merge: false,
+        required_contexts: [],
+      },
     });
     expect(statuses.map((r) => [r.method, r.path, (r.body as { state: string }).state])).toEqual([
       ['POST', `/repos/acme/shop/deployments/${handle?.id}/statuses`, 'in_progress'],
@@ -82,7 +101,9 @@ describe('GitHub deployments never fail the deploy', () => {
     const handle = await start();
     expect(handle).toBeDefined();
     await finishDeployment(api, handle, 'success', { description: 'done', log });
-    expect(warnings()).toEqual([expect.stringMatching(/^warning: Could not mark GitHub deployment \d+ \(production\) as in_progress: GitHub answered 500/)]);
+    expect(warnings()).toEqual([
+      expect.stringMatching(/^warning: Could not mark GitHub deployment \d+ \(production\) as in_progress: GitHub answered 500/),
+    ]);
     expect(github.deployments[0]?.statuses.map((s) => s.state)).toEqual(['success']);
   });
 

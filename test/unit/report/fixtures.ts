@@ -19,7 +19,8 @@ export const DIFF = [
 ].join('\n');
 
 function steps(dry: boolean): PlanStep[] {
-  const skip = (id: string, title: string): PlanStep => (dry ? { id, title, runs: false, skipped: 'dry run' } : { id, title, runs: true });
+  const skip = (id: string, title: string): PlanStep =>
+    dry ? { id, title, runs: false, skipped: 'dry run' } : { id, title, runs: true };
   return [
     { id: 'build', title: 'Build Dockerfile (context .)', runs: true },
     skip('push', `Push ${REPO}:${TAG}`),
@@ -37,8 +38,18 @@ export function manifestPlan(dry: boolean): Plan {
   return {
     dryRun: dry,
     dryRunReason: dry ? 'pull_request event (dry-run: auto)' : 'push event (dry-run: auto)',
-    image: { repository: REPO, references: [`${REPO}:${TAG}`, `${REPO}:sha-9fceb02`], tags: [TAG, 'sha-9fceb02'], primaryTag: TAG },
-    manifest: { file: 'convox.yml', mode: 'manifest', services: [{ service: 'web', line: 4, before: OLD, after: `${REPO}:${TAG}` }], diff: DIFF },
+    image: {
+      repository: REPO,
+      references: [`${REPO}:${TAG}`, `${REPO}:sha-9fceb02`],
+      tags: [TAG, 'sha-9fceb02'],
+      primaryTag: TAG,
+    },
+    manifest: {
+      file: 'convox.yml',
+      mode: 'manifest',
+      services: [{ service: 'web', line: 4, before: OLD, after: `${REPO}:${TAG}` }],
+      diff: DIFF,
+    },
     deploy: {
       app: 'shop',
       rack: 'acme/production',
@@ -62,9 +73,14 @@ export function envPlan(): Plan {
     steps: [
       { id: 'build', title: 'Build Dockerfile (context .)', runs: true },
       { id: 'push', title: `Push ${REPO}:${TAG}`, runs: false, skipped: 'dry run' },
-      { id: 'env-release', title: `Set IMAGE_VERSION=${TAG} on app shop (new release, other variables kept)`, runs: false, skipped: 'dry run' },
+      {
+        id: 'env-release',
+        title: `Set IMAGE_VERSION=${TAG} on app shop (new release, other variables kept)`,
+        runs: false,
+        skipped: 'dry run',
+      },
     ],
-    notes: ['IMAGE_VERSION cannot be set with a deploy key: it cannot read the app\'s other variables.'],
+    notes: ["IMAGE_VERSION cannot be set with a deploy key: it cannot read the app's other variables."],
   };
 }
 

@@ -90,7 +90,7 @@ describe('Console links (best guess: the Console home page)', () => {
     expect(consoleHome(host)).toBe(url);
   });
 
-  it('prefers the plan\'s own app URL', () => {
+  it("prefers the plan's own app URL", () => {
     const deploy = { app: 'shop', host: 'console.convox.com', wait: true, timeoutMs: 1, url: 'https://console.convox.com/x' };
     expect(consoleLink(deploy)).toBe('https://console.convox.com/x');
     expect(consoleLink({ ...deploy, url: undefined }, 'console.acme.io')).toBe('https://console.acme.io/');

@@ -40,13 +40,20 @@ describe('renderSummary: a successful deploy', () => {
   });
 
   it('ends with the commit and a link to the run', () => {
-    expect(md.trimEnd().split('\n').at(-1)).toBe('Commit `9fceb02d0ae5` · [workflow run](https://github.com/acme/shop/actions/runs/42)');
+    expect(md.trimEnd().split('\n').at(-1)).toBe(
+      'Commit `9fceb02d0ae5` · [workflow run](https://github.com/acme/shop/actions/runs/42)',
+    );
   });
 
   it('does not claim "deployed" when it did not wait', () => {
     const r = successReport();
-    const plan = { ...r.plan, steps: r.plan.steps.map((s) => (s.id === 'wait' ? { ...s, runs: false, skipped: 'wait: false' } : s)) };
-    expect(firstLine(renderSummary({ ...r, plan }))).toBe('### ✅ Promoted release `RNEWRELEASE` on app `shop` on rack `acme/production` (not waited for: wait: false)');
+    const plan = {
+      ...r.plan,
+      steps: r.plan.steps.map((s) => (s.id === 'wait' ? { ...s, runs: false, skipped: 'wait: false' } : s)),
+    };
+    expect(firstLine(renderSummary({ ...r, plan }))).toBe(
+      '### ✅ Promoted release `RNEWRELEASE` on app `shop` on rack `acme/production` (not waited for: wait: false)',
+    );
   });
 
   it('links no Console for a rack reached directly', () => {
@@ -61,7 +68,10 @@ describe('renderSummary: a successful deploy', () => {
 describe('renderSummary: a dry run', () => {
   const report: RunReport = {
     plan: manifestPlan(true),
-    phases: [{ name: 'plan', status: 'ok', durationMs: 150 }, { name: 'build', status: 'ok', durationMs: 9_000 }],
+    phases: [
+      { name: 'plan', status: 'ok', durationMs: 150 },
+      { name: 'build', status: 'ok', durationMs: 9_000 },
+    ],
     outcome: 'success',
     imageId: 'sha256:2222',
     sha: 'abc',
@@ -91,19 +101,29 @@ describe('renderSummary: a failed deploy', () => {
     outcome: 'failure',
     releaseId: undefined,
     phases: [...r.phases.slice(0, 5), { name: 'deploy', status: 'failed', durationMs: 62_000 }],
-    error: 'app shop did not become healthy within 10 min: process web crashed (exit 1)\n  Fix: look at the rack log lines in the summary',
+    error:
+      'app shop did not become healthy within 10 min: process web crashed (exit 1)\n  Fix: look at the rack log lines in the summary',
     stepsDone: ['env-release', 'upload', 'rack-build', 'promote'],
-    rackLogTail: ['web-1 booting', '\x1b[31mweb-1 Error: cannot connect to <db> & retry\x1b[0m', 'web-1 literal ``` fence', 'web-1 exited 1'],
+    rackLogTail: [
+      'web-1 booting',
+      '\x1b[31mweb-1 Error: cannot connect to <db> & retry\x1b[0m',
+      'web-1 literal ``` fence',
+      'web-1 exited 1',
+    ],
   };
   const md = renderSummary(report);
 
   it('leads with the phase and the reason', () => {
-    expect(firstLine(md)).toBe('### ❌ Failed in phase deploy: app shop did not become healthy within 10 min: process web crashed (exit 1)');
+    expect(firstLine(md)).toBe(
+      '### ❌ Failed in phase deploy: app shop did not become healthy within 10 min: process web crashed (exit 1)',
+    );
   });
 
   it('shows the whole error and the rack log tail in fenced blocks that cannot be closed early', () => {
     expect(md).toContain('#### What went wrong\n\n```text\napp shop did not become healthy');
-    expect(md).toContain("#### Last 4 lines of the rack's log\n\n````text\nweb-1 booting\nweb-1 Error: cannot connect to <db> & retry\nweb-1 literal ``` fence\nweb-1 exited 1\n````");
+    expect(md).toContain(
+      "#### Last 4 lines of the rack's log\n\n````text\nweb-1 booting\nweb-1 Error: cannot connect to <db> & retry\nweb-1 literal ``` fence\nweb-1 exited 1\n````",
+    );
   });
 
   it('marks the steps the failed phase finished as done, and the one it failed in', () => {
@@ -144,7 +164,9 @@ describe('renderSummary: env mode with an unknown current value', () => {
   });
 
   it('keeps the notes', () => {
-    expect(md).toContain("#### Notes\n\n- IMAGE\\_VERSION cannot be set with a deploy key: it cannot read the app's other variables.");
+    expect(md).toContain(
+      "#### Notes\n\n- IMAGE\\_VERSION cannot be set with a deploy key: it cannot read the app's other variables.",
+    );
   });
 
   it('shows a known old value too', () => {
@@ -156,7 +178,12 @@ describe('renderSummary: env mode with an unknown current value', () => {
 describe('renderSummary: hostile text stays inside its box', () => {
   it('escapes HTML and Markdown in the verdict and fences image names', () => {
     const r = successReport();
-    const md = renderSummary({ ...r, outcome: 'failure', phases: [{ name: 'push', status: 'failed', durationMs: 1 }], error: '<img src=x> *boom* | @octocat' });
+    const md = renderSummary({
+      ...r,
+      outcome: 'failure',
+      phases: [{ name: 'push', status: 'failed', durationMs: 1 }],
+      error: '<img src=x> *boom* | @octocat',
+    });
     expect(firstLine(md)).toBe('### ❌ Failed in phase push: &lt;img src=x&gt; \\*boom\\* \\| @\u200boctocat');
     const weird = { ...r.plan, image: { ...r.plan.image, references: ['a/b:`x`'] } };
     expect(renderSummary({ ...r, plan: weird })).toContain('- `` a/b:`x` ``\n');

@@ -247,7 +247,12 @@ describe('describeFailure', () => {
     [new HttpStatusError(500, ''), '500'],
     [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'ECONNRESET (socket hang up)'],
     [Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), 'read ECONNRESET'],
-    [new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) }), 'connect ECONNREFUSED 127.0.0.1:1'],
+    [
+      new TypeError('fetch failed', {
+        cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+      }),
+      'connect ECONNREFUSED 127.0.0.1:1',
+    ],
     [new DOMException('The operation was aborted due to timeout', 'TimeoutError'), 'timed out'],
     [new Error('boom'), 'boom'],
     ['text', 'text'],

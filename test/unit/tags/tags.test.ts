@@ -92,20 +92,65 @@ describe('renderTags', () => {
   });
 
   it.each([
-    [['{{version}}'], CTX, 'unknown variable "{{version}}" in tag template "{{version}}"', 'use one of {{timestamp}}, {{sha}}, {{short_sha}}, {{branch}}, {{run_number}}, or a literal tag'],
+    [
+      ['{{version}}'],
+      CTX,
+      'unknown variable "{{version}}" in tag template "{{version}}"',
+      'use one of {{timestamp}}, {{sha}}, {{short_sha}}, {{branch}}, {{run_number}}, or a literal tag',
+    ],
     [['{{SHA}}'], CTX, 'unknown variable "{{SHA}}"', '{{sha}}'],
     [['{{}}'], CTX, 'unknown variable "{{}}"', '{{timestamp}}'],
     [['{{sha}'], CTX, 'tag template "{{sha}" has an unmatched "{{" or "}}"', 'write variables as {{name}}'],
-    [['v{{branch}}'], { ...CTX, branch: undefined, ref: 'refs/tags/v1.2.0' }, '{{branch}} in tag template "v{{branch}}" has no value: this "push" event (ref refs/tags/v1.2.0) is not on a branch', 'remove "v{{branch}}"'],
-    [['{{branch}}'], { ...CTX, branch: undefined, eventName: 'schedule', ref: undefined }, 'has no value: this "schedule" event is not on a branch', 'remove'],
-    [['{{run_number}}'], { ...CTX, runNumber: undefined }, 'has no value: GITHUB_RUN_NUMBER is not set for this "push" event', 'remove'],
+    [
+      ['v{{branch}}'],
+      { ...CTX, branch: undefined, ref: 'refs/tags/v1.2.0' },
+      '{{branch}} in tag template "v{{branch}}" has no value: this "push" event (ref refs/tags/v1.2.0) is not on a branch',
+      'remove "v{{branch}}"',
+    ],
+    [
+      ['{{branch}}'],
+      { ...CTX, branch: undefined, eventName: 'schedule', ref: undefined },
+      'has no value: this "schedule" event is not on a branch',
+      'remove',
+    ],
+    [
+      ['{{run_number}}'],
+      { ...CTX, runNumber: undefined },
+      'has no value: GITHUB_RUN_NUMBER is not set for this "push" event',
+      'remove',
+    ],
     [['{{short_sha}}'], { ...CTX, sha: '' }, 'has no value: no commit SHA is known', 'remove'],
-    [['feature/x'], CTX, 'tag "feature/x" is not a valid Docker tag: "/" is not allowed at position 8', 'tags may contain only letters'],
-    [['-{{short_sha}}'], CTX, 'tag "-0123456" (from template "-{{short_sha}}") is not a valid Docker tag: "-" is not allowed as the first character', 'must not start with "." or "-"'],
-    [['{{branch}}'], { ...CTX, branch: '.hidden' }, 'tag ".hidden" (from template "{{branch}}") is not a valid Docker tag: "." is not allowed as the first character', 'must not start'],
+    [
+      ['feature/x'],
+      CTX,
+      'tag "feature/x" is not a valid Docker tag: "/" is not allowed at position 8',
+      'tags may contain only letters',
+    ],
+    [
+      ['-{{short_sha}}'],
+      CTX,
+      'tag "-0123456" (from template "-{{short_sha}}") is not a valid Docker tag: "-" is not allowed as the first character',
+      'must not start with "." or "-"',
+    ],
+    [
+      ['{{branch}}'],
+      { ...CTX, branch: '.hidden' },
+      'tag ".hidden" (from template "{{branch}}") is not a valid Docker tag: "." is not allowed as the first character',
+      'must not start',
+    ],
     [['x'.repeat(129)], CTX, 'is 129 characters long; the limit is 128', 'shorten'],
-    [['{{sha}}{{sha}}{{sha}}{{sha}}'], CTX, 'tag "' + SHA.repeat(4) + '" (from template "{{sha}}{{sha}}{{sha}}{{sha}}") is 160 characters long', '{{short_sha}}'],
-    [['latest', '{{timestamp}}', 'latest'], CTX, 'tag templates "latest" and "latest" both render to "latest"', 'remove one of them'],
+    [
+      ['{{sha}}{{sha}}{{sha}}{{sha}}'],
+      CTX,
+      'tag "' + SHA.repeat(4) + '" (from template "{{sha}}{{sha}}{{sha}}{{sha}}") is 160 characters long',
+      '{{short_sha}}',
+    ],
+    [
+      ['latest', '{{timestamp}}', 'latest'],
+      CTX,
+      'tag templates "latest" and "latest" both render to "latest"',
+      'remove one of them',
+    ],
     [['{{short_sha}}', '0123456'], CTX, 'tag templates "{{short_sha}}" and "0123456" both render to "0123456"', 'remove one'],
   ])('%j rejects with input tags', (templates, ctx, message, fix) => {
     const e = thrown(() => renderTags(templates, ctx, '%Y%m%d%H%M%S'));
