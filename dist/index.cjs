@@ -12963,7 +12963,7 @@ function group(name, fn) {
   });
 }
 
-// src/docker/engine.ts
+// src/engine/engine.ts
 var import_dockerode = __toESM(require_docker(), 1);
 
 // src/errors.ts
@@ -13003,7 +13003,7 @@ function describeError(e) {
   return String(e);
 }
 
-// src/docker/engine.ts
+// src/engine/engine.ts
 function connectEngine() {
   return new import_dockerode.default();
 }
@@ -13218,7 +13218,7 @@ function readGitHubContext(env, cwd) {
 var import_node_fs4 = require("node:fs");
 var import_node_path3 = __toESM(require("node:path"), 1);
 
-// src/docker/reference.ts
+// src/image/reference.ts
 var DOCKER_HUB = "docker.io";
 var DOCKER_HUB_API = "registry-1.docker.io";
 var NAME_TOTAL_LENGTH_MAX = 255;
@@ -13332,7 +13332,7 @@ function registryApiHost(ref) {
   return registry === DOCKER_HUB ? DOCKER_HUB_API : registry;
 }
 
-// src/docker/tags.ts
+// src/image/tags.ts
 var DEFAULT_TAGS = "{{timestamp}}";
 var DEFAULT_TIMESTAMP_FORMAT = "%Y%m%d%H%M%S";
 var TEMPLATE_VARIABLES = ["timestamp", "sha", "short_sha", "branch", "run_number"];
@@ -17901,11 +17901,11 @@ function crossCheck2(raw, c) {
     raw.fail("no-cache", "has no effect with 'build: false'", "remove 'no-cache' or set 'build: true'");
 }
 
-// src/docker/filesync.ts
+// src/buildkit/filesync.ts
 var import_node_fs6 = require("node:fs");
 var import_node_path5 = __toESM(require("node:path"), 1);
 
-// src/docker/dockerignore.ts
+// src/context/dockerignore.ts
 var import_promises2 = require("node:fs/promises");
 var import_node_path4 = __toESM(require("node:path"), 1);
 var IgnorePatternError = class extends Error {
@@ -18130,7 +18130,7 @@ function classProblem(p) {
   return void 0;
 }
 
-// src/docker/grpc-server.ts
+// src/buildkit/grpc-server.ts
 var import_node_http2 = __toESM(require("node:http2"), 1);
 var GrpcStatus = { OK: 0, UNKNOWN: 2, UNIMPLEMENTED: 12, INTERNAL: 13 };
 var GrpcError = class extends Error {
@@ -18270,7 +18270,7 @@ var Call = class {
   }
 };
 
-// src/docker/protobuf.ts
+// src/buildkit/protobuf.ts
 var WireType = { varint: 0, fixed64: 1, bytes: 2, fixed32: 5 };
 var ProtobufError = class extends Error {
   name = "ProtobufError";
@@ -18403,7 +18403,7 @@ function writeVarint(out, at2, value) {
   return at2;
 }
 
-// src/docker/walk.ts
+// src/context/walk.ts
 var import_node_fs5 = require("node:fs");
 function* walkContext(root, options) {
   const forcedDirs = /* @__PURE__ */ new Set();
@@ -18503,7 +18503,7 @@ function unreadable(relPath, err) {
   );
 }
 
-// src/docker/filesync.ts
+// src/buildkit/filesync.ts
 var DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy";
 var STAT = 0;
 var REQ = 1;
@@ -18840,12 +18840,12 @@ function decodePacket(buf) {
   return { type, id };
 }
 
-// src/docker/build.ts
+// src/engine/build.ts
 var import_promises5 = require("node:fs/promises");
 var import_node_path7 = __toESM(require("node:path"), 1);
 var import_node_stream2 = require("node:stream");
 
-// src/docker/context.ts
+// src/context/pack.ts
 var import_node_crypto2 = require("node:crypto");
 var import_node_fs7 = require("node:fs");
 var import_promises3 = require("node:fs/promises");
@@ -19036,7 +19036,7 @@ function checkedRelative(p) {
   return p;
 }
 
-// src/docker/buildkit-trace.ts
+// src/buildkit/trace.ts
 function decodeTrace(aux) {
   return decodeStatusResponse(Buffer.from(aux, "base64"));
 }
@@ -19224,7 +19224,7 @@ function decodePosition(buf) {
   return { line, character };
 }
 
-// src/docker/json-lines.ts
+// src/engine/json-lines.ts
 var import_node_string_decoder = require("node:string_decoder");
 async function readJsonLines(stream, onMessage, options = {}) {
   const splitter = new LineSplitter();
@@ -19276,7 +19276,7 @@ function clip(text) {
   return text.length > 200 ? `${text.slice(0, 200)}\u2026` : text;
 }
 
-// src/docker/build-stream.ts
+// src/engine/build-stream.ts
 var TAIL_LINES = 20;
 async function followBuild(stream, options) {
   const progress = new BuildProgress(options);
@@ -19586,7 +19586,7 @@ function* instructions(text) {
   }
 }
 
-// src/docker/session.ts
+// src/buildkit/session.ts
 var import_node_crypto3 = require("node:crypto");
 var AUTH = "/moby.filesync.v1.Auth/";
 var HEALTH_CHECK = "/grpc.health.v1.Health/Check";
@@ -19695,7 +19695,7 @@ function dialSession(docker, id, methods, sharedKey) {
   });
 }
 
-// src/docker/build.ts
+// src/engine/build.ts
 function buildQuery(req, dockerfileName, buildkit) {
   const c = req.config;
   const buildargs = buildkit ? { BUILDKIT_INLINE_CACHE: "1", ...c.buildArgs } : { ...c.buildArgs };
@@ -19850,7 +19850,7 @@ async function readText(file) {
   }
 }
 
-// src/docker/labels.ts
+// src/image/labels.ts
 function ociLabels(github, version, created) {
   const labels = {
     "org.opencontainers.image.created": created.toISOString(),
@@ -19975,7 +19975,7 @@ function describeFailure(err) {
   return err instanceof Error ? err.message : String(err);
 }
 
-// src/docker/push.ts
+// src/engine/push.ts
 function classifyPushError(message) {
   const m = message.toLowerCase();
   if (/unauthorized|authentication required|denied|no basic auth credentials|incorrect username or password|403 forbidden|\b(?:status:?|http)\s+40[13]\b/.test(

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { connectEngine } from './docker/engine.js';
+import { connectEngine } from './engine/engine.js';
 import { ActionError, describeError } from './errors.js';
 import { flagsToInputs, USAGE } from './cli.js';
 import { annotationsFor } from './report/annotations.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { decodeTrace } from '../../src/docker/buildkit-trace.js';
+import { decodeTrace } from '../../src/buildkit/trace.js';
 
 export interface EngineTiming {
   /** The first `t` of the build's query: the tag it was asked to produce. */

@@ -2,7 +2,7 @@
 // its own peak RSS, so nothing else in the benchmark process inflates the figure.
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { packContext } from '../../src/docker/context.js';
+import { packContext } from '../../src/context/pack.js';
 
 async function main(): Promise<void> {
   const [dir, mode] = process.argv.slice(2);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { packContext } from '../../src/docker/context.js';
+import { packContext } from '../../src/context/pack.js';
 import { act, cliEnv, sh, shAsync, smallFiles, tree, type Bench } from './run.js';
 import { interleave, medians, ms, pairedRatio, ratio, samplesLine, type Row } from './stats.js';
 import { startTimingProxy } from './engine-timing.js';

@@ -5,7 +5,7 @@
  * end, after the deploy. Each returns the problem as text, or undefined when the value is fine.
  */
 import { readFileSync } from 'node:fs';
-import { parseReference } from '../docker/reference.js';
+import { parseReference } from '../image/reference.js';
 
 /** containerd's platform grammar: `os[/arch[/variant]]`, one platform. */
 const PLATFORM = /^[a-z0-9_-]+(\/[a-z0-9_-]+){0,2}$/i;

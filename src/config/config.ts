@@ -1,4 +1,4 @@
-import type { ImageReference } from '../docker/reference.js';
+import type { ImageReference } from '../image/reference.js';
 import type { GitHubContext } from './github.js';
 
 /** Everything the action was asked to do, validated. Built once by `readInputs`; never mutated. */

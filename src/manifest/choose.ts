@@ -2,8 +2,8 @@
  * Which services to point at the new image: the ones named, or every service whose image is the
  * pushed repository. Each refusal lists what the manifest does hold, so the fix is obvious.
  */
-import { familiarName } from '../docker/reference.js';
-import type { ImageReference } from '../docker/reference.js';
+import { familiarName } from '../image/reference.js';
+import type { ImageReference } from '../image/reference.js';
 import type { ActionError } from '../errors.js';
 import { matchImage } from './image-text.js';
 import { fail } from './parse.js';

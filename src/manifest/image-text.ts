@@ -3,8 +3,8 @@
  * manifest may hold `${VAR}` where the Docker grammar allows none. The repository text is kept
  * exactly as spelled when rewriting; only the tag and digest are replaced.
  */
-import { parseReference, sameRepository } from '../docker/reference.js';
-import type { ImageReference } from '../docker/reference.js';
+import { parseReference, sameRepository } from '../image/reference.js';
+import type { ImageReference } from '../image/reference.js';
 
 export interface ImageText {
   /** Everything before the tag, as written (`127.0.0.1:5000/acme/shop`, `${REGISTRY}/shop`). */

@@ -2,7 +2,7 @@
  * `planManifestUpdate`: from the manifest's bytes and the pushed image to the exact bytes to
  * write (manifest mode) or the images the rack will interpolate (env mode). Pure.
  */
-import { digestProblem, isValidTag } from '../docker/reference.js';
+import { digestProblem, isValidTag } from '../image/reference.js';
 import { ActionError } from '../errors.js';
 import { chooseServices } from './choose.js';
 import { unifiedDiff } from './diff.js';

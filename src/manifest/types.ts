@@ -1,7 +1,7 @@
 /**
  * The manifest module's contract with the plan: what goes in, what comes out.
  */
-import type { ImageReference } from '../docker/reference.js';
+import type { ImageReference } from '../image/reference.js';
 import type { ManifestKind } from './services.js';
 
 export type { ManifestKind };

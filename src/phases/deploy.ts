@@ -9,7 +9,7 @@ import { cannotReadReleases } from '../convox/env-mode.js';
 import { formatDuration } from '../convox/duration.js';
 import { inspectApp, readAppNow } from '../convox/inspect.js';
 import { resolveRackTarget, rackLabel, type RackTarget } from '../convox/target.js';
-import { packContext } from '../docker/context.js';
+import { packContext } from '../context/pack.js';
 import type { ManifestPlan } from '../manifest/index.js';
 import type { RackLook } from '../plan/plan.js';
 

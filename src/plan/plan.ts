@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js';
 import { relativeToWorkspace } from '../config/paths.js';
-import { formatReference } from '../docker/reference.js';
+import { formatReference } from '../image/reference.js';
 import type { ManifestPlan } from '../manifest/index.js';
 import type { DeployPlan, EnvChange, ManifestChange, Plan, PlanStep } from './types.js';
 

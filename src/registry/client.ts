@@ -4,7 +4,7 @@
  * fail early when the tag to deploy does not exist.
  */
 import { createHash } from 'node:crypto';
-import { formatReference, registryApiHost, type ImageReference } from '../docker/reference.js';
+import { formatReference, registryApiHost, type ImageReference } from '../image/reference.js';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import { HttpStatusError, classifyError, describeFailure, isTransientNetworkError, retry } from '../retry.js';

@@ -3,7 +3,7 @@
  * and that no plan (hence no bytes to write) comes out.
  */
 import { describe, expect, test } from 'vitest';
-import { parseReference } from '../../../src/docker/reference.js';
+import { parseReference } from '../../../src/image/reference.js';
 import { ActionError } from '../../../src/errors.js';
 import { planManifestUpdate } from '../../../src/manifest/index.js';
 import type { ManifestPlanInput } from '../../../src/manifest/index.js';

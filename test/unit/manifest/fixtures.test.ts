@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parseReference } from '../../../src/docker/reference.js';
+import { parseReference } from '../../../src/image/reference.js';
 import { ActionError } from '../../../src/errors.js';
 import { planManifestUpdate } from '../../../src/manifest/index.js';
 import type { ManifestPlanInput } from '../../../src/manifest/index.js';

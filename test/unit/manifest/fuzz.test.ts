@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { CORE_SCHEMA, load, mergeTag } from 'js-yaml';
 import { expect, test } from 'vitest';
-import { parseReference } from '../../../src/docker/reference.js';
+import { parseReference } from '../../../src/image/reference.js';
 import { ActionError } from '../../../src/errors.js';
 import { planManifestUpdate } from '../../../src/manifest/index.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseReference } from '../../../src/docker/reference.js';
+import { parseReference } from '../../../src/image/reference.js';
 import {
   interpolate,
   matchImage,

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { CORE_SCHEMA, load, mergeTag } from 'js-yaml';
 import { describe, expect, test } from 'vitest';
-import { parseReference } from '../../../src/docker/reference.js';
+import { parseReference } from '../../../src/image/reference.js';
 import { planManifestUpdate } from '../../../src/manifest/index.js';
 
 type Style = 'plain' | 'single' | 'double';

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseReference } from '../../../src/docker/reference.js';
+import { parseReference } from '../../../src/image/reference.js';
 import { ActionError } from '../../../src/errors.js';
 import { isLoopbackHost, manifestDigest } from '../../../src/registry/client.js';
 import { clientOptions, reply, startStandIn, type StandIn } from './stand-in.js';

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemoryLog } from '../../../src/log.js';
-import { parseReference, type ImageReference } from '../../../src/docker/reference.js';
+import { parseReference, type ImageReference } from '../../../src/image/reference.js';
 import type { RegistryClientOptions } from '../../../src/registry/client.js';
 import { Secrets } from '../../../src/secrets.js';
 

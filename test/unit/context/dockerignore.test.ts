@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanPath, IgnoreMatcher, IgnorePatternError, parseIgnoreFile } from '../../../src/docker/dockerignore.js';
+import { cleanPath, IgnoreMatcher, IgnorePatternError, parseIgnoreFile } from '../../../src/context/dockerignore.js';
 
 describe('parseIgnoreFile (moby ignorefile.ReadAll)', () => {
   it.each([

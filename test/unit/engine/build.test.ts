@@ -6,10 +6,10 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
-import { buildImage, type BuildRequest } from '../../../src/docker/build.js';
+import { buildImage, type BuildRequest } from '../../../src/engine/build.js';
 import { ActionError } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/log.js';
-import { makeTree, removeTree } from './tree.js';
+import { makeTree, removeTree } from '../support/tree.js';
 
 interface Dial {
   path: string;

@@ -16,10 +16,10 @@
  */
 import { closeSync, existsSync, lstatSync, openSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { IgnoreMatcher, readIgnorePatterns } from './dockerignore.js';
+import { IgnoreMatcher, readIgnorePatterns } from '../context/dockerignore.js';
 import { frameHeader, type ServerCall, type StreamHandler } from './grpc-server.js';
 import { ProtobufError, ProtoWriter, readVarint, varintSize, WireType, writeVarint } from './protobuf.js';
-import { unreadable, walkContext, type WalkEntry } from './walk.js';
+import { unreadable, walkContext, type WalkEntry } from '../context/walk.js';
 
 export const DIFF_COPY = '/moby.filesync.v1.FileSync/DiffCopy';
 

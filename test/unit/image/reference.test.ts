@@ -7,7 +7,7 @@ import {
   parseReference,
   registryApiHost,
   sameRepository,
-} from '../../../src/docker/reference.js';
+} from '../../../src/image/reference.js';
 
 const SHA = `sha256:${'a'.repeat(64)}`;
 

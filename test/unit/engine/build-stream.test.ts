@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ActionError } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/log.js';
-import { describeDaemonError, findStepLine, followBuild, type BuildResult } from '../../../src/docker/build-stream.js';
-import { ProtoWriter } from '../../../src/docker/protobuf.js';
-import { chunks, cut } from './chunks.js';
+import { describeDaemonError, findStepLine, followBuild, type BuildResult } from '../../../src/engine/build-stream.js';
+import { ProtoWriter } from '../../../src/buildkit/protobuf.js';
+import { chunks, cut } from '../support/chunks.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/streams/${name}`, import.meta.url));
 

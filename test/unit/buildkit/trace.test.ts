@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeStatusResponse, decodeTrace } from '../../../src/docker/buildkit-trace.js';
-import { ProtoWriter } from '../../../src/docker/protobuf.js';
+import { decodeStatusResponse, decodeTrace } from '../../../src/buildkit/trace.js';
+import { ProtoWriter } from '../../../src/buildkit/protobuf.js';
 
 const fixture = (name: string): Record<string, unknown>[] =>
   readFileSync(new URL(`../../fixtures/streams/${name}.jsonl`, import.meta.url), 'utf8')

@@ -9,11 +9,11 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ActionError } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/log.js';
-import { followBuild } from '../../../src/docker/build-stream.js';
-import { packContext } from '../../../src/docker/context.js';
-import { openBuildSession, type CredentialsFor } from '../../../src/docker/session.js';
-import { dockerCli, engine, postBuild } from '../../unit/docker/engine.js';
-import { makeTree, removeTree } from '../../unit/docker/tree.js';
+import { followBuild } from '../../../src/engine/build-stream.js';
+import { packContext } from '../../../src/context/pack.js';
+import { openBuildSession, type CredentialsFor } from '../../../src/buildkit/session.js';
+import { dockerCli, engine, postBuild } from '../../support/engine.js';
+import { makeTree, removeTree } from '../../unit/support/tree.js';
 
 const REGISTRY = process.env.TEST_REGISTRY ?? '127.0.0.1:5055';
 const USER = process.env.TEST_REGISTRY_USER ?? 'ci';

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatTimestamp,
-  parseTagTemplates,
-  renderTags,
-  sanitizeBranch,
-  type TemplateContext,
-} from '../../../src/docker/tags.js';
+import { formatTimestamp, parseTagTemplates, renderTags, sanitizeBranch, type TemplateContext } from '../../../src/image/tags.js';
 import { thrown } from '../../support/thrown.js';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';

@@ -9,8 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
 import { ActionError } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/log.js';
-import { ProtoWriter, readFields } from '../../../src/docker/protobuf.js';
-import { credentialsHost, openBuildSession, type CredentialsFor } from '../../../src/docker/session.js';
+import { ProtoWriter, readFields } from '../../../src/buildkit/protobuf.js';
+import { credentialsHost, openBuildSession, type CredentialsFor } from '../../../src/buildkit/session.js';
 
 interface Dialed {
   headers: Record<string, unknown>;

@@ -6,8 +6,8 @@
  */
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
-import { decodeTrace } from './buildkit-trace.js';
-import type { StatusResponse, Vertex } from './buildkit-trace.js';
+import { decodeTrace } from '../buildkit/trace.js';
+import type { StatusResponse, Vertex } from '../buildkit/trace.js';
 import { readJsonLines } from './json-lines.js';
 
 /** How many output lines of the failing step an error repeats. */

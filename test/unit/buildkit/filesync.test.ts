@@ -1,15 +1,15 @@
 /**
  * The build session's DiffCopy handler, called as BuildKit calls it (a DiffCopy stream per local
  * directory, REQ packets for the files it wants, then FIN), on a fake gRPC call that records
- * the frames it is given. The real engine reads the same handler in test/e2e/docker.
+ * the frames it is given. The real engine reads the same handler in test/e2e/buildkit and test/e2e/context.
  */
 import { lstatSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fileSync, prepareContextListing, type FileSync } from '../../../src/docker/filesync.js';
-import type { ServerCall } from '../../../src/docker/grpc-server.js';
-import { ProtoWriter, readFields } from '../../../src/docker/protobuf.js';
-import { makeTree, removeTree } from './tree.js';
+import { fileSync, prepareContextListing, type FileSync } from '../../../src/buildkit/filesync.js';
+import type { ServerCall } from '../../../src/buildkit/grpc-server.js';
+import { ProtoWriter, readFields } from '../../../src/buildkit/protobuf.js';
+import { makeTree, removeTree } from '../support/tree.js';
 
 interface Packet {
   type: number;

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActionError } from '../../../src/errors.js';
-import { packContext, type PackOptions } from '../../../src/docker/context.js';
-import { readIgnorePatterns } from '../../../src/docker/dockerignore.js';
-import { readEntry } from '../../../src/docker/walk.js';
-import { runProbe } from './probe.js';
-import { makeTree, names, readTar, removeTree, type TarEntry } from './tree.js';
+import { packContext, type PackOptions } from '../../../src/context/pack.js';
+import { readIgnorePatterns } from '../../../src/context/dockerignore.js';
+import { readEntry } from '../../../src/context/walk.js';
+import { runProbe } from '../support/probe.js';
+import { makeTree, names, readTar, removeTree, type TarEntry } from '../support/tree.js';
 
 const roots: string[] = [];
 afterEach(() => roots.splice(0).forEach(removeTree));
@@ -334,7 +334,7 @@ async function packHere(root: string): Promise<{ stream: string; done: string; i
 
 async function packAsNobody(root: string): Promise<unknown> {
   const code = `
-    import { packContext } from ${JSON.stringify(path.resolve('src/docker/context.ts'))};
+    import { packContext } from ${JSON.stringify(path.resolve('src/context/pack.ts'))};
     import { ActionError } from ${JSON.stringify(path.resolve('src/errors.ts'))};
     const root = ${JSON.stringify(root)};
     const packed = await packContext({ contextDir: root, dockerfile: root + '/Dockerfile' });

@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, writeFileSync, openSync, writeSync, closeSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runProbe } from './probe.js';
-import { removeTree } from './tree.js';
+import { runProbe } from '../support/probe.js';
+import { removeTree } from '../support/tree.js';
 
 const enabled = process.env.CONTEXT_MEASURE === '1';
 const root = enabled ? mkdtempSync(path.join(tmpdir(), 'ctx-measure-')) : '';
@@ -24,7 +24,7 @@ interface Figures {
 function measure(contextDir: string): Promise<Figures> {
   return runProbe(
     `
-    import { packContext } from ${JSON.stringify(path.resolve('src/docker/context.ts'))};
+    import { packContext } from ${JSON.stringify(path.resolve('src/context/pack.ts'))};
     const t0 = performance.now();
     const packed = await packContext({ contextDir: ${JSON.stringify(contextDir)}, dockerfile: ${JSON.stringify(path.join(contextDir, 'Dockerfile'))} });
     for await (const _ of packed.stream) { /* like a socket that keeps up */ }

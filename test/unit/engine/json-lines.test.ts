@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { LineSplitter, readJsonLines, type MalformedLine } from '../../../src/docker/json-lines.js';
-import { chunks, cut } from './chunks.js';
+import { LineSplitter, readJsonLines, type MalformedLine } from '../../../src/engine/json-lines.js';
+import { chunks, cut } from '../support/chunks.js';
 
 async function collect(parts: (string | Buffer)[]): Promise<{ messages: unknown[]; bad: MalformedLine[] }> {
   const messages: unknown[] = [];

@@ -38,8 +38,8 @@ import {
   pushTag,
   type PushFailureKind,
   type PushedTag,
-} from '../../../src/docker/push.js';
-import { chunks, cut } from './chunks.js';
+} from '../../../src/engine/push.js';
+import { chunks, cut } from '../support/chunks.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../../fixtures/streams/${name}`, import.meta.url));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ProtobufError, ProtoWriter, readFields, readVarint, varintSize, writeVarint } from '../../../src/docker/protobuf.js';
+import { ProtobufError, ProtoWriter, readFields, readVarint, varintSize, writeVarint } from '../../../src/buildkit/protobuf.js';
 
 /** `n` as writeVarint encodes it, alone. */
 function encodeVarint(n: number): Buffer {

@@ -8,13 +8,13 @@ import { chmodSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLog } from '../../../src/log.js';
-import { followBuild } from '../../../src/docker/build-stream.js';
-import { packContext } from '../../../src/docker/context.js';
-import { buildImage } from '../../../src/docker/build.js';
-import { inspectEngine } from '../../../src/docker/engine.js';
+import { followBuild } from '../../../src/engine/build-stream.js';
+import { packContext } from '../../../src/context/pack.js';
+import { buildImage } from '../../../src/engine/build.js';
+import { inspectEngine } from '../../../src/engine/engine.js';
 import type { BuildConfig } from '../../../src/config/config.js';
-import { dockerCli, engine, postBuild } from '../../unit/docker/engine.js';
-import { makeTree, readTar, removeTree } from '../../unit/docker/tree.js';
+import { dockerCli, engine, postBuild } from '../../support/engine.js';
+import { makeTree, readTar, removeTree } from '../../unit/support/tree.js';
 
 const DOCKERFILE = 'FROM local/busybox:test\nCOPY . /ctx\nRUN cd /ctx && find . | sort\n';
 

@@ -5,10 +5,10 @@ import type Docker from 'dockerode';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { BuildConfig } from '../config/config.js';
-import { packContext } from './context.js';
+import { packContext } from '../context/pack.js';
 import { describeDaemonError, followBuild } from './build-stream.js';
-import type { Listing } from './filesync.js';
-import { openBuildSession, startBuildSession, type BuildSession, type CredentialsFor } from './session.js';
+import type { Listing } from '../buildkit/filesync.js';
+import { openBuildSession, startBuildSession, type BuildSession, type CredentialsFor } from '../buildkit/session.js';
 import type { EngineInfo } from './engine.js';
 
 export interface BuildRequest {
