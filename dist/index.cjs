@@ -1679,14 +1679,14 @@ var require_async_iterator = __commonJS({
       };
     }
     function readAndResolve(iter) {
-      var resolve = iter[kLastResolve];
-      if (resolve !== null) {
+      var resolve2 = iter[kLastResolve];
+      if (resolve2 !== null) {
         var data = iter[kStream].read();
         if (data !== null) {
           iter[kLastPromise] = null;
           iter[kLastResolve] = null;
           iter[kLastReject] = null;
-          resolve(createIterResult(data, false));
+          resolve2(createIterResult(data, false));
         }
       }
     }
@@ -1694,13 +1694,13 @@ var require_async_iterator = __commonJS({
       process.nextTick(readAndResolve, iter);
     }
     function wrapForNext(lastPromise, iter) {
-      return function(resolve, reject) {
+      return function(resolve2, reject) {
         lastPromise.then(function() {
           if (iter[kEnded]) {
-            resolve(createIterResult(void 0, true));
+            resolve2(createIterResult(void 0, true));
             return;
           }
-          iter[kHandlePromise](resolve, reject);
+          iter[kHandlePromise](resolve2, reject);
         }, reject);
       };
     }
@@ -1720,12 +1720,12 @@ var require_async_iterator = __commonJS({
           return Promise.resolve(createIterResult(void 0, true));
         }
         if (this[kStream].destroyed) {
-          return new Promise(function(resolve, reject) {
+          return new Promise(function(resolve2, reject) {
             process.nextTick(function() {
               if (_this[kError]) {
                 reject(_this[kError]);
               } else {
-                resolve(createIterResult(void 0, true));
+                resolve2(createIterResult(void 0, true));
               }
             });
           });
@@ -1748,13 +1748,13 @@ var require_async_iterator = __commonJS({
       return this;
     }), _defineProperty(_Object$setPrototypeO, "return", function _return() {
       var _this2 = this;
-      return new Promise(function(resolve, reject) {
+      return new Promise(function(resolve2, reject) {
         _this2[kStream].destroy(null, function(err) {
           if (err) {
             reject(err);
             return;
           }
-          resolve(createIterResult(void 0, true));
+          resolve2(createIterResult(void 0, true));
         });
       });
     }), _Object$setPrototypeO), AsyncIteratorPrototype);
@@ -1776,15 +1776,15 @@ var require_async_iterator = __commonJS({
         value: stream._readableState.endEmitted,
         writable: true
       }), _defineProperty(_Object$create, kHandlePromise, {
-        value: function value(resolve, reject) {
+        value: function value(resolve2, reject) {
           var data = iterator[kStream].read();
           if (data) {
             iterator[kLastPromise] = null;
             iterator[kLastResolve] = null;
             iterator[kLastReject] = null;
-            resolve(createIterResult(data, false));
+            resolve2(createIterResult(data, false));
           } else {
-            iterator[kLastResolve] = resolve;
+            iterator[kLastResolve] = resolve2;
             iterator[kLastReject] = reject;
           }
         },
@@ -1803,12 +1803,12 @@ var require_async_iterator = __commonJS({
           iterator[kError] = err;
           return;
         }
-        var resolve = iterator[kLastResolve];
-        if (resolve !== null) {
+        var resolve2 = iterator[kLastResolve];
+        if (resolve2 !== null) {
           iterator[kLastPromise] = null;
           iterator[kLastResolve] = null;
           iterator[kLastReject] = null;
-          resolve(createIterResult(void 0, true));
+          resolve2(createIterResult(void 0, true));
         }
         iterator[kEnded] = true;
       });
@@ -1823,7 +1823,7 @@ var require_async_iterator = __commonJS({
 var require_from = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/from.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve2, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -1832,7 +1832,7 @@ var require_from = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve(value);
+        resolve2(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -1840,13 +1840,13 @@ var require_from = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve, reject) {
+        return new Promise(function(resolve2, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -3631,7 +3631,7 @@ var require_modem = __commonJS({
     var querystring = require("querystring");
     var http4 = require_http();
     var fs3 = require("fs");
-    var path9 = require("path");
+    var path8 = require("path");
     var url = require("url");
     var ssh = require__2();
     var HttpDuplex = require_http_duplex();
@@ -3680,9 +3680,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path9.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs3.readFileSync(path9.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs3.readFileSync(path9.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path8.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs3.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs3.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -3691,11 +3691,11 @@ var require_modem = __commonJS({
       return opts;
     };
     var findDefaultUnixSocket = function() {
-      return new Promise(function(resolve) {
-        var userDockerSocket = path9.join(os5.homedir(), ".docker", "run", "docker.sock");
+      return new Promise(function(resolve2) {
+        var userDockerSocket = path8.join(os5.homedir(), ".docker", "run", "docker.sock");
         fs3.access(userDockerSocket, function(err) {
-          if (err) resolve("/var/run/docker.sock");
-          else resolve(userDockerSocket);
+          if (err) resolve2("/var/run/docker.sock");
+          else resolve2(userDockerSocket);
         });
       });
     };
@@ -3786,7 +3786,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs3.createReadStream(path9.resolve(options.file));
+          data = fs3.createReadStream(path8.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -4104,7 +4104,7 @@ var require_modem = __commonJS({
 var require_ignore = __commonJS({
   "node_modules/@balena/dockerignore/ignore.js"(exports2, module2) {
     "use strict";
-    var path9 = require("path");
+    var path8 = require("path");
     var factory = (options) => new IgnoreBase(options);
     factory.default = factory;
     module2.exports = factory;
@@ -4113,22 +4113,22 @@ var require_ignore = __commonJS({
     }
     var REGEX_TRAILING_SLASH = /(?<=.)\/$/;
     var REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
-    var REGEX_TRAILING_PATH_SEP = path9.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+    var REGEX_TRAILING_PATH_SEP = path8.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
     var KEY_IGNORE = typeof Symbol !== "undefined" ? /* @__PURE__ */ Symbol.for("dockerignore") : "dockerignore";
     function cleanPath2(file) {
-      return path9.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
+      return path8.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
     }
     function toSlash(file) {
-      if (path9.sep === "/") {
+      if (path8.sep === "/") {
         return file;
       }
       return file.replace(/\\/g, "/");
     }
     function fromSlash(file) {
-      if (path9.sep === "/") {
+      if (path8.sep === "/") {
         return file;
       }
-      return file.replace(/\//g, path9.sep);
+      return file.replace(/\//g, path8.sep);
     }
     var IgnoreBase = class {
       constructor({
@@ -4177,13 +4177,13 @@ var require_ignore = __commonJS({
         return pattern && typeof pattern === "string" && pattern.indexOf("#") !== 0 && pattern.trim() !== "";
       }
       filter(paths) {
-        return make_array(paths).filter((path10) => this._filter(path10));
+        return make_array(paths).filter((path9) => this._filter(path9));
       }
       createFilter() {
-        return (path10) => this._filter(path10);
+        return (path9) => this._filter(path9);
       }
-      ignores(path10) {
-        return !this._filter(path10);
+      ignores(path9) {
+        return !this._filter(path9);
       }
       // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
@@ -4222,36 +4222,36 @@ var require_ignore = __commonJS({
           origin,
           pattern,
           // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
-          dirs: pattern.split(path9.sep),
+          dirs: pattern.split(path8.sep),
           negative
         };
       }
       // @returns `Boolean` true if the `path` is NOT ignored
-      _filter(path10) {
-        if (!path10) {
+      _filter(path9) {
+        if (!path9) {
           return false;
         }
-        if (path10 in this._cache) {
-          return this._cache[path10];
+        if (path9 in this._cache) {
+          return this._cache[path9];
         }
-        return this._cache[path10] = this._test(path10);
+        return this._cache[path9] = this._test(path9);
       }
       // @returns {Boolean} true if a file is NOT ignored
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
       _test(file) {
         file = fromSlash(file);
-        const parentPath = cleanPath2(path9.dirname(file));
-        const parentPathDirs = parentPath.split(path9.sep);
+        const parentPath = cleanPath2(path8.dirname(file));
+        const parentPathDirs = parentPath.split(path8.sep);
         let matched = false;
         this._rules.forEach((rule) => {
           let match = this._match(file, rule);
           if (!match && parentPath !== ".") {
             if (rule.dirs.includes("**")) {
               for (let i = rule.dirs.filter((x) => x !== "**").length; i <= parentPathDirs.length; i++) {
-                match = match || this._match(parentPathDirs.slice(0, i).join(path9.sep), rule);
+                match = match || this._match(parentPathDirs.slice(0, i).join(path8.sep), rule);
               }
             } else if (rule.dirs.length <= parentPathDirs.length) {
-              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path9.sep), rule);
+              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path8.sep), rule);
             }
           }
           if (match) {
@@ -4270,13 +4270,13 @@ var require_ignore = __commonJS({
           return rule;
         }
         let regStr = "^";
-        let escapedSlash = path9.sep === "\\" ? "\\\\" : path9.sep;
+        let escapedSlash = path8.sep === "\\" ? "\\\\" : path8.sep;
         for (let i = 0; i < rule.pattern.length; i++) {
           const ch = rule.pattern[i];
           if (ch === "*") {
             if (rule.pattern[i + 1] === "*") {
               i++;
-              if (rule.pattern[i + 1] === path9.sep) {
+              if (rule.pattern[i + 1] === path8.sep) {
                 i++;
               }
               if (rule.pattern[i + 1] === void 0) {
@@ -4292,7 +4292,7 @@ var require_ignore = __commonJS({
           } else if (ch === "." || ch === "$") {
             regStr += `\\${ch}`;
           } else if (ch === "\\") {
-            if (path9.sep === "\\") {
+            if (path8.sep === "\\") {
               regStr += escapedSlash;
               continue;
             }
@@ -4319,46 +4319,46 @@ var require_chownr = __commonJS({
   "node_modules/chownr/chownr.js"(exports2, module2) {
     "use strict";
     var fs3 = require("fs");
-    var path9 = require("path");
+    var path8 = require("path");
     var LCHOWN = fs3.lchown ? "lchown" : "chown";
     var LCHOWNSYNC = fs3.lchownSync ? "lchownSync" : "chownSync";
     var needEISDIRHandled = fs3.lchown && !process.version.match(/v1[1-9]+\./) && !process.version.match(/v10\.[6-9]/);
-    var lchownSync = (path10, uid, gid) => {
+    var lchownSync = (path9, uid, gid) => {
       try {
-        return fs3[LCHOWNSYNC](path10, uid, gid);
+        return fs3[LCHOWNSYNC](path9, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var chownSync = (path10, uid, gid) => {
+    var chownSync = (path9, uid, gid) => {
       try {
-        return fs3.chownSync(path10, uid, gid);
+        return fs3.chownSync(path9, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var handleEISDIR = needEISDIRHandled ? (path10, uid, gid, cb) => (er) => {
+    var handleEISDIR = needEISDIRHandled ? (path9, uid, gid, cb) => (er) => {
       if (!er || er.code !== "EISDIR")
         cb(er);
       else
-        fs3.chown(path10, uid, gid, cb);
+        fs3.chown(path9, uid, gid, cb);
     } : (_, __, ___, cb) => cb;
-    var handleEISDirSync = needEISDIRHandled ? (path10, uid, gid) => {
+    var handleEISDirSync = needEISDIRHandled ? (path9, uid, gid) => {
       try {
-        return lchownSync(path10, uid, gid);
+        return lchownSync(path9, uid, gid);
       } catch (er) {
         if (er.code !== "EISDIR")
           throw er;
-        chownSync(path10, uid, gid);
+        chownSync(path9, uid, gid);
       }
-    } : (path10, uid, gid) => lchownSync(path10, uid, gid);
+    } : (path9, uid, gid) => lchownSync(path9, uid, gid);
     var nodeVersion = process.version;
-    var readdir2 = (path10, options, cb) => fs3.readdir(path10, options, cb);
-    var readdirSync2 = (path10, options) => fs3.readdirSync(path10, options);
+    var readdir2 = (path9, options, cb) => fs3.readdir(path9, options, cb);
+    var readdirSync2 = (path9, options) => fs3.readdirSync(path9, options);
     if (/^v4\./.test(nodeVersion))
-      readdir2 = (path10, options, cb) => fs3.readdir(path10, cb);
+      readdir2 = (path9, options, cb) => fs3.readdir(path9, cb);
     var chown = (cpath, uid, gid, cb) => {
       fs3[LCHOWN](cpath, uid, gid, handleEISDIR(cpath, uid, gid, (er) => {
         cb(er && er.code !== "ENOENT" ? er : null);
@@ -4366,21 +4366,21 @@ var require_chownr = __commonJS({
     };
     var chownrKid = (p, child, uid, gid, cb) => {
       if (typeof child === "string")
-        return fs3.lstat(path9.resolve(p, child), (er, stats) => {
+        return fs3.lstat(path8.resolve(p, child), (er, stats) => {
           if (er)
             return cb(er.code !== "ENOENT" ? er : null);
           stats.name = child;
           chownrKid(p, stats, uid, gid, cb);
         });
       if (child.isDirectory()) {
-        chownr(path9.resolve(p, child.name), uid, gid, (er) => {
+        chownr(path8.resolve(p, child.name), uid, gid, (er) => {
           if (er)
             return cb(er);
-          const cpath = path9.resolve(p, child.name);
+          const cpath = path8.resolve(p, child.name);
           chown(cpath, uid, gid, cb);
         });
       } else {
-        const cpath = path9.resolve(p, child.name);
+        const cpath = path8.resolve(p, child.name);
         chown(cpath, uid, gid, cb);
       }
     };
@@ -4410,7 +4410,7 @@ var require_chownr = __commonJS({
     var chownrKidSync = (p, child, uid, gid) => {
       if (typeof child === "string") {
         try {
-          const stats = fs3.lstatSync(path9.resolve(p, child));
+          const stats = fs3.lstatSync(path8.resolve(p, child));
           stats.name = child;
           child = stats;
         } catch (er) {
@@ -4421,8 +4421,8 @@ var require_chownr = __commonJS({
         }
       }
       if (child.isDirectory())
-        chownrSync(path9.resolve(p, child.name), uid, gid);
-      handleEISDirSync(path9.resolve(p, child.name), uid, gid);
+        chownrSync(path8.resolve(p, child.name), uid, gid);
+      handleEISDirSync(path8.resolve(p, child.name), uid, gid);
     };
     var chownrSync = (p, uid, gid) => {
       let children;
@@ -5738,7 +5738,7 @@ var require_pump = __commonJS({
 // node_modules/mkdirp-classic/index.js
 var require_mkdirp_classic = __commonJS({
   "node_modules/mkdirp-classic/index.js"(exports2, module2) {
-    var path9 = require("path");
+    var path8 = require("path");
     var fs3 = require("fs");
     var _0777 = parseInt("0777", 8);
     module2.exports = mkdirP.mkdirp = mkdirP.mkdirP = mkdirP;
@@ -5757,7 +5757,7 @@ var require_mkdirp_classic = __commonJS({
       if (!made) made = null;
       var cb = f || function() {
       };
-      p = path9.resolve(p);
+      p = path8.resolve(p);
       xfs.mkdir(p, mode, function(er) {
         if (!er) {
           made = made || p;
@@ -5765,7 +5765,7 @@ var require_mkdirp_classic = __commonJS({
         }
         switch (er.code) {
           case "ENOENT":
-            mkdirP(path9.dirname(p), opts, function(er2, made2) {
+            mkdirP(path8.dirname(p), opts, function(er2, made2) {
               if (er2) cb(er2, made2);
               else mkdirP(p, opts, cb, made2);
             });
@@ -5792,14 +5792,14 @@ var require_mkdirp_classic = __commonJS({
         mode = _0777 & ~process.umask();
       }
       if (!made) made = null;
-      p = path9.resolve(p);
+      p = path8.resolve(p);
       try {
         xfs.mkdirSync(p, mode);
         made = made || p;
       } catch (err0) {
         switch (err0.code) {
           case "ENOENT":
-            made = sync(path9.dirname(p), opts, made);
+            made = sync(path8.dirname(p), opts, made);
             sync(p, opts, made);
             break;
           // In the case of any other error, just see if there's a dir
@@ -5829,7 +5829,7 @@ var require_tar_fs = __commonJS({
     var pump = require_pump();
     var mkdirp = require_mkdirp_classic();
     var fs3 = require("fs");
-    var path9 = require("path");
+    var path8 = require("path");
     var os5 = require("os");
     var win32 = os5.platform() === "win32";
     var noop = function() {
@@ -5843,12 +5843,12 @@ var require_tar_fs = __commonJS({
     var statAll = function(fs4, stat3, cwd, ignore, entries2, sort) {
       var queue = entries2 || ["."];
       for (var i = 0; i < queue.length; i++) {
-        if (!inCwd(path9.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
+        if (!inCwd(path8.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
       }
       return function loop(callback) {
         if (!queue.length) return callback();
         var next = queue.shift();
-        var nextAbs = path9.join(cwd, next);
+        var nextAbs = path8.join(cwd, next);
         stat3.call(fs4, nextAbs, function(err, stat4) {
           if (err) return callback(err);
           if (!stat4.isDirectory()) return callback(null, next, stat4);
@@ -5856,7 +5856,7 @@ var require_tar_fs = __commonJS({
             if (err2) return callback(err2);
             if (sort) files.sort();
             for (var i2 = 0; i2 < files.length; i2++) {
-              if (!ignore(path9.join(cwd, next, files[i2]))) queue.push(path9.join(next, files[i2]));
+              if (!ignore(path8.join(cwd, next, files[i2]))) queue.push(path8.join(next, files[i2]));
             }
             callback(null, next, stat4);
           });
@@ -5867,7 +5867,7 @@ var require_tar_fs = __commonJS({
       return function(header2) {
         header2.name = header2.name.split("/").slice(level).join("/");
         var linkname = header2.linkname;
-        if (linkname && (header2.type === "link" || path9.isAbsolute(linkname))) {
+        if (linkname && (header2.type === "link" || path8.isAbsolute(linkname))) {
           header2.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header2);
@@ -5897,7 +5897,7 @@ var require_tar_fs = __commonJS({
         fmode |= parseInt(222, 8);
       }
       var onsymlink = function(filename, header2) {
-        xfs.readlink(path9.join(cwd, filename), function(err, linkname) {
+        xfs.readlink(path8.join(cwd, filename), function(err, linkname) {
           if (err) return pack.destroy(err);
           header2.linkname = normalize2(linkname);
           pack.entry(header2, onnextentry);
@@ -5938,7 +5938,7 @@ var require_tar_fs = __commonJS({
         }
         var entry = pack.entry(header2, onnextentry);
         if (!entry) return;
-        var rs = mapStream(xfs.createReadStream(path9.join(cwd, filename), { start: 0, end: header2.size > 0 ? header2.size - 1 : header2.size }), header2);
+        var rs = mapStream(xfs.createReadStream(path8.join(cwd, filename), { start: 0, end: header2.size > 0 ? header2.size - 1 : header2.size }), header2);
         rs.on("error", function(err2) {
           entry.destroy(err2);
         });
@@ -6016,14 +6016,14 @@ var require_tar_fs = __commonJS({
       extract.on("entry", function(header2, stream, next) {
         header2 = map(header2) || header2;
         header2.name = normalize2(header2.name);
-        var name = path9.join(cwd, path9.join("/", header2.name));
+        var name = path8.join(cwd, path8.join("/", header2.name));
         if (ignore(name, header2)) {
           stream.resume();
           return next();
         }
         var stat3 = function(err) {
           if (err) return next(err);
-          if (path9.join(name, ".") === path9.join(cwd, ".")) return next();
+          if (path8.join(name, ".") === path8.join(cwd, ".")) return next();
           utimes(name, header2, function(err2) {
             if (err2) return next(err2);
             if (win32) return next();
@@ -6033,9 +6033,9 @@ var require_tar_fs = __commonJS({
         var onsymlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var dst = path9.resolve(path9.dirname(name), header2.linkname);
+            var dst = path8.resolve(path8.dirname(name), header2.linkname);
             if (!inCwd(dst, cwd)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path9.resolve(cwd), function(err, valid) {
+            validateNotSymlink(xfs, dst, path8.resolve(cwd), function(err, valid) {
               if (err) return next(err);
               if (!valid) return next(new Error(name + " is not a valid symlink"));
               xfs.symlink(header2.linkname, name, stat3);
@@ -6045,7 +6045,7 @@ var require_tar_fs = __commonJS({
         var onlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var srcpath = path9.join(cwd, path9.join("/", header2.linkname));
+            var srcpath = path8.join(cwd, path8.join("/", header2.linkname));
             xfs.realpath(srcpath, function(err, dst) {
               if (err || !inCwd(dst, cwd)) return next(new Error(name + " is not a valid hardlink"));
               xfs.link(dst, name, function(err2) {
@@ -6085,8 +6085,8 @@ var require_tar_fs = __commonJS({
             gid: header2.gid
           }, stat3);
         }
-        var dir = path9.dirname(name);
-        validate(xfs, dir, path9.join(cwd, "."), function(err, valid) {
+        var dir = path8.dirname(name);
+        validate(xfs, dir, path8.join(cwd, "."), function(err, valid) {
           if (err) return next(err);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           mkdirfix(dir, {
@@ -6117,16 +6117,16 @@ var require_tar_fs = __commonJS({
       if (name === root) return cb(null, true);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT") return cb(err);
-        if (err || st.isDirectory()) return validate(fs4, path9.join(name, ".."), root, cb);
+        if (err || st.isDirectory()) return validate(fs4, path8.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function validateNotSymlink(fs4, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path9.sep)) return cb(null, false);
+      if (!name.startsWith(root + path8.sep)) return cb(null, false);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path9.join(name, ".."), root, cb);
+        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path8.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
@@ -6140,8 +6140,8 @@ var require_tar_fs = __commonJS({
       });
     }
     function inCwd(dst, cwd) {
-      cwd = path9.resolve(cwd);
-      return cwd === dst || dst.startsWith(cwd + path9.sep);
+      cwd = path8.resolve(cwd);
+      return cwd === dst || dst.startsWith(cwd + path8.sep);
     }
   }
 });
@@ -6151,7 +6151,7 @@ var require_util = __commonJS({
   "node_modules/dockerode/lib/util.js"(exports2, module2) {
     var DockerIgnore = require_ignore();
     var fs3 = require("fs");
-    var path9 = require("path");
+    var path8 = require("path");
     var tar2 = require_tar_fs();
     var zlib = require("zlib");
     var arr = [];
@@ -6203,14 +6203,14 @@ var require_util = __commonJS({
     };
     module2.exports.prepareBuildContext = function(file, next) {
       if (file && file.context) {
-        fs3.readFile(path9.join(file.context, ".dockerignore"), (err, data) => {
+        fs3.readFile(path8.join(file.context, ".dockerignore"), (err, data) => {
           let ignoreFn;
           let filterFn;
           if (!err) {
             const dockerIgnore = DockerIgnore({ ignorecase: false }).add(data.toString());
             filterFn = dockerIgnore.createFilter();
-            ignoreFn = (path10) => {
-              return !filterFn(path10);
+            ignoreFn = (path9) => {
+              return !filterFn(path9);
             };
           }
           const entries2 = file.src.slice() || [];
@@ -6260,12 +6260,12 @@ var require_exec = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6290,12 +6290,12 @@ var require_exec = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6319,12 +6319,12 @@ var require_exec = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6389,12 +6389,12 @@ var require_container = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6419,12 +6419,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6450,12 +6450,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6479,12 +6479,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6507,12 +6507,12 @@ var require_container = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6536,12 +6536,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6567,12 +6567,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6600,12 +6600,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6629,12 +6629,12 @@ var require_container = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6661,12 +6661,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6691,12 +6691,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6722,12 +6722,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6754,12 +6754,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(new Exec(self2.modem, data.Id));
+            resolve2(new Exec(self2.modem, data.Id));
           });
         });
       } else {
@@ -6787,12 +6787,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6819,12 +6819,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6850,12 +6850,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6881,12 +6881,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6911,12 +6911,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -6943,12 +6943,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, stream) {
             if (err) {
               return reject(err);
             }
-            resolve(stream);
+            resolve2(stream);
           });
         });
       } else {
@@ -6973,12 +6973,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7005,12 +7005,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7036,12 +7036,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7067,12 +7067,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7098,12 +7098,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7130,12 +7130,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7160,12 +7160,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7194,12 +7194,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7237,12 +7237,12 @@ var require_image = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7266,12 +7266,12 @@ var require_image = __commonJS({
         authconfig: args.opts ? args.opts.authconfig : void 0
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(fopts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7293,12 +7293,12 @@ var require_image = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7320,12 +7320,12 @@ var require_image = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7357,12 +7357,12 @@ var require_image = __commonJS({
       };
       delete optsf.options.authconfig;
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7389,12 +7389,12 @@ var require_image = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7419,12 +7419,12 @@ var require_image = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7462,12 +7462,12 @@ var require_volume = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7492,12 +7492,12 @@ var require_volume = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7535,12 +7535,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7566,12 +7566,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7596,12 +7596,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7626,12 +7626,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7669,12 +7669,12 @@ var require_service = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7698,12 +7698,12 @@ var require_service = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7738,12 +7738,12 @@ var require_service = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7769,12 +7769,12 @@ var require_service = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7813,12 +7813,12 @@ var require_plugin = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7842,12 +7842,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7873,12 +7873,12 @@ var require_plugin = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7910,12 +7910,12 @@ var require_plugin = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7938,12 +7938,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7966,12 +7966,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -7995,12 +7995,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8025,12 +8025,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8060,12 +8060,12 @@ var require_plugin = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8104,12 +8104,12 @@ var require_secret = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8135,12 +8135,12 @@ var require_secret = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8165,12 +8165,12 @@ var require_secret = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8209,12 +8209,12 @@ var require_config = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8239,12 +8239,12 @@ var require_config = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8270,12 +8270,12 @@ var require_config = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8316,12 +8316,12 @@ var require_task = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8348,12 +8348,12 @@ var require_task = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8391,12 +8391,12 @@ var require_node3 = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8423,12 +8423,12 @@ var require_node3 = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8452,12 +8452,12 @@ var require_node3 = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8543,12 +8543,12 @@ var require_docker = __commonJS({
       };
       delete opts.authconfig;
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(self2.getContainer(data.Id));
+            resolve2(self2.getContainer(data.Id));
           });
         });
       } else {
@@ -8581,12 +8581,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8614,12 +8614,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8650,12 +8650,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8678,12 +8678,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8748,12 +8748,12 @@ var require_docker = __commonJS({
         }
       }
       if (callback === void 0) {
-        return new self2.modem.Promise(function(resolve, reject) {
+        return new self2.modem.Promise(function(resolve2, reject) {
           dialWithSession(function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8812,12 +8812,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8841,12 +8841,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8871,12 +8871,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8899,12 +8899,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8930,12 +8930,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8958,12 +8958,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -8990,12 +8990,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(self2.getSecret(data.ID));
+            resolve2(self2.getSecret(data.ID));
           });
         });
       } else {
@@ -9023,12 +9023,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(self2.getConfig(data.ID));
+            resolve2(self2.getConfig(data.ID));
           });
         });
       } else {
@@ -9052,12 +9052,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9080,12 +9080,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9110,12 +9110,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(self2.getPlugin(args.opts.name));
+            resolve2(self2.getPlugin(args.opts.name));
           });
         });
       } else {
@@ -9139,12 +9139,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9167,12 +9167,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9194,12 +9194,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9222,12 +9222,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9250,12 +9250,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9278,12 +9278,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9309,12 +9309,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(self2.getVolume(data.Name));
+            resolve2(self2.getVolume(data.Name));
           });
         });
       } else {
@@ -9346,12 +9346,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(self2.getService(data.ID || data.Id));
+            resolve2(self2.getService(data.ID || data.Id));
           });
         });
       } else {
@@ -9376,12 +9376,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9407,12 +9407,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(self2.getNetwork(data.Id));
+            resolve2(self2.getNetwork(data.Id));
           });
         });
       } else {
@@ -9437,12 +9437,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9465,12 +9465,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9492,12 +9492,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9519,12 +9519,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9546,12 +9546,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9573,12 +9573,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9602,12 +9602,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9734,7 +9734,7 @@ var require_docker = __commonJS({
       };
       extend(optsc, createOptions);
       var containero;
-      return new this.modem.Promise(function(resolve, reject) {
+      return new this.modem.Promise(function(resolve2, reject) {
         self2.createContainer(optsc).then(function(container) {
           containero = container;
           return container.attach({
@@ -9767,7 +9767,7 @@ var require_docker = __commonJS({
         }).then(function(data) {
           return containero.wait();
         }).then(function(data) {
-          resolve([data, containero]);
+          resolve2([data, containero]);
         }).catch(function(err) {
           reject(err);
         });
@@ -9788,12 +9788,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9817,12 +9817,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9845,12 +9845,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9874,12 +9874,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -9902,12 +9902,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve, reject) {
+        return new this.modem.Promise(function(resolve2, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve(data);
+            resolve2(data);
           });
         });
       } else {
@@ -11174,8 +11174,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve, reject) {
-              promiseResolve = resolve;
+            return new Promise(function(resolve2, reject) {
+              promiseResolve = resolve2;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -11208,11 +11208,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve({ value: void 0, done: true });
+          return new Promise((resolve2, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve2({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve({ value: void 0, done: true });
+              else resolve2({ value: void 0, done: true });
             });
           });
         }
@@ -11256,8 +11256,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve) => {
-          state.drains.push({ writes, resolve });
+        return new Promise((resolve2) => {
+          state.drains.push({ writes, resolve: resolve2 });
         });
       }
       write(data) {
@@ -11362,10 +11362,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve, reject) => {
+      return new Promise((resolve2, reject) => {
         return pipeline2(...streams, (err) => {
           if (err) return reject(err);
-          resolve();
+          resolve2();
         });
       });
     }
@@ -12035,16 +12035,16 @@ var require_extract2 = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve, reject) {
+        function onnext(resolve2, reject) {
           if (error2) {
             return reject(error2);
           }
           if (entryStream) {
-            resolve({ value: entryStream, done: false });
+            resolve2({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve;
+          promiseResolve = resolve2;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -12072,11 +12072,11 @@ var require_extract2 = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve, reject) => {
-            if (extract.destroyed) return resolve({ value: void 0, done: true });
+          return new Promise((resolve2, reject) => {
+            if (extract.destroyed) return resolve2({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve({ value: void 0, done: true });
+              else resolve2({ value: void 0, done: true });
             });
           });
         }
@@ -12588,11 +12588,11 @@ var import_os = require("os");
 var import_fs = require("fs");
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve) {
-      resolve(value);
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve, reject) {
+  return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
         step2(generator.next(value));
@@ -12608,7 +12608,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -12887,11 +12887,11 @@ var arch = import_os2.default.arch();
 // node_modules/@actions/core/lib/core.js
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve) {
-      resolve(value);
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve, reject) {
+  return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
         step2(generator.next(value));
@@ -12907,7 +12907,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -13170,8 +13170,8 @@ function titleFor(error2) {
   return `${ACTION} failed`;
 }
 function normaliseFile(file) {
-  const path9 = file.trim().replace(/\\/g, "/").replace(/^(\.\/)+/, "");
-  return path9 === "" || path9 === "." ? void 0 : path9;
+  const path8 = file.trim().replace(/\\/g, "/").replace(/^(\.\/)+/, "");
+  return path8 === "" || path8 === "." ? void 0 : path8;
 }
 function positive(n) {
   return n !== void 0 && Number.isInteger(n) && n >= 1 ? n : void 0;
@@ -13179,10 +13179,10 @@ function positive(n) {
 
 // src/config/github.ts
 var import_node_fs = require("node:fs");
-function readPayload(path9) {
-  if (!path9) return {};
+function readPayload(path8) {
+  if (!path8) return {};
   try {
-    return JSON.parse((0, import_node_fs.readFileSync)(path9, "utf8"));
+    return JSON.parse((0, import_node_fs.readFileSync)(path8, "utf8"));
   } catch {
     return {};
   }
@@ -13261,13 +13261,13 @@ function splitSuffixes(text) {
   if (colon === -1 || colon < rest.lastIndexOf("/")) return { name: rest, ...digest !== void 0 ? { digest } : {} };
   return { name: rest.slice(0, colon), tag: rest.slice(colon + 1), ...digest !== void 0 ? { digest } : {} };
 }
-function pathProblem(path9) {
-  if (path9 === "") return "repository path is empty";
-  if (path9 !== path9.toLowerCase()) return `repository name "${path9}" must be lowercase`;
-  for (const component of path9.split("/")) {
-    if (component === "") return `repository name "${path9}" has an empty path component (a leading, trailing or doubled "/")`;
+function pathProblem(path8) {
+  if (path8 === "") return "repository path is empty";
+  if (path8 !== path8.toLowerCase()) return `repository name "${path8}" must be lowercase`;
+  for (const component of path8.split("/")) {
+    if (component === "") return `repository name "${path8}" has an empty path component (a leading, trailing or doubled "/")`;
     if (!PATH_COMPONENT_RE.test(component)) {
-      return `path component "${component}" of "${path9}" is invalid: use lowercase letters and digits, separated by ".", "_", "__" or dashes, starting and ending with a letter or digit`;
+      return `path component "${component}" of "${path8}" is invalid: use lowercase letters and digits, separated by ".", "_", "__" or dashes, starting and ending with a letter or digit`;
     }
   }
   return void 0;
@@ -13290,20 +13290,20 @@ function parseReference(text) {
   const { name, tag, digest } = splitSuffixes(text);
   const { domain, remainder } = splitDomain(name);
   if (!DOMAIN_RE.test(domain)) fail2(`registry host "${domain}" is invalid`);
-  const path9 = domain === DOCKER_HUB && remainder !== "" && !remainder.includes("/") ? `library/${remainder}` : remainder;
-  const problem = pathProblem(path9) ?? (tag !== void 0 ? tagProblem(tag) : void 0);
+  const path8 = domain === DOCKER_HUB && remainder !== "" && !remainder.includes("/") ? `library/${remainder}` : remainder;
+  const problem = pathProblem(path8) ?? (tag !== void 0 ? tagProblem(tag) : void 0);
   if (problem) fail2(problem);
   if (digest !== void 0) {
     const bad = digest === "" ? 'digest after "@" is empty' : digestProblem(digest);
     if (bad) fail2(bad);
   }
-  const repository = `${domain}/${path9}`;
+  const repository = `${domain}/${path8}`;
   if (repository.length > NAME_TOTAL_LENGTH_MAX) {
     fail2(`repository name is ${repository.length} characters long; the limit is ${NAME_TOTAL_LENGTH_MAX}`);
   }
   return {
     registry: domain,
-    path: path9,
+    path: path8,
     ...tag !== void 0 ? { tag } : {},
     ...digest !== void 0 ? { digest } : {},
     repository,
@@ -13316,8 +13316,8 @@ function repositoryOf(ref) {
 function familiarName(repository) {
   const hub = `${DOCKER_HUB}/`;
   if (!repository.startsWith(hub)) return repository;
-  const path9 = repository.slice(hub.length);
-  return path9.startsWith("library/") && path9.split("/").length === 2 ? path9.slice("library/".length) : path9;
+  const path8 = repository.slice(hub.length);
+  return path8.startsWith("library/") && path8.split("/").length === 2 ? path8.slice("library/".length) : path8;
 }
 function formatReference(ref, familiar = false) {
   const repository = repositoryOf(ref);
@@ -16678,16 +16678,16 @@ var Diff = class {
       }
     }
   }
-  addToPath(path9, added, removed, oldPosInc, options) {
-    const last = path9.lastComponent;
+  addToPath(path8, added, removed, oldPosInc, options) {
+    const last = path8.lastComponent;
     if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
       return {
-        oldPos: path9.oldPos + oldPosInc,
+        oldPos: path8.oldPos + oldPosInc,
         lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
       };
     } else {
       return {
-        oldPos: path9.oldPos + oldPosInc,
+        oldPos: path8.oldPos + oldPosInc,
         lastComponent: { count: 1, added, removed, previousComponent: last }
       };
     }
@@ -17199,25 +17199,25 @@ var MAX_DEPTH = 500;
 function usesOf(root, targets) {
   const found = /* @__PURE__ */ new Map();
   let visits = 0;
-  const walk = (node, path9, direct) => {
+  const walk = (node, path8, direct) => {
     if (++visits > MAX_VISITS) throw new Error(`the document expands to more than ${MAX_VISITS} values through aliases`);
-    if (path9.length > MAX_DEPTH) throw new Error(`aliases nest values more than ${MAX_DEPTH} levels deep`);
-    if (node.kind === "alias") return walk(node.target, path9, false);
+    if (path8.length > MAX_DEPTH) throw new Error(`aliases nest values more than ${MAX_DEPTH} levels deep`);
+    if (node.kind === "alias") return walk(node.target, path8, false);
     if (node.kind === "scalar") {
-      if (targets.has(node)) found.set(node, [...found.get(node) ?? [], { path: path9, direct }]);
+      if (targets.has(node)) found.set(node, [...found.get(node) ?? [], { path: path8, direct }]);
       return;
     }
     if (node.kind === "seq") {
-      node.items.forEach((item, i) => walk(item, [...path9, i], direct));
+      node.items.forEach((item, i) => walk(item, [...path8, i], direct));
       return;
     }
-    for (const entry of entries(node)) walk(entry.value, [...path9, entry.key], direct && !entry.merged);
+    for (const entry of entries(node)) walk(entry.value, [...path8, entry.key], direct && !entry.merged);
   };
   walk(root, [], true);
   return found;
 }
-function formatPath(path9) {
-  return path9.map((part, i) => {
+function formatPath(path8) {
+  return path8.map((part, i) => {
     if (typeof part === "number") return `[${part}]`;
     if (/^[\w-]+$/.test(part)) return i === 0 ? part : `.${part}`;
     return `[${JSON.stringify(part)}]`;
@@ -17228,25 +17228,25 @@ function formatPath(path9) {
 var import_node_util = require("node:util");
 var MAX_DIFFERENCES = 20;
 var MAX_DEPTH2 = 500;
-function differences(a, b, path9 = [], out = []) {
+function differences(a, b, path8 = [], out = []) {
   if (out.length >= MAX_DIFFERENCES || a === b) return out;
-  if (path9.length > MAX_DEPTH2) {
-    if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path9);
+  if (path8.length > MAX_DEPTH2) {
+    if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path8);
     return out;
   }
   if (isPlainObject2(a) && isPlainObject2(b)) {
     const keys = /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const key of keys) {
-      if (!Object.hasOwn(a, key) || !Object.hasOwn(b, key)) out.push([...path9, key]);
-      else differences(a[key], b[key], [...path9, key], out);
+      if (!Object.hasOwn(a, key) || !Object.hasOwn(b, key)) out.push([...path8, key]);
+      else differences(a[key], b[key], [...path8, key], out);
     }
     return out;
   }
   if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    a.forEach((item, i) => differences(item, b[i], [...path9, i], out));
+    a.forEach((item, i) => differences(item, b[i], [...path8, i], out));
     return out;
   }
-  if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path9);
+  if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path8);
   return out;
 }
 function verifyEdit(before, after, intended) {
@@ -17261,9 +17261,9 @@ function verifyEdit(before, after, intended) {
   if (unexpected.length > 0) return `the edit would also change ${unexpected.map(formatPath).join(", ")}`;
   return void 0;
 }
-function valueAt(value, path9) {
+function valueAt(value, path8) {
   let at2 = value;
-  for (const part of path9) {
+  for (const part of path8) {
     if (typeof part === "number" ? !Array.isArray(at2) : !isPlainObject2(at2) || !Object.hasOwn(at2, part)) return void 0;
     at2 = at2[part];
   }
@@ -17281,7 +17281,7 @@ function rewriteManifest(src, parsed, kind, all, chosen, next) {
   const edits = [];
   for (const target2 of targets.values()) {
     const paths = checkUses(src, kind, all, target2, uses.get(target2.scalar) ?? []);
-    intended.push(...paths.map((path9) => ({ path: path9, after: target2.after })));
+    intended.push(...paths.map((path8) => ({ path: path8, after: target2.after })));
     if (target2.after !== target2.scalar.value) edits.push(edit(src, target2));
   }
   const after = spliceBytes(src, edits);
@@ -17347,11 +17347,11 @@ function checkUses(src, kind, all, target2, uses) {
   }
   return uses.map((u) => u.path);
 }
-function isExtension(kind, path9) {
-  return kind !== "compose-v1" && typeof path9[0] === "string" && path9[0].startsWith("x-");
+function isExtension(kind, path8) {
+  return kind !== "compose-v1" && typeof path8[0] === "string" && path8[0].startsWith("x-");
 }
-function insideService(kind, all, path9) {
-  const name = kind === "compose-v1" ? path9[0] : path9[0] === "services" ? path9[1] : void 0;
+function insideService(kind, all, path8) {
+  const name = kind === "compose-v1" ? path8[0] : path8[0] === "services" ? path8[1] : void 0;
   return name !== void 0 && all.some((s) => s.name === name);
 }
 function edit(src, target2) {
@@ -17901,27 +17901,30 @@ function crossCheck2(raw, c) {
     raw.fail("no-cache", "has no effect with 'build: false'", "remove 'no-cache' or set 'build: true'");
 }
 
-// src/buildkit/filesync.ts
+// src/context/prefetch.ts
 var import_node_fs6 = require("node:fs");
-var import_node_path5 = __toESM(require("node:path"), 1);
 
 // src/context/dockerignore.ts
 var import_promises2 = require("node:fs/promises");
 var import_node_path4 = __toESM(require("node:path"), 1);
-var IgnorePatternError = class extends Error {
+
+// src/context/patterns.ts
+var PatternError = class extends Error {
   constructor(index, pattern, reason) {
-    super(`invalid .dockerignore pattern ${JSON.stringify(pattern)}: ${reason}`);
+    super(`invalid pattern ${JSON.stringify(pattern)}: ${reason}`);
     this.index = index;
     this.pattern = pattern;
+    this.reason = reason;
   }
   index;
   pattern;
+  reason;
 };
-var IgnoreMatcher = class {
-  patterns;
-  /** BuildKit skips an excluded directory's subtree only when no `!` pattern has a wildcard. */
-  onlyPrefixExceptions;
-  /** Throws IgnorePatternError for `!` alone or a malformed `[...]` class, as Docker does. */
+var PatternMatcher = class {
+  compiled;
+  /** Whether any pattern is a `!` exception (patternmatcher's Exclusions). */
+  exclusions;
+  /** Throws PatternError for `!` alone or a malformed `[...]` class, as patternmatcher.New does. */
   constructor(patterns) {
     const compiled = [];
     patterns.forEach((raw, index) => {
@@ -17930,24 +17933,41 @@ var IgnoreMatcher = class {
       p = cleanPath(p);
       const exclusion = p.startsWith("!");
       if (exclusion) {
-        if (p.length === 1) throw new IgnorePatternError(index, raw, 'a "!" must be followed by a pattern');
+        if (p.length === 1) throw new PatternError(index, raw, 'a "!" must be followed by a pattern');
         p = p.slice(1);
       }
       const problem = classProblem(p);
-      if (problem) throw new IgnorePatternError(index, raw, problem);
+      if (problem) throw new PatternError(index, raw, problem);
       compiled.push({ text: p, exclusion, test: compile(p) });
     });
-    this.patterns = compiled;
-    this.onlyPrefixExceptions = !compiled.some((p) => p.exclusion && /[*[\]?^\\]/.test(withoutTrailingGlob(p.text)));
+    this.compiled = compiled;
+    this.exclusions = compiled.some((p) => p.exclusion);
+  }
+  /** The patterns in order (patternmatcher's Patterns). */
+  get patterns() {
+    return this.compiled;
   }
   /**
-   * Whether `file` is excluded, given its parent directory's MatchInfo (omit it at the top
-   * level, or when unknown: then every parent directory is tried, as `MatchesOrParentMatches`).
+   * Whether some pattern of the given kind (`!` exceptions, or plain patterns) could match
+   * below `dir`, judged as fsutil does when deciding to skip a directory: true when such a
+   * pattern has a wildcard (other than a trailing `/*` or `/**`), or when its text, without
+   * the trailing glob, lies inside `dir`.
+   */
+  mayMatchBelow(dir, exclusion) {
+    const kind = this.compiled.filter((p) => p.exclusion === exclusion);
+    if (kind.some((p) => hasWildcard(withoutTrailingGlob(p.text)))) return true;
+    const dirSlash = `${dir}/`;
+    return kind.some((p) => `${withoutTrailingGlob(p.text)}/`.startsWith(dirSlash));
+  }
+  /**
+   * Whether `file` matches (the last pattern to match it is not a `!` one), given its parent
+   * directory's MatchInfo (omit it at the top level, or when unknown: then every parent
+   * directory is tried, as `MatchesOrParentMatches`): `MatchesUsingParentResults`.
    */
   match(file, parent) {
     let matched = false;
-    const info2 = this.patterns.map(() => false);
-    this.patterns.forEach((p, i) => {
+    const info2 = this.compiled.map(() => false);
+    this.compiled.forEach((p, i) => {
       let m = parent?.[i] ?? false;
       if (!m) {
         if (p.exclusion !== matched) return;
@@ -17956,68 +17976,9 @@ var IgnoreMatcher = class {
       info2[i] = m;
       if (m) matched = !p.exclusion;
     });
-    return { excluded: matched, info: info2 };
-  }
-  /**
-   * Whether an excluded directory must still be walked because a `!` pattern may re-include
-   * something below it. Otherwise its whole subtree is skipped unread.
-   */
-  mayReinclude(dir) {
-    if (!this.onlyPrefixExceptions) return true;
-    const dirSlash = `${dir}/`;
-    return this.patterns.some((p) => p.exclusion && `${withoutTrailingGlob(p.text)}/`.startsWith(dirSlash));
+    return { matched, info: info2 };
   }
 };
-function parseIgnoreFile(text) {
-  const out = [];
-  text.replace(/^\uFEFF/, "").split(/\r?\n/).forEach((rawLine, i) => {
-    if (rawLine.startsWith("#")) return;
-    let p = rawLine.trim();
-    if (p === "") return;
-    const invert = p.startsWith("!");
-    if (invert) p = p.slice(1).trim();
-    if (p.length > 0) {
-      p = cleanPath(p);
-      if (p.length > 1 && p.startsWith("/")) p = p.slice(1);
-    }
-    out.push({ pattern: invert ? `!${p}` : p, line: i + 1 });
-  });
-  return out;
-}
-async function readIgnorePatterns(contextDir, dockerfile) {
-  for (const source of [`${dockerfile}.dockerignore`, import_node_path4.default.join(contextDir, ".dockerignore")]) {
-    let text;
-    try {
-      text = await (0, import_promises2.readFile)(source, "utf8");
-    } catch (e) {
-      if (e.code === "ENOENT") continue;
-      throw new ActionError(
-        `cannot read ${source}: ${e.message}`,
-        { file: displayPath(source), phase: "build" },
-        "make the file readable by the runner user"
-      );
-    }
-    const parsed = parseIgnoreFile(text);
-    const patterns = parsed.map((p) => p.pattern);
-    try {
-      new IgnoreMatcher(patterns);
-    } catch (e) {
-      if (!(e instanceof IgnorePatternError)) throw e;
-      const line = parsed[e.index]?.line;
-      throw new ActionError(
-        `${displayPath(source)}${line ? `:${line}` : ""}: ${e.message}`,
-        { file: displayPath(source), ...line ? { line } : {}, phase: "build" },
-        'fix the pattern: "[" must be closed by "]" with a valid range inside, "\\" must escape a character, "!" needs a pattern after it'
-      );
-    }
-    return { patterns, source };
-  }
-  return { patterns: [], source: void 0 };
-}
-function displayPath(p) {
-  const rel = import_node_path4.default.relative(process.cwd(), p);
-  return rel && !rel.startsWith("..") && !import_node_path4.default.isAbsolute(rel) ? rel : p;
-}
 function cleanPath(p) {
   if (p === "") return ".";
   const rooted = p.startsWith("/");
@@ -18037,6 +17998,9 @@ function parentDirs(file) {
 }
 function withoutTrailingGlob(p) {
   return p.replace(/\/\*\*$/, "").replace(/\/\*$/, "");
+}
+function hasWildcard(p) {
+  return /[*[\]?^\\]/.test(p);
 }
 function compile(p) {
   const chars = [...p];
@@ -18130,145 +18094,718 @@ function classProblem(p) {
   return void 0;
 }
 
-// src/buildkit/grpc-server.ts
-var import_node_http2 = __toESM(require("node:http2"), 1);
-var GrpcStatus = { OK: 0, UNKNOWN: 2, UNIMPLEMENTED: 12, INTERNAL: 13 };
-var GrpcError = class extends Error {
-  constructor(code2, message) {
-    super(message);
-    this.code = code2;
-  }
-  code;
-  name = "GrpcError";
-};
-function frameHeader(out, at2, length) {
-  out[at2] = 0;
-  out.writeUInt32BE(length, at2 + 1);
-}
-function serveGrpc(socket, methods, onError) {
-  const server = import_node_http2.default.createServer();
-  const sessions = /* @__PURE__ */ new Set();
-  server.on("session", (s) => {
-    sessions.add(s);
-    s.on("close", () => sessions.delete(s));
-    s.on("error", (e) => onError?.(e));
-  });
-  server.on("stream", (stream, headers) => dispatch(stream, headers, methods, onError));
-  server.emit("connection", socket);
-  return {
-    close() {
-      for (const s of sessions) s.destroy();
-      socket.destroy();
+// src/context/dockerignore.ts
+function parseIgnoreFile(text) {
+  const out = [];
+  text.replace(/^\uFEFF/, "").split(/\r?\n/).forEach((rawLine, i) => {
+    if (rawLine.startsWith("#")) return;
+    let p = rawLine.trim();
+    if (p === "") return;
+    const invert = p.startsWith("!");
+    if (invert) p = p.slice(1).trim();
+    if (p.length > 0) {
+      p = cleanPath(p);
+      if (p.length > 1 && p.startsWith("/")) p = p.slice(1);
     }
+    out.push({ pattern: invert ? `!${p}` : p, line: i + 1 });
+  });
+  return out;
+}
+async function readIgnorePatterns(contextDir, dockerfile) {
+  for (const source of [`${dockerfile}.dockerignore`, import_node_path4.default.join(contextDir, ".dockerignore")]) {
+    let text;
+    try {
+      text = await (0, import_promises2.readFile)(source, "utf8");
+    } catch (e) {
+      if (e.code === "ENOENT") continue;
+      throw new ActionError(
+        `cannot read ${source}: ${e.message}`,
+        { file: displayPath(source), phase: "build" },
+        "make the file readable by the runner user"
+      );
+    }
+    if (text === "" && source !== import_node_path4.default.join(contextDir, ".dockerignore")) continue;
+    const parsed = parseIgnoreFile(text);
+    const patterns = parsed.map((p) => p.pattern);
+    try {
+      new PatternMatcher(patterns);
+    } catch (e) {
+      if (!(e instanceof PatternError)) throw e;
+      const line = parsed[e.index]?.line;
+      throw new ActionError(
+        `${displayPath(source)}${line ? `:${line}` : ""}: invalid .dockerignore pattern ${JSON.stringify(e.pattern)}: ${e.reason}`,
+        { file: displayPath(source), ...line ? { line } : {}, phase: "build" },
+        'fix the pattern: "[" must be closed by "]" with a valid range inside, "\\" must escape a character, "!" needs a pattern after it'
+      );
+    }
+    return { patterns, source };
+  }
+  return { patterns: [], source: void 0 };
+}
+function displayPath(p) {
+  const rel = import_node_path4.default.relative(process.cwd(), p);
+  return rel && !rel.startsWith("..") && !import_node_path4.default.isAbsolute(rel) ? rel : p;
+}
+
+// src/context/filter.ts
+var import_node_fs5 = require("node:fs");
+
+// src/context/glob.ts
+function hasGlob(name) {
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i];
+    if (ch === "\\") i++;
+    else if (ch === "*" || ch === "?" || ch === "[") return true;
+  }
+  return false;
+}
+function goMatch(pattern, name) {
+  try {
+    return matchFrom([...pattern], 0, [...name], 0);
+  } catch (e) {
+    if (e instanceof BadPattern) return false;
+    throw e;
+  }
+}
+var BadPattern = class extends Error {
+};
+function matchFrom(p, pi, s, si) {
+  while (pi < p.length) {
+    const ch = p[pi];
+    if (ch === "*") {
+      while (p[pi] === "*") pi++;
+      if (pi === p.length) return !s.slice(si).includes("/");
+      for (let k = si; k <= s.length; k++) {
+        if (matchFrom(p, pi, s, k)) return true;
+        if (s[k] === "/") break;
+      }
+      checkSyntax(p, pi);
+      return false;
+    }
+    if (si >= s.length) {
+      checkSyntax(p, pi);
+      return false;
+    }
+    const c = s[si];
+    if (ch === "?") {
+      if (c === "/") return false;
+      pi++;
+      si++;
+    } else if (ch === "[") {
+      const [ok, next] = matchClass(p, pi, c);
+      if (!ok) {
+        checkSyntax(p, next);
+        return false;
+      }
+      pi = next;
+      si++;
+    } else if (ch === "\\") {
+      if (pi + 1 >= p.length) throw new BadPattern();
+      if (p[pi + 1] !== c) return false;
+      pi += 2;
+      si++;
+    } else {
+      if (ch !== c) return false;
+      pi++;
+      si++;
+    }
+  }
+  return si === s.length;
+}
+function matchClass(p, at2, c) {
+  let i = at2 + 1;
+  const negated = p[i] === "^";
+  if (negated) i++;
+  let matched = false;
+  let ranges = 0;
+  for (; ; ) {
+    if (p[i] === "]" && ranges > 0) {
+      i++;
+      break;
+    }
+    const [lo, afterLo] = classChar(p, i);
+    let hi = lo;
+    i = afterLo;
+    if (p[i] === "-") {
+      [hi, i] = classChar(p, i + 1);
+    }
+    const cp = c.codePointAt(0);
+    if (lo.codePointAt(0) <= cp && cp <= hi.codePointAt(0)) matched = true;
+    ranges++;
+  }
+  return [matched !== negated, i];
+}
+function classChar(p, i) {
+  let at2 = i;
+  const ch = p[at2];
+  if (ch === void 0 || ch === "-" || ch === "]") throw new BadPattern();
+  if (ch === "\\") at2++;
+  const c = p[at2];
+  if (c === void 0 || at2 + 1 >= p.length) throw new BadPattern();
+  return [c, at2 + 1];
+}
+function checkSyntax(p, from) {
+  for (let i = from; i < p.length; i++) {
+    if (p[i] === "\\") {
+      if (i + 1 >= p.length) throw new BadPattern();
+      i++;
+    } else if (p[i] === "[") {
+      let j = i + 1;
+      if (p[j] === "^") j++;
+      let ranges = 0;
+      for (; ; ) {
+        if (p[j] === "]" && ranges > 0) break;
+        j = classChar(p, j)[1];
+        if (p[j] === "-") {
+          j = classChar(p, j + 1)[1];
+        }
+        ranges++;
+      }
+      i = j;
+    }
+  }
+}
+
+// src/context/filter.ts
+function diskReader(root) {
+  const abs = (rel) => rel === "" ? root : `${root}/${rel}`;
+  return {
+    root,
+    readDir: (rel) => sortByBytes((0, import_node_fs5.readdirSync)(abs(rel), { withFileTypes: true }).map((d) => ({ name: d.name, isDir: d.isDirectory() }))),
+    lstat: (rel) => (0, import_node_fs5.lstatSync)(abs(rel), { bigint: true }),
+    readlink: (rel) => (0, import_node_fs5.readlinkSync)(abs(rel))
   };
 }
-function dispatch(stream, headers, methods, onError) {
-  stream.on("error", (e) => onError?.(e));
-  const call = new Call(stream, headers);
-  const method = methods.get(String(headers[":path"] ?? ""));
-  if (!method) {
-    call.fail(new GrpcError(GrpcStatus.UNIMPLEMENTED, `${String(headers[":path"])} is not served by this client`));
-    return;
-  }
-  if (method.kind === "stream") {
-    try {
-      method.handle(call);
-    } catch (e) {
-      call.fail(e);
-    }
-    return;
-  }
-  let request;
-  call.onMessage((m) => request ??= m);
-  stream.on("end", () => {
-    Promise.resolve().then(() => method.handle(request ?? Buffer.alloc(0), headers)).then(async (reply) => {
-      await call.send(reply);
-      call.end();
-    }).catch((e) => call.fail(e));
-  });
+function followLinks(reader, paths) {
+  const resolved = /* @__PURE__ */ new Set();
+  for (const p of paths) resolve(reader, p, resolved);
+  return dedupePaths([...resolved].sort(compareBytes));
 }
-var Call = class {
-  constructor(stream, metadata) {
-    this.stream = stream;
-    this.metadata = metadata;
-    stream.on("data", (chunk) => this.receive(chunk));
-  }
-  stream;
-  metadata;
-  listener;
-  pending = [];
-  buffered = Buffer.alloc(0);
-  responded = false;
-  done = false;
-  onMessage(fn) {
-    this.listener = fn;
-    for (const m of this.pending.splice(0)) fn(m);
-  }
-  send(...messages) {
-    const frames = Buffer.allocUnsafe(messages.reduce((n, m) => n + 5 + m.length, 0));
-    let at2 = 0;
-    for (const m of messages) {
-      frameHeader(frames, at2, m.length);
-      m.copy(frames, at2 + 5);
-      at2 += 5 + m.length;
-    }
-    return this.sendFramed(frames);
-  }
-  sendFramed(frames) {
-    if (this.done || this.stream.destroyed) return Promise.resolve();
-    this.respond();
-    if (this.stream.write(frames)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const settle = () => {
-        this.stream.off("drain", settle);
-        this.stream.off("close", settle);
-        resolve();
-      };
-      this.stream.on("drain", settle);
-      this.stream.on("close", settle);
-    });
-  }
-  end() {
-    this.finish(GrpcStatus.OK, "");
-  }
-  fail(error2) {
-    const code2 = error2 instanceof GrpcError ? error2.code : GrpcStatus.INTERNAL;
-    this.finish(code2, error2 instanceof Error ? error2.message : String(error2));
-  }
-  finish(code2, message) {
-    if (this.done || this.stream.destroyed) return;
-    this.done = true;
-    const status = { "grpc-status": String(code2), ...message ? { "grpc-message": encodeURIComponent(message) } : {} };
-    if (!this.responded) {
-      this.responded = true;
-      this.stream.respond({ ":status": 200, "content-type": "application/grpc", ...status }, { endStream: true });
+function resolve(reader, input, resolved) {
+  let rest = cleanPath(`./${input}`);
+  let current = ".";
+  for (; ; ) {
+    const slash = rest.indexOf("/");
+    const part = slash < 0 ? rest : rest.slice(0, slash);
+    current = current === "." ? part : cleanPath(`${current}/${part}`);
+    const targets = linkTargets(reader, current, true);
+    rest = slash < 0 ? "" : rest.slice(slash + 1);
+    if ((rest === "" || targets) && resolved.has(current)) return;
+    if (targets) {
+      resolved.add(current);
+      for (const t of targets) resolve(reader, rest === "" ? t : `${t}/${rest}`, resolved);
       return;
     }
-    this.stream.once("wantTrailers", () => this.stream.sendTrailers(status));
-    this.stream.end();
+    if (rest === "") {
+      resolved.add(current);
+      return;
+    }
   }
-  respond() {
-    if (this.responded) return;
-    this.responded = true;
-    this.stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+}
+function linkTargets(reader, p, allowWildcard) {
+  const slash = p.lastIndexOf("/");
+  const dir = slash < 0 ? "" : p.slice(0, slash);
+  const base = p.slice(slash + 1);
+  if (allowWildcard && hasGlob(base)) {
+    const items = orUndefinedIfMissing(() => reader.readDir(dir));
+    let out;
+    for (const item of items ?? []) {
+      if (!goMatch(base, item.name)) continue;
+      const found = linkTargets(reader, dir ? `${dir}/${item.name}` : item.name, false);
+      if (found) out = [...out ?? [], ...found];
+    }
+    return out;
   }
-  /** Splits the request body into messages; a frame may arrive in pieces or several in one chunk. */
-  receive(chunk) {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-    while (this.buffered.length >= 5) {
-      const length = this.buffered.readUInt32BE(1);
-      if (this.buffered.length < 5 + length) break;
-      if (this.buffered[0] !== 0) {
-        this.fail(new GrpcError(GrpcStatus.UNIMPLEMENTED, "compressed messages are not accepted by this client"));
-        return;
+  if (p === "." || p === "/") return void 0;
+  const stats = orUndefinedIfMissing(() => reader.lstat(p));
+  if (!stats?.isSymbolicLink()) return void 0;
+  const link2 = cleanPath(reader.readlink(p));
+  return [link2.startsWith("/") ? link2 : cleanPath(`/${dir}/${link2}`)];
+}
+function orUndefinedIfMissing(read) {
+  try {
+    return read();
+  } catch (e) {
+    if (isNotExist(e)) return void 0;
+    throw e;
+  }
+}
+function dedupePaths(paths) {
+  const out = [];
+  let last = "";
+  for (const p of paths) {
+    if (p === ".") return void 0;
+    if (p.startsWith(`${last}/`)) continue;
+    out.push(p);
+    last = p;
+  }
+  return out;
+}
+var Filter = class {
+  include;
+  exclude;
+  constructor(reader, options) {
+    let includes = options.includePatterns ? [...options.includePatterns] : void 0;
+    if (options.followPaths && options.followPaths.length > 0) {
+      const targets = followLinks(reader, options.followPaths);
+      if (targets) includes = dedupePaths([...includes ?? [], ...targets]);
+    }
+    this.include = includes && includes.length > 0 ? new PatternMatcher(includes) : void 0;
+    const excludes = options.excludePatterns ?? [];
+    this.exclude = excludes.length > 0 ? new PatternMatcher(excludes) : void 0;
+  }
+};
+var SKIP = /* @__PURE__ */ Symbol("skip");
+function* filteredWalk(reader, options, hooks = {}) {
+  const filter = new Filter(reader, options);
+  const walk = new Walk(reader, filter, hooks);
+  let items;
+  try {
+    items = reader.readDir("");
+  } catch (e) {
+    if (isNotExist(e) || isPermission(e)) return;
+    throw unreadable(".", e);
+  }
+  for (const item of items) {
+    if ((yield* walk.visit(item.name, item)) === SKIP) break;
+  }
+}
+var Walk = class {
+  constructor(reader, filter, hooks) {
+    this.reader = reader;
+    this.filter = filter;
+    this.hooks = hooks;
+  }
+  reader;
+  filter;
+  hooks;
+  parents = [];
+  inodes = /* @__PURE__ */ new Map();
+  /** filepath.WalkDir's walkDir with fsutil's filter as its function; SKIP from a file skips its siblings. */
+  *visit(path8, item) {
+    const first = yield* this.decide(path8, item, void 0);
+    if (first === SKIP) return item.isDir ? void 0 : SKIP;
+    if (!item.isDir) return void 0;
+    let children = [];
+    try {
+      children = this.reader.readDir(path8);
+    } catch (e) {
+      if ((yield* this.decide(path8, item, e)) === SKIP) return void 0;
+    }
+    for (const child of children) {
+      if ((yield* this.visit(`${path8}/${child.name}`, child)) === SKIP) break;
+    }
+    return void 0;
+  }
+  /** filterFS.Walk's function for one entry (called again with the error when a directory cannot be read). */
+  *decide(path8, item, readError) {
+    const { include, exclude } = this.filter;
+    while (this.parents.length > 0 && !path8.startsWith(this.parents[this.parents.length - 1].pathWithSep)) this.parents.pop();
+    const parent = this.parents[this.parents.length - 1];
+    const dir = item.isDir ? { item, path: path8, pathWithSep: `${path8}/`, sent: false } : void 0;
+    let skip = false;
+    if (include) {
+      const { matched, info: info2 } = include.match(path8, parent?.includeInfo);
+      if (dir) dir.includeInfo = info2;
+      if (!matched) {
+        if (dir && !include.mayMatchBelow(path8, false)) return SKIP;
+        skip = true;
       }
-      const message = this.buffered.subarray(5, 5 + length);
-      this.buffered = this.buffered.subarray(5 + length);
-      if (this.listener) this.listener(message);
-      else this.pending.push(message);
+    }
+    if (exclude) {
+      const { matched, info: info2 } = exclude.match(path8, parent?.excludeInfo);
+      if (dir) dir.excludeInfo = info2;
+      if (matched) {
+        if (readError === void 0) this.hooks.excluded?.(path8);
+        if (dir && !exclude.mayMatchBelow(path8, true)) return SKIP;
+        skip = true;
+      }
+    }
+    if (readError !== void 0) {
+      if (skip && isPermission(readError)) return void 0;
+      if (isNotExist(readError)) return SKIP;
+      throw unreadable(path8, readError);
+    }
+    if (dir) this.parents.push(dir);
+    if (skip) return void 0;
+    if (dir) dir.sent = true;
+    const entry = this.entry(path8);
+    if (!entry) return SKIP;
+    for (const p of this.parents) {
+      if (p.sent) continue;
+      p.sent = true;
+      const sent = this.entry(p.path);
+      if (sent) yield sent;
+    }
+    yield entry;
+    return void 0;
+  }
+  /** The entry at `path` as fsutil's mkstat sees it; undefined when it vanished (the walk then skips, as fsutil's does). */
+  entry(path8) {
+    let stats;
+    let linkname = "";
+    try {
+      stats = this.reader.lstat(path8);
+      if (stats.isSymbolicLink()) linkname = this.reader.readlink(path8);
+    } catch (e) {
+      if (isNotExist(e)) return void 0;
+      throw unreadable(path8, e);
+    }
+    const kind = kindOf(stats);
+    if (!stats.isDirectory() && !stats.isSymbolicLink() && stats.nlink > 1n) {
+      const first = this.inodes.get(stats.ino);
+      if (first === void 0) this.inodes.set(stats.ino, path8);
+      else linkname = first;
+    }
+    return { path: path8, abs: `${this.reader.root}/${path8}`, kind, stats, linkname };
+  }
+};
+function kindOf(s) {
+  if (s.isDirectory()) return "dir";
+  if (s.isSymbolicLink()) return "symlink";
+  if (s.isFIFO()) return "pipe";
+  if (s.isSocket()) return "socket";
+  if (s.isBlockDevice()) return "device";
+  if (s.isCharacterDevice()) return "chardevice";
+  return "file";
+}
+function isNotExist(e) {
+  const code2 = e?.code;
+  return code2 === "ENOENT" || code2 === "ENOTDIR";
+}
+function isPermission(e) {
+  const code2 = e?.code;
+  return code2 === "EACCES" || code2 === "EPERM";
+}
+function compareBytes(a, b) {
+  if (/^[\x00-\x7f]*$/.test(a) && /^[\x00-\x7f]*$/.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+function sortByBytes(items) {
+  if (items.every((d) => /^[\x00-\x7f]*$/.test(d.name)))
+    return items.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return items.map((d) => ({ d, key: Buffer.from(d.name) })).sort((a, b) => Buffer.compare(a.key, b.key)).map((x) => x.d);
+}
+function unreadable(relPath, err) {
+  if (err instanceof ActionError) return err;
+  const code2 = err.code ?? err.message;
+  return new ActionError(
+    `cannot read '${relPath}' in the build context (${code2})`,
+    { phase: "build" },
+    `make '${relPath}' readable by the runner user, or add it to .dockerignore if the image does not need it`,
+    { cause: err }
+  );
+}
+
+// src/context/prefetch.ts
+var SLICE_MS = 2;
+var MAX_KEPT = 25e4;
+var KeepingReader = class {
+  constructor(disk) {
+    this.disk = disk;
+  }
+  disk;
+  dirs = /* @__PURE__ */ new Map();
+  stats = /* @__PURE__ */ new Map();
+  links = /* @__PURE__ */ new Map();
+  get root() {
+    return this.disk.root;
+  }
+  get size() {
+    return this.stats.size + this.dirs.size;
+  }
+  readDir(rel) {
+    return remember(this.dirs, rel, () => this.disk.readDir(rel));
+  }
+  lstat(rel) {
+    return remember(this.stats, rel, () => this.disk.lstat(rel));
+  }
+  readlink(rel) {
+    return remember(this.links, rel, () => this.disk.readlink(rel));
+  }
+};
+function remember(kept, key, read) {
+  const hit = kept.get(key);
+  if (hit !== void 0) return hit;
+  const value = read();
+  kept.set(key, value);
+  return value;
+}
+var ContextPrefetch = class {
+  /** The context directory, resolved. */
+  root;
+  kept;
+  stopped = false;
+  taken = false;
+  constructor(contextDir, dockerfile) {
+    let root = contextDir;
+    try {
+      root = (0, import_node_fs6.realpathSync)(contextDir);
+    } catch {
+      this.root = root;
+      this.kept = void 0;
+      return;
+    }
+    this.root = root;
+    this.kept = new KeepingReader(diskReader(root));
+    void this.run(contextDir, dockerfile).catch(() => {
+    });
+  }
+  /**
+   * The reader to walk the context with: the first time, what was read ahead (and the disk for
+   * the rest); later, the disk alone, as a later request (another stage) reads it again. Stops the walk ahead.
+   */
+  reader() {
+    this.stop();
+    const kept = this.taken ? void 0 : this.kept;
+    this.taken = true;
+    return kept ?? diskReader(this.root);
+  }
+  /** Stops the walk ahead (the build is over, or never asked). */
+  stop() {
+    this.stopped = true;
+  }
+  async run(contextDir, dockerfile) {
+    const kept = this.kept;
+    if (!kept) return;
+    const { patterns } = await readIgnorePatterns(contextDir, dockerfile);
+    let slice = Date.now();
+    let n = 0;
+    for (const _ of filteredWalk(kept, { excludePatterns: patterns })) {
+      if (this.stopped || kept.size > MAX_KEPT) return;
+      if ((++n & 127) === 0 && Date.now() - slice > SLICE_MS) {
+        await new Promise((resolve2) => setImmediate(resolve2));
+        slice = Date.now();
+      }
     }
   }
 };
+
+// src/engine/build.ts
+var import_promises5 = require("node:fs/promises");
+var import_node_path6 = __toESM(require("node:path"), 1);
+var import_node_stream2 = require("node:stream");
+
+// src/context/pack.ts
+var import_node_crypto2 = require("node:crypto");
+var import_node_fs7 = require("node:fs");
+var import_promises3 = require("node:fs/promises");
+var import_node_path5 = __toESM(require("node:path"), 1);
+var import_node_stream = require("node:stream");
+var import_promises4 = require("node:stream/promises");
+var import_node_zlib = require("node:zlib");
+var import_tar_stream = __toESM(require_tar_stream2(), 1);
+async function packContext(opts) {
+  const contextDir = await resolveExisting(opts.contextDir, "build context directory");
+  const dockerfileAbs = await resolveExisting(opts.dockerfile, "Dockerfile");
+  const { patterns } = await readIgnorePatterns(contextDir, opts.dockerfile);
+  const plan = await planSpecialFiles(contextDir, dockerfileAbs, opts.replace ?? /* @__PURE__ */ new Map());
+  const pack = import_tar_stream.default.pack();
+  let excluded = 0;
+  const onAbort = () => pack.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("packing aborted"));
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const entries2 = filteredWalk(
+    diskReader(contextDir),
+    { excludePatterns: keepBuildFiles(patterns, plan.alwaysInclude) },
+    { excluded: () => excluded++ }
+  );
+  const produced = produce(pack, entries2, plan, opts.nanoseconds === true, opts.signal).catch((e) => {
+    pack.destroy(e instanceof Error ? e : new Error(String(e)));
+    throw e;
+  });
+  const out = output(pack, opts.gzip === true);
+  const done = Promise.allSettled([produced, out.piped]).then(([p, s]) => {
+    opts.signal?.removeEventListener("abort", onAbort);
+    if (p.status === "rejected") throw p.reason;
+    if (s.status === "rejected") throw s.reason;
+    return { files: p.value, bytes: out.bytes(), excluded };
+  });
+  done.catch(() => {
+  });
+  return { stream: out.stream, dockerfileName: plan.dockerfileName, done };
+}
+function output(pack, gzip) {
+  let bytes = 0;
+  const stream = new import_node_stream.Transform({
+    transform(chunk, _enc, cb) {
+      bytes += chunk.length;
+      cb(null, chunk);
+    }
+  });
+  const source = import_node_stream.Readable.from(pack, { objectMode: false });
+  const piped = gzip ? (0, import_promises4.pipeline)(source, (0, import_node_zlib.createGzip)(), stream) : (0, import_promises4.pipeline)(source, stream);
+  return { stream, piped, bytes: () => bytes };
+}
+async function planSpecialFiles(contextDir, dockerfileAbs, replace) {
+  const out = /* @__PURE__ */ new Map();
+  for (const [p, data] of replace) out.set(checkedRelative(p), { data });
+  const ignoreAbs = import_node_path5.default.join(contextDir, ".dockerignore");
+  const ignoreExists = await (0, import_promises3.lstat)(ignoreAbs).then(
+    (s) => s.isFile(),
+    () => false
+  );
+  const rel = import_node_path5.default.relative(contextDir, dockerfileAbs);
+  const inside = rel !== "" && !rel.startsWith(`..${import_node_path5.default.sep}`) && rel !== ".." && !import_node_path5.default.isAbsolute(rel);
+  const include = new Set(out.keys());
+  if (ignoreExists) include.add(".dockerignore");
+  if (inside) {
+    const name2 = rel.split(import_node_path5.default.sep).join("/");
+    include.add(name2);
+    return { dockerfileName: name2, alwaysInclude: include, replace: out };
+  }
+  const name = `.dockerfile.${(0, import_node_crypto2.randomBytes)(10).toString("hex")}`;
+  out.set(name, { data: await (0, import_promises3.readFile)(dockerfileAbs), mode: 384 });
+  const ignore = out.get(".dockerignore")?.data ?? (ignoreExists ? await (0, import_promises3.readFile)(ignoreAbs) : Buffer.from(".dockerignore"));
+  out.set(".dockerignore", { data: Buffer.concat([ignore, Buffer.from(`
+${name}
+`)]) });
+  include.add(name).add(".dockerignore");
+  return { dockerfileName: name, alwaysInclude: include, replace: out };
+}
+async function produce(pack, entries2, plan, nanoseconds, signal) {
+  let files = 0;
+  const pending = new Map(plan.replace);
+  for (const e of entries2) {
+    signal?.throwIfAborted();
+    const replacement = pending.get(e.path);
+    pending.delete(e.path);
+    if (e.kind === "socket") continue;
+    if (e.kind !== "dir") files++;
+    if (replacement) await addReplacement(pack, e, replacement, nanoseconds);
+    else await addEntry(pack, e, nanoseconds);
+  }
+  for (const [name, r] of pending) {
+    await write(pack, { ...header(name, void 0, false, r.mode ?? 420), size: r.data.length }, r.data);
+    files++;
+  }
+  pack.finalize();
+  return files;
+}
+function addReplacement(pack, e, replacement, ns) {
+  if (e.kind === "dir") throw new Error(`packContext: cannot replace the directory '${e.path}' with a file`);
+  const mode = replacement.mode ?? (e.kind === "file" ? void 0 : 420);
+  return write(pack, { ...header(e.path, e, ns, mode), size: replacement.data.length }, replacement.data);
+}
+var SPECIAL = { pipe: "fifo", device: "block-device", chardevice: "character-device" };
+async function addEntry(pack, e, ns) {
+  const h = header(e.path, e, ns);
+  if (e.kind === "dir") return write(pack, { ...h, type: "directory" });
+  if (e.kind === "symlink") return write(pack, { ...h, type: "symlink", linkname: e.linkname });
+  if (e.linkname !== "") return write(pack, { ...h, type: "link", linkname: e.linkname });
+  if (e.kind !== "file") {
+    const rdev = e.stats.rdev;
+    const dev = { devmajor: Number(rdev >> 8n & 0xfffn), devminor: Number(rdev & 0xffn | rdev >> 12n & 0xfff00n) };
+    return write(pack, { ...h, type: SPECIAL[e.kind], ...dev });
+  }
+  const body = readContextFile(e);
+  if (body === void 0) return;
+  if (Buffer.isBuffer(body)) return write(pack, { ...h, size: body.length }, body);
+  try {
+    await write(pack, { ...h, size: body.size }, body.fd);
+  } catch (err) {
+    throw unreadable(e.path, err);
+  }
+}
+var SMALL_FILE = 64 * 1024;
+function readContextFile(e) {
+  let fd;
+  try {
+    fd = (0, import_node_fs7.openSync)(e.abs, "r");
+    const size = (0, import_node_fs7.fstatSync)(fd).size;
+    if (size > SMALL_FILE) {
+      const open3 = fd;
+      fd = void 0;
+      return { fd: open3, size };
+    }
+    const data = Buffer.allocUnsafe(size);
+    const got = size > 0 ? (0, import_node_fs7.readSync)(fd, data, 0, size, 0) : 0;
+    return data.subarray(0, got);
+  } catch (err) {
+    if (err.code === "ENOENT") return void 0;
+    throw unreadable(e.path, err);
+  } finally {
+    if (fd !== void 0) (0, import_node_fs7.closeSync)(fd);
+  }
+}
+function header(name, e, nanoseconds, mode) {
+  const st = e?.stats;
+  const h = {
+    name,
+    mode: mode ?? (st ? Number(st.mode) & 4095 : 420),
+    mtime: st ? new Date(Number(st.mtimeNs / 1000000000n) * 1e3) : /* @__PURE__ */ new Date(),
+    uid: 0,
+    gid: 0,
+    uname: "",
+    gname: "",
+    type: "file"
+  };
+  const fraction = st ? st.mtimeNs % 1000000000n : 0n;
+  if (nanoseconds && st && fraction !== 0n) {
+    const secs = st.mtimeNs / 1000000000n;
+    h.pax = { mtime: `${secs}.${fraction.toString().padStart(9, "0")}` };
+  }
+  return h;
+}
+function keepBuildFiles(patterns, always) {
+  if (patterns.length === 0) return [];
+  const matcher = new PatternMatcher(patterns);
+  return [...patterns, ...[...always].filter((p) => matcher.match(p).matched).map((p) => `!${p}`)];
+}
+function write(pack, h, body) {
+  return new Promise((resolve2, reject) => {
+    if (body === void 0 || Buffer.isBuffer(body)) {
+      pack.entry(h, body ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve2());
+      return;
+    }
+    let sink;
+    try {
+      sink = pack.entry(h, (err) => err ? reject(err) : resolve2());
+    } catch (err) {
+      (0, import_node_fs7.closeSync)(body);
+      throw err;
+    }
+    feed(body, h.size ?? 0, sink).catch((err) => {
+      sink.destroy(err instanceof Error ? err : new Error(String(err)));
+      reject(err);
+    });
+  });
+}
+async function feed(fd, size, sink) {
+  const reader = (0, import_node_fs7.createReadStream)("", { fd, start: 0, end: size - 1, autoClose: true });
+  for await (const chunk of reader) {
+    if (!sink.write(chunk)) await drained(sink);
+  }
+  sink.end(void 0);
+}
+function drained(sink) {
+  return new Promise((resolve2) => {
+    const done = () => {
+      sink.off("drain", done);
+      sink.off("close", done);
+      resolve2();
+    };
+    sink.on("drain", done);
+    sink.on("close", done);
+  });
+}
+async function resolveExisting(p, what) {
+  try {
+    return await (0, import_promises3.realpath)(p);
+  } catch (err) {
+    throw new ActionError(
+      `the ${what} '${p}' does not exist or cannot be read (${err.code ?? "error"})`,
+      { phase: "build" },
+      what === "Dockerfile" ? "check the Dockerfile input: a path relative to the workspace" : "check the context input: a directory relative to the workspace"
+    );
+  }
+}
+function checkedRelative(p) {
+  const clean = import_node_path5.default.posix.normalize(p);
+  if (clean !== p || p.startsWith("/") || p.startsWith("../") || p === ".." || p === "." || p === "") {
+    throw new Error(`packContext: replace key must be a clean context-relative path, got ${JSON.stringify(p)}`);
+  }
+  return p;
+}
 
 // src/buildkit/protobuf.ts
 var WireType = { varint: 0, fixed64: 1, bytes: 2, fixed32: 5 };
@@ -18402,638 +18939,24 @@ function writeVarint(out, at2, value) {
   out[at2++] = v;
   return at2;
 }
-
-// src/context/walk.ts
-var import_node_fs5 = require("node:fs");
-function* walkContext(root, options) {
-  const forcedDirs = /* @__PURE__ */ new Set();
-  for (const p of options.alwaysInclude ?? []) {
-    const parts = p.split("/");
-    for (let i = 1; i < parts.length; i++) forcedDirs.add(parts.slice(0, i).join("/"));
+function varintSizeBig(value) {
+  let v = BigInt.asUintN(64, value);
+  let n = 1;
+  while (v >= 0x80n) {
+    v >>= 7n;
+    n++;
   }
-  yield* walkDir(root, "", void 0, [], { ...options, forcedDirs });
+  return n;
 }
-function* walkDir(abs, rel, parentInfo, pending, options) {
-  options.signal?.throwIfAborted();
-  for (const dirent of readSorted(abs, rel)) {
-    const entry = {
-      path: rel ? `${rel}/${dirent.name}` : dirent.name,
-      // Concatenation, not path.join: abs is already normal, and join was a third of the walk.
-      abs: abs.endsWith("/") ? abs + dirent.name : `${abs}/${dirent.name}`,
-      kind: kindOf(dirent)
-    };
-    const { excluded, info: info2 } = options.matcher.match(entry.path, parentInfo);
-    const forced = entry.kind === "dir" ? options.forcedDirs.has(entry.path) : options.alwaysInclude?.has(entry.path) === true;
-    if (excluded && entry.kind === "dir") {
-      if (forced || options.matcher.mayReinclude(entry.path)) {
-        yield* walkDir(entry.abs, entry.path, info2, [...pending, { entry, emitted: false }], options);
-      } else {
-        options.onExcluded?.(entry.path);
-      }
-      continue;
-    }
-    if (excluded && !forced) {
-      options.onExcluded?.(entry.path);
-      continue;
-    }
-    for (const p of pending) {
-      if (!p.emitted) yield p.entry;
-      p.emitted = true;
-    }
-    yield entry;
-    if (entry.kind === "dir") yield* walkDir(entry.abs, entry.path, info2, [], options);
+function writeVarintBig(out, at2, value) {
+  if (value >= 0n && value < 0x20000000000000n) return writeVarint(out, at2, Number(value));
+  let v = BigInt.asUintN(64, value);
+  while (v >= 0x80n) {
+    out[at2++] = Number(v & 0x7fn) | 128;
+    v >>= 7n;
   }
-}
-function readSorted(abs, rel) {
-  try {
-    const entries2 = (0, import_node_fs5.readdirSync)(abs, { withFileTypes: true });
-    if (entries2.every((d) => /^[\x00-\x7f]*$/.test(d.name)))
-      return entries2.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-    return entries2.map((d) => ({ d, key: Buffer.from(d.name) })).sort((a, b) => Buffer.compare(a.key, b.key)).map((x) => x.d);
-  } catch (e) {
-    const where2 = rel || ".";
-    throw new ActionError(
-      `cannot list the build context directory '${where2}': ${e.message}`,
-      { phase: "build" },
-      `make '${where2}' readable by the runner user, or exclude it in .dockerignore`,
-      { cause: e }
-    );
-  }
-}
-function kindOf(d) {
-  if (d.isDirectory()) return "dir";
-  if (d.isSymbolicLink()) return "symlink";
-  if (d.isFile()) return "file";
-  return "other";
-}
-var SMALL_FILE = 64 * 1024;
-function readEntry(e) {
-  if (e.kind === "other") return void 0;
-  let fd;
-  try {
-    if (e.kind !== "file") {
-      const stats2 = (0, import_node_fs5.lstatSync)(e.abs);
-      return e.kind === "symlink" ? { entry: e, stats: stats2, linkname: (0, import_node_fs5.readlinkSync)(e.abs) } : { entry: e, stats: stats2 };
-    }
-    fd = (0, import_node_fs5.openSync)(e.abs, "r");
-    const stats = (0, import_node_fs5.fstatSync)(fd);
-    if (stats.size > SMALL_FILE) {
-      const open3 = fd;
-      fd = void 0;
-      return { entry: e, stats, fd: open3 };
-    }
-    const data = Buffer.allocUnsafe(stats.size);
-    const got = stats.size > 0 ? (0, import_node_fs5.readSync)(fd, data, 0, stats.size, 0) : 0;
-    return { entry: e, stats, data: data.subarray(0, got) };
-  } catch (err) {
-    if (err.code === "ENOENT") return void 0;
-    throw unreadable(e.path, err);
-  } finally {
-    if (fd !== void 0) (0, import_node_fs5.closeSync)(fd);
-  }
-}
-function unreadable(relPath, err) {
-  if (err instanceof ActionError) return err;
-  const code2 = err.code ?? err.message;
-  return new ActionError(
-    `cannot read '${relPath}' in the build context (${code2})`,
-    { phase: "build" },
-    `make '${relPath}' readable by the runner user, or add it to .dockerignore if the image does not need it`,
-    { cause: err }
-  );
-}
-
-// src/buildkit/filesync.ts
-var DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy";
-var STAT = 0;
-var REQ = 1;
-var DATA = 2;
-var FIN = 3;
-var CHUNK = 32 * 1024;
-var BATCH = 64 * 1024;
-var BATCH_CAPACITY = BATCH + CHUNK + 64;
-var LISTING_AHEAD = 8 * 1024 * 1024;
-var SLICE_MS = 2;
-var MODE_DIR = 2 ** 31;
-var MODE_SYMLINK = 2 ** 27;
-function prepareContextListing(root, dockerfile) {
-  return new Listing(root, () => selectEntries(root, dockerfile, [], []));
-}
-function fileSync(dirs, dockerfile, listing) {
-  const root = dirs.context;
-  let prepared = listing?.root === root ? listing : root === void 0 ? void 0 : prepareContextListing(root, dockerfile);
-  return {
-    handle: (call) => {
-      const name = meta(call, "dir-name")[0] ?? "";
-      const dir = dirs[name];
-      if (!dir) {
-        call.fail(new Error(`no local directory named '${name}' in this session`));
-        return;
-      }
-      const includes = [...meta(call, "include-patterns"), ...meta(call, "followpaths")];
-      let listing2;
-      if (name === "context" && includes.length === 0 && prepared) {
-        listing2 = prepared;
-        prepared = void 0;
-      } else {
-        const context = name === "context";
-        listing2 = new Listing(
-          dir,
-          () => selectEntries(dir, context ? dockerfile : void 0, includes, context ? [] : meta(call, "exclude-patterns"))
-        );
-      }
-      diffCopy(call, listing2).catch((e) => call.fail(e));
-    },
-    close: () => {
-      prepared?.close();
-      prepared = void 0;
-    }
-  };
-}
-function meta(call, key) {
-  const value = call.metadata[key];
-  return (Array.isArray(value) ? value : value === void 0 ? [] : [value]).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
-}
-async function diffCopy(call, listing) {
-  const sender = new FileSender(call, listing.files);
-  call.onMessage((packet) => {
-    const { type, id } = decodePacket(packet);
-    if (type === REQ) sender.request(id);
-    else if (type === FIN) {
-      sender.drained().then(() => call.send(new ProtoWriter().varint(1, FIN).finish())).then(
-        () => call.end(),
-        (e) => call.fail(e)
-      );
-    }
-  });
-  for await (const frames of listing.frames()) await call.sendFramed(frames);
-}
-async function selectEntries(root, dockerfile, includes, excludes) {
-  if (includes.length > 0 && includes.every((p) => !/[*?[\\]/.test(p))) return namedEntries(root, includes);
-  const ignore = dockerfile ? (await readIgnorePatterns(root, dockerfile)).patterns : [];
-  const walked = walkContext(root, { matcher: new IgnoreMatcher([...ignore, ...excludes]) });
-  if (includes.length === 0) return walked;
-  const all = [...walked];
-  const wanted = new IgnoreMatcher(includes);
-  const files = new Set(all.filter((e) => e.kind !== "dir" && wanted.match(e.path).excluded));
-  const parents = new Set(
-    [...files].flatMap(
-      (e) => e.path.split("/").slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join("/"))
-    )
-  );
-  return all.filter((e) => e.kind === "dir" ? parents.has(e.path) : files.has(e));
-}
-function namedEntries(root, names) {
-  const paths = /* @__PURE__ */ new Set();
-  for (const name of names) {
-    const clean = import_node_path5.default.posix.normalize(name).replace(/^\/+/, "");
-    if (clean.startsWith("..")) continue;
-    const parts = clean.split("/");
-    if (!(0, import_node_fs6.existsSync)(import_node_path5.default.join(root, clean))) continue;
-    for (let i = 1; i <= parts.length; i++) paths.add(parts.slice(0, i).join("/"));
-  }
-  return [...paths].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map((p) => {
-    const abs = import_node_path5.default.join(root, p);
-    const stats = (0, import_node_fs6.lstatSync)(abs);
-    const kind = stats.isDirectory() ? "dir" : stats.isSymbolicLink() ? "symlink" : "file";
-    return { path: p, abs, kind };
-  });
-}
-var Listing = class {
-  constructor(root, entries2) {
-    this.root = root;
-    setImmediate(() => {
-      this.walk(entries2).then(
-        () => this.settle(),
-        (error2) => this.settle({ error: error2 })
-      );
-    });
-  }
-  root;
-  /** The listed files' absolute paths, by packet id (the entry's index in the listing). */
-  files = /* @__PURE__ */ new Map();
-  ready = [];
-  readyBytes = 0;
-  finished = false;
-  failure;
-  cancelled = false;
-  wakeReader;
-  wakeWalk;
-  /** The encoded batches in order; throws what failed the walk. */
-  async *frames() {
-    for (; ; ) {
-      const next = this.ready.shift();
-      if (next) {
-        this.readyBytes -= next.length;
-        this.wake("walk");
-        yield next;
-        continue;
-      }
-      if (this.finished) {
-        if (this.failure) throw this.failure.error;
-        return;
-      }
-      await new Promise((resolve) => this.wakeReader = resolve);
-    }
-  }
-  /** Stops the walk if it is still going (the build is over, or took another way). */
-  close() {
-    this.cancelled = true;
-    this.wake("walk");
-  }
-  async walk(entries2) {
-    const batch = new FrameBatch((frames) => this.hand(frames));
-    let id = 0;
-    let slice = Date.now();
-    for (const entry of await entries2()) {
-      if (this.cancelled) throw new Error("the context listing was stopped: the build is over");
-      if (entry.kind === "other") continue;
-      let stats;
-      try {
-        stats = (0, import_node_fs6.lstatSync)(entry.abs);
-      } catch (e) {
-        if (e.code === "ENOENT") continue;
-        throw unreadable(entry.path, e);
-      }
-      if (entry.kind === "file") this.files.set(id, entry.abs);
-      batch.stat(entry, stats);
-      id++;
-      if (batch.full) await batch.flush();
-      if ((id & 127) === 0 && Date.now() - slice > SLICE_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        slice = Date.now();
-      }
-    }
-    batch.message(new ProtoWriter().varint(1, STAT).finish());
-    await batch.flush();
-  }
-  /** Queues a batch for the reader; waits while too much is queued. */
-  async hand(frames) {
-    this.ready.push(frames);
-    this.readyBytes += frames.length;
-    this.wake("reader");
-    while (this.readyBytes > LISTING_AHEAD && !this.cancelled) await new Promise((resolve) => this.wakeWalk = resolve);
-  }
-  settle(failure2) {
-    this.finished = true;
-    this.failure = failure2;
-    this.wake("reader");
-  }
-  wake(who) {
-    const fn = who === "reader" ? this.wakeReader : this.wakeWalk;
-    if (who === "reader") this.wakeReader = void 0;
-    else this.wakeWalk = void 0;
-    fn?.();
-  }
-};
-var FileSender = class {
-  constructor(call, files) {
-    this.call = call;
-    this.files = files;
-    this.out = new FrameBatch((frames) => call.sendFramed(frames));
-  }
-  call;
-  files;
-  pending = [];
-  running;
-  out;
-  /** One read buffer for every file: its bytes are copied into the batch. */
-  scratch = Buffer.allocUnsafe(CHUNK);
-  request(id) {
-    this.pending.push(id);
-    this.running ??= this.pump().finally(() => this.running = void 0);
-    this.running.catch((e) => this.call.fail(e));
-  }
-  /** Resolves once every file asked for so far has been sent; rejects if sending failed. */
-  async drained() {
-    while (this.running) await this.running;
-  }
-  async pump() {
-    for (; ; ) {
-      const id = this.pending.shift();
-      if (id === void 0) {
-        await this.out.flush();
-        if (this.pending.length === 0) return;
-        continue;
-      }
-      const file = this.files.get(id);
-      const fd = file === void 0 ? void 0 : (0, import_node_fs6.openSync)(file, "r");
-      try {
-        for (let n = fd === void 0 ? 0 : this.read(fd); n > 0; n = this.read(fd)) {
-          this.out.data(id, this.scratch.subarray(0, n));
-          if (this.out.full) await this.out.flush();
-        }
-      } finally {
-        if (fd !== void 0) (0, import_node_fs6.closeSync)(fd);
-      }
-      this.out.data(id, void 0);
-      if (this.out.full) await this.out.flush();
-    }
-  }
-  read(fd) {
-    return (0, import_node_fs6.readSync)(fd, this.scratch, 0, CHUNK, null);
-  }
-};
-var FrameBatch = class {
-  constructor(sink) {
-    this.sink = sink;
-  }
-  sink;
-  buf = Buffer.allocUnsafe(BATCH_CAPACITY);
-  size = 0;
-  /** Holds BATCH bytes or more: time to flush. */
-  get full() {
-    return this.size >= BATCH;
-  }
-  /** Appends an encoded message. */
-  message(m) {
-    this.reserve(5 + m.length);
-    frameHeader(this.buf, this.size, m.length);
-    this.size += 5 + m.copy(this.buf, this.size + 5);
-  }
-  /**
-   * Appends fsutil Packet{type: STAT (0, so not written), stat: Stat}, encoded in place. Stat:
-   * path, Go file mode, uid/gid 0 (as the docker CLI resets them; zero, so not written), size,
-   * mtime in nanoseconds, link target.
-   */
-  stat(entry, stats) {
-    const pathBytes = Buffer.byteLength(entry.path);
-    const mode = (entry.kind === "dir" ? MODE_DIR : entry.kind === "symlink" ? MODE_SYMLINK : 0) + (stats.mode & 4095);
-    const size = entry.kind === "file" ? stats.size : 0;
-    const mtime = Math.floor(stats.mtimeMs) * 1e6;
-    const link2 = entry.kind === "symlink" ? (0, import_node_fs6.readlinkSync)(entry.abs) : "";
-    const linkBytes = Buffer.byteLength(link2);
-    const inner = 1 + varintSize(pathBytes) + pathBytes + 1 + varintSize(mode) + (size > 0 ? 1 + varintSize(size) : 0) + 1 + varintSize(mtime) + (linkBytes > 0 ? 1 + varintSize(linkBytes) + linkBytes : 0);
-    const body = 1 + varintSize(inner) + inner;
-    this.reserve(5 + body);
-    const b = this.buf;
-    frameHeader(b, this.size, body);
-    let at2 = this.size + 5;
-    b[at2++] = 18;
-    at2 = writeVarint(b, at2, inner);
-    b[at2++] = 10;
-    at2 = writeVarint(b, at2, pathBytes);
-    at2 += b.write(entry.path, at2);
-    b[at2++] = 16;
-    at2 = writeVarint(b, at2, mode);
-    if (size > 0) {
-      b[at2++] = 40;
-      at2 = writeVarint(b, at2, size);
-    }
-    b[at2++] = 48;
-    at2 = writeVarint(b, at2, mtime);
-    if (linkBytes > 0) {
-      b[at2++] = 58;
-      at2 = writeVarint(b, at2, linkBytes);
-      at2 += b.write(link2, at2);
-    }
-    this.size = at2;
-  }
-  /** Appends fsutil Packet{type: DATA, id, data}, encoded in place; no data ends the file. */
-  data(id, data) {
-    const n = data?.length ?? 0;
-    const body = 2 + 1 + varintSize(id) + (n > 0 ? 1 + varintSize(n) + n : 0);
-    this.reserve(5 + body);
-    const b = this.buf;
-    frameHeader(b, this.size, body);
-    let at2 = this.size + 5;
-    b[at2++] = 8;
-    b[at2++] = DATA;
-    b[at2++] = 24;
-    at2 = writeVarint(b, at2, id);
-    if (data && n > 0) {
-      b[at2++] = 34;
-      at2 = writeVarint(b, at2, n);
-      at2 += data.copy(b, at2);
-    }
-    this.size = at2;
-  }
-  async flush() {
-    if (this.size === 0) return;
-    const out = this.buf.subarray(0, this.size);
-    this.buf = Buffer.allocUnsafe(BATCH_CAPACITY);
-    this.size = 0;
-    await this.sink(out);
-  }
-  reserve(n) {
-    if (this.size + n <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(this.size + n + BATCH_CAPACITY);
-    this.buf.copy(grown, 0, 0, this.size);
-    this.buf = grown;
-  }
-};
-function decodePacket(buf) {
-  let type = 0;
-  let id = 0;
-  for (let pos = 0; pos < buf.length; ) {
-    const [key, afterKey] = readVarint(buf, pos);
-    const [value, next] = readVarint(buf, afterKey);
-    if (key === 8) type = value;
-    else if (key === 24) id = value;
-    if (key % 8 === WireType.varint) pos = next;
-    else if (key % 8 === WireType.bytes && next + value <= buf.length) pos = next + value;
-    else
-      throw new ProtobufError(
-        `a file sync packet with field ${Math.floor(key / 8)} of wire type ${key % 8} at byte ${pos}, or cut short`
-      );
-  }
-  return { type, id };
-}
-
-// src/engine/build.ts
-var import_promises5 = require("node:fs/promises");
-var import_node_path7 = __toESM(require("node:path"), 1);
-var import_node_stream2 = require("node:stream");
-
-// src/context/pack.ts
-var import_node_crypto2 = require("node:crypto");
-var import_node_fs7 = require("node:fs");
-var import_promises3 = require("node:fs/promises");
-var import_node_path6 = __toESM(require("node:path"), 1);
-var import_node_stream = require("node:stream");
-var import_promises4 = require("node:stream/promises");
-var import_node_zlib = require("node:zlib");
-var import_tar_stream = __toESM(require_tar_stream2(), 1);
-async function packContext(opts) {
-  const contextDir = await resolveExisting(opts.contextDir, "build context directory");
-  const dockerfileAbs = await resolveExisting(opts.dockerfile, "Dockerfile");
-  const { patterns } = await readIgnorePatterns(contextDir, opts.dockerfile);
-  const plan = await planSpecialFiles(contextDir, dockerfileAbs, opts.replace ?? /* @__PURE__ */ new Map());
-  const matcher = new IgnoreMatcher(patterns);
-  const pack = import_tar_stream.default.pack();
-  let excluded = 0;
-  const onAbort = () => pack.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("packing aborted"));
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const entries2 = walkContext(contextDir, {
-    matcher,
-    alwaysInclude: plan.alwaysInclude,
-    onExcluded: () => excluded++,
-    ...opts.signal ? { signal: opts.signal } : {}
-  });
-  const produced = produce(pack, entries2, plan, opts.signal).catch((e) => {
-    pack.destroy(e instanceof Error ? e : new Error(String(e)));
-    throw e;
-  });
-  const out = output(pack, opts.gzip === true);
-  const done = Promise.allSettled([produced, out.piped]).then(([p, s]) => {
-    opts.signal?.removeEventListener("abort", onAbort);
-    if (p.status === "rejected") throw p.reason;
-    if (s.status === "rejected") throw s.reason;
-    return { files: p.value, bytes: out.bytes(), excluded };
-  });
-  done.catch(() => {
-  });
-  return { stream: out.stream, dockerfileName: plan.dockerfileName, done };
-}
-function output(pack, gzip) {
-  let bytes = 0;
-  const stream = new import_node_stream.Transform({
-    transform(chunk, _enc, cb) {
-      bytes += chunk.length;
-      cb(null, chunk);
-    }
-  });
-  const source = import_node_stream.Readable.from(pack, { objectMode: false });
-  const piped = gzip ? (0, import_promises4.pipeline)(source, (0, import_node_zlib.createGzip)(), stream) : (0, import_promises4.pipeline)(source, stream);
-  return { stream, piped, bytes: () => bytes };
-}
-async function planSpecialFiles(contextDir, dockerfileAbs, replace) {
-  const out = /* @__PURE__ */ new Map();
-  for (const [p, data] of replace) out.set(checkedRelative(p), { data });
-  const ignoreAbs = import_node_path6.default.join(contextDir, ".dockerignore");
-  const ignoreExists = await (0, import_promises3.lstat)(ignoreAbs).then(
-    (s) => s.isFile(),
-    () => false
-  );
-  const rel = import_node_path6.default.relative(contextDir, dockerfileAbs);
-  const inside = rel !== "" && !rel.startsWith(`..${import_node_path6.default.sep}`) && rel !== ".." && !import_node_path6.default.isAbsolute(rel);
-  const include = new Set(out.keys());
-  if (ignoreExists) include.add(".dockerignore");
-  if (inside) {
-    const name2 = rel.split(import_node_path6.default.sep).join("/");
-    include.add(name2);
-    return { dockerfileName: name2, alwaysInclude: include, replace: out };
-  }
-  const name = `.dockerfile.${(0, import_node_crypto2.randomBytes)(10).toString("hex")}`;
-  out.set(name, { data: await (0, import_promises3.readFile)(dockerfileAbs), mode: 384 });
-  const ignore = out.get(".dockerignore")?.data ?? (ignoreExists ? await (0, import_promises3.readFile)(ignoreAbs) : Buffer.from(".dockerignore"));
-  out.set(".dockerignore", { data: Buffer.concat([ignore, Buffer.from(`
-${name}
-`)]) });
-  include.add(name).add(".dockerignore");
-  return { dockerfileName: name, alwaysInclude: include, replace: out };
-}
-async function produce(pack, entries2, plan, signal) {
-  let files = 0;
-  const pending = new Map(plan.replace);
-  for (const e of entries2) {
-    signal?.throwIfAborted();
-    const replacement = pending.get(e.path);
-    pending.delete(e.path);
-    const r = replacement ? statOnly(e) : readEntry(e);
-    if (!r) continue;
-    if (e.kind !== "dir") files++;
-    await addEntry(pack, r, replacement);
-  }
-  for (const [name, r] of pending) {
-    await write(pack, { ...header(name, void 0, r.mode ?? 420), size: r.data.length }, r.data);
-    files++;
-  }
-  pack.finalize();
-  return files;
-}
-function statOnly(e) {
-  try {
-    return { entry: e, stats: (0, import_node_fs7.lstatSync)(e.abs) };
-  } catch (err) {
-    throw unreadable(e.path, err);
-  }
-}
-async function addEntry(pack, r, replacement) {
-  const { entry: e, stats } = r;
-  if (replacement) {
-    if (e.kind === "dir") throw new Error(`packContext: cannot replace the directory '${e.path}' with a file`);
-    return write(
-      pack,
-      { ...header(e.path, stats, replacement.mode ?? (stats.isFile() ? void 0 : 420)), size: replacement.data.length },
-      replacement.data
-    );
-  }
-  if (e.kind === "dir") return write(pack, { ...header(e.path, stats), type: "directory" });
-  if (e.kind === "symlink") return write(pack, { ...header(e.path, stats), type: "symlink", linkname: r.linkname ?? "" });
-  if (r.fd === void 0) return write(pack, { ...header(e.path, stats), size: r.data?.length ?? 0 }, r.data);
-  try {
-    await write(pack, { ...header(e.path, stats), size: stats.size }, r.fd);
-  } catch (err) {
-    throw unreadable(e.path, err);
-  }
-}
-function header(name, st, mode) {
-  return {
-    name,
-    mode: mode ?? (st ? st.mode & 4095 : 420),
-    mtime: st?.mtime ?? /* @__PURE__ */ new Date(),
-    uid: 0,
-    gid: 0,
-    uname: "",
-    gname: "",
-    type: "file"
-  };
-}
-function write(pack, h, body) {
-  return new Promise((resolve, reject) => {
-    if (body === void 0 || Buffer.isBuffer(body)) {
-      pack.entry(h, body ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve());
-      return;
-    }
-    let sink;
-    try {
-      sink = pack.entry(h, (err) => err ? reject(err) : resolve());
-    } catch (err) {
-      (0, import_node_fs7.closeSync)(body);
-      throw err;
-    }
-    feed(body, h.size ?? 0, sink).catch((err) => {
-      sink.destroy(err instanceof Error ? err : new Error(String(err)));
-      reject(err);
-    });
-  });
-}
-async function feed(fd, size, sink) {
-  const reader = (0, import_node_fs7.createReadStream)("", { fd, start: 0, end: size - 1, autoClose: true });
-  for await (const chunk of reader) {
-    if (!sink.write(chunk)) await drained(sink);
-  }
-  sink.end(void 0);
-}
-function drained(sink) {
-  return new Promise((resolve) => {
-    const done = () => {
-      sink.off("drain", done);
-      sink.off("close", done);
-      resolve();
-    };
-    sink.on("drain", done);
-    sink.on("close", done);
-  });
-}
-async function resolveExisting(p, what) {
-  try {
-    return await (0, import_promises3.realpath)(p);
-  } catch (err) {
-    throw new ActionError(
-      `the ${what} '${p}' does not exist or cannot be read (${err.code ?? "error"})`,
-      { phase: "build" },
-      what === "Dockerfile" ? "check the Dockerfile input: a path relative to the workspace" : "check the context input: a directory relative to the workspace"
-    );
-  }
-}
-function checkedRelative(p) {
-  const clean = import_node_path6.default.posix.normalize(p);
-  if (clean !== p || p.startsWith("/") || p.startsWith("../") || p === ".." || p === "." || p === "") {
-    throw new Error(`packContext: replace key must be a clean context-relative path, got ${JSON.stringify(p)}`);
-  }
-  return p;
+  out[at2++] = Number(v);
+  return at2;
 }
 
 // src/buildkit/trace.ts
@@ -19588,6 +19511,544 @@ function* instructions(text) {
 
 // src/buildkit/session.ts
 var import_node_crypto3 = require("node:crypto");
+
+// src/buildkit/filesync.ts
+var import_node_fs9 = require("node:fs");
+
+// src/buildkit/file-sender.ts
+var import_node_fs8 = require("node:fs");
+
+// src/buildkit/fsutil-wire.ts
+var PacketType = { STAT: 0, REQ: 1, DATA: 2, FIN: 3, ERR: 4 };
+var MODE_DIR = 2 ** 31;
+var MODE_SYMLINK = 2 ** 27;
+var MODE_DEVICE = 2 ** 26;
+var MODE_NAMED_PIPE = 2 ** 25;
+var MODE_SETUID = 2 ** 23;
+var MODE_SETGID = 2 ** 22;
+var MODE_CHAR_DEVICE = 2 ** 21;
+var MODE_STICKY = 2 ** 20;
+var S_IFMT = 61440;
+var S_IFBLK = 24576;
+var S_IFCHR = 8192;
+var S_IFDIR = 16384;
+var S_IFIFO = 4096;
+var S_IFLNK = 40960;
+function goFileMode(stats) {
+  const mode = Number(stats.mode);
+  let m = mode & 511;
+  const type = mode & S_IFMT;
+  if (type === S_IFBLK) m += MODE_DEVICE;
+  else if (type === S_IFCHR) m += MODE_DEVICE + MODE_CHAR_DEVICE;
+  else if (type === S_IFDIR) m += MODE_DIR;
+  else if (type === S_IFIFO) m += MODE_NAMED_PIPE;
+  else if (type === S_IFLNK) m += MODE_SYMLINK;
+  if (mode & 2048) m += MODE_SETUID;
+  if (mode & 1024) m += MODE_SETGID;
+  if (mode & 512) m += MODE_STICKY;
+  return m;
+}
+var MODE_TYPE = MODE_DIR + MODE_SYMLINK + MODE_NAMED_PIPE + 2 ** 24 + MODE_DEVICE + MODE_CHAR_DEVICE + 2 ** 19;
+function canRequestData(mode) {
+  return (mode & MODE_TYPE) === 0;
+}
+function statFields(entry, resetOwner) {
+  const s = entry.stats;
+  const mode = Number(s.mode);
+  const device = entry.kind !== "dir" && ((mode & S_IFBLK) !== 0 || (mode & S_IFCHR) !== 0);
+  return {
+    path: entry.path,
+    mode: goFileMode(s),
+    uid: resetOwner ? 0 : Number(s.uid),
+    gid: resetOwner ? 0 : Number(s.gid),
+    size: entry.kind === "dir" ? 0n : s.size,
+    modTime: s.mtimeNs,
+    linkname: entry.linkname,
+    devmajor: device ? s.rdev >> 8n & 0xfffn : 0n,
+    devminor: device ? s.rdev & 0xffn | s.rdev >> 12n & 0xfff00n : 0n
+  };
+}
+function statSize(f) {
+  const pathBytes = Buffer.byteLength(f.path);
+  const linkBytes = Buffer.byteLength(f.linkname);
+  return (pathBytes > 0 ? 1 + varintSize(pathBytes) + pathBytes : 0) + (f.mode !== 0 ? 1 + varintSize(f.mode) : 0) + (f.uid !== 0 ? 1 + varintSize(f.uid) : 0) + (f.gid !== 0 ? 1 + varintSize(f.gid) : 0) + (f.size !== 0n ? 1 + varintSizeBig(f.size) : 0) + (f.modTime !== 0n ? 1 + varintSizeBig(f.modTime) : 0) + (linkBytes > 0 ? 1 + varintSize(linkBytes) + linkBytes : 0) + (f.devmajor !== 0n ? 1 + varintSizeBig(f.devmajor) : 0) + (f.devminor !== 0n ? 1 + varintSizeBig(f.devminor) : 0);
+}
+function statPacketSize(f) {
+  const inner = statSize(f);
+  return 1 + varintSize(inner) + inner;
+}
+function writeStatPacket(b, at2, f) {
+  b[at2++] = 18;
+  at2 = writeVarint(b, at2, statSize(f));
+  if (f.path !== "") {
+    b[at2++] = 10;
+    at2 = writeVarint(b, at2, Buffer.byteLength(f.path));
+    at2 += b.write(f.path, at2);
+  }
+  if (f.mode !== 0) {
+    b[at2++] = 16;
+    at2 = writeVarint(b, at2, f.mode);
+  }
+  if (f.uid !== 0) {
+    b[at2++] = 24;
+    at2 = writeVarint(b, at2, f.uid);
+  }
+  if (f.gid !== 0) {
+    b[at2++] = 32;
+    at2 = writeVarint(b, at2, f.gid);
+  }
+  if (f.size !== 0n) {
+    b[at2++] = 40;
+    at2 = writeVarintBig(b, at2, f.size);
+  }
+  if (f.modTime !== 0n) {
+    b[at2++] = 48;
+    at2 = writeVarintBig(b, at2, f.modTime);
+  }
+  if (f.linkname !== "") {
+    b[at2++] = 58;
+    at2 = writeVarint(b, at2, Buffer.byteLength(f.linkname));
+    at2 += b.write(f.linkname, at2);
+  }
+  if (f.devmajor !== 0n) {
+    b[at2++] = 64;
+    at2 = writeVarintBig(b, at2, f.devmajor);
+  }
+  if (f.devminor !== 0n) {
+    b[at2++] = 72;
+    at2 = writeVarintBig(b, at2, f.devminor);
+  }
+  return at2;
+}
+function dataPacketSize(id, n) {
+  return 2 + (id !== 0 ? 1 + varintSize(id) : 0) + (n > 0 ? 1 + varintSize(n) + n : 0);
+}
+function writeDataPacket(b, at2, id, data) {
+  b[at2++] = 8;
+  b[at2++] = PacketType.DATA;
+  if (id !== 0) {
+    b[at2++] = 24;
+    at2 = writeVarint(b, at2, id);
+  }
+  if (data && data.length > 0) {
+    b[at2++] = 34;
+    at2 = writeVarint(b, at2, data.length);
+    at2 += data.copy(b, at2);
+  }
+  return at2;
+}
+function typeOnlyPacket(type) {
+  return type === 0 ? Buffer.alloc(0) : Buffer.from([8, type]);
+}
+function errorPacket(message) {
+  const text = Buffer.from(message);
+  const out = Buffer.allocUnsafe(2 + 1 + varintSize(text.length) + text.length);
+  out[0] = 8;
+  out[1] = PacketType.ERR;
+  out[2] = 34;
+  const at2 = writeVarint(out, 3, text.length);
+  text.copy(out, at2);
+  return out;
+}
+
+// src/buildkit/grpc-server.ts
+var import_node_http2 = __toESM(require("node:http2"), 1);
+var GrpcStatus = { OK: 0, UNKNOWN: 2, NOT_FOUND: 5, UNIMPLEMENTED: 12, INTERNAL: 13 };
+var GrpcError = class extends Error {
+  constructor(code2, message) {
+    super(message);
+    this.code = code2;
+  }
+  code;
+  name = "GrpcError";
+};
+function frameHeader(out, at2, length) {
+  out[at2] = 0;
+  out.writeUInt32BE(length, at2 + 1);
+}
+function serveGrpc(socket, methods, onError) {
+  const server = import_node_http2.default.createServer();
+  const sessions = /* @__PURE__ */ new Set();
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+    s.on("error", (e) => onError?.(e));
+  });
+  server.on("stream", (stream, headers, _flags, rawHeaders) => dispatch(stream, headers, rawHeaders, methods, onError));
+  server.emit("connection", socket);
+  return {
+    close() {
+      for (const s of sessions) s.destroy();
+      socket.destroy();
+    }
+  };
+}
+function dispatch(stream, headers, rawHeaders, methods, onError) {
+  stream.on("error", (e) => onError?.(e));
+  const call = new Call(stream, headers, rawHeaders);
+  const method = methods.get(String(headers[":path"] ?? ""));
+  if (!method) {
+    call.fail(new GrpcError(GrpcStatus.UNIMPLEMENTED, `${String(headers[":path"])} is not served by this client`));
+    return;
+  }
+  if (method.kind === "stream") {
+    try {
+      method.handle(call);
+    } catch (e) {
+      call.fail(e);
+    }
+    return;
+  }
+  let request;
+  call.onMessage((m) => request ??= m);
+  stream.on("end", () => {
+    Promise.resolve().then(() => method.handle(request ?? Buffer.alloc(0), headers)).then(async (reply) => {
+      await call.send(reply);
+      call.end();
+    }).catch((e) => call.fail(e));
+  });
+}
+var Call = class {
+  constructor(stream, metadata, rawHeaders) {
+    this.stream = stream;
+    this.metadata = metadata;
+    this.rawHeaders = rawHeaders;
+    stream.on("data", (chunk) => this.receive(chunk));
+  }
+  stream;
+  metadata;
+  rawHeaders;
+  listener;
+  pending = [];
+  buffered = Buffer.alloc(0);
+  responded = false;
+  done = false;
+  values(key) {
+    const out = [];
+    for (let i = 0; i + 1 < this.rawHeaders.length; i += 2) {
+      if (this.rawHeaders[i].toLowerCase() === key) out.push(this.rawHeaders[i + 1]);
+    }
+    return out;
+  }
+  onMessage(fn) {
+    this.listener = fn;
+    for (const m of this.pending.splice(0)) fn(m);
+  }
+  send(...messages) {
+    const frames = Buffer.allocUnsafe(messages.reduce((n, m) => n + 5 + m.length, 0));
+    let at2 = 0;
+    for (const m of messages) {
+      frameHeader(frames, at2, m.length);
+      m.copy(frames, at2 + 5);
+      at2 += 5 + m.length;
+    }
+    return this.sendFramed(frames);
+  }
+  sendFramed(frames) {
+    if (this.done || this.stream.destroyed) return Promise.resolve();
+    this.respond();
+    if (this.stream.write(frames)) return Promise.resolve();
+    return new Promise((resolve2) => {
+      const settle = () => {
+        this.stream.off("drain", settle);
+        this.stream.off("close", settle);
+        resolve2();
+      };
+      this.stream.on("drain", settle);
+      this.stream.on("close", settle);
+    });
+  }
+  end() {
+    this.finish(GrpcStatus.OK, "");
+  }
+  fail(error2) {
+    const code2 = error2 instanceof GrpcError ? error2.code : GrpcStatus.INTERNAL;
+    this.finish(code2, error2 instanceof Error ? error2.message : String(error2));
+  }
+  finish(code2, message) {
+    if (this.done || this.stream.destroyed) return;
+    this.done = true;
+    const status = { "grpc-status": String(code2), ...message ? { "grpc-message": encodeURIComponent(message) } : {} };
+    if (!this.responded) {
+      this.responded = true;
+      this.stream.respond({ ":status": 200, "content-type": "application/grpc", ...status }, { endStream: true });
+      return;
+    }
+    this.stream.once("wantTrailers", () => this.stream.sendTrailers(status));
+    this.stream.end();
+  }
+  respond() {
+    if (this.responded) return;
+    this.responded = true;
+    this.stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+  }
+  /** Splits the request body into messages; a frame may arrive in pieces or several in one chunk. */
+  receive(chunk) {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    while (this.buffered.length >= 5) {
+      const length = this.buffered.readUInt32BE(1);
+      if (this.buffered.length < 5 + length) break;
+      if (this.buffered[0] !== 0) {
+        this.fail(new GrpcError(GrpcStatus.UNIMPLEMENTED, "compressed messages are not accepted by this client"));
+        return;
+      }
+      const message = this.buffered.subarray(5, 5 + length);
+      this.buffered = this.buffered.subarray(5 + length);
+      if (this.listener) this.listener(message);
+      else this.pending.push(message);
+    }
+  }
+};
+
+// src/buildkit/file-sender.ts
+var CHUNK = 32 * 1024;
+var BATCH = 64 * 1024;
+var SLICE_MS2 = 2;
+async function sendListing(call, entries2, sender, resetOwner) {
+  const batch = new FrameBatch((frames) => call.sendFramed(frames));
+  let id = 0;
+  let slice = Date.now();
+  try {
+    for (let next = entries2.next(); !next.done; next = entries2.next()) {
+      const entry = next.value;
+      const fields = statFields(entry, resetOwner);
+      if (canRequestData(fields.mode)) sender.register(id, entry);
+      batch.stat(fields);
+      id++;
+      if (batch.full) await batch.flush();
+      if ((id & 127) === 0 && Date.now() - slice > SLICE_MS2) {
+        await new Promise((resolve2) => setImmediate(resolve2));
+        slice = Date.now();
+      }
+    }
+  } catch (e) {
+    await batch.flush();
+    await call.send(errorPacket(e instanceof Error ? e.message : String(e)));
+    throw e;
+  }
+  batch.message(typeOnlyPacket(PacketType.STAT));
+  await batch.flush();
+}
+var FileSender = class {
+  constructor(call, onFailure) {
+    this.call = call;
+    this.onFailure = onFailure;
+    this.out = new FrameBatch((frames) => call.sendFramed(frames));
+  }
+  call;
+  onFailure;
+  files = /* @__PURE__ */ new Map();
+  pending = [];
+  ids = [];
+  running;
+  out;
+  /** One read buffer for every file: its bytes are copied into the batch. */
+  scratch = Buffer.allocUnsafe(CHUNK);
+  register(id, entry) {
+    this.files.set(id, { path: entry.path, abs: entry.abs, kind: entry.kind });
+  }
+  /** One packet from BuildKit. Throws for a request fsutil would refuse. */
+  receive(packet) {
+    const { type, id, data } = decodePacket(packet);
+    if (type === PacketType.REQ) {
+      const file = this.files.get(id);
+      if (!file) throw new Error(`invalid file id ${id}`);
+      this.files.delete(id);
+      this.pending.push(file);
+      this.ids.push(id);
+      this.running ??= this.pump().finally(() => this.running = void 0);
+      this.running.catch((e) => this.onFailure(e));
+    } else if (type === PacketType.FIN) {
+      this.drained().then(() => this.call.send(typeOnlyPacket(PacketType.FIN))).then(
+        () => this.call.end(),
+        (e) => this.onFailure(e)
+      );
+    } else if (type === PacketType.ERR) {
+      throw new Error(`error from receiver: ${data}`);
+    }
+  }
+  async drained() {
+    while (this.running) await this.running;
+  }
+  async pump() {
+    for (; ; ) {
+      const file = this.pending.shift();
+      const id = this.ids.shift();
+      if (file === void 0 || id === void 0) {
+        await this.out.flush();
+        if (this.pending.length === 0) return;
+        continue;
+      }
+      const fd = this.open(file);
+      try {
+        for (let n = fd === void 0 ? 0 : this.read(fd, file); n > 0; n = this.read(fd, file)) {
+          this.out.data(id, this.scratch.subarray(0, n));
+          if (this.out.full) await this.out.flush();
+        }
+      } finally {
+        if (fd !== void 0) (0, import_node_fs8.closeSync)(fd);
+      }
+      this.out.data(id, void 0);
+      if (this.out.full) await this.out.flush();
+    }
+  }
+  /**
+   * Opens a requested file. fsutil sends a file it cannot open as empty; a socket (listed as an
+   * empty regular file) is sent so, but any other file that cannot be read fails the build,
+   * naming it: an image must not ship an empty file where the context has one with content.
+   */
+  open(file) {
+    try {
+      return (0, import_node_fs8.openSync)(file.abs, "r");
+    } catch (e) {
+      if (file.kind === "socket") return void 0;
+      throw unreadable(file.path, e);
+    }
+  }
+  read(fd, file) {
+    try {
+      return (0, import_node_fs8.readSync)(fd, this.scratch, 0, CHUNK, null);
+    } catch (e) {
+      throw unreadable(file.path, e);
+    }
+  }
+};
+var FrameBatch = class {
+  constructor(sink) {
+    this.sink = sink;
+  }
+  sink;
+  buf = Buffer.allocUnsafe(2 * BATCH);
+  size = 0;
+  /** Holds BATCH bytes or more: time to flush. */
+  get full() {
+    return this.size >= BATCH;
+  }
+  /** Appends an encoded message. */
+  message(m) {
+    this.reserve(5 + m.length);
+    frameHeader(this.buf, this.size, m.length);
+    this.size += 5 + m.copy(this.buf, this.size + 5);
+  }
+  /** Appends a STAT packet, encoded in place. */
+  stat(fields) {
+    const body = statPacketSize(fields);
+    this.reserve(5 + body);
+    frameHeader(this.buf, this.size, body);
+    this.size = writeStatPacket(this.buf, this.size + 5, fields);
+  }
+  /** Appends a DATA packet, encoded in place; no data ends the file. */
+  data(id, data) {
+    const body = dataPacketSize(id, data?.length ?? 0);
+    this.reserve(5 + body);
+    frameHeader(this.buf, this.size, body);
+    this.size = writeDataPacket(this.buf, this.size + 5, id, data);
+  }
+  async flush() {
+    if (this.size === 0) return;
+    const out = this.buf.subarray(0, this.size);
+    this.buf = Buffer.allocUnsafe(2 * BATCH);
+    this.size = 0;
+    await this.sink(out);
+  }
+  reserve(n) {
+    if (this.size + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(this.size + n + BATCH);
+    this.buf.copy(grown, 0, 0, this.size);
+    this.buf = grown;
+  }
+};
+function decodePacket(buf) {
+  let type = 0;
+  let id = 0;
+  let data = "";
+  for (let pos = 0; pos < buf.length; ) {
+    const [key, afterKey] = readVarint(buf, pos);
+    const [value, next] = readVarint(buf, afterKey);
+    if (key === 8) type = value;
+    else if (key === 24) id = value;
+    if (key % 8 === WireType.varint) pos = next;
+    else if (key % 8 === WireType.bytes && next + value <= buf.length) {
+      if (key === 34) data = buf.toString("utf8", next, next + value);
+      pos = next + value;
+    } else {
+      throw new ProtobufError(
+        `a file sync packet with field ${Math.floor(key / 8)} of wire type ${key % 8} at byte ${pos}, or cut short`
+      );
+    }
+  }
+  return { type, id, data };
+}
+
+// src/buildkit/filesync.ts
+var DIFF_COPY = "/moby.filesync.v1.FileSync/DiffCopy";
+function fileSync(dirs, options = {}) {
+  const prefetch = options.prefetch;
+  return (call) => {
+    const md = decodeMetadata(call);
+    const name = md("dir-name")?.[0] ?? "";
+    const dir = Object.hasOwn(dirs, name) ? dirs[name] : void 0;
+    if (dir === void 0) {
+      call.fail(new GrpcError(GrpcStatus.NOT_FOUND, `no access allowed to dir "${name}"`));
+      return;
+    }
+    const filter = {
+      includePatterns: md("include-patterns"),
+      excludePatterns: md("exclude-patterns"),
+      followPaths: md("followpaths")
+    };
+    let reader;
+    if (name === "context" && prefetch && prefetch.root === safeRealpath(dir)) {
+      reader = prefetch.reader();
+    } else {
+      reader = diskReader(safeRealpath(dir));
+    }
+    diffCopy(call, reader, filter, name === "context", options.onError);
+  };
+}
+function diffCopy(call, reader, filter, resetOwner, onError) {
+  const fail2 = (e) => {
+    onError?.(e);
+    call.fail(e);
+  };
+  const sender = new FileSender(call, fail2);
+  call.onMessage((packet) => {
+    try {
+      sender.receive(packet);
+    } catch (e) {
+      fail2(e);
+    }
+  });
+  sendListing(call, filteredWalk(reader, filter), sender, resetOwner).catch(fail2);
+}
+function decodeMetadata(call) {
+  return (key) => {
+    const values = call.values(key);
+    if (values.length === 0) return void 0;
+    const encoded = call.values(`${key}-encoded`)[0];
+    if (encoded === void 0 || !parseGoBool(encoded)) return values;
+    return values.map(queryUnescape);
+  };
+}
+function parseGoBool(s) {
+  return ["1", "t", "T", "TRUE", "true", "True"].includes(s);
+}
+function queryUnescape(s) {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, " "));
+  } catch {
+    return "";
+  }
+}
+function safeRealpath(dir) {
+  try {
+    return (0, import_node_fs9.realpathSync)(dir);
+  } catch {
+    return dir;
+  }
+}
+
+// src/buildkit/session.ts
 var AUTH = "/moby.filesync.v1.Auth/";
 var HEALTH_CHECK = "/grpc.health.v1.Health/Check";
 async function openBuildSession(...args) {
@@ -19600,8 +20061,7 @@ function startBuildSession(docker, credentialsFor, log, files) {
   const hostsAsked = [];
   const methods = new Map(authMethods(credentialsFor, hostsAsked, log));
   methods.set(HEALTH_CHECK, { kind: "unary", handle: () => new ProtoWriter().varint(1, 1).finish() });
-  const sync = files ? fileSync(files.dirs, files.dockerfile, files.listing) : void 0;
-  if (sync) methods.set(DIFF_COPY, { kind: "stream", handle: sync.handle });
+  if (files) methods.set(DIFF_COPY, { kind: "stream", handle: fileSync(files.dirs, files) });
   const sharedKey = files ? (0, import_node_crypto3.createHash)("sha256").update(`convox-image-deploy:${files.dirs.context}`).digest("hex") : id;
   let connection;
   let closed = false;
@@ -19615,7 +20075,7 @@ function startBuildSession(docker, credentialsFor, log, files) {
       log?.debug(`BuildKit session ${id} open`);
     },
     (e) => {
-      sync?.close();
+      files?.prefetch?.stop();
       throw e;
     }
   );
@@ -19627,7 +20087,7 @@ function startBuildSession(docker, credentialsFor, log, files) {
     opened,
     close: () => {
       closed = true;
-      sync?.close();
+      files?.prefetch?.stop();
       connection?.close();
     }
   };
@@ -19661,7 +20121,7 @@ function credentialsHost(request) {
   return "";
 }
 function dialSession(docker, id, methods, sharedKey) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve2, reject) => {
     docker.modem.dial(
       {
         path: "/session",
@@ -19688,7 +20148,7 @@ function dialSession(docker, id, methods, sharedKey) {
             )
           );
         } else {
-          resolve(socket);
+          resolve2(socket);
         }
       }
     );
@@ -19729,17 +20189,18 @@ async function buildImage(docker, req) {
 }
 async function buildFromSession(docker, req) {
   const { log } = req;
-  const dockerfileDir = import_node_path7.default.dirname(req.config.dockerfile);
+  const dockerfileDir = import_node_path6.default.dirname(req.config.dockerfile);
+  let contextError;
   const session = startBuildSession(docker, req.credentialsFor, log, {
     dirs: { context: req.config.context, dockerfile: dockerfileDir },
-    dockerfile: req.config.dockerfile,
-    ...req.contextListing ? { listing: req.contextListing } : {}
+    ...req.contextPrefetch ? { prefetch: req.contextPrefetch } : {},
+    onError: (e) => contextError ??= e
   });
   const refused = new AbortController();
   const signal = req.signal ? AbortSignal.any([req.signal, refused.signal]) : refused.signal;
   try {
     const query = {
-      ...buildQuery(req, import_node_path7.default.basename(req.config.dockerfile), true),
+      ...buildQuery(req, import_node_path6.default.basename(req.config.dockerfile), true),
       remote: "client-session",
       session: session.id
     };
@@ -19755,6 +20216,8 @@ async function buildFromSession(docker, req) {
       dockerfile: req.dockerfileLabel,
       dockerfileText: await readText(req.config.dockerfile),
       ...req.signal ? { signal: req.signal } : {}
+    }).catch((e) => {
+      throw contextError instanceof ActionError ? contextError : e;
     });
     log.info("Context: served to BuildKit through the build session (.dockerignore applied)");
     return { imageId: result.imageId, builder: "buildkit", steps: result.steps, cachedSteps: result.cachedSteps };
@@ -19769,6 +20232,7 @@ async function buildFromTar(docker, req, session) {
     const packed = await packContext({
       contextDir: req.config.context,
       dockerfile: req.config.dockerfile,
+      nanoseconds: buildkit,
       ...req.signal ? { signal: req.signal } : {}
     });
     const query = buildQuery(req, packed.dockerfileName, buildkit);
@@ -19801,7 +20265,7 @@ function dialBuild(docker, body, query, req) {
   const registryconfig = Object.fromEntries(
     Object.entries(req.registryConfig).map(([host, c]) => [host, { username: c.username, password: c.password }])
   );
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve2, reject) => {
     docker.modem.dial(
       {
         path: "/build?",
@@ -19815,7 +20279,7 @@ function dialBuild(docker, body, query, req) {
       },
       (err, stream) => {
         if (err) reject(engineBuildError(err, req.dockerfileLabel));
-        else resolve(stream);
+        else resolve2(stream);
       }
     );
   });
@@ -20095,7 +20559,7 @@ var import_node_child_process = require("node:child_process");
 var TOKEN_USERNAME = "<token>";
 var HELPER_TIMEOUT_MS = 6e4;
 function spawnHelper(env) {
-  return (name, stdin) => new Promise((resolve, reject) => {
+  return (name, stdin) => new Promise((resolve2, reject) => {
     const child = (0, import_node_child_process.spawn)(`docker-credential-${name}`, ["get"], {
       env,
       stdio: ["pipe", "pipe", "pipe"],
@@ -20108,7 +20572,7 @@ function spawnHelper(env) {
     child.on("error", reject);
     child.on(
       "close",
-      (code2, signal) => resolve({
+      (code2, signal) => resolve2({
         code: code2 ?? 128,
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: Buffer.concat(err).toString("utf8") + (signal ? `
@@ -20168,12 +20632,12 @@ ${result.stderr}`;
 
 // src/registry/docker-config.ts
 var import_promises7 = require("node:fs/promises");
-var import_node_path8 = require("node:path");
+var import_node_path7 = require("node:path");
 var DOCKER_HUB_SERVER = "https://index.docker.io/v1/";
 var HUB_HOSTS = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
 function dockerConfigPath(env, homedir) {
   const dir = env["DOCKER_CONFIG"];
-  return (0, import_node_path8.join)(dir ? dir : (0, import_node_path8.join)(homedir, ".docker"), "config.json");
+  return (0, import_node_path7.join)(dir ? dir : (0, import_node_path7.join)(homedir, ".docker"), "config.json");
 }
 function hostKey(serverAddress) {
   const host = (serverAddress.replace(/^[a-z]+:\/\//i, "").split("/")[0] ?? "").toLowerCase();
@@ -20182,27 +20646,27 @@ function hostKey(serverAddress) {
 function serverAddressFor(registry) {
   return hostKey(registry) === "docker.io" ? DOCKER_HUB_SERVER : registry;
 }
-function configError(path9, problem, cause) {
+function configError(path8, problem, cause) {
   return new ActionError(
-    `Docker config ${path9} ${problem}`,
+    `Docker config ${path8} ${problem}`,
     {},
     "repair the file or remove it and log in again (docker/login-action writes it), or set registry-username and registry-password",
     cause === void 0 ? void 0 : { cause }
   );
 }
-function record(value, path9, field) {
+function record(value, path8, field) {
   if (value === void 0 || value === null) return {};
-  if (typeof value !== "object" || Array.isArray(value)) throw configError(path9, `has a "${field}" that is not an object`);
+  if (typeof value !== "object" || Array.isArray(value)) throw configError(path8, `has a "${field}" that is not an object`);
   return value;
 }
 async function readDockerConfig(env, homedir) {
-  const path9 = dockerConfigPath(env, homedir);
+  const path8 = dockerConfigPath(env, homedir);
   let text;
   try {
-    text = await (0, import_promises7.readFile)(path9, "utf8");
+    text = await (0, import_promises7.readFile)(path8, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return void 0;
-    throw configError(path9, `cannot be read: ${e.message}`, e);
+    throw configError(path8, `cannot be read: ${e.message}`, e);
   }
   if (text.trim() === "") return void 0;
   let raw;
@@ -20210,14 +20674,14 @@ async function readDockerConfig(env, homedir) {
     raw = JSON.parse(text);
   } catch (e) {
     const at2 = /position \d+(?: \(line \d+ column \d+\))?/.exec(e.message)?.[0];
-    throw configError(path9, `is not valid JSON${at2 ? ` (at ${at2})` : ""}`);
+    throw configError(path8, `is not valid JSON${at2 ? ` (at ${at2})` : ""}`);
   }
-  const top = record(raw, path9, "top level");
+  const top = record(raw, path8, "top level");
   const credsStore = typeof top["credsStore"] === "string" && top["credsStore"] !== "" ? top["credsStore"] : void 0;
   return {
-    path: path9,
-    auths: record(top["auths"], path9, "auths"),
-    credHelpers: record(top["credHelpers"], path9, "credHelpers"),
+    path: path8,
+    auths: record(top["auths"], path8, "auths"),
+    credHelpers: record(top["credHelpers"], path8, "credHelpers"),
     ...credsStore ? { credsStore } : {}
   };
 }
@@ -20528,7 +20992,7 @@ async function buildPhase(ctx, creds) {
   try {
     return await build(ctx, creds);
   } finally {
-    ctx.contextListing?.close();
+    ctx.contextPrefetch?.stop();
   }
 }
 async function build(ctx, creds) {
@@ -20548,7 +21012,7 @@ async function build(ctx, creds) {
   }
   const labels = { ...ociLabels(ctx.config.github, ctx.config.tags[0] ?? "", ctx.now), ...ctx.config.build.labels };
   const result = await buildImage(docker, {
-    ...ctx.contextListing ? { contextListing: ctx.contextListing } : {},
+    ...ctx.contextPrefetch ? { contextPrefetch: ctx.contextPrefetch } : {},
     config: ctx.config.build,
     references: ctx.references,
     labels,
@@ -20659,13 +21123,13 @@ async function existingImagePhase(ctx, creds) {
 }
 
 // src/phases/manifest.ts
-var import_node_fs8 = require("node:fs");
+var import_node_fs10 = require("node:fs");
 function planManifest(config, digest) {
   const { update } = config;
   if (update.mode === "none" || !update.manifestPath || !update.manifestFile) return void 0;
   let bytes;
   try {
-    bytes = (0, import_node_fs8.readFileSync)(update.manifestPath);
+    bytes = (0, import_node_fs10.readFileSync)(update.manifestPath);
   } catch (e) {
     throw new ActionError(
       `cannot read ${update.manifestFile}: ${e.message}`,
@@ -20691,7 +21155,7 @@ async function writeManifest(config, plan) {
 }
 
 // src/phases/deploy.ts
-var import_node_path9 = __toESM(require("node:path"), 1);
+var import_node_path8 = __toESM(require("node:path"), 1);
 var import_node_stream3 = require("node:stream");
 
 // src/convox/build.ts
@@ -20705,7 +21169,7 @@ function at(ctx, where2) {
 // src/convox/websocket.ts
 var import_ws = __toESM(require__3(), 1);
 function readSocket(opts) {
-  return new Promise((resolve) => {
+  return new Promise((resolve2) => {
     let bytes = 0;
     let error2;
     let done = false;
@@ -20725,7 +21189,7 @@ function readSocket(opts) {
       else if (ws.readyState === import_ws.default.CONNECTING) ws.terminate();
       const failure2 = end === "aborted" ? void 0 : errors.end();
       if (failure2) error2 = failure2.text;
-      resolve({ bytes, end, ...error2 !== void 0 ? { error: error2 } : {}, ...failure2 ? { failure: failure2 } : {} });
+      resolve2({ bytes, end, ...error2 !== void 0 ? { error: error2 } : {}, ...failure2 ? { failure: failure2 } : {} });
     };
     const onAbort = () => finish("aborted");
     if (opts.signal?.aborted) return finish("aborted");
@@ -20870,12 +21334,12 @@ var LogPrinter = class {
 };
 
 // src/convox/timing.ts
-var realSleep = (ms, signal) => new Promise((resolve, reject) => {
+var realSleep = (ms, signal) => new Promise((resolve2, reject) => {
   if (signal?.aborted) return reject(signal.reason);
   const timer = setTimeout(
     () => {
       signal?.removeEventListener("abort", onAbort);
-      resolve();
+      resolve2();
     },
     Math.max(0, ms)
   );
@@ -20956,14 +21420,14 @@ var Nudge = class {
     }
     const cut = new AbortController();
     try {
-      return await new Promise((resolve, reject) => {
+      return await new Promise((resolve2, reject) => {
         this.wakeUp = () => {
           cut.abort();
-          resolve(true);
+          resolve2(true);
         };
         sleep(ms, AbortSignal.any([signal, cut.signal])).then(
-          () => resolve(false),
-          () => signal.aborted ? reject(signal.reason) : resolve(true)
+          () => resolve2(false),
+          () => signal.aborted ? reject(signal.reason) : resolve2(true)
         );
         if (signal.aborted) reject(signal.reason);
       });
@@ -21100,8 +21564,8 @@ function streamFailed(ctx, id, failure2) {
   return failure2;
 }
 function openBuildLog(ctx, id, printer, signal) {
-  const path9 = appPath(ctx.app, `/builds/${encodeURIComponent(id)}/logs`);
-  return ctx.client.socket(path9, { signal, onData: printer.resume(), probe: appPath(ctx.app) });
+  const path8 = appPath(ctx.app, `/builds/${encodeURIComponent(id)}/logs`);
+  return ctx.client.socket(path8, { signal, onData: printer.resume(), probe: appPath(ctx.app) });
 }
 async function rereadStoredLog(ctx, id, printer) {
   const before = printer.printed;
@@ -21156,7 +21620,7 @@ var TransportError = class extends Error {
 };
 var MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 function exchange(x) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve2, reject) => {
     const lib = x.url.protocol === "https:" ? import_node_https.default : import_node_http.default;
     let connected = false;
     let settled = false;
@@ -21179,7 +21643,7 @@ function exchange(x) {
       res.on("end", () => {
         if (settled) return;
         settled = true;
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        resolve2({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
       });
     });
     req.on("socket", (socket) => {
@@ -21456,9 +21920,9 @@ function parseSessionChallenge(header2) {
   if (!match) return void 0;
   const attrs = /* @__PURE__ */ new Map();
   for (const m of (match[1] ?? "").matchAll(/(\w+)="([^"]*)"/g)) attrs.set((m[1] ?? "").toLowerCase(), m[2] ?? "");
-  const path9 = attrs.get("path");
-  if (!path9?.startsWith("/")) return void 0;
-  return { path: path9, token: attrs.get("token") === "true" };
+  const path8 = attrs.get("path");
+  if (!path8?.startsWith("/")) return void 0;
+  return { path: path8, token: attrs.get("token") === "true" };
 }
 
 // src/convox/client.ts
@@ -21487,19 +21951,19 @@ var RackClient = class {
   /** When a request last succeeded (the Console session is known good then). */
   lastOkAt = Number.NEGATIVE_INFINITY;
   /** GET a JSON document; retried. */
-  async get(path9, purpose) {
-    return parseJson(await this.send("GET", path9, void 0, "read", purpose), purpose.what);
+  async get(path8, purpose) {
+    return parseJson(await this.send("GET", path8, void 0, "read", purpose), purpose.what);
   }
   /** POST a form (a write: never repeated once it may have reached the rack). Returns JSON, or the text (`ok`). */
-  async post(path9, form, purpose) {
+  async post(path8, form, purpose) {
     const body = Buffer.from(encodeForm(form));
-    const answer = await this.send("POST", path9, { body, type: "application/x-www-form-urlencoded" }, "write", purpose);
+    const answer = await this.send("POST", path8, { body, type: "application/x-www-form-urlencoded" }, "write", purpose);
     return answer.headers["content-type"]?.includes("json") ? parseJson(answer, purpose.what) : answer.body.toString("utf8").trim();
   }
   /** POST a raw stream (object upload); repeated with a fresh stream when it fails. */
-  async upload(path9, body, purpose) {
+  async upload(path8, body, purpose) {
     return parseJson(
-      await this.send("POST", path9, { body, type: "application/octet-stream" }, "upload", purpose),
+      await this.send("POST", path8, { body, type: "application/octet-stream" }, "upload", purpose),
       purpose.what
     );
   }
@@ -21509,12 +21973,12 @@ var RackClient = class {
    * does with a throw-away GET (skipped right after a successful request), and retry once
    * after a 401 upgrade.
    */
-  async socket(path9, opts) {
+  async socket(path8, opts) {
     for (let attempt = 1; ; attempt++) {
       if (this.target.rack && (attempt > 1 || this.now() - this.lastOkAt > 5e3)) await this.probe(opts.probe);
       this.requests++;
       const read = await readSocket({
-        url: `${this.target.baseUrl.replace(/^http/, "ws")}${path9}`,
+        url: `${this.target.baseUrl.replace(/^http/, "ws")}${path8}`,
         headers: { ...this.baseHeaders(), ...opts.headers },
         rejectUnauthorized: !this.target.insecureTls,
         ...opts.signal ? { signal: opts.signal } : {},
@@ -21523,9 +21987,9 @@ var RackClient = class {
       if (read.end !== "refused" || attempt > 1 || !this.target.rack || !/answered 401/.test(read.error ?? "")) return read;
     }
   }
-  async probe(path9) {
+  async probe(path8) {
     try {
-      await this.send("GET", path9, void 0, "read", { what: "check the Console session" }, 1);
+      await this.send("GET", path8, void 0, "read", { what: "check the Console session" }, 1);
     } catch (e) {
       if (!(e instanceof ActionError && /does not support/.test(e.message))) throw e;
     }
@@ -21545,13 +22009,13 @@ var RackClient = class {
       ...this.session ? { Session: this.session } : {}
     };
   }
-  async send(method, path9, body, kind, purpose, attempts) {
-    const label = { method, path: path9, ...purpose };
+  async send(method, path8, body, kind, purpose, attempts) {
+    const label = { method, path: path8, ...purpose };
     const max = attempts ?? (kind === "write" ? 3 : this.opts.readAttempts ?? 5);
     for (let attempt = 1; ; attempt++) {
       let answer;
       try {
-        answer = await this.withSession(method, path9, body, kind);
+        answer = await this.withSession(method, path8, body, kind);
       } catch (e) {
         if (attempt < max && this.mayRetry(e, kind)) {
           await this.pause(attempt, label, describeTransport(e));
@@ -21597,8 +22061,8 @@ var RackClient = class {
       return rackNameError(this.target, refusal, { problem: redact(describeTransport(e)) });
     }
   }
-  async withSession(method, path9, body, kind) {
-    const answer = await this.once(method, path9, body, kind);
+  async withSession(method, path8, body, kind) {
+    const answer = await this.once(method, path8, body, kind);
     const challenge = answer.status === 401 ? parseSessionChallenge(answer.headers["www-authenticate"]) : void 0;
     if (!challenge) return answer;
     if (challenge.token) {
@@ -21619,15 +22083,15 @@ var RackClient = class {
     }
     this.opts.secrets.add(id);
     this.session = id;
-    return this.once(method, path9, body, kind);
+    return this.once(method, path8, body, kind);
   }
-  once(method, path9, body, kind, base = this.baseHeaders()) {
+  once(method, path8, body, kind, base = this.baseHeaders()) {
     this.requests++;
     const headers = { ...base, "Content-Type": body?.type ?? "application/octet-stream" };
     if (Buffer.isBuffer(body?.body)) headers["Content-Length"] = String(body.body.length);
     return exchange({
       method,
-      url: new URL(`${this.target.baseUrl}${path9}`),
+      url: new URL(`${this.target.baseUrl}${path8}`),
       headers,
       ...body ? { body: body.body } : {},
       agent: kind === "read" ? this.readAgent : this.writeAgent,
@@ -21847,10 +22311,10 @@ var RackEvents = class {
   }
   async follow() {
     const signal = AbortSignal.any([this.stopper.signal, this.ctx.deadline.signal]);
-    const path9 = appPath(this.ctx.app, "/logs");
+    const path8 = appPath(this.ctx.app, "/logs");
     while (!signal.aborted) {
       const lines = new LineBuffer();
-      const read = await this.ctx.client.socket(path9, {
+      const read = await this.ctx.client.socket(path8, {
         headers: { Prefix: "true", Since: "5s", Follow: "true" },
         signal,
         onData: (chunk) => lines.push(chunk).forEach((line) => this.line(line)),
@@ -22394,7 +22858,7 @@ function sourceTarball(appDir, manifestName, manifestBytes, signal) {
   const replace = new Map(manifestBytes ? [[manifestName, manifestBytes]] : []);
   packContext({
     contextDir: appDir,
-    dockerfile: import_node_path9.default.join(appDir, manifestName),
+    dockerfile: import_node_path8.default.join(appDir, manifestName),
     gzip: true,
     replace,
     ...signal ? { signal } : {}
@@ -22415,8 +22879,8 @@ async function deployPhase(config, manifest, deps, onProgress) {
       "add convox.yml (or set 'manifest') next to your app"
     );
   }
-  const appDir = import_node_path9.default.dirname(config.update.manifestPath);
-  const manifestName = import_node_path9.default.basename(config.update.manifestPath);
+  const appDir = import_node_path8.default.dirname(config.update.manifestPath);
+  const manifestName = import_node_path8.default.basename(config.update.manifestPath);
   const sha = config.github.sha;
   const description = d.description ?? `convox-image-deploy ${config.tags[0] ?? ""}${config.github.runNumber ? ` (run ${config.github.runNumber})` : ""}`;
   let reached = "";
@@ -23177,14 +23641,14 @@ async function run2(deps) {
 async function execute(deps, phases, progress, now) {
   const config = readInputs(deps.env, readGitHubContext(deps.env, deps.cwd), now, deps.secrets);
   progress.config = config;
-  const contextListing = config.build.enabled ? prepareContextListing(config.build.context, config.build.dockerfile) : void 0;
+  const contextPrefetch = config.build.enabled ? new ContextPrefetch(config.build.context, config.build.dockerfile) : void 0;
   try {
-    await executePhases(deps, phases, progress, now, config, contextListing);
+    await executePhases(deps, phases, progress, now, config, contextPrefetch);
   } finally {
-    contextListing?.close();
+    contextPrefetch?.stop();
   }
 }
-async function executePhases(deps, phases, progress, now, config, contextListing) {
+async function executePhases(deps, phases, progress, now, config, contextPrefetch) {
   const references = imageReferences(config);
   setImageOutputs(deps, config, references);
   const planned = await planPhase(deps, phases, config);
@@ -23200,7 +23664,7 @@ async function executePhases(deps, phases, progress, now, config, contextListing
     secrets: deps.secrets,
     now,
     ...deps.signal ? { signal: deps.signal } : {},
-    ...contextListing ? { contextListing } : {}
+    ...contextPrefetch ? { contextPrefetch } : {}
   };
   await imagePhases(deps, phases, progress, ctx);
   if (config.dryRun) {

@@ -7,7 +7,7 @@ import type { Log } from './log.js';
 import type { Secrets } from './secrets.js';
 import type { ManifestPlan } from './manifest/index.js';
 import { EngineUnreachable } from './engine/engine.js';
-import { prepareContextListing, type Listing } from './buildkit/filesync.js';
+import { ContextPrefetch } from './context/prefetch.js';
 import { buildPhase, credentialsForImage, existingImagePhase, pushPhase, type ImageContext } from './phases/image.js';
 import { planManifest, writeManifest } from './phases/manifest.js';
 import { deployPhase, lookAtRack, type DeployOutcome } from './phases/deploy.js';
@@ -68,13 +68,13 @@ export async function run(deps: Deps): Promise<number> {
 async function execute(deps: Deps, phases: PhaseRecorder, progress: Progress, now: Date): Promise<void> {
   const config = readInputs(deps.env, readGitHubContext(deps.env, deps.cwd), now, deps.secrets);
   progress.config = config;
-  // The build context is listed (read only) while the plan reads the manifest and the rack and
-  // while the engine answers; BuildKit then gets the listing the moment it asks.
-  const contextListing = config.build.enabled ? prepareContextListing(config.build.context, config.build.dockerfile) : undefined;
+  // The build context is read ahead (read only) while the plan reads the manifest and the rack
+  // and while the engine answers; BuildKit's request for it is then answered from memory.
+  const contextPrefetch = config.build.enabled ? new ContextPrefetch(config.build.context, config.build.dockerfile) : undefined;
   try {
-    await executePhases(deps, phases, progress, now, config, contextListing);
+    await executePhases(deps, phases, progress, now, config, contextPrefetch);
   } finally {
-    contextListing?.close();
+    contextPrefetch?.stop();
   }
 }
 
@@ -84,7 +84,7 @@ async function executePhases(
   progress: Progress,
   now: Date,
   config: Config,
-  contextListing: Listing | undefined,
+  contextPrefetch: ContextPrefetch | undefined,
 ): Promise<void> {
   const references = imageReferences(config);
   setImageOutputs(deps, config, references);
@@ -102,7 +102,7 @@ async function executePhases(
     secrets: deps.secrets,
     now,
     ...(deps.signal ? { signal: deps.signal } : {}),
-    ...(contextListing ? { contextListing } : {}),
+    ...(contextPrefetch ? { contextPrefetch } : {}),
   };
   await imagePhases(deps, phases, progress, ctx);
   if (config.dryRun) {

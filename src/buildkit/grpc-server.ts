@@ -15,7 +15,7 @@ import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 
 /** gRPC status codes that this server sends. */
-export const GrpcStatus = { OK: 0, UNKNOWN: 2, UNIMPLEMENTED: 12, INTERNAL: 13 } as const;
+export const GrpcStatus = { OK: 0, UNKNOWN: 2, NOT_FOUND: 5, UNIMPLEMENTED: 12, INTERNAL: 13 } as const;
 
 /** Throw (or pass to `fail`) to end a call with a status other than OK. */
 export class GrpcError extends Error {
@@ -32,6 +32,8 @@ export class GrpcError extends Error {
 export interface ServerCall {
   /** Request metadata: the HTTP/2 headers, names lower-cased, repeated values joined by ', '. */
   readonly metadata: http2.IncomingHttpHeaders;
+  /** Every value of a metadata key, in order, as sent (grpc-go sends one header per value; no joining). */
+  values(key: string): string[];
   /** Called once per message from the client. */
   onMessage(fn: (message: Buffer) => void): void;
   /** Sends messages (one HTTP/2 write for all of them); resolves when the stream can take more. */
@@ -70,7 +72,7 @@ export function serveGrpc(socket: Duplex, methods: ReadonlyMap<string, Method>, 
     s.on('close', () => sessions.delete(s));
     s.on('error', (e) => onError?.(e));
   });
-  server.on('stream', (stream, headers) => dispatch(stream, headers, methods, onError));
+  server.on('stream', (stream, headers, _flags, rawHeaders) => dispatch(stream, headers, rawHeaders, methods, onError));
   server.emit('connection', socket);
   return {
     close() {
@@ -83,11 +85,12 @@ export function serveGrpc(socket: Duplex, methods: ReadonlyMap<string, Method>, 
 function dispatch(
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
+  rawHeaders: readonly string[],
   methods: ReadonlyMap<string, Method>,
   onError?: (e: Error) => void,
 ): void {
   stream.on('error', (e) => onError?.(e));
-  const call = new Call(stream, headers);
+  const call = new Call(stream, headers, rawHeaders);
   const method = methods.get(String(headers[':path'] ?? ''));
   if (!method) {
     call.fail(new GrpcError(GrpcStatus.UNIMPLEMENTED, `${String(headers[':path'])} is not served by this client`));
@@ -124,8 +127,17 @@ class Call implements ServerCall {
   constructor(
     private readonly stream: http2.ServerHttp2Stream,
     readonly metadata: http2.IncomingHttpHeaders,
+    private readonly rawHeaders: readonly string[],
   ) {
     stream.on('data', (chunk: Buffer) => this.receive(chunk));
+  }
+
+  values(key: string): string[] {
+    const out: string[] = [];
+    for (let i = 0; i + 1 < this.rawHeaders.length; i += 2) {
+      if (this.rawHeaders[i]!.toLowerCase() === key) out.push(this.rawHeaders[i + 1]!);
+    }
+    return out;
   }
 
   onMessage(fn: (message: Buffer) => void): void {

@@ -175,3 +175,26 @@ export function writeVarint(out: Buffer, at: number, value: number): number {
   out[at++] = v;
   return at;
 }
+
+/** Bytes a 64-bit varint takes (negative values as their two's complement: ten). */
+export function varintSizeBig(value: bigint): number {
+  let v = BigInt.asUintN(64, value);
+  let n = 1;
+  while (v >= 0x80n) {
+    v >>= 7n;
+    n++;
+  }
+  return n;
+}
+
+/** Writes a 64-bit varint (int64 fields: mtimes in nanoseconds are past 2^53); returns the position after it. */
+export function writeVarintBig(out: Buffer, at: number, value: bigint): number {
+  if (value >= 0n && value < 0x20000000000000n) return writeVarint(out, at, Number(value));
+  let v = BigInt.asUintN(64, value);
+  while (v >= 0x80n) {
+    out[at++] = Number(v & 0x7fn) | 0x80;
+    v >>= 7n;
+  }
+  out[at++] = Number(v);
+  return at;
+}

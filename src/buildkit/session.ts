@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
-import { DIFF_COPY, fileSync, type Listing, type FileSyncDirs } from './filesync.js';
+import { DIFF_COPY, fileSync, type FileSyncDirs, type FileSyncOptions } from './filesync.js';
 import { GrpcError, GrpcStatus, serveGrpc, type GrpcConnection, type Method } from './grpc-server.js';
 import { fieldText, ProtoWriter, readFields } from './protobuf.js';
 
@@ -53,17 +53,16 @@ export function startBuildSession(
   log?: Log,
   /**
    * Serve these local directories to BuildKit (the build context), as the docker CLI does;
-   * `listing`, a listing of the context prepared earlier, answers BuildKit's request for it.
+   * `prefetch`, the context read ahead, answers BuildKit's request for it.
    */
-  files?: { dirs: FileSyncDirs; dockerfile: string; listing?: Listing },
+  files?: { dirs: FileSyncDirs } & FileSyncOptions,
 ): BuildSession {
   const id = randomUUID();
   const hostsAsked: string[] = [];
   const methods = new Map<string, Method>(authMethods(credentialsFor, hostsAsked, log));
   // HealthCheckResponse.status = SERVING (1)
   methods.set(HEALTH_CHECK, { kind: 'unary', handle: () => new ProtoWriter().varint(1, 1).finish() });
-  const sync = files ? fileSync(files.dirs, files.dockerfile, files.listing) : undefined;
-  if (sync) methods.set(DIFF_COPY, { kind: 'stream', handle: sync.handle });
+  if (files) methods.set(DIFF_COPY, { kind: 'stream', handle: fileSync(files.dirs, files) });
   // Like the CLI, a shared key per context directory lets BuildKit reuse what it already
   // received from an earlier build of the same directory and transfer only what changed.
   const sharedKey = files ? createHash('sha256').update(`convox-image-deploy:${files.dirs.context}`).digest('hex') : id;
@@ -79,7 +78,7 @@ export function startBuildSession(
       log?.debug(`BuildKit session ${id} open`);
     },
     (e: unknown) => {
-      sync?.close();
+      files?.prefetch?.stop();
       throw e;
     },
   );
@@ -91,7 +90,7 @@ export function startBuildSession(
     opened,
     close: () => {
       closed = true;
-      sync?.close();
+      files?.prefetch?.stop();
       connection?.close();
     },
   };

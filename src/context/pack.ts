@@ -1,13 +1,15 @@
 /**
- * Packs a build context into a tar stream the way `docker build` does: `.dockerignore` applied
- * exactly (see dockerignore.ts, walk.ts), the Dockerfile and `.dockerignore` always sent, a
- * Dockerfile outside the context added under a generated name, symlinks kept as symlinks,
- * modes and times kept, owner root. Streamed with back-pressure: memory stays flat whatever
- * the size of the context. Also makes the rack's gzip source tarball, with files replaced.
+ * Packs a build context into a tar stream the way `docker build` does: the entries are
+ * filter.ts's walk (the same one that answers BuildKit over the session) with the
+ * `.dockerignore` patterns as excludes and, as the CLI's TrimBuildFilesFromExcludes adds them,
+ * exceptions that keep the Dockerfile and `.dockerignore`; a Dockerfile outside the context is
+ * added under a generated name; symlinks kept as symlinks, hard links as links, modes and times
+ * (to the nanosecond, in PAX records) kept, owner root. Streamed with back-pressure: memory
+ * stays flat whatever the size of the context. Also makes the rack's gzip source tarball, with
+ * files replaced.
  */
 import { randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import { closeSync, createReadStream, lstatSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { lstat, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -16,9 +18,9 @@ import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import type { Header, Pack } from 'tar-stream';
 import { ActionError } from '../errors.js';
-import { IgnoreMatcher, readIgnorePatterns } from './dockerignore.js';
-import { readEntry, unreadable, walkContext } from './walk.js';
-import type { ReadEntry, WalkEntry } from './walk.js';
+import { readIgnorePatterns } from './dockerignore.js';
+import { diskReader, filteredWalk, unreadable, type ContextEntry } from './filter.js';
+import { PatternMatcher } from './patterns.js';
 
 export interface PackOptions {
   /** Absolute path of the context directory. */
@@ -27,6 +29,8 @@ export interface PackOptions {
   readonly dockerfile: string;
   /** Gzip the tar (the rack's source tarball); the Engine's build context is plain tar. */
   readonly gzip?: boolean;
+  /** Sub-second mtimes in PAX records (BuildKit keeps them); without, whole seconds as the CLI's tar for the classic builder. */
+  readonly nanoseconds?: boolean;
   /** Context-relative `/` path → bytes to send instead of the file (which need not exist). Always sent. */
   readonly replace?: ReadonlyMap<string, Buffer>;
   readonly signal?: AbortSignal;
@@ -59,20 +63,18 @@ export async function packContext(opts: PackOptions): Promise<PackedContext> {
   const dockerfileAbs = await resolveExisting(opts.dockerfile, 'Dockerfile');
   const { patterns } = await readIgnorePatterns(contextDir, opts.dockerfile);
   const plan = await planSpecialFiles(contextDir, dockerfileAbs, opts.replace ?? new Map());
-  const matcher = new IgnoreMatcher(patterns);
 
   const pack = tar.pack();
   let excluded = 0;
   const onAbort = () => pack.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('packing aborted'));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const entries = walkContext(contextDir, {
-    matcher,
-    alwaysInclude: plan.alwaysInclude,
-    onExcluded: () => excluded++,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  const produced = produce(pack, entries, plan, opts.signal).catch((e: unknown) => {
+  const entries = filteredWalk(
+    diskReader(contextDir),
+    { excludePatterns: keepBuildFiles(patterns, plan.alwaysInclude) },
+    { excluded: () => excluded++ },
+  );
+  const produced = produce(pack, entries, plan, opts.nanoseconds === true, opts.signal).catch((e: unknown) => {
     pack.destroy(e instanceof Error ? e : new Error(String(e)));
     throw e;
   });
@@ -146,66 +148,124 @@ async function planSpecialFiles(
   return { dockerfileName: name, alwaysInclude: include, replace: out };
 }
 
-async function produce(pack: Pack, entries: Iterable<WalkEntry>, plan: SpecialFiles, signal?: AbortSignal): Promise<number> {
+async function produce(
+  pack: Pack,
+  entries: Iterable<ContextEntry>,
+  plan: SpecialFiles,
+  nanoseconds: boolean,
+  signal?: AbortSignal,
+): Promise<number> {
   let files = 0;
   const pending = new Map(plan.replace);
   for (const e of entries) {
     signal?.throwIfAborted();
     const replacement = pending.get(e.path);
     pending.delete(e.path);
-    const r = replacement ? statOnly(e) : readEntry(e);
-    if (!r) continue;
+    if (e.kind === 'socket') continue; // tar has no sockets (the CLI's archive skips them too)
     if (e.kind !== 'dir') files++;
-    await addEntry(pack, r, replacement);
+    if (replacement) await addReplacement(pack, e, replacement, nanoseconds);
+    else await addEntry(pack, e, nanoseconds);
   }
   for (const [name, r] of pending) {
-    await write(pack, { ...header(name, undefined, r.mode ?? 0o644), size: r.data.length }, r.data);
+    await write(pack, { ...header(name, undefined, false, r.mode ?? 0o644), size: r.data.length }, r.data);
     files++;
   }
   pack.finalize();
   return files;
 }
 
-function statOnly(e: WalkEntry): ReadEntry {
+function addReplacement(pack: Pack, e: ContextEntry, replacement: { data: Buffer; mode?: number }, ns: boolean): Promise<void> {
+  if (e.kind === 'dir') throw new Error(`packContext: cannot replace the directory '${e.path}' with a file`);
+  // A symlink or special file of that name is replaced by a regular file with these bytes.
+  const mode = replacement.mode ?? (e.kind === 'file' ? undefined : 0o644);
+  return write(pack, { ...header(e.path, e, ns, mode), size: replacement.data.length }, replacement.data);
+}
+
+const SPECIAL = { pipe: 'fifo', device: 'block-device', chardevice: 'character-device' } as const;
+
+async function addEntry(pack: Pack, e: ContextEntry, ns: boolean): Promise<void> {
+  const h = header(e.path, e, ns);
+  if (e.kind === 'dir') return write(pack, { ...h, type: 'directory' });
+  if (e.kind === 'symlink') return write(pack, { ...h, type: 'symlink', linkname: e.linkname });
+  // A second path of a hard link (filter.ts names the first one sent): a link entry, as the CLI's tar writes it.
+  if (e.linkname !== '') return write(pack, { ...h, type: 'link', linkname: e.linkname });
+  if (e.kind !== 'file') {
+    const rdev = e.stats.rdev;
+    const dev = { devmajor: Number((rdev >> 8n) & 0xfffn), devminor: Number((rdev & 0xffn) | ((rdev >> 12n) & 0xfff00n)) };
+    return write(pack, { ...h, type: SPECIAL[e.kind as keyof typeof SPECIAL], ...dev });
+  }
+  const body = readContextFile(e);
+  if (body === undefined) return;
+  if (Buffer.isBuffer(body)) return write(pack, { ...h, size: body.length }, body);
   try {
-    return { entry: e, stats: lstatSync(e.abs) };
+    await write(pack, { ...h, size: body.size }, body.fd);
   } catch (err) {
     throw unreadable(e.path, err);
   }
 }
 
-async function addEntry(pack: Pack, r: ReadEntry, replacement?: { data: Buffer; mode?: number }): Promise<void> {
-  const { entry: e, stats } = r;
-  if (replacement) {
-    if (e.kind === 'dir') throw new Error(`packContext: cannot replace the directory '${e.path}' with a file`);
-    // A symlink or special file of that name is replaced by a regular file with these bytes.
-    return write(
-      pack,
-      { ...header(e.path, stats, replacement.mode ?? (stats.isFile() ? undefined : 0o644)), size: replacement.data.length },
-      replacement.data,
-    );
-  }
-  if (e.kind === 'dir') return write(pack, { ...header(e.path, stats), type: 'directory' });
-  if (e.kind === 'symlink') return write(pack, { ...header(e.path, stats), type: 'symlink', linkname: r.linkname ?? '' });
-  if (r.fd === undefined) return write(pack, { ...header(e.path, stats), size: r.data?.length ?? 0 }, r.data);
+/** Files up to this size are read whole; larger ones are streamed from an open descriptor. */
+export const SMALL_FILE = 64 * 1024;
+
+/**
+ * A file's bytes, or for a large one an open descriptor and the size to stream from it
+ * (fstat's, so a file that changed since the walk is sent as it is now); undefined when it
+ * vanished. Synchronous on purpose: a context is mostly small files, and each fs.promises
+ * call costs a thread-pool round trip (measured here on 2,000 small files: 30 ms synchronous,
+ * 160–300 ms with fs.promises, even 32 in parallel). Blocking stays short: at most SMALL_FILE bytes.
+ */
+export function readContextFile(e: ContextEntry): Buffer | { fd: number; size: number } | undefined {
+  let fd: number | undefined;
   try {
-    await write(pack, { ...header(e.path, stats), size: stats.size }, r.fd);
+    fd = openSync(e.abs, 'r');
+    const size = fstatSync(fd).size;
+    if (size > SMALL_FILE) {
+      const open = fd;
+      fd = undefined;
+      return { fd: open, size };
+    }
+    const data = Buffer.allocUnsafe(size);
+    // A file that shrank since fstat is sent as read: its header is written after this.
+    const got = size > 0 ? readSync(fd, data, 0, size, 0) : 0;
+    return data.subarray(0, got);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw unreadable(e.path, err);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
-function header(name: string, st?: Stats, mode?: number): Headers {
-  return {
+/**
+ * A tar header: owner root, the entry's mode and mtime. With `nanoseconds`, an mtime with a
+ * fraction of a second also goes into a PAX record (BuildKit keeps it, as it keeps the
+ * session's); without, whole seconds, as the CLI's archive writes them for the classic builder.
+ */
+function header(name: string, e: ContextEntry | undefined, nanoseconds: boolean, mode?: number): Headers {
+  const st = e?.stats;
+  const h: Headers = {
     name,
-    mode: mode ?? (st ? st.mode & 0o7777 : 0o644),
-    mtime: st?.mtime ?? new Date(),
+    mode: mode ?? (st ? Number(st.mode) & 0o7777 : 0o644),
+    mtime: st ? new Date(Number(st.mtimeNs / 1_000_000_000n) * 1000) : new Date(),
     uid: 0,
     gid: 0,
     uname: '',
     gname: '',
     type: 'file',
   };
+  const fraction = st ? st.mtimeNs % 1_000_000_000n : 0n;
+  if (nanoseconds && st && fraction !== 0n) {
+    const secs = st.mtimeNs / 1_000_000_000n;
+    h.pax = { mtime: `${secs}.${fraction.toString().padStart(9, '0')}` };
+  }
+  return h;
+}
+
+/** The CLI's TrimBuildFilesFromExcludes: an exception for each file that must be sent but is excluded. */
+function keepBuildFiles(patterns: readonly string[], always: ReadonlySet<string>): string[] {
+  if (patterns.length === 0) return [];
+  const matcher = new PatternMatcher(patterns);
+  return [...patterns, ...[...always].filter((p) => matcher.match(p).matched).map((p) => `!${p}`)];
 }
 
 /** Writes one entry: no body, bytes, or a large file streamed with back-pressure (fd closed after). */

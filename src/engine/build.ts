@@ -7,7 +7,7 @@ import type { Log } from '../log.js';
 import type { BuildConfig } from '../config/config.js';
 import { packContext } from '../context/pack.js';
 import { describeDaemonError, followBuild } from './build-stream.js';
-import type { Listing } from '../buildkit/filesync.js';
+import type { ContextPrefetch } from '../context/prefetch.js';
 import { openBuildSession, startBuildSession, type BuildSession, type CredentialsFor } from '../buildkit/session.js';
 import type { EngineInfo } from './engine.js';
 
@@ -26,8 +26,8 @@ export interface BuildRequest {
   readonly signal?: AbortSignal;
   /** The Dockerfile as the person knows it (workspace-relative), for annotations. */
   readonly dockerfileLabel: string;
-  /** The context's listing, started before the build (prepareContextListing); the session sends it. */
-  readonly contextListing?: Listing;
+  /** The context read ahead since the run started (prefetchContext); the session answers from it. */
+  readonly contextPrefetch?: ContextPrefetch;
 }
 
 export interface BuildResult {
@@ -86,10 +86,13 @@ export async function buildImage(docker: Docker, req: BuildRequest): Promise<Bui
 async function buildFromSession(docker: Docker, req: BuildRequest): Promise<BuildResult> {
   const { log } = req;
   const dockerfileDir = path.dirname(req.config.dockerfile);
+  // A failure to read the context (an unreadable file, say) reaches BuildKit as a failed
+  // transfer; the build then fails with this error, which names the file, instead of BuildKit's.
+  let contextError: unknown;
   const session = startBuildSession(docker, req.credentialsFor, log, {
     dirs: { context: req.config.context, dockerfile: dockerfileDir },
-    dockerfile: req.config.dockerfile,
-    ...(req.contextListing ? { listing: req.contextListing } : {}),
+    ...(req.contextPrefetch ? { prefetch: req.contextPrefetch } : {}),
+    onError: (e) => (contextError ??= e),
   });
   // POST /build goes out with POST /session, as from the docker CLI: the engine waits for the
   // session to attach. If the engine refuses the session, the build request is dropped.
@@ -114,6 +117,8 @@ async function buildFromSession(docker: Docker, req: BuildRequest): Promise<Buil
       dockerfile: req.dockerfileLabel,
       dockerfileText: await readText(req.config.dockerfile),
       ...(req.signal ? { signal: req.signal } : {}),
+    }).catch((e: unknown) => {
+      throw contextError instanceof ActionError ? contextError : e;
     });
     log.info('Context: served to BuildKit through the build session (.dockerignore applied)');
     return { imageId: result.imageId, builder: 'buildkit', steps: result.steps, cachedSteps: result.cachedSteps };
@@ -130,6 +135,7 @@ async function buildFromTar(docker: Docker, req: BuildRequest, session: BuildSes
     const packed = await packContext({
       contextDir: req.config.context,
       dockerfile: req.config.dockerfile,
+      nanoseconds: buildkit,
       ...(req.signal ? { signal: req.signal } : {}),
     });
     const query = buildQuery(req, packed.dockerfileName, buildkit);

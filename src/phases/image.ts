@@ -5,7 +5,7 @@ import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
 import { buildImage, type BuildResult } from '../engine/build.js';
-import type { Listing } from '../buildkit/filesync.js';
+import type { ContextPrefetch } from '../context/prefetch.js';
 import type { CredentialsFor } from '../buildkit/session.js';
 import { inspectEngine } from '../engine/engine.js';
 import { ociLabels } from '../image/labels.js';
@@ -25,7 +25,7 @@ export interface ImageContext {
   readonly now: Date;
   readonly signal?: AbortSignal;
   /** The build context's listing, walked while the run waits for the rack and the engine. */
-  readonly contextListing?: Listing;
+  readonly contextPrefetch?: ContextPrefetch;
 }
 
 /** Credentials for the pushed registry: the inputs, else the Docker config (login-action). */
@@ -45,7 +45,7 @@ export async function buildPhase(ctx: ImageContext, creds: RegistryCredentials |
     return await build(ctx, creds);
   } finally {
     // Sent by now, or not wanted (the classic builder, a tar upload, a failure before BuildKit asked).
-    ctx.contextListing?.close();
+    ctx.contextPrefetch?.stop();
   }
 }
 
@@ -67,7 +67,7 @@ async function build(ctx: ImageContext, creds: RegistryCredentials | undefined):
   }
   const labels = { ...ociLabels(ctx.config.github, ctx.config.tags[0] ?? '', ctx.now), ...ctx.config.build.labels };
   const result = await buildImage(docker, {
-    ...(ctx.contextListing ? { contextListing: ctx.contextListing } : {}),
+    ...(ctx.contextPrefetch ? { contextPrefetch: ctx.contextPrefetch } : {}),
     config: ctx.config.build,
     references: ctx.references,
     labels,

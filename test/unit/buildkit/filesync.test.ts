@@ -1,21 +1,43 @@
 /**
  * The build session's DiffCopy handler, called as BuildKit calls it (a DiffCopy stream per local
- * directory, REQ packets for the files it wants, then FIN), on a fake gRPC call that records
- * the frames it is given. The real engine reads the same handler in test/e2e/buildkit and test/e2e/context.
+ * directory with its metadata, REQ packets for the files it wants, then FIN), on a fake gRPC
+ * call that records the frames it is given. What the walk selects is held against fsutil itself
+ * in test/unit/context (its tables and the Go oracle) and against the docker CLI's images in
+ * test/e2e/context; here: the protocol around it.
  */
-import { lstatSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fileSync, prepareContextListing, type FileSync } from '../../../src/buildkit/filesync.js';
+import { fileSync } from '../../../src/buildkit/filesync.js';
 import type { ServerCall } from '../../../src/buildkit/grpc-server.js';
 import { ProtoWriter, readFields } from '../../../src/buildkit/protobuf.js';
+import { ContextPrefetch } from '../../../src/context/prefetch.js';
 import { makeTree, removeTree } from '../support/tree.js';
 
+interface Stat {
+  path: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: bigint;
+  mtime: bigint;
+  link: string;
+}
 interface Packet {
   type: number;
   id: number;
   data: Buffer;
-  stat?: { path: string; mode: number; size: number; mtime: number; link: string };
+  stat?: Stat;
+}
+
+/** Reads a varint as a bigint (mtimes in nanoseconds are past 2^53). */
+function bigVarint(buf: Buffer, at: number): bigint {
+  let v = 0n;
+  for (let shift = 0n; ; shift += 7n) {
+    const b = buf[at++]!;
+    v |= BigInt(b & 0x7f) << shift;
+    if (b < 0x80) return v;
+  }
 }
 
 /** Splits gRPC frames and decodes fsutil packets. */
@@ -29,17 +51,7 @@ function packets(frames: readonly Buffer[]): Packet[] {
       if (f.field === 1 && f.wire === 0) p.type = f.value;
       else if (f.field === 3 && f.wire === 0) p.id = f.value;
       else if (f.field === 4 && f.wire === 2) p.data = f.value;
-      else if (f.field === 2 && f.wire === 2) {
-        const s = { path: '', mode: 0, size: 0, mtime: 0, link: '' };
-        for (const g of readFields(f.value)) {
-          if (g.field === 1 && g.wire === 2) s.path = g.value.toString();
-          else if (g.field === 2 && g.wire === 0) s.mode = g.value;
-          else if (g.field === 5 && g.wire === 0) s.size = g.value;
-          else if (g.field === 6 && g.wire === 0) s.mtime = g.value;
-          else if (g.field === 7 && g.wire === 2) s.link = g.value.toString();
-        }
-        p.stat = s;
-      }
+      else if (f.field === 2 && f.wire === 2) p.stat = decodeStat(f.value);
     }
     out.push(p);
     at += 5 + length;
@@ -47,14 +59,51 @@ function packets(frames: readonly Buffer[]): Packet[] {
   return out;
 }
 
-/** A DiffCopy call as BuildKit makes it; `said` lets the test send packets. */
-function call(metadata: Record<string, string>) {
+function decodeStat(buf: Buffer): Stat {
+  const s: Stat = { path: '', mode: 0, uid: 0, gid: 0, size: 0n, mtime: 0n, link: '' };
+  let at = 0;
+  for (const g of readFields(buf)) {
+    if (g.field === 1 && g.wire === 2) s.path = g.value.toString();
+    else if (g.field === 2 && g.wire === 0) s.mode = g.value;
+    else if (g.field === 3 && g.wire === 0) s.uid = g.value;
+    else if (g.field === 4 && g.wire === 0) s.gid = g.value;
+    else if (g.field === 7 && g.wire === 2) s.link = g.value.toString();
+  }
+  // Sizes and mtimes exactly, from the raw bytes: find fields 5 and 6 by their keys.
+  while (at < buf.length) {
+    const key = buf[at++]!;
+    if (key === 0x28 || key === 0x30) {
+      const v = bigVarint(buf, at);
+      if (key === 0x28) s.size = v;
+      else s.mtime = v;
+    }
+    if ((key & 7) === 0) while (buf[at++]! >= 0x80);
+    else if ((key & 7) === 2) {
+      let len = 0;
+      let shift = 0;
+      for (;;) {
+        const b = buf[at++]!;
+        len |= (b & 0x7f) << shift;
+        shift += 7;
+        if (b < 0x80) break;
+      }
+      at += len;
+    }
+  }
+  return s;
+}
+
+type Metadata = ReadonlyArray<readonly [string, string]>;
+
+/** A DiffCopy call as BuildKit makes it: metadata as separate header values; `say` sends packets. */
+function call(metadata: Metadata) {
   const frames: Buffer[] = [];
   let listener: ((m: Buffer) => void) | undefined;
   let settle!: (outcome: { ok: true } | { ok: false; error: unknown }) => void;
   const outcome = new Promise<{ ok: true } | { ok: false; error: unknown }>((r) => (settle = r));
   const c: ServerCall = {
-    metadata,
+    metadata: Object.fromEntries(metadata.map(([k, v]) => [k, v])),
+    values: (key) => metadata.filter(([k]) => k === key).map(([, v]) => v),
     onMessage: (fn) => (listener = fn),
     send: async (...messages) => {
       for (const m of messages) {
@@ -86,68 +135,110 @@ function call(metadata: Record<string, string>) {
 }
 
 const REQ = 1;
+const DATA = 2;
 const FIN = 3;
+const ERR = 4;
 
 let root: string | undefined;
-let sync: FileSync | undefined;
 afterEach(() => {
-  sync?.close();
   if (root) removeTree(root);
-  root = sync = undefined;
+  root = undefined;
 });
 
-describe('fileSync: the context listing', () => {
-  it('lists what BuildKit should see, parents first in byte order, ignored files left out, and lists it again when asked again', async () => {
+describe('fileSync: the listing BuildKit asked for', () => {
+  it("applies BuildKit's exclude patterns; parents first in byte order; Go's mode bits; exact sizes and nanosecond mtimes; owner reset", async () => {
     root = makeTree([
       ['Dockerfile', 'FROM scratch\n'],
-      ['.dockerignore', 'logs\n*.tmp\n'],
       'src/b.txt',
-      'src/a.txt',
+      ['src/a.txt', 'alpha'],
       'src/x.tmp',
       'x.tmp',
       'logs/1.log',
-      'bin/run',
       'link -> src/a.txt',
       'empty/',
-      ['Z', ''],
     ]);
-    sync = fileSync({ context: root }, path.join(root, 'Dockerfile'));
-    const first = call({ 'dir-name': 'context' });
-    sync.handle(first.c);
-    const listed = await first.listed();
+    const bk = call([
+      ['dir-name', 'context'],
+      ['exclude-patterns', 'logs'],
+      ['exclude-patterns', '*.tmp'],
+    ]);
+    fileSync({ context: root })(bk.c);
+    const listed = await bk.listed();
     // `*.tmp` is anchored at the root, as Docker reads it: src/x.tmp stays.
-    expect(listed.map((s) => s.path)).toEqual([
-      '.dockerignore',
-      'Dockerfile',
-      'Z',
-      'bin',
-      'bin/run',
-      'empty',
-      'link',
-      'src',
-      'src/a.txt',
-      'src/b.txt',
-      'src/x.tmp',
-    ]);
+    expect(listed.map((s) => s.path)).toEqual(['Dockerfile', 'empty', 'link', 'src', 'src/a.txt', 'src/b.txt', 'src/x.tmp']);
     const byPath = Object.fromEntries(listed.map((s) => [s.path, s]));
-    const st = lstatSync(path.join(root, 'src/a.txt'));
+    const st = lstatSync(path.join(root, 'src/a.txt'), { bigint: true });
     expect(byPath['src/a.txt']).toEqual({
       path: 'src/a.txt',
-      mode: st.mode & 0o7777,
-      size: st.size,
-      mtime: Math.floor(st.mtimeMs) * 1_000_000,
+      mode: Number(st.mode) & 0o777,
+      uid: 0,
+      gid: 0,
+      size: 5n,
+      mtime: st.mtimeNs,
       link: '',
     });
-    // Go's os.ModeDir and os.ModeSymlink, beside the permission bits.
-    expect(byPath.src!.mode).toBe(2 ** 31 + (lstatSync(path.join(root, 'src')).mode & 0o7777));
-    expect(byPath.link).toMatchObject({ mode: 2 ** 27 + (lstatSync(path.join(root, 'link')).mode & 0o7777), link: 'src/a.txt' });
-    expect(byPath.Z!.size).toBe(0);
-    // A second request for the context (another stage, a retry) walks again.
-    const second = call({ 'dir-name': 'context' });
-    sync.handle(second.c);
-    expect(await second.listed()).toEqual(listed);
+    // Go's os.ModeDir and os.ModeSymlink beside the permission bits; a symlink's size is its target's length.
+    expect(byPath.src!.mode).toBe(2 ** 31 + (lstatSync(path.join(root, 'src')).mode & 0o777));
+    expect(byPath.link).toMatchObject({ mode: 2 ** 27 + 0o777, link: 'src/a.txt', size: 9n });
   });
 
+  it('sends everything under a directory named by a follow path (COPY sub /sub), and its parents', async () => {
+    root = makeTree([
+      ['Dockerfile', 'FROM scratch\n'],
+      'app/sub/a.txt',
+      'app/sub/deep/b.txt',
+      'app/sub/empty/',
+      'app/other',
+      'top',
+    ]);
+    const bk = call([
+      ['dir-name', 'context'],
+      ['followpaths', 'app/sub'],
+    ]);
+    fileSync({ context: root })(bk.c);
+    expect((await bk.listed()).map((s) => s.path)).toEqual([
+      'app',
+      'app/sub',
+      'app/sub/a.txt',
+      'app/sub/deep',
+      'app/sub/deep/b.txt',
+      'app/sub/empty',
+    ]);
+  });
+
+  it('takes each metadata value as sent (a comma is part of a name), and decodes values marked <key>-encoded', async () => {
+    root = makeTree(['a,b.txt', 'naïve.txt', 'other.txt']);
+    const plain = call([
+      ['dir-name', 'context'],
+      ['followpaths', 'a,b.txt'],
+    ]);
+    fileSync({ context: root })(plain.c);
+    expect((await plain.listed()).map((s) => s.path)).toEqual(['a,b.txt']);
+    // BuildKit query-escapes every value of a key that has a non-ASCII one (filesync.go encodeStringForHeader).
+    const encoded = call([
+      ['dir-name', 'context'],
+      ['followpaths', encodeURIComponent('naïve.txt')],
+      ['followpaths', 'other.txt'],
+      ['followpaths-encoded', '1'],
+    ]);
+    fileSync({ context: root })(encoded.c);
+    expect((await encoded.listed()).map((s) => s.path)).toEqual(['naïve.txt', 'other.txt']);
+  });
+
+  it('keeps the owner of entries outside the context (the docker CLI resets only the context)', async () => {
+    root = makeTree([['app.Dockerfile', 'FROM scratch\n']]);
+    const st = lstatSync(path.join(root, 'app.Dockerfile'));
+    const bk = call([
+      ['dir-name', 'dockerfile'],
+      ['followpaths', 'app.Dockerfile'],
+      ['followpaths', 'app.Dockerfile.dockerignore'],
+    ]);
+    fileSync({ dockerfile: root })(bk.c);
+    expect(await bk.listed()).toMatchObject([{ path: 'app.Dockerfile', uid: st.uid, gid: st.gid }]);
+  });
+});
+
+describe('fileSync: file data', () => {
   it('sends the bytes of each file BuildKit asks for by id, ends each with an empty DATA, and answers FIN with FIN', async () => {
     const big = Buffer.alloc(100_000, 'x');
     root = makeTree([
@@ -156,16 +247,15 @@ describe('fileSync: the context listing', () => {
       ['big', big],
       ['c', ''],
     ]);
-    sync = fileSync({ context: root }, path.join(root, 'Dockerfile'));
-    const bk = call({ 'dir-name': 'context' });
-    sync.handle(bk.c);
+    const bk = call([['dir-name', 'context']]);
+    fileSync({ context: root })(bk.c);
     const ids = Object.fromEntries((await bk.listed()).map((s, i) => [s.path, i]));
     bk.say(REQ, ids.big);
     bk.say(REQ, ids.a);
     bk.say(REQ, ids.c);
     bk.say(FIN);
     expect(await bk.outcome).toEqual({ ok: true });
-    const sent = packets(bk.frames).filter((p) => p.type === 2);
+    const sent = packets(bk.frames).filter((p) => p.type === DATA);
     const bytesOf = (id: number) => Buffer.concat(sent.filter((p) => p.id === id).map((p) => p.data));
     expect(bytesOf(ids.big!).equals(big)).toBe(true);
     expect(bytesOf(ids.a!).toString()).toBe('alpha');
@@ -175,64 +265,63 @@ describe('fileSync: the context listing', () => {
     expect(packets(bk.frames).at(-1)).toMatchObject({ type: FIN });
   });
 
-  it('answers a request for named files (the Dockerfile) with just those and their parents', async () => {
-    root = makeTree([['docker/app.Dockerfile', 'FROM scratch\n'], 'docker/other', 'src/a']);
-    sync = fileSync({ context: root, dockerfile: path.join(root, 'docker') }, path.join(root, 'docker/app.Dockerfile'));
-    const bk = call({ 'dir-name': 'dockerfile', followpaths: 'app.Dockerfile' });
-    sync.handle(bk.c);
-    expect((await bk.listed()).map((s) => s.path)).toEqual(['app.Dockerfile']);
-    const ctx = call({ 'dir-name': 'context', 'include-patterns': 'docker/app.Dockerfile' });
-    sync.handle(ctx.c);
-    expect((await ctx.listed()).map((s) => s.path)).toEqual(['docker', 'docker/app.Dockerfile']);
+  it('refuses a request for an id that is not a file of the listing, or is asked twice (fsutil: invalid file id)', async () => {
+    root = makeTree(['d/f']);
+    const bk = call([['dir-name', 'context']]);
+    fileSync({ context: root })(bk.c);
+    await bk.listed();
+    bk.say(REQ, 0); // the directory d
+    const outcome = await bk.outcome;
+    expect(String((outcome as { error: unknown }).error)).toMatch(/invalid file id 0/);
   });
 
-  it('takes the listing when the session opens, before BuildKit asks for it', async () => {
-    root = makeTree([['Dockerfile', 'FROM scratch\n'], ...Array.from({ length: 200 }, (_, i) => `d${i % 10}/f${i}`)]);
-    sync = fileSync({ context: root }, path.join(root, 'Dockerfile'));
-    // BuildKit asks for the context after reading the Dockerfile. Half a second is many times
-    // what 200 files take to walk; what changes after that is not in the listing.
-    await new Promise((r) => setTimeout(r, 500));
-    rmSync(path.join(root, 'd0/f0'));
-    writeFileSync(path.join(root, 'late'), 'too late');
-    const bk = call({ 'dir-name': 'context' });
-    sync.handle(bk.c);
-    const listed = (await bk.listed()).map((s) => s.path);
-    expect(listed).toContain('d0/f0');
-    expect(listed).not.toContain('late');
-    // Asked again, the context is walked again.
-    const again = call({ 'dir-name': 'context' });
-    sync.handle(again.c);
-    const relisted = (await again.listed()).map((s) => s.path);
-    expect(relisted).not.toContain('d0/f0');
-    expect(relisted).toContain('late');
+  it('fails, naming the file, when a file it listed cannot be read (never an empty file in the image)', async () => {
+    root = makeTree([['gone', 'data']]);
+    const errors: unknown[] = [];
+    const bk = call([['dir-name', 'context']]);
+    fileSync({ context: root }, { onError: (e) => errors.push(e) })(bk.c);
+    await bk.listed();
+    removeTree(path.join(root, 'gone'));
+    bk.say(REQ, 0);
+    const outcome = await bk.outcome;
+    expect(outcome.ok).toBe(false);
+    expect(String(errors[0])).toMatch(/cannot read 'gone' in the build context/);
+  });
+});
+
+describe('fileSync: the context read ahead', () => {
+  it('answers from what was read ahead, whatever BuildKit then asks for', async () => {
+    root = makeTree([['Dockerfile', 'FROM scratch\n'], ['.dockerignore', 'tmp\n'], 'a', 'b/c', 'b/d', 'tmp/x']);
+    const prefetch = new ContextPrefetch(root, path.join(root, 'Dockerfile'));
+    await new Promise((r) => setTimeout(r, 100));
+    // Written after the read ahead: not seen (the read ahead took the listing), as a walk earlier would not.
+    writeFileSync(path.join(root, 'late'), 'after');
+    const bk = call([
+      ['dir-name', 'context'],
+      ['exclude-patterns', 'tmp'],
+      ['followpaths', 'b'],
+    ]);
+    fileSync({ context: root }, { prefetch })(bk.c);
+    expect((await bk.listed()).map((s) => s.path)).toEqual(['b', 'b/c', 'b/d']);
+    // A second request (another stage) reads the disk again.
+    const again = call([
+      ['dir-name', 'context'],
+      ['exclude-patterns', 'tmp'],
+    ]);
+    fileSync({ context: root }, { prefetch })(again.c);
+    expect((await again.listed()).map((s) => s.path)).toContain('late');
   });
 
-  it('answers the context from a listing prepared before the session, and stops one nobody asked for', async () => {
-    root = makeTree([['Dockerfile', 'FROM scratch\n'], 'a', 'b/c']);
-    const early = prepareContextListing(root, path.join(root, 'Dockerfile'));
-    await new Promise((r) => setTimeout(r, 200));
-    writeFileSync(path.join(root, 'late'), 'after the listing');
-    sync = fileSync({ context: root }, path.join(root, 'Dockerfile'), early);
-    const bk = call({ 'dir-name': 'context' });
-    sync.handle(bk.c);
-    expect((await bk.listed()).map((s) => s.path)).toEqual(['Dockerfile', 'a', 'b', 'b/c']);
-    // A listing stopped before it was read fails the request that reads it: never a cut-short listing.
-    const big = makeTree([['Dockerfile', 'FROM scratch\n'], ...Array.from({ length: 3000 }, (_, i) => `d${i % 20}/f${i}`)]);
-    try {
-      const stopped = prepareContextListing(big, path.join(big, 'Dockerfile'));
-      stopped.close();
-      const late = fileSync({ context: big }, path.join(big, 'Dockerfile'), stopped);
-      const asked = call({ 'dir-name': 'context' });
-      late.handle(asked.c);
-      const outcome = await asked.outcome;
-      expect(outcome.ok).toBe(false);
-      expect(String((outcome as { error: unknown }).error)).toMatch(/listing was stopped/);
-    } finally {
-      removeTree(big);
-    }
+  it('reads what the read ahead skipped (different exclude patterns than predicted) from the disk', async () => {
+    root = makeTree([['Dockerfile', 'FROM scratch\n'], ['.dockerignore', 'tmp\n'], 'a', 'tmp/x']);
+    const prefetch = new ContextPrefetch(root, path.join(root, 'Dockerfile'));
+    await new Promise((r) => setTimeout(r, 100));
+    const bk = call([['dir-name', 'context']]);
+    fileSync({ context: root }, { prefetch })(bk.c);
+    expect((await bk.listed()).map((s) => s.path)).toEqual(['.dockerignore', 'Dockerfile', 'a', 'tmp', 'tmp/x']);
   });
 
-  it("lets the event loop answer BuildKit's other calls while it walks a large context", async () => {
+  it("lets the event loop answer BuildKit's other calls while it lists a large context", async () => {
     root = makeTree([['Dockerfile', 'FROM scratch\n'], ...Array.from({ length: 8000 }, (_, i) => `d${i % 40}/f${i}`)]);
     let turn = 0;
     let ticking = true;
@@ -240,43 +329,43 @@ describe('fileSync: the context listing', () => {
       turn++;
       if (ticking) setImmediate(tick);
     };
-    sync = fileSync({ context: root }, path.join(root, 'Dockerfile'));
     setImmediate(tick);
-    const bk = call({ 'dir-name': 'context' });
+    const bk = call([['dir-name', 'context']]);
     const turnsAtFrame: number[] = [];
     const record = bk.c.sendFramed;
     bk.c.sendFramed = (f) => {
       turnsAtFrame.push(turn);
       return record(f);
     };
-    sync.handle(bk.c);
+    fileSync({ context: root })(bk.c);
     const listed = await bk.listed();
     ticking = false;
     expect(listed).toHaveLength(1 + 40 + 8000);
     // Several ~64 KB batches, and event-loop turns between the first and the last.
     expect(turnsAtFrame.length).toBeGreaterThan(3);
     expect(turnsAtFrame.at(-1)!).toBeGreaterThan(turnsAtFrame[0]!);
-  });
+  }, 60_000);
+});
 
-  it('fails the DiffCopy call with the reason when the walk fails, and a listing nobody asked for fails nothing', async () => {
-    root = makeTree([['Dockerfile', 'FROM scratch\n'], ['.dockerignore', '!\n'], 'a']);
-    const unasked = fileSync({ context: root }, path.join(root, 'Dockerfile'));
-    await new Promise((r) => setTimeout(r, 50));
-    unasked.close();
-    sync = fileSync({ context: root }, path.join(root, 'Dockerfile'));
-    const bk = call({ 'dir-name': 'context' });
-    sync.handle(bk.c);
+describe('fileSync: failures', () => {
+  it('sends an ERR packet with the reason and fails the call when the walk fails (fsutil send.go)', async () => {
+    root = makeTree(['a']);
+    const bk = call([
+      ['dir-name', 'context'],
+      ['exclude-patterns', '!'],
+    ]);
+    fileSync({ context: root })(bk.c);
     const outcome = await bk.outcome;
     expect(outcome.ok).toBe(false);
-    expect(String((outcome as { error: unknown }).error)).toMatch(/\.dockerignore/);
+    const err = packets(bk.frames).find((p) => p.type === ERR);
+    expect(err?.data.toString()).toMatch(/invalid pattern "!"/);
   });
 
-  it('refuses a directory the session does not serve', async () => {
+  it('refuses a directory the session does not serve, as filesync.go does', async () => {
     root = makeTree([['Dockerfile', 'FROM scratch\n']]);
-    sync = fileSync({ context: root }, path.join(root, 'Dockerfile'));
-    const bk = call({ 'dir-name': 'secrets' });
-    sync.handle(bk.c);
+    const bk = call([['dir-name', 'secrets']]);
+    fileSync({ context: root })(bk.c);
     const outcome = await bk.outcome;
-    expect(String((outcome as { error: unknown }).error)).toMatch(/no local directory named 'secrets'/);
+    expect(String((outcome as { error: unknown }).error)).toMatch(/no access allowed to dir "secrets"/);
   });
 });

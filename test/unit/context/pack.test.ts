@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ActionError } from '../../../src/errors.js';
 import { packContext, type PackOptions } from '../../../src/context/pack.js';
 import { readIgnorePatterns } from '../../../src/context/dockerignore.js';
-import { readEntry } from '../../../src/context/walk.js';
+import { lstatSync } from 'node:fs';
+import { readContextFile } from '../../../src/context/pack.js';
 import { runProbe } from '../support/probe.js';
 import { makeTree, names, readTar, removeTree, type TarEntry } from '../support/tree.js';
 
@@ -263,7 +264,8 @@ describe('failures', () => {
     const root = tree(['dir/']);
     const e = (() => {
       try {
-        return readEntry({ path: 'dir', abs: path.join(root, 'dir'), kind: 'file' });
+        const abs = path.join(root, 'dir');
+        return readContextFile({ path: 'dir', abs, kind: 'file', stats: lstatSync(abs, { bigint: true }), linkname: '' });
       } catch (x) {
         return x;
       }

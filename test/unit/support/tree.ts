@@ -38,6 +38,7 @@ export interface TarEntry {
   readonly gid: number;
   readonly linkname: string | null;
   readonly size: number;
+  readonly mtime?: Date;
   readonly content: Buffer;
 }
 
@@ -60,6 +61,7 @@ export async function readTar(stream: NodeJS.ReadableStream, gzip = false): Prom
       gid: h.gid,
       linkname: h.linkname ?? null,
       size: h.size,
+      ...(h.mtime ? { mtime: h.mtime } : {}),
       content: Buffer.concat(chunks),
     });
   }

@@ -1,0 +1,111 @@
+/**
+ * Reads the context ahead of BuildKit's request for it. The docker CLI walks the context when
+ * BuildKit asks; most of that time is directory reads and lstat calls. The action starts the
+ * same walk (with the `.dockerignore` BuildKit will send as exclude patterns) when the run
+ * starts, in slices while it waits for the rack and the engine, and keeps what it read. When
+ * BuildKit asks, whatever its include, exclude and follow paths, the walk is run again over the
+ * kept reads: what it did not read ahead (a directory the prediction skipped, say) is read then.
+ * The answer is exactly what a walk of the disk gives; only the time moves.
+ */
+import { realpathSync, type BigIntStats } from 'node:fs';
+import { readIgnorePatterns } from './dockerignore.js';
+import { diskReader, filteredWalk, type DirItem, type TreeReader } from './filter.js';
+
+/** The longest the walk ahead runs before letting the event loop answer other calls. */
+const SLICE_MS = 2;
+/** Entries kept at most (about 200 bytes each); past this the walk ahead stops. */
+const MAX_KEPT = 250_000;
+
+/** A TreeReader that keeps every successful read; later reads of the same path are answered from memory. */
+class KeepingReader implements TreeReader {
+  private readonly dirs = new Map<string, readonly DirItem[]>();
+  private readonly stats = new Map<string, BigIntStats>();
+  private readonly links = new Map<string, string>();
+
+  constructor(private readonly disk: TreeReader) {}
+
+  get root(): string {
+    return this.disk.root;
+  }
+
+  get size(): number {
+    return this.stats.size + this.dirs.size;
+  }
+
+  readDir(rel: string): readonly DirItem[] {
+    return remember(this.dirs, rel, () => this.disk.readDir(rel));
+  }
+
+  lstat(rel: string): BigIntStats {
+    return remember(this.stats, rel, () => this.disk.lstat(rel));
+  }
+
+  readlink(rel: string): string {
+    return remember(this.links, rel, () => this.disk.readlink(rel));
+  }
+}
+
+function remember<T>(kept: Map<string, T>, key: string, read: () => T): T {
+  const hit = kept.get(key);
+  if (hit !== undefined) return hit;
+  const value = read();
+  kept.set(key, value);
+  return value;
+}
+
+/** A context being read ahead; `reader()` hands over what was read, to answer BuildKit's request. */
+export class ContextPrefetch {
+  /** The context directory, resolved. */
+  readonly root: string;
+  private readonly kept: KeepingReader | undefined;
+  private stopped = false;
+  private taken = false;
+
+  constructor(contextDir: string, dockerfile: string) {
+    let root = contextDir;
+    try {
+      root = realpathSync(contextDir);
+    } catch {
+      // The build reports a missing context; nothing to read ahead.
+      this.root = root;
+      this.kept = undefined;
+      return;
+    }
+    this.root = root;
+    this.kept = new KeepingReader(diskReader(root));
+    void this.run(contextDir, dockerfile).catch(() => {
+      // A read that fails ahead fails again when BuildKit asks, and is reported then.
+    });
+  }
+
+  /**
+   * The reader to walk the context with: the first time, what was read ahead (and the disk for
+   * the rest); later, the disk alone, as a later request (another stage) reads it again. Stops the walk ahead.
+   */
+  reader(): TreeReader {
+    this.stop();
+    const kept = this.taken ? undefined : this.kept;
+    this.taken = true;
+    return kept ?? diskReader(this.root);
+  }
+
+  /** Stops the walk ahead (the build is over, or never asked). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async run(contextDir: string, dockerfile: string): Promise<void> {
+    const kept = this.kept;
+    if (!kept) return;
+    const { patterns } = await readIgnorePatterns(contextDir, dockerfile);
+    let slice = Date.now();
+    let n = 0;
+    for (const _ of filteredWalk(kept, { excludePatterns: patterns })) {
+      if (this.stopped || kept.size > MAX_KEPT) return;
+      if ((++n & 127) === 0 && Date.now() - slice > SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        slice = Date.now();
+      }
+    }
+  }
+}
