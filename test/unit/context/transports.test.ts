@@ -102,7 +102,7 @@ async function sessionListing(root: string, excludes: readonly string[]): Promis
     for (const f of readFields(m)) {
       if (f.field !== 2 || f.wire !== 2) continue;
       const s: Record<number, number | string | bigint> = {};
-      for (const g of readFields(f.value)) s[g.field] = g.wire === 2 ? g.value.toString() : g.value;
+      for (const g of readFields(f.value)) s[g.field] = g.wire === 0 ? g.value : g.value.toString();
       const goMode = Number(s[2] ?? 0);
       const type = goMode >= 2 ** 31 ? 'directory' : goMode & (2 ** 27) ? 'symlink' : 'file';
       out.push({
