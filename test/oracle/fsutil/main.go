@@ -13,9 +13,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	gofs "io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/tonistiigi/fsutil"
 	"github.com/tonistiigi/fsutil/types"
@@ -69,12 +71,7 @@ func main() {
 		if err := json.Unmarshal(in.Bytes(), &req); err != nil {
 			res.Error = "bad request: " + err.Error()
 		} else {
-			res.ID = req.ID
-			if req.Op == "followLinks" {
-				res.Paths, res.Error = followLinks(req)
-			} else {
-				res.Entries, res.Error = walk(req)
-			}
+			res = answer(req)
 		}
 		if err := enc.Encode(res); err != nil {
 			os.Exit(2)
@@ -82,6 +79,31 @@ func main() {
 		if err := out.Flush(); err != nil {
 			os.Exit(2)
 		}
+	}
+}
+
+// blockedAfter bounds one request: a walker that opens a fifo (old fsutil's FollowLinks reads a
+// wildcard's directory with ioutil.ReadDir, which blocks on a fifo) never returns. The answer
+// then says so; the stuck goroutine is left behind and later requests still run.
+const blockedAfter = 2 * time.Second
+
+func answer(req request) response {
+	done := make(chan response, 1)
+	go func() {
+		res := response{ID: req.ID}
+		if req.Op == "followLinks" {
+			res.Paths, res.Error = followLinks(req)
+			res.Entries = []entry{}
+		} else {
+			res.Entries, res.Error = walk(req)
+		}
+		done <- res
+	}()
+	select {
+	case res := <-done:
+		return res
+	case <-time.After(blockedAfter):
+		return response{ID: req.ID, Entries: []entry{}, Error: fmt.Sprintf("blocked: fsutil did not return within %s", blockedAfter)}
 	}
 }
 

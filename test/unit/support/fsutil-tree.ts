@@ -104,7 +104,7 @@ export interface WalkVector {
   readonly found?: readonly string[];
   readonly present?: readonly string[];
   readonly absent?: readonly string[];
-  readonly error?: { readonly contains: string; readonly pattern?: boolean };
+  readonly error?: { readonly contains: string; readonly errno?: string; readonly pattern?: boolean };
 }
 
 /** A FollowLinks vector: the sorted result, or null for nil (the whole root). */
@@ -176,7 +176,7 @@ export function layVectorTree(v: WalkVector | FollowLinksVector): string {
 /** What a walker did with a vector: the whole walk, and the error that ended it if any. */
 export interface VectorOutcome {
   readonly entries: readonly BufWalkEntry[];
-  readonly error?: { readonly message: string; readonly pattern?: boolean };
+  readonly error?: { readonly message: string; readonly code?: string; readonly pattern?: boolean };
   /** Paths a walk function returning SkipDir was called with, where the walker ran one (the Go oracle). */
   readonly found?: readonly string[];
 }
@@ -187,12 +187,12 @@ export function vectorProblems(v: WalkVector, outcome: VectorOutcome): string[] 
   const lines = outcome.entries.map(bufWalkLine);
   const sent = new Set(outcome.entries.map((e) => e.path));
   if (v.error) {
-    if (!outcome.error) problems.push(`expected an error containing ${JSON.stringify(v.error.contains)}, got none`);
-    else if (!outcome.error.message.includes(v.error.contains))
-      problems.push(
-        `expected an error containing ${JSON.stringify(v.error.contains)}, got ${JSON.stringify(outcome.error.message)}`,
-      );
-    if (v.error.pattern && outcome.error && outcome.error.pattern === false) problems.push('expected a FilterPatternError');
+    const e = outcome.error;
+    const want = `an error containing ${JSON.stringify(v.error.contains)}${v.error.errno ? ` (or ${v.error.errno})` : ''}${v.error.pattern ? ' (or a FilterPatternError)' : ''}`;
+    const byErrno = v.error.errno !== undefined && (e?.code === v.error.errno || e?.message.includes(v.error.errno));
+    if (!e) problems.push(`expected ${want}, got none`);
+    else if (!(e.message.includes(v.error.contains) || byErrno || (v.error.pattern && e.pattern === true)))
+      problems.push(`expected ${want}, got ${JSON.stringify(e.message)}`);
     return problems;
   }
   if (outcome.error) return [`unexpected error: ${outcome.error.message}`];
