@@ -69,6 +69,11 @@ export const GoMode = {
   sticky: 1 << 20,
 } as const;
 
+/** Whether Go mode bits `mode` have `bit` (`&` works on int32: ModeDir comes out negative). */
+export function hasBit(mode: number, bit: number): boolean {
+  return (mode & bit) >>> 0 !== 0;
+}
+
 /** Where `go` is (CID_GO names it, else PATH or /usr/local/go), or why the oracle cannot run. */
 export function findGo(): { go: string } | { reason: string } {
   for (const go of process.env.CID_GO ? [process.env.CID_GO] : ['go', '/usr/local/go/bin/go']) {
