@@ -30,7 +30,7 @@ import {
   type VectorOutcome,
   type WalkVector,
 } from '../support/fsutil-tree.js';
-import { FilterPatternError } from '../../../src/context/filter.js';
+import { PatternError as FilterPatternError } from '../../../src/context/patterns.js';
 import { contextCaseArbitrary, layTree, resolveCase, treeText, type ContextCase } from '../support/context-arbitraries.js';
 import { followLinksOutcome, sentStats, type FsStat } from '../support/filter-walk.js';
 import { countCase, noteDeparture, reportOldDepartures, type Departure } from '../support/fsutil-departures.js';

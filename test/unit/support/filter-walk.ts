@@ -3,13 +3,9 @@
  * tests need it (the whole walk, or the error that ended it). Also imported by the snippet that
  * runs a vector as another user, so it must stay importable on its own.
  */
-import {
-  FilterPatternError,
-  filteredWalk,
-  followLinks,
-  type ContextEntry,
-  type FilterOptions,
-} from '../../../src/context/filter.js';
+import { realpathSync } from 'node:fs';
+import { diskReader, filteredWalk, followLinks, type ContextEntry, type FilterOptions } from '../../../src/context/filter.js';
+import { PatternError } from '../../../src/context/patterns.js';
 import { encodeStatPacket } from '../../../src/buildkit/fsutil-wire.js';
 import type { BufWalkEntry, VectorOutcome } from './fsutil-tree.js';
 
@@ -21,7 +17,7 @@ export function bufEntry(e: ContextEntry): BufWalkEntry {
 export function walkAll(root: string, options: FilterOptions): { entries: ContextEntry[]; error?: unknown } {
   const entries: ContextEntry[] = [];
   try {
-    for (const e of filteredWalk(root, options)) entries.push(e);
+    for (const e of filteredWalk(diskReader(realpathSync(root)), options)) entries.push(e);
     return { entries };
   } catch (error) {
     return { entries, error };
@@ -43,14 +39,14 @@ function errorOutcome(error: unknown): NonNullable<VectorOutcome['error']> {
   return {
     message: error instanceof Error ? error.message : String(error),
     ...(typeof code === 'string' ? { code } : {}),
-    pattern: error instanceof FilterPatternError,
+    pattern: error instanceof PatternError,
   };
 }
 
 /** followLinks(root, paths), or the error it threw. */
 export function followLinksOutcome(root: string, paths: readonly string[]): { paths: string[] | undefined } | { error: string } {
   try {
-    return { paths: followLinks(root, paths) };
+    return { paths: followLinks(diskReader(realpathSync(root)), paths) };
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
