@@ -19201,7 +19201,7 @@ function clip(text) {
 
 // src/engine/build-stream.ts
 var TAIL_LINES = 20;
-async function followBuild(stream, options) {
+async function readBuildStream(stream, options) {
   const progress = new BuildProgress(options);
   try {
     await readJsonLines(stream, (m) => progress.handle(m), {
@@ -19296,7 +19296,7 @@ var BuildProgress = class {
       if (s.completed === void 0 || this.statusesDone.has(key)) continue;
       this.statusesDone.add(key);
       const v = this.vertexes.get(s.vertex);
-      const size = s.total > 0 ? ` ${formatBytes(s.total)}` : "";
+      const size = s.total > 0 ? ` ${progressBytes(s.total)}` : "";
       if (v) this.line(v, `${s.id}${size} done`);
     }
     for (const w of status.warnings) this.warning(w.short, w.source?.filename, w.ranges[0]?.start.line);
@@ -19420,7 +19420,7 @@ function lastCarriageSegment(line) {
 function seconds(ms) {
   return `${(Math.max(0, ms) / 1e3).toFixed(1)}s`;
 }
-function formatBytes(n) {
+function progressBytes(n) {
   if (n < 1e3) return `${n}B`;
   const units = ["kB", "MB", "GB", "TB"];
   let v = n;
@@ -20211,7 +20211,7 @@ async function buildFromSession(docker, req) {
         throw e;
       })
     ]);
-    const result = await followBuild(stream, {
+    const result = await readBuildStream(stream, {
       log,
       dockerfile: req.dockerfileLabel,
       dockerfileText: await readText(req.config.dockerfile),
@@ -20238,7 +20238,7 @@ async function buildFromTar(docker, req, session) {
     const query = buildQuery(req, packed.dockerfileName, buildkit);
     if (session) query.session = session.id;
     const stream = await dialBuild(docker, packed.stream, query, req);
-    const follow = followBuild(stream, {
+    const follow = readBuildStream(stream, {
       log,
       dockerfile: req.dockerfileLabel,
       dockerfileText: await readText(req.config.dockerfile),
@@ -20249,7 +20249,7 @@ async function buildFromTar(docker, req, session) {
     if (built.status === "rejected") throw built.reason;
     const [result, packStats] = [built.value, packing.value];
     log.info(
-      `Context: ${packStats.files} files, ${formatBytes2(packStats.bytes)} sent, ${packStats.excluded} excluded by .dockerignore`
+      `Context: ${packStats.files} files, ${formatBytes(packStats.bytes)} sent, ${packStats.excluded} excluded by .dockerignore`
     );
     return {
       imageId: result.imageId,
@@ -20295,7 +20295,7 @@ function engineBuildError(err, dockerfile) {
     { cause: err }
   );
 }
-function formatBytes2(n) {
+function formatBytes(n) {
   if (n < 1e3) return `${n} B`;
   const units = ["kB", "MB", "GB", "TB"];
   let v = n;
@@ -21463,7 +21463,7 @@ async function runBuild(ctx, input) {
   ctx.ids.buildId = id;
   ctx.progress("build");
   ctx.log.info(`Build ${id} started on ${ctx.rack}`);
-  const build2 = await followBuild2(ctx, id);
+  const build2 = await followBuild(ctx, id);
   if (!build2.release) {
     throw new ActionError(
       `build ${id} completed without a release on ${ctx.rack}`,
@@ -21483,7 +21483,7 @@ async function uploadSource(ctx, source) {
     throw new ActionError("the rack did not return the uploaded object URL", { phase: "deploy" }, "retry the deploy");
   return object.Url;
 }
-async function followBuild2(ctx, id) {
+async function followBuild(ctx, id) {
   const printer = new LogPrinter(ctx.log, ctx.secrets);
   const stop = new AbortController();
   const nudge = new Nudge();

@@ -24,7 +24,7 @@ export interface FollowOptions {
   readonly signal?: AbortSignal;
 }
 
-export interface BuildResult {
+export interface BuildStreamResult {
   readonly imageId: string;
   /** Dockerfile steps run or taken from cache (`[2/5] RUN …`, `Step 2/5 : …`). */
   readonly steps: number;
@@ -33,7 +33,10 @@ export interface BuildResult {
 }
 
 /** Reads a whole build answer, logging as it goes. Resolves with the image or throws ActionError (phase `build`). */
-export async function followBuild(stream: AsyncIterable<Buffer | string>, options: FollowOptions): Promise<BuildResult> {
+export async function readBuildStream(
+  stream: AsyncIterable<Buffer | string>,
+  options: FollowOptions,
+): Promise<BuildStreamResult> {
   const progress = new BuildProgress(options);
   try {
     await readJsonLines(stream, (m) => progress.handle(m), {
@@ -59,7 +62,7 @@ interface VertexState {
   tail: Tail;
 }
 
-/** The state machine behind followBuild; `handle` each parsed JSON line, then `finish`. */
+/** The state machine behind readBuildStream; `handle` each parsed JSON line, then `finish`. */
 export class BuildProgress {
   private readonly vertexes = new Map<string, VertexState>();
   private readonly statusesDone = new Set<string>();
@@ -92,7 +95,7 @@ export class BuildProgress {
    * The result; throws ActionError when the daemon reported an error, the answer broke off
    * (`broken`: the read error) or never named an image. The daemon's own error wins.
    */
-  finish(broken?: unknown): BuildResult {
+  finish(broken?: unknown): BuildStreamResult {
     this.classic.flush();
     for (const v of this.vertexes.values()) this.flushPartial(v);
     if (this.daemonError !== undefined || this.failedVertex()) throw this.failure();
@@ -148,7 +151,7 @@ export class BuildProgress {
       if (s.completed === undefined || this.statusesDone.has(key)) continue;
       this.statusesDone.add(key);
       const v = this.vertexes.get(s.vertex);
-      const size = s.total > 0 ? ` ${formatBytes(s.total)}` : '';
+      const size = s.total > 0 ? ` ${progressBytes(s.total)}` : '';
       if (v) this.line(v, `${s.id}${size} done`);
     }
     for (const w of status.warnings) this.warning(w.short, w.source?.filename, w.ranges[0]?.start.line);
@@ -295,7 +298,8 @@ function seconds(ms: number): string {
   return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
 }
 
-function formatBytes(n: number): string {
+/** Sizes as BuildKit's plain progress prints them: `1.20MB`. */
+function progressBytes(n: number): string {
   if (n < 1000) return `${n}B`;
   const units = ['kB', 'MB', 'GB', 'TB'];
   let v = n;

@@ -6,7 +6,7 @@ import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { BuildConfig } from '../config/config.js';
 import { packContext } from '../context/pack.js';
-import { describeDaemonError, followBuild } from './build-stream.js';
+import { describeDaemonError, readBuildStream } from './build-stream.js';
 import type { ContextPrefetch } from '../context/prefetch.js';
 import { openBuildSession, startBuildSession, type BuildSession, type CredentialsFor } from '../buildkit/session.js';
 import type { EngineInfo } from './engine.js';
@@ -112,7 +112,7 @@ async function buildFromSession(docker: Docker, req: BuildRequest): Promise<Buil
         throw e;
       }),
     ]);
-    const result = await followBuild(stream as AsyncIterable<Buffer>, {
+    const result = await readBuildStream(stream as AsyncIterable<Buffer>, {
       log,
       dockerfile: req.dockerfileLabel,
       dockerfileText: await readText(req.config.dockerfile),
@@ -141,7 +141,7 @@ async function buildFromTar(docker: Docker, req: BuildRequest, session: BuildSes
     const query = buildQuery(req, packed.dockerfileName, buildkit);
     if (session) query.session = session.id;
     const stream = await dialBuild(docker, packed.stream, query, req);
-    const follow = followBuild(stream as AsyncIterable<Buffer>, {
+    const follow = readBuildStream(stream as AsyncIterable<Buffer>, {
       log,
       dockerfile: req.dockerfileLabel,
       dockerfileText: await readText(req.config.dockerfile),

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ActionError } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/log.js';
-import { followBuild } from '../../../src/engine/build-stream.js';
+import { readBuildStream } from '../../../src/engine/build-stream.js';
 import { packContext } from '../../../src/context/pack.js';
 import { openBuildSession, type CredentialsFor } from '../../../src/buildkit/session.js';
 import { dockerCli, engine, postBuild } from '../../support/engine.js';
@@ -35,7 +35,7 @@ async function build(dockerfile: string, credentialsFor: CredentialsFor, waitMs 
       nocache: '1',
       dockerfile: packed.dockerfileName,
     });
-    const outcome = await followBuild(stream, { log }).then(
+    const outcome = await readBuildStream(stream, { log }).then(
       (r) => r,
       (e: unknown) => e,
     );

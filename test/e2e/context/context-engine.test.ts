@@ -8,7 +8,7 @@ import { chmodSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLog } from '../../../src/log.js';
-import { followBuild } from '../../../src/engine/build-stream.js';
+import { readBuildStream } from '../../../src/engine/build-stream.js';
 import { packContext } from '../../../src/context/pack.js';
 import { buildImage } from '../../../src/engine/build.js';
 import { inspectEngine } from '../../../src/engine/engine.js';
@@ -129,7 +129,7 @@ describe('the packed context against the docker CLI on the real engine', () => {
       nocache: '1',
       dockerfile: again.dockerfileName,
     });
-    await followBuild(stream, { log });
+    await readBuildStream(stream, { log });
 
     expect(ours).toContain('./src/build/keep.js');
     expect(found(buildkit.output.split('\n'))).toEqual(ours);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ActionError } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/log.js';
-import { describeDaemonError, findStepLine, followBuild, type BuildResult } from '../../../src/engine/build-stream.js';
+import { describeDaemonError, findStepLine, readBuildStream, type BuildStreamResult } from '../../../src/engine/build-stream.js';
 import { ProtoWriter } from '../../../src/buildkit/protobuf.js';
 import { chunks, cut } from '../support/chunks.js';
 
@@ -18,7 +18,7 @@ COPY --from=build /etc/passwd /x
 
 interface Outcome {
   lines: string[];
-  result?: BuildResult;
+  result?: BuildStreamResult;
   error?: { text: string; place: ActionError['place'] };
   imageIds: string[];
 }
@@ -27,7 +27,7 @@ async function follow(parts: (Buffer | string)[], dockerfileText?: string): Prom
   const log = new MemoryLog();
   const imageIds: string[] = [];
   try {
-    const result = await followBuild(chunks(parts), {
+    const result = await readBuildStream(chunks(parts), {
       log,
       onImageId: (id) => imageIds.push(id),
       ...(dockerfileText ? { dockerfileText } : {}),
@@ -70,7 +70,7 @@ const MULTI_LOG = [
   'Successfully tagged cap/multi:1',
 ];
 
-describe('followBuild replaying real BuildKit streams', () => {
+describe('readBuildStream replaying real BuildKit streams', () => {
   it("prints a multi-step build like the CLI's plain progress and returns the image", async () => {
     const out = await follow([fixture('buildkit-multi.jsonl')]);
     expect(out.lines).toEqual(MULTI_LOG);
@@ -171,7 +171,7 @@ describe('followBuild replaying real BuildKit streams', () => {
   });
 });
 
-describe('followBuild replaying real classic-builder streams', () => {
+describe('readBuildStream replaying real classic-builder streams', () => {
   it('prints the text and returns the image', async () => {
     const out = await follow([fixture('classic-multi.jsonl')]);
     expect(out.result).toEqual({
@@ -212,7 +212,7 @@ describe('followBuild replaying real classic-builder streams', () => {
   });
 });
 
-describe('followBuild on any chunking', () => {
+describe('readBuildStream on any chunking', () => {
   const names = [
     'buildkit-multi.jsonl',
     'buildkit-cached.jsonl',
@@ -245,7 +245,7 @@ const logOf = (digest: string, text: string, streamNo = 1) =>
   );
 const IMAGE = '{"id":"moby.image.id","aux":{"ID":"sha256:feed"}}\n';
 
-describe('followBuild on situations built by hand', () => {
+describe('readBuildStream on situations built by hand', () => {
   it('assembles output lines split across log records and keeps interleaved steps apart', async () => {
     const out = await follow([
       trace(vertex('a', '[a 1/1] RUN x', (w) => w.message(5, stamp(10)))),
@@ -346,7 +346,7 @@ describe('followBuild on situations built by hand', () => {
       yield* before;
       throw new Error('socket hang up');
     }
-    const e = await followBuild(breaking(), { log: new MemoryLog() }).catch((x: unknown) => x);
+    const e = await readBuildStream(breaking(), { log: new MemoryLog() }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ActionError);
     expect((e as ActionError).message).toBe(message);
   });
