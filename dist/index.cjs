@@ -18664,6 +18664,7 @@ ${name}
 }
 async function produce(pack, entries2, plan, nanoseconds, signal) {
   let files = 0;
+  let written = 0;
   const pending = new Map(plan.replace);
   for (const e of entries2) {
     signal?.throwIfAborted();
@@ -18671,8 +18672,9 @@ async function produce(pack, entries2, plan, nanoseconds, signal) {
     pending.delete(e.path);
     if (e.kind === "socket") continue;
     if (e.kind !== "dir") files++;
-    if (replacement) await addReplacement(pack, e, replacement, nanoseconds);
-    else await addEntry(pack, e, nanoseconds);
+    const ns = nanoseconds && written++ > 0;
+    if (replacement) await addReplacement(pack, e, replacement, ns);
+    else await addEntry(pack, e, ns);
   }
   for (const [name, r] of pending) {
     await write(pack, { ...header(name, void 0, false, r.mode ?? 420), size: r.data.length }, r.data);

@@ -156,6 +156,7 @@ async function produce(
   signal?: AbortSignal,
 ): Promise<number> {
   let files = 0;
+  let written = 0;
   const pending = new Map(plan.replace);
   for (const e of entries) {
     signal?.throwIfAborted();
@@ -163,8 +164,12 @@ async function produce(
     pending.delete(e.path);
     if (e.kind === 'socket') continue; // tar has no sockets (the CLI's archive skips them too)
     if (e.kind !== 'dir') files++;
-    if (replacement) await addReplacement(pack, e, replacement, nanoseconds);
-    else await addEntry(pack, e, nanoseconds);
+    // BuildKit tells an uploaded tar from a lone Dockerfile by reading its first header out of
+    // the first 1024 bytes (dockerfile builder's isArchive): a PAX record before the first
+    // header would push it past them, so the first entry keeps whole seconds.
+    const ns = nanoseconds && written++ > 0;
+    if (replacement) await addReplacement(pack, e, replacement, ns);
+    else await addEntry(pack, e, ns);
   }
   for (const [name, r] of pending) {
     await write(pack, { ...header(name, undefined, false, r.mode ?? 0o644), size: r.data.length }, r.data);

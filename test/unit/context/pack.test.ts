@@ -1,12 +1,10 @@
-import { chmodSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActionError } from '../../../src/errors.js';
-import { packContext, type PackOptions } from '../../../src/context/pack.js';
+import { packContext, readContextFile, type PackOptions } from '../../../src/context/pack.js';
 import { readIgnorePatterns } from '../../../src/context/dockerignore.js';
-import { lstatSync } from 'node:fs';
-import { readContextFile } from '../../../src/context/pack.js';
 import { runProbe } from '../support/probe.js';
 import { makeTree, names, readTar, removeTree, type TarEntry } from '../support/tree.js';
 
@@ -139,6 +137,20 @@ describe('which entries are sent', () => {
 });
 
 describe('how entries are sent', () => {
+  it('for BuildKit, keeps sub-second mtimes in PAX records, but not on the first entry (BuildKit sniffs 1024 bytes for a tar header)', async () => {
+    const root = tree(['Dockerfile', 'a', 'b']);
+    for (const f of ['.', 'Dockerfile', 'a', 'b']) utimesSync(path.join(root, f), 1700000000.25, 1700000000.25);
+    const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), nanoseconds: true });
+    const chunks: Buffer[] = [];
+    for await (const c of packed.stream) chunks.push(c as Buffer);
+    const bytes = Buffer.concat(chunks);
+    // The first block is the first entry's own header (typeflag '0'), not a PAX header ('x').
+    expect(bytes.subarray(0, 10).toString().replace(/\0.*/, '')).toBe('Dockerfile');
+    expect(String.fromCharCode(bytes[156]!)).toBe('0');
+    // Later entries carry the exact mtime.
+    expect(bytes.toString('latin1').match(/mtime=1700000000\.25/g)).toHaveLength(2);
+  });
+
   it('keeps symlinks as symlinks (not followed), modes, and gives everything to root', async () => {
     const root = tree([
       'Dockerfile',
