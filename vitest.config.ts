@@ -1,4 +1,17 @@
-import { defineConfig } from 'vitest/config';
+import { readFileSync } from 'node:fs';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+// @actions/workflow-parser imports its JSON schemas without an import attribute, which Node
+// refuses, so the unit project lets Vite load it (server.deps.inline). Its files point at source
+// maps of sources the package does not ship: load them without that comment, or Vite warns once
+// per file.
+const workflowParserWithoutSourceMaps: Plugin = {
+  name: 'workflow-parser-without-source-maps',
+  load(id) {
+    if (!/\/@actions\/workflow-parser\/dist\/.*\.js$/.test(id)) return undefined;
+    return readFileSync(id, 'utf8').replace(/^\/\/# sourceMappingURL=.*$/m, '');
+  },
+};
 
 // Two projects: fast pure unit tests, and end-to-end tests that need the real Docker engine,
 // the real registry and the rack test server (started once by the e2e global setup).
@@ -7,10 +20,12 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
+        plugins: [workflowParserWithoutSourceMaps],
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           testTimeout: 30_000,
+          server: { deps: { inline: ['@actions/workflow-parser'] } },
         },
       },
       {
