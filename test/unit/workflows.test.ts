@@ -33,6 +33,8 @@ const PERMISSIONS: Record<string, { top: object; jobs: Record<string, object> }>
   'ci.yml': { top: { contents: 'read' }, jobs: {} },
   // Code scanning uploads its results.
   'codeql.yml': { top: { contents: 'read' }, jobs: { analyze: { contents: 'read', 'security-events': 'write' } } },
+  // Creates the release and moves the major tag.
+  'release.yml': { top: {}, jobs: { release: { contents: 'write' } } },
   // The dry run posts the sticky plan comment.
   'self-test.yml': {
     top: { contents: 'read' },
