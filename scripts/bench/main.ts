@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- part ...]`: each figure against references timed in the same run on the
  * same daemon and registry, contenders interleaved round by round. Prints medians, ratios and
- * a Markdown table; never asserts. Parts: build-push, pack, startup, memory, cache, deploy.
+ * a Markdown table (also written to .tmp/performance.md, for docs/performance.md); never
+ * asserts. Parts: build-push, pack, startup, memory, cache, deploy.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServices } from '../../test/support/services.js';
@@ -66,7 +67,10 @@ async function main(): Promise<number> {
     rmSync(dockerConfig, { recursive: true, force: true });
     await s?.stop();
   }
-  console.log(`\n${table(rows)}`);
+  // docs/performance.md compiles the ranges of separate runs from this table.
+  const out = path.resolve(import.meta.dirname, '../../.tmp/performance.md');
+  writeFileSync(out, `${table(rows)}\n`);
+  console.log(`\n${table(rows)}\n\n(also in .tmp/performance.md, for docs/performance.md)`);
   return failed ? 1 : 0;
 }
 

@@ -1,4 +1,7 @@
-/** Reads the figures the e2e suites recorded (figures.ts) and renders the reliability table. */
+/**
+ * Reads the figures the e2e suites recorded (figures.ts) and renders the reliability table that
+ * docs/reliability.md compiles (test/unit/docs.test.ts checks its rows are the ones rendered here).
+ */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { FIGURES_FILE, type Figure } from './figures.js';
 
@@ -8,7 +11,7 @@ export function resetFigures(): void {
   rmSync(FIGURES_FILE, { force: true });
 }
 
-function faultRow(figures: Figure[], area: string, label: string): string | undefined {
+function faultRow(figures: readonly Figure[], area: string, label: string): string | undefined {
   const mine = figures.filter((f): f is Extract<Figure, { kind: 'fault' }> => f.kind === 'fault' && f.area === area);
   if (mine.length === 0) return undefined;
   const n = (o: string): number => mine.filter((f) => f.outcome === o).length;
@@ -22,6 +25,13 @@ export function reliabilityTable(): string | undefined {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Figure);
+  const table = renderReliabilityTable(figures);
+  if (table) writeFileSync(TABLE_FILE, `${table}\n`);
+  return table;
+}
+
+/** The reliability table of `figures` as Markdown: one row per kind (and fault area) recorded. */
+export function renderReliabilityTable(figures: readonly Figure[]): string | undefined {
   const cancels = figures.filter((f): f is Extract<Figure, { kind: 'cancel' }> => f.kind === 'cancel');
   const bad = figures.filter((f): f is Extract<Figure, { kind: 'bad-input' }> => f.kind === 'bad-input');
   const secrets = figures.filter((f): f is Extract<Figure, { kind: 'secrets' }> => f.kind === 'secrets');
@@ -44,7 +54,5 @@ export function reliabilityTable(): string | undefined {
       : undefined,
   ].filter((r): r is string => r !== undefined);
   if (rows.length === 0) return undefined;
-  const table = ['| Check | Tried | Result |', '| --- | ---: | --- |', ...rows].join('\n');
-  writeFileSync(TABLE_FILE, `${table}\n`);
-  return table;
+  return ['| Check | Tried | Result |', '| --- | ---: | --- |', ...rows].join('\n');
 }

@@ -1,7 +1,7 @@
 /**
  * Reliability figures recorded by the e2e suites (test/e2e/reliability/) and printed as one table
  * at the end of the run (test/support/global-setup.ts), also written to .tmp/reliability.md for
- * the README. One JSON line per fact, appended, so files that run one after another add up.
+ * docs/reliability.md. One JSON line per fact, appended, so files that run one after another add up.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';

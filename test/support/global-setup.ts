@@ -10,7 +10,7 @@ import { reliabilityTable, resetFigures } from './figures-table.js';
 /** Prints the reliability figures the suites recorded (faults, bad inputs, secret scans). */
 function printFigures(): void {
   const table = reliabilityTable();
-  if (table) console.log(`\nReliability (also in .tmp/reliability.md):\n${table}\n`);
+  if (table) console.log(`\nReliability (also in .tmp/reliability.md, for docs/reliability.md):\n${table}\n`);
 }
 
 declare module 'vitest' {
