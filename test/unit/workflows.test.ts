@@ -149,3 +149,31 @@ describe("the README's workflow examples", () => {
     expect([...new Set(inReadme)].filter((a) => !inWorkflows.has(a) && !a.endsWith('/convox-image-deploy'))).toEqual([]);
   });
 });
+
+describe('.github/dependabot.yml', () => {
+  interface Update {
+    'package-ecosystem': string;
+    directory: string;
+    schedule: { interval: string };
+    ignore?: Array<{ 'dependency-name': string }>;
+  }
+  const config = load(readFileSync(path.join(ROOT, '.github/dependabot.yml'), 'utf8')) as { version: number; updates: Update[] };
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+
+  it('updates the npm packages and the workflows’ actions, on a schedule GitHub documents', () => {
+    expect(config.version).toBe(2);
+    expect(config.updates.map((u) => [u['package-ecosystem'], u.directory])).toEqual([
+      ['npm', '/'],
+      ['github-actions', '/'],
+    ]);
+    // docs.github.com, Dependabot options reference: schedule.interval.
+    for (const u of config.updates)
+      expect(['daily', 'weekly', 'monthly', 'quarterly', 'semiannually', 'yearly', 'cron']).toContain(u.schedule.interval);
+  });
+
+  it('ignores majors only of packages the project has', () => {
+    const names = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
+    const ignored = config.updates.flatMap((u) => (u.ignore ?? []).map((i) => i['dependency-name']));
+    expect(ignored.filter((n) => !names.includes(n))).toEqual([]);
+  });
+});
