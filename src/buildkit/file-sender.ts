@@ -1,4 +1,6 @@
 /**
+ * Follows: tonistiigi/fsutil send.go.
+ *
  * Moves a listing's bytes over a DiffCopy call, as tonistiigi/fsutil's send.go does: a STAT
  * packet per entry (its index is the id BuildKit asks by), an empty STAT to end the listing,
  * DATA packets for each file BuildKit requests (and an empty DATA to end each file), FIN for

@@ -1,4 +1,6 @@
 /**
+ * Follows: moby/buildkit session/filesync/filesync.go.
+ *
  * The build context served to BuildKit over the build session, as the docker CLI serves it:
  * moby/buildkit session/filesync/filesync.go (`fsSyncProvider.handle`) answering with
  * tonistiigi/fsutil's send.go. BuildKit calls `moby.filesync.v1.FileSync/DiffCopy` once per

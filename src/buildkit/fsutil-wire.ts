@@ -1,4 +1,6 @@
 /**
+ * Follows: tonistiigi/fsutil types/wire.proto, types/stat.proto, stat.go, stat_unix.go.
+ *
  * tonistiigi/fsutil's wire messages (types/wire.proto `Packet`, types/stat.proto `Stat`) and its
  * stat rules (stat.go `mkstat`, stat_unix.go `setUnixOpt`, Go's os.FileMode), encoded by hand
  * into a caller's buffer: a listing is one message per context entry, so no object or Buffer

@@ -1,4 +1,6 @@
 /**
+ * Follows: grpc/grpc doc/PROTOCOL-HTTP2.md (framing, status in trailers).
+ *
  * Just enough of a gRPC server for a BuildKit session, on Node's own HTTP/2: the daemon dials
  * us over the hijacked `POST /session` connection (h2c with prior knowledge) and calls a few
  * methods whose messages we encode by hand (protobuf.ts). We need no service definitions,

@@ -1,4 +1,6 @@
 /**
+ * Follows: protocolbuffers/protobuf docs "Encoding" (varints, wire types, zigzag-free int64).
+ *
  * A minimal protobuf wire-format reader and writer. BuildKit speaks protobuf in two places we
  * touch (the `moby.buildkit.trace` progress messages and the session's Auth service); both use
  * a handful of scalar and nested fields, so a hand-written codec keeps `.proto` files and

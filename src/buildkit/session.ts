@@ -1,4 +1,6 @@
 /**
+ * Follows: moby/buildkit session/auth/auth.proto, session/grpchijack, grpc health/v1/health.proto.
+ *
  * A BuildKit session that answers registry credential requests per host. BuildKit pulls base
  * images itself and asks the client, over a gRPC connection the client serves on a hijacked
  * `POST /session`, for each registry's credentials. dockerode's own session gives every host the

@@ -1,4 +1,6 @@
 /**
+ * Follows: moby/buildkit api/services/control/control.proto (StatusResponse).
+ *
  * Decodes `moby.buildkit.trace` messages: the base64 `aux` of a BuildKit build's JSON lines is a
  * `moby.buildkit.v1.StatusResponse` (moby/buildkit api/services/control/control.proto).
  * Field numbers below are that file's; unknown fields are skipped so newer daemons still parse.

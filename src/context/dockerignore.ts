@@ -1,4 +1,6 @@
 /**
+ * Follows: moby/patternmatcher ignorefile/ignorefile.go; moby/buildkit frontend/dockerui (which file).
+ *
  * Reading `.dockerignore` as Docker does: moby/patternmatcher's `ignorefile.ReadAll` for the
  * text, and BuildKit's Dockerfile frontend for which file counts (`<Dockerfile>.dockerignore`
  * next to the Dockerfile wins over the context's `.dockerignore`). The patterns are applied by

@@ -1,4 +1,6 @@
 /**
+ * Follows: tonistiigi/fsutil filter.go, followlinks.go, fs.go, hardlinks.go.
+ *
  * What a build context is: tonistiigi/fsutil's filter (filter.go `NewFilterFS` and `Walk`, over
  * fs.go's walk and followlinks.go's `FollowLinks`, at 6d9dc2ebad626eb645fb587f14225b3aa96ec010),
  * the rules the docker CLI answers BuildKit's context requests with. One walk decides the

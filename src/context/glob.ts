@@ -1,4 +1,6 @@
 /**
+ * Follows: golang/go src/path/filepath/match.go.
+ *
  * Go's `path/filepath.Match` on Unix (src/path/filepath/match.go), which fsutil's FollowLinks
  * uses to find the symlinks a wildcard COPY source names: `*` is any run of non-`/`
  * characters, `?` one non-`/` character, `[...]` a class (`^` negates, `a-z` ranges), `\`

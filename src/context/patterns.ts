@@ -1,4 +1,6 @@
 /**
+ * Follows: moby/patternmatcher patternmatcher.go.
+ *
  * moby/patternmatcher (`New`, `MatchesUsingParentResults`, `Pattern.compile`) at
  * 5a6d8429a19bb6948a372ff19e86fe83599a04b7: the pattern language of `.dockerignore` and of the
  * include and exclude patterns BuildKit sends for a context (tonistiigi/fsutil filter.go uses it
