@@ -18537,6 +18537,9 @@ var ContextPrefetch = class {
   kept;
   stopped = false;
   taken = false;
+  /** The walk ahead's options and, once it has run to its end, what it yielded. */
+  predicted;
+  walked;
   constructor(contextDir, dockerfile) {
     let root = contextDir;
     try {
@@ -18552,14 +18555,18 @@ var ContextPrefetch = class {
     });
   }
   /**
-   * The reader to walk the context with: the first time, what was read ahead (and the disk for
-   * the rest); later, the disk alone, as a later request (another stage) reads it again. Stops the walk ahead.
+   * The context as `options` select it. The first time, answered from the walk ahead: its very
+   * entries when BuildKit asks for what was predicted (the whole context, the `.dockerignore`
+   * as excludes: `COPY .`) and the walk ahead has finished, else a walk over what was read ahead
+   * (and the disk for the rest). Later, a walk of the disk, as a later request (another stage)
+   * reads it again. Stops the walk ahead.
    */
-  reader() {
+  walk(options) {
     this.stop();
-    const kept = this.taken ? void 0 : this.kept;
+    const first = !this.taken;
     this.taken = true;
-    return kept ?? diskReader(this.root);
+    if (first && this.walked && this.predicted && sameOptions(options, this.predicted)) return this.walked;
+    return filteredWalk(first && this.kept ? this.kept : diskReader(this.root), options);
   }
   /** Stops the walk ahead (the build is over, or never asked). */
   stop() {
@@ -18569,17 +18576,26 @@ var ContextPrefetch = class {
     const kept = this.kept;
     if (!kept) return;
     const { patterns } = await readIgnorePatterns(contextDir, dockerfile);
+    this.predicted = { excludePatterns: patterns };
+    const entries2 = [];
     let slice = Date.now();
-    let n = 0;
-    for (const _ of filteredWalk(kept, { excludePatterns: patterns })) {
+    for (const entry of filteredWalk(kept, this.predicted)) {
       if (this.stopped || kept.size > MAX_KEPT) return;
-      if ((++n & 127) === 0 && Date.now() - slice > SLICE_MS) {
+      entries2.push(entry);
+      if ((entries2.length & 127) === 0 && Date.now() - slice > SLICE_MS) {
         await new Promise((resolve2) => setImmediate(resolve2));
         slice = Date.now();
       }
     }
+    if (!this.stopped) this.walked = entries2;
   }
 };
+function sameOptions(a, predicted) {
+  const excludes = (o) => o.excludePatterns ?? [];
+  const ea = excludes(a);
+  const ep = excludes(predicted);
+  return (a.includePatterns?.length ?? 0) === 0 && a.followPaths === void 0 && ea.length === ep.length && ea.every((p, i) => p === ep[i]);
+}
 
 // src/engine/build.ts
 var import_promises5 = require("node:fs/promises");
@@ -18942,23 +18958,26 @@ function writeVarint(out, at2, value) {
   return at2;
 }
 function varintSizeBig(value) {
-  let v = BigInt.asUintN(64, value);
-  let n = 1;
-  while (v >= 0x80n) {
-    v >>= 7n;
-    n++;
-  }
+  if (value >= 0n && value < 0x20000000000000n) return varintSize(Number(value));
+  const [hi, lo] = halves(value);
+  let n = 5;
+  for (let h = hi >>> 3; h > 0; h >>>= 7) n++;
   return n;
 }
 function writeVarintBig(out, at2, value) {
   if (value >= 0n && value < 0x20000000000000n) return writeVarint(out, at2, Number(value));
-  let v = BigInt.asUintN(64, value);
-  while (v >= 0x80n) {
-    out[at2++] = Number(v & 0x7fn) | 128;
-    v >>= 7n;
+  let [hi, lo] = halves(value);
+  while (hi !== 0 || lo >= 128) {
+    out[at2++] = lo & 127 | 128;
+    lo = (lo >>> 7 | hi << 25) >>> 0;
+    hi >>>= 7;
   }
-  out[at2++] = Number(v);
+  out[at2++] = lo;
   return at2;
+}
+function halves(value) {
+  const u = BigInt.asUintN(64, value);
+  return [Number(u >> 32n), Number(u & 0xffffffffn)];
 }
 
 // src/buildkit/trace.ts
@@ -19806,7 +19825,8 @@ var Call = class {
 var CHUNK = 32 * 1024;
 var BATCH = 64 * 1024;
 var SLICE_MS2 = 2;
-async function sendListing(call, entries2, sender, resetOwner) {
+async function sendListing(call, listing, sender, resetOwner) {
+  const entries2 = listing[Symbol.iterator]();
   const batch = new FrameBatch((frames) => call.sendFramed(frames));
   let id = 0;
   let slice = Date.now();
@@ -19999,16 +20019,11 @@ function fileSync(dirs, options = {}) {
       excludePatterns: md("exclude-patterns"),
       followPaths: md("followpaths")
     };
-    let reader;
-    if (name === "context" && prefetch && prefetch.root === safeRealpath(dir)) {
-      reader = prefetch.reader();
-    } else {
-      reader = diskReader(safeRealpath(dir));
-    }
-    diffCopy(call, reader, filter, name === "context", options.onError);
+    const entries2 = name === "context" && prefetch && prefetch.root === safeRealpath(dir) ? prefetch.walk(filter) : filteredWalk(diskReader(safeRealpath(dir)), filter);
+    diffCopy(call, entries2, name === "context", options.onError);
   };
 }
-function diffCopy(call, reader, filter, resetOwner, onError) {
+function diffCopy(call, entries2, resetOwner, onError) {
   const fail2 = (e) => {
     onError?.(e);
     call.fail(e);
@@ -20021,7 +20036,7 @@ function diffCopy(call, reader, filter, resetOwner, onError) {
       fail2(e);
     }
   });
-  sendListing(call, filteredWalk(reader, filter), sender, resetOwner).catch(fail2);
+  sendListing(call, entries2, sender, resetOwner).catch(fail2);
 }
 function decodeMetadata(call) {
   return (key) => {

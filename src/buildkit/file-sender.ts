@@ -43,10 +43,11 @@ interface Requestable {
  */
 export async function sendListing(
   call: ServerCall,
-  entries: Iterator<ContextEntry>,
+  listing: Iterable<ContextEntry>,
   sender: FileSender,
   resetOwner: boolean,
 ): Promise<void> {
+  const entries = listing[Symbol.iterator]();
   const batch = new FrameBatch((frames) => call.sendFramed(frames));
   let id = 0;
   let slice = Date.now();

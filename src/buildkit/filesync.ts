@@ -10,7 +10,7 @@
  * exactly those options; how to send it is file-sender.ts.
  */
 import { realpathSync } from 'node:fs';
-import { diskReader, filteredWalk, type FilterOptions, type TreeReader } from '../context/filter.js';
+import { diskReader, filteredWalk, type ContextEntry, type FilterOptions } from '../context/filter.js';
 import type { ContextPrefetch } from '../context/prefetch.js';
 import { FileSender, sendListing } from './file-sender.js';
 import { GrpcError, GrpcStatus, type ServerCall, type StreamHandler } from './grpc-server.js';
@@ -45,22 +45,19 @@ export function fileSync(dirs: FileSyncDirs, options: FileSyncOptions = {}): Str
       excludePatterns: md('exclude-patterns'),
       followPaths: md('followpaths'),
     };
-    let reader: TreeReader;
-    if (name === 'context' && prefetch && prefetch.root === safeRealpath(dir)) {
-      reader = prefetch.reader();
-    } else {
-      reader = diskReader(safeRealpath(dir));
-    }
+    const entries =
+      name === 'context' && prefetch && prefetch.root === safeRealpath(dir)
+        ? prefetch.walk(filter)
+        : filteredWalk(diskReader(safeRealpath(dir)), filter);
     // The docker CLI resets the owner of the context's entries to root (resetUIDAndGID), not of other directories.
-    diffCopy(call, reader, filter, name === 'context', options.onError);
+    diffCopy(call, entries, name === 'context', options.onError);
   };
 }
 
 /** Sends the listing, then answers REQs with DATA until BuildKit's FIN, which is answered with FIN. */
 function diffCopy(
   call: ServerCall,
-  reader: TreeReader,
-  filter: FilterOptions,
+  entries: Iterable<ContextEntry>,
   resetOwner: boolean,
   onError: ((error: unknown) => void) | undefined,
 ): void {
@@ -76,7 +73,7 @@ function diffCopy(
       fail(e);
     }
   });
-  sendListing(call, filteredWalk(reader, filter), sender, resetOwner).catch(fail);
+  sendListing(call, entries, sender, resetOwner).catch(fail);
 }
 
 /**

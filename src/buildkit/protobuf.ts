@@ -180,23 +180,30 @@ export function writeVarint(out: Buffer, at: number, value: number): number {
 
 /** Bytes a 64-bit varint takes (negative values as their two's complement: ten). */
 export function varintSizeBig(value: bigint): number {
-  let v = BigInt.asUintN(64, value);
-  let n = 1;
-  while (v >= 0x80n) {
-    v >>= 7n;
-    n++;
-  }
+  if (value >= 0n && value < 0x20000000000000n) return varintSize(Number(value));
+  const [hi, lo] = halves(value);
+  // Each byte holds 7 bits: 32 of `lo` and the rest of `hi`.
+  let n = 5;
+  for (let h = hi >>> 3; h > 0; h >>>= 7) n++;
   return n;
 }
 
 /** Writes a 64-bit varint (int64 fields: mtimes in nanoseconds are past 2^53); returns the position after it. */
 export function writeVarintBig(out: Buffer, at: number, value: bigint): number {
   if (value >= 0n && value < 0x20000000000000n) return writeVarint(out, at, Number(value));
-  let v = BigInt.asUintN(64, value);
-  while (v >= 0x80n) {
-    out[at++] = Number(v & 0x7fn) | 0x80;
-    v >>= 7n;
+  let [hi, lo] = halves(value);
+  // Seven bits at a time from the 64-bit value held as two unsigned 32-bit halves.
+  while (hi !== 0 || lo >= 0x80) {
+    out[at++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
   }
-  out[at++] = Number(v);
+  out[at++] = lo;
   return at;
+}
+
+/** The unsigned 32-bit halves of a 64-bit two's complement value. */
+function halves(value: bigint): [hi: number, lo: number] {
+  const u = BigInt.asUintN(64, value);
+  return [Number(u >> 32n), Number(u & 0xffffffffn)];
 }

@@ -9,7 +9,7 @@
  */
 import { realpathSync, type BigIntStats } from 'node:fs';
 import { readIgnorePatterns } from './dockerignore.js';
-import { diskReader, filteredWalk, type DirItem, type TreeReader } from './filter.js';
+import { diskReader, filteredWalk, type ContextEntry, type DirItem, type FilterOptions, type TreeReader } from './filter.js';
 
 /** The longest the walk ahead runs before letting the event loop answer other calls. */
 const SLICE_MS = 2;
@@ -60,6 +60,9 @@ export class ContextPrefetch {
   private readonly kept: KeepingReader | undefined;
   private stopped = false;
   private taken = false;
+  /** The walk ahead's options and, once it has run to its end, what it yielded. */
+  private predicted: FilterOptions | undefined;
+  private walked: ContextEntry[] | undefined;
 
   constructor(contextDir: string, dockerfile: string) {
     let root = contextDir;
@@ -79,14 +82,18 @@ export class ContextPrefetch {
   }
 
   /**
-   * The reader to walk the context with: the first time, what was read ahead (and the disk for
-   * the rest); later, the disk alone, as a later request (another stage) reads it again. Stops the walk ahead.
+   * The context as `options` select it. The first time, answered from the walk ahead: its very
+   * entries when BuildKit asks for what was predicted (the whole context, the `.dockerignore`
+   * as excludes: `COPY .`) and the walk ahead has finished, else a walk over what was read ahead
+   * (and the disk for the rest). Later, a walk of the disk, as a later request (another stage)
+   * reads it again. Stops the walk ahead.
    */
-  reader(): TreeReader {
+  walk(options: FilterOptions): Iterable<ContextEntry> {
     this.stop();
-    const kept = this.taken ? undefined : this.kept;
+    const first = !this.taken;
     this.taken = true;
-    return kept ?? diskReader(this.root);
+    if (first && this.walked && this.predicted && sameOptions(options, this.predicted)) return this.walked;
+    return filteredWalk(first && this.kept ? this.kept : diskReader(this.root), options);
   }
 
   /** Stops the walk ahead (the build is over, or never asked). */
@@ -98,14 +105,30 @@ export class ContextPrefetch {
     const kept = this.kept;
     if (!kept) return;
     const { patterns } = await readIgnorePatterns(contextDir, dockerfile);
+    this.predicted = { excludePatterns: patterns };
+    const entries: ContextEntry[] = [];
     let slice = Date.now();
-    let n = 0;
-    for (const _ of filteredWalk(kept, { excludePatterns: patterns })) {
+    for (const entry of filteredWalk(kept, this.predicted)) {
       if (this.stopped || kept.size > MAX_KEPT) return;
-      if ((++n & 127) === 0 && Date.now() - slice > SLICE_MS) {
+      entries.push(entry);
+      if ((entries.length & 127) === 0 && Date.now() - slice > SLICE_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         slice = Date.now();
       }
     }
+    if (!this.stopped) this.walked = entries;
   }
+}
+
+/** Whether a request asks for exactly the predicted walk: no includes or follow paths, the same excludes. */
+function sameOptions(a: FilterOptions, predicted: FilterOptions): boolean {
+  const excludes = (o: FilterOptions): readonly string[] => o.excludePatterns ?? [];
+  const ea = excludes(a);
+  const ep = excludes(predicted);
+  return (
+    (a.includePatterns?.length ?? 0) === 0 &&
+    a.followPaths === undefined &&
+    ea.length === ep.length &&
+    ea.every((p, i) => p === ep[i])
+  );
 }

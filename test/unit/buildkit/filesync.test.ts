@@ -312,6 +312,20 @@ describe('fileSync: the context read ahead', () => {
     expect((await again.listed()).map((s) => s.path)).toContain('late');
   });
 
+  it('answers the predicted request (the whole context, the .dockerignore as excludes) with the walk ahead itself', async () => {
+    root = makeTree([['Dockerfile', 'FROM scratch\n'], ['.dockerignore', 'tmp\n'], 'a', 'b/c', 'tmp/x']);
+    const prefetch = new ContextPrefetch(root, path.join(root, 'Dockerfile'));
+    await new Promise((r) => setTimeout(r, 100));
+    removeTree(path.join(root, 'b'));
+    const bk = call([
+      ['dir-name', 'context'],
+      ['exclude-patterns', 'tmp'],
+    ]);
+    fileSync({ context: root }, { prefetch })(bk.c);
+    // Walked before b/ was removed: the listing is the one taken ahead, not a new walk.
+    expect((await bk.listed()).map((s) => s.path)).toEqual(['.dockerignore', 'Dockerfile', 'a', 'b', 'b/c']);
+  });
+
   it('reads what the read ahead skipped (different exclude patterns than predicted) from the disk', async () => {
     root = makeTree([['Dockerfile', 'FROM scratch\n'], ['.dockerignore', 'tmp\n'], 'a', 'tmp/x']);
     const prefetch = new ContextPrefetch(root, path.join(root, 'Dockerfile'));
