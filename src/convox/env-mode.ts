@@ -12,7 +12,7 @@ import type { RackClient } from './client.js';
 import { at } from './context.js';
 import type { FlowContext } from './context.js';
 import { envEntryProblem, parseEnv, withVariable } from './env-text.js';
-import { TransportError } from './http.js';
+import { TransportError } from '../net/http.js';
 import { isDeployKeyRefusal, RackError } from './rack-error.js';
 import { appPath } from './types.js';
 import type { RackRelease } from './types.js';

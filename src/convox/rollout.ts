@@ -6,7 +6,7 @@ import { ActionError } from '../errors.js';
 import { at } from './context.js';
 import type { FlowContext } from './context.js';
 import { formatDuration } from './duration.js';
-import { TransportError } from './http.js';
+import { TransportError } from '../net/http.js';
 import { RackError } from './rack-error.js';
 import { Nudge } from './nudge.js';
 import { describeProcesses, RackEvents } from './rack-events.js';
