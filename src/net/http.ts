@@ -1,7 +1,9 @@
 /**
- * One HTTP exchange with the rack over node:http/https: the body is a buffer or a stream made
- * fresh by a factory, the answer is read whole (rack answers are small JSON or text).
- * Knows nothing about Convox; the client decides what to retry using `TransportError.sent`.
+ * One HTTP exchange over node:http/https: the body is a buffer or a stream made fresh by a
+ * factory, the answer is read whole (rack and registry answers are small JSON or text).
+ * Used by the rack client and the registry client; knows neither. Callers decide what to retry
+ * using `TransportError.sent`. Not `fetch`: it applies browser rules (it refuses "bad ports"
+ * such as 5061 or 6000) that Docker does not, and a registry or rack may listen on any port.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -12,7 +14,8 @@ export interface HttpExchange {
   url: URL;
   headers: Record<string, string>;
   body?: Buffer | (() => NodeJS.ReadableStream);
-  agent: http.Agent;
+  /** Unset: Node's global agent (which honours HTTP(S)_PROXY when NODE_USE_ENV_PROXY=1, as fetch does). */
+  agent?: http.Agent;
   signal?: AbortSignal;
   /** Gives up when the socket is silent this long (reads); unset = only the signal ends it. */
   idleTimeoutMs?: number;
@@ -20,6 +23,8 @@ export interface HttpExchange {
 
 export interface HttpAnswer {
   status: number;
+  /** The reason phrase as the server sent it (`Too Many Requests`); empty over HTTP/2 or when absent. */
+  statusText?: string;
   headers: http.IncomingHttpHeaders;
   body: Buffer;
 }
@@ -52,7 +57,8 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       const err = e as NodeJS.ErrnoException;
       reject(new TransportError(err.message || String(e), err.code, connected, { cause: e }));
     };
-    const req = lib.request(x.url, { method: x.method, headers: x.headers, agent: x.agent, signal: x.signal }, (res) => {
+    const options = { method: x.method, headers: x.headers, signal: x.signal, ...(x.agent ? { agent: x.agent } : {}) };
+    const req = lib.request(x.url, options, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -64,7 +70,8 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       res.on('end', () => {
         if (settled) return;
         settled = true;
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        const status = res.statusCode ?? 0;
+        resolve({ status, statusText: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks) });
       });
     });
     req.on('socket', (socket) => {

@@ -7,6 +7,7 @@ import { ActionError } from '../errors.js';
 import { HttpStatusError } from '../retry.js';
 import type { Secrets } from '../secrets.js';
 import type { RegistryCredentials } from './credentials.js';
+import { registryRequest, type Exchange, type RegistryRequest } from './http.js';
 
 export interface Challenge {
   readonly scheme: string;
@@ -36,7 +37,8 @@ export interface TokenRequest {
   readonly defaultScope: string;
   readonly creds: RegistryCredentials | undefined;
   readonly secrets: Secrets;
-  readonly fetchImpl: typeof fetch;
+  /** Unset: node:http(s) through `src/net/http.ts`. */
+  readonly exchange?: Exchange;
   readonly signal: AbortSignal | undefined;
   /** For messages: the registry being asked. */
   readonly registry: string;
@@ -53,7 +55,7 @@ export function basicAuthorization(creds: RegistryCredentials | undefined): stri
   return creds && creds.password ? basic(creds) : undefined;
 }
 
-function tokenRequest(req: TokenRequest, realm: URL, scope: string): RequestInit {
+function tokenRequest(req: TokenRequest, realm: URL, scope: string): Omit<RegistryRequest, 'signal'> {
   const { creds, challenge } = req;
   const service = challenge.params['service'];
   if (creds?.identitytoken) {
@@ -64,13 +66,23 @@ function tokenRequest(req: TokenRequest, realm: URL, scope: string): RequestInit
       scope,
     });
     if (service) form.set('service', service);
-    return { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+    const body = Buffer.from(form.toString());
+    return { method: 'POST', url: realm, body, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
   }
   if (service) realm.searchParams.set('service', service);
   realm.searchParams.set('scope', scope);
   if (creds?.username) realm.searchParams.set('account', creds.username);
   const authorization = basicAuthorization(creds);
-  return { method: 'GET', headers: authorization ? { authorization } : {} };
+  return { method: 'GET', url: realm, headers: authorization ? { authorization } : {} };
+}
+
+/** The token service's JSON answer, or `{}` when it is not JSON (reported as "returned no token"). */
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8')) ?? {};
+  } catch {
+    return {};
+  }
 }
 
 /**
@@ -93,11 +105,11 @@ export async function fetchBearer(
     );
   }
   const scope = req.challenge.params['scope'] || req.defaultScope;
-  const init = tokenRequest(req, realm, scope);
-  const res = await req.fetchImpl(realm, { ...init, ...(req.signal ? { signal: req.signal } : {}) });
+  const request = { ...tokenRequest(req, realm, scope), ...(req.signal ? { signal: req.signal } : {}) };
+  const res = await registryRequest(request, req.exchange);
   if (res.status === 401 || res.status === 403) return { status: res.status, statusText: res.statusText };
-  if (!res.ok) throw new HttpStatusError(res.status, res.statusText, res.headers);
-  const body = (await res.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown };
+  if (res.status < 200 || res.status > 299) throw new HttpStatusError(res.status, res.statusText, res.headers);
+  const body = parseJson(res.body) as { token?: unknown; access_token?: unknown };
   const token = typeof body.token === 'string' && body.token ? body.token : body.access_token;
   if (typeof token !== 'string' || token === '') {
     throw new ActionError(

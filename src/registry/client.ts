@@ -11,6 +11,7 @@ import { HttpStatusError, classifyError, describeFailure, isTransientNetworkErro
 import type { Secrets } from '../secrets.js';
 import { basicAuthorization, fetchBearer, parseChallenge } from './challenge.js';
 import type { RegistryCredentials } from './credentials.js';
+import { registryRequest, type Exchange, type RegistryAnswer } from './http.js';
 
 export interface RegistryClientOptions {
   readonly log: Log;
@@ -18,7 +19,8 @@ export interface RegistryClientOptions {
   readonly signal?: AbortSignal;
   /** Hosts to speak plain HTTP to; defaults to loopback hosts, as Docker treats them as insecure. */
   readonly insecureHttp?: (host: string) => boolean;
-  readonly fetchImpl?: typeof fetch;
+  /** The HTTP exchange (node:http/https, see ./http.ts); tests pass a recorder. */
+  readonly exchange?: Exchange;
   /** Retry tuning; tests pass a fake sleep. */
   readonly attempts?: number;
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -52,7 +54,6 @@ interface Answer {
 /** One manifest lookup: the URL, and the Authorization header learnt from challenges. */
 class ManifestLookup {
   private authorization: string | undefined;
-  private readonly fetchImpl: typeof fetch;
   readonly url: string;
 
   constructor(
@@ -63,21 +64,25 @@ class ManifestLookup {
     const host = registryApiHost(ref);
     const scheme = (opts.insecureHttp ?? isLoopbackHost)(host) ? 'http' : 'https';
     this.url = `${scheme}://${host}/v2/${ref.path}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`;
-    this.fetchImpl = opts.fetchImpl ?? fetch;
   }
 
-  private async send(method: 'HEAD' | 'GET'): Promise<Response> {
+  /** The job's cancellation and this request's time limit, so a silent registry is retried instead of hanging. */
+  private requestSignal(): AbortSignal {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
+    return this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
+  }
+
+  private async send(method: 'HEAD' | 'GET'): Promise<RegistryAnswer> {
     const headers: Record<string, string> = { accept: MANIFEST_ACCEPT };
     if (this.authorization) headers['authorization'] = this.authorization;
-    const res = await this.fetchImpl(this.url, { method, headers, signal, redirect: 'follow' });
+    const req = { method, url: new URL(this.url), headers, signal: this.requestSignal() };
+    const res = await registryRequest(req, this.opts.exchange);
     this.opts.log.debug(`${method} ${this.url} → ${res.status}`);
     return res;
   }
 
   /** Answers a 401's challenge; false when there is nothing more we could send. */
-  private async authenticate(res: Response): Promise<boolean> {
+  private async authenticate(res: RegistryAnswer): Promise<boolean> {
     const challenge = parseChallenge(res.headers.get('www-authenticate'));
     if (challenge?.scheme === 'basic') {
       this.authorization = basicAuthorization(this.creds);
@@ -89,8 +94,8 @@ class ManifestLookup {
       defaultScope: `repository:${this.ref.path}:pull`,
       creds: this.creds,
       secrets: this.opts.secrets,
-      fetchImpl: this.fetchImpl,
-      signal: this.opts.signal,
+      ...(this.opts.exchange ? { exchange: this.opts.exchange } : {}),
+      signal: this.requestSignal(),
       registry: this.ref.registry,
     });
     if (!('authorization' in got)) return false;
@@ -110,8 +115,7 @@ class ManifestLookup {
     const full = await this.send('GET');
     if (full.status === 429 || full.status >= 500) throw new HttpStatusError(full.status, full.statusText, full.headers);
     if (full.status !== 200) return { status: full.status, statusText: full.statusText };
-    const bytes = Buffer.from(await full.arrayBuffer());
-    return { status: 200, statusText: full.statusText, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
+    return { status: 200, statusText: full.statusText, digest: `sha256:${createHash('sha256').update(full.body).digest('hex')}` };
   }
 }
 

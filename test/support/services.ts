@@ -6,6 +6,7 @@
  * imported so Dockerfiles can `RUN` without pulling anything from the internet.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import {
   copyFileSync,
@@ -112,13 +113,23 @@ export async function startDockerd(root: string, dataMb?: number): Promise<{ hos
   return { host, proc };
 }
 
-async function startRegistry(root: string): Promise<{ addr: string; proc: ChildProcess }> {
-  const dir = path.join(root, 'registry');
+/** The status of a plain GET, through node:http: fetch refuses some ports a registry may use. */
+function httpStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
+
+/** Starts Debian's docker-registry under `root` on `port` (default: a free one), htpasswd auth. */
+export async function startRegistry(root: string, port?: number): Promise<{ addr: string; proc: ChildProcess }> {
+  const dir = path.join(root, port === undefined ? 'registry' : `registry-${port}`);
   mkdirSync(dir, { recursive: true });
   const htpasswd = execFileSync('htpasswd', ['-Bbn', REGISTRY_USER, REGISTRY_PASSWORD]).toString();
   writeFileSync(path.join(dir, 'htpasswd'), htpasswd);
-  const port = await freePort();
-  const addr = `127.0.0.1:${port}`;
+  const addr = `127.0.0.1:${port ?? (await freePort())}`;
   writeFileSync(
     path.join(dir, 'config.yml'),
     [
@@ -141,11 +152,7 @@ async function startRegistry(root: string): Promise<{ addr: string; proc: ChildP
     ].join('\n'),
   );
   const proc = startProcess('docker-registry', ['serve', path.join(dir, 'config.yml')], path.join(dir, 'registry.log'));
-  await waitFor(
-    'docker-registry',
-    async () => (await fetch(`http://${addr}/v2/`)).status === 401,
-    path.join(dir, 'registry.log'),
-  );
+  await waitFor('docker-registry', async () => (await httpStatus(`http://${addr}/v2/`)) === 401, path.join(dir, 'registry.log'));
   return { addr, proc };
 }
 

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseReference } from '../../../src/image/reference.js';
 import { ActionError } from '../../../src/errors.js';
 import { isLoopbackHost, manifestDigest } from '../../../src/registry/client.js';
+import type { Exchange } from '../../../src/registry/http.js';
 import { clientOptions, reply, startStandIn, type StandIn } from './stand-in.js';
 
 const DIGEST = `sha256:${'cd'.repeat(32)}`;
@@ -118,21 +119,21 @@ describe('scheme and host', () => {
     ['registry.internal:5000/a:4', 'https://registry.internal:5000/v2/a/manifests/4'],
   ])('%s → %s', async (text, url) => {
     const urls: string[] = [];
-    const fetchImpl = (async (input: string | URL | Request) => {
-      urls.push(String(input));
-      return new Response(null, { status: 200, headers: { 'docker-content-digest': DIGEST } });
-    }) as typeof fetch;
-    expect(await manifestDigest(parseReference(text), undefined, clientOptions({ fetchImpl }))).toBe(DIGEST);
+    const exchange: Exchange = async (x) => {
+      urls.push(String(x.url));
+      return { status: 200, headers: { 'docker-content-digest': DIGEST }, body: Buffer.alloc(0) };
+    };
+    expect(await manifestDigest(parseReference(text), undefined, clientOptions({ exchange }))).toBe(DIGEST);
     expect(urls).toEqual([url]);
   });
 
   it('speaks plain HTTP to hosts the caller marks insecure', async () => {
     const urls: string[] = [];
-    const fetchImpl = (async (input: string | URL | Request) => {
-      urls.push(String(input));
-      return new Response(null, { status: 200, headers: { 'docker-content-digest': DIGEST } });
-    }) as typeof fetch;
-    const opts = clientOptions({ fetchImpl, insecureHttp: (host) => host === 'registry.internal:5000' });
+    const exchange: Exchange = async (x) => {
+      urls.push(String(x.url));
+      return { status: 200, headers: { 'docker-content-digest': DIGEST }, body: Buffer.alloc(0) };
+    };
+    const opts = clientOptions({ exchange, insecureHttp: (host) => host === 'registry.internal:5000' });
     await manifestDigest(parseReference('registry.internal:5000/a:4'), undefined, opts);
     expect(urls).toEqual(['http://registry.internal:5000/v2/a/manifests/4']);
   });

@@ -15,6 +15,8 @@ export interface Seen {
   readonly query: Record<string, string>;
   readonly authorization?: string;
   readonly accept?: string;
+  readonly userAgent?: string;
+  readonly contentType?: string;
   readonly body: string;
 }
 
@@ -33,7 +35,8 @@ async function bodyOf(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startStandIn(handler: Handler): Promise<StandIn> {
+/** Starts a stand-in on 127.0.0.1:`port` (default: any free port). */
+export async function startStandIn(handler: Handler, port = 0): Promise<StandIn> {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
     void bodyOf(req).then((body) => {
@@ -44,13 +47,18 @@ export async function startStandIn(handler: Handler): Promise<StandIn> {
         query: Object.fromEntries(url.searchParams),
         ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
         ...(req.headers.accept ? { accept: req.headers.accept } : {}),
+        ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
+        ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
         body,
       };
       seen.push(entry);
       handler(entry, res, seen.length);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     host,
