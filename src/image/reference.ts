@@ -2,8 +2,11 @@
  * Docker image references, parsed and normalised the way the Docker CLI does
  * (github.com/distribution/reference): `nginx` is `docker.io/library/nginx`,
  * `index.docker.io/acme/shop` is `docker.io/acme/shop`, `127.0.0.1:5055/acme/shop:1` keeps its host.
- * Pure: no I/O.
+ * The grammar itself is in reference-grammar.ts. Pure: no I/O.
  */
+import { checkDigest, isImageId, matchReference, type ReferenceProblem, type ReferenceProblemKind } from './reference-grammar.js';
+
+export { isValidTag } from './reference-grammar.js';
 
 /** A parsed, normalised image reference. */
 export interface ImageReference {
@@ -22,20 +25,16 @@ export interface ImageReference {
 
 export const DOCKER_HUB = 'docker.io';
 const DOCKER_HUB_API = 'registry-1.docker.io';
-const NAME_TOTAL_LENGTH_MAX = 255;
 
-const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:.]+\\])`;
-const DOMAIN_RE = new RegExp(`^${HOST}(?::[0-9]+)?$`);
-const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG_RE = /^[\w][\w.-]{0,127}$/;
-const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
-/** Hex lengths of the algorithms registries accept (opencontainers/go-digest). */
-const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
-
-/** True when `tag` is a legal Docker tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`. */
-export function isValidTag(tag: string): boolean {
-  return TAG_RE.test(tag);
+/** A refused reference: the message names the text and the part that is wrong; `kind` says which rule. */
+export class InvalidReferenceError extends Error {
+  override readonly name = 'InvalidReferenceError';
+  constructor(
+    readonly kind: ReferenceProblemKind,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -43,101 +42,64 @@ export function isValidTag(tag: string): boolean {
  * Only lowercase hex is accepted, as go-digest does.
  */
 export function digestProblem(digest: string): string | undefined {
-  const colon = digest.indexOf(':');
-  if (colon <= 0) return `digest "${digest}" must look like sha256:<64 hex characters>`;
-  const algorithm = digest.slice(0, colon);
-  const hex = digest.slice(colon + 1);
-  const length = DIGEST_HEX_LENGTH[algorithm];
-  if (length === undefined) {
-    return `digest algorithm "${algorithm}" is not supported (use ${Object.keys(DIGEST_HEX_LENGTH).join(', ')})`;
-  }
-  if (!/^[a-f0-9]*$/.test(hex)) return `digest "${digest}" must be lowercase hexadecimal after "${algorithm}:"`;
-  if (hex.length !== length) return `${algorithm} digest must have ${length} hex characters, got ${hex.length}`;
-  return undefined;
+  return checkDigest(digest)?.reason;
 }
 
 /**
- * Splits the domain off a name as Docker does: the first component is a registry host only when
- * it contains `.` or `:` or is `localhost`. Unlike distribution/reference ≥ 0.6 we do not treat an
- * uppercase first component (`Acme/shop`) as a host: in CI that is a typo for a Docker Hub
- * repository, and "must be lowercase" is the useful error.
+ * ParseNormalizedNamed's splitDockerDomain: the first component is a registry host only when it
+ * contains `.` or `:` or is `localhost`; `index.docker.io` is `docker.io`, and a one-component
+ * Docker Hub name is an official image under `library/`.
+ *
+ * Deliberate difference: since v0.6 upstream also takes an uppercase first component (`Acme/shop`)
+ * as a host, which would send the push to `https://Acme/v2/`. In CI that is a typo for a Docker
+ * Hub repository, and "must be lowercase" is the useful error, given before anything is built.
  */
-function splitDomain(name: string): { domain: string; remainder: string } {
-  const slash = name.indexOf('/');
-  const first = slash === -1 ? '' : name.slice(0, slash);
-  if (slash === -1 || (!/[.:]/.test(first) && first !== 'localhost')) {
-    return { domain: DOCKER_HUB, remainder: name };
-  }
-  return { domain: first === 'index.docker.io' ? DOCKER_HUB : first, remainder: name.slice(slash + 1) };
-}
-
-/** Splits `name[:tag][@digest]`; a `:` before the last `/` belongs to a port, not a tag. */
-function splitSuffixes(text: string): { name: string; tag?: string; digest?: string } {
-  const at = text.indexOf('@');
-  const digest = at === -1 ? undefined : text.slice(at + 1);
-  const rest = at === -1 ? text : text.slice(0, at);
-  const colon = rest.lastIndexOf(':');
-  if (colon === -1 || colon < rest.lastIndexOf('/')) return { name: rest, ...(digest !== undefined ? { digest } : {}) };
-  return { name: rest.slice(0, colon), tag: rest.slice(colon + 1), ...(digest !== undefined ? { digest } : {}) };
-}
-
-function pathProblem(path: string): string | undefined {
-  if (path === '') return 'repository path is empty';
-  if (path !== path.toLowerCase()) return `repository name "${path}" must be lowercase`;
-  for (const component of path.split('/')) {
-    if (component === '') return `repository name "${path}" has an empty path component (a leading, trailing or doubled "/")`;
-    if (!PATH_COMPONENT_RE.test(component)) {
-      return (
-        `path component "${component}" of "${path}" is invalid: use lowercase letters and digits, ` +
-        'separated by ".", "_", "__" or dashes, starting and ending with a letter or digit'
-      );
-    }
-  }
-  return undefined;
-}
-
-function tagProblem(tag: string): string | undefined {
-  if (tag === '') return 'tag after ":" is empty';
-  if (tag.length > 128) return `tag "${tag.slice(0, 20)}…" is ${tag.length} characters long; the limit is 128`;
-  if (!isValidTag(tag)) {
-    return `tag "${tag}" is invalid: it must start with a letter, digit or "_" and contain only letters, digits, "_", "." and "-"`;
-  }
-  return undefined;
+function splitDockerDomain(text: string): { domain: string; remainder: string } {
+  const slash = text.indexOf('/');
+  const first = text.slice(0, Math.max(0, slash));
+  const hosted = slash !== -1 && (/[.:]/.test(first) || first === 'localhost');
+  const domain = !hosted || first === 'index.docker.io' ? DOCKER_HUB : first;
+  const remainder = hosted ? text.slice(slash + 1) : text;
+  return { domain, remainder: domain === DOCKER_HUB && !remainder.includes('/') ? `library/${remainder}` : remainder };
 }
 
 /**
- * Parses and normalises an image reference. Throws an Error whose message says exactly what is
- * wrong (uppercase repository, bad tag, bad digest, empty, name over 255 characters).
+ * Parses and normalises an image reference as the Docker CLI does (ParseNormalizedNamed), with the
+ * differences documented in test/fixtures/reference/. Throws an InvalidReferenceError whose message
+ * says exactly what is wrong (uppercase repository, bad tag, bad digest, path over 255 characters).
  */
 export function parseReference(text: string): ImageReference {
-  const fail = (reason: string): never => {
-    throw new Error(`invalid image reference "${text}": ${reason}`);
+  const fail = (problem: ReferenceProblem): never => {
+    throw new InvalidReferenceError(problem.kind, `invalid image reference "${text}": ${problem.reason}`);
   };
-  if (text.trim() === '') fail('it is empty');
-  if (/\s/.test(text)) fail('it contains whitespace');
-  if (IDENTIFIER_RE.test(text)) fail('a bare 64-character hex string is an image ID, not a repository name');
-  const { name, tag, digest } = splitSuffixes(text);
-  const { domain, remainder } = splitDomain(name);
-  if (!DOMAIN_RE.test(domain)) fail(`registry host "${domain}" is invalid`);
-  const path = domain === DOCKER_HUB && remainder !== '' && !remainder.includes('/') ? `library/${remainder}` : remainder;
-  const problem = pathProblem(path) ?? (tag !== undefined ? tagProblem(tag) : undefined);
-  if (problem) fail(problem);
-  if (digest !== undefined) {
-    const bad = digest === '' ? 'digest after "@" is empty' : digestProblem(digest);
-    if (bad) fail(bad);
+  if (text.trim() === '') fail({ kind: 'empty', reason: 'it is empty' });
+  if (isImageId(text)) {
+    fail({ kind: 'identifier', reason: 'a bare 64-character hex string is an image ID, not a repository name' });
   }
-  const repository = `${domain}/${path}`;
-  if (repository.length > NAME_TOTAL_LENGTH_MAX) {
-    fail(`repository name is ${repository.length} characters long; the limit is ${NAME_TOTAL_LENGTH_MAX}`);
-  }
+  const { domain, remainder } = splitDockerDomain(text);
+  const match = matchReference(`${domain}/${remainder}`);
+  if ('kind' in match) return fail(match);
+  // Deliberate difference: `bad_host.io/app` is not a host, so upstream parses it as a path with
+  // no registry at all; there is nowhere to push that, so we say which host is wrong.
+  if (match.domain !== domain) fail({ kind: 'host', reason: `registry host "${domain}" is invalid` });
+  const { path, tag, digest } = match;
   return {
     registry: domain,
     path,
     ...(tag !== undefined ? { tag } : {}),
     ...(digest !== undefined ? { digest } : {}),
-    repository,
+    repository: `${domain}/${path}`,
     original: text,
   };
+}
+
+/**
+ * What Docker resolves a reference to (ParseDockerRef): with a digest, the digest alone (the tag
+ * is ignored); otherwise the tag, `latest` when there is none.
+ */
+export function dockerRef(ref: ImageReference): ImageReference {
+  const { tag: _tag, digest, ...rest } = ref;
+  return digest !== undefined ? { ...rest, digest } : { ...rest, tag: ref.tag ?? 'latest' };
 }
 
 /** What `formatReference` needs: a normalised repository, or its registry and path. */

@@ -4,7 +4,7 @@
  * fail early when the tag to deploy does not exist.
  */
 import { createHash } from 'node:crypto';
-import { formatReference, registryApiHost, type ImageReference } from '../image/reference.js';
+import { dockerRef, formatReference, registryApiHost, type ImageReference } from '../image/reference.js';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import { HttpStatusError, classifyError, describeFailure, isTransientNetworkError, retry } from '../retry.js';
@@ -63,7 +63,8 @@ class ManifestLookup {
   ) {
     const host = registryApiHost(ref);
     const scheme = (opts.insecureHttp ?? isLoopbackHost)(host) ? 'http' : 'https';
-    this.url = `${scheme}://${host}/v2/${ref.path}/manifests/${ref.digest ?? ref.tag ?? 'latest'}`;
+    const target = dockerRef(ref);
+    this.url = `${scheme}://${host}/v2/${ref.path}/manifests/${target.digest ?? target.tag}`;
   }
 
   /** The job's cancellation and this request's time limit, so a silent registry is retried instead of hanging. */

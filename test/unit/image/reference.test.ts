@@ -71,17 +71,18 @@ describe('parseReference rejects with the precise reason', () => {
     ['bad_host.io/acme/shop', 'registry host "bad_host.io" is invalid'],
     ['-bad.io/acme/shop', 'registry host "-bad.io" is invalid'],
     ['a'.repeat(64), 'is an image ID'],
-    [`ghcr.io/${'a'.repeat(250)}`, 'repository name is 258 characters long; the limit is 255'],
+    [`ghcr.io/${'a'.repeat(256)}`, 'repository path is 256 characters long; the limit is 255 (the registry host does not count)'],
   ])('%j', (text, reason) => {
     expect(() => parseReference(text)).toThrow(`invalid image reference "${text}": `);
     expect(() => parseReference(text)).toThrow(reason);
   });
 
-  it('counts the normalised name against the 255 limit', () => {
-    // 244 characters as written, 255 once `docker.io/` is prepended: still fine; one more is not.
-    const path = `acme/${'a'.repeat(240)}`;
-    expect(parseReference(path).repository).toHaveLength(255);
-    expect(() => parseReference(`${path}a`)).toThrow('256 characters long');
+  it('counts the repository path against the 255 limit, not the host (distribution/reference v0.6)', () => {
+    expect(parseReference(`example.com/${'a'.repeat(255)}`).path).toHaveLength(255);
+    expect(() => parseReference(`example.com/${'a'.repeat(256)}`)).toThrow('repository path is 256 characters long');
+    // A one-component Docker Hub name is `library/<name>`, and `library/` counts.
+    expect(parseReference('a'.repeat(247)).path).toHaveLength(255);
+    expect(() => parseReference('a'.repeat(248))).toThrow('repository path is 256 characters long');
   });
 });
 
