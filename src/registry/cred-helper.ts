@@ -1,8 +1,13 @@
 /**
  * Docker credential helpers (`docker-credential-<name> get`, server URL on stdin, JSON
- * `{Username, Secret}` on stdout), as the Docker CLI calls them.
+ * `{Username, Secret}` on stdout), as the Docker CLI calls them, run through @actions/exec.
  */
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { getExecOutput } from '@actions/exec';
 import { ActionError } from '../errors.js';
 import type { Secrets } from '../secrets.js';
 import type { FoundSecret } from './docker-config.js';
@@ -11,6 +16,8 @@ export interface HelperResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** Set when the helper did not exit by itself: why it was stopped. */
+  readonly stopped?: string;
 }
 
 /** Runs `docker-credential-<name> get` with `stdin`. Rejects with code `ENOENT` when not installed. */
@@ -20,34 +27,86 @@ export type HelperRunner = (name: string, stdin: string) => Promise<HelperResult
 const TOKEN_USERNAME = '<token>';
 const HELPER_TIMEOUT_MS = 60_000;
 
+async function isProgram(file: string): Promise<boolean> {
+  try {
+    if (!(await stat(file)).isFile()) return false;
+    if (process.platform !== 'win32') await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `name` on `env`'s PATH (@actions/exec would search this process's PATH, not the one we pass). */
+async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const dirs = (env['PATH'] ?? env['Path'] ?? '').split(path.delimiter).filter(Boolean);
+  const exts = process.platform === 'win32' ? (env['PATHEXT'] ?? '.COM;.EXE;.BAT;.CMD').split(';') : [''];
+  for (const dir of dirs)
+    for (const ext of exts) if (await isProgram(path.join(dir, name + ext))) return path.join(dir, name + ext);
+  return undefined;
+}
+
 /**
- * The real runner: spawns the helper found on `env.PATH`. A helper that waits for a person
- * (a locked keychain) is killed after a minute rather than hanging the job.
+ * The process @actions/exec is about to start for `program`, which it never hands out: we need it
+ * to stop a helper that waits for a person, and to ignore EPIPE on its stdin (a helper that exits
+ * without reading its input would otherwise crash the action with an unhandled 'error'). Node
+ * announces every child on the `child_process` diagnostics channel before it is spawned; its file
+ * is known on the next tick. Two concurrent runs of one helper may swap children (harmless: the
+ * same program asked the same question).
  */
-export function spawnHelper(env: NodeJS.ProcessEnv): HelperRunner {
-  return (name, stdin) =>
-    new Promise((resolve, reject) => {
-      const child = spawn(`docker-credential-${name}`, ['get'], {
-        env,
-        stdio: ['pipe', 'pipe', 'pipe'],
-        timeout: HELPER_TIMEOUT_MS,
-      });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', reject);
-      child.on('close', (code, signal) =>
-        resolve({
-          code: code ?? 128,
-          stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8') + (signal ? `\n(killed by ${signal})` : ''),
-        }),
-      );
-      // A helper that exits without reading stdin makes this write fail with EPIPE; its exit says more.
-      child.stdin.on('error', () => {});
-      child.stdin.end(stdin);
+function claimChild(program: string): { readonly child: () => ChildProcess | undefined; readonly release: () => void } {
+  let claimed: ChildProcess | undefined;
+  const watch = (message: unknown): void => {
+    const child = (message as { process: ChildProcess }).process;
+    process.nextTick(() => {
+      if (claimed || CLAIMED.has(child) || child.spawnfile !== program) return;
+      claimed = child;
+      CLAIMED.add(child);
+      child.stdin?.on('error', () => {});
     });
+  };
+  diagnostics.subscribe('child_process', watch);
+  return { child: () => claimed, release: () => diagnostics.unsubscribe('child_process', watch) };
+}
+const CLAIMED = new WeakSet<ChildProcess>();
+
+/**
+ * The real runner: `docker-credential-<name> get` from `env.PATH` through @actions/exec, silent
+ * (its stdout is the secret), the server URL on stdin. A helper that waits for a person (a locked
+ * keychain) is stopped after a minute rather than hanging the job.
+ */
+export function execHelper(env: NodeJS.ProcessEnv, timeoutMs = HELPER_TIMEOUT_MS): HelperRunner {
+  return async (name, stdin) => {
+    const program = await findOnPath(`docker-credential-${name}`, env);
+    if (!program) throw Object.assign(new Error(`docker-credential-${name} is not on PATH`), { code: 'ENOENT' });
+    const watcher = claimChild(program);
+    let timer: NodeJS.Timeout | undefined;
+    const ran = getExecOutput(`"${program.replace(/"/g, '\\"')}"`, ['get'], {
+      env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
+      input: Buffer.from(stdin),
+      silent: true,
+      ignoreReturnCode: true,
+    }).then(({ exitCode, stdout, stderr }): HelperResult => {
+      const signal = watcher.child()?.signalCode;
+      return { code: exitCode ?? 128, stdout, stderr, ...(signal ? { stopped: `was killed by ${signal}` } : {}) };
+    });
+    const timedOut = new Promise<HelperResult>((resolve) => {
+      timer = setTimeout(() => {
+        const child = watcher.child();
+        child?.kill('SIGTERM');
+        // Its own children may hold the pipes open; do not wait for them.
+        child?.stdout?.destroy();
+        child?.stderr?.destroy();
+        resolve({ code: 128, stdout: '', stderr: '', stopped: `did not answer within ${timeoutMs / 1000}s and was stopped` });
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([ran, timedOut]);
+    } finally {
+      clearTimeout(timer);
+      watcher.release();
+    }
+  };
 }
 
 function helperError(name: string, serverUrl: string, problem: string, cause?: unknown): ActionError {
@@ -93,6 +152,7 @@ export async function askHelper(name: string, serverUrl: string, run: HelperRunn
     if (isMissing(e)) return 'missing';
     throw helperError(name, serverUrl, `could not be run: ${(e as Error).message}`, e);
   }
+  if (result.stopped) throw helperError(name, serverUrl, result.stopped);
   if (result.code === 127) return 'missing';
   const said = `${result.stdout}\n${result.stderr}`;
   if (result.code !== 0) {

@@ -7,7 +7,7 @@ import { homedir as osHomedir } from 'node:os';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
-import { askHelper, spawnHelper, type HelperRunner } from './cred-helper.js';
+import { askHelper, execHelper, type HelperRunner } from './cred-helper.js';
 import {
   decodeAuthEntry,
   helperFor,
@@ -35,7 +35,7 @@ export interface ResolveOptions {
   readonly secrets: Secrets;
   /** Home directory for `~/.docker/config.json`; defaults to the user's. */
   readonly homedir?: string;
-  /** Runs a credential helper; defaults to spawning `docker-credential-<name>` on `env.PATH`. */
+  /** Runs a credential helper; defaults to `docker-credential-<name>` on `env.PATH` through @actions/exec. */
   readonly runHelper?: HelperRunner;
   /** Told when the config names a helper that is not installed, which otherwise surfaces as a 401. */
   readonly log?: Log;
@@ -64,7 +64,7 @@ async function fromHelper(config: DockerConfig, registry: string, opts: ResolveO
   const helper = helperFor(config, registry);
   if (!helper) return undefined;
   const serverUrl = serverAddressFor(registry);
-  const answer = await askHelper(helper, serverUrl, opts.runHelper ?? spawnHelper(opts.env), opts.secrets);
+  const answer = await askHelper(helper, serverUrl, opts.runHelper ?? execHelper(opts.env), opts.secrets);
   if (answer === 'missing') {
     opts.log?.warning(
       `${config.path} names credential helper "${helper}" for ${registry}, but docker-credential-${helper} is not installed; continuing without its credentials`,
