@@ -68,6 +68,8 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       });
       res.on('error', fail);
       res.on('end', () => {
+        // Answered before the body was all sent: nothing will finish the request, so free its socket.
+        if (!req.writableFinished) req.destroy();
         if (settled) return;
         settled = true;
         const status = res.statusCode ?? 0;
