@@ -302,7 +302,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join2(s) {
+        value: function join4(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -1365,8 +1365,8 @@ var require_string_decoder = __commonJS({
       if (typeof nenc !== "string" && (Buffer2.isEncoding === isEncoding || !isEncoding(enc))) throw new Error("Unknown encoding: " + enc);
       return nenc || enc;
     }
-    exports2.StringDecoder = StringDecoder2;
-    function StringDecoder2(encoding) {
+    exports2.StringDecoder = StringDecoder3;
+    function StringDecoder3(encoding) {
       this.encoding = normalizeEncoding(encoding);
       var nb;
       switch (this.encoding) {
@@ -1393,7 +1393,7 @@ var require_string_decoder = __commonJS({
       this.lastTotal = 0;
       this.lastChar = Buffer2.allocUnsafe(nb);
     }
-    StringDecoder2.prototype.write = function(buf) {
+    StringDecoder3.prototype.write = function(buf) {
       if (buf.length === 0) return "";
       var r;
       var i;
@@ -1408,9 +1408,9 @@ var require_string_decoder = __commonJS({
       if (i < buf.length) return r ? r + this.text(buf, i) : this.text(buf, i);
       return r || "";
     };
-    StringDecoder2.prototype.end = utf8End;
-    StringDecoder2.prototype.text = utf8Text;
-    StringDecoder2.prototype.fillLast = function(buf) {
+    StringDecoder3.prototype.end = utf8End;
+    StringDecoder3.prototype.text = utf8Text;
+    StringDecoder3.prototype.fillLast = function(buf) {
       if (this.lastNeed <= buf.length) {
         buf.copy(this.lastChar, this.lastTotal - this.lastNeed, 0, this.lastNeed);
         return this.lastChar.toString(this.encoding, 0, this.lastTotal);
@@ -1679,14 +1679,14 @@ var require_async_iterator = __commonJS({
       };
     }
     function readAndResolve(iter) {
-      var resolve2 = iter[kLastResolve];
-      if (resolve2 !== null) {
+      var resolve3 = iter[kLastResolve];
+      if (resolve3 !== null) {
         var data = iter[kStream].read();
         if (data !== null) {
           iter[kLastPromise] = null;
           iter[kLastResolve] = null;
           iter[kLastReject] = null;
-          resolve2(createIterResult(data, false));
+          resolve3(createIterResult(data, false));
         }
       }
     }
@@ -1694,13 +1694,13 @@ var require_async_iterator = __commonJS({
       process.nextTick(readAndResolve, iter);
     }
     function wrapForNext(lastPromise, iter) {
-      return function(resolve2, reject) {
+      return function(resolve3, reject) {
         lastPromise.then(function() {
           if (iter[kEnded]) {
-            resolve2(createIterResult(void 0, true));
+            resolve3(createIterResult(void 0, true));
             return;
           }
-          iter[kHandlePromise](resolve2, reject);
+          iter[kHandlePromise](resolve3, reject);
         }, reject);
       };
     }
@@ -1720,12 +1720,12 @@ var require_async_iterator = __commonJS({
           return Promise.resolve(createIterResult(void 0, true));
         }
         if (this[kStream].destroyed) {
-          return new Promise(function(resolve2, reject) {
+          return new Promise(function(resolve3, reject) {
             process.nextTick(function() {
               if (_this[kError]) {
                 reject(_this[kError]);
               } else {
-                resolve2(createIterResult(void 0, true));
+                resolve3(createIterResult(void 0, true));
               }
             });
           });
@@ -1748,13 +1748,13 @@ var require_async_iterator = __commonJS({
       return this;
     }), _defineProperty(_Object$setPrototypeO, "return", function _return() {
       var _this2 = this;
-      return new Promise(function(resolve2, reject) {
+      return new Promise(function(resolve3, reject) {
         _this2[kStream].destroy(null, function(err) {
           if (err) {
             reject(err);
             return;
           }
-          resolve2(createIterResult(void 0, true));
+          resolve3(createIterResult(void 0, true));
         });
       });
     }), _Object$setPrototypeO), AsyncIteratorPrototype);
@@ -1776,15 +1776,15 @@ var require_async_iterator = __commonJS({
         value: stream._readableState.endEmitted,
         writable: true
       }), _defineProperty(_Object$create, kHandlePromise, {
-        value: function value(resolve2, reject) {
+        value: function value(resolve3, reject) {
           var data = iterator[kStream].read();
           if (data) {
             iterator[kLastPromise] = null;
             iterator[kLastResolve] = null;
             iterator[kLastReject] = null;
-            resolve2(createIterResult(data, false));
+            resolve3(createIterResult(data, false));
           } else {
-            iterator[kLastResolve] = resolve2;
+            iterator[kLastResolve] = resolve3;
             iterator[kLastReject] = reject;
           }
         },
@@ -1803,12 +1803,12 @@ var require_async_iterator = __commonJS({
           iterator[kError] = err;
           return;
         }
-        var resolve2 = iterator[kLastResolve];
-        if (resolve2 !== null) {
+        var resolve3 = iterator[kLastResolve];
+        if (resolve3 !== null) {
           iterator[kLastPromise] = null;
           iterator[kLastResolve] = null;
           iterator[kLastReject] = null;
-          resolve2(createIterResult(void 0, true));
+          resolve3(createIterResult(void 0, true));
         }
         iterator[kEnded] = true;
       });
@@ -1823,7 +1823,7 @@ var require_async_iterator = __commonJS({
 var require_from = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/from.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve3, reject, _next, _throw, key, arg) {
       try {
         var info2 = gen[key](arg);
         var value = info2.value;
@@ -1832,7 +1832,7 @@ var require_from = __commonJS({
         return;
       }
       if (info2.done) {
-        resolve2(value);
+        resolve3(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -1840,13 +1840,13 @@ var require_from = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve3, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -1978,7 +1978,7 @@ var require_stream_readable = __commonJS({
     var ERR_STREAM_PUSH_AFTER_EOF = _require$codes.ERR_STREAM_PUSH_AFTER_EOF;
     var ERR_METHOD_NOT_IMPLEMENTED = _require$codes.ERR_METHOD_NOT_IMPLEMENTED;
     var ERR_STREAM_UNSHIFT_AFTER_END_EVENT = _require$codes.ERR_STREAM_UNSHIFT_AFTER_END_EVENT;
-    var StringDecoder2;
+    var StringDecoder3;
     var createReadableStreamAsyncIterator;
     var from;
     require_inherits()(Readable3, Stream);
@@ -2020,8 +2020,8 @@ var require_stream_readable = __commonJS({
       this.decoder = null;
       this.encoding = null;
       if (options.encoding) {
-        if (!StringDecoder2) StringDecoder2 = require_string_decoder().StringDecoder;
-        this.decoder = new StringDecoder2(options.encoding);
+        if (!StringDecoder3) StringDecoder3 = require_string_decoder().StringDecoder;
+        this.decoder = new StringDecoder3(options.encoding);
         this.encoding = options.encoding;
       }
     }
@@ -2142,8 +2142,8 @@ var require_stream_readable = __commonJS({
       return this._readableState.flowing === false;
     };
     Readable3.prototype.setEncoding = function(enc) {
-      if (!StringDecoder2) StringDecoder2 = require_string_decoder().StringDecoder;
-      var decoder = new StringDecoder2(enc);
+      if (!StringDecoder3) StringDecoder3 = require_string_decoder().StringDecoder;
+      var decoder = new StringDecoder3(enc);
       this._readableState.decoder = decoder;
       this._readableState.encoding = this._readableState.decoder.encoding;
       var p = this._readableState.buffer.head;
@@ -3155,8 +3155,8 @@ var require_common = __commonJS({
         }
         return debug2;
       }
-      function extend(namespace, delimiter) {
-        const newDebug = createDebug(this.namespace + (typeof delimiter === "undefined" ? ":" : delimiter) + namespace);
+      function extend(namespace, delimiter2) {
+        const newDebug = createDebug(this.namespace + (typeof delimiter2 === "undefined" ? ":" : delimiter2) + namespace);
         newDebug.log = this.log;
         return newDebug;
       }
@@ -3631,7 +3631,7 @@ var require_modem = __commonJS({
     var querystring = require("querystring");
     var http4 = require_http();
     var fs3 = require("fs");
-    var path8 = require("path");
+    var path12 = require("path");
     var url = require("url");
     var ssh = require__2();
     var HttpDuplex = require_http_duplex();
@@ -3639,8 +3639,8 @@ var require_modem = __commonJS({
     var utils = require_utils();
     var util = require("util");
     var splitca = require_split_ca();
-    var os5 = require("os");
-    var isWin = os5.type() === "Windows_NT";
+    var os6 = require("os");
+    var isWin = os6.type() === "Windows_NT";
     var stream = require("stream");
     var defaultOpts = function() {
       var host;
@@ -3680,9 +3680,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path8.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs3.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs3.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path12.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs3.readFileSync(path12.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs3.readFileSync(path12.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -3691,11 +3691,11 @@ var require_modem = __commonJS({
       return opts;
     };
     var findDefaultUnixSocket = function() {
-      return new Promise(function(resolve2) {
-        var userDockerSocket = path8.join(os5.homedir(), ".docker", "run", "docker.sock");
+      return new Promise(function(resolve3) {
+        var userDockerSocket = path12.join(os6.homedir(), ".docker", "run", "docker.sock");
         fs3.access(userDockerSocket, function(err) {
-          if (err) resolve2("/var/run/docker.sock");
-          else resolve2(userDockerSocket);
+          if (err) resolve3("/var/run/docker.sock");
+          else resolve3(userDockerSocket);
         });
       });
     };
@@ -3786,7 +3786,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs3.createReadStream(path8.resolve(options.file));
+          data = fs3.createReadStream(path12.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -4104,7 +4104,7 @@ var require_modem = __commonJS({
 var require_ignore = __commonJS({
   "node_modules/@balena/dockerignore/ignore.js"(exports2, module2) {
     "use strict";
-    var path8 = require("path");
+    var path12 = require("path");
     var factory = (options) => new IgnoreBase(options);
     factory.default = factory;
     module2.exports = factory;
@@ -4113,22 +4113,22 @@ var require_ignore = __commonJS({
     }
     var REGEX_TRAILING_SLASH = /(?<=.)\/$/;
     var REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
-    var REGEX_TRAILING_PATH_SEP = path8.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+    var REGEX_TRAILING_PATH_SEP = path12.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
     var KEY_IGNORE = typeof Symbol !== "undefined" ? /* @__PURE__ */ Symbol.for("dockerignore") : "dockerignore";
     function cleanPath2(file) {
-      return path8.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
+      return path12.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
     }
     function toSlash(file) {
-      if (path8.sep === "/") {
+      if (path12.sep === "/") {
         return file;
       }
       return file.replace(/\\/g, "/");
     }
     function fromSlash(file) {
-      if (path8.sep === "/") {
+      if (path12.sep === "/") {
         return file;
       }
-      return file.replace(/\//g, path8.sep);
+      return file.replace(/\//g, path12.sep);
     }
     var IgnoreBase = class {
       constructor({
@@ -4177,13 +4177,13 @@ var require_ignore = __commonJS({
         return pattern && typeof pattern === "string" && pattern.indexOf("#") !== 0 && pattern.trim() !== "";
       }
       filter(paths) {
-        return make_array(paths).filter((path9) => this._filter(path9));
+        return make_array(paths).filter((path13) => this._filter(path13));
       }
       createFilter() {
-        return (path9) => this._filter(path9);
+        return (path13) => this._filter(path13);
       }
-      ignores(path9) {
-        return !this._filter(path9);
+      ignores(path13) {
+        return !this._filter(path13);
       }
       // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
@@ -4222,36 +4222,36 @@ var require_ignore = __commonJS({
           origin,
           pattern,
           // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
-          dirs: pattern.split(path8.sep),
+          dirs: pattern.split(path12.sep),
           negative
         };
       }
       // @returns `Boolean` true if the `path` is NOT ignored
-      _filter(path9) {
-        if (!path9) {
+      _filter(path13) {
+        if (!path13) {
           return false;
         }
-        if (path9 in this._cache) {
-          return this._cache[path9];
+        if (path13 in this._cache) {
+          return this._cache[path13];
         }
-        return this._cache[path9] = this._test(path9);
+        return this._cache[path13] = this._test(path13);
       }
       // @returns {Boolean} true if a file is NOT ignored
       // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
       _test(file) {
         file = fromSlash(file);
-        const parentPath = cleanPath2(path8.dirname(file));
-        const parentPathDirs = parentPath.split(path8.sep);
+        const parentPath = cleanPath2(path12.dirname(file));
+        const parentPathDirs = parentPath.split(path12.sep);
         let matched = false;
         this._rules.forEach((rule) => {
           let match = this._match(file, rule);
           if (!match && parentPath !== ".") {
             if (rule.dirs.includes("**")) {
               for (let i = rule.dirs.filter((x) => x !== "**").length; i <= parentPathDirs.length; i++) {
-                match = match || this._match(parentPathDirs.slice(0, i).join(path8.sep), rule);
+                match = match || this._match(parentPathDirs.slice(0, i).join(path12.sep), rule);
               }
             } else if (rule.dirs.length <= parentPathDirs.length) {
-              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path8.sep), rule);
+              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path12.sep), rule);
             }
           }
           if (match) {
@@ -4270,13 +4270,13 @@ var require_ignore = __commonJS({
           return rule;
         }
         let regStr = "^";
-        let escapedSlash = path8.sep === "\\" ? "\\\\" : path8.sep;
+        let escapedSlash = path12.sep === "\\" ? "\\\\" : path12.sep;
         for (let i = 0; i < rule.pattern.length; i++) {
           const ch = rule.pattern[i];
           if (ch === "*") {
             if (rule.pattern[i + 1] === "*") {
               i++;
-              if (rule.pattern[i + 1] === path8.sep) {
+              if (rule.pattern[i + 1] === path12.sep) {
                 i++;
               }
               if (rule.pattern[i + 1] === void 0) {
@@ -4292,7 +4292,7 @@ var require_ignore = __commonJS({
           } else if (ch === "." || ch === "$") {
             regStr += `\\${ch}`;
           } else if (ch === "\\") {
-            if (path8.sep === "\\") {
+            if (path12.sep === "\\") {
               regStr += escapedSlash;
               continue;
             }
@@ -4319,68 +4319,68 @@ var require_chownr = __commonJS({
   "node_modules/chownr/chownr.js"(exports2, module2) {
     "use strict";
     var fs3 = require("fs");
-    var path8 = require("path");
+    var path12 = require("path");
     var LCHOWN = fs3.lchown ? "lchown" : "chown";
     var LCHOWNSYNC = fs3.lchownSync ? "lchownSync" : "chownSync";
     var needEISDIRHandled = fs3.lchown && !process.version.match(/v1[1-9]+\./) && !process.version.match(/v10\.[6-9]/);
-    var lchownSync = (path9, uid, gid) => {
+    var lchownSync = (path13, uid, gid) => {
       try {
-        return fs3[LCHOWNSYNC](path9, uid, gid);
+        return fs3[LCHOWNSYNC](path13, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var chownSync = (path9, uid, gid) => {
+    var chownSync = (path13, uid, gid) => {
       try {
-        return fs3.chownSync(path9, uid, gid);
+        return fs3.chownSync(path13, uid, gid);
       } catch (er) {
         if (er.code !== "ENOENT")
           throw er;
       }
     };
-    var handleEISDIR = needEISDIRHandled ? (path9, uid, gid, cb) => (er) => {
+    var handleEISDIR = needEISDIRHandled ? (path13, uid, gid, cb) => (er) => {
       if (!er || er.code !== "EISDIR")
         cb(er);
       else
-        fs3.chown(path9, uid, gid, cb);
+        fs3.chown(path13, uid, gid, cb);
     } : (_, __, ___, cb) => cb;
-    var handleEISDirSync = needEISDIRHandled ? (path9, uid, gid) => {
+    var handleEISDirSync = needEISDIRHandled ? (path13, uid, gid) => {
       try {
-        return lchownSync(path9, uid, gid);
+        return lchownSync(path13, uid, gid);
       } catch (er) {
         if (er.code !== "EISDIR")
           throw er;
-        chownSync(path9, uid, gid);
+        chownSync(path13, uid, gid);
       }
-    } : (path9, uid, gid) => lchownSync(path9, uid, gid);
+    } : (path13, uid, gid) => lchownSync(path13, uid, gid);
     var nodeVersion = process.version;
-    var readdir2 = (path9, options, cb) => fs3.readdir(path9, options, cb);
-    var readdirSync2 = (path9, options) => fs3.readdirSync(path9, options);
+    var readdir2 = (path13, options, cb) => fs3.readdir(path13, options, cb);
+    var readdirSync2 = (path13, options) => fs3.readdirSync(path13, options);
     if (/^v4\./.test(nodeVersion))
-      readdir2 = (path9, options, cb) => fs3.readdir(path9, cb);
+      readdir2 = (path13, options, cb) => fs3.readdir(path13, cb);
     var chown = (cpath, uid, gid, cb) => {
       fs3[LCHOWN](cpath, uid, gid, handleEISDIR(cpath, uid, gid, (er) => {
         cb(er && er.code !== "ENOENT" ? er : null);
       }));
     };
-    var chownrKid = (p, child, uid, gid, cb) => {
-      if (typeof child === "string")
-        return fs3.lstat(path8.resolve(p, child), (er, stats) => {
+    var chownrKid = (p, child2, uid, gid, cb) => {
+      if (typeof child2 === "string")
+        return fs3.lstat(path12.resolve(p, child2), (er, stats) => {
           if (er)
             return cb(er.code !== "ENOENT" ? er : null);
-          stats.name = child;
+          stats.name = child2;
           chownrKid(p, stats, uid, gid, cb);
         });
-      if (child.isDirectory()) {
-        chownr(path8.resolve(p, child.name), uid, gid, (er) => {
+      if (child2.isDirectory()) {
+        chownr(path12.resolve(p, child2.name), uid, gid, (er) => {
           if (er)
             return cb(er);
-          const cpath = path8.resolve(p, child.name);
+          const cpath = path12.resolve(p, child2.name);
           chown(cpath, uid, gid, cb);
         });
       } else {
-        const cpath = path8.resolve(p, child.name);
+        const cpath = path12.resolve(p, child2.name);
         chown(cpath, uid, gid, cb);
       }
     };
@@ -4404,15 +4404,15 @@ var require_chownr = __commonJS({
           if (--len === 0)
             return chown(p, uid, gid, cb);
         };
-        children.forEach((child) => chownrKid(p, child, uid, gid, then));
+        children.forEach((child2) => chownrKid(p, child2, uid, gid, then));
       });
     };
-    var chownrKidSync = (p, child, uid, gid) => {
-      if (typeof child === "string") {
+    var chownrKidSync = (p, child2, uid, gid) => {
+      if (typeof child2 === "string") {
         try {
-          const stats = fs3.lstatSync(path8.resolve(p, child));
-          stats.name = child;
-          child = stats;
+          const stats = fs3.lstatSync(path12.resolve(p, child2));
+          stats.name = child2;
+          child2 = stats;
         } catch (er) {
           if (er.code === "ENOENT")
             return;
@@ -4420,9 +4420,9 @@ var require_chownr = __commonJS({
             throw er;
         }
       }
-      if (child.isDirectory())
-        chownrSync(path8.resolve(p, child.name), uid, gid);
-      handleEISDirSync(path8.resolve(p, child.name), uid, gid);
+      if (child2.isDirectory())
+        chownrSync(path12.resolve(p, child2.name), uid, gid);
+      handleEISDirSync(path12.resolve(p, child2.name), uid, gid);
     };
     var chownrSync = (p, uid, gid) => {
       let children;
@@ -4437,7 +4437,7 @@ var require_chownr = __commonJS({
           throw er;
       }
       if (children && children.length)
-        children.forEach((child) => chownrKidSync(p, child, uid, gid));
+        children.forEach((child2) => chownrKidSync(p, child2, uid, gid));
       return handleEISDirSync(p, uid, gid);
     };
     module2.exports = chownr;
@@ -5440,13 +5440,13 @@ var require_end_of_stream2 = __commonJS({
 // node_modules/tar-fs/node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "node_modules/tar-fs/node_modules/tar-stream/pack.js"(exports2, module2) {
-    var constants3 = require_fs_constants();
+    var constants4 = require_fs_constants();
     var eos = require_end_of_stream2();
     var inherits = require_inherits();
     var alloc = Buffer.alloc;
     var Readable3 = require_readable().Readable;
     var Writable = require_readable().Writable;
-    var StringDecoder2 = require("string_decoder").StringDecoder;
+    var StringDecoder3 = require("string_decoder").StringDecoder;
     var headers = require_headers();
     var DMODE = parseInt("755", 8);
     var FMODE = parseInt("644", 8);
@@ -5458,16 +5458,16 @@ var require_pack = __commonJS({
       if (size) self2.push(END_OF_TAR.slice(0, 512 - size));
     };
     function modeToType(mode) {
-      switch (mode & constants3.S_IFMT) {
-        case constants3.S_IFBLK:
+      switch (mode & constants4.S_IFMT) {
+        case constants4.S_IFBLK:
           return "block-device";
-        case constants3.S_IFCHR:
+        case constants4.S_IFCHR:
           return "character-device";
-        case constants3.S_IFDIR:
+        case constants4.S_IFDIR:
           return "directory";
-        case constants3.S_IFIFO:
+        case constants4.S_IFIFO:
           return "fifo";
-        case constants3.S_IFLNK:
+        case constants4.S_IFLNK:
           return "symlink";
       }
       return "file";
@@ -5492,7 +5492,7 @@ var require_pack = __commonJS({
     var LinkSink = function() {
       Writable.call(this);
       this.linkname = "";
-      this._decoder = new StringDecoder2("utf-8");
+      this._decoder = new StringDecoder3("utf-8");
       this._destroyed = false;
     };
     inherits(LinkSink, Writable);
@@ -5738,7 +5738,7 @@ var require_pump = __commonJS({
 // node_modules/mkdirp-classic/index.js
 var require_mkdirp_classic = __commonJS({
   "node_modules/mkdirp-classic/index.js"(exports2, module2) {
-    var path8 = require("path");
+    var path12 = require("path");
     var fs3 = require("fs");
     var _0777 = parseInt("0777", 8);
     module2.exports = mkdirP.mkdirp = mkdirP.mkdirP = mkdirP;
@@ -5757,7 +5757,7 @@ var require_mkdirp_classic = __commonJS({
       if (!made) made = null;
       var cb = f || function() {
       };
-      p = path8.resolve(p);
+      p = path12.resolve(p);
       xfs.mkdir(p, mode, function(er) {
         if (!er) {
           made = made || p;
@@ -5765,7 +5765,7 @@ var require_mkdirp_classic = __commonJS({
         }
         switch (er.code) {
           case "ENOENT":
-            mkdirP(path8.dirname(p), opts, function(er2, made2) {
+            mkdirP(path12.dirname(p), opts, function(er2, made2) {
               if (er2) cb(er2, made2);
               else mkdirP(p, opts, cb, made2);
             });
@@ -5774,8 +5774,8 @@ var require_mkdirp_classic = __commonJS({
           // there already.  If so, then hooray!  If not, then something
           // is borked.
           default:
-            xfs.stat(p, function(er2, stat3) {
-              if (er2 || !stat3.isDirectory()) cb(er, made);
+            xfs.stat(p, function(er2, stat4) {
+              if (er2 || !stat4.isDirectory()) cb(er, made);
               else cb(null, made);
             });
             break;
@@ -5792,27 +5792,27 @@ var require_mkdirp_classic = __commonJS({
         mode = _0777 & ~process.umask();
       }
       if (!made) made = null;
-      p = path8.resolve(p);
+      p = path12.resolve(p);
       try {
         xfs.mkdirSync(p, mode);
         made = made || p;
       } catch (err0) {
         switch (err0.code) {
           case "ENOENT":
-            made = sync(path8.dirname(p), opts, made);
+            made = sync(path12.dirname(p), opts, made);
             sync(p, opts, made);
             break;
           // In the case of any other error, just see if there's a dir
           // there already.  If so, then hooray!  If not, then something
           // is borked.
           default:
-            var stat3;
+            var stat4;
             try {
-              stat3 = xfs.statSync(p);
+              stat4 = xfs.statSync(p);
             } catch (err1) {
               throw err0;
             }
-            if (!stat3.isDirectory()) throw err0;
+            if (!stat4.isDirectory()) throw err0;
             break;
         }
       }
@@ -5829,9 +5829,9 @@ var require_tar_fs = __commonJS({
     var pump = require_pump();
     var mkdirp = require_mkdirp_classic();
     var fs3 = require("fs");
-    var path8 = require("path");
-    var os5 = require("os");
-    var win32 = os5.platform() === "win32";
+    var path12 = require("path");
+    var os6 = require("os");
+    var win32 = os6.platform() === "win32";
     var noop = function() {
     };
     var echo = function(name) {
@@ -5840,25 +5840,25 @@ var require_tar_fs = __commonJS({
     var normalize2 = !win32 ? echo : function(name) {
       return name.replace(/\\/g, "/").replace(/[:?<>|]/g, "_");
     };
-    var statAll = function(fs4, stat3, cwd, ignore, entries2, sort) {
+    var statAll = function(fs4, stat4, cwd, ignore, entries2, sort) {
       var queue = entries2 || ["."];
       for (var i = 0; i < queue.length; i++) {
-        if (!inCwd(path8.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
+        if (!inCwd(path12.resolve(cwd, queue[i]), cwd)) throw new Error(queue[i] + " is not a valid path");
       }
       return function loop(callback) {
         if (!queue.length) return callback();
         var next = queue.shift();
-        var nextAbs = path8.join(cwd, next);
-        stat3.call(fs4, nextAbs, function(err, stat4) {
+        var nextAbs = path12.join(cwd, next);
+        stat4.call(fs4, nextAbs, function(err, stat5) {
           if (err) return callback(err);
-          if (!stat4.isDirectory()) return callback(null, next, stat4);
+          if (!stat5.isDirectory()) return callback(null, next, stat5);
           fs4.readdir(nextAbs, function(err2, files) {
             if (err2) return callback(err2);
             if (sort) files.sort();
             for (var i2 = 0; i2 < files.length; i2++) {
-              if (!ignore(path8.join(cwd, next, files[i2]))) queue.push(path8.join(next, files[i2]));
+              if (!ignore(path12.join(cwd, next, files[i2]))) queue.push(path12.join(next, files[i2]));
             }
-            callback(null, next, stat4);
+            callback(null, next, stat5);
           });
         });
       };
@@ -5867,7 +5867,7 @@ var require_tar_fs = __commonJS({
       return function(header2) {
         header2.name = header2.name.split("/").slice(level).join("/");
         var linkname = header2.linkname;
-        if (linkname && (header2.type === "link" || path8.isAbsolute(linkname))) {
+        if (linkname && (header2.type === "link" || path12.isAbsolute(linkname))) {
           header2.linkname = linkname.split("/").slice(level).join("/");
         }
         return map(header2);
@@ -5897,48 +5897,48 @@ var require_tar_fs = __commonJS({
         fmode |= parseInt(222, 8);
       }
       var onsymlink = function(filename, header2) {
-        xfs.readlink(path8.join(cwd, filename), function(err, linkname) {
+        xfs.readlink(path12.join(cwd, filename), function(err, linkname) {
           if (err) return pack.destroy(err);
           header2.linkname = normalize2(linkname);
           pack.entry(header2, onnextentry);
         });
       };
-      var onstat = function(err, filename, stat3) {
+      var onstat = function(err, filename, stat4) {
         if (err) return pack.destroy(err);
         if (!filename) {
           if (opts.finalize !== false) pack.finalize();
           return finish(pack);
         }
-        if (stat3.isSocket()) return onnextentry();
+        if (stat4.isSocket()) return onnextentry();
         var header2 = {
           name: normalize2(filename),
-          mode: (stat3.mode | (stat3.isDirectory() ? dmode : fmode)) & umask,
-          mtime: stat3.mtime,
-          size: stat3.size,
+          mode: (stat4.mode | (stat4.isDirectory() ? dmode : fmode)) & umask,
+          mtime: stat4.mtime,
+          size: stat4.size,
           type: "file",
-          uid: stat3.uid,
-          gid: stat3.gid
+          uid: stat4.uid,
+          gid: stat4.gid
         };
-        if (stat3.isDirectory()) {
+        if (stat4.isDirectory()) {
           header2.size = 0;
           header2.type = "directory";
           header2 = map(header2) || header2;
           return pack.entry(header2, onnextentry);
         }
-        if (stat3.isSymbolicLink()) {
+        if (stat4.isSymbolicLink()) {
           header2.size = 0;
           header2.type = "symlink";
           header2 = map(header2) || header2;
           return onsymlink(filename, header2);
         }
         header2 = map(header2) || header2;
-        if (!stat3.isFile()) {
+        if (!stat4.isFile()) {
           if (strict) return pack.destroy(new Error("unsupported type for " + filename));
           return onnextentry();
         }
         var entry = pack.entry(header2, onnextentry);
         if (!entry) return;
-        var rs = mapStream(xfs.createReadStream(path8.join(cwd, filename), { start: 0, end: header2.size > 0 ? header2.size - 1 : header2.size }), header2);
+        var rs = mapStream(xfs.createReadStream(path12.join(cwd, filename), { start: 0, end: header2.size > 0 ? header2.size - 1 : header2.size }), header2);
         rs.on("error", function(err2) {
           entry.destroy(err2);
         });
@@ -6016,14 +6016,14 @@ var require_tar_fs = __commonJS({
       extract.on("entry", function(header2, stream, next) {
         header2 = map(header2) || header2;
         header2.name = normalize2(header2.name);
-        var name = path8.join(cwd, path8.join("/", header2.name));
+        var name = path12.join(cwd, path12.join("/", header2.name));
         if (ignore(name, header2)) {
           stream.resume();
           return next();
         }
-        var stat3 = function(err) {
+        var stat4 = function(err) {
           if (err) return next(err);
-          if (path8.join(name, ".") === path8.join(cwd, ".")) return next();
+          if (path12.join(name, ".") === path12.join(cwd, ".")) return next();
           utimes(name, header2, function(err2) {
             if (err2) return next(err2);
             if (win32) return next();
@@ -6033,19 +6033,19 @@ var require_tar_fs = __commonJS({
         var onsymlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var dst = path8.resolve(path8.dirname(name), header2.linkname);
+            var dst = path12.resolve(path12.dirname(name), header2.linkname);
             if (!inCwd(dst, cwd)) return next(new Error(name + " is not a valid symlink"));
-            validateNotSymlink(xfs, dst, path8.resolve(cwd), function(err, valid) {
+            validateNotSymlink(xfs, dst, path12.resolve(cwd), function(err, valid) {
               if (err) return next(err);
               if (!valid) return next(new Error(name + " is not a valid symlink"));
-              xfs.symlink(header2.linkname, name, stat3);
+              xfs.symlink(header2.linkname, name, stat4);
             });
           });
         };
         var onlink = function() {
           if (win32) return next();
           xfs.unlink(name, function() {
-            var srcpath = path8.join(cwd, path8.join("/", header2.linkname));
+            var srcpath = path12.join(cwd, path12.join("/", header2.linkname));
             xfs.realpath(srcpath, function(err, dst) {
               if (err || !inCwd(dst, cwd)) return next(new Error(name + " is not a valid hardlink"));
               xfs.link(dst, name, function(err2) {
@@ -6053,7 +6053,7 @@ var require_tar_fs = __commonJS({
                   stream = xfs.createReadStream(srcpath);
                   return onfile();
                 }
-                stat3(err2);
+                stat4(err2);
               });
             });
           });
@@ -6072,7 +6072,7 @@ var require_tar_fs = __commonJS({
             });
             pump(rs, ws, function(err2) {
               if (err2) return next(err2);
-              ws.on("close", stat3);
+              ws.on("close", stat4);
             });
           }
         };
@@ -6083,10 +6083,10 @@ var require_tar_fs = __commonJS({
             own,
             uid: header2.uid,
             gid: header2.gid
-          }, stat3);
+          }, stat4);
         }
-        var dir = path8.dirname(name);
-        validate(xfs, dir, path8.join(cwd, "."), function(err, valid) {
+        var dir = path12.dirname(name);
+        validate(xfs, dir, path12.join(cwd, "."), function(err, valid) {
           if (err) return next(err);
           if (!valid) return next(new Error(dir + " is not a valid path"));
           mkdirfix(dir, {
@@ -6117,16 +6117,16 @@ var require_tar_fs = __commonJS({
       if (name === root) return cb(null, true);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT") return cb(err);
-        if (err || st.isDirectory()) return validate(fs4, path8.join(name, ".."), root, cb);
+        if (err || st.isDirectory()) return validate(fs4, path12.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
     function validateNotSymlink(fs4, name, root, cb) {
       if (name === root) return cb(null, true);
-      if (!name.startsWith(root + path8.sep)) return cb(null, false);
+      if (!name.startsWith(root + path12.sep)) return cb(null, false);
       fs4.lstat(name, function(err, st) {
         if (err && err.code !== "ENOENT" && err.code !== "EPERM") return cb(err);
-        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path8.join(name, ".."), root, cb);
+        if (err || !st.isSymbolicLink()) return validateNotSymlink(fs4, path12.join(name, ".."), root, cb);
         cb(null, false);
       });
     }
@@ -6140,8 +6140,8 @@ var require_tar_fs = __commonJS({
       });
     }
     function inCwd(dst, cwd) {
-      cwd = path8.resolve(cwd);
-      return cwd === dst || dst.startsWith(cwd + path8.sep);
+      cwd = path12.resolve(cwd);
+      return cwd === dst || dst.startsWith(cwd + path12.sep);
     }
   }
 });
@@ -6151,7 +6151,7 @@ var require_util = __commonJS({
   "node_modules/dockerode/lib/util.js"(exports2, module2) {
     var DockerIgnore = require_ignore();
     var fs3 = require("fs");
-    var path8 = require("path");
+    var path12 = require("path");
     var tar2 = require_tar_fs();
     var zlib = require("zlib");
     var arr = [];
@@ -6203,14 +6203,14 @@ var require_util = __commonJS({
     };
     module2.exports.prepareBuildContext = function(file, next) {
       if (file && file.context) {
-        fs3.readFile(path8.join(file.context, ".dockerignore"), (err, data) => {
+        fs3.readFile(path12.join(file.context, ".dockerignore"), (err, data) => {
           let ignoreFn;
           let filterFn;
           if (!err) {
             const dockerIgnore = DockerIgnore({ ignorecase: false }).add(data.toString());
             filterFn = dockerIgnore.createFilter();
-            ignoreFn = (path9) => {
-              return !filterFn(path9);
+            ignoreFn = (path13) => {
+              return !filterFn(path13);
             };
           }
           const entries2 = file.src.slice() || [];
@@ -6260,12 +6260,12 @@ var require_exec = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6290,12 +6290,12 @@ var require_exec = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6319,12 +6319,12 @@ var require_exec = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6389,12 +6389,12 @@ var require_container = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6419,12 +6419,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6450,12 +6450,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6479,12 +6479,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6507,12 +6507,12 @@ var require_container = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6536,12 +6536,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6567,12 +6567,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6600,12 +6600,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6629,12 +6629,12 @@ var require_container = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6661,12 +6661,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6691,12 +6691,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6722,12 +6722,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6754,12 +6754,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(new Exec(self2.modem, data.Id));
+            resolve3(new Exec(self2.modem, data.Id));
           });
         });
       } else {
@@ -6787,12 +6787,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6819,12 +6819,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6850,12 +6850,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6881,12 +6881,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6911,12 +6911,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -6943,12 +6943,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, stream) {
             if (err) {
               return reject(err);
             }
-            resolve2(stream);
+            resolve3(stream);
           });
         });
       } else {
@@ -6973,12 +6973,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7005,12 +7005,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7036,12 +7036,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7067,12 +7067,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7098,12 +7098,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7130,12 +7130,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7160,12 +7160,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7194,12 +7194,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7237,12 +7237,12 @@ var require_image = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7266,12 +7266,12 @@ var require_image = __commonJS({
         authconfig: args.opts ? args.opts.authconfig : void 0
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(fopts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7293,12 +7293,12 @@ var require_image = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7320,12 +7320,12 @@ var require_image = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7357,12 +7357,12 @@ var require_image = __commonJS({
       };
       delete optsf.options.authconfig;
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7389,12 +7389,12 @@ var require_image = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7419,12 +7419,12 @@ var require_image = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7462,12 +7462,12 @@ var require_volume = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7492,12 +7492,12 @@ var require_volume = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7535,12 +7535,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7566,12 +7566,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7596,12 +7596,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7626,12 +7626,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7669,12 +7669,12 @@ var require_service = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7698,12 +7698,12 @@ var require_service = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7738,12 +7738,12 @@ var require_service = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7769,12 +7769,12 @@ var require_service = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7813,12 +7813,12 @@ var require_plugin = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7842,12 +7842,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7873,12 +7873,12 @@ var require_plugin = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7910,12 +7910,12 @@ var require_plugin = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7938,12 +7938,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7966,12 +7966,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -7995,12 +7995,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8025,12 +8025,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8060,12 +8060,12 @@ var require_plugin = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8104,12 +8104,12 @@ var require_secret = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8135,12 +8135,12 @@ var require_secret = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8165,12 +8165,12 @@ var require_secret = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8209,12 +8209,12 @@ var require_config = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8239,12 +8239,12 @@ var require_config = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8270,12 +8270,12 @@ var require_config = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8316,12 +8316,12 @@ var require_task = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8348,12 +8348,12 @@ var require_task = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8391,12 +8391,12 @@ var require_node3 = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8423,12 +8423,12 @@ var require_node3 = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8452,12 +8452,12 @@ var require_node3 = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8491,7 +8491,7 @@ var require_buildkit = __commonJS({
 // node_modules/dockerode/lib/docker.js
 var require_docker = __commonJS({
   "node_modules/dockerode/lib/docker.js"(exports2, module2) {
-    var EventEmitter = require("events").EventEmitter;
+    var EventEmitter2 = require("events").EventEmitter;
     var Modem = require_modem();
     var Container = require_container();
     var Image = require_image();
@@ -8543,12 +8543,12 @@ var require_docker = __commonJS({
       };
       delete opts.authconfig;
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getContainer(data.Id));
+            resolve3(self2.getContainer(data.Id));
           });
         });
       } else {
@@ -8581,12 +8581,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8614,12 +8614,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8650,12 +8650,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8678,12 +8678,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8748,12 +8748,12 @@ var require_docker = __commonJS({
         }
       }
       if (callback === void 0) {
-        return new self2.modem.Promise(function(resolve2, reject) {
+        return new self2.modem.Promise(function(resolve3, reject) {
           dialWithSession(function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8812,12 +8812,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8841,12 +8841,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8871,12 +8871,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8899,12 +8899,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8930,12 +8930,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8958,12 +8958,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -8990,12 +8990,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getSecret(data.ID));
+            resolve3(self2.getSecret(data.ID));
           });
         });
       } else {
@@ -9023,12 +9023,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getConfig(data.ID));
+            resolve3(self2.getConfig(data.ID));
           });
         });
       } else {
@@ -9052,12 +9052,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9080,12 +9080,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9110,12 +9110,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getPlugin(args.opts.name));
+            resolve3(self2.getPlugin(args.opts.name));
           });
         });
       } else {
@@ -9139,12 +9139,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9167,12 +9167,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9194,12 +9194,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9222,12 +9222,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9250,12 +9250,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9278,12 +9278,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9309,12 +9309,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getVolume(data.Name));
+            resolve3(self2.getVolume(data.Name));
           });
         });
       } else {
@@ -9346,12 +9346,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getService(data.ID || data.Id));
+            resolve3(self2.getService(data.ID || data.Id));
           });
         });
       } else {
@@ -9376,12 +9376,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9407,12 +9407,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getNetwork(data.Id));
+            resolve3(self2.getNetwork(data.Id));
           });
         });
       } else {
@@ -9437,12 +9437,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9465,12 +9465,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9492,12 +9492,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9519,12 +9519,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9546,12 +9546,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9573,12 +9573,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9602,12 +9602,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9653,7 +9653,7 @@ var require_docker = __commonJS({
         callback = startOptions;
         startOptions = {};
       }
-      var hub = new EventEmitter();
+      var hub = new EventEmitter2();
       function handler(err, container) {
         if (err) return callback(err, null, container);
         hub.emit("container", container);
@@ -9734,7 +9734,7 @@ var require_docker = __commonJS({
       };
       extend(optsc, createOptions);
       var containero;
-      return new this.modem.Promise(function(resolve2, reject) {
+      return new this.modem.Promise(function(resolve3, reject) {
         self2.createContainer(optsc).then(function(container) {
           containero = container;
           return container.attach({
@@ -9767,7 +9767,7 @@ var require_docker = __commonJS({
         }).then(function(data) {
           return containero.wait();
         }).then(function(data) {
-          resolve2([data, containero]);
+          resolve3([data, containero]);
         }).catch(function(err) {
           reject(err);
         });
@@ -9788,12 +9788,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9817,12 +9817,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9845,12 +9845,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9874,12 +9874,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -9902,12 +9902,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -10460,7 +10460,7 @@ var require_errors2 = __commonJS({
 // node_modules/streamx/index.js
 var require_streamx = __commonJS({
   "node_modules/streamx/index.js"(exports2, module2) {
-    var { EventEmitter } = require_default();
+    var { EventEmitter: EventEmitter2 } = require_default();
     var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
     var StreamError = require_errors2();
@@ -11001,7 +11001,7 @@ var require_streamx = __commonJS({
         }
       }
     }
-    var Stream = class extends EventEmitter {
+    var Stream = class extends EventEmitter2 {
       constructor(opts) {
         super();
         this._duplexState = 0;
@@ -11174,8 +11174,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve2, reject) {
-              promiseResolve = resolve2;
+            return new Promise(function(resolve3, reject) {
+              promiseResolve = resolve3;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -11208,11 +11208,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve2, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve3, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve3({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve3({ value: void 0, done: true });
             });
           });
         }
@@ -11256,8 +11256,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve2) => {
-          state.drains.push({ writes, resolve: resolve2 });
+        return new Promise((resolve3) => {
+          state.drains.push({ writes, resolve: resolve3 });
         });
       }
       write(data) {
@@ -11362,10 +11362,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve3, reject) => {
         return pipeline2(...streams, (err) => {
           if (err) return reject(err);
-          resolve2();
+          resolve3();
         });
       });
     }
@@ -12035,16 +12035,16 @@ var require_extract2 = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve2, reject) {
+        function onnext(resolve3, reject) {
           if (error2) {
             return reject(error2);
           }
           if (entryStream) {
-            resolve2({ value: entryStream, done: false });
+            resolve3({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve2;
+          promiseResolve = resolve3;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -12072,11 +12072,11 @@ var require_extract2 = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve2, reject) => {
-            if (extract.destroyed) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve3, reject) => {
+            if (extract.destroyed) return resolve3({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve3({ value: void 0, done: true });
             });
           });
         }
@@ -12097,7 +12097,7 @@ var require_extract2 = __commonJS({
 // node_modules/tar-stream/constants.js
 var require_constants = __commonJS({
   "node_modules/tar-stream/constants.js"(exports2, module2) {
-    var constants3 = {
+    var constants4 = {
       // just for envs without fs
       S_IFMT: 61440,
       S_IFDIR: 16384,
@@ -12107,9 +12107,9 @@ var require_constants = __commonJS({
       S_IFLNK: 40960
     };
     try {
-      module2.exports = require("fs").constants || constants3;
+      module2.exports = require("fs").constants || constants4;
     } catch {
-      module2.exports = constants3;
+      module2.exports = constants4;
     }
   }
 });
@@ -12119,7 +12119,7 @@ var require_pack2 = __commonJS({
   "node_modules/tar-stream/pack.js"(exports2, module2) {
     var { Readable: Readable3, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var headers = require_headers2();
     var DMODE = 493;
     var FMODE = 420;
@@ -12322,16 +12322,16 @@ var require_pack2 = __commonJS({
       return new Pack(opts);
     };
     function modeToType(mode) {
-      switch (mode & constants3.S_IFMT) {
-        case constants3.S_IFBLK:
+      switch (mode & constants4.S_IFMT) {
+        case constants4.S_IFBLK:
           return "block-device";
-        case constants3.S_IFCHR:
+        case constants4.S_IFCHR:
           return "character-device";
-        case constants3.S_IFDIR:
+        case constants4.S_IFDIR:
           return "directory";
-        case constants3.S_IFIFO:
+        case constants4.S_IFIFO:
           return "fifo";
-        case constants3.S_IFLNK:
+        case constants4.S_IFLNK:
           return "symlink";
       }
       return "file";
@@ -12566,19 +12566,19 @@ function issueFileCommand(command, message) {
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
+  const delimiter2 = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter)) {
-    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+  if (key.includes(delimiter2)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter2}"`);
   }
-  if (convertedValue.includes(delimiter)) {
-    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+  if (convertedValue.includes(delimiter2)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter2}"`);
   }
-  return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
 }
 
 // node_modules/@actions/core/lib/core.js
-var os4 = __toESM(require("os"), 1);
+var os5 = __toESM(require("os"), 1);
 
 // node_modules/@actions/core/lib/oidc-utils.js
 var import_http_client = __toESM(require__(), 1);
@@ -12588,11 +12588,11 @@ var import_os = require("os");
 var import_fs = require("fs");
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value) {
       try {
         step2(generator.next(value));
@@ -12608,7 +12608,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -12871,27 +12871,28 @@ var summary = _summary;
 // node_modules/@actions/core/lib/platform.js
 var import_os2 = __toESM(require("os"), 1);
 
-// node_modules/@actions/io/lib/io-util.js
-var fs2 = __toESM(require("fs"), 1);
-var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
-var IS_WINDOWS = process.platform === "win32";
-var READONLY = fs2.constants.O_RDONLY;
+// node_modules/@actions/exec/lib/exec.js
+var import_string_decoder = require("string_decoder");
 
 // node_modules/@actions/exec/lib/toolrunner.js
-var IS_WINDOWS2 = process.platform === "win32";
+var os3 = __toESM(require("os"), 1);
+var events = __toESM(require("events"), 1);
+var child = __toESM(require("child_process"), 1);
+var path3 = __toESM(require("path"), 1);
 
-// node_modules/@actions/core/lib/platform.js
-var platform = import_os2.default.platform();
-var arch = import_os2.default.arch();
+// node_modules/@actions/io/lib/io.js
+var path2 = __toESM(require("path"), 1);
 
-// node_modules/@actions/core/lib/core.js
+// node_modules/@actions/io/lib/io-util.js
+var fs2 = __toESM(require("fs"), 1);
+var path = __toESM(require("path"), 1);
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value) {
       try {
         step2(generator.next(value));
@@ -12907,7 +12908,747 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step2(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
+var IS_WINDOWS = process.platform === "win32";
+var READONLY = fs2.constants.O_RDONLY;
+function exists(fsPath) {
+  return __awaiter2(this, void 0, void 0, function* () {
+    try {
+      yield stat(fsPath);
+    } catch (err) {
+      if (err.code === "ENOENT") {
+        return false;
+      }
+      throw err;
+    }
+    return true;
+  });
+}
+function isRooted(p) {
+  p = normalizeSeparators(p);
+  if (!p) {
+    throw new Error('isRooted() parameter "p" cannot be empty');
+  }
+  if (IS_WINDOWS) {
+    return p.startsWith("\\") || /^[A-Z]:/i.test(p);
+  }
+  return p.startsWith("/");
+}
+function tryGetExecutablePath(filePath, extensions) {
+  return __awaiter2(this, void 0, void 0, function* () {
+    let stats = void 0;
+    try {
+      stats = yield stat(filePath);
+    } catch (err) {
+      if (err.code !== "ENOENT") {
+        console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+      }
+    }
+    if (stats && stats.isFile()) {
+      if (IS_WINDOWS) {
+        const upperExt = path.extname(filePath).toUpperCase();
+        if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
+          return filePath;
+        }
+      } else {
+        if (isUnixExecutable(stats)) {
+          return filePath;
+        }
+      }
+    }
+    const originalFilePath = filePath;
+    for (const extension of extensions) {
+      filePath = originalFilePath + extension;
+      stats = void 0;
+      try {
+        stats = yield stat(filePath);
+      } catch (err) {
+        if (err.code !== "ENOENT") {
+          console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+        }
+      }
+      if (stats && stats.isFile()) {
+        if (IS_WINDOWS) {
+          try {
+            const directory = path.dirname(filePath);
+            const upperName = path.basename(filePath).toUpperCase();
+            for (const actualName of yield readdir(directory)) {
+              if (upperName === actualName.toUpperCase()) {
+                filePath = path.join(directory, actualName);
+                break;
+              }
+            }
+          } catch (err) {
+            console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+          }
+          return filePath;
+        } else {
+          if (isUnixExecutable(stats)) {
+            return filePath;
+          }
+        }
+      }
+    }
+    return "";
+  });
+}
+function normalizeSeparators(p) {
+  p = p || "";
+  if (IS_WINDOWS) {
+    p = p.replace(/\//g, "\\");
+    return p.replace(/\\\\+/g, "\\");
+  }
+  return p.replace(/\/\/+/g, "/");
+}
+function isUnixExecutable(stats) {
+  return (stats.mode & 1) > 0 || (stats.mode & 8) > 0 && process.getgid !== void 0 && stats.gid === process.getgid() || (stats.mode & 64) > 0 && process.getuid !== void 0 && stats.uid === process.getuid();
+}
+
+// node_modules/@actions/io/lib/io.js
+var __awaiter3 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step2(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step2(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step2(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+function which(tool, check) {
+  return __awaiter3(this, void 0, void 0, function* () {
+    if (!tool) {
+      throw new Error("parameter 'tool' is required");
+    }
+    if (check) {
+      const result = yield which(tool, false);
+      if (!result) {
+        if (IS_WINDOWS) {
+          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+        } else {
+          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+        }
+      }
+      return result;
+    }
+    const matches = yield findInPath(tool);
+    if (matches && matches.length > 0) {
+      return matches[0];
+    }
+    return "";
+  });
+}
+function findInPath(tool) {
+  return __awaiter3(this, void 0, void 0, function* () {
+    if (!tool) {
+      throw new Error("parameter 'tool' is required");
+    }
+    const extensions = [];
+    if (IS_WINDOWS && process.env["PATHEXT"]) {
+      for (const extension of process.env["PATHEXT"].split(path2.delimiter)) {
+        if (extension) {
+          extensions.push(extension);
+        }
+      }
+    }
+    if (isRooted(tool)) {
+      const filePath = yield tryGetExecutablePath(tool, extensions);
+      if (filePath) {
+        return [filePath];
+      }
+      return [];
+    }
+    if (tool.includes(path2.sep)) {
+      return [];
+    }
+    const directories = [];
+    if (process.env.PATH) {
+      for (const p of process.env.PATH.split(path2.delimiter)) {
+        if (p) {
+          directories.push(p);
+        }
+      }
+    }
+    const matches = [];
+    for (const directory of directories) {
+      const filePath = yield tryGetExecutablePath(path2.join(directory, tool), extensions);
+      if (filePath) {
+        matches.push(filePath);
+      }
+    }
+    return matches;
+  });
+}
+
+// node_modules/@actions/exec/lib/toolrunner.js
+var import_timers = require("timers");
+var __awaiter4 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step2(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step2(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step2(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var IS_WINDOWS2 = process.platform === "win32";
+var ToolRunner = class extends events.EventEmitter {
+  constructor(toolPath, args, options) {
+    super();
+    if (!toolPath) {
+      throw new Error("Parameter 'toolPath' cannot be null or empty.");
+    }
+    this.toolPath = toolPath;
+    this.args = args || [];
+    this.options = options || {};
+  }
+  _debug(message) {
+    if (this.options.listeners && this.options.listeners.debug) {
+      this.options.listeners.debug(message);
+    }
+  }
+  _getCommandString(options, noPrefix) {
+    const toolPath = this._getSpawnFileName();
+    const args = this._getSpawnArgs(options);
+    let cmd = noPrefix ? "" : "[command]";
+    if (IS_WINDOWS2) {
+      if (this._isCmdFile()) {
+        cmd += toolPath;
+        for (const a of args) {
+          cmd += ` ${a}`;
+        }
+      } else if (options.windowsVerbatimArguments) {
+        cmd += `"${toolPath}"`;
+        for (const a of args) {
+          cmd += ` ${a}`;
+        }
+      } else {
+        cmd += this._windowsQuoteCmdArg(toolPath);
+        for (const a of args) {
+          cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+        }
+      }
+    } else {
+      cmd += toolPath;
+      for (const a of args) {
+        cmd += ` ${a}`;
+      }
+    }
+    return cmd;
+  }
+  _processLineBuffer(data, strBuffer, onLine) {
+    try {
+      let s = strBuffer + data.toString();
+      let n = s.indexOf(os3.EOL);
+      while (n > -1) {
+        const line = s.substring(0, n);
+        onLine(line);
+        s = s.substring(n + os3.EOL.length);
+        n = s.indexOf(os3.EOL);
+      }
+      return s;
+    } catch (err) {
+      this._debug(`error processing line. Failed with error ${err}`);
+      return "";
+    }
+  }
+  _getSpawnFileName() {
+    if (IS_WINDOWS2) {
+      if (this._isCmdFile()) {
+        return process.env["COMSPEC"] || "cmd.exe";
+      }
+    }
+    return this.toolPath;
+  }
+  _getSpawnArgs(options) {
+    if (IS_WINDOWS2) {
+      if (this._isCmdFile()) {
+        let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+        for (const a of this.args) {
+          argline += " ";
+          argline += options.windowsVerbatimArguments ? a : this._windowsQuoteCmdArg(a);
+        }
+        argline += '"';
+        return [argline];
+      }
+    }
+    return this.args;
+  }
+  _endsWith(str, end) {
+    return str.endsWith(end);
+  }
+  _isCmdFile() {
+    const upperToolPath = this.toolPath.toUpperCase();
+    return this._endsWith(upperToolPath, ".CMD") || this._endsWith(upperToolPath, ".BAT");
+  }
+  _windowsQuoteCmdArg(arg) {
+    if (!this._isCmdFile()) {
+      return this._uvQuoteCmdArg(arg);
+    }
+    if (!arg) {
+      return '""';
+    }
+    const cmdSpecialChars = [
+      " ",
+      "	",
+      "&",
+      "(",
+      ")",
+      "[",
+      "]",
+      "{",
+      "}",
+      "^",
+      "=",
+      ";",
+      "!",
+      "'",
+      "+",
+      ",",
+      "`",
+      "~",
+      "|",
+      "<",
+      ">",
+      '"'
+    ];
+    let needsQuotes = false;
+    for (const char of arg) {
+      if (cmdSpecialChars.some((x) => x === char)) {
+        needsQuotes = true;
+        break;
+      }
+    }
+    if (!needsQuotes) {
+      return arg;
+    }
+    let reverse = '"';
+    let quoteHit = true;
+    for (let i = arg.length; i > 0; i--) {
+      reverse += arg[i - 1];
+      if (quoteHit && arg[i - 1] === "\\") {
+        reverse += "\\";
+      } else if (arg[i - 1] === '"') {
+        quoteHit = true;
+        reverse += '"';
+      } else {
+        quoteHit = false;
+      }
+    }
+    reverse += '"';
+    return reverse.split("").reverse().join("");
+  }
+  _uvQuoteCmdArg(arg) {
+    if (!arg) {
+      return '""';
+    }
+    if (!arg.includes(" ") && !arg.includes("	") && !arg.includes('"')) {
+      return arg;
+    }
+    if (!arg.includes('"') && !arg.includes("\\")) {
+      return `"${arg}"`;
+    }
+    let reverse = '"';
+    let quoteHit = true;
+    for (let i = arg.length; i > 0; i--) {
+      reverse += arg[i - 1];
+      if (quoteHit && arg[i - 1] === "\\") {
+        reverse += "\\";
+      } else if (arg[i - 1] === '"') {
+        quoteHit = true;
+        reverse += "\\";
+      } else {
+        quoteHit = false;
+      }
+    }
+    reverse += '"';
+    return reverse.split("").reverse().join("");
+  }
+  _cloneExecOptions(options) {
+    options = options || {};
+    const result = {
+      cwd: options.cwd || process.cwd(),
+      env: options.env || process.env,
+      silent: options.silent || false,
+      windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+      failOnStdErr: options.failOnStdErr || false,
+      ignoreReturnCode: options.ignoreReturnCode || false,
+      delay: options.delay || 1e4
+    };
+    result.outStream = options.outStream || process.stdout;
+    result.errStream = options.errStream || process.stderr;
+    return result;
+  }
+  _getSpawnOptions(options, toolPath) {
+    options = options || {};
+    const result = {};
+    result.cwd = options.cwd;
+    result.env = options.env;
+    result["windowsVerbatimArguments"] = options.windowsVerbatimArguments || this._isCmdFile();
+    if (options.windowsVerbatimArguments) {
+      result.argv0 = `"${toolPath}"`;
+    }
+    return result;
+  }
+  /**
+   * Exec a tool.
+   * Output will be streamed to the live console.
+   * Returns promise with return code
+   *
+   * @param     tool     path to tool to exec
+   * @param     options  optional exec options.  See ExecOptions
+   * @returns   number
+   */
+  exec() {
+    return __awaiter4(this, void 0, void 0, function* () {
+      if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
+        this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+      }
+      this.toolPath = yield which(this.toolPath, true);
+      return new Promise((resolve3, reject) => __awaiter4(this, void 0, void 0, function* () {
+        this._debug(`exec tool: ${this.toolPath}`);
+        this._debug("arguments:");
+        for (const arg of this.args) {
+          this._debug(`   ${arg}`);
+        }
+        const optionsNonNull = this._cloneExecOptions(this.options);
+        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os3.EOL);
+        }
+        const state = new ExecState(optionsNonNull, this.toolPath);
+        state.on("debug", (message) => {
+          this._debug(message);
+        });
+        if (this.options.cwd && !(yield exists(this.options.cwd))) {
+          return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+        }
+        const fileName = this._getSpawnFileName();
+        const cp = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+        let stdbuffer = "";
+        if (cp.stdout) {
+          cp.stdout.on("data", (data) => {
+            if (this.options.listeners && this.options.listeners.stdout) {
+              this.options.listeners.stdout(data);
+            }
+            if (!optionsNonNull.silent && optionsNonNull.outStream) {
+              optionsNonNull.outStream.write(data);
+            }
+            stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+              if (this.options.listeners && this.options.listeners.stdline) {
+                this.options.listeners.stdline(line);
+              }
+            });
+          });
+        }
+        let errbuffer = "";
+        if (cp.stderr) {
+          cp.stderr.on("data", (data) => {
+            state.processStderr = true;
+            if (this.options.listeners && this.options.listeners.stderr) {
+              this.options.listeners.stderr(data);
+            }
+            if (!optionsNonNull.silent && optionsNonNull.errStream && optionsNonNull.outStream) {
+              const s = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
+              s.write(data);
+            }
+            errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+              if (this.options.listeners && this.options.listeners.errline) {
+                this.options.listeners.errline(line);
+              }
+            });
+          });
+        }
+        cp.on("error", (err) => {
+          state.processError = err.message;
+          state.processExited = true;
+          state.processClosed = true;
+          state.CheckComplete();
+        });
+        cp.on("exit", (code2) => {
+          state.processExitCode = code2;
+          state.processExited = true;
+          this._debug(`Exit code ${code2} received from tool '${this.toolPath}'`);
+          state.CheckComplete();
+        });
+        cp.on("close", (code2) => {
+          state.processExitCode = code2;
+          state.processExited = true;
+          state.processClosed = true;
+          this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+          state.CheckComplete();
+        });
+        state.on("done", (error2, exitCode) => {
+          if (stdbuffer.length > 0) {
+            this.emit("stdline", stdbuffer);
+          }
+          if (errbuffer.length > 0) {
+            this.emit("errline", errbuffer);
+          }
+          cp.removeAllListeners();
+          if (error2) {
+            reject(error2);
+          } else {
+            resolve3(exitCode);
+          }
+        });
+        if (this.options.input) {
+          if (!cp.stdin) {
+            throw new Error("child process missing stdin");
+          }
+          cp.stdin.end(this.options.input);
+        }
+      }));
+    });
+  }
+};
+function argStringToArray(argString) {
+  const args = [];
+  let inQuotes = false;
+  let escaped = false;
+  let arg = "";
+  function append(c) {
+    if (escaped && c !== '"') {
+      arg += "\\";
+    }
+    arg += c;
+    escaped = false;
+  }
+  for (let i = 0; i < argString.length; i++) {
+    const c = argString.charAt(i);
+    if (c === '"') {
+      if (!escaped) {
+        inQuotes = !inQuotes;
+      } else {
+        append(c);
+      }
+      continue;
+    }
+    if (c === "\\" && escaped) {
+      append(c);
+      continue;
+    }
+    if (c === "\\" && inQuotes) {
+      escaped = true;
+      continue;
+    }
+    if (c === " " && !inQuotes) {
+      if (arg.length > 0) {
+        args.push(arg);
+        arg = "";
+      }
+      continue;
+    }
+    append(c);
+  }
+  if (arg.length > 0) {
+    args.push(arg.trim());
+  }
+  return args;
+}
+var ExecState = class _ExecState extends events.EventEmitter {
+  constructor(options, toolPath) {
+    super();
+    this.processClosed = false;
+    this.processError = "";
+    this.processExitCode = 0;
+    this.processExited = false;
+    this.processStderr = false;
+    this.delay = 1e4;
+    this.done = false;
+    this.timeout = null;
+    if (!toolPath) {
+      throw new Error("toolPath must not be empty");
+    }
+    this.options = options;
+    this.toolPath = toolPath;
+    if (options.delay) {
+      this.delay = options.delay;
+    }
+  }
+  CheckComplete() {
+    if (this.done) {
+      return;
+    }
+    if (this.processClosed) {
+      this._setResult();
+    } else if (this.processExited) {
+      this.timeout = (0, import_timers.setTimeout)(_ExecState.HandleTimeout, this.delay, this);
+    }
+  }
+  _debug(message) {
+    this.emit("debug", message);
+  }
+  _setResult() {
+    let error2;
+    if (this.processExited) {
+      if (this.processError) {
+        error2 = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+      } else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+        error2 = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+      } else if (this.processStderr && this.options.failOnStdErr) {
+        error2 = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+      }
+    }
+    if (this.timeout) {
+      clearTimeout(this.timeout);
+      this.timeout = null;
+    }
+    this.done = true;
+    this.emit("done", error2, this.processExitCode);
+  }
+  static HandleTimeout(state) {
+    if (state.done) {
+      return;
+    }
+    if (!state.processClosed && state.processExited) {
+      const message = `The STDIO streams did not close within ${state.delay / 1e3} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+      state._debug(message);
+    }
+    state._setResult();
+  }
+};
+
+// node_modules/@actions/exec/lib/exec.js
+var __awaiter5 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step2(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step2(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step2(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step2((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+function exec(commandLine, args, options) {
+  return __awaiter5(this, void 0, void 0, function* () {
+    const commandArgs = argStringToArray(commandLine);
+    if (commandArgs.length === 0) {
+      throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+    }
+    const toolPath = commandArgs[0];
+    args = commandArgs.slice(1).concat(args || []);
+    const runner = new ToolRunner(toolPath, args, options);
+    return runner.exec();
+  });
+}
+function getExecOutput(commandLine, args, options) {
+  return __awaiter5(this, void 0, void 0, function* () {
+    var _a, _b;
+    let stdout = "";
+    let stderr = "";
+    const stdoutDecoder = new import_string_decoder.StringDecoder("utf8");
+    const stderrDecoder = new import_string_decoder.StringDecoder("utf8");
+    const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+    const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+    const stdErrListener = (data) => {
+      stderr += stderrDecoder.write(data);
+      if (originalStdErrListener) {
+        originalStdErrListener(data);
+      }
+    };
+    const stdOutListener = (data) => {
+      stdout += stdoutDecoder.write(data);
+      if (originalStdoutListener) {
+        originalStdoutListener(data);
+      }
+    };
+    const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+    const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+    stdout += stdoutDecoder.end();
+    stderr += stderrDecoder.end();
+    return {
+      exitCode,
+      stdout,
+      stderr
+    };
+  });
+}
+
+// node_modules/@actions/core/lib/platform.js
+var platform = import_os2.default.platform();
+var arch = import_os2.default.arch();
+
+// node_modules/@actions/core/lib/core.js
+var __awaiter6 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve3, reject) {
+    function fulfilled(value) {
+      try {
+        step2(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step2(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step2(result) {
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step2((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -12925,7 +13666,7 @@ function setOutput(name, value) {
   if (filePath) {
     return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
   }
-  process.stdout.write(os4.EOL);
+  process.stdout.write(os5.EOL);
   issueCommand("set-output", { name }, toCommandValue(value));
 }
 function setFailed(message) {
@@ -12942,7 +13683,7 @@ function warning(message, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 function info(message) {
-  process.stdout.write(message + os4.EOL);
+  process.stdout.write(message + os5.EOL);
 }
 function startGroup(name) {
   issue("group", name);
@@ -12951,7 +13692,7 @@ function endGroup() {
   issue("endgroup");
 }
 function group(name, fn) {
-  return __awaiter2(this, void 0, void 0, function* () {
+  return __awaiter6(this, void 0, void 0, function* () {
     startGroup(name);
     let result;
     try {
@@ -13170,8 +13911,8 @@ function titleFor(error2) {
   return `${ACTION} failed`;
 }
 function normaliseFile(file) {
-  const path8 = file.trim().replace(/\\/g, "/").replace(/^(\.\/)+/, "");
-  return path8 === "" || path8 === "." ? void 0 : path8;
+  const path12 = file.trim().replace(/\\/g, "/").replace(/^(\.\/)+/, "");
+  return path12 === "" || path12 === "." ? void 0 : path12;
 }
 function positive(n) {
   return n !== void 0 && Number.isInteger(n) && n >= 1 ? n : void 0;
@@ -13179,10 +13920,10 @@ function positive(n) {
 
 // src/config/github.ts
 var import_node_fs = require("node:fs");
-function readPayload(path8) {
-  if (!path8) return {};
+function readPayload(path12) {
+  if (!path12) return {};
   try {
-    return JSON.parse((0, import_node_fs.readFileSync)(path8, "utf8"));
+    return JSON.parse((0, import_node_fs.readFileSync)(path12, "utf8"));
   } catch {
     return {};
   }
@@ -13218,97 +13959,160 @@ function readGitHubContext(env, cwd) {
 var import_node_fs4 = require("node:fs");
 var import_node_path3 = __toESM(require("node:path"), 1);
 
-// src/image/reference.ts
-var DOCKER_HUB = "docker.io";
-var DOCKER_HUB_API = "registry-1.docker.io";
-var NAME_TOTAL_LENGTH_MAX = 255;
+// src/image/reference-grammar.ts
+var PATH_LENGTH_MAX = 255;
+var ALPHANUMERIC = "[a-z0-9]+";
+var SEPARATOR = "(?:[._]|__|[-]+)";
+var PATH_COMPONENT = `${ALPHANUMERIC}(?:${SEPARATOR}${ALPHANUMERIC})*`;
+var REMOTE_NAME = `${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
 var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-var HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:.]+\\])`;
-var DOMAIN_RE = new RegExp(`^${HOST}(?::[0-9]+)?$`);
-var PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-var TAG_RE = /^[\w][\w.-]{0,127}$/;
+var DOMAIN_NAME = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*`;
+var IPV6_ADDRESS = "\\[(?:[a-fA-F0-9:]+)\\]";
+var DOMAIN_AND_PORT = `(?:${DOMAIN_NAME}|${IPV6_ADDRESS})(?::[0-9]+)?`;
+var TAG = "[\\w][\\w.-]{0,127}";
+var DIGEST = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-9a-fA-F]{32,}";
+var DOMAIN_RE = new RegExp(`^${DOMAIN_AND_PORT}$`);
+var NAME_RE = new RegExp(`^(?:(${DOMAIN_AND_PORT})/)?(${REMOTE_NAME})$`);
+var REFERENCE_RE = new RegExp(`^((?:${DOMAIN_AND_PORT}/)?${REMOTE_NAME})(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+var TAG_RE = new RegExp(`^${TAG}$`);
+var PATH_COMPONENT_RE = new RegExp(`^${PATH_COMPONENT}$`);
 var IDENTIFIER_RE = /^[a-f0-9]{64}$/;
+var GO_DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 var DIGEST_HEX_LENGTH = { sha256: 64, sha384: 96, sha512: 128 };
+function isValidDomain(text) {
+  return DOMAIN_RE.test(text);
+}
+function splitName(name) {
+  const m = NAME_RE.exec(name);
+  return m ? { domain: m[1] ?? "", path: m[2] ?? "" } : void 0;
+}
+function isImageId(text) {
+  return IDENTIFIER_RE.test(text);
+}
 function isValidTag(tag) {
   return TAG_RE.test(tag);
 }
-function digestProblem(digest) {
+function checkDigest(digest) {
   const colon = digest.indexOf(":");
-  if (colon <= 0) return `digest "${digest}" must look like sha256:<64 hex characters>`;
+  if (colon <= 0 || colon === digest.length - 1) {
+    return { kind: "digest-format", reason: `digest "${digest}" must look like sha256:<64 hex characters>` };
+  }
   const algorithm = digest.slice(0, colon);
   const hex = digest.slice(colon + 1);
   const length = DIGEST_HEX_LENGTH[algorithm];
   if (length === void 0) {
-    return `digest algorithm "${algorithm}" is not supported (use ${Object.keys(DIGEST_HEX_LENGTH).join(", ")})`;
+    const supported = Object.keys(DIGEST_HEX_LENGTH).join(", ");
+    return GO_DIGEST_RE.test(digest) ? { kind: "digest-unsupported", reason: `digest algorithm "${algorithm}" is not supported (use ${supported})` } : { kind: "digest-format", reason: `digest "${digest}" must look like sha256:<64 hex characters>` };
   }
-  if (!/^[a-f0-9]*$/.test(hex)) return `digest "${digest}" must be lowercase hexadecimal after "${algorithm}:"`;
-  if (hex.length !== length) return `${algorithm} digest must have ${length} hex characters, got ${hex.length}`;
+  if (hex.length !== length) {
+    return { kind: "digest-length", reason: `${algorithm} digest must have ${length} hex characters, got ${hex.length}` };
+  }
+  if (!/^[a-f0-9]*$/.test(hex)) {
+    return { kind: "digest-format", reason: `digest "${digest}" must be lowercase hexadecimal after "${algorithm}:"` };
+  }
   return void 0;
 }
-function splitDomain(name) {
-  const slash = name.indexOf("/");
-  const first = slash === -1 ? "" : name.slice(0, slash);
-  if (slash === -1 || !/[.:]/.test(first) && first !== "localhost") {
-    return { domain: DOCKER_HUB, remainder: name };
+function matchReference(text) {
+  const m = REFERENCE_RE.exec(text);
+  if (!m) {
+    const kind = text === "" ? "empty" : REFERENCE_RE.test(text.toLowerCase()) ? "uppercase" : "format";
+    return { kind, reason: explain(text) };
   }
-  return { domain: first === "index.docker.io" ? DOCKER_HUB : first, remainder: name.slice(slash + 1) };
+  const [, name = "", tag, digest] = m;
+  const { domain, path: path12 } = splitName(name) ?? { domain: "", path: name };
+  if (path12.length > PATH_LENGTH_MAX) {
+    return {
+      kind: "too-long",
+      reason: `repository path is ${path12.length} characters long; the limit is ${PATH_LENGTH_MAX} (the registry host does not count)`
+    };
+  }
+  const bad = digest === void 0 ? void 0 : checkDigest(digest);
+  if (bad) return bad;
+  return { domain, path: path12, ...tag !== void 0 ? { tag } : {}, ...digest !== void 0 ? { digest } : {} };
 }
 function splitSuffixes(text) {
   const at2 = text.indexOf("@");
-  const digest = at2 === -1 ? void 0 : text.slice(at2 + 1);
   const rest = at2 === -1 ? text : text.slice(0, at2);
+  const digest = at2 === -1 ? {} : { digest: text.slice(at2 + 1) };
   const colon = rest.lastIndexOf(":");
-  if (colon === -1 || colon < rest.lastIndexOf("/")) return { name: rest, ...digest !== void 0 ? { digest } : {} };
-  return { name: rest.slice(0, colon), tag: rest.slice(colon + 1), ...digest !== void 0 ? { digest } : {} };
+  if (colon === -1 || colon < rest.lastIndexOf("/")) return { name: rest, ...digest };
+  return { name: rest.slice(0, colon), tag: rest.slice(colon + 1), ...digest };
 }
-function pathProblem(path8) {
-  if (path8 === "") return "repository path is empty";
-  if (path8 !== path8.toLowerCase()) return `repository name "${path8}" must be lowercase`;
-  for (const component of path8.split("/")) {
-    if (component === "") return `repository name "${path8}" has an empty path component (a leading, trailing or doubled "/")`;
+function tagReason(tag) {
+  if (tag === "") return 'tag after ":" is empty';
+  if (tag.length > 128) return `tag "${tag.slice(0, 20)}\u2026" is ${tag.length} characters long; the limit is 128`;
+  if (isValidTag(tag)) return void 0;
+  return `tag "${tag}" is invalid: it must start with a letter, digit or "_" and contain only letters, digits, "_", "." and "-"`;
+}
+function pathReason(path12) {
+  if (path12 === "") return "repository path is empty";
+  if (path12 !== path12.toLowerCase()) return `repository name "${path12}" must be lowercase`;
+  for (const component of path12.split("/")) {
+    if (component === "") return `repository name "${path12}" has an empty path component (a leading, trailing or doubled "/")`;
     if (!PATH_COMPONENT_RE.test(component)) {
-      return `path component "${component}" of "${path8}" is invalid: use lowercase letters and digits, separated by ".", "_", "__" or dashes, starting and ending with a letter or digit`;
+      return `path component "${component}" of "${path12}" is invalid: use lowercase letters and digits, separated by ".", "_", "__" or dashes, starting and ending with a letter or digit`;
     }
   }
   return void 0;
 }
-function tagProblem(tag) {
-  if (tag === "") return 'tag after ":" is empty';
-  if (tag.length > 128) return `tag "${tag.slice(0, 20)}\u2026" is ${tag.length} characters long; the limit is 128`;
-  if (!isValidTag(tag)) {
-    return `tag "${tag}" is invalid: it must start with a letter, digit or "_" and contain only letters, digits, "_", "." and "-"`;
+function explain(text) {
+  if (text === "") return "it is empty";
+  if (/\s/.test(text)) return "it contains whitespace";
+  const { name, tag, digest } = splitSuffixes(text);
+  const slash = name.indexOf("/");
+  const first = name.slice(0, Math.max(0, slash));
+  const hosted = slash !== -1 && (/[.:]/.test(first) || first === "localhost");
+  const reason = (tag === void 0 ? void 0 : tagReason(tag)) ?? (digest === void 0 ? void 0 : digest === "" ? 'digest after "@" is empty' : checkDigest(digest)?.reason) ?? (hosted && !isValidDomain(first) ? `registry host "${first}" is invalid` : void 0) ?? pathReason(hosted ? name.slice(slash + 1) : name);
+  return reason ?? `it does not follow Docker's grammar name[:tag][@digest]`;
+}
+
+// src/image/reference.ts
+var DOCKER_HUB = "docker.io";
+var DOCKER_HUB_API = "registry-1.docker.io";
+var InvalidReferenceError = class extends Error {
+  constructor(kind, message) {
+    super(message);
+    this.kind = kind;
   }
-  return void 0;
+  kind;
+  name = "InvalidReferenceError";
+};
+function digestProblem(digest) {
+  return checkDigest(digest)?.reason;
+}
+function splitDockerDomain(text) {
+  const slash = text.indexOf("/");
+  const first = text.slice(0, Math.max(0, slash));
+  const hosted = slash !== -1 && (/[.:]/.test(first) || first === "localhost");
+  const domain = !hosted || first === "index.docker.io" ? DOCKER_HUB : first;
+  const remainder = hosted ? text.slice(slash + 1) : text;
+  return { domain, remainder: domain === DOCKER_HUB && !remainder.includes("/") ? `library/${remainder}` : remainder };
 }
 function parseReference(text) {
-  const fail2 = (reason) => {
-    throw new Error(`invalid image reference "${text}": ${reason}`);
+  const fail2 = (problem) => {
+    throw new InvalidReferenceError(problem.kind, `invalid image reference "${text}": ${problem.reason}`);
   };
-  if (text.trim() === "") fail2("it is empty");
-  if (/\s/.test(text)) fail2("it contains whitespace");
-  if (IDENTIFIER_RE.test(text)) fail2("a bare 64-character hex string is an image ID, not a repository name");
-  const { name, tag, digest } = splitSuffixes(text);
-  const { domain, remainder } = splitDomain(name);
-  if (!DOMAIN_RE.test(domain)) fail2(`registry host "${domain}" is invalid`);
-  const path8 = domain === DOCKER_HUB && remainder !== "" && !remainder.includes("/") ? `library/${remainder}` : remainder;
-  const problem = pathProblem(path8) ?? (tag !== void 0 ? tagProblem(tag) : void 0);
-  if (problem) fail2(problem);
-  if (digest !== void 0) {
-    const bad = digest === "" ? 'digest after "@" is empty' : digestProblem(digest);
-    if (bad) fail2(bad);
+  if (text.trim() === "") fail2({ kind: "empty", reason: "it is empty" });
+  if (isImageId(text)) {
+    fail2({ kind: "identifier", reason: "a bare 64-character hex string is an image ID, not a repository name" });
   }
-  const repository = `${domain}/${path8}`;
-  if (repository.length > NAME_TOTAL_LENGTH_MAX) {
-    fail2(`repository name is ${repository.length} characters long; the limit is ${NAME_TOTAL_LENGTH_MAX}`);
-  }
+  const { domain, remainder } = splitDockerDomain(text);
+  const match = matchReference(`${domain}/${remainder}`);
+  if ("kind" in match) return fail2(match);
+  if (match.domain !== domain) fail2({ kind: "host", reason: `registry host "${domain}" is invalid` });
+  const { path: path12, tag, digest } = match;
   return {
     registry: domain,
-    path: path8,
+    path: path12,
     ...tag !== void 0 ? { tag } : {},
     ...digest !== void 0 ? { digest } : {},
-    repository,
+    repository: `${domain}/${path12}`,
     original: text
   };
+}
+function dockerRef(ref) {
+  const { tag: _tag, digest, ...rest } = ref;
+  return digest !== void 0 ? { ...rest, digest } : { ...rest, tag: ref.tag ?? "latest" };
 }
 function repositoryOf(ref) {
   return "repository" in ref ? ref.repository : `${ref.registry}/${ref.path}`;
@@ -13316,8 +14120,8 @@ function repositoryOf(ref) {
 function familiarName(repository) {
   const hub = `${DOCKER_HUB}/`;
   if (!repository.startsWith(hub)) return repository;
-  const path8 = repository.slice(hub.length);
-  return path8.startsWith("library/") && path8.split("/").length === 2 ? path8.slice("library/".length) : path8;
+  const path12 = repository.slice(hub.length);
+  return path12.startsWith("library/") && path12.split("/").length === 2 ? path12.slice("library/".length) : path12;
 }
 function formatReference(ref, familiar = false) {
   const repository = repositoryOf(ref);
@@ -15024,11 +15828,11 @@ function storeAnchor(state, event, value, tag, isValueFinal) {
   }
   return null;
 }
-function constructFromEvents(events, options) {
+function constructFromEvents(events2, options) {
   const state = {
     ...DEFAULT_CONSTRUCTOR_OPTIONS,
     ...options,
-    events,
+    events: events2,
     documents: [],
     eventIndex: 0,
     position: 0,
@@ -16150,9 +16954,9 @@ function loadManifestValue(text) {
   return load(text, { schema: MANIFEST_SCHEMA });
 }
 function buildTree(text) {
-  const events = parseEvents(text, {});
+  const events2 = parseEvents(text, {});
   const builder = new TreeBuilder(text);
-  for (const event of events) builder.accept(event);
+  for (const event of events2) builder.accept(event);
   return { root: builder.roots[0], documents: builder.documents };
 }
 function deref(node) {
@@ -16659,13 +17463,13 @@ var Diff = class {
       editLength++;
     };
     if (callback) {
-      (function exec() {
+      (function exec2() {
         setTimeout(function() {
           if (editLength > maxEditLength || Date.now() > abortAfterTimestamp) {
             return callback(void 0);
           }
           if (!execEditLength()) {
-            exec();
+            exec2();
           }
         }, 0);
       })();
@@ -16678,16 +17482,16 @@ var Diff = class {
       }
     }
   }
-  addToPath(path8, added, removed, oldPosInc, options) {
-    const last = path8.lastComponent;
+  addToPath(path12, added, removed, oldPosInc, options) {
+    const last = path12.lastComponent;
     if (last && !options.oneChangePerToken && last.added === added && last.removed === removed) {
       return {
-        oldPos: path8.oldPos + oldPosInc,
+        oldPos: path12.oldPos + oldPosInc,
         lastComponent: { count: last.count + 1, added, removed, previousComponent: last.previousComponent }
       };
     } else {
       return {
-        oldPos: path8.oldPos + oldPosInc,
+        oldPos: path12.oldPos + oldPosInc,
         lastComponent: { count: 1, added, removed, previousComponent: last }
       };
     }
@@ -17199,25 +18003,25 @@ var MAX_DEPTH = 500;
 function usesOf(root, targets) {
   const found = /* @__PURE__ */ new Map();
   let visits = 0;
-  const walk = (node, path8, direct) => {
+  const walk = (node, path12, direct) => {
     if (++visits > MAX_VISITS) throw new Error(`the document expands to more than ${MAX_VISITS} values through aliases`);
-    if (path8.length > MAX_DEPTH) throw new Error(`aliases nest values more than ${MAX_DEPTH} levels deep`);
-    if (node.kind === "alias") return walk(node.target, path8, false);
+    if (path12.length > MAX_DEPTH) throw new Error(`aliases nest values more than ${MAX_DEPTH} levels deep`);
+    if (node.kind === "alias") return walk(node.target, path12, false);
     if (node.kind === "scalar") {
-      if (targets.has(node)) found.set(node, [...found.get(node) ?? [], { path: path8, direct }]);
+      if (targets.has(node)) found.set(node, [...found.get(node) ?? [], { path: path12, direct }]);
       return;
     }
     if (node.kind === "seq") {
-      node.items.forEach((item, i) => walk(item, [...path8, i], direct));
+      node.items.forEach((item, i) => walk(item, [...path12, i], direct));
       return;
     }
-    for (const entry of entries(node)) walk(entry.value, [...path8, entry.key], direct && !entry.merged);
+    for (const entry of entries(node)) walk(entry.value, [...path12, entry.key], direct && !entry.merged);
   };
   walk(root, [], true);
   return found;
 }
-function formatPath(path8) {
-  return path8.map((part, i) => {
+function formatPath(path12) {
+  return path12.map((part, i) => {
     if (typeof part === "number") return `[${part}]`;
     if (/^[\w-]+$/.test(part)) return i === 0 ? part : `.${part}`;
     return `[${JSON.stringify(part)}]`;
@@ -17228,25 +18032,25 @@ function formatPath(path8) {
 var import_node_util = require("node:util");
 var MAX_DIFFERENCES = 20;
 var MAX_DEPTH2 = 500;
-function differences(a, b, path8 = [], out = []) {
+function differences(a, b, path12 = [], out = []) {
   if (out.length >= MAX_DIFFERENCES || a === b) return out;
-  if (path8.length > MAX_DEPTH2) {
-    if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path8);
+  if (path12.length > MAX_DEPTH2) {
+    if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path12);
     return out;
   }
   if (isPlainObject2(a) && isPlainObject2(b)) {
     const keys = /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const key of keys) {
-      if (!Object.hasOwn(a, key) || !Object.hasOwn(b, key)) out.push([...path8, key]);
-      else differences(a[key], b[key], [...path8, key], out);
+      if (!Object.hasOwn(a, key) || !Object.hasOwn(b, key)) out.push([...path12, key]);
+      else differences(a[key], b[key], [...path12, key], out);
     }
     return out;
   }
   if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    a.forEach((item, i) => differences(item, b[i], [...path8, i], out));
+    a.forEach((item, i) => differences(item, b[i], [...path12, i], out));
     return out;
   }
-  if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path8);
+  if (!(0, import_node_util.isDeepStrictEqual)(a, b)) out.push(path12);
   return out;
 }
 function verifyEdit(before, after, intended) {
@@ -17261,9 +18065,9 @@ function verifyEdit(before, after, intended) {
   if (unexpected.length > 0) return `the edit would also change ${unexpected.map(formatPath).join(", ")}`;
   return void 0;
 }
-function valueAt(value, path8) {
+function valueAt(value, path12) {
   let at2 = value;
-  for (const part of path8) {
+  for (const part of path12) {
     if (typeof part === "number" ? !Array.isArray(at2) : !isPlainObject2(at2) || !Object.hasOwn(at2, part)) return void 0;
     at2 = at2[part];
   }
@@ -17281,7 +18085,7 @@ function rewriteManifest(src, parsed, kind, all, chosen, next) {
   const edits = [];
   for (const target2 of targets.values()) {
     const paths = checkUses(src, kind, all, target2, uses.get(target2.scalar) ?? []);
-    intended.push(...paths.map((path8) => ({ path: path8, after: target2.after })));
+    intended.push(...paths.map((path12) => ({ path: path12, after: target2.after })));
     if (target2.after !== target2.scalar.value) edits.push(edit(src, target2));
   }
   const after = spliceBytes(src, edits);
@@ -17347,11 +18151,11 @@ function checkUses(src, kind, all, target2, uses) {
   }
   return uses.map((u) => u.path);
 }
-function isExtension(kind, path8) {
-  return kind !== "compose-v1" && typeof path8[0] === "string" && path8[0].startsWith("x-");
+function isExtension(kind, path12) {
+  return kind !== "compose-v1" && typeof path12[0] === "string" && path12[0].startsWith("x-");
 }
-function insideService(kind, all, path8) {
-  const name = kind === "compose-v1" ? path8[0] : path8[0] === "services" ? path8[1] : void 0;
+function insideService(kind, all, path12) {
+  const name = kind === "compose-v1" ? path12[0] : path12[0] === "services" ? path12[1] : void 0;
   return name !== void 0 && all.some((s) => s.name === name);
 }
 function edit(src, target2) {
@@ -18160,10 +18964,13 @@ function hasGlob(name) {
   return false;
 }
 function goMatch(pattern, name) {
+  return goMatchResult(pattern, name).matched;
+}
+function goMatchResult(pattern, name) {
   try {
-    return matchFrom([...pattern], 0, [...name], 0);
+    return { matched: matchFrom([...pattern], 0, [...name], 0), badPattern: false };
   } catch (e) {
-    if (e instanceof BadPattern) return false;
+    if (e instanceof BadPattern) return { matched: false, badPattern: true };
     throw e;
   }
 }
@@ -18188,7 +18995,7 @@ function matchFrom(p, pi, s, si) {
     }
     const c = s[si];
     if (ch === "?") {
-      if (c === "/") return false;
+      if (c === "/") return mismatch(p, pi);
       pi++;
       si++;
     } else if (ch === "[") {
@@ -18201,16 +19008,20 @@ function matchFrom(p, pi, s, si) {
       si++;
     } else if (ch === "\\") {
       if (pi + 1 >= p.length) throw new BadPattern();
-      if (p[pi + 1] !== c) return false;
+      if (p[pi + 1] !== c) return mismatch(p, pi);
       pi += 2;
       si++;
     } else {
-      if (ch !== c) return false;
+      if (ch !== c) return mismatch(p, pi);
       pi++;
       si++;
     }
   }
   return si === s.length;
+}
+function mismatch(p, pi) {
+  checkSyntax(p, pi);
+  return false;
 }
 function matchClass(p, at2, c) {
   let i = at2 + 1;
@@ -18278,10 +19089,10 @@ function diskReader(root) {
 }
 function followLinks(reader, paths) {
   const resolved = /* @__PURE__ */ new Set();
-  for (const p of paths) resolve(reader, p, resolved);
+  for (const p of paths) resolve2(reader, p, resolved);
   return dedupePaths([...resolved].sort(compareBytes));
 }
-function resolve(reader, input, resolved) {
+function resolve2(reader, input, resolved) {
   let rest = cleanPath(`./${input}`);
   let current = ".";
   for (; ; ) {
@@ -18293,7 +19104,7 @@ function resolve(reader, input, resolved) {
     if ((rest === "" || targets) && resolved.has(current)) return;
     if (targets) {
       resolved.add(current);
-      for (const t of targets) resolve(reader, rest === "" ? t : `${t}/${rest}`, resolved);
+      for (const t of targets) resolve2(reader, rest === "" ? t : `${t}/${rest}`, resolved);
       return;
     }
     if (rest === "") {
@@ -18382,54 +19193,54 @@ var Walk = class {
   parents = [];
   inodes = /* @__PURE__ */ new Map();
   /** filepath.WalkDir's walkDir with fsutil's filter as its function; SKIP from a file skips its siblings. */
-  *visit(path8, item) {
-    const first = yield* this.decide(path8, item, void 0);
+  *visit(path12, item) {
+    const first = yield* this.decide(path12, item, void 0);
     if (first === SKIP) return item.isDir ? void 0 : SKIP;
     if (!item.isDir) return void 0;
     let children = [];
     try {
-      children = this.reader.readDir(path8);
+      children = this.reader.readDir(path12);
     } catch (e) {
-      if ((yield* this.decide(path8, item, e)) === SKIP) return void 0;
+      if ((yield* this.decide(path12, item, e)) === SKIP) return void 0;
     }
-    for (const child of children) {
-      if ((yield* this.visit(`${path8}/${child.name}`, child)) === SKIP) break;
+    for (const child2 of children) {
+      if ((yield* this.visit(`${path12}/${child2.name}`, child2)) === SKIP) break;
     }
     return void 0;
   }
   /** filterFS.Walk's function for one entry (called again with the error when a directory cannot be read). */
-  *decide(path8, item, readError) {
+  *decide(path12, item, readError) {
     const { include, exclude } = this.filter;
-    while (this.parents.length > 0 && !path8.startsWith(this.parents[this.parents.length - 1].pathWithSep)) this.parents.pop();
+    while (this.parents.length > 0 && !path12.startsWith(this.parents[this.parents.length - 1].pathWithSep)) this.parents.pop();
     const parent = this.parents[this.parents.length - 1];
-    const dir = item.isDir ? { item, path: path8, pathWithSep: `${path8}/`, sent: false } : void 0;
+    const dir = item.isDir ? { item, path: path12, pathWithSep: `${path12}/`, sent: false } : void 0;
     let skip = false;
     if (include) {
-      const { matched, info: info2 } = include.match(path8, parent?.includeInfo);
+      const { matched, info: info2 } = include.match(path12, parent?.includeInfo);
       if (dir) dir.includeInfo = info2;
       if (!matched) {
-        if (dir && !include.mayMatchBelow(path8, false)) return SKIP;
+        if (dir && !include.mayMatchBelow(path12, false)) return SKIP;
         skip = true;
       }
     }
     if (exclude) {
-      const { matched, info: info2 } = exclude.match(path8, parent?.excludeInfo);
+      const { matched, info: info2 } = exclude.match(path12, parent?.excludeInfo);
       if (dir) dir.excludeInfo = info2;
       if (matched) {
-        if (readError === void 0) this.hooks.excluded?.(path8);
-        if (dir && !exclude.mayMatchBelow(path8, true)) return SKIP;
+        if (readError === void 0) this.hooks.excluded?.(path12);
+        if (dir && !exclude.mayMatchBelow(path12, true)) return SKIP;
         skip = true;
       }
     }
     if (readError !== void 0) {
       if (skip && isPermission(readError)) return void 0;
       if (isNotExist(readError)) return SKIP;
-      throw unreadable(path8, readError);
+      throw unreadable(path12, readError);
     }
     if (dir) this.parents.push(dir);
     if (skip) return void 0;
     if (dir) dir.sent = true;
-    const entry = this.entry(path8);
+    const entry = this.entry(path12);
     if (!entry) return SKIP;
     for (const p of this.parents) {
       if (p.sent) continue;
@@ -18441,23 +19252,23 @@ var Walk = class {
     return void 0;
   }
   /** The entry at `path` as fsutil's mkstat sees it; undefined when it vanished (the walk then skips, as fsutil's does). */
-  entry(path8) {
+  entry(path12) {
     let stats;
     let linkname = "";
     try {
-      stats = this.reader.lstat(path8);
-      if (stats.isSymbolicLink()) linkname = this.reader.readlink(path8);
+      stats = this.reader.lstat(path12);
+      if (stats.isSymbolicLink()) linkname = this.reader.readlink(path12);
     } catch (e) {
       if (isNotExist(e)) return void 0;
-      throw unreadable(path8, e);
+      throw unreadable(path12, e);
     }
     const kind = kindOf(stats);
     if (!stats.isDirectory() && !stats.isSymbolicLink() && stats.nlink > 1n) {
       const first = this.inodes.get(stats.ino);
-      if (first === void 0) this.inodes.set(stats.ino, path8);
+      if (first === void 0) this.inodes.set(stats.ino, path12);
       else linkname = first;
     }
-    return { path: path8, abs: `${this.reader.root}/${path8}`, kind, stats, linkname };
+    return { path: path12, abs: `${this.reader.root}/${path12}`, kind, stats, linkname };
   }
 };
 function kindOf(s) {
@@ -18583,7 +19394,7 @@ var ContextPrefetch = class {
       if (this.stopped || kept.size > MAX_KEPT) return;
       entries2.push(entry);
       if ((entries2.length & 127) === 0 && Date.now() - slice > SLICE_MS) {
-        await new Promise((resolve2) => setImmediate(resolve2));
+        await new Promise((resolve3) => setImmediate(resolve3));
         slice = Date.now();
       }
     }
@@ -18770,14 +19581,14 @@ function keepBuildFiles(patterns, always) {
   return [...patterns, ...[...always].filter((p) => matcher.match(p).matched).map((p) => `!${p}`)];
 }
 function write(pack, h, body) {
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve3, reject) => {
     if (body === void 0 || Buffer.isBuffer(body)) {
-      pack.entry(h, body ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve2());
+      pack.entry(h, body ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve3());
       return;
     }
     let sink;
     try {
-      sink = pack.entry(h, (err) => err ? reject(err) : resolve2());
+      sink = pack.entry(h, (err) => err ? reject(err) : resolve3());
     } catch (err) {
       (0, import_node_fs7.closeSync)(body);
       throw err;
@@ -18796,11 +19607,11 @@ async function feed(fd, size, sink) {
   sink.end(void 0);
 }
 function drained(sink) {
-  return new Promise((resolve2) => {
+  return new Promise((resolve3) => {
     const done = () => {
       sink.off("drain", done);
       sink.off("close", done);
-      resolve2();
+      resolve3();
     };
     sink.on("drain", done);
     sink.on("close", done);
@@ -18959,7 +19770,7 @@ function writeVarint(out, at2, value) {
 }
 function varintSizeBig(value) {
   if (value >= 0n && value < 0x20000000000000n) return varintSize(Number(value));
-  const [hi, lo] = halves(value);
+  const [hi] = halves(value);
   let n = 5;
   for (let h = hi >>> 3; h > 0; h >>>= 7) n++;
   return n;
@@ -19769,11 +20580,11 @@ var Call = class {
     if (this.done || this.stream.destroyed) return Promise.resolve();
     this.respond();
     if (this.stream.write(frames)) return Promise.resolve();
-    return new Promise((resolve2) => {
+    return new Promise((resolve3) => {
       const settle = () => {
         this.stream.off("drain", settle);
         this.stream.off("close", settle);
-        resolve2();
+        resolve3();
       };
       this.stream.on("drain", settle);
       this.stream.on("close", settle);
@@ -19839,7 +20650,7 @@ async function sendListing(call, listing, sender, resetOwner) {
       id++;
       if (batch.full) await batch.flush();
       if ((id & 127) === 0 && Date.now() - slice > SLICE_MS2) {
-        await new Promise((resolve2) => setImmediate(resolve2));
+        await new Promise((resolve3) => setImmediate(resolve3));
         slice = Date.now();
       }
     }
@@ -20138,7 +20949,7 @@ function credentialsHost(request) {
   return "";
 }
 function dialSession(docker, id, methods, sharedKey) {
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve3, reject) => {
     docker.modem.dial(
       {
         path: "/session",
@@ -20165,7 +20976,7 @@ function dialSession(docker, id, methods, sharedKey) {
             )
           );
         } else {
-          resolve2(socket);
+          resolve3(socket);
         }
       }
     );
@@ -20282,7 +21093,7 @@ function dialBuild(docker, body, query, req) {
   const registryconfig = Object.fromEntries(
     Object.entries(req.registryConfig).map(([host, c]) => [host, { username: c.username, password: c.password }])
   );
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve3, reject) => {
     docker.modem.dial(
       {
         path: "/build?",
@@ -20296,7 +21107,7 @@ function dialBuild(docker, body, query, req) {
       },
       (err, stream) => {
         if (err) reject(engineBuildError(err, req.dockerfileLabel));
-        else resolve2(stream);
+        else resolve3(stream);
       }
     );
   });
@@ -20572,34 +21383,75 @@ function pushFailure(e, reference, registry) {
 var import_node_os = require("node:os");
 
 // src/registry/cred-helper.ts
-var import_node_child_process = require("node:child_process");
+var import_node_diagnostics_channel = __toESM(require("node:diagnostics_channel"), 1);
+var import_node_fs10 = require("node:fs");
+var import_promises7 = require("node:fs/promises");
+var import_node_path7 = __toESM(require("node:path"), 1);
 var TOKEN_USERNAME = "<token>";
 var HELPER_TIMEOUT_MS = 6e4;
-function spawnHelper(env) {
-  return (name, stdin) => new Promise((resolve2, reject) => {
-    const child = (0, import_node_child_process.spawn)(`docker-credential-${name}`, ["get"], {
-      env,
-      stdio: ["pipe", "pipe", "pipe"],
-      timeout: HELPER_TIMEOUT_MS
+async function isProgram(file) {
+  try {
+    if (!(await (0, import_promises7.stat)(file)).isFile()) return false;
+    if (process.platform !== "win32") await (0, import_promises7.access)(file, import_node_fs10.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+async function findOnPath(name, env) {
+  const dirs = (env["PATH"] ?? env["Path"] ?? "").split(import_node_path7.default.delimiter).filter(Boolean);
+  const exts = process.platform === "win32" ? (env["PATHEXT"] ?? ".COM;.EXE;.BAT;.CMD").split(";") : [""];
+  for (const dir of dirs)
+    for (const ext of exts) if (await isProgram(import_node_path7.default.join(dir, name + ext))) return import_node_path7.default.join(dir, name + ext);
+  return void 0;
+}
+function claimChild(program) {
+  let claimed;
+  const watch = (message) => {
+    const child2 = message.process;
+    process.nextTick(() => {
+      if (claimed || CLAIMED.has(child2) || child2.spawnfile !== program) return;
+      claimed = child2;
+      CLAIMED.add(child2);
+      child2.stdin?.on("error", () => {
+      });
     });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (b) => out.push(b));
-    child.stderr.on("data", (b) => err.push(b));
-    child.on("error", reject);
-    child.on(
-      "close",
-      (code2, signal) => resolve2({
-        code: code2 ?? 128,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8") + (signal ? `
-(killed by ${signal})` : "")
-      })
-    );
-    child.stdin.on("error", () => {
+  };
+  import_node_diagnostics_channel.default.subscribe("child_process", watch);
+  return { child: () => claimed, release: () => import_node_diagnostics_channel.default.unsubscribe("child_process", watch) };
+}
+var CLAIMED = /* @__PURE__ */ new WeakSet();
+function execHelper(env, timeoutMs = HELPER_TIMEOUT_MS) {
+  return async (name, stdin) => {
+    const program = await findOnPath(`docker-credential-${name}`, env);
+    if (!program) throw Object.assign(new Error(`docker-credential-${name} is not on PATH`), { code: "ENOENT" });
+    const watcher = claimChild(program);
+    let timer;
+    const ran = getExecOutput(`"${program.replace(/"/g, '\\"')}"`, ["get"], {
+      env: Object.fromEntries(Object.entries(env).filter((e) => e[1] !== void 0)),
+      input: Buffer.from(stdin),
+      silent: true,
+      ignoreReturnCode: true
+    }).then(({ exitCode, stdout, stderr }) => {
+      const signal = watcher.child()?.signalCode;
+      return { code: exitCode ?? 128, stdout, stderr, ...signal ? { stopped: `was killed by ${signal}` } : {} };
     });
-    child.stdin.end(stdin);
-  });
+    const timedOut = new Promise((resolve3) => {
+      timer = setTimeout(() => {
+        const child2 = watcher.child();
+        child2?.kill("SIGTERM");
+        child2?.stdout?.destroy();
+        child2?.stderr?.destroy();
+        resolve3({ code: 128, stdout: "", stderr: "", stopped: `did not answer within ${timeoutMs / 1e3}s and was stopped` });
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([ran, timedOut]);
+    } finally {
+      clearTimeout(timer);
+      watcher.release();
+    }
+  };
 }
 function helperError(name, serverUrl, problem, cause) {
   return new ActionError(
@@ -20632,6 +21484,7 @@ async function askHelper(name, serverUrl, run3, secrets2) {
     if (isMissing(e)) return "missing";
     throw helperError(name, serverUrl, `could not be run: ${e.message}`, e);
   }
+  if (result.stopped) throw helperError(name, serverUrl, result.stopped);
   if (result.code === 127) return "missing";
   const said = `${result.stdout}
 ${result.stderr}`;
@@ -20648,13 +21501,13 @@ ${result.stderr}`;
 }
 
 // src/registry/docker-config.ts
-var import_promises7 = require("node:fs/promises");
-var import_node_path7 = require("node:path");
+var import_promises8 = require("node:fs/promises");
+var import_node_path8 = require("node:path");
 var DOCKER_HUB_SERVER = "https://index.docker.io/v1/";
 var HUB_HOSTS = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
 function dockerConfigPath(env, homedir) {
   const dir = env["DOCKER_CONFIG"];
-  return (0, import_node_path7.join)(dir ? dir : (0, import_node_path7.join)(homedir, ".docker"), "config.json");
+  return (0, import_node_path8.join)(dir ? dir : (0, import_node_path8.join)(homedir, ".docker"), "config.json");
 }
 function hostKey(serverAddress) {
   const host = (serverAddress.replace(/^[a-z]+:\/\//i, "").split("/")[0] ?? "").toLowerCase();
@@ -20663,27 +21516,27 @@ function hostKey(serverAddress) {
 function serverAddressFor(registry) {
   return hostKey(registry) === "docker.io" ? DOCKER_HUB_SERVER : registry;
 }
-function configError(path8, problem, cause) {
+function configError(path12, problem, cause) {
   return new ActionError(
-    `Docker config ${path8} ${problem}`,
+    `Docker config ${path12} ${problem}`,
     {},
     "repair the file or remove it and log in again (docker/login-action writes it), or set registry-username and registry-password",
     cause === void 0 ? void 0 : { cause }
   );
 }
-function record(value, path8, field) {
+function record(value, path12, field) {
   if (value === void 0 || value === null) return {};
-  if (typeof value !== "object" || Array.isArray(value)) throw configError(path8, `has a "${field}" that is not an object`);
+  if (typeof value !== "object" || Array.isArray(value)) throw configError(path12, `has a "${field}" that is not an object`);
   return value;
 }
 async function readDockerConfig(env, homedir) {
-  const path8 = dockerConfigPath(env, homedir);
+  const path12 = dockerConfigPath(env, homedir);
   let text;
   try {
-    text = await (0, import_promises7.readFile)(path8, "utf8");
+    text = await (0, import_promises8.readFile)(path12, "utf8");
   } catch (e) {
     if (e.code === "ENOENT") return void 0;
-    throw configError(path8, `cannot be read: ${e.message}`, e);
+    throw configError(path12, `cannot be read: ${e.message}`, e);
   }
   if (text.trim() === "") return void 0;
   let raw;
@@ -20691,14 +21544,14 @@ async function readDockerConfig(env, homedir) {
     raw = JSON.parse(text);
   } catch (e) {
     const at2 = /position \d+(?: \(line \d+ column \d+\))?/.exec(e.message)?.[0];
-    throw configError(path8, `is not valid JSON${at2 ? ` (at ${at2})` : ""}`);
+    throw configError(path12, `is not valid JSON${at2 ? ` (at ${at2})` : ""}`);
   }
-  const top = record(raw, path8, "top level");
+  const top = record(raw, path12, "top level");
   const credsStore = typeof top["credsStore"] === "string" && top["credsStore"] !== "" ? top["credsStore"] : void 0;
   return {
-    path: path8,
-    auths: record(top["auths"], path8, "auths"),
-    credHelpers: record(top["credHelpers"], path8, "credHelpers"),
+    path: path12,
+    auths: record(top["auths"], path12, "auths"),
+    credHelpers: record(top["credHelpers"], path12, "credHelpers"),
     ...credsStore ? { credsStore } : {}
   };
 }
@@ -20751,7 +21604,7 @@ async function fromHelper(config, registry, opts) {
   const helper = helperFor(config, registry);
   if (!helper) return void 0;
   const serverUrl = serverAddressFor(registry);
-  const answer = await askHelper(helper, serverUrl, opts.runHelper ?? spawnHelper(opts.env), opts.secrets);
+  const answer = await askHelper(helper, serverUrl, opts.runHelper ?? execHelper(opts.env), opts.secrets);
   if (answer === "missing") {
     opts.log?.warning(
       `${config.path} names credential helper "${helper}" for ${registry}, but docker-credential-${helper} is not installed; continuing without its credentials`
@@ -20790,6 +21643,142 @@ function engineAuthConfig(c) {
 // src/registry/client.ts
 var import_node_crypto4 = require("node:crypto");
 
+// src/net/http.ts
+var import_node_http = __toESM(require("node:http"), 1);
+var import_node_https = __toESM(require("node:https"), 1);
+var TransportError = class extends Error {
+  constructor(message, code2, sent, options) {
+    super(message, options);
+    this.code = code2;
+    this.sent = sent;
+    this.name = "TransportError";
+  }
+  code;
+  sent;
+};
+var MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+function exchange(x) {
+  return new Promise((resolve3, reject) => {
+    const lib = x.url.protocol === "https:" ? import_node_https.default : import_node_http.default;
+    let connected = false;
+    let settled = false;
+    const fail2 = (e) => {
+      if (settled) return;
+      settled = true;
+      if (x.signal?.aborted) return reject(x.signal.reason);
+      const err = e;
+      reject(new TransportError(err.message || String(e), err.code, connected, { cause: e }));
+    };
+    const options = { method: x.method, headers: x.headers, signal: x.signal, ...x.agent ? { agent: x.agent } : {} };
+    const req = lib.request(x.url, options, (res) => {
+      const chunks = [];
+      let size = 0;
+      res.on("data", (chunk) => {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) return res.destroy(new Error(`answer larger than ${MAX_ANSWER_BYTES} bytes`));
+        chunks.push(chunk);
+      });
+      res.on("error", fail2);
+      res.on("end", () => {
+        if (!req.writableFinished) req.destroy();
+        if (settled) return;
+        settled = true;
+        const status = res.statusCode ?? 0;
+        resolve3({ status, statusText: res.statusMessage ?? "", headers: res.headers, body: Buffer.concat(chunks) });
+      });
+    });
+    req.on("socket", (socket) => {
+      if (!socket.connecting) {
+        connected = true;
+        return;
+      }
+      socket.once(x.url.protocol === "https:" ? "secureConnect" : "connect", () => connected = true);
+    });
+    req.on("error", fail2);
+    if (x.idleTimeoutMs)
+      req.setTimeout(
+        x.idleTimeoutMs,
+        () => req.destroy(Object.assign(new Error(`no answer within ${x.idleTimeoutMs} ms`), { code: "ETIMEDOUT" }))
+      );
+    sendBody(req, x.body, (e) => {
+      if (settled) return;
+      settled = true;
+      reject(e);
+    });
+  });
+}
+function sendBody(req, body, sourceFailed) {
+  if (body === void 0 || Buffer.isBuffer(body)) {
+    req.end(body);
+    return;
+  }
+  const stream = body();
+  stream.on("error", (e) => {
+    sourceFailed(e);
+    req.destroy(e);
+  });
+  req.on("response", () => stream.unpipe(req));
+  req.on("close", () => stream.destroy());
+  stream.pipe(req);
+}
+
+// src/registry/http.ts
+var MAX_REDIRECTS = 10;
+var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
+var USER_AGENT = "convox-image-deploy";
+function toHeaders(raw) {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    for (const one of Array.isArray(value) ? value : value === void 0 ? [] : [value]) headers.append(name, one);
+  }
+  return headers;
+}
+function without(headers, ...names) {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !names.includes(k.toLowerCase())));
+}
+function redirectedMethod(status, method) {
+  if (status === 303 && method !== "HEAD") return "GET";
+  if ((status === 301 || status === 302) && method === "POST") return "GET";
+  return method;
+}
+async function registryRequest(req, send = exchange) {
+  let { method, url, body } = req;
+  let headers = { "user-agent": USER_AGENT, ...req.headers };
+  for (let hop = 0; ; hop++) {
+    const sized = body ? { ...headers, "content-length": String(body.length) } : headers;
+    const answer = await send({
+      method,
+      url,
+      headers: sized,
+      ...body ? { body } : {},
+      ...req.signal ? { signal: req.signal } : {}
+    });
+    const location = answer.headers.location;
+    if (!REDIRECT_STATUSES.has(answer.status) || !location) {
+      return {
+        status: answer.status,
+        statusText: answer.statusText ?? "",
+        headers: toHeaders(answer.headers),
+        body: answer.body,
+        url
+      };
+    }
+    if (hop >= MAX_REDIRECTS) throw new Error(`${url.host} redirected more than ${MAX_REDIRECTS} times`);
+    const next = new URL(location, url);
+    if (next.protocol !== "http:" && next.protocol !== "https:") {
+      throw new Error(`${url.host} redirected to a ${next.protocol} URL, which is not HTTP`);
+    }
+    if (next.origin !== url.origin) headers = without(headers, "authorization");
+    const nextMethod = redirectedMethod(answer.status, method);
+    if (nextMethod !== method) {
+      body = void 0;
+      headers = without(headers, "content-type");
+    }
+    method = nextMethod;
+    url = next;
+  }
+}
+
 // src/registry/challenge.ts
 function parseChallenge(header2) {
   const match = /^\s*([A-Za-z][\w-]*)\s*(.*)$/s.exec(header2 ?? "");
@@ -20821,13 +21810,21 @@ function tokenRequest(req, realm, scope) {
       scope
     });
     if (service) form.set("service", service);
-    return { method: "POST", body: form, headers: { "content-type": "application/x-www-form-urlencoded" } };
+    const body = Buffer.from(form.toString());
+    return { method: "POST", url: realm, body, headers: { "content-type": "application/x-www-form-urlencoded" } };
   }
   if (service) realm.searchParams.set("service", service);
   realm.searchParams.set("scope", scope);
   if (creds?.username) realm.searchParams.set("account", creds.username);
   const authorization = basicAuthorization(creds);
-  return { method: "GET", headers: authorization ? { authorization } : {} };
+  return { method: "GET", url: realm, headers: authorization ? { authorization } : {} };
+}
+function parseJson(body) {
+  try {
+    return JSON.parse(body.toString("utf8")) ?? {};
+  } catch {
+    return {};
+  }
 }
 async function fetchBearer(req) {
   const realmText = req.challenge.params["realm"];
@@ -20842,11 +21839,11 @@ async function fetchBearer(req) {
     );
   }
   const scope = req.challenge.params["scope"] || req.defaultScope;
-  const init = tokenRequest(req, realm, scope);
-  const res = await req.fetchImpl(realm, { ...init, ...req.signal ? { signal: req.signal } : {} });
+  const request = { ...tokenRequest(req, realm, scope), ...req.signal ? { signal: req.signal } : {} };
+  const res = await registryRequest(request, req.exchange);
   if (res.status === 401 || res.status === 403) return { status: res.status, statusText: res.statusText };
-  if (!res.ok) throw new HttpStatusError(res.status, res.statusText, res.headers);
-  const body = await res.json().catch(() => ({}));
+  if (res.status < 200 || res.status > 299) throw new HttpStatusError(res.status, res.statusText, res.headers);
+  const body = parseJson(res.body);
   const token = typeof body.token === "string" && body.token ? body.token : body.access_token;
   if (typeof token !== "string" || token === "") {
     throw new ActionError(
@@ -20878,21 +21875,24 @@ var ManifestLookup = class {
     this.opts = opts;
     const host = registryApiHost(ref);
     const scheme = (opts.insecureHttp ?? isLoopbackHost)(host) ? "http" : "https";
-    this.url = `${scheme}://${host}/v2/${ref.path}/manifests/${ref.digest ?? ref.tag ?? "latest"}`;
-    this.fetchImpl = opts.fetchImpl ?? fetch;
+    const target2 = dockerRef(ref);
+    this.url = `${scheme}://${host}/v2/${ref.path}/manifests/${target2.digest ?? target2.tag}`;
   }
   ref;
   creds;
   opts;
   authorization;
-  fetchImpl;
   url;
-  async send(method) {
+  /** The job's cancellation and this request's time limit, so a silent registry is retried instead of hanging. */
+  requestSignal() {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const signal = this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
+    return this.opts.signal ? AbortSignal.any([this.opts.signal, timeout]) : timeout;
+  }
+  async send(method) {
     const headers = { accept: MANIFEST_ACCEPT };
     if (this.authorization) headers["authorization"] = this.authorization;
-    const res = await this.fetchImpl(this.url, { method, headers, signal, redirect: "follow" });
+    const req = { method, url: new URL(this.url), headers, signal: this.requestSignal() };
+    const res = await registryRequest(req, this.opts.exchange);
     this.opts.log.debug(`${method} ${this.url} \u2192 ${res.status}`);
     return res;
   }
@@ -20909,8 +21909,8 @@ var ManifestLookup = class {
       defaultScope: `repository:${this.ref.path}:pull`,
       creds: this.creds,
       secrets: this.opts.secrets,
-      fetchImpl: this.fetchImpl,
-      signal: this.opts.signal,
+      ...this.opts.exchange ? { exchange: this.opts.exchange } : {},
+      signal: this.requestSignal(),
       registry: this.ref.registry
     });
     if (!("authorization" in got)) return false;
@@ -20928,8 +21928,7 @@ var ManifestLookup = class {
     const full = await this.send("GET");
     if (full.status === 429 || full.status >= 500) throw new HttpStatusError(full.status, full.statusText, full.headers);
     if (full.status !== 200) return { status: full.status, statusText: full.statusText };
-    const bytes = Buffer.from(await full.arrayBuffer());
-    return { status: 200, statusText: full.statusText, digest: `sha256:${(0, import_node_crypto4.createHash)("sha256").update(bytes).digest("hex")}` };
+    return { status: 200, statusText: full.statusText, digest: `sha256:${(0, import_node_crypto4.createHash)("sha256").update(full.body).digest("hex")}` };
   }
 };
 function authFailure(ref, creds, answer) {
@@ -21140,13 +22139,13 @@ async function existingImagePhase(ctx, creds) {
 }
 
 // src/phases/manifest.ts
-var import_node_fs10 = require("node:fs");
+var import_node_fs11 = require("node:fs");
 function planManifest(config, digest) {
   const { update } = config;
   if (update.mode === "none" || !update.manifestPath || !update.manifestFile) return void 0;
   let bytes;
   try {
-    bytes = (0, import_node_fs10.readFileSync)(update.manifestPath);
+    bytes = (0, import_node_fs11.readFileSync)(update.manifestPath);
   } catch (e) {
     throw new ActionError(
       `cannot read ${update.manifestFile}: ${e.message}`,
@@ -21172,7 +22171,7 @@ async function writeManifest(config, plan) {
 }
 
 // src/phases/deploy.ts
-var import_node_path8 = __toESM(require("node:path"), 1);
+var import_node_path9 = __toESM(require("node:path"), 1);
 var import_node_stream3 = require("node:stream");
 
 // src/convox/build.ts
@@ -21186,7 +22185,7 @@ function at(ctx, where2) {
 // src/convox/websocket.ts
 var import_ws = __toESM(require__3(), 1);
 function readSocket(opts) {
-  return new Promise((resolve2) => {
+  return new Promise((resolve3) => {
     let bytes = 0;
     let error2;
     let done = false;
@@ -21206,7 +22205,7 @@ function readSocket(opts) {
       else if (ws.readyState === import_ws.default.CONNECTING) ws.terminate();
       const failure2 = end === "aborted" ? void 0 : errors.end();
       if (failure2) error2 = failure2.text;
-      resolve2({ bytes, end, ...error2 !== void 0 ? { error: error2 } : {}, ...failure2 ? { failure: failure2 } : {} });
+      resolve3({ bytes, end, ...error2 !== void 0 ? { error: error2 } : {}, ...failure2 ? { failure: failure2 } : {} });
     };
     const onAbort = () => finish("aborted");
     if (opts.signal?.aborted) return finish("aborted");
@@ -21351,12 +22350,12 @@ var LogPrinter = class {
 };
 
 // src/convox/timing.ts
-var realSleep = (ms, signal) => new Promise((resolve2, reject) => {
+var realSleep = (ms, signal) => new Promise((resolve3, reject) => {
   if (signal?.aborted) return reject(signal.reason);
   const timer = setTimeout(
     () => {
       signal?.removeEventListener("abort", onAbort);
-      resolve2();
+      resolve3();
     },
     Math.max(0, ms)
   );
@@ -21437,14 +22436,14 @@ var Nudge = class {
     }
     const cut = new AbortController();
     try {
-      return await new Promise((resolve2, reject) => {
+      return await new Promise((resolve3, reject) => {
         this.wakeUp = () => {
           cut.abort();
-          resolve2(true);
+          resolve3(true);
         };
         sleep(ms, AbortSignal.any([signal, cut.signal])).then(
-          () => resolve2(false),
-          () => signal.aborted ? reject(signal.reason) : resolve2(true)
+          () => resolve3(false),
+          () => signal.aborted ? reject(signal.reason) : resolve3(true)
         );
         if (signal.aborted) reject(signal.reason);
       });
@@ -21581,8 +22580,8 @@ function streamFailed(ctx, id, failure2) {
   return failure2;
 }
 function openBuildLog(ctx, id, printer, signal) {
-  const path8 = appPath(ctx.app, `/builds/${encodeURIComponent(id)}/logs`);
-  return ctx.client.socket(path8, { signal, onData: printer.resume(), probe: appPath(ctx.app) });
+  const path12 = appPath(ctx.app, `/builds/${encodeURIComponent(id)}/logs`);
+  return ctx.client.socket(path12, { signal, onData: printer.resume(), probe: appPath(ctx.app) });
 }
 async function rereadStoredLog(ctx, id, printer) {
   const before = printer.printed;
@@ -21621,82 +22620,6 @@ function credentialIn(url) {
 // src/convox/client.ts
 var import_node_http3 = __toESM(require("node:http"), 1);
 var import_node_https2 = __toESM(require("node:https"), 1);
-
-// src/convox/http.ts
-var import_node_http = __toESM(require("node:http"), 1);
-var import_node_https = __toESM(require("node:https"), 1);
-var TransportError = class extends Error {
-  constructor(message, code2, sent, options) {
-    super(message, options);
-    this.code = code2;
-    this.sent = sent;
-    this.name = "TransportError";
-  }
-  code;
-  sent;
-};
-var MAX_ANSWER_BYTES = 32 * 1024 * 1024;
-function exchange(x) {
-  return new Promise((resolve2, reject) => {
-    const lib = x.url.protocol === "https:" ? import_node_https.default : import_node_http.default;
-    let connected = false;
-    let settled = false;
-    const fail2 = (e) => {
-      if (settled) return;
-      settled = true;
-      if (x.signal?.aborted) return reject(x.signal.reason);
-      const err = e;
-      reject(new TransportError(err.message || String(e), err.code, connected, { cause: e }));
-    };
-    const req = lib.request(x.url, { method: x.method, headers: x.headers, agent: x.agent, signal: x.signal }, (res) => {
-      const chunks = [];
-      let size = 0;
-      res.on("data", (chunk) => {
-        size += chunk.length;
-        if (size > MAX_ANSWER_BYTES) return res.destroy(new Error(`answer larger than ${MAX_ANSWER_BYTES} bytes`));
-        chunks.push(chunk);
-      });
-      res.on("error", fail2);
-      res.on("end", () => {
-        if (settled) return;
-        settled = true;
-        resolve2({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-      });
-    });
-    req.on("socket", (socket) => {
-      if (!socket.connecting) {
-        connected = true;
-        return;
-      }
-      socket.once(x.url.protocol === "https:" ? "secureConnect" : "connect", () => connected = true);
-    });
-    req.on("error", fail2);
-    if (x.idleTimeoutMs)
-      req.setTimeout(
-        x.idleTimeoutMs,
-        () => req.destroy(Object.assign(new Error(`no answer within ${x.idleTimeoutMs} ms`), { code: "ETIMEDOUT" }))
-      );
-    sendBody(req, x.body, (e) => {
-      if (settled) return;
-      settled = true;
-      reject(e);
-    });
-  });
-}
-function sendBody(req, body, sourceFailed) {
-  if (body === void 0 || Buffer.isBuffer(body)) {
-    req.end(body);
-    return;
-  }
-  const stream = body();
-  stream.on("error", (e) => {
-    sourceFailed(e);
-    req.destroy(e);
-  });
-  req.on("response", () => stream.unpipe(req));
-  req.on("close", () => stream.destroy());
-  stream.pipe(req);
-}
 
 // src/convox/target.ts
 var DEFAULT_CONSOLE_HOST = "console.convox.com";
@@ -21937,9 +22860,9 @@ function parseSessionChallenge(header2) {
   if (!match) return void 0;
   const attrs = /* @__PURE__ */ new Map();
   for (const m of (match[1] ?? "").matchAll(/(\w+)="([^"]*)"/g)) attrs.set((m[1] ?? "").toLowerCase(), m[2] ?? "");
-  const path8 = attrs.get("path");
-  if (!path8?.startsWith("/")) return void 0;
-  return { path: path8, token: attrs.get("token") === "true" };
+  const path12 = attrs.get("path");
+  if (!path12?.startsWith("/")) return void 0;
+  return { path: path12, token: attrs.get("token") === "true" };
 }
 
 // src/convox/client.ts
@@ -21968,19 +22891,19 @@ var RackClient = class {
   /** When a request last succeeded (the Console session is known good then). */
   lastOkAt = Number.NEGATIVE_INFINITY;
   /** GET a JSON document; retried. */
-  async get(path8, purpose) {
-    return parseJson(await this.send("GET", path8, void 0, "read", purpose), purpose.what);
+  async get(path12, purpose) {
+    return parseJson2(await this.send("GET", path12, void 0, "read", purpose), purpose.what);
   }
   /** POST a form (a write: never repeated once it may have reached the rack). Returns JSON, or the text (`ok`). */
-  async post(path8, form, purpose) {
+  async post(path12, form, purpose) {
     const body = Buffer.from(encodeForm(form));
-    const answer = await this.send("POST", path8, { body, type: "application/x-www-form-urlencoded" }, "write", purpose);
-    return answer.headers["content-type"]?.includes("json") ? parseJson(answer, purpose.what) : answer.body.toString("utf8").trim();
+    const answer = await this.send("POST", path12, { body, type: "application/x-www-form-urlencoded" }, "write", purpose);
+    return answer.headers["content-type"]?.includes("json") ? parseJson2(answer, purpose.what) : answer.body.toString("utf8").trim();
   }
   /** POST a raw stream (object upload); repeated with a fresh stream when it fails. */
-  async upload(path8, body, purpose) {
-    return parseJson(
-      await this.send("POST", path8, { body, type: "application/octet-stream" }, "upload", purpose),
+  async upload(path12, body, purpose) {
+    return parseJson2(
+      await this.send("POST", path12, { body, type: "application/octet-stream" }, "upload", purpose),
       purpose.what
     );
   }
@@ -21990,12 +22913,12 @@ var RackClient = class {
    * does with a throw-away GET (skipped right after a successful request), and retry once
    * after a 401 upgrade.
    */
-  async socket(path8, opts) {
+  async socket(path12, opts) {
     for (let attempt = 1; ; attempt++) {
       if (this.target.rack && (attempt > 1 || this.now() - this.lastOkAt > 5e3)) await this.probe(opts.probe);
       this.requests++;
       const read = await readSocket({
-        url: `${this.target.baseUrl.replace(/^http/, "ws")}${path8}`,
+        url: `${this.target.baseUrl.replace(/^http/, "ws")}${path12}`,
         headers: { ...this.baseHeaders(), ...opts.headers },
         rejectUnauthorized: !this.target.insecureTls,
         ...opts.signal ? { signal: opts.signal } : {},
@@ -22004,9 +22927,9 @@ var RackClient = class {
       if (read.end !== "refused" || attempt > 1 || !this.target.rack || !/answered 401/.test(read.error ?? "")) return read;
     }
   }
-  async probe(path8) {
+  async probe(path12) {
     try {
-      await this.send("GET", path8, void 0, "read", { what: "check the Console session" }, 1);
+      await this.send("GET", path12, void 0, "read", { what: "check the Console session" }, 1);
     } catch (e) {
       if (!(e instanceof ActionError && /does not support/.test(e.message))) throw e;
     }
@@ -22026,13 +22949,13 @@ var RackClient = class {
       ...this.session ? { Session: this.session } : {}
     };
   }
-  async send(method, path8, body, kind, purpose, attempts) {
-    const label = { method, path: path8, ...purpose };
+  async send(method, path12, body, kind, purpose, attempts) {
+    const label = { method, path: path12, ...purpose };
     const max = attempts ?? (kind === "write" ? 3 : this.opts.readAttempts ?? 5);
     for (let attempt = 1; ; attempt++) {
       let answer;
       try {
-        answer = await this.withSession(method, path8, body, kind);
+        answer = await this.withSession(method, path12, body, kind);
       } catch (e) {
         if (attempt < max && this.mayRetry(e, kind)) {
           await this.pause(attempt, label, describeTransport(e));
@@ -22078,8 +23001,8 @@ var RackClient = class {
       return rackNameError(this.target, refusal, { problem: redact(describeTransport(e)) });
     }
   }
-  async withSession(method, path8, body, kind) {
-    const answer = await this.once(method, path8, body, kind);
+  async withSession(method, path12, body, kind) {
+    const answer = await this.once(method, path12, body, kind);
     const challenge = answer.status === 401 ? parseSessionChallenge(answer.headers["www-authenticate"]) : void 0;
     if (!challenge) return answer;
     if (challenge.token) {
@@ -22100,15 +23023,15 @@ var RackClient = class {
     }
     this.opts.secrets.add(id);
     this.session = id;
-    return this.once(method, path8, body, kind);
+    return this.once(method, path12, body, kind);
   }
-  once(method, path8, body, kind, base = this.baseHeaders()) {
+  once(method, path12, body, kind, base = this.baseHeaders()) {
     this.requests++;
     const headers = { ...base, "Content-Type": body?.type ?? "application/octet-stream" };
     if (Buffer.isBuffer(body?.body)) headers["Content-Length"] = String(body.body.length);
     return exchange({
       method,
-      url: new URL(`${this.target.baseUrl}${path8}`),
+      url: new URL(`${this.target.baseUrl}${path12}`),
       headers,
       ...body ? { body: body.body } : {},
       agent: kind === "read" ? this.readAgent : this.writeAgent,
@@ -22152,7 +23075,7 @@ function mayHaveActed(error2, label) {
     error2.rackMessage
   );
 }
-function parseJson(answer, what) {
+function parseJson2(answer, what) {
   const parsed = safeJson(answer.body);
   if (parsed === void 0) {
     throw new ActionError(
@@ -22328,10 +23251,10 @@ var RackEvents = class {
   }
   async follow() {
     const signal = AbortSignal.any([this.stopper.signal, this.ctx.deadline.signal]);
-    const path8 = appPath(this.ctx.app, "/logs");
+    const path12 = appPath(this.ctx.app, "/logs");
     while (!signal.aborted) {
       const lines = new LineBuffer();
-      const read = await this.ctx.client.socket(path8, {
+      const read = await this.ctx.client.socket(path12, {
         headers: { Prefix: "true", Since: "5s", Follow: "true" },
         signal,
         onData: (chunk) => lines.push(chunk).forEach((line) => this.line(line)),
@@ -22490,37 +23413,37 @@ async function promote(ctx, releaseId) {
 async function waitForRollout(ctx, ours, previous, unanswered, limits = DEFAULT_LIMITS) {
   const state = startRollout(ours, previous, ctx.now());
   const nudge = new Nudge();
-  const events = new RackEvents(ctx, () => nudge.wake());
-  ctx.tail = () => events.tail();
-  events.start();
+  const events2 = new RackEvents(ctx, () => nudge.wake());
+  ctx.tail = () => events2.tail();
+  events2.start();
   let last = {};
   at(ctx, () => {
-    const event = events.tail(1)[0];
+    const event = events2.tail(1)[0];
     const seen = last.status === void 0 ? "the app not read yet" : `app status ${last.status}, active release ${last.release || "none"}`;
     return `release ${ours} was still rolling out (${seen}) after ${formatDuration(ctx.now() - state.promotedAt)}${event ? `; last rack event: ${event}` : ""}`;
   });
   try {
     for (let n = 0; ; n++) {
       last = await readApp(ctx);
-      if (!state.sawUpdate && events.mentioned(ours)) state.sawUpdate = true;
+      if (!state.sawUpdate && events2.mentioned(ours)) state.sawUpdate = true;
       const verdict = judge(state, { status: last.status ?? "", release: last.release ?? "" }, ctx.now(), limits);
       if (verdict.kind === "deployed") return;
       if (verdict.kind !== "wait" && verdict.kind !== "confirm") {
         await ctx.sleep(300, ctx.deadline.signal);
-        throw await rolloutFailed(ctx, verdict, state.previous, state.sawUpdate ? void 0 : unanswered, events);
+        throw await rolloutFailed(ctx, verdict, state.previous, state.sawUpdate ? void 0 : unanswered, events2);
       }
       if (verdict.kind === "confirm") await ctx.sleep(CONFIRM_MS, ctx.deadline.signal);
       else await nudge.wait(ctx.sleep, pollDelayMs(ROLLOUT_POLL, n, ctx.now() - state.promotedAt), ctx.deadline.signal);
     }
   } finally {
-    await events.stop();
+    await events2.stop();
   }
 }
-async function rolloutFailed(ctx, verdict, previous, unanswered, events) {
+async function rolloutFailed(ctx, verdict, previous, unanswered, events2) {
   const ours = ctx.ids.releaseId ?? "?";
   const processes = await describeProcesses(ctx);
-  await events.stop();
-  const lines = events.tail();
+  await events2.stop();
+  const lines = events2.tail();
   const details = (lines.length ? `
 rack events:
 ${lines.map((l) => `  | ${l}`).join("\n")}` : "\n(no rack events were received)") + (processes.length ? `
@@ -22875,7 +23798,7 @@ function sourceTarball(appDir, manifestName, manifestBytes, signal) {
   const replace = new Map(manifestBytes ? [[manifestName, manifestBytes]] : []);
   packContext({
     contextDir: appDir,
-    dockerfile: import_node_path8.default.join(appDir, manifestName),
+    dockerfile: import_node_path9.default.join(appDir, manifestName),
     gzip: true,
     replace,
     ...signal ? { signal } : {}
@@ -22896,8 +23819,8 @@ async function deployPhase(config, manifest, deps, onProgress) {
       "add convox.yml (or set 'manifest') next to your app"
     );
   }
-  const appDir = import_node_path8.default.dirname(config.update.manifestPath);
-  const manifestName = import_node_path8.default.basename(config.update.manifestPath);
+  const appDir = import_node_path9.default.dirname(config.update.manifestPath);
+  const manifestName = import_node_path9.default.basename(config.update.manifestPath);
   const sha = config.github.sha;
   const description = d.description ?? `convox-image-deploy ${config.tags[0] ?? ""}${config.github.runNumber ? ` (run ${config.github.runNumber})` : ""}`;
   let reached = "";

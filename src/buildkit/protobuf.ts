@@ -181,7 +181,7 @@ export function writeVarint(out: Buffer, at: number, value: number): number {
 /** Bytes a 64-bit varint takes (negative values as their two's complement: ten). */
 export function varintSizeBig(value: bigint): number {
   if (value >= 0n && value < 0x20000000000000n) return varintSize(Number(value));
-  const [hi, lo] = halves(value);
+  const [hi] = halves(value);
   // Each byte holds 7 bits: 32 of `lo` and the rest of `hi`.
   let n = 5;
   for (let h = hi >>> 3; h > 0; h >>>= 7) n++;

@@ -17,12 +17,17 @@ export function hasGlob(name: string): boolean {
   return false;
 }
 
-/** Whether `name` matches the whole of `pattern`. */
+/** Whether `name` matches the whole of `pattern` (false for a malformed pattern, as fsutil takes it). */
 export function goMatch(pattern: string, name: string): boolean {
+  return goMatchResult(pattern, name).matched;
+}
+
+/** filepath.Match's two answers: whether it matched, and whether it reported ErrBadPattern. */
+export function goMatchResult(pattern: string, name: string): { matched: boolean; badPattern: boolean } {
   try {
-    return matchFrom([...pattern], 0, [...name], 0);
+    return { matched: matchFrom([...pattern], 0, [...name], 0), badPattern: false };
   } catch (e) {
-    if (e instanceof BadPattern) return false;
+    if (e instanceof BadPattern) return { matched: false, badPattern: true };
     throw e;
   }
 }
@@ -50,7 +55,7 @@ function matchFrom(p: string[], pi: number, s: string[], si: number): boolean {
     }
     const c = s[si]!;
     if (ch === '?') {
-      if (c === '/') return false;
+      if (c === '/') return mismatch(p, pi);
       pi++;
       si++;
     } else if (ch === '[') {
@@ -63,16 +68,22 @@ function matchFrom(p: string[], pi: number, s: string[], si: number): boolean {
       si++;
     } else if (ch === '\\') {
       if (pi + 1 >= p.length) throw new BadPattern();
-      if (p[pi + 1] !== c) return false;
+      if (p[pi + 1] !== c) return mismatch(p, pi);
       pi += 2;
       si++;
     } else {
-      if (ch !== c) return false;
+      if (ch !== c) return mismatch(p, pi);
       pi++;
       si++;
     }
   }
   return si === s.length;
+}
+
+/** A mismatch at `pi`: false, once the rest of the pattern is known to be well formed (Go checks it). */
+function mismatch(p: string[], pi: number): false {
+  checkSyntax(p, pi);
+  return false;
 }
 
 /** Matches `c` against the class starting at `p[at] === '['`; returns whether it matched and the index after `]`. */

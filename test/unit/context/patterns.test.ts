@@ -101,7 +101,7 @@ describe('pattern lists (later patterns win, ! re-includes)', () => {
     [['docs/', '!docs/README.md'], 'docs/README.md', false],
     [['docs/*', '!docs/README.md'], 'docs/README.md', false],
     [['docs', '!docs/README.md'], 'docs/other.md', true],
-    [['**/cache'], 'a/b/cache/x', true], // one-parent-only matching (moby 19.03, @balena/dockerignore) says false
+    [['**/cache'], 'a/b/cache/x', true], // moby 19.03's one-parent-only Matches says false
     [['*.md', '!README*.md', 'README-secret.md'], 'README-secret.md', true],
     [['*.md', 'README-secret.md', '!README*.md'], 'README-secret.md', false],
     [['node_modules', '!node_modules/keep'], 'node_modules/keep/x.js', false],
@@ -171,5 +171,72 @@ describe('patterns Docker rejects', () => {
 
   it.each(['[a-c]', '[\\]]', '[[]', 'a\\[b', '[!x]'])('accepts %j', (pattern) => {
     expect(() => new PatternMatcher([pattern])).not.toThrow();
+  });
+});
+
+// moby/patternmatcher's TestMatch table (matchTests, patternmatcher_test.go at
+// 5a6d8429a19bb6948a372ff19e86fe83599a04b7): the package-level Matches(s, [pattern]); a row
+// with ErrBadPattern is a pattern New refuses. [pattern, path, matches, bad pattern].
+const MATCH_TESTS: ReadonlyArray<readonly [string, string, boolean, boolean]> = [
+  ['abc', 'abc', true, false],
+  ['*', 'abc', true, false],
+  ['*c', 'abc', true, false],
+  ['a*', 'a', true, false],
+  ['a*', 'abc', true, false],
+  ['a*', 'ab/c', true, false],
+  ['a*/b', 'abc/b', true, false],
+  ['a*/b', 'a/c/b', false, false],
+  ['a*b*c*d*e*/f', 'axbxcxdxe/f', true, false],
+  ['a*b*c*d*e*/f', 'axbxcxdxexxx/f', true, false],
+  ['a*b*c*d*e*/f', 'axbxcxdxe/xxx/f', false, false],
+  ['a*b*c*d*e*/f', 'axbxcxdxexxx/fff', false, false],
+  ['a*b?c*x', 'abxbbxdbxebxczzx', true, false],
+  ['a*b?c*x', 'abxbbxdbxebxczzy', false, false],
+  ['ab[c]', 'abc', true, false],
+  ['ab[b-d]', 'abc', true, false],
+  ['ab[e-g]', 'abc', false, false],
+  ['ab[^c]', 'abc', false, false],
+  ['ab[^b-d]', 'abc', false, false],
+  ['ab[^e-g]', 'abc', true, false],
+  ['a\\*b', 'a*b', true, false],
+  ['a\\*b', 'ab', false, false],
+  ['a?b', 'a☺b', true, false],
+  ['a[^a]b', 'a☺b', true, false],
+  ['a???b', 'a☺b', false, false],
+  ['a[^a][^a][^a]b', 'a☺b', false, false],
+  ['[a-ζ]*', 'α', true, false],
+  ['*[a-ζ]', 'A', false, false],
+  ['a?b', 'a/b', false, false],
+  ['a*b', 'a/b', false, false],
+  ['[\\]a]', ']', true, false],
+  ['[\\-]', '-', true, false],
+  ['[x\\-]', 'x', true, false],
+  ['[x\\-]', '-', true, false],
+  ['[x\\-]', 'z', false, false],
+  ['[\\-x]', 'x', true, false],
+  ['[\\-x]', '-', true, false],
+  ['[\\-x]', 'a', false, false],
+  ['[]a]', ']', false, true],
+  ['[-]', '-', false, true],
+  ['[x-]', 'x', false, true],
+  ['[x-]', '-', false, true],
+  ['[x-]', 'z', false, true],
+  ['[-x]', 'x', false, true],
+  ['[-x]', '-', false, true],
+  ['[-x]', 'a', false, true],
+  ['\\', 'a', false, true],
+  ['[a-b-c]', 'a', false, true],
+  ['[', 'a', false, true],
+  ['[^', 'a', false, true],
+  ['[^bc', 'a', false, true],
+  ['a[', 'a', false, true],
+  ['a[', 'ab', false, true],
+  ['*x', 'xxx', true, false],
+];
+
+describe("patternmatcher's TestMatch (54 rows)", () => {
+  it.each(MATCH_TESTS)('%j vs %j → %s (bad pattern: %s)', (pattern, path, matches, bad) => {
+    if (bad) expect(() => new PatternMatcher([pattern])).toThrow(PatternError);
+    else expect(new PatternMatcher([pattern]).match(path).matched).toBe(matches);
   });
 });
