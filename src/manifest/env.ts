@@ -3,7 +3,10 @@
  * check that each chosen service really uses the variable, and say what the image will become.
  */
 import type { ChosenService } from './choose.js';
+import { familiarName } from '../image/reference.js';
+import type { ImageReference } from '../image/reference.js';
 import { interpolate, splitImageText, usesVariable, variableWithOperator } from './image-text.js';
+import type { ImageText } from './image-text.js';
 import { fail } from './parse.js';
 import { renderScalar } from './scalar.js';
 import { startOf } from './services.js';
@@ -12,8 +15,18 @@ import type { ManifestSource } from './source.js';
 import type { ServiceImage } from './types.js';
 import type { ScalarNode } from './yaml-tree.js';
 
-/** The chosen services with their interpolated images. Throws ActionError when one lacks `${envVar}`. */
-export function envServices(src: ManifestSource, chosen: readonly ChosenService[], envVar: string, tag: string): ServiceImage[] {
+/**
+ * The chosen services with their interpolated images. Throws ActionError when one does not have
+ * `${envVar}` as exactly the tag of its repository: anything else makes the rack pull a reference
+ * that was never pushed.
+ */
+export function envServices(
+  src: ManifestSource,
+  chosen: readonly ChosenService[],
+  image: ImageReference,
+  envVar: string,
+  tag: string,
+): ServiceImage[] {
   return chosen.map((c) => {
     const scalar = c.service.image?.node as ScalarNode;
     const variable = `\${${envVar}}`;
@@ -30,13 +43,23 @@ export function envServices(src: ManifestSource, chosen: readonly ChosenService[
         suggestion,
       );
     }
-    const { digest } = splitImageText(c.text);
-    if (digest !== undefined && !digest.includes(variable)) {
+    const parts = splitImageText(c.text);
+    if (parts.digest !== undefined && !parts.digest.includes(variable)) {
       throw fail(
         src,
         startOf(scalar),
-        `the image of service '${c.service.name}' ("${c.text}") pins the digest ${digest}, which wins over any tag, so setting ${envVar} would not change what it runs`,
-        `remove "@${digest}" from the image`,
+        `the image of service '${c.service.name}' ("${c.text}") pins the digest ${parts.digest}, which wins over any tag, so setting ${envVar} would not change what it runs`,
+        `remove "@${parts.digest}" from the image`,
+      );
+    }
+    const why = notExactlyTheTag(parts, variable);
+    if (why) {
+      const repository = parts.repository.includes(variable) ? familiarName(image.repository) : parts.repository;
+      throw fail(
+        src,
+        startOf(scalar),
+        `update is 'env' but in the image of service '${c.service.name}' ("${c.text}") ${variable} ${why}: the rack would pull "${interpolate(c.text, envVar, tag)}", a reference that was never pushed`,
+        suggestedLine(src, scalar, `${repository}:${variable}`),
       );
     }
     const at = positionOf(src, startOf(scalar));
@@ -50,6 +73,13 @@ export function envServices(src: ManifestSource, chosen: readonly ChosenService[
       ...(anchor ? { anchor } : {}),
     };
   });
+}
+
+function notExactlyTheTag(parts: ImageText, variable: string): string | undefined {
+  if (parts.tag === variable && !parts.repository.includes(variable) && parts.digest === undefined) return undefined;
+  if (parts.repository === variable && parts.tag === undefined && parts.digest === undefined) return 'is the whole image';
+  if (parts.tag?.includes(variable) && parts.tag !== variable) return 'is not the whole tag';
+  return 'is not the tag';
 }
 
 /** "change line 7 to:  image: acme/shop:${IMAGE_VERSION}", keeping indentation and quoting. */

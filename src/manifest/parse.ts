@@ -5,8 +5,9 @@
 import { ActionError } from '../errors.js';
 import { lineText, positionOf } from './source.js';
 import type { ManifestSource } from './source.js';
-import { YamlStructureError, buildTree, loadManifestValue } from './yaml-tree.js';
-import type { MapNode, ScalarNode, YamlNode } from './yaml-tree.js';
+import { loadManifestValue } from './load.js';
+import { YamlStructureError, buildTree } from './yaml-tree.js';
+import type { MapNode, ScalarNode, Tree, YamlNode } from './yaml-tree.js';
 
 /** A manifest whose top level is a mapping. */
 export interface ParsedManifest {
@@ -20,15 +21,37 @@ interface YamlErrorLike {
   message?: string;
 }
 
-/** Loads `src`. Throws ActionError for empty, malformed, multi-document or non-mapping files. */
+/**
+ * Reads `src` with both parsers: the `yaml` package for the tree (where things are written),
+ * js-yaml for the value (what they load as). Throws ActionError for empty, malformed,
+ * multi-document or non-mapping files, and for a file the two parsers do not both read.
+ */
 export function parseManifest(src: ManifestSource): ParsedManifest {
+  let tree: Tree | undefined;
+  let structure: YamlStructureError | undefined;
+  try {
+    tree = buildTree(src.text);
+  } catch (e) {
+    if (!(e instanceof YamlStructureError)) throw e;
+    structure = e;
+  }
   let value: unknown;
   try {
-    value = loadManifestValue(src.text);
+    value = loadManifestValue(src.text, tree?.error ? undefined : tree?.root);
   } catch (e) {
-    throw loadError(src, e as YamlErrorLike);
+    throw loadError(src, e as YamlErrorLike, tree);
   }
-  const root = treeOf(src);
+  if (structure)
+    throw fail(src, structure.offset, structure.message, 'give the value its own anchor outside the collection, or write it out');
+  if (tree?.error) {
+    throw fail(
+      src,
+      tree.error.offset,
+      `not valid YAML: ${tree.error.message}`,
+      'fix the YAML syntax at that position (a YAML linter shows the same error)',
+    );
+  }
+  const root = tree?.root;
   if (value === null || value === undefined || root === undefined) throw emptyError(src);
   if (root.kind !== 'map' || typeof value !== 'object' || Array.isArray(value)) {
     throw fail(
@@ -39,15 +62,6 @@ export function parseManifest(src: ManifestSource): ParsedManifest {
     );
   }
   return { value: value as Record<string, unknown>, root };
-}
-
-function treeOf(src: ManifestSource): YamlNode | undefined {
-  try {
-    return buildTree(src.text).root;
-  } catch (e) {
-    if (!(e instanceof YamlStructureError)) throw e;
-    throw fail(src, e.offset, e.message, 'give the value its own anchor outside the collection, or write it out');
-  }
 }
 
 /** An ActionError at a text offset, phase `manifest`, with `file:line:column:` before the message. */
@@ -62,8 +76,8 @@ export function fail(src: ManifestSource, offset: number | undefined, message: s
   );
 }
 
-function loadError(src: ManifestSource, e: YamlErrorLike): ActionError {
-  const documents = countDocuments(src.text);
+function loadError(src: ManifestSource, e: YamlErrorLike, tree: Tree | undefined): ActionError {
+  const documents = tree?.documents ?? 1;
   if (documents === 0) return emptyError(src);
   if (documents > 1) {
     return fail(
@@ -77,7 +91,7 @@ function loadError(src: ManifestSource, e: YamlErrorLike): ActionError {
   const offset = e.mark?.position;
   if (reason === 'duplicated mapping key' && offset !== undefined) {
     // Without a tree (an unknown alias further on), fall back to the plain key's text.
-    const key = keyAt(src.text, offset) ?? plainKeyAt(src.text, offset);
+    const key = keyAt(tree?.root, offset) ?? plainKeyAt(src.text, offset);
     const start = key && (key.style === 'single' || key.style === 'double') ? key.start - 1 : offset;
     const line = lineText(src, positionOf(src, start).line).trim();
     return fail(
@@ -85,6 +99,15 @@ function loadError(src: ManifestSource, e: YamlErrorLike): ActionError {
       start,
       `key ${key ? `'${key.value}' ` : ''}appears twice in the same mapping (at "${line}"); YAML does not allow duplicate keys`,
       'remove or merge one of the two entries',
+    );
+  }
+  if (tree && !tree.error) {
+    // The yaml package read it and the one known disagreement was smoothed over: another one.
+    return fail(
+      src,
+      offset,
+      `js-yaml cannot read this (${reason}), though the yaml package can; the action edits a manifest only when both of its YAML parsers read it`,
+      'report this with the manifest; as a workaround, write that part the way a YAML 1.2 linter accepts',
     );
   }
   return fail(
@@ -95,14 +118,8 @@ function loadError(src: ManifestSource, e: YamlErrorLike): ActionError {
   );
 }
 
-/** The mapping key whose text starts at `offset` (the event parser does not reject duplicates). */
-function keyAt(text: string, offset: number): ScalarNode | undefined {
-  let root: YamlNode | undefined;
-  try {
-    root = buildTree(text).root;
-  } catch {
-    return undefined;
-  }
+/** The mapping key whose text starts at `offset` (the tree keeps duplicates; js-yaml names them). */
+function keyAt(root: YamlNode | undefined, offset: number): ScalarNode | undefined {
   const pending: YamlNode[] = root ? [root] : [];
   for (let node = pending.pop(); node; node = pending.pop()) {
     if (node.kind === 'seq') pending.push(...node.items);
@@ -127,12 +144,4 @@ function emptyError(src: ManifestSource): ActionError {
     'is empty (no YAML content, only whitespace or comments)',
     'add the services to the manifest, or point the manifest input at the right file',
   );
-}
-
-function countDocuments(text: string): number {
-  try {
-    return buildTree(text).documents;
-  } catch {
-    return 1; // malformed: let the loader's reason speak
-  }
 }

@@ -4,7 +4,7 @@
  */
 import { digestProblem, isValidTag } from '../image/reference.js';
 import { ActionError } from '../errors.js';
-import { chooseServices } from './choose.js';
+import { chooseServices, mergeNotes } from './choose.js';
 import { unifiedDiff } from './diff.js';
 import { envServices } from './env.js';
 import { fail, parseManifest } from './parse.js';
@@ -28,16 +28,18 @@ export function planManifestUpdate(input: ManifestPlanInput): ManifestPlan {
   const kind = detectKind(input.file, parsed.root);
   const all = listServices(src, kind, parsed.root);
   crossCheck(src, parsed, all);
-  const chosen = chooseServices(src, kind, all, input.image, input.services);
+  const chosen = chooseServices(src, parsed, kind, all, input.image, input.services);
   const base = { kind, file: input.file, before: input.bytes };
+  const merges = input.services?.length ? [] : mergeNotes(src, kind, all, input.image);
   if (input.mode === 'env') {
-    const services = envServices(src, chosen, input.envVar, input.tag);
-    return { ...base, services, after: input.bytes, changed: false, diff: '', notes: [] };
+    const services = envServices(src, chosen, input.image, input.envVar, input.tag);
+    return { ...base, services, after: input.bytes, changed: false, diff: '', notes: merges };
   }
   const next = { tag: input.tag, ...(input.digest ? { digest: input.digest } : {}) };
   const { after, services, notes } = rewriteManifest(src, parsed, kind, all, chosen, next);
   const changed = !after.equals(input.bytes);
-  return { ...base, services, after, changed, diff: changed ? unifiedDiff(input.file, input.bytes, after) : '', notes };
+  const diff = changed ? unifiedDiff(input.file, input.bytes, after) : '';
+  return { ...base, services, after, changed, diff, notes: [...notes, ...merges] };
 }
 
 function checkTagAndDigest(input: ManifestPlanInput): void {

@@ -16,7 +16,8 @@ import { formatPath, usesOf } from './uses.js';
 import type { Use } from './uses.js';
 import { verifyEdit } from './verify.js';
 import type { IntendedChange } from './verify.js';
-import { loadManifestValue } from './yaml-tree.js';
+import { loadManifestValue } from './load.js';
+import { buildTree } from './yaml-tree.js';
 import type { ScalarNode } from './yaml-tree.js';
 
 /** What a rewrite produced. */
@@ -114,7 +115,7 @@ function checkUses(
   const anchor = target.chosen[0]?.service.image?.anchor ?? target.scalar.anchor;
   const shared = anchor ? `the anchored value &${anchor}` : `"${target.scalar.value}"`;
   for (const use of uses) {
-    const owner = all.find((s) => formatPath(s.imagePath) === formatPath(use.path));
+    const owner = all.find((s) => s.image?.node === target.scalar && formatPath(s.imagePath) === formatPath(use.path));
     if (owner && chosenNames.has(owner.name)) continue;
     if (owner) {
       throw fail(
@@ -125,6 +126,7 @@ function checkUses(
       );
     }
     if (!insideService(kind, all, use.path) && (use.direct || isExtension(kind, use.path))) continue;
+    if (droppedByConvox(kind, use)) continue;
     throw fail(
       src,
       startOf(target.scalar),
@@ -133,6 +135,11 @@ function checkUses(
     );
   }
   return uses.map((u) => u.path);
+}
+
+/** Under `services:`, Convox drops what a plain `<<:` merges (see MergeRules): it never deploys that copy. */
+function droppedByConvox(kind: ManifestKind, use: Use): boolean {
+  return kind === 'convox' && use.path[0] === 'services' && use.mergedAt !== undefined && use.mergedAt >= 1;
 }
 
 function isExtension(kind: ManifestKind, path: ValuePath): boolean {
@@ -167,7 +174,10 @@ function edit(src: ManifestSource, target: Target): TextEdit {
 function verify(src: ManifestSource, parsed: ParsedManifest, after: Buffer, intended: readonly IntendedChange[]): void {
   let value: unknown;
   try {
-    value = loadManifestValue(decodeManifest(src.file, after).text);
+    const text = decodeManifest(src.file, after).text;
+    const tree = buildTree(text);
+    if (tree.error) throw new Error(`the yaml package: ${tree.error.message}`);
+    value = loadManifestValue(text, tree.root);
   } catch (e) {
     throw fail(
       src,

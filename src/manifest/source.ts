@@ -13,7 +13,7 @@ export interface ManifestSource {
   readonly bytes: Buffer;
   readonly bomLength: number;
   readonly text: string;
-  /** Offsets in `text` where each line starts (after `\n`; a lone `\r` is not a break here). */
+  /** Offsets in `text` where each line starts: after `\n`, `\r\n` or a lone `\r`, YAML's three line breaks. */
   readonly lineStarts: readonly number[];
 }
 
@@ -22,6 +22,8 @@ export interface Position {
   readonly line: number;
   readonly column: number;
 }
+
+const LINE_BREAK = /\r\n|\r|\n/g;
 
 /** Decodes strict UTF-8 (an optional BOM is set aside); throws ActionError on invalid bytes. */
 export function decodeManifest(file: string, bytes: Buffer): ManifestSource {
@@ -37,8 +39,17 @@ export function decodeManifest(file: string, bytes: Buffer): ManifestSource {
     );
   }
   const lineStarts = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  for (const match of text.matchAll(LINE_BREAK)) lineStarts.push(match.index + match[0].length);
   return { file, bytes, bomLength, text, lineStarts };
+}
+
+/**
+ * The text with every lone `\r` written as `\n`. YAML 1.2 counts a lone CR as a line break (and
+ * folds every break in a scalar to `\n`), but the `yaml` package does not see one; the
+ * replacement has the same length, so every offset still points into the original text.
+ */
+export function yamlLineBreaks(text: string): string {
+  return text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
 }
 
 /** The line and column of a text offset. */
@@ -59,7 +70,7 @@ export function positionOf(src: ManifestSource, offset: number): Position {
 export function lineText(src: ManifestSource, line: number): string {
   const start = src.lineStarts[line - 1] ?? src.text.length;
   const next = src.lineStarts[line];
-  return src.text.slice(start, next === undefined ? undefined : next - 1).replace(/\r$/, '');
+  return src.text.slice(start, next === undefined ? undefined : next).replace(/(?:\r\n|\r|\n)$/, '');
 }
 
 /** The byte offset in `bytes` of a text offset. */

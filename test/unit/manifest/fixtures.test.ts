@@ -25,8 +25,9 @@ interface Case {
   error?: { message: string; line?: number; column?: number; fix?: string };
 }
 
+// corpus/ (real files, corpus.test.ts) and reference/ (Go's readings) are not fixture cases.
 const names = readdirSync(ROOT, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
+  .filter((d) => d.isDirectory() && existsSync(path.join(ROOT, d.name, 'case.json')))
   .map((d) => d.name)
   .sort();
 
