@@ -31,6 +31,11 @@ const localMapping = defineMappingTag('!', {
 
 export const MANIFEST_SCHEMA = CORE_SCHEMA.withTags(mergeTag, localScalar, localSequence, localMapping);
 
+export interface LoadOptions {
+  /** Read a repeated mapping key (the later one wins) instead of refusing it; see duplicates.ts. */
+  readonly repeatedKeys?: boolean;
+}
+
 /**
  * Loads `text` with js-yaml. Throws js-yaml's YAMLException on malformed input.
  *
@@ -41,14 +46,14 @@ export const MANIFEST_SCHEMA = CORE_SCHEMA.withTags(mergeTag, localScalar, local
  * a bracket is separation inside the flow collection, so it changes no value, only the offsets
  * of what follows, and js-yaml's offsets are never used for edits.
  */
-export function loadManifestValue(text: string, tree?: YamlNode): unknown {
+export function loadManifestValue(text: string, tree?: YamlNode, options: LoadOptions = {}): unknown {
+  // js-yaml's `json` option lets a later duplicate key win instead of throwing, as yaml.v2 does.
+  const settings = { schema: MANIFEST_SCHEMA, json: options.repeatedKeys === true };
   const ends = tree ? flowEnds(tree).filter((at) => startsLine(text, at)) : [];
-  if (ends.length === 0) return load(text, { schema: MANIFEST_SCHEMA });
+  if (ends.length === 0) return load(text, settings);
   ends.sort((a, b) => a - b);
   try {
-    return load(ends.map((at, i) => text.slice(ends[i - 1] ?? 0, at)).join(' ') + ' ' + text.slice(ends.at(-1)), {
-      schema: MANIFEST_SCHEMA,
-    });
+    return load(ends.map((at, i) => text.slice(ends[i - 1] ?? 0, at)).join(' ') + ' ' + text.slice(ends.at(-1)), settings);
   } catch (e) {
     // Report the position in the text as written: step back over the spaces added before it.
     const mark = (e as { mark?: { position?: number } }).mark;

@@ -13,6 +13,11 @@ import type { MapNode, ScalarNode, Tree, YamlNode } from './yaml-tree.js';
 export interface ParsedManifest {
   readonly value: Record<string, unknown>;
   readonly root: MapNode;
+  /**
+   * Set when the file repeats a mapping key (js-yaml's offset of the first): `value` was read with
+   * the later key winning, and the plan decides, by manifest kind, whether that stands.
+   */
+  readonly repeatedKey?: { readonly offset: number | undefined };
 }
 
 interface YamlErrorLike {
@@ -36,10 +41,19 @@ export function parseManifest(src: ManifestSource): ParsedManifest {
     structure = e;
   }
   let value: unknown;
+  let repeatedKey: ParsedManifest['repeatedKey'];
   try {
     value = loadManifestValue(src.text, tree?.error ? undefined : tree?.root);
   } catch (e) {
-    throw loadError(src, e as YamlErrorLike, tree);
+    const error = e as YamlErrorLike;
+    // A repeated key is the deployer's call (duplicates.ts), once the tree can show where it is.
+    if (error.reason !== 'duplicated mapping key' || !tree || tree.error || structure) throw loadError(src, error, tree);
+    repeatedKey = { offset: error.mark?.position };
+    try {
+      value = loadManifestValue(src.text, tree.root, { repeatedKeys: true });
+    } catch (again) {
+      throw loadError(src, again as YamlErrorLike, tree);
+    }
   }
   if (structure)
     throw fail(src, structure.offset, structure.message, 'give the value its own anchor outside the collection, or write it out');
@@ -61,7 +75,7 @@ export function parseManifest(src: ManifestSource): ParsedManifest {
       'check that this is your convox.yml or docker-compose.yml',
     );
   }
-  return { value: value as Record<string, unknown>, root };
+  return { value: value as Record<string, unknown>, root, ...(repeatedKey ? { repeatedKey } : {}) };
 }
 
 /** An ActionError at a text offset, phase `manifest`, with `file:line:column:` before the message. */
@@ -89,18 +103,7 @@ function loadError(src: ManifestSource, e: YamlErrorLike, tree: Tree | undefined
   }
   const reason = e.reason ?? e.message ?? String(e);
   const offset = e.mark?.position;
-  if (reason === 'duplicated mapping key' && offset !== undefined) {
-    // Without a tree (an unknown alias further on), fall back to the plain key's text.
-    const key = keyAt(tree?.root, offset) ?? plainKeyAt(src.text, offset);
-    const start = key && (key.style === 'single' || key.style === 'double') ? key.start - 1 : offset;
-    const line = lineText(src, positionOf(src, start).line).trim();
-    return fail(
-      src,
-      start,
-      `key ${key ? `'${key.value}' ` : ''}appears twice in the same mapping (at "${line}"); YAML does not allow duplicate keys`,
-      'remove or merge one of the two entries',
-    );
-  }
+  if (reason === 'duplicated mapping key' && offset !== undefined) return duplicateKeyError(src, offset, tree?.root);
   if (tree && !tree.error) {
     // The yaml package read it and the one known disagreement was smoothed over: another one.
     return fail(
@@ -115,6 +118,22 @@ function loadError(src: ManifestSource, e: YamlErrorLike, tree: Tree | undefined
     offset,
     `not valid YAML: ${reason}`,
     'fix the YAML syntax at that position (a YAML linter shows the same error)',
+  );
+}
+
+/**
+ * The refusal for a repeated mapping key whose text starts at `offset` (js-yaml's mark). Without a
+ * tree (an unknown alias further on), the plain key's text names it.
+ */
+export function duplicateKeyError(src: ManifestSource, offset: number, root: YamlNode | undefined): ActionError {
+  const key = keyAt(root, offset) ?? plainKeyAt(src.text, offset);
+  const start = key && (key.style === 'single' || key.style === 'double') ? key.start - 1 : offset;
+  const line = lineText(src, positionOf(src, start).line).trim();
+  return fail(
+    src,
+    start,
+    `key ${key ? `'${key.value}' ` : ''}appears twice in the same mapping (at "${line}"); YAML does not allow duplicate keys`,
+    'remove or merge one of the two entries',
   );
 }
 

@@ -6,6 +6,7 @@ import { digestProblem, isValidTag } from '../image/reference.js';
 import { ActionError } from '../errors.js';
 import { chooseServices, mergeNotes } from './choose.js';
 import { unifiedDiff } from './diff.js';
+import { checkDuplicateKeys } from './duplicates.js';
 import { envServices } from './env.js';
 import { fail, parseManifest } from './parse.js';
 import type { ParsedManifest } from './parse.js';
@@ -26,11 +27,12 @@ export function planManifestUpdate(input: ManifestPlanInput): ManifestPlan {
   const src = decodeManifest(input.file, input.bytes);
   const parsed = parseManifest(src);
   const kind = detectKind(input.file, parsed.root);
+  const repeated = parsed.repeatedKey ? checkDuplicateKeys(src, kind, parsed.root, parsed.repeatedKey.offset) : [];
   const all = listServices(src, kind, parsed.root);
   crossCheck(src, parsed, all);
   const chosen = chooseServices(src, parsed, kind, all, input.image, input.services);
   const base = { kind, file: input.file, before: input.bytes };
-  const merges = input.services?.length ? [] : mergeNotes(src, kind, all, input.image);
+  const merges = [...repeated, ...(input.services?.length ? [] : mergeNotes(src, kind, all, input.image))];
   if (input.mode === 'env') {
     const services = envServices(src, chosen, input.image, input.envVar, input.tag);
     return { ...base, services, after: input.bytes, changed: false, diff: '', notes: merges };

@@ -177,7 +177,7 @@ function verify(src: ManifestSource, parsed: ParsedManifest, after: Buffer, inte
     const text = decodeManifest(src.file, after).text;
     const tree = buildTree(text);
     if (tree.error) throw new Error(`the yaml package: ${tree.error.message}`);
-    value = loadManifestValue(text, tree.root);
+    value = loadManifestValue(text, tree.root, { repeatedKeys: parsed.repeatedKey !== undefined });
   } catch (e) {
     throw fail(
       src,
