@@ -1,12 +1,16 @@
 /**
- * A repeated mapping key is refused where the deployer refuses it: gopkg.in/yaml.v2 (Convox)
- * reads one, gopkg.in/yaml.v3 (Compose) refuses it.
+ * A repeated mapping key is refused where the deployer refuses it. Evidence from Go, in the
+ * corpus reference (reference/yamlref): convox/convox's own pkg/manifest/testdata/balancers.yml
+ * repeats a balancer port; gopkg.in/yaml.v2 (Convox) reads it, gopkg.in/yaml.v3 (Compose) refuses.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parseReference } from '../../../src/image/reference.js';
 import { ActionError } from '../../../src/errors.js';
 import { planManifestUpdate } from '../../../src/manifest/index.js';
 import type { ManifestPlan } from '../../../src/manifest/index.js';
+import { REFERENCE_JSON } from './yamlref.js';
+import type { YamlRef } from './yamlref.js';
 
 const plan = (file: string, yaml: string): ManifestPlan =>
   planManifestUpdate({
@@ -32,6 +36,13 @@ const BALANCER_PORTS =
   'services:\n  web:\n    image: acme/shop:1\n    port: 8001\nbalancers:\n  legacy:\n    ports:\n      8000: 8001\n      8000: 8002\n    service: web\n';
 
 describe('repeated keys, as each deployer reads them', () => {
+  test('Go: Convox (yaml.v2) reads convox/convox’s balancers.yml, Compose (yaml.v3) refuses it', () => {
+    const files = (JSON.parse(readFileSync(REFERENCE_JSON, 'utf8')) as { files: Record<string, YamlRef> }).files;
+    const ref = files['convox/convox/pkg/manifest/testdata/balancers.yml']!;
+    expect(ref.convoxError).toBeUndefined();
+    expect(ref.composeError).toMatch(/mapping key "8000" already defined/);
+  });
+
   test('convox.yml: a repeat outside services is left as written, with a note', () => {
     const p = plan('convox.yml', BALANCER_PORTS);
     expect(p.after.toString()).toBe(BALANCER_PORTS.replace('acme/shop:1', 'acme/shop:v2'));
