@@ -8,7 +8,7 @@
  *
  * Every attempt ends one of two ways: planned, with the bytes changed only inside the image values
  * of exactly the services the reference names, js-yaml reading the result equal but for them, and
- * each position where yaml.v3 puts that value; or refused with an ActionError whose message starts
+ * each position where yaml.v3 puts that value (and the diff's hunks the same in every variant); or refused with an ActionError whose message starts
  * with the file and, where the refusal is about a place, its line and column. Each variant must
  * end exactly as the file as written does. Outcomes are pinned in corpus/outcomes.json
  * (UPDATE_CORPUS=1 rewrites it).
@@ -187,7 +187,9 @@ function rewritten(plan: ManifestPlan, bytes: Buffer, services: string[], expect
   if (bytesWrong) throw new Error(bytesWrong);
   const valueWrong = valueProblem(loadValue(bytes.toString('utf8')), loadValue(plan.after.toString('utf8')), changes);
   if (valueWrong) throw new Error(valueWrong);
-  return `rewritten ${plan.services.map((s) => `${s.service}@${s.line}:${s.column}`).join(' ')}`;
+  // The diff's hunks too: every variant must show the same lines changed.
+  const hunks = plan.diff.match(/^@@ .* @@$/gm) ?? [];
+  return `rewritten ${plan.services.map((s) => `${s.service}@${s.line}:${s.column}`).join(' ')} ${hunks.join(' ')}`;
 }
 
 type Mode = 'manifest' | 'env' | 'unmatched';

@@ -18,6 +18,12 @@ test('CRLF files diff as lines, without a carriage return on each', () => {
   expect(diff).toBe('--- a/convox.yml\n+++ b/convox.yml\n@@ -1,2 +1,2 @@\n a: 1\n-b: 2\n+b: 3\n');
 });
 
+test('lone-CR files diff as lines too, with the hunk at the line YAML counts', () => {
+  const cr = (t: string): Buffer => Buffer.from(t.replace(/\n/g, '\r'));
+  const diff = unifiedDiff('c.yml', cr('a: 1\nb: 2\nc: 3\nd: 4\ne: 5\n'), cr('a: 1\nb: 2\nc: 3\nd: 4\ne: 6\n'));
+  expect(diff).toBe('--- a/c.yml\n+++ b/c.yml\n@@ -2,4 +2,4 @@\n b: 2\n c: 3\n d: 4\n-e: 5\n+e: 6\n');
+});
+
 test('a BOM is not shown and a missing final newline is marked', () => {
   const bom = Buffer.from([0xef, 0xbb, 0xbf]);
   const diff = unifiedDiff('c.yml', Buffer.concat([bom, Buffer.from('x: 1')]), Buffer.concat([bom, Buffer.from('x: 2')]));
