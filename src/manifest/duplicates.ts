@@ -1,8 +1,9 @@
 /**
  * Duplicate mapping keys, refused where the deployer refuses them. YAML forbids them and Compose
  * refuses any (gopkg.in/yaml.v3 decode.go: "mapping key ... already defined"); Convox decodes
- * convox.yml with gopkg.in/yaml.v2, which takes them (a later key wins, a yaml.MapSlice keeps
- * both), so in a convox.yml only a duplicate the action would read through is refused: under
+ * convox.yml with gopkg.in/yaml.v2, which takes them (into a map a later key wins; into the
+ * yaml.MapSlice that pkg/manifest/yaml.go `unmarshalMapSlice` decodes services, balancers and
+ * their ports into, both stay), so in a convox.yml only a repeat the action reads through is refused: under
  * `services:` (and what services reach through aliases) or `services:` itself.
  */
 import { keyString } from './mapping.js';
@@ -63,7 +64,7 @@ export function checkDuplicateKeys(
   if (refused) throw duplicateKeyError(src, refused.key.start, root);
   return all.map((d) => {
     const at = positionOf(src, startOf(d.key));
-    return `${src.file}:${at.line}:${at.column}: key '${d.name}' appears twice in the same mapping; YAML does not allow that and Compose would refuse the file, but Convox reads it (the later one wins), and the action leaves it as written`;
+    return `${src.file}:${at.line}:${at.column}: key '${d.name}' appears twice in the same mapping; YAML does not allow that and Compose would refuse the file, but Convox reads it (gopkg.in/yaml.v2 does not refuse a repeated key), and the action leaves it as written`;
   });
 }
 

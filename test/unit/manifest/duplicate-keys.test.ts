@@ -47,7 +47,7 @@ describe('repeated keys, as each deployer reads them', () => {
     const p = plan('convox.yml', BALANCER_PORTS);
     expect(p.after.toString()).toBe(BALANCER_PORTS.replace('acme/shop:1', 'acme/shop:v2'));
     expect(p.notes).toEqual([
-      "convox.yml:9:7: key '8000' appears twice in the same mapping; YAML does not allow that and Compose would refuse the file, but Convox reads it (the later one wins), and the action leaves it as written",
+      "convox.yml:9:7: key '8000' appears twice in the same mapping; YAML does not allow that and Compose would refuse the file, but Convox reads it (gopkg.in/yaml.v2 does not refuse a repeated key), and the action leaves it as written",
     ]);
   });
 
