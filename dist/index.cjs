@@ -28270,6 +28270,7 @@ var Call = class {
 // src/buildkit/file-sender.ts
 var CHUNK = 32 * 1024;
 var BATCH = 64 * 1024;
+var SMALL_FLUSH = 16 * 1024;
 var SLICE_MS2 = 2;
 async function sendListing(call, listing, sender, resetOwner) {
   const entries2 = listing[Symbol.iterator]();
@@ -28324,7 +28325,7 @@ var FileSender = class {
       this.files.delete(id);
       this.pending.push(file);
       this.ids.push(id);
-      this.running ??= this.pump().finally(() => this.running = void 0);
+      this.running ??= Promise.resolve().then(() => this.pump()).finally(() => this.running = void 0);
       this.running.catch((e) => this.onFailure(e));
     } else if (type === PacketType.FIN) {
       this.drained().then(() => this.call.send(typeOnlyPacket(PacketType.FIN))).then(
@@ -28414,8 +28415,14 @@ var FrameBatch = class {
   }
   async flush() {
     if (this.size === 0) return;
-    const out = this.buf.subarray(0, this.size);
-    this.buf = Buffer.allocUnsafe(2 * BATCH);
+    let out;
+    if (this.size >= SMALL_FLUSH) {
+      out = this.buf.subarray(0, this.size);
+      this.buf = Buffer.allocUnsafe(2 * BATCH);
+    } else {
+      out = Buffer.allocUnsafe(this.size);
+      this.buf.copy(out, 0, 0, this.size);
+    }
     this.size = 0;
     await this.sink(out);
   }

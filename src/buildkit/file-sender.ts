@@ -28,6 +28,8 @@ import { ProtobufError, readVarint, WireType } from './protobuf.js';
 const CHUNK = 32 * 1024;
 /** Bytes of packets per HTTP/2 write, for the listing and for the files' data. */
 const BATCH = 64 * 1024;
+/** Below this, a flush copies its bytes out and keeps the batch buffer. */
+const SMALL_FLUSH = 16 * 1024;
 /** The longest the listing runs before letting the event loop answer BuildKit's requests. */
 const SLICE_MS = 2;
 
@@ -103,7 +105,11 @@ export class FileSender {
       this.files.delete(id);
       this.pending.push(file);
       this.ids.push(id);
-      this.running ??= this.pump().finally(() => (this.running = undefined));
+      // Start on the next microtask, once every REQ of the chunk being read is queued: the
+      // files they ask for then go out in one write, not one write each.
+      this.running ??= Promise.resolve()
+        .then(() => this.pump())
+        .finally(() => (this.running = undefined));
       this.running.catch((e: unknown) => this.onFailure(e));
     } else if (type === PacketType.FIN) {
       this.drained()
@@ -205,9 +211,17 @@ class FrameBatch {
 
   async flush(): Promise<void> {
     if (this.size === 0) return;
-    const out = this.buf.subarray(0, this.size);
-    // The sink holds on to what it was given until it is written: the next batch is a new buffer.
-    this.buf = Buffer.allocUnsafe(2 * BATCH);
+    // The sink holds on to what it was given until it is written. A full batch is handed over
+    // and a new buffer taken; a small one (a few small files answered at once) is copied out, so
+    // thousands of small answers do not each cost a fresh 128 KB buffer (and the GC to match).
+    let out: Buffer;
+    if (this.size >= SMALL_FLUSH) {
+      out = this.buf.subarray(0, this.size);
+      this.buf = Buffer.allocUnsafe(2 * BATCH);
+    } else {
+      out = Buffer.allocUnsafe(this.size);
+      this.buf.copy(out, 0, 0, this.size);
+    }
     this.size = 0;
     await this.sink(out);
   }

@@ -265,6 +265,29 @@ describe('fileSync: file data', () => {
     expect(packets(bk.frames).at(-1)).toMatchObject({ type: FIN });
   });
 
+  it('answers the REQs of one read in one write, which holds no more memory than it carries (a fresh runner asks for thousands)', async () => {
+    root = makeTree([['Dockerfile', 'FROM scratch\n'], ...Array.from({ length: 300 }, (_, i) => [`f${i}`, `file ${i}`] as const)]);
+    const bk = call([['dir-name', 'context']]);
+    fileSync({ context: root })(bk.c);
+    const listed = await bk.listed();
+    const writes: Buffer[] = [];
+    const record = bk.c.sendFramed;
+    bk.c.sendFramed = (f) => {
+      writes.push(f);
+      return record(f);
+    };
+    // BuildKit's receiver has many requests in flight: they arrive together, in one chunk.
+    listed.forEach((s, i) => s.path.startsWith('f') && bk.say(REQ, i));
+    bk.say(FIN);
+    expect(await bk.outcome).toEqual({ ok: true });
+    const ends = packets(bk.frames).filter((p) => p.type === DATA && p.data.length === 0);
+    expect(ends).toHaveLength(300);
+    // All 300 answers in one write (then FIN's), not one write per file...
+    expect(writes).toHaveLength(1);
+    // ...and that write is not a view on a fresh 128 KB batch buffer.
+    expect(writes[0]!.buffer.byteLength).toBeLessThan(16 * 1024);
+  });
+
   it('refuses a request for an id that is not a file of the listing, or is asked twice (fsutil: invalid file id)', async () => {
     root = makeTree(['d/f']);
     const bk = call([['dir-name', 'context']]);
