@@ -266,7 +266,10 @@ describe('fileSync: file data', () => {
   });
 
   it('answers the REQs of one read in one write, which holds no more memory than it carries (a fresh runner asks for thousands)', async () => {
-    root = makeTree([['Dockerfile', 'FROM scratch\n'], ...Array.from({ length: 300 }, (_, i) => [`f${i}`, `file ${i}`] as const)]);
+    root = makeTree([
+      ['Dockerfile', 'FROM scratch\n'],
+      ...Array.from({ length: 300 }, (_, i) => [`f${i}`, `file ${i}`] as const),
+    ]);
     const bk = call([['dir-name', 'context']]);
     fileSync({ context: root })(bk.c);
     const listed = await bk.listed();
