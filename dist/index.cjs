@@ -27001,18 +27001,23 @@ var ContextPrefetch = class {
     });
   }
   /**
-   * The context as `options` select it. The first time, answered from the walk ahead: its very
-   * entries when BuildKit asks for what was predicted (the whole context, the `.dockerignore`
-   * as excludes: `COPY .`) and the walk ahead has finished, else a walk over what was read ahead
-   * (and the disk for the rest). Later, a walk of the disk, as a later request (another stage)
-   * reads it again. Stops the walk ahead.
+   * The context as `options` select it. The first request for the context is answered from the
+   * walk ahead: its very entries when BuildKit asks for what was predicted (the whole context,
+   * the `.dockerignore` as excludes: `COPY .`) and the walk ahead has finished, else a walk over
+   * what was read ahead (and the disk for the rest). BuildKit's load of the `.dockerignore`
+   * itself, which comes first (follow paths naming only ignore files), is answered from the reads
+   * ahead too but does not count as that request. Later requests (another stage) walk the disk
+   * again, as the CLI does. Any request but the `.dockerignore` load stops the walk ahead.
    */
   walk(options) {
-    this.stop();
-    const first = !this.taken;
-    this.taken = true;
-    if (first && this.walked && this.predicted && sameOptions(options, this.predicted)) return this.walked;
-    return filteredWalk(first && this.kept ? this.kept : diskReader(this.root), options);
+    const ignoreFileLoad = isIgnoreFileLoad(options);
+    const fresh = !this.taken;
+    if (!ignoreFileLoad) {
+      this.stop();
+      this.taken = true;
+      if (fresh && this.walked && this.predicted && sameOptions(options, this.predicted)) return this.walked;
+    }
+    return filteredWalk(fresh && this.kept ? this.kept : diskReader(this.root), options);
   }
   /** Stops the walk ahead (the build is over, or never asked). */
   stop() {
@@ -27036,6 +27041,10 @@ var ContextPrefetch = class {
     if (!this.stopped) this.walked = entries2;
   }
 };
+function isIgnoreFileLoad(o) {
+  const follow = o.followPaths ?? [];
+  return (o.includePatterns?.length ?? 0) === 0 && follow.length > 0 && follow.every((p) => p.endsWith(".dockerignore"));
+}
 function sameOptions(a, predicted) {
   const excludes = (o) => o.excludePatterns ?? [];
   const ea = excludes(a);

@@ -82,18 +82,23 @@ export class ContextPrefetch {
   }
 
   /**
-   * The context as `options` select it. The first time, answered from the walk ahead: its very
-   * entries when BuildKit asks for what was predicted (the whole context, the `.dockerignore`
-   * as excludes: `COPY .`) and the walk ahead has finished, else a walk over what was read ahead
-   * (and the disk for the rest). Later, a walk of the disk, as a later request (another stage)
-   * reads it again. Stops the walk ahead.
+   * The context as `options` select it. The first request for the context is answered from the
+   * walk ahead: its very entries when BuildKit asks for what was predicted (the whole context,
+   * the `.dockerignore` as excludes: `COPY .`) and the walk ahead has finished, else a walk over
+   * what was read ahead (and the disk for the rest). BuildKit's load of the `.dockerignore`
+   * itself, which comes first (follow paths naming only ignore files), is answered from the reads
+   * ahead too but does not count as that request. Later requests (another stage) walk the disk
+   * again, as the CLI does. Any request but the `.dockerignore` load stops the walk ahead.
    */
   walk(options: FilterOptions): Iterable<ContextEntry> {
-    this.stop();
-    const first = !this.taken;
-    this.taken = true;
-    if (first && this.walked && this.predicted && sameOptions(options, this.predicted)) return this.walked;
-    return filteredWalk(first && this.kept ? this.kept : diskReader(this.root), options);
+    const ignoreFileLoad = isIgnoreFileLoad(options);
+    const fresh = !this.taken;
+    if (!ignoreFileLoad) {
+      this.stop();
+      this.taken = true;
+      if (fresh && this.walked && this.predicted && sameOptions(options, this.predicted)) return this.walked;
+    }
+    return filteredWalk(fresh && this.kept ? this.kept : diskReader(this.root), options);
   }
 
   /** Stops the walk ahead (the build is over, or never asked). */
@@ -118,6 +123,16 @@ export class ContextPrefetch {
     }
     if (!this.stopped) this.walked = entries;
   }
+}
+
+/**
+ * Whether a request is BuildKit's load of the ignore file: follow paths that all name a
+ * `.dockerignore` or `<Dockerfile>.dockerignore` and nothing else (frontend/dockerui, "load
+ * .dockerignore"; the docker CLI answers it with a walk like any other).
+ */
+function isIgnoreFileLoad(o: FilterOptions): boolean {
+  const follow = o.followPaths ?? [];
+  return (o.includePatterns?.length ?? 0) === 0 && follow.length > 0 && follow.every((p) => p.endsWith('.dockerignore'));
 }
 
 /** Whether a request asks for exactly the predicted walk: no includes or follow paths, the same excludes. */

@@ -352,6 +352,27 @@ describe('fileSync: the context read ahead', () => {
     expect((await bk.listed()).map((s) => s.path)).toEqual(['.dockerignore', 'Dockerfile', 'a', 'b', 'b/c']);
   });
 
+  it("still answers the predicted request with the walk ahead after BuildKit's load of the .dockerignore, which comes first", async () => {
+    root = makeTree([['Dockerfile', 'FROM scratch\n'], ['.dockerignore', 'tmp\n'], 'a', 'b/c', 'tmp/x']);
+    const prefetch = new ContextPrefetch(root, path.join(root, 'Dockerfile'));
+    await new Promise((r) => setTimeout(r, 100));
+    removeTree(path.join(root, 'b'));
+    // The requests as Debian's dockerd 20.10 makes them for `COPY . /ctx` (seen in the bench).
+    const ignoreLoad = call([
+      ['dir-name', 'context'],
+      ['followpaths', '.dockerignore'],
+    ]);
+    fileSync({ context: root }, { prefetch })(ignoreLoad.c);
+    expect((await ignoreLoad.listed()).map((s) => s.path)).toEqual(['.dockerignore']);
+    const bk = call([
+      ['dir-name', 'context'],
+      ['exclude-patterns', 'tmp'],
+    ]);
+    fileSync({ context: root }, { prefetch })(bk.c);
+    // Walked before b/ was removed: the listing is the one taken ahead, not a new walk.
+    expect((await bk.listed()).map((s) => s.path)).toEqual(['.dockerignore', 'Dockerfile', 'a', 'b', 'b/c']);
+  });
+
   it('reads what the read ahead skipped (different exclude patterns than predicted) from the disk', async () => {
     root = makeTree([['Dockerfile', 'FROM scratch\n'], ['.dockerignore', 'tmp\n'], 'a', 'tmp/x']);
     const prefetch = new ContextPrefetch(root, path.join(root, 'Dockerfile'));
