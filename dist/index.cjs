@@ -26946,6 +26946,8 @@ function unreadable(relPath, err) {
 // src/context/prefetch.ts
 var SLICE_MS = 2;
 var MAX_KEPT = 25e4;
+var SMALL_FILE = 32 * 1024;
+var MAX_READ_AHEAD = 16 * 1024 * 1024;
 var KeepingReader = class {
   constructor(disk) {
     this.disk = disk;
@@ -26986,6 +26988,8 @@ var ContextPrefetch = class {
   /** The walk ahead's options and, once it has run to its end, what it yielded. */
   predicted;
   walked;
+  /** Small files' bytes, read after the walk ahead while the run waits (a fresh runner's BuildKit asks for all). */
+  contents = /* @__PURE__ */ new Map();
   constructor(contextDir, dockerfile) {
     let root = contextDir;
     try {
@@ -27012,12 +27016,18 @@ var ContextPrefetch = class {
   walk(options) {
     const ignoreFileLoad = isIgnoreFileLoad(options);
     const fresh = !this.taken;
-    if (!ignoreFileLoad) {
-      this.stop();
-      this.taken = true;
-      if (fresh && this.walked && this.predicted && sameOptions(options, this.predicted)) return this.walked;
-    }
-    return filteredWalk(fresh && this.kept ? this.kept : diskReader(this.root), options);
+    if (ignoreFileLoad) return { entries: filteredWalk(fresh && this.kept ? this.kept : diskReader(this.root), options) };
+    this.stop();
+    this.taken = true;
+    if (!fresh || !this.kept) return { entries: filteredWalk(diskReader(this.root), options) };
+    const contents = this.contents;
+    const readAhead = (abs, size) => {
+      const bytes = contents.get(abs);
+      contents.delete(abs);
+      return bytes !== void 0 && BigInt(bytes.length) === size ? bytes : void 0;
+    };
+    if (this.walked && this.predicted && sameOptions(options, this.predicted)) return { entries: this.walked, readAhead };
+    return { entries: filteredWalk(this.kept, options), readAhead };
   }
   /** Stops the walk ahead (the build is over, or never asked). */
   stop() {
@@ -27038,7 +27048,36 @@ var ContextPrefetch = class {
         slice = Date.now();
       }
     }
-    if (!this.stopped) this.walked = entries2;
+    if (this.stopped) return;
+    this.walked = entries2;
+    await this.readSmallFiles(entries2);
+  }
+  /**
+   * Reads the bytes of the small files the walk ahead listed, until BuildKit asks for the
+   * context. Each is read right after its stat was taken, so bytes and stat agree as a walk at
+   * request time would have them agree; a file that cannot be read now is read when asked.
+   */
+  async readSmallFiles(entries2) {
+    let budget = MAX_READ_AHEAD;
+    let slice = Date.now();
+    for (let i = 0; i < entries2.length && !this.stopped; i++) {
+      const e = entries2[i];
+      const size = Number(e.stats.size);
+      if (e.kind !== "file" || size === 0 || size > SMALL_FILE || e.linkname !== "") continue;
+      if (size > budget) return;
+      try {
+        const bytes = (0, import_node_fs6.readFileSync)(e.abs);
+        if (bytes.length === size) {
+          this.contents.set(e.abs, bytes);
+          budget -= size;
+        }
+      } catch {
+      }
+      if ((i & 63) === 0 && Date.now() - slice > SLICE_MS) {
+        await new Promise((resolve3) => setImmediate(resolve3));
+        slice = Date.now();
+      }
+    }
   }
 };
 function isIgnoreFileLoad(o) {
@@ -27179,13 +27218,13 @@ async function addEntry(pack, e, ns) {
     throw unreadable(e.path, err);
   }
 }
-var SMALL_FILE = 64 * 1024;
+var SMALL_FILE2 = 64 * 1024;
 function readContextFile(e) {
   let fd;
   try {
     fd = (0, import_node_fs7.openSync)(e.abs, "r");
     const size = (0, import_node_fs7.fstatSync)(fd).size;
-    if (size > SMALL_FILE) {
+    if (size > SMALL_FILE2) {
       const open3 = fd;
       fd = void 0;
       return { fd: open3, size };
@@ -28308,13 +28347,15 @@ async function sendListing(call, listing, sender, resetOwner) {
   await batch.flush();
 }
 var FileSender = class {
-  constructor(call, onFailure) {
+  constructor(call, onFailure, readAhead) {
     this.call = call;
     this.onFailure = onFailure;
+    this.readAhead = readAhead;
     this.out = new FrameBatch((frames) => call.sendFramed(frames));
   }
   call;
   onFailure;
+  readAhead;
   files = /* @__PURE__ */ new Map();
   pending = [];
   ids = [];
@@ -28323,7 +28364,7 @@ var FileSender = class {
   /** One read buffer for every file: its bytes are copied into the batch. */
   scratch = Buffer.allocUnsafe(CHUNK);
   register(id, entry) {
-    this.files.set(id, { path: entry.path, abs: entry.abs, kind: entry.kind });
+    this.files.set(id, { path: entry.path, abs: entry.abs, kind: entry.kind, size: entry.stats.size });
   }
   /** One packet from BuildKit. Throws for a request fsutil would refuse. */
   receive(packet) {
@@ -28355,6 +28396,13 @@ var FileSender = class {
       if (file === void 0 || id === void 0) {
         await this.out.flush();
         if (this.pending.length === 0) return;
+        continue;
+      }
+      const kept = this.readAhead?.(file.abs, file.size);
+      if (kept !== void 0) {
+        this.out.data(id, kept);
+        this.out.data(id, void 0);
+        if (this.out.full) await this.out.flush();
         continue;
       }
       const fd = this.open(file);
@@ -28481,16 +28529,16 @@ function fileSync(dirs, options = {}) {
       excludePatterns: md("exclude-patterns"),
       followPaths: md("followpaths")
     };
-    const entries2 = name === "context" && prefetch && prefetch.root === safeRealpath(dir) ? prefetch.walk(filter) : filteredWalk(diskReader(safeRealpath(dir)), filter);
-    diffCopy(call, entries2, name === "context", options.onError);
+    const served = name === "context" && prefetch && prefetch.root === safeRealpath(dir) ? prefetch.walk(filter) : { entries: filteredWalk(diskReader(safeRealpath(dir)), filter) };
+    diffCopy(call, served, name === "context", options.onError);
   };
 }
-function diffCopy(call, entries2, resetOwner, onError) {
+function diffCopy(call, served, resetOwner, onError) {
   const fail2 = (e) => {
     onError?.(e);
     call.fail(e);
   };
-  const sender = new FileSender(call, fail2);
+  const sender = new FileSender(call, fail2, served.readAhead);
   call.onMessage((packet) => {
     try {
       sender.receive(packet);
@@ -28498,7 +28546,7 @@ function diffCopy(call, entries2, resetOwner, onError) {
       fail2(e);
     }
   });
-  sendListing(call, entries2, sender, resetOwner).catch(fail2);
+  sendListing(call, served.entries, sender, resetOwner).catch(fail2);
 }
 function decodeMetadata(call) {
   return (key) => {

@@ -37,6 +37,7 @@ interface Requestable {
   readonly path: string;
   readonly abs: string;
   readonly kind: EntryKind;
+  readonly size: bigint;
 }
 
 /**
@@ -88,12 +89,14 @@ export class FileSender {
   constructor(
     private readonly call: ServerCall,
     private readonly onFailure: (error: unknown) => void,
+    /** Bytes read ahead with the listing's stat (ContextPrefetch), sent instead of reading the file again. */
+    private readonly readAhead?: (abs: string, size: bigint) => Buffer | undefined,
   ) {
     this.out = new FrameBatch((frames) => call.sendFramed(frames));
   }
 
   register(id: number, entry: ContextEntry): void {
-    this.files.set(id, { path: entry.path, abs: entry.abs, kind: entry.kind });
+    this.files.set(id, { path: entry.path, abs: entry.abs, kind: entry.kind, size: entry.stats.size });
   }
 
   /** One packet from BuildKit. Throws for a request fsutil would refuse. */
@@ -134,6 +137,13 @@ export class FileSender {
       if (file === undefined || id === undefined) {
         await this.out.flush();
         if (this.pending.length === 0) return;
+        continue;
+      }
+      const kept = this.readAhead?.(file.abs, file.size);
+      if (kept !== undefined) {
+        this.out.data(id, kept);
+        this.out.data(id, undefined);
+        if (this.out.full) await this.out.flush();
         continue;
       }
       const fd = this.open(file);

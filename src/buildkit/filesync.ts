@@ -10,8 +10,8 @@
  * exactly those options; how to send it is file-sender.ts.
  */
 import { realpathSync } from 'node:fs';
-import { diskReader, filteredWalk, type ContextEntry, type FilterOptions } from '../context/filter.js';
-import type { ContextPrefetch } from '../context/prefetch.js';
+import { diskReader, filteredWalk, type FilterOptions } from '../context/filter.js';
+import type { ContextPrefetch, PrefetchedWalk } from '../context/prefetch.js';
 import { FileSender, sendListing } from './file-sender.js';
 import { GrpcError, GrpcStatus, type ServerCall, type StreamHandler } from './grpc-server.js';
 
@@ -45,19 +45,19 @@ export function fileSync(dirs: FileSyncDirs, options: FileSyncOptions = {}): Str
       excludePatterns: md('exclude-patterns'),
       followPaths: md('followpaths'),
     };
-    const entries =
+    const served: PrefetchedWalk =
       name === 'context' && prefetch && prefetch.root === safeRealpath(dir)
         ? prefetch.walk(filter)
-        : filteredWalk(diskReader(safeRealpath(dir)), filter);
+        : { entries: filteredWalk(diskReader(safeRealpath(dir)), filter) };
     // The docker CLI resets the owner of the context's entries to root (resetUIDAndGID), not of other directories.
-    diffCopy(call, entries, name === 'context', options.onError);
+    diffCopy(call, served, name === 'context', options.onError);
   };
 }
 
 /** Sends the listing, then answers REQs with DATA until BuildKit's FIN, which is answered with FIN. */
 function diffCopy(
   call: ServerCall,
-  entries: Iterable<ContextEntry>,
+  served: PrefetchedWalk,
   resetOwner: boolean,
   onError: ((error: unknown) => void) | undefined,
 ): void {
@@ -65,7 +65,7 @@ function diffCopy(
     onError?.(e);
     call.fail(e);
   };
-  const sender = new FileSender(call, fail);
+  const sender = new FileSender(call, fail, served.readAhead);
   call.onMessage((packet: Buffer) => {
     try {
       sender.receive(packet);
@@ -73,7 +73,7 @@ function diffCopy(
       fail(e);
     }
   });
-  sendListing(call, entries, sender, resetOwner).catch(fail);
+  sendListing(call, served.entries, sender, resetOwner).catch(fail);
 }
 
 /**

@@ -7,7 +7,7 @@
  * kept reads: what it did not read ahead (a directory the prediction skipped, say) is read then.
  * The answer is exactly what a walk of the disk gives; only the time moves.
  */
-import { realpathSync, type BigIntStats } from 'node:fs';
+import { readFileSync, realpathSync, type BigIntStats } from 'node:fs';
 import { readIgnorePatterns } from './dockerignore.js';
 import { diskReader, filteredWalk, type ContextEntry, type DirItem, type FilterOptions, type TreeReader } from './filter.js';
 
@@ -15,6 +15,20 @@ import { diskReader, filteredWalk, type ContextEntry, type DirItem, type FilterO
 const SLICE_MS = 2;
 /** Entries kept at most (about 200 bytes each); past this the walk ahead stops. */
 const MAX_KEPT = 250_000;
+/** Files up to this size are read ahead (one DATA packet each)... */
+const SMALL_FILE = 32 * 1024;
+/** ...up to this many bytes in all. */
+const MAX_READ_AHEAD = 16 * 1024 * 1024;
+
+/** What a request for the context is answered with. */
+export interface PrefetchedWalk {
+  readonly entries: Iterable<ContextEntry>;
+  /**
+   * The bytes of a listed file as read ahead with its stat, if they were (small files, once the
+   * walk ahead finished); each is handed out once. Only for the request the walk ahead answered.
+   */
+  readonly readAhead?: (abs: string, size: bigint) => Buffer | undefined;
+}
 
 /** A TreeReader that keeps every successful read; later reads of the same path are answered from memory. */
 class KeepingReader implements TreeReader {
@@ -63,6 +77,8 @@ export class ContextPrefetch {
   /** The walk ahead's options and, once it has run to its end, what it yielded. */
   private predicted: FilterOptions | undefined;
   private walked: ContextEntry[] | undefined;
+  /** Small files' bytes, read after the walk ahead while the run waits (a fresh runner's BuildKit asks for all). */
+  private readonly contents = new Map<string, Buffer>();
 
   constructor(contextDir: string, dockerfile: string) {
     let root = contextDir;
@@ -90,15 +106,21 @@ export class ContextPrefetch {
    * ahead too but does not count as that request. Later requests (another stage) walk the disk
    * again, as the CLI does. Any request but the `.dockerignore` load stops the walk ahead.
    */
-  walk(options: FilterOptions): Iterable<ContextEntry> {
+  walk(options: FilterOptions): PrefetchedWalk {
     const ignoreFileLoad = isIgnoreFileLoad(options);
     const fresh = !this.taken;
-    if (!ignoreFileLoad) {
-      this.stop();
-      this.taken = true;
-      if (fresh && this.walked && this.predicted && sameOptions(options, this.predicted)) return this.walked;
-    }
-    return filteredWalk(fresh && this.kept ? this.kept : diskReader(this.root), options);
+    if (ignoreFileLoad) return { entries: filteredWalk(fresh && this.kept ? this.kept : diskReader(this.root), options) };
+    this.stop();
+    this.taken = true;
+    if (!fresh || !this.kept) return { entries: filteredWalk(diskReader(this.root), options) };
+    const contents = this.contents;
+    const readAhead = (abs: string, size: bigint): Buffer | undefined => {
+      const bytes = contents.get(abs);
+      contents.delete(abs);
+      return bytes !== undefined && BigInt(bytes.length) === size ? bytes : undefined;
+    };
+    if (this.walked && this.predicted && sameOptions(options, this.predicted)) return { entries: this.walked, readAhead };
+    return { entries: filteredWalk(this.kept, options), readAhead };
   }
 
   /** Stops the walk ahead (the build is over, or never asked). */
@@ -121,7 +143,38 @@ export class ContextPrefetch {
         slice = Date.now();
       }
     }
-    if (!this.stopped) this.walked = entries;
+    if (this.stopped) return;
+    this.walked = entries;
+    await this.readSmallFiles(entries);
+  }
+
+  /**
+   * Reads the bytes of the small files the walk ahead listed, until BuildKit asks for the
+   * context. Each is read right after its stat was taken, so bytes and stat agree as a walk at
+   * request time would have them agree; a file that cannot be read now is read when asked.
+   */
+  private async readSmallFiles(entries: readonly ContextEntry[]): Promise<void> {
+    let budget = MAX_READ_AHEAD;
+    let slice = Date.now();
+    for (let i = 0; i < entries.length && !this.stopped; i++) {
+      const e = entries[i]!;
+      const size = Number(e.stats.size);
+      if (e.kind !== 'file' || size === 0 || size > SMALL_FILE || e.linkname !== '') continue;
+      if (size > budget) return;
+      try {
+        const bytes = readFileSync(e.abs);
+        if (bytes.length === size) {
+          this.contents.set(e.abs, bytes);
+          budget -= size;
+        }
+      } catch {
+        // Read (and reported) when BuildKit asks for it.
+      }
+      if ((i & 63) === 0 && Date.now() - slice > SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        slice = Date.now();
+      }
+    }
   }
 }
 

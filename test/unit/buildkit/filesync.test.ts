@@ -373,6 +373,34 @@ describe('fileSync: the context read ahead', () => {
     expect((await bk.listed()).map((s) => s.path)).toEqual(['.dockerignore', 'Dockerfile', 'a', 'b', 'b/c']);
   });
 
+  it('sends the small files read ahead with their stat from memory, larger ones from the disk; a later request reads the disk', async () => {
+    const big = Buffer.alloc(40_000, 'b');
+    root = makeTree([
+      ['Dockerfile', 'FROM scratch\n'],
+      ['small', 'before'],
+      ['big', big],
+    ]);
+    const prefetch = new ContextPrefetch(root, path.join(root, 'Dockerfile'));
+    await new Promise((r) => setTimeout(r, 100));
+    // The same sizes, other bytes: what is sent tells where it was read.
+    writeFileSync(path.join(root, 'small'), 'after!');
+    writeFileSync(path.join(root, 'big'), Buffer.alloc(40_000, 'B'));
+    const fetchAll = async (): Promise<Record<string, string>> => {
+      const bk = call([['dir-name', 'context']]);
+      fileSync({ context: root! }, { prefetch })(bk.c);
+      const ids = Object.fromEntries((await bk.listed()).map((s, i) => [s.path, i]));
+      bk.say(REQ, ids.small);
+      bk.say(REQ, ids.big);
+      bk.say(FIN);
+      expect(await bk.outcome).toEqual({ ok: true });
+      const data = packets(bk.frames).filter((p) => p.type === DATA);
+      const bytesOf = (id: number): string => Buffer.concat(data.filter((p) => p.id === id).map((p) => p.data)).toString();
+      return { small: bytesOf(ids.small!), big: bytesOf(ids.big!).slice(0, 3) };
+    };
+    expect(await fetchAll()).toEqual({ small: 'before', big: 'BBB' });
+    expect(await fetchAll()).toEqual({ small: 'after!', big: 'BBB' });
+  });
+
   it('reads what the read ahead skipped (different exclude patterns than predicted) from the disk', async () => {
     root = makeTree([['Dockerfile', 'FROM scratch\n'], ['.dockerignore', 'tmp\n'], 'a', 'tmp/x']);
     const prefetch = new ContextPrefetch(root, path.join(root, 'Dockerfile'));
