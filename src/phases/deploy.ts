@@ -12,6 +12,7 @@ import { resolveRackTarget, rackLabel, type RackTarget } from '../convox/target.
 import { packContext } from '../context/pack.js';
 import type { ManifestPlan } from '../manifest/index.js';
 import type { RackLook } from '../plan/plan.js';
+import type { StepId } from '../plan/steps.js';
 
 export interface DeployOutcome {
   buildId: string;
@@ -20,13 +21,13 @@ export interface DeployOutcome {
   /** The rack's last log lines, on a failed deploy. */
   logTail: string[];
   /** Plan step ids finished so far (`env-release`, `upload`, `rack-build`, `promote`, `wait`). */
-  stepsDone: string[];
+  stepsDone: StepId[];
   /** After a failure or a cancel: the app's state as read then (`shop on rack is running, active release R…`). */
   rackNow: string;
 }
 
 /** Which plan steps are behind us once the deploy reports reaching `phase`. */
-const DONE_BY_PHASE: Readonly<Record<string, readonly string[]>> = {
+const DONE_BY_PHASE: Readonly<Record<string, readonly StepId[]>> = {
   upload: ['env-release'],
   build: ['env-release', 'upload'],
   promote: ['env-release', 'upload', 'rack-build'],
@@ -142,9 +143,14 @@ function sourceTarball(
   return out;
 }
 
-/** Uploads, builds on the rack, promotes and waits; ids are reported as they become known. */
+/**
+ * Executes the plan's deploy steps (`steps`: the ids that run): sets the variable (`env-release`),
+ * uploads, builds on the rack, promotes and waits when `wait` is among them; ids are reported as
+ * they become known.
+ */
 export async function deployPhase(
   config: Config,
+  steps: readonly StepId[],
   manifest: ManifestPlan | undefined,
   deps: RackDeps,
   onProgress: (p: Partial<DeployOutcome>) => void,
@@ -169,14 +175,14 @@ export async function deployPhase(
     const result = await deploy({
       target: t,
       app: d.app,
-      mode: config.update.mode === 'env' ? 'env' : 'manifest',
+      mode: steps.includes('env-release') ? 'env' : 'manifest',
       source: () => sourceTarball(appDir, manifestName, manifest?.changed ? manifest.after : undefined, deps.signal),
       manifest: manifestName,
       envVar: config.update.envVar,
       tag: config.tags[0] ?? '',
       description,
       gitSha: sha,
-      wait: d.wait,
+      wait: steps.includes('wait'),
       timeoutMs: d.timeoutMs,
       log: deps.log,
       secrets: deps.secrets,

@@ -80,7 +80,12 @@ export async function reportRun(config: Config, run: RunReport, deps: ReportDeps
   const failure =
     run.outcome === 'failure' ? { failure: { phase: failedPhase ?? 'unknown', error: run.error ?? 'unknown error' } } : {};
   const body = deps.secrets.redact(
-    renderPlanComment(run.plan, key, { sha: run.sha, ...(run.runUrl ? { runUrl: run.runUrl } : {}), ...failure }),
+    renderPlanComment(run.plan, key, {
+      sha: run.sha,
+      steps: run.steps,
+      ...(run.runUrl ? { runUrl: run.runUrl } : {}),
+      ...failure,
+    }),
   );
   const result = await upsertStickyComment(client, { ...repo, issueNumber: pr, body, marker: commentMarker(key), log: deps.log });
   if (result !== 'skipped') deps.log.info(`PR comment ${result}.`);

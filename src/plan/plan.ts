@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js';
 import { relativeToWorkspace } from '../config/paths.js';
 import { formatReference } from '../image/reference.js';
 import type { ManifestPlan } from '../manifest/index.js';
+import type { StepId } from './steps.js';
 import type { DeployPlan, EnvChange, ManifestChange, Plan, PlanStep } from './types.js';
 
 /** What a read-only look at the rack found, when credentials allowed one. */
@@ -94,8 +95,9 @@ function deployPlan(p: PlanInputs): DeployPlan | undefined {
   };
 }
 
-function step(id: string, title: string, skipped?: string): PlanStep {
-  return skipped ? { id, title, runs: false, skipped } : { id, title, runs: true };
+function step(id: StepId, title: string, skipped?: string, reference?: string): PlanStep {
+  const base = { id, title, ...(reference ? { reference } : {}) };
+  return skipped ? { ...base, runs: false, skipped } : { ...base, runs: true };
 }
 
 /** The ordered steps, each marked as running in this run or skipped with the reason. */
@@ -111,7 +113,8 @@ export function planSteps(config: Config, references: readonly string[]): PlanSt
     ),
   );
   if (!build.enabled) steps.push(step('check-image', `Check that ${references[0] ?? 'the image'} is in the registry`));
-  else for (const ref of references) steps.push(step('push', `Push ${ref}`, dry ?? (config.push ? undefined : 'push: false')));
+  else
+    for (const ref of references) steps.push(step('push', `Push ${ref}`, dry ?? (config.push ? undefined : 'push: false'), ref));
   if (update.mode === 'manifest')
     steps.push(step('write-manifest', `Rewrite image: in ${update.manifestFile ?? 'the manifest'}`, dry));
   if (!deploy) {

@@ -1,3 +1,5 @@
+import type { StepId, StepOutcome } from './steps.js';
+
 /**
  * The plan: everything a run would do, computed before anything touches the world. A dry run
  * prints it; a real run executes it; reports render it. Same object either way, so the dry run
@@ -6,13 +8,15 @@
 
 /** One step the action will (or would) take, in order. */
 export interface PlanStep {
-  /** Short machine name: `build`, `push`, `write-manifest`, `upload`, `rack-build`, `env-release`, `promote`, `wait`. */
-  readonly id: string;
+  /** Which step this is (src/plan/steps.ts lists them all). */
+  readonly id: StepId;
   /** What a person reads: "Push 127.0.0.1:5000/acme/shop:20261122220501". */
   readonly title: string;
   /** True when the step runs in this run; false with `skipped` saying why. */
   readonly runs: boolean;
   readonly skipped?: string;
+  /** The image reference a `push` step pushes (one step per tag). */
+  readonly reference?: string;
 }
 
 export interface ImagePlan {
@@ -97,11 +101,8 @@ export interface RunReport {
   readonly error?: string;
   /** The rack's last log lines on a failed deploy. */
   readonly rackLogTail?: readonly string[];
-  /**
-   * Steps known to have finished inside a phase that later failed (e.g. `upload` before a
-   * rollback), by id, or by title where several steps share an id (`Push <reference>`).
-   */
-  readonly stepsDone?: readonly string[];
+  /** How each of the plan's steps fared, in the plan's order (the recorder's record). */
+  readonly steps: readonly StepOutcome[];
   /** Commit SHA the run is about (the PR head on pull_request events). */
   readonly sha: string;
   /** Link to this workflow run, when known. */

@@ -4,6 +4,7 @@
  * first line is how the comment is found again.
  */
 import type { Log } from '../log.js';
+import type { StepOutcome } from '../plan/steps.js';
 import type { Plan } from '../plan/types.js';
 import { consoleLink } from './console.js';
 import { describeGitHubFailure, type GitHubIssuesApi, type IssueComment, type IssueRef } from './github-api.js';
@@ -11,6 +12,7 @@ import { code, escapeText, fenced, link } from './markdown.js';
 import {
   changeSection,
   dryRunStepStatus,
+  recordedStepStatus,
   imageSection,
   joinSections,
   notesSection,
@@ -31,6 +33,8 @@ export interface CommentContext {
   readonly runUrl?: string;
   /** Set when the dry run failed (a broken Dockerfile, an invalid manifest): shown first. */
   readonly failure?: { readonly phase: string; readonly error: string };
+  /** How each plan step fared (the run's record); without it the steps read as planned. */
+  readonly steps?: readonly StepOutcome[];
 }
 
 export type UpsertResult = 'created' | 'updated' | 'unchanged' | 'skipped';
@@ -93,7 +97,9 @@ function buildComment(plan: Plan, key: CommentKey, context: CommentContext, maxD
     imageSection(plan.image),
     changeSection(plan, maxDiffChars),
     plan.deploy ? rackSection(plan.deploy, {}, consoleLink(plan.deploy)) : [],
-    stepsSection(plan.steps, dryRunStepStatus),
+    context.steps
+      ? stepsSection(plan.steps, (_step, i) => recordedStepStatus(context.steps?.[i], plan.dryRun, 'runs in this dry run'))
+      : stepsSection(plan.steps, dryRunStepStatus),
     notesSection(plan.notes),
     footer(context),
   ];

@@ -2,6 +2,7 @@
  * The Markdown sections the job summary and the PR comment share, so a plan reads the same in
  * both places. Each returns lines (no trailing blank line); empty when there is nothing to say.
  */
+import type { StepOutcome } from '../plan/steps.js';
 import type { DeployPlan, EnvChange, ImagePlan, ManifestChange, Plan, PlanStep } from '../plan/types.js';
 import { clipLines, code, escapeText, fenced, formatDuration, link } from './markdown.js';
 
@@ -91,11 +92,11 @@ export function rackSection(deploy: DeployPlan, facts: RackFacts, consoleUrl: st
 }
 
 /** The numbered steps, each with its status marker. */
-export function stepsSection(steps: readonly PlanStep[], statusOf: (step: PlanStep) => StepStatus): string[] {
+export function stepsSection(steps: readonly PlanStep[], statusOf: (step: PlanStep, index: number) => StepStatus): string[] {
   if (steps.length === 0) return [];
   const lines = ['#### Steps', ''];
   steps.forEach((step, i) => {
-    const status = statusOf(step);
+    const status = statusOf(step, i);
     lines.push(`${i + 1}. ${status.icon} ${escapeText(step.title)}${status.detail ? ` — ${escapeText(status.detail)}` : ''}`);
   });
   return lines;
@@ -108,12 +109,32 @@ export function dryRunStepStatus(step: PlanStep): StepStatus {
   return { icon: '⏭️', detail: `skipped: ${step.skipped ?? 'not needed'}` };
 }
 
+/** How a step reads once run: as the run's record says (src/phases/recorder.ts), nothing guessed. */
+export function recordedStepStatus(outcome: StepOutcome | undefined, dryRun: boolean, doneDetail?: string): StepStatus {
+  switch (outcome?.status) {
+    case 'done':
+      return doneDetail ? { icon: '✅', detail: doneDetail } : { icon: '✅' };
+    case 'failed':
+      return { icon: '❌', detail: 'failed' };
+    case 'skipped':
+      return dryRun && isDryRunReason(outcome.reason)
+        ? { icon: '🧪', detail: 'would run in a real run' }
+        : { icon: '⏭️', detail: `skipped: ${outcome.reason ?? 'not needed'}` };
+    default:
+      return { icon: '⏸️', detail: 'not reached' };
+  }
+}
+
+function isDryRunReason(reason: string | undefined): boolean {
+  return /^dry[ -]run\b/i.test(reason ?? '');
+}
+
 /**
  * True when a step is skipped only because this is a dry run. The plan says so in `skipped`
  * ("dry run"); a dedicated flag on PlanStep would be sturdier than reading the reason.
  */
 export function isDryRunSkip(step: PlanStep): boolean {
-  return !step.runs && /^dry[ -]run\b/i.test(step.skipped ?? '');
+  return !step.runs && isDryRunReason(step.skipped);
 }
 
 /** Things the plan could not check, said plainly. */

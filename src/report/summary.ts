@@ -4,18 +4,18 @@
  * environment change, the rack, each step, each phase's duration and the notes. Pure: the
  * caller redacts secrets from the report and writes the text.
  */
-import type { PhaseName, PhaseRecord, PlanStep, RunReport } from '../plan/types.js';
+import type { StepId } from '../plan/steps.js';
+import type { PhaseRecord, RunReport } from '../plan/types.js';
 import { consoleLink } from './console.js';
 import { clipLines, code, escapeText, fenced, firstLine, formatDuration, link } from './markdown.js';
 import {
   changeSection,
-  dryRunStepStatus,
   imageSection,
   joinSections,
   notesSection,
   rackSection,
+  recordedStepStatus,
   stepsSection,
-  type StepStatus,
 } from './plan-sections.js';
 
 /** How the summary links out. */
@@ -28,19 +28,6 @@ export interface SummaryOptions {
 const MAX_DIFF_CHARS = 200_000;
 const MAX_LOG_CHARS = 60_000;
 
-/** Which phase carries out each plan step, to tell what ran from what was never reached. */
-const STEP_PHASE: Readonly<Record<string, PhaseName>> = {
-  build: 'build',
-  push: 'push',
-  'write-manifest': 'manifest',
-  'env-release': 'deploy',
-  upload: 'deploy',
-  'rack-build': 'deploy',
-  promote: 'deploy',
-  wait: 'deploy',
-  deploy: 'deploy',
-};
-
 /** Renders the job summary for one run as GitHub-flavoured Markdown. */
 export function renderSummary(report: RunReport, opts: SummaryOptions = {}): string {
   const { plan } = report;
@@ -50,7 +37,7 @@ export function renderSummary(report: RunReport, opts: SummaryOptions = {}): str
     imageSection(plan.image, report),
     changeSection(plan, MAX_DIFF_CHARS),
     plan.deploy ? rackSection(plan.deploy, report, consoleLink(plan.deploy, opts.consoleHost)) : [],
-    stepsSection(plan.steps, (step) => runStepStatus(step, report)),
+    stepsSection(plan.steps, (_step, i) => recordedStepStatus(report.steps[i], plan.dryRun)),
     phasesSection(report.phases),
     notesSection(plan.notes),
     footerSection(report),
@@ -75,19 +62,18 @@ function verdictSection(report: RunReport): string[] {
 
 function successHeadline(report: RunReport): string {
   const { plan } = report;
-  const ran = (phase: PhaseName): boolean => report.phases.some((p) => p.name === phase && p.status === 'ok');
-  const stepRuns = (id: string): boolean => plan.steps.some((s) => s.id === id && s.runs);
+  const done = (id: StepId): boolean => report.steps.some((s) => s.id === id && s.status === 'done');
   const deploy = plan.deploy;
-  if (deploy && ran('deploy') && stepRuns('promote')) {
+  if (deploy && done('promote')) {
     const what = report.releaseId ? `release ${code(report.releaseId)}` : 'the new release';
     const onRack = deploy.rack ? ` on rack ${code(deploy.rack)}` : '';
     // Without the wait nobody saw it run; "deployed" would claim more than we know.
-    if (!stepRuns('wait')) return `Promoted ${what} on app ${code(deploy.app)}${onRack} (not waited for: wait: false)`;
+    if (!done('wait')) return `Promoted ${what} on app ${code(deploy.app)}${onRack} (not waited for: wait: false)`;
     return `Deployed ${what} to app ${code(deploy.app)}${onRack}`;
   }
   const primary = plan.image.references[0] ?? plan.image.repository;
-  if (ran('push') && stepRuns('push')) return `Pushed ${code(primary)}${deploy ? '' : ' (no app set, so nothing was deployed)'}`;
-  if (ran('build') && stepRuns('build')) return `Built ${code(primary)} (not pushed)`;
+  if (done('push')) return `Pushed ${code(primary)}${deploy ? '' : ' (no app set, so nothing was deployed)'}`;
+  if (done('build')) return `Built ${code(primary)} (not pushed)`;
   return 'Done: nothing needed doing';
 }
 
@@ -101,31 +87,6 @@ function failureSection(report: RunReport): string[] {
     lines.push('', `#### Last ${shown} line${shown === 1 ? '' : 's'} of the rack's log`, '', fenced(clipped.text, 'text'));
   }
   return lines;
-}
-
-/** A step that ran reads as its phase fared; one the plan skipped says why. */
-function runStepStatus(step: PlanStep, report: RunReport): StepStatus {
-  if (!step.runs)
-    return report.plan.dryRun ? dryRunStepStatus(step) : { icon: '⏭️', detail: `skipped: ${step.skipped ?? 'not needed'}` };
-  const phase = STEP_PHASE[step.id];
-  const record = phase ? report.phases.find((p) => p.name === phase) : undefined;
-  if (!record) return report.outcome === 'success' ? { icon: '✅' } : { icon: '⏸️', detail: 'not reached' };
-  if (record.status === 'ok') return { icon: '✅' };
-  if (record.status === 'failed') return failedPhaseStepStatus(step, report, record.name);
-  return { icon: '⏸️', detail: 'not reached' };
-}
-
-/**
- * Inside a failed phase: steps known done are ✅, the first other one failed, the rest were not
- * reached. `stepsDone` names steps by id, or by title where several share an id (one push per tag).
- */
-function failedPhaseStepStatus(step: PlanStep, report: RunReport, phase: PhaseName): StepStatus {
-  const done = new Set(report.stepsDone ?? []);
-  const isDone = (s: PlanStep): boolean => done.has(s.id) || done.has(s.title);
-  if (isDone(step)) return { icon: '✅' };
-  const failing = report.plan.steps.find((s) => s.runs && STEP_PHASE[s.id] === phase && !isDone(s));
-  if (failing === step) return { icon: '❌', detail: `failed (the ${phase} phase failed here)` };
-  return { icon: '⏸️', detail: 'not reached' };
 }
 
 const PHASE_RESULT: Readonly<Record<PhaseRecord['status'], string>> = { ok: '✅ ok', failed: '❌ failed', skipped: '⏭️ skipped' };

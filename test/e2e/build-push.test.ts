@@ -83,6 +83,18 @@ describe('build and push on the real engine and registry', () => {
     expect(run.all).not.toContain(services.registryPassword);
   });
 
+  it('build: false with a tag missing from the registry: the summary marks the check failed, not "not reached"', async () => {
+    // Seen before the plan drove the run: "❌ Failed in phase push" above "⏸️ Check that … — not reached".
+    const run = await runAction({ inputs: { ...baseInputs('acme/absent'), tags: 'v9.9.9', build: 'false' }, env, workspace: ws });
+    expect(run.code).toBe(1);
+    const steps = run.summary.split('\n').filter((l) => /^\d+\. /.test(l));
+    expect(steps).toEqual([
+      '1. ⏭️ Build Dockerfile (context .) — skipped: build: false (deploying an existing tag)',
+      `2. ❌ Check that ${services.registry}/acme/absent:v9.9.9 is in the registry — failed`,
+      "3. ⏭️ Deploy to Convox — skipped: no 'app' is set",
+    ]);
+  });
+
   it('fails clearly on a wrong password and pushes nothing', async () => {
     const run = await runAction({
       inputs: { ...baseInputs('acme/locked'), 'registry-password': 'Wrong-Pa55word-x' },

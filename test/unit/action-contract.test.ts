@@ -27,7 +27,7 @@ function inputsReadByCode(): Set<string> {
 
 function outputsSetByCode(): Set<string> {
   const names = new Set<string>();
-  for (const file of ['src/main.ts']) {
+  for (const file of ['src/main.ts', 'src/phases/runner.ts']) {
     const text = readFileSync(path.join(root, file), 'utf8');
     for (const m of text.matchAll(/setOutput\('([a-z-]+)'/g)) names.add(m[1]!);
   }

@@ -1,4 +1,5 @@
 /** Plans and run reports shaped like the ones `makePlan` and `run()` produce. */
+import type { StepId, StepOutcome, StepStatus } from '../../../src/plan/steps.js';
 import type { Plan, PlanStep, RunReport } from '../../../src/plan/types.js';
 
 export const REPO = '127.0.0.1:5000/acme/shop';
@@ -19,7 +20,7 @@ export const DIFF = [
 ].join('\n');
 
 function steps(dry: boolean): PlanStep[] {
-  const skip = (id: string, title: string): PlanStep =>
+  const skip = (id: StepId, title: string): PlanStep =>
     dry ? { id, title, runs: false, skipped: 'dry run' } : { id, title, runs: true };
   return [
     { id: 'build', title: 'Build Dockerfile (context .)', runs: true },
@@ -84,10 +85,22 @@ export function envPlan(): Plan {
   };
 }
 
+/**
+ * A run's step record as the recorder keeps it: steps the plan skips are skipped with its reason,
+ * the others fare as `status` says (done unless told otherwise).
+ */
+export function recordOf(plan: Plan, status: (step: PlanStep) => StepStatus = () => 'done'): StepOutcome[] {
+  return plan.steps.map((s) =>
+    s.runs ? { id: s.id, status: status(s) } : { id: s.id, status: 'skipped', reason: s.skipped ?? 'not needed' },
+  );
+}
+
 /** A successful real run. */
 export function successReport(): RunReport {
+  const plan = manifestPlan(false);
   return {
-    plan: manifestPlan(false),
+    plan,
+    steps: recordOf(plan),
     phases: [
       { name: 'inputs', status: 'ok', durationMs: 4 },
       { name: 'plan', status: 'ok', durationMs: 320 },
