@@ -9930,6 +9930,100 @@ var require_docker = __commonJS({
   }
 });
 
+// lazy-part:3
+var require__3 = __commonJS({
+  "lazy-part:3"(exports2) {
+    var loaded;
+    var load2 = () => loaded ??= require("./github.cjs");
+    Object.defineProperty(exports2, "context", { enumerable: true, get: () => load2()["context"] });
+    Object.defineProperty(exports2, "getOctokit", { enumerable: true, get: () => load2()["getOctokit"] });
+  }
+});
+
+// src/report/octokit.ts
+var octokit_exports = {};
+__export(octokit_exports, {
+  createGitHubApi: () => createGitHubApi
+});
+function createGitHubApi(token, opts) {
+  const octokit = (0, import_github.getOctokit)(token, { baseUrl: opts.baseUrl.replace(/\/+$/, "") });
+  const timeoutMs = opts.timeoutMs ?? 3e4;
+  const request = () => ({ signal: AbortSignal.timeout(timeoutMs) });
+  return { ...issuesApi(octokit, request), ...deploymentsApi(octokit, request) };
+}
+function issuesApi(octokit, request) {
+  return {
+    async listComments(issue2, page) {
+      const res = await octokit.rest.issues.listComments({
+        ...repoOf(issue2),
+        issue_number: issue2.issueNumber,
+        per_page: 100,
+        page,
+        request: request()
+      });
+      const comments = res.data.map((c) => ({
+        id: c.id,
+        body: c.body ?? "",
+        ...c.user?.login ? { author: c.user.login } : {}
+      }));
+      return { comments, hasNext: /\brel="next"/.test(res.headers.link ?? "") };
+    },
+    async createComment(issue2, body) {
+      const res = await octokit.rest.issues.createComment({
+        ...repoOf(issue2),
+        issue_number: issue2.issueNumber,
+        body,
+        request: request()
+      });
+      return { id: res.data.id };
+    },
+    async updateComment(repo, commentId, body) {
+      await octokit.rest.issues.updateComment({ ...repoOf(repo), comment_id: commentId, body, request: request() });
+    }
+  };
+}
+function deploymentsApi(octokit, request) {
+  return {
+    async createDeployment(repo, input) {
+      const res = await octokit.rest.repos.createDeployment({
+        ...repoOf(repo),
+        ref: input.ref,
+        environment: input.environment,
+        description: input.description,
+        // GitHub would otherwise merge the default branch into `ref`, and refuse while this
+        // very workflow's checks are still pending.
+        auto_merge: false,
+        required_contexts: [],
+        request: request()
+      });
+      if (!("id" in res.data) || typeof res.data.id !== "number")
+        throw new Error(`GitHub created no deployment (HTTP ${res.status})`);
+      return { id: res.data.id };
+    },
+    async createDeploymentStatus(repo, deploymentId, status) {
+      await octokit.rest.repos.createDeploymentStatus({
+        ...repoOf(repo),
+        deployment_id: deploymentId,
+        state: status.state,
+        description: status.description,
+        ...status.environmentUrl ? { environment_url: status.environmentUrl } : {},
+        ...status.logUrl ? { log_url: status.logUrl } : {},
+        request: request()
+      });
+    }
+  };
+}
+function repoOf(r) {
+  return { owner: r.owner, repo: r.repo };
+}
+var import_github;
+var init_octokit = __esm({
+  "src/report/octokit.ts"() {
+    "use strict";
+    import_github = __toESM(require__3(), 1);
+  }
+});
+
 // node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
   "node_modules/yaml/dist/nodes/identity.js"(exports2) {
@@ -19687,7 +19781,7 @@ var require_tar_stream2 = __commonJS({
 });
 
 // lazy-part:4
-var require__3 = __commonJS({
+var require__4 = __commonJS({
   "lazy-part:4"(exports2, module2) {
     var loaded;
     var load2 = () => loaded ??= require("./ws.cjs");
@@ -19708,100 +19802,6 @@ var require__3 = __commonJS({
     Object.defineProperty(lazy, "WebSocket", { enumerable: true, get: () => load2()["WebSocket"] });
     Object.defineProperty(lazy, "WebSocketServer", { enumerable: true, get: () => load2()["WebSocketServer"] });
     module2.exports = lazy;
-  }
-});
-
-// lazy-part:3
-var require__4 = __commonJS({
-  "lazy-part:3"(exports2) {
-    var loaded;
-    var load2 = () => loaded ??= require("./github.cjs");
-    Object.defineProperty(exports2, "context", { enumerable: true, get: () => load2()["context"] });
-    Object.defineProperty(exports2, "getOctokit", { enumerable: true, get: () => load2()["getOctokit"] });
-  }
-});
-
-// src/report/octokit.ts
-var octokit_exports = {};
-__export(octokit_exports, {
-  createGitHubApi: () => createGitHubApi
-});
-function createGitHubApi(token, opts) {
-  const octokit = (0, import_github2.getOctokit)(token, { baseUrl: opts.baseUrl.replace(/\/+$/, "") });
-  const timeoutMs = opts.timeoutMs ?? 3e4;
-  const request = () => ({ signal: AbortSignal.timeout(timeoutMs) });
-  return { ...issuesApi(octokit, request), ...deploymentsApi(octokit, request) };
-}
-function issuesApi(octokit, request) {
-  return {
-    async listComments(issue2, page) {
-      const res = await octokit.rest.issues.listComments({
-        ...repoOf(issue2),
-        issue_number: issue2.issueNumber,
-        per_page: 100,
-        page,
-        request: request()
-      });
-      const comments = res.data.map((c) => ({
-        id: c.id,
-        body: c.body ?? "",
-        ...c.user?.login ? { author: c.user.login } : {}
-      }));
-      return { comments, hasNext: /\brel="next"/.test(res.headers.link ?? "") };
-    },
-    async createComment(issue2, body) {
-      const res = await octokit.rest.issues.createComment({
-        ...repoOf(issue2),
-        issue_number: issue2.issueNumber,
-        body,
-        request: request()
-      });
-      return { id: res.data.id };
-    },
-    async updateComment(repo, commentId, body) {
-      await octokit.rest.issues.updateComment({ ...repoOf(repo), comment_id: commentId, body, request: request() });
-    }
-  };
-}
-function deploymentsApi(octokit, request) {
-  return {
-    async createDeployment(repo, input) {
-      const res = await octokit.rest.repos.createDeployment({
-        ...repoOf(repo),
-        ref: input.ref,
-        environment: input.environment,
-        description: input.description,
-        // GitHub would otherwise merge the default branch into `ref`, and refuse while this
-        // very workflow's checks are still pending.
-        auto_merge: false,
-        required_contexts: [],
-        request: request()
-      });
-      if (!("id" in res.data) || typeof res.data.id !== "number")
-        throw new Error(`GitHub created no deployment (HTTP ${res.status})`);
-      return { id: res.data.id };
-    },
-    async createDeploymentStatus(repo, deploymentId, status) {
-      await octokit.rest.repos.createDeploymentStatus({
-        ...repoOf(repo),
-        deployment_id: deploymentId,
-        state: status.state,
-        description: status.description,
-        ...status.environmentUrl ? { environment_url: status.environmentUrl } : {},
-        ...status.logUrl ? { log_url: status.logUrl } : {},
-        request: request()
-      });
-    }
-  };
-}
-function repoOf(r) {
-  return { owner: r.owner, repo: r.repo };
-}
-var import_github2;
-var init_octokit = __esm({
-  "src/report/octokit.ts"() {
-    "use strict";
-    import_github2 = __toESM(require__4(), 1);
   }
 });
 
@@ -21246,6 +21246,612 @@ function normaliseFile(file) {
 }
 function positive(n) {
   return n !== void 0 && Number.isInteger(n) && n >= 1 ? n : void 0;
+}
+
+// src/plan/steps.ts
+var STEP_PHASE = {
+  build: "build",
+  "check-image": "push",
+  push: "push",
+  "write-manifest": "manifest",
+  "env-release": "deploy",
+  upload: "deploy",
+  "rack-build": "deploy",
+  promote: "deploy",
+  wait: "deploy",
+  /** Stands for the whole deploy when there is none to do (no `app`): always skipped. */
+  deploy: "deploy"
+};
+var STEP_IDS = Object.keys(STEP_PHASE);
+function phaseOf(id) {
+  return STEP_PHASE[id];
+}
+
+// src/phases/recorder.ts
+var PhaseRecorder = class {
+  constructor(log, clock = Date.now, onPhase = () => {
+  }) {
+    this.log = log;
+    this.clock = clock;
+    this.onPhase = onPhase;
+  }
+  log;
+  clock;
+  onPhase;
+  records = [];
+  current;
+  plan;
+  outcomes = [];
+  /** Starts the step record from the plan: every step skipped or not reached. */
+  planned(plan) {
+    this.plan = plan;
+    this.outcomes = plan.steps.map(
+      (s) => s.runs ? { id: s.id, status: "not-reached" } : { id: s.id, status: "skipped", reason: s.skipped ?? "not needed" }
+    );
+  }
+  /** How each plan step fared, in the plan's order. */
+  get steps() {
+    return this.outcomes;
+  }
+  /** The plan's steps that phase `name` executes in this run. */
+  stepsOf(name) {
+    return (this.plan?.steps ?? []).filter((s) => s.runs && phaseOf(s.id) === name);
+  }
+  async run(name, title, fn) {
+    const started = this.clock();
+    this.current = name;
+    this.onPhase(name);
+    try {
+      const value = await this.log.group(title, fn);
+      this.records.push({ name, status: "ok", durationMs: this.clock() - started });
+      for (const s of this.stepsOf(name)) if (this.outcomeOf(s)?.status === "not-reached") this.set(s, { status: "done" });
+      return value;
+    } catch (e) {
+      this.records.push({ name, status: "failed", durationMs: this.clock() - started });
+      const failing = this.stepsOf(name).find((s) => this.outcomeOf(s)?.status === "not-reached");
+      if (failing && !this.stepsOf(name).some((s) => this.outcomeOf(s)?.status === "failed"))
+        this.set(failing, { status: "failed" });
+      throw e;
+    } finally {
+      this.current = void 0;
+    }
+  }
+  /** A phase with nothing to do in this run. */
+  skip(name) {
+    this.records.push({ name, status: "skipped", durationMs: 0 });
+  }
+  /** A step finished (inside a phase that goes on with others). */
+  done(step2) {
+    this.set(step2, { status: "done" });
+  }
+  /** A step the plan meant to run that the run could not (a dry run without an engine). */
+  skipped(step2, reason) {
+    this.set(step2, { status: "skipped", reason });
+  }
+  outcomeOf(step2) {
+    return this.outcomes[this.indexOf(step2)];
+  }
+  set(step2, outcome) {
+    const i = this.indexOf(step2);
+    if (i >= 0) this.outcomes[i] = { id: step2.id, ...outcome };
+  }
+  indexOf(step2) {
+    return this.plan?.steps.indexOf(step2) ?? -1;
+  }
+};
+
+// src/report/console.ts
+function consoleHome(host) {
+  const text = host.trim();
+  if (!text) return void 0;
+  let url;
+  try {
+    url = new URL(text.includes("://") ? text : `https://${text}`);
+  } catch {
+    return void 0;
+  }
+  if (url.protocol !== "https:") return void 0;
+  const name = url.hostname.toLowerCase();
+  if (name !== "console.convox.com" && !/^console\.[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(name)) return void 0;
+  return `https://${name}${url.port ? `:${url.port}` : ""}/`;
+}
+function consoleLink(deploy2, consoleHost) {
+  if (!deploy2) return void 0;
+  if (deploy2.url) return deploy2.url;
+  if (consoleHost) return consoleHome(consoleHost);
+  return consoleHome(deploy2.host);
+}
+
+// src/report/markdown.ts
+var ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
+var CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+var MARKDOWN_PUNCTUATION = /[\\`*_[\]|~]/g;
+var BLOCK_START = /^(#|[-+]|\d+(?=[.)]))/;
+var ZERO_WIDTH_SPACE = "\u200B";
+function stripControl(text) {
+  return text.replace(/\r\n?/g, "\n").replace(ANSI, "").replace(CONTROL, "");
+}
+function escapeText(text) {
+  return stripControl(text).replace(/\s*\n\s*/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(MARKDOWN_PUNCTUATION, (c) => `\\${c}`).replace(BLOCK_START, (m) => /^\d/.test(m) ? `${m}\\` : `\\${m}`).replace(/@(?=[A-Za-z0-9])/g, `@${ZERO_WIDTH_SPACE}`);
+}
+function longestRun(text, char) {
+  let longest = 0;
+  let run3 = 0;
+  for (const c of text) {
+    run3 = c === char ? run3 + 1 : 0;
+    if (run3 > longest) longest = run3;
+  }
+  return longest;
+}
+function code(text, opts = {}) {
+  let body = stripControl(text).replace(/\n/g, " ");
+  if (body.trim() === "") return "*(empty)*";
+  if (opts.inTable) body = body.replace(/\|/g, "\\|");
+  const fence = "`".repeat(longestRun(body, "`") + 1);
+  const pad2 = body.startsWith("`") || body.endsWith("`") || body.startsWith(" ") && body.endsWith(" ") ? " " : "";
+  return `${fence}${pad2}${body}${pad2}${fence}`;
+}
+function fenced(text, lang = "") {
+  const body = stripControl(text).replace(/\n+$/, "");
+  const fence = "`".repeat(Math.max(3, longestRun(body, "`") + 1));
+  const info2 = lang.replace(/[^A-Za-z0-9_+-]/g, "");
+  return `${fence}${info2}
+${body}
+${fence}`;
+}
+function link(text, url) {
+  const label = escapeText(text);
+  if (!url) return label;
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return label;
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return label;
+  if (parsed.username || parsed.password) return label;
+  const href = parsed.href.replace(/\(/g, "%28").replace(/\)/g, "%29").replace(/ /g, "%20");
+  return `[${label}](${href})`;
+}
+function clipLines(text, maxChars, keep) {
+  if (text.length <= maxChars) return { text, omitted: 0 };
+  const lines = text.split("\n");
+  const ordered = keep === "head" ? lines : [...lines].reverse();
+  const kept = [];
+  let size = 0;
+  for (const line of ordered) {
+    if (size + line.length + 1 > maxChars) break;
+    kept.push(line);
+    size += line.length + 1;
+  }
+  const text2 = (keep === "head" ? kept : kept.reverse()).join("\n");
+  return { text: text2, omitted: lines.length - kept.length };
+}
+function formatDuration(ms) {
+  if (!Number.isFinite(ms) || ms < 0) return "unknown";
+  if (ms < 1e3) return `${Math.round(ms)} ms`;
+  if (ms < 6e4) return `${(ms / 1e3).toFixed(1)} s`;
+  const totalSeconds = Math.round(ms / 1e3);
+  const minutes = Math.floor(totalSeconds / 60);
+  const seconds3 = totalSeconds % 60;
+  if (minutes < 60) return seconds3 ? `${minutes} min ${String(seconds3).padStart(2, "0")} s` : `${minutes} min`;
+  const rest = minutes % 60;
+  return rest ? `${Math.floor(minutes / 60)} h ${String(rest).padStart(2, "0")} min` : `${Math.floor(minutes / 60)} h`;
+}
+function firstLine(text, max = 200) {
+  const line = stripControl(text).split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
+  return line.length > max ? `${line.slice(0, max - 1)}\u2026` : line;
+}
+
+// src/report/github-api.ts
+var DEFAULT_GITHUB_API_URL = "https://api.github.com";
+function githubApiUrl(env) {
+  return env.GITHUB_API_URL?.trim() || DEFAULT_GITHUB_API_URL;
+}
+function failureStatus(e) {
+  const f = typeof e === "object" && e !== null ? e : {};
+  if (typeof f.status !== "number" || !f.response) return void 0;
+  return f.status;
+}
+function failureMessage(e) {
+  const f = typeof e === "object" && e !== null ? e : {};
+  const data = f.response?.data;
+  const apiMessage = typeof data === "object" && data !== null && "message" in data ? data.message : void 0;
+  const text = typeof apiMessage === "string" ? apiMessage : typeof f.message === "string" ? f.message : String(e);
+  return firstLine(text, 200) || "no message";
+}
+function describeGitHubFailure(e, permission) {
+  const status = failureStatus(e);
+  const message = failureMessage(e);
+  if (status === void 0) return `could not reach the GitHub API (${message})`;
+  if (status === 401) return `GitHub rejected the token (401: ${message}); check the github-token input`;
+  if (status === 429 || status === 403 && /rate limit/i.test(message))
+    return `GitHub's API rate limit was hit (${status}: ${message})`;
+  if (status === 403) {
+    return `GitHub refused (403: ${message}). The token cannot write here: in pull requests from forks GITHUB_TOKEN is read-only; otherwise give the job \`permissions: ${permission}\``;
+  }
+  if (status === 404) {
+    return `GitHub answered 404 (${message}), which is how it answers tokens that may not see the repository or pull request; give the job \`permissions: ${permission}\``;
+  }
+  return `GitHub answered ${status}: ${message}`;
+}
+
+// src/report/plan-sections.ts
+function imageSection(image, facts = {}) {
+  const lines = ["#### Image", ""];
+  if (image.references.length === 0) lines.push(`- ${code(image.repository)} (no tags)`);
+  image.references.forEach((ref, i) => lines.push(`- ${code(ref)}${i === 0 && image.references.length > 1 ? " (primary)" : ""}`));
+  if (facts.digest) {
+    lines.push(`- Digest: ${code(facts.digest)}`);
+    const primary = image.references[0];
+    const suffix = `:${image.primaryTag}`;
+    if (primary?.endsWith(suffix)) lines.push(`- By digest: ${code(`${primary.slice(0, -suffix.length)}@${facts.digest}`)}`);
+  }
+  if (facts.imageId) lines.push(`- Local image ID (not the registry digest): ${code(facts.imageId)}`);
+  return lines;
+}
+function changeSection(plan, maxDiffChars) {
+  const lines = [];
+  if (plan.manifest && plan.manifest.mode === "manifest") lines.push(...manifestLines(plan.manifest, maxDiffChars));
+  if (plan.env) {
+    if (lines.length) lines.push("");
+    lines.push(...envLines(plan.env, plan.manifest?.mode === "env" ? plan.manifest.file : void 0));
+  }
+  return lines;
+}
+function manifestLines(manifest, maxDiffChars) {
+  const lines = [`#### Manifest change in ${code(manifest.file)}`, ""];
+  if (!manifest.diff) {
+    lines.push("No change: every service already uses this image.");
+    return lines;
+  }
+  const clipped = clipLines(manifest.diff.trimEnd(), maxDiffChars, "head");
+  lines.push(fenced(clipped.text, "diff"));
+  if (clipped.omitted) lines.push("", `*${clipped.omitted} more diff lines not shown (too long for this page).*`);
+  return lines;
+}
+function envLines(env, file) {
+  const before = env.before !== void 0 ? code(env.before) : `unknown (${escapeText(env.unknownBecause ?? "not read")})`;
+  const same = env.before !== void 0 && env.before === env.after ? " (unchanged)" : "";
+  const where2 = file ? ` (read by ${code(file)})` : "";
+  return ["#### Environment", "", `- ${code(env.name)}${where2}: ${before} \u2192 ${code(env.after)}${same}`];
+}
+function rackSection(deploy2, facts, consoleUrl) {
+  const lines = ["#### Convox", ""];
+  const via = deploy2.rack ? `${code(deploy2.rack)} via ${code(deploy2.host)}` : code(deploy2.host);
+  lines.push(`- Rack: ${via}${consoleUrl ? ` (${link("Convox Console", consoleUrl)})` : ""}`);
+  const now = deploy2.current ? ` (before this run: ${escapeText(deploy2.current.status)}${deploy2.current.release ? `, release ${code(deploy2.current.release)}` : ""})` : "";
+  lines.push(`- App: ${code(deploy2.app)}${now}`);
+  if (facts.buildId) lines.push(`- Build: ${code(facts.buildId)}`);
+  if (facts.releaseId) {
+    const previous = facts.previousReleaseId ? ` (previous: ${code(facts.previousReleaseId)})` : "";
+    lines.push(`- Release: ${code(facts.releaseId)}${previous}`);
+  } else if (facts.previousReleaseId) {
+    lines.push(`- Release before this run: ${code(facts.previousReleaseId)}`);
+  }
+  lines.push(`- Wait: ${deploy2.wait ? `until running, up to ${formatDuration(deploy2.timeoutMs)}` : "no (wait: false)"}`);
+  return lines;
+}
+function stepsSection(steps, statusOf) {
+  if (steps.length === 0) return [];
+  const lines = ["#### Steps", ""];
+  steps.forEach((step2, i) => {
+    const status = statusOf(step2, i);
+    lines.push(`${i + 1}. ${status.icon} ${escapeText(step2.title)}${status.detail ? ` \u2014 ${escapeText(status.detail)}` : ""}`);
+  });
+  return lines;
+}
+function dryRunStepStatus(step2) {
+  if (step2.runs) return { icon: "\u2705", detail: "runs in this dry run" };
+  if (isDryRunSkip(step2)) return { icon: "\u{1F9EA}", detail: "would run in a real run" };
+  return { icon: "\u23ED\uFE0F", detail: `skipped: ${step2.skipped ?? "not needed"}` };
+}
+function recordedStepStatus(outcome, dryRun, doneDetail) {
+  switch (outcome?.status) {
+    case "done":
+      return doneDetail ? { icon: "\u2705", detail: doneDetail } : { icon: "\u2705" };
+    case "failed":
+      return { icon: "\u274C", detail: "failed" };
+    case "skipped":
+      return dryRun && isDryRunReason(outcome.reason) ? { icon: "\u{1F9EA}", detail: "would run in a real run" } : { icon: "\u23ED\uFE0F", detail: `skipped: ${outcome.reason ?? "not needed"}` };
+    default:
+      return { icon: "\u23F8\uFE0F", detail: "not reached" };
+  }
+}
+function isDryRunReason(reason) {
+  return /^dry[ -]run\b/i.test(reason ?? "");
+}
+function isDryRunSkip(step2) {
+  return !step2.runs && isDryRunReason(step2.skipped);
+}
+function notesSection(notes) {
+  if (notes.length === 0) return [];
+  return ["#### Notes", "", ...notes.map((n) => `- ${escapeText(n)}`)];
+}
+function joinSections(sections) {
+  return sections.filter((s) => s.length > 0).map((s) => s.join("\n")).join("\n\n");
+}
+
+// src/report/comment.ts
+var MAX_BODY_CHARS = 65e3;
+var MAX_PAGES = 200;
+function commentMarker(key) {
+  const parts = [];
+  if (key.app) parts.push(`app=${key.app}`);
+  if (key.manifest) parts.push(`manifest=${key.manifest}`);
+  const raw = parts.length ? parts.join(",") : "default";
+  const safe = raw.replace(
+    /[^A-Za-z0-9._/@+=:,-]/g,
+    (c) => encodeURIComponent(c).replace(/[!'()*]/g, (x) => `%${x.charCodeAt(0).toString(16).toUpperCase()}`)
+  ).replace(/--/g, "-%2D");
+  return `<!-- convox-image-deploy:${safe} -->`;
+}
+function renderPlanComment(plan, key, context = {}) {
+  const full = buildComment(plan, key, context, Number.MAX_SAFE_INTEGER);
+  if (full.length <= MAX_BODY_CHARS) return full;
+  const diffChars = plan.manifest?.diff.length ?? 0;
+  const budget = Math.max(0, MAX_BODY_CHARS - (full.length - diffChars) - 200);
+  const clipped = buildComment(plan, key, context, budget);
+  return clipped.length <= MAX_BODY_CHARS ? clipped : `${clipped.slice(0, MAX_BODY_CHARS - 80)}
+
+*(cut: the plan is too long for a comment; see the job summary)*
+`;
+}
+function buildComment(plan, key, context, maxDiffChars) {
+  const target2 = key.app ? ` for app ${code(key.app)}` : key.manifest ? ` for ${code(key.manifest)}` : "";
+  const intro = plan.dryRun ? `Dry run (${escapeText(plan.dryRunReason)}): nothing was pushed or changed. A real run would do this:` : `Plan (${escapeText(plan.dryRunReason)}):`;
+  const failed = context.failure ? [
+    `**\u274C The dry run failed in phase ${escapeText(context.failure.phase)}**: a merge would fail the same way.`,
+    "",
+    fenced(context.failure.error, "text")
+  ] : [];
+  const sections = [
+    [
+      commentMarker(key),
+      `### ${context.failure ? "\u274C" : "\u{1F9EA}"} Convox deploy plan${target2}`,
+      "",
+      ...failed.length ? [...failed, ""] : [],
+      intro
+    ],
+    imageSection(plan.image),
+    changeSection(plan, maxDiffChars),
+    plan.deploy ? rackSection(plan.deploy, {}, consoleLink(plan.deploy)) : [],
+    context.steps ? stepsSection(plan.steps, (_step, i) => recordedStepStatus(context.steps?.[i], plan.dryRun, "runs in this dry run")) : stepsSection(plan.steps, dryRunStepStatus),
+    notesSection(plan.notes),
+    footer(context)
+  ];
+  return `${joinSections(sections)}
+`;
+}
+function footer(context) {
+  const parts = [];
+  if (context.sha) parts.push(`Updated for commit ${code(context.sha.slice(0, 12))}`);
+  if (context.runUrl) parts.push(link("workflow run", context.runUrl));
+  return parts.length ? [`<sub>${parts.join(" \xB7 ")}</sub>`] : [];
+}
+async function upsertStickyComment(api2, opts) {
+  const issue2 = { owner: opts.owner, repo: opts.repo, issueNumber: opts.issueNumber };
+  const body = opts.body.trimStart().startsWith(opts.marker) ? opts.body : `${opts.marker}
+${opts.body}`;
+  try {
+    const existing = await findMarkedComment(api2, issue2, opts.marker);
+    if (!existing) {
+      await api2.createComment(issue2, body);
+      return "created";
+    }
+    if (existing.body === body) return "unchanged";
+    await api2.updateComment(issue2, existing.id, body);
+    return "updated";
+  } catch (e) {
+    opts.log.warning(
+      `Could not post the plan as a comment on pull request #${opts.issueNumber}: ${describeGitHubFailure(e, "pull-requests: write")}. The plan is in the job summary; the step still succeeds.`
+    );
+    return "skipped";
+  }
+}
+async function findMarkedComment(api2, issue2, marker) {
+  for (let page = 1; page <= MAX_PAGES; page++) {
+    const { comments, hasNext } = await api2.listComments(issue2, page);
+    const found = comments.find((c) => c.body.trimStart().startsWith(marker));
+    if (found) return found;
+    if (!hasNext || comments.length === 0) return void 0;
+  }
+  return void 0;
+}
+
+// src/report/deployment.ts
+var PERMISSION = "deployments: write";
+var MAX_DESCRIPTION = 140;
+async function startDeployment(api2, opts) {
+  const repo = { owner: opts.owner, repo: opts.repo };
+  let id;
+  try {
+    ({ id } = await api2.createDeployment(repo, {
+      ref: opts.ref,
+      environment: opts.environment,
+      description: clip(opts.description)
+    }));
+  } catch (e) {
+    opts.log.warning(
+      `Could not create a GitHub deployment for environment '${opts.environment}': ${describeGitHubFailure(e, PERMISSION)}. The Convox deploy goes ahead.`
+    );
+    return void 0;
+  }
+  const handle = { ...repo, id, environment: opts.environment };
+  await setStatus(
+    api2,
+    handle,
+    { state: "in_progress", description: clip(opts.description), ...opts.logUrl ? { logUrl: opts.logUrl } : {} },
+    opts.log
+  );
+  return handle;
+}
+async function finishDeployment(api2, handle, state, opts) {
+  if (!handle) return;
+  await setStatus(
+    api2,
+    handle,
+    {
+      state,
+      description: clip(opts.description),
+      ...opts.environmentUrl ? { environmentUrl: opts.environmentUrl } : {},
+      ...opts.logUrl ? { logUrl: opts.logUrl } : {}
+    },
+    opts.log
+  );
+}
+async function setStatus(api2, handle, status, log) {
+  try {
+    await api2.createDeploymentStatus(handle, handle.id, status);
+  } catch (e) {
+    log.warning(
+      `Could not mark GitHub deployment ${handle.id} (${handle.environment}) as ${status.state}: ${describeGitHubFailure(e, PERMISSION)}.`
+    );
+  }
+}
+function clip(text) {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > MAX_DESCRIPTION ? `${line.slice(0, MAX_DESCRIPTION - 1)}\u2026` : line;
+}
+
+// src/report/summary.ts
+var MAX_DIFF_CHARS = 2e5;
+var MAX_LOG_CHARS = 6e4;
+function renderSummary(report2, opts = {}) {
+  const { plan } = report2;
+  const sections = [
+    verdictSection(report2),
+    failureSection(report2),
+    imageSection(plan.image, report2),
+    changeSection(plan, MAX_DIFF_CHARS),
+    plan.deploy ? rackSection(plan.deploy, report2, consoleLink(plan.deploy, opts.consoleHost)) : [],
+    stepsSection(plan.steps, (_step, i) => recordedStepStatus(report2.steps[i], plan.dryRun)),
+    phasesSection(report2.phases),
+    notesSection(plan.notes),
+    footerSection(report2)
+  ];
+  return `${joinSections(sections)}
+`;
+}
+function verdictSection(report2) {
+  const { plan } = report2;
+  if (report2.outcome === "failure") {
+    const phase = report2.phases.find((p) => p.status === "failed")?.name;
+    const reason = escapeText(firstLine(report2.error ?? "unknown error"));
+    const head = `### \u274C ${plan.dryRun ? "Dry run failed" : "Failed"}${phase ? ` in phase ${phase}` : ""}: ${reason}`;
+    return plan.dryRun ? [head, "", `Nothing was pushed or changed. Why a dry run: ${escapeText(plan.dryRunReason)}.`] : [head];
+  }
+  if (plan.dryRun) {
+    return ["### \u{1F9EA} Dry run: nothing was pushed or changed", "", `Why a dry run: ${escapeText(plan.dryRunReason)}.`];
+  }
+  return [`### \u2705 ${successHeadline(report2)}`];
+}
+function successHeadline(report2) {
+  const { plan } = report2;
+  const done = (id) => report2.steps.some((s) => s.id === id && s.status === "done");
+  const deploy2 = plan.deploy;
+  if (deploy2 && done("promote")) {
+    const what = report2.releaseId ? `release ${code(report2.releaseId)}` : "the new release";
+    const onRack = deploy2.rack ? ` on rack ${code(deploy2.rack)}` : "";
+    if (!done("wait")) return `Promoted ${what} on app ${code(deploy2.app)}${onRack} (not waited for: wait: false)`;
+    return `Deployed ${what} to app ${code(deploy2.app)}${onRack}`;
+  }
+  const primary = plan.image.references[0] ?? plan.image.repository;
+  if (done("push")) return `Pushed ${code(primary)}${deploy2 ? "" : " (no app set, so nothing was deployed)"}`;
+  if (done("build")) return `Built ${code(primary)} (not pushed)`;
+  return "Done: nothing needed doing";
+}
+function failureSection(report2) {
+  if (report2.outcome !== "failure") return [];
+  const lines = ["#### What went wrong", "", fenced(report2.error ?? "unknown error", "text")];
+  const tail = report2.rackLogTail ?? [];
+  if (tail.length > 0) {
+    const clipped = clipLines(tail.join("\n"), MAX_LOG_CHARS, "tail");
+    const shown = tail.length - clipped.omitted;
+    lines.push("", `#### Last ${shown} line${shown === 1 ? "" : "s"} of the rack's log`, "", fenced(clipped.text, "text"));
+  }
+  return lines;
+}
+var PHASE_RESULT = { ok: "\u2705 ok", failed: "\u274C failed", skipped: "\u23ED\uFE0F skipped" };
+function phasesSection(phases) {
+  if (phases.length === 0) return [];
+  const lines = ["#### Timing", "", "| Phase | Result | Duration |", "| --- | --- | ---: |"];
+  for (const p of phases) lines.push(`| ${p.name} | ${PHASE_RESULT[p.status]} | ${formatDuration(p.durationMs)} |`);
+  const total = phases.reduce((sum, p) => sum + p.durationMs, 0);
+  lines.push(`| **Total** | | **${formatDuration(total)}** |`);
+  return lines;
+}
+function footerSection(report2) {
+  const parts = [`Commit ${code(report2.sha.slice(0, 12))}`];
+  if (report2.runUrl) parts.push(link("workflow run", report2.runUrl));
+  return [parts.join(" \xB7 ")];
+}
+
+// src/phases/report.ts
+async function api(config, deps) {
+  const token = config.report.githubToken;
+  if (!token) return void 0;
+  const { createGitHubApi: createGitHubApi2 } = await Promise.resolve().then(() => (init_octokit(), octokit_exports));
+  return createGitHubApi2(token, { baseUrl: githubApiUrl(deps.env) });
+}
+function repoOf2(config) {
+  const [owner, repo] = (config.github.repository ?? "").split("/");
+  return owner && repo ? { owner, repo } : void 0;
+}
+async function startGitHubDeployment(config, deps, logUrl) {
+  const environment = config.report.environment;
+  const repo = repoOf2(config);
+  const client = environment && !config.dryRun ? await api(config, deps) : void 0;
+  if (!environment || config.dryRun || !repo || !client) {
+    if (environment && !config.dryRun && !client)
+      deps.log.warning(`No github-token: the GitHub deployment for '${environment}' is not created.`);
+    return void 0;
+  }
+  return startDeployment(client, {
+    ...repo,
+    ref: config.github.sha,
+    environment,
+    description: `Convox ${config.deploy?.app ?? "deploy"} ${config.tags[0] ?? ""}`.trim(),
+    ...logUrl ? { logUrl } : {},
+    log: deps.log
+  });
+}
+async function reportRun(config, run3, deps, deployment) {
+  const consoleHost = config.deploy?.rackHost ?? (config.deploy ? "console.convox.com" : void 0);
+  await deps.writeSummary(deps.secrets.redact(renderSummary(run3, consoleHost ? { consoleHost } : {})));
+  const pr = config.github.prNumber;
+  const wantsComment = config.dryRun && config.report.comment && pr !== void 0;
+  const client = deployment || wantsComment ? await api(config, deps) : void 0;
+  const repo = repoOf2(config);
+  if (deployment && client) {
+    await finishDeployment(client, deployment, run3.outcome === "success" ? "success" : "failure", {
+      ...config.report.environmentUrl ? { environmentUrl: config.report.environmentUrl } : {},
+      ...run3.runUrl ? { logUrl: run3.runUrl } : {},
+      description: run3.outcome === "success" ? `Deployed ${run3.releaseId ?? ""}`.trim() : `Failed: ${run3.error ?? ""}`,
+      log: deps.log
+    });
+  }
+  if (!wantsComment || pr === void 0 || !repo) return;
+  if (!client) {
+    deps.log.warning("No github-token: the plan is in the job summary but not posted as a PR comment.");
+    return;
+  }
+  const key = {
+    ...config.deploy ? { app: config.deploy.app } : {},
+    ...config.update.manifestFile ? { manifest: config.update.manifestFile } : {}
+  };
+  const failedPhase = run3.phases.find((p) => p.status === "failed")?.name;
+  const failure2 = run3.outcome === "failure" ? { failure: { phase: failedPhase ?? "unknown", error: run3.error ?? "unknown error" } } : {};
+  const body = deps.secrets.redact(
+    renderPlanComment(run3.plan, key, {
+      sha: run3.sha,
+      steps: run3.steps,
+      ...run3.runUrl ? { runUrl: run3.runUrl } : {},
+      ...failure2
+    })
+  );
+  const result = await upsertStickyComment(client, { ...repo, issueNumber: pr, body, marker: commentMarker(key), log: deps.log });
+  if (result !== "skipped") deps.log.info(`PR comment ${result}.`);
 }
 
 // src/config/github.ts
@@ -25959,7 +26565,7 @@ function sumParts(text) {
   }
   return Number.isFinite(total) && consumed > 0 ? total : void 0;
 }
-function formatDuration(ms) {
+function formatDuration2(ms) {
   if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
   const total = Math.round(ms / 1e3);
   const h = Math.floor(total / 3600);
@@ -27677,7 +28283,7 @@ async function readJsonLines(stream, onMessage, options = {}) {
     } catch (e) {
       const bad = { line: lineNo, text: trimmed, reason: e instanceof Error ? e.message : String(e) };
       if (!options.onMalformed)
-        throw new Error(`line ${bad.line} of the daemon's answer is not JSON (${bad.reason}): ${clip(bad.text)}`);
+        throw new Error(`line ${bad.line} of the daemon's answer is not JSON (${bad.reason}): ${clip2(bad.text)}`);
       options.onMalformed(bad);
       return;
     }
@@ -27710,7 +28316,7 @@ var LineSplitter = class {
 function stripCr(line) {
   return line.endsWith("\r") ? line.slice(0, -1) : line;
 }
-function clip(text) {
+function clip2(text) {
   return text.length > 200 ? `${text.slice(0, 200)}\u2026` : text;
 }
 
@@ -29882,7 +30488,7 @@ function at(ctx, where2) {
 }
 
 // src/convox/websocket.ts
-var import_ws = __toESM(require__3(), 1);
+var import_ws = __toESM(require__4(), 1);
 function readSocket(opts) {
   return new Promise((resolve3) => {
     let bytes = 0;
@@ -30206,7 +30812,7 @@ async function followBuild(ctx, id) {
   let status;
   at(
     ctx,
-    () => status === void 0 ? `build ${id}: the rack did not answer a read of its status within ${formatDuration(ctx.now() - startedAt)}${lastLine(printer)}` : `build ${id} was still ${status} after ${formatDuration(ctx.now() - startedAt)}${lastLine(printer)}`
+    () => status === void 0 ? `build ${id}: the rack did not answer a read of its status within ${formatDuration2(ctx.now() - startedAt)}${lastLine(printer)}` : `build ${id} was still ${status} after ${formatDuration2(ctx.now() - startedAt)}${lastLine(printer)}`
   );
   ctx.tail = () => printer.tail();
   const live = streamLive(ctx, id, printer, AbortSignal.any([stop.signal, ctx.deadline.signal]), () => nudge.wake());
@@ -31050,7 +31656,7 @@ async function waitUntilIdle(ctx, releaseId) {
   );
   at(
     ctx,
-    () => `app ${ctx.app} was still ${app.status ?? "?"} (someone else's update) after ${formatDuration(ctx.now() - started)}; nothing was promoted`
+    () => `app ${ctx.app} was still ${app.status ?? "?"} (someone else's update) after ${formatDuration2(ctx.now() - started)}; nothing was promoted`
   );
   for (let n = 0, running = 0; running < 2; n++) {
     if (app.status === "failed" || app.status === "deleting") throw notPromotable(ctx, app.status);
@@ -31059,7 +31665,7 @@ async function waitUntilIdle(ctx, releaseId) {
     running = app.status === "running" ? running + 1 : 0;
   }
   const waitedMs = ctx.now() - started;
-  ctx.log.info(`App ${ctx.app} is running again after ${formatDuration(waitedMs)}; promoting`);
+  ctx.log.info(`App ${ctx.app} is running again after ${formatDuration2(waitedMs)}; promoting`);
   return { app, waitedMs };
 }
 function notPromotable(ctx, status) {
@@ -31119,7 +31725,7 @@ async function waitForRollout(ctx, ours, previous, unanswered, limits = DEFAULT_
   at(ctx, () => {
     const event = events2.tail(1)[0];
     const seen = last.status === void 0 ? "the app not read yet" : `app status ${last.status}, active release ${last.release || "none"}`;
-    return `release ${ours} was still rolling out (${seen}) after ${formatDuration(ctx.now() - state.promotedAt)}${event ? `; last rack event: ${event}` : ""}`;
+    return `release ${ours} was still rolling out (${seen}) after ${formatDuration2(ctx.now() - state.promotedAt)}${event ? `; last rack event: ${event}` : ""}`;
   });
   try {
     for (let n = 0; ; n++) {
@@ -31329,7 +31935,7 @@ function failure(e, ctx, req) {
   if (e instanceof DeadlineExceeded || ctx.deadline.expired() && !(e instanceof ActionError)) {
     return new DeployError(
       new ActionError(
-        redact(`timed out after ${formatDuration(req.timeoutMs)} (the timeout input): ${ctx.where()}`),
+        redact(`timed out after ${formatDuration2(req.timeoutMs)} (the timeout input): ${ctx.where()}`),
         {},
         "raise the timeout input if the deploy is just slow; otherwise look at the rack (convox builds / convox apps info) for what is stuck"
       ),
@@ -31484,7 +32090,7 @@ async function lookAtRack(config, deps) {
 function lookTimedOut(config, t) {
   const app = config.deploy?.app ?? "";
   return new ActionError(
-    `timed out after ${formatDuration(config.deploy?.timeoutMs ?? 0)} (the timeout input) reading app ${app} on ${rackLabel(t)}; nothing was built, pushed or deployed`,
+    `timed out after ${formatDuration2(config.deploy?.timeoutMs ?? 0)} (the timeout input) reading app ${app} on ${rackLabel(t)}; nothing was built, pushed or deployed`,
     { phase: "plan" },
     `check that ${t.baseUrl} answers (convox apps info ${app}); raise the timeout input if the rack is only slow`
   );
@@ -31508,7 +32114,7 @@ function sourceTarball(appDir, manifestName, manifestBytes, signal) {
   }).catch((e) => out.destroy(e instanceof Error ? e : new Error(String(e))));
   return out;
 }
-async function deployPhase(config, manifest, deps, onProgress) {
+async function deployPhase(config, steps, manifest, deps, onProgress) {
   const d = config.deploy;
   const t = target(config, deps.env);
   if (!d || !t || !config.update.manifestPath) {
@@ -31527,14 +32133,14 @@ async function deployPhase(config, manifest, deps, onProgress) {
     const result = await deploy({
       target: t,
       app: d.app,
-      mode: config.update.mode === "env" ? "env" : "manifest",
+      mode: steps.includes("env-release") ? "env" : "manifest",
       source: () => sourceTarball(appDir, manifestName, manifest?.changed ? manifest.after : void 0, deps.signal),
       manifest: manifestName,
       envVar: config.update.envVar,
       tag: config.tags[0] ?? "",
       description,
       gitSha: sha,
-      wait: d.wait,
+      wait: steps.includes("wait"),
       timeoutMs: d.timeoutMs,
       log: deps.log,
       secrets: deps.secrets,
@@ -31576,563 +32182,6 @@ function ids(p) {
 function logTailOf(e) {
   const tail = e.logTail;
   return tail?.length ? { logTail: tail } : {};
-}
-
-// src/phases/recorder.ts
-var PhaseRecorder = class {
-  constructor(log, clock = Date.now, onPhase = () => {
-  }) {
-    this.log = log;
-    this.clock = clock;
-    this.onPhase = onPhase;
-  }
-  log;
-  clock;
-  onPhase;
-  records = [];
-  current;
-  async run(name, title, fn) {
-    const started = this.clock();
-    this.current = name;
-    this.onPhase(name);
-    try {
-      const value = await this.log.group(title, fn);
-      this.records.push({ name, status: "ok", durationMs: this.clock() - started });
-      return value;
-    } catch (e) {
-      this.records.push({ name, status: "failed", durationMs: this.clock() - started });
-      throw e;
-    } finally {
-      this.current = void 0;
-    }
-  }
-  skip(name) {
-    this.records.push({ name, status: "skipped", durationMs: 0 });
-  }
-};
-
-// src/report/console.ts
-function consoleHome(host) {
-  const text = host.trim();
-  if (!text) return void 0;
-  let url;
-  try {
-    url = new URL(text.includes("://") ? text : `https://${text}`);
-  } catch {
-    return void 0;
-  }
-  if (url.protocol !== "https:") return void 0;
-  const name = url.hostname.toLowerCase();
-  if (name !== "console.convox.com" && !/^console\.[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(name)) return void 0;
-  return `https://${name}${url.port ? `:${url.port}` : ""}/`;
-}
-function consoleLink(deploy2, consoleHost) {
-  if (!deploy2) return void 0;
-  if (deploy2.url) return deploy2.url;
-  if (consoleHost) return consoleHome(consoleHost);
-  return consoleHome(deploy2.host);
-}
-
-// src/report/markdown.ts
-var ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
-var CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-var MARKDOWN_PUNCTUATION = /[\\`*_[\]|~]/g;
-var BLOCK_START = /^(#|[-+]|\d+(?=[.)]))/;
-var ZERO_WIDTH_SPACE = "\u200B";
-function stripControl(text) {
-  return text.replace(/\r\n?/g, "\n").replace(ANSI, "").replace(CONTROL, "");
-}
-function escapeText(text) {
-  return stripControl(text).replace(/\s*\n\s*/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(MARKDOWN_PUNCTUATION, (c) => `\\${c}`).replace(BLOCK_START, (m) => /^\d/.test(m) ? `${m}\\` : `\\${m}`).replace(/@(?=[A-Za-z0-9])/g, `@${ZERO_WIDTH_SPACE}`);
-}
-function longestRun(text, char) {
-  let longest = 0;
-  let run3 = 0;
-  for (const c of text) {
-    run3 = c === char ? run3 + 1 : 0;
-    if (run3 > longest) longest = run3;
-  }
-  return longest;
-}
-function code(text, opts = {}) {
-  let body = stripControl(text).replace(/\n/g, " ");
-  if (body.trim() === "") return "*(empty)*";
-  if (opts.inTable) body = body.replace(/\|/g, "\\|");
-  const fence = "`".repeat(longestRun(body, "`") + 1);
-  const pad2 = body.startsWith("`") || body.endsWith("`") || body.startsWith(" ") && body.endsWith(" ") ? " " : "";
-  return `${fence}${pad2}${body}${pad2}${fence}`;
-}
-function fenced(text, lang = "") {
-  const body = stripControl(text).replace(/\n+$/, "");
-  const fence = "`".repeat(Math.max(3, longestRun(body, "`") + 1));
-  const info2 = lang.replace(/[^A-Za-z0-9_+-]/g, "");
-  return `${fence}${info2}
-${body}
-${fence}`;
-}
-function link(text, url) {
-  const label = escapeText(text);
-  if (!url) return label;
-  let parsed;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return label;
-  }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return label;
-  if (parsed.username || parsed.password) return label;
-  const href = parsed.href.replace(/\(/g, "%28").replace(/\)/g, "%29").replace(/ /g, "%20");
-  return `[${label}](${href})`;
-}
-function clipLines(text, maxChars, keep) {
-  if (text.length <= maxChars) return { text, omitted: 0 };
-  const lines = text.split("\n");
-  const ordered = keep === "head" ? lines : [...lines].reverse();
-  const kept = [];
-  let size = 0;
-  for (const line of ordered) {
-    if (size + line.length + 1 > maxChars) break;
-    kept.push(line);
-    size += line.length + 1;
-  }
-  const text2 = (keep === "head" ? kept : kept.reverse()).join("\n");
-  return { text: text2, omitted: lines.length - kept.length };
-}
-function formatDuration2(ms) {
-  if (!Number.isFinite(ms) || ms < 0) return "unknown";
-  if (ms < 1e3) return `${Math.round(ms)} ms`;
-  if (ms < 6e4) return `${(ms / 1e3).toFixed(1)} s`;
-  const totalSeconds = Math.round(ms / 1e3);
-  const minutes = Math.floor(totalSeconds / 60);
-  const seconds3 = totalSeconds % 60;
-  if (minutes < 60) return seconds3 ? `${minutes} min ${String(seconds3).padStart(2, "0")} s` : `${minutes} min`;
-  const rest = minutes % 60;
-  return rest ? `${Math.floor(minutes / 60)} h ${String(rest).padStart(2, "0")} min` : `${Math.floor(minutes / 60)} h`;
-}
-function firstLine(text, max = 200) {
-  const line = stripControl(text).split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
-  return line.length > max ? `${line.slice(0, max - 1)}\u2026` : line;
-}
-
-// src/report/github-api.ts
-var DEFAULT_GITHUB_API_URL = "https://api.github.com";
-function githubApiUrl(env) {
-  return env.GITHUB_API_URL?.trim() || DEFAULT_GITHUB_API_URL;
-}
-function failureStatus(e) {
-  const f = typeof e === "object" && e !== null ? e : {};
-  if (typeof f.status !== "number" || !f.response) return void 0;
-  return f.status;
-}
-function failureMessage(e) {
-  const f = typeof e === "object" && e !== null ? e : {};
-  const data = f.response?.data;
-  const apiMessage = typeof data === "object" && data !== null && "message" in data ? data.message : void 0;
-  const text = typeof apiMessage === "string" ? apiMessage : typeof f.message === "string" ? f.message : String(e);
-  return firstLine(text, 200) || "no message";
-}
-function describeGitHubFailure(e, permission) {
-  const status = failureStatus(e);
-  const message = failureMessage(e);
-  if (status === void 0) return `could not reach the GitHub API (${message})`;
-  if (status === 401) return `GitHub rejected the token (401: ${message}); check the github-token input`;
-  if (status === 429 || status === 403 && /rate limit/i.test(message))
-    return `GitHub's API rate limit was hit (${status}: ${message})`;
-  if (status === 403) {
-    return `GitHub refused (403: ${message}). The token cannot write here: in pull requests from forks GITHUB_TOKEN is read-only; otherwise give the job \`permissions: ${permission}\``;
-  }
-  if (status === 404) {
-    return `GitHub answered 404 (${message}), which is how it answers tokens that may not see the repository or pull request; give the job \`permissions: ${permission}\``;
-  }
-  return `GitHub answered ${status}: ${message}`;
-}
-
-// src/report/plan-sections.ts
-function imageSection(image, facts = {}) {
-  const lines = ["#### Image", ""];
-  if (image.references.length === 0) lines.push(`- ${code(image.repository)} (no tags)`);
-  image.references.forEach((ref, i) => lines.push(`- ${code(ref)}${i === 0 && image.references.length > 1 ? " (primary)" : ""}`));
-  if (facts.digest) {
-    lines.push(`- Digest: ${code(facts.digest)}`);
-    const primary = image.references[0];
-    const suffix = `:${image.primaryTag}`;
-    if (primary?.endsWith(suffix)) lines.push(`- By digest: ${code(`${primary.slice(0, -suffix.length)}@${facts.digest}`)}`);
-  }
-  if (facts.imageId) lines.push(`- Local image ID (not the registry digest): ${code(facts.imageId)}`);
-  return lines;
-}
-function changeSection(plan, maxDiffChars) {
-  const lines = [];
-  if (plan.manifest && plan.manifest.mode === "manifest") lines.push(...manifestLines(plan.manifest, maxDiffChars));
-  if (plan.env) {
-    if (lines.length) lines.push("");
-    lines.push(...envLines(plan.env, plan.manifest?.mode === "env" ? plan.manifest.file : void 0));
-  }
-  return lines;
-}
-function manifestLines(manifest, maxDiffChars) {
-  const lines = [`#### Manifest change in ${code(manifest.file)}`, ""];
-  if (!manifest.diff) {
-    lines.push("No change: every service already uses this image.");
-    return lines;
-  }
-  const clipped = clipLines(manifest.diff.trimEnd(), maxDiffChars, "head");
-  lines.push(fenced(clipped.text, "diff"));
-  if (clipped.omitted) lines.push("", `*${clipped.omitted} more diff lines not shown (too long for this page).*`);
-  return lines;
-}
-function envLines(env, file) {
-  const before = env.before !== void 0 ? code(env.before) : `unknown (${escapeText(env.unknownBecause ?? "not read")})`;
-  const same = env.before !== void 0 && env.before === env.after ? " (unchanged)" : "";
-  const where2 = file ? ` (read by ${code(file)})` : "";
-  return ["#### Environment", "", `- ${code(env.name)}${where2}: ${before} \u2192 ${code(env.after)}${same}`];
-}
-function rackSection(deploy2, facts, consoleUrl) {
-  const lines = ["#### Convox", ""];
-  const via = deploy2.rack ? `${code(deploy2.rack)} via ${code(deploy2.host)}` : code(deploy2.host);
-  lines.push(`- Rack: ${via}${consoleUrl ? ` (${link("Convox Console", consoleUrl)})` : ""}`);
-  const now = deploy2.current ? ` (before this run: ${escapeText(deploy2.current.status)}${deploy2.current.release ? `, release ${code(deploy2.current.release)}` : ""})` : "";
-  lines.push(`- App: ${code(deploy2.app)}${now}`);
-  if (facts.buildId) lines.push(`- Build: ${code(facts.buildId)}`);
-  if (facts.releaseId) {
-    const previous = facts.previousReleaseId ? ` (previous: ${code(facts.previousReleaseId)})` : "";
-    lines.push(`- Release: ${code(facts.releaseId)}${previous}`);
-  } else if (facts.previousReleaseId) {
-    lines.push(`- Release before this run: ${code(facts.previousReleaseId)}`);
-  }
-  lines.push(`- Wait: ${deploy2.wait ? `until running, up to ${formatDuration2(deploy2.timeoutMs)}` : "no (wait: false)"}`);
-  return lines;
-}
-function stepsSection(steps, statusOf) {
-  if (steps.length === 0) return [];
-  const lines = ["#### Steps", ""];
-  steps.forEach((step2, i) => {
-    const status = statusOf(step2);
-    lines.push(`${i + 1}. ${status.icon} ${escapeText(step2.title)}${status.detail ? ` \u2014 ${escapeText(status.detail)}` : ""}`);
-  });
-  return lines;
-}
-function dryRunStepStatus(step2) {
-  if (step2.runs) return { icon: "\u2705", detail: "runs in this dry run" };
-  if (isDryRunSkip(step2)) return { icon: "\u{1F9EA}", detail: "would run in a real run" };
-  return { icon: "\u23ED\uFE0F", detail: `skipped: ${step2.skipped ?? "not needed"}` };
-}
-function isDryRunSkip(step2) {
-  return !step2.runs && /^dry[ -]run\b/i.test(step2.skipped ?? "");
-}
-function notesSection(notes) {
-  if (notes.length === 0) return [];
-  return ["#### Notes", "", ...notes.map((n) => `- ${escapeText(n)}`)];
-}
-function joinSections(sections) {
-  return sections.filter((s) => s.length > 0).map((s) => s.join("\n")).join("\n\n");
-}
-
-// src/report/comment.ts
-var MAX_BODY_CHARS = 65e3;
-var MAX_PAGES = 200;
-function commentMarker(key) {
-  const parts = [];
-  if (key.app) parts.push(`app=${key.app}`);
-  if (key.manifest) parts.push(`manifest=${key.manifest}`);
-  const raw = parts.length ? parts.join(",") : "default";
-  const safe = raw.replace(
-    /[^A-Za-z0-9._/@+=:,-]/g,
-    (c) => encodeURIComponent(c).replace(/[!'()*]/g, (x) => `%${x.charCodeAt(0).toString(16).toUpperCase()}`)
-  ).replace(/--/g, "-%2D");
-  return `<!-- convox-image-deploy:${safe} -->`;
-}
-function renderPlanComment(plan, key, context = {}) {
-  const full = buildComment(plan, key, context, Number.MAX_SAFE_INTEGER);
-  if (full.length <= MAX_BODY_CHARS) return full;
-  const diffChars = plan.manifest?.diff.length ?? 0;
-  const budget = Math.max(0, MAX_BODY_CHARS - (full.length - diffChars) - 200);
-  const clipped = buildComment(plan, key, context, budget);
-  return clipped.length <= MAX_BODY_CHARS ? clipped : `${clipped.slice(0, MAX_BODY_CHARS - 80)}
-
-*(cut: the plan is too long for a comment; see the job summary)*
-`;
-}
-function buildComment(plan, key, context, maxDiffChars) {
-  const target2 = key.app ? ` for app ${code(key.app)}` : key.manifest ? ` for ${code(key.manifest)}` : "";
-  const intro = plan.dryRun ? `Dry run (${escapeText(plan.dryRunReason)}): nothing was pushed or changed. A real run would do this:` : `Plan (${escapeText(plan.dryRunReason)}):`;
-  const failed = context.failure ? [
-    `**\u274C The dry run failed in phase ${escapeText(context.failure.phase)}**: a merge would fail the same way.`,
-    "",
-    fenced(context.failure.error, "text")
-  ] : [];
-  const sections = [
-    [
-      commentMarker(key),
-      `### ${context.failure ? "\u274C" : "\u{1F9EA}"} Convox deploy plan${target2}`,
-      "",
-      ...failed.length ? [...failed, ""] : [],
-      intro
-    ],
-    imageSection(plan.image),
-    changeSection(plan, maxDiffChars),
-    plan.deploy ? rackSection(plan.deploy, {}, consoleLink(plan.deploy)) : [],
-    stepsSection(plan.steps, dryRunStepStatus),
-    notesSection(plan.notes),
-    footer(context)
-  ];
-  return `${joinSections(sections)}
-`;
-}
-function footer(context) {
-  const parts = [];
-  if (context.sha) parts.push(`Updated for commit ${code(context.sha.slice(0, 12))}`);
-  if (context.runUrl) parts.push(link("workflow run", context.runUrl));
-  return parts.length ? [`<sub>${parts.join(" \xB7 ")}</sub>`] : [];
-}
-async function upsertStickyComment(api2, opts) {
-  const issue2 = { owner: opts.owner, repo: opts.repo, issueNumber: opts.issueNumber };
-  const body = opts.body.trimStart().startsWith(opts.marker) ? opts.body : `${opts.marker}
-${opts.body}`;
-  try {
-    const existing = await findMarkedComment(api2, issue2, opts.marker);
-    if (!existing) {
-      await api2.createComment(issue2, body);
-      return "created";
-    }
-    if (existing.body === body) return "unchanged";
-    await api2.updateComment(issue2, existing.id, body);
-    return "updated";
-  } catch (e) {
-    opts.log.warning(
-      `Could not post the plan as a comment on pull request #${opts.issueNumber}: ${describeGitHubFailure(e, "pull-requests: write")}. The plan is in the job summary; the step still succeeds.`
-    );
-    return "skipped";
-  }
-}
-async function findMarkedComment(api2, issue2, marker) {
-  for (let page = 1; page <= MAX_PAGES; page++) {
-    const { comments, hasNext } = await api2.listComments(issue2, page);
-    const found = comments.find((c) => c.body.trimStart().startsWith(marker));
-    if (found) return found;
-    if (!hasNext || comments.length === 0) return void 0;
-  }
-  return void 0;
-}
-
-// src/report/deployment.ts
-var PERMISSION = "deployments: write";
-var MAX_DESCRIPTION = 140;
-async function startDeployment(api2, opts) {
-  const repo = { owner: opts.owner, repo: opts.repo };
-  let id;
-  try {
-    ({ id } = await api2.createDeployment(repo, {
-      ref: opts.ref,
-      environment: opts.environment,
-      description: clip2(opts.description)
-    }));
-  } catch (e) {
-    opts.log.warning(
-      `Could not create a GitHub deployment for environment '${opts.environment}': ${describeGitHubFailure(e, PERMISSION)}. The Convox deploy goes ahead.`
-    );
-    return void 0;
-  }
-  const handle = { ...repo, id, environment: opts.environment };
-  await setStatus(
-    api2,
-    handle,
-    { state: "in_progress", description: clip2(opts.description), ...opts.logUrl ? { logUrl: opts.logUrl } : {} },
-    opts.log
-  );
-  return handle;
-}
-async function finishDeployment(api2, handle, state, opts) {
-  if (!handle) return;
-  await setStatus(
-    api2,
-    handle,
-    {
-      state,
-      description: clip2(opts.description),
-      ...opts.environmentUrl ? { environmentUrl: opts.environmentUrl } : {},
-      ...opts.logUrl ? { logUrl: opts.logUrl } : {}
-    },
-    opts.log
-  );
-}
-async function setStatus(api2, handle, status, log) {
-  try {
-    await api2.createDeploymentStatus(handle, handle.id, status);
-  } catch (e) {
-    log.warning(
-      `Could not mark GitHub deployment ${handle.id} (${handle.environment}) as ${status.state}: ${describeGitHubFailure(e, PERMISSION)}.`
-    );
-  }
-}
-function clip2(text) {
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length > MAX_DESCRIPTION ? `${line.slice(0, MAX_DESCRIPTION - 1)}\u2026` : line;
-}
-
-// src/report/summary.ts
-var MAX_DIFF_CHARS = 2e5;
-var MAX_LOG_CHARS = 6e4;
-var STEP_PHASE = {
-  build: "build",
-  push: "push",
-  "write-manifest": "manifest",
-  "env-release": "deploy",
-  upload: "deploy",
-  "rack-build": "deploy",
-  promote: "deploy",
-  wait: "deploy",
-  deploy: "deploy"
-};
-function renderSummary(report2, opts = {}) {
-  const { plan } = report2;
-  const sections = [
-    verdictSection(report2),
-    failureSection(report2),
-    imageSection(plan.image, report2),
-    changeSection(plan, MAX_DIFF_CHARS),
-    plan.deploy ? rackSection(plan.deploy, report2, consoleLink(plan.deploy, opts.consoleHost)) : [],
-    stepsSection(plan.steps, (step2) => runStepStatus(step2, report2)),
-    phasesSection(report2.phases),
-    notesSection(plan.notes),
-    footerSection(report2)
-  ];
-  return `${joinSections(sections)}
-`;
-}
-function verdictSection(report2) {
-  const { plan } = report2;
-  if (report2.outcome === "failure") {
-    const phase = report2.phases.find((p) => p.status === "failed")?.name;
-    const reason = escapeText(firstLine(report2.error ?? "unknown error"));
-    const head = `### \u274C ${plan.dryRun ? "Dry run failed" : "Failed"}${phase ? ` in phase ${phase}` : ""}: ${reason}`;
-    return plan.dryRun ? [head, "", `Nothing was pushed or changed. Why a dry run: ${escapeText(plan.dryRunReason)}.`] : [head];
-  }
-  if (plan.dryRun) {
-    return ["### \u{1F9EA} Dry run: nothing was pushed or changed", "", `Why a dry run: ${escapeText(plan.dryRunReason)}.`];
-  }
-  return [`### \u2705 ${successHeadline(report2)}`];
-}
-function successHeadline(report2) {
-  const { plan } = report2;
-  const ran = (phase) => report2.phases.some((p) => p.name === phase && p.status === "ok");
-  const stepRuns = (id) => plan.steps.some((s) => s.id === id && s.runs);
-  const deploy2 = plan.deploy;
-  if (deploy2 && ran("deploy") && stepRuns("promote")) {
-    const what = report2.releaseId ? `release ${code(report2.releaseId)}` : "the new release";
-    const onRack = deploy2.rack ? ` on rack ${code(deploy2.rack)}` : "";
-    if (!stepRuns("wait")) return `Promoted ${what} on app ${code(deploy2.app)}${onRack} (not waited for: wait: false)`;
-    return `Deployed ${what} to app ${code(deploy2.app)}${onRack}`;
-  }
-  const primary = plan.image.references[0] ?? plan.image.repository;
-  if (ran("push") && stepRuns("push")) return `Pushed ${code(primary)}${deploy2 ? "" : " (no app set, so nothing was deployed)"}`;
-  if (ran("build") && stepRuns("build")) return `Built ${code(primary)} (not pushed)`;
-  return "Done: nothing needed doing";
-}
-function failureSection(report2) {
-  if (report2.outcome !== "failure") return [];
-  const lines = ["#### What went wrong", "", fenced(report2.error ?? "unknown error", "text")];
-  const tail = report2.rackLogTail ?? [];
-  if (tail.length > 0) {
-    const clipped = clipLines(tail.join("\n"), MAX_LOG_CHARS, "tail");
-    const shown = tail.length - clipped.omitted;
-    lines.push("", `#### Last ${shown} line${shown === 1 ? "" : "s"} of the rack's log`, "", fenced(clipped.text, "text"));
-  }
-  return lines;
-}
-function runStepStatus(step2, report2) {
-  if (!step2.runs)
-    return report2.plan.dryRun ? dryRunStepStatus(step2) : { icon: "\u23ED\uFE0F", detail: `skipped: ${step2.skipped ?? "not needed"}` };
-  const phase = STEP_PHASE[step2.id];
-  const record2 = phase ? report2.phases.find((p) => p.name === phase) : void 0;
-  if (!record2) return report2.outcome === "success" ? { icon: "\u2705" } : { icon: "\u23F8\uFE0F", detail: "not reached" };
-  if (record2.status === "ok") return { icon: "\u2705" };
-  if (record2.status === "failed") return failedPhaseStepStatus(step2, report2, record2.name);
-  return { icon: "\u23F8\uFE0F", detail: "not reached" };
-}
-function failedPhaseStepStatus(step2, report2, phase) {
-  const done = new Set(report2.stepsDone ?? []);
-  const isDone = (s) => done.has(s.id) || done.has(s.title);
-  if (isDone(step2)) return { icon: "\u2705" };
-  const failing = report2.plan.steps.find((s) => s.runs && STEP_PHASE[s.id] === phase && !isDone(s));
-  if (failing === step2) return { icon: "\u274C", detail: `failed (the ${phase} phase failed here)` };
-  return { icon: "\u23F8\uFE0F", detail: "not reached" };
-}
-var PHASE_RESULT = { ok: "\u2705 ok", failed: "\u274C failed", skipped: "\u23ED\uFE0F skipped" };
-function phasesSection(phases) {
-  if (phases.length === 0) return [];
-  const lines = ["#### Timing", "", "| Phase | Result | Duration |", "| --- | --- | ---: |"];
-  for (const p of phases) lines.push(`| ${p.name} | ${PHASE_RESULT[p.status]} | ${formatDuration2(p.durationMs)} |`);
-  const total = phases.reduce((sum, p) => sum + p.durationMs, 0);
-  lines.push(`| **Total** | | **${formatDuration2(total)}** |`);
-  return lines;
-}
-function footerSection(report2) {
-  const parts = [`Commit ${code(report2.sha.slice(0, 12))}`];
-  if (report2.runUrl) parts.push(link("workflow run", report2.runUrl));
-  return [parts.join(" \xB7 ")];
-}
-
-// src/phases/report.ts
-async function api(config, deps) {
-  const token = config.report.githubToken;
-  if (!token) return void 0;
-  const { createGitHubApi: createGitHubApi2 } = await Promise.resolve().then(() => (init_octokit(), octokit_exports));
-  return createGitHubApi2(token, { baseUrl: githubApiUrl(deps.env) });
-}
-function repoOf2(config) {
-  const [owner, repo] = (config.github.repository ?? "").split("/");
-  return owner && repo ? { owner, repo } : void 0;
-}
-async function startGitHubDeployment(config, deps, logUrl) {
-  const environment = config.report.environment;
-  const repo = repoOf2(config);
-  const client = environment && !config.dryRun ? await api(config, deps) : void 0;
-  if (!environment || config.dryRun || !repo || !client) {
-    if (environment && !config.dryRun && !client)
-      deps.log.warning(`No github-token: the GitHub deployment for '${environment}' is not created.`);
-    return void 0;
-  }
-  return startDeployment(client, {
-    ...repo,
-    ref: config.github.sha,
-    environment,
-    description: `Convox ${config.deploy?.app ?? "deploy"} ${config.tags[0] ?? ""}`.trim(),
-    ...logUrl ? { logUrl } : {},
-    log: deps.log
-  });
-}
-async function reportRun(config, run3, deps, deployment) {
-  const consoleHost = config.deploy?.rackHost ?? (config.deploy ? "console.convox.com" : void 0);
-  await deps.writeSummary(deps.secrets.redact(renderSummary(run3, consoleHost ? { consoleHost } : {})));
-  const pr = config.github.prNumber;
-  const wantsComment = config.dryRun && config.report.comment && pr !== void 0;
-  const client = deployment || wantsComment ? await api(config, deps) : void 0;
-  const repo = repoOf2(config);
-  if (deployment && client) {
-    await finishDeployment(client, deployment, run3.outcome === "success" ? "success" : "failure", {
-      ...config.report.environmentUrl ? { environmentUrl: config.report.environmentUrl } : {},
-      ...run3.runUrl ? { logUrl: run3.runUrl } : {},
-      description: run3.outcome === "success" ? `Deployed ${run3.releaseId ?? ""}`.trim() : `Failed: ${run3.error ?? ""}`,
-      log: deps.log
-    });
-  }
-  if (!wantsComment || pr === void 0 || !repo) return;
-  if (!client) {
-    deps.log.warning("No github-token: the plan is in the job summary but not posted as a PR comment.");
-    return;
-  }
-  const key = {
-    ...config.deploy ? { app: config.deploy.app } : {},
-    ...config.update.manifestFile ? { manifest: config.update.manifestFile } : {}
-  };
-  const failedPhase = run3.phases.find((p) => p.status === "failed")?.name;
-  const failure2 = run3.outcome === "failure" ? { failure: { phase: failedPhase ?? "unknown", error: run3.error ?? "unknown error" } } : {};
-  const body = deps.secrets.redact(
-    renderPlanComment(run3.plan, key, { sha: run3.sha, ...run3.runUrl ? { runUrl: run3.runUrl } : {}, ...failure2 })
-  );
-  const result = await upsertStickyComment(client, { ...repo, issueNumber: pr, body, marker: commentMarker(key), log: deps.log });
-  if (result !== "skipped") deps.log.info(`PR comment ${result}.`);
 }
 
 // src/plan/plan.ts
@@ -32202,8 +32251,9 @@ function deployPlan(p) {
     ...p.rack ? { current: { status: p.rack.status, ...p.rack.release ? { release: p.rack.release } : {} } } : {}
   };
 }
-function step(id, title, skipped) {
-  return skipped ? { id, title, runs: false, skipped } : { id, title, runs: true };
+function step(id, title, skipped, reference) {
+  const base = { id, title, ...reference ? { reference } : {} };
+  return skipped ? { ...base, runs: false, skipped } : { ...base, runs: true };
 }
 function planSteps(config, references) {
   const dry = config.dryRun ? "dry run" : void 0;
@@ -32217,7 +32267,8 @@ function planSteps(config, references) {
     )
   );
   if (!build2.enabled) steps.push(step("check-image", `Check that ${references[0] ?? "the image"} is in the registry`));
-  else for (const ref of references) steps.push(step("push", `Push ${ref}`, dry ?? (config.push ? void 0 : "push: false")));
+  else
+    for (const ref of references) steps.push(step("push", `Push ${ref}`, dry ?? (config.push ? void 0 : "push: false"), ref));
   if (update.mode === "manifest")
     steps.push(step("write-manifest", `Rewrite image: in ${update.manifestFile ?? "the manifest"}`, dry));
   if (!deploy2) {
@@ -32261,136 +32312,131 @@ function renderPlanText(plan) {
   return lines.join("\n");
 }
 
-// src/main.ts
-async function run2(deps) {
-  const phases = new PhaseRecorder(deps.log, Date.now, deps.onPhase);
-  const progress = { pushed: [] };
-  const started = deps.now();
-  let failure2;
-  try {
-    await execute(deps, phases, progress, started);
-  } catch (e) {
-    failure2 = deps.signal?.aborted ? cancelled(deps.signal.reason, e, phases, progress) : e;
-  }
-  await report(deps, phases, progress, failure2);
-  if (failure2 === void 0) return 0;
-  deps.fail(failure2);
-  return 1;
-}
+// src/phases/runner.ts
 async function execute(deps, phases, progress, now) {
   const config = readInputs(deps.env, readGitHubContext(deps.env, deps.cwd), now, deps.secrets);
   progress.config = config;
   const contextPrefetch = config.build.enabled ? new ContextPrefetch(config.build.context, config.build.dockerfile) : void 0;
   try {
-    await executePhases(deps, phases, progress, now, config, contextPrefetch);
+    const references = imageReferences(config);
+    setImageOutputs(deps, config, references);
+    const { plan, manifest } = await planPhase(deps, phases, config);
+    progress.plan = plan;
+    progress.manifest = manifest;
+    deps.setOutput("manifest-diff", changeText(plan, manifest));
+    const ctx = {
+      config,
+      references,
+      docker: deps.docker,
+      env: deps.env,
+      log: deps.log,
+      secrets: deps.secrets,
+      now,
+      ...deps.signal ? { signal: deps.signal } : {},
+      ...contextPrefetch ? { contextPrefetch } : {}
+    };
+    await imagePhases(deps, phases, progress, ctx);
+    await manifestPhase(deps, phases, progress, config);
+    await rackPhase(deps, phases, progress, config);
+    if (plan.dryRun) deps.log.info(`Dry run (${plan.dryRunReason}): nothing was pushed, written or deployed.`);
   } finally {
     contextPrefetch?.stop();
   }
-}
-async function executePhases(deps, phases, progress, now, config, contextPrefetch) {
-  const references = imageReferences(config);
-  setImageOutputs(deps, config, references);
-  const planned = await planPhase(deps, phases, config);
-  progress.plan = planned.plan;
-  progress.manifest = planned.manifest;
-  deps.setOutput("manifest-diff", changeText(planned.plan, planned.manifest));
-  const ctx = {
-    config,
-    references,
-    docker: deps.docker,
-    env: deps.env,
-    log: deps.log,
-    secrets: deps.secrets,
-    now,
-    ...deps.signal ? { signal: deps.signal } : {},
-    ...contextPrefetch ? { contextPrefetch } : {}
-  };
-  await imagePhases(deps, phases, progress, ctx);
-  if (config.dryRun) {
-    deps.log.info(`Dry run (${config.dryRunReason}): nothing was pushed, written or deployed.`);
-    return;
-  }
-  const final = await phases.run("manifest", "Update manifest", async () => {
-    const m = config.update.pinDigest && progress.digest ? planManifest(config, progress.digest) : planned.manifest;
-    if (m && await writeManifest(config, m)) deps.log.info(`Wrote ${m.file}:
-${m.diff}`);
-    return m;
-  });
-  if (final) {
-    progress.manifest = final;
-    deps.setOutput("manifest-diff", changeText(planned.plan, final));
-  }
-  if (!config.deploy) return phases.skip("deploy");
-  const before = planned.plan.deploy?.current?.release;
-  progress.deploy = before ? { previousReleaseId: before } : {};
-  setDeployOutputs(deps, progress.deploy);
-  progress.deployment = await startGitHubDeployment(config, deps, runUrl(config));
-  await phases.run(
-    "deploy",
-    `Deploy to ${config.deploy.app}`,
-    () => deployPhase(config, final, deps, (p) => {
-      Object.assign(progress.deploy, p);
-      setDeployOutputs(deps, progress.deploy);
-    })
-  );
 }
 function planPhase(deps, phases, config) {
   return phases.run("plan", "Plan", async () => {
     const manifest = planManifest(config);
     const look = await lookAtRack(config, deps);
     const plan = makePlan({ config, ...manifest ? { manifest } : {}, ...look });
+    phases.planned(plan);
     deps.log.info(renderPlanText(plan));
-    return { manifest, plan };
+    return { plan, ...manifest ? { manifest } : {} };
   });
 }
 async function imagePhases(deps, phases, progress, ctx) {
-  const { config } = ctx;
   const creds = await credentialsForImage(ctx);
-  if (!config.build.enabled) {
-    phases.skip("build");
+  const [build2] = phases.stepsOf("build");
+  if (!build2) phases.skip("build");
+  else {
+    const built = await phases.run("build", "Build", () => buildPhase(ctx, creds)).catch((e) => {
+      if (!(ctx.config.dryRun && e instanceof EngineUnreachable)) throw e;
+      deps.log.warning(`Skipped the build: ${e.message}. Everything else in the plan above holds.`);
+      phases.skipped(build2, `no Docker engine (${e.message})`);
+      return void 0;
+    });
+    if (built) {
+      progress.imageId = built.imageId;
+      deps.setOutput("image-id", built.imageId);
+    }
+  }
+  const steps = phases.stepsOf("push");
+  const pushes = steps.filter((s) => s.id === "push");
+  if (steps.some((s) => s.id === "check-image"))
     progress.digest = await phases.run("push", "Check the existing image", () => existingImagePhase(ctx, creds));
-    deps.setOutput("digest", progress.digest);
-    return;
-  }
-  const built = await phases.run("build", "Build", () => buildPhase(ctx, creds)).catch((e) => {
-    if (!(config.dryRun && e instanceof EngineUnreachable)) throw e;
-    deps.log.warning(`Skipped the build: ${e.message}. Everything else in the plan above holds.`);
-    return void 0;
-  });
-  if (built) {
-    progress.imageId = built.imageId;
-    deps.setOutput("image-id", built.imageId);
-  }
-  if (config.dryRun || !config.push) {
+  else if (pushes.length > 0)
+    progress.digest = await phases.run(
+      "push",
+      "Push",
+      () => pushPhase(ctx, creds, (ref) => {
+        const pushed = pushes.find((s) => s.reference === ref);
+        if (pushed) phases.done(pushed);
+      })
+    );
+  else {
     phases.skip("push");
-    if (!config.dryRun) deps.log.info("push: false: nothing is pushed.");
-    return;
+    if (!ctx.config.dryRun) deps.log.info("push: false: nothing is pushed.");
   }
-  const pushStep = (ref) => progress.plan?.steps.find((s) => s.id === "push" && s.title.endsWith(` ${ref}`))?.title;
-  progress.digest = await phases.run(
-    "push",
-    "Push",
-    () => pushPhase(ctx, creds, (ref) => progress.pushed.push(pushStep(ref) ?? ref))
+  if (progress.digest) deps.setOutput("digest", progress.digest);
+}
+async function manifestPhase(deps, phases, progress, config) {
+  if (phases.stepsOf("manifest").length === 0) return phases.skip("manifest");
+  const planned = progress.manifest;
+  const final = await phases.run("manifest", "Update manifest", async () => {
+    const m = config.update.pinDigest && progress.digest ? planManifest(config, progress.digest) : planned;
+    if (m && await writeManifest(config, m)) deps.log.info(`Wrote ${m.file}:
+${m.diff}`);
+    return m;
+  });
+  if (final && progress.plan) {
+    progress.manifest = final;
+    deps.setOutput("manifest-diff", changeText(progress.plan, final));
+  }
+}
+async function rackPhase(deps, phases, progress, config) {
+  const steps = phases.stepsOf("deploy");
+  if (steps.length === 0 || !config.deploy) return phases.skip("deploy");
+  const before = progress.plan?.deploy?.current?.release;
+  const outcome = before ? { previousReleaseId: before } : {};
+  progress.deploy = outcome;
+  setDeployOutputs(deps, outcome);
+  progress.deployment = await startGitHubDeployment(config, deps, runUrl(config));
+  const ids2 = steps.map((s) => s.id);
+  await phases.run(
+    "deploy",
+    `Deploy to ${config.deploy.app}`,
+    () => deployPhase(config, ids2, progress.manifest, deps, (p) => {
+      Object.assign(outcome, p);
+      for (const id of p.stepsDone ?? []) steps.filter((s) => s.id === id).forEach((s) => phases.done(s));
+      setDeployOutputs(deps, outcome);
+    })
   );
-  deps.setOutput("digest", progress.digest);
 }
 function cancelled(reason, inner, phases, progress) {
   const what = reason instanceof Error ? reason.message : "cancelled";
   const phase = phases.records.at(-1)?.name ?? "start";
   const lines = [`${what} during the ${phase} phase: ${describeError(inner).split("\n")[0]}`];
   const wrote = phases.records.some((r) => r.name === "manifest" && r.status === "ok");
-  if (progress.config?.update.manifestFile)
-    lines.push(
-      wrote ? `${progress.config.update.manifestFile} had already been rewritten (completely).` : `${progress.config.update.manifestFile} was not changed.`
-    );
+  const file = progress.config?.update.manifestFile;
+  if (file) lines.push(wrote ? `${file} had already been rewritten (completely).` : `${file} was not changed.`);
   const d = progress.deploy;
   if (d) {
     const before = d.previousReleaseId ?? progress.plan?.deploy?.current?.release;
     lines.push(
       `Rack: build ${d.buildId ?? "not created"}, release ${d.releaseId ?? "not created"}; the release active before this deploy was ${before ?? "not read"}.`
     );
+    const done = (id) => phases.steps.some((s) => s.id === id && s.status === "done");
     if (d.rackNow) lines.push(`Rack now: ${d.rackNow}.`);
-    else if (d.releaseId && d.stepsDone?.includes("rack-build") && !d.stepsDone.includes("wait"))
+    else if (d.releaseId && done("rack-build") && !done("wait"))
       lines.push(`Check which release is active: convox apps info ${progress.config?.deploy?.app ?? ""}`.trim());
   } else lines.push("Nothing was sent to the rack.");
   return new ActionError(lines.join("\n"), { phase }, "re-run the job when ready; nothing is half-written");
@@ -32410,8 +32456,29 @@ function setDeployOutputs(deps, d) {
   if (d.releaseId) deps.setOutput("release-id", d.releaseId);
   if (d.previousReleaseId) deps.setOutput("previous-release-id", d.previousReleaseId);
 }
+function runUrl(config) {
+  const g = config.github;
+  return g.repository && g.runId ? `${g.serverUrl}/${g.repository}/actions/runs/${g.runId}` : void 0;
+}
+
+// src/main.ts
+async function run2(deps) {
+  const phases = new PhaseRecorder(deps.log, Date.now, deps.onPhase);
+  const progress = {};
+  let failure2;
+  try {
+    await execute(deps, phases, progress, deps.now());
+  } catch (e) {
+    failure2 = deps.signal?.aborted ? cancelled(deps.signal.reason, e, phases, progress) : e;
+  }
+  await report(deps, phases, progress, failure2);
+  if (failure2 === void 0) return 0;
+  deps.fail(failure2);
+  return 1;
+}
 async function report(deps, phases, progress, failure2) {
-  if (!progress.config || !progress.plan) {
+  const { config, plan } = progress;
+  if (!config || !plan) {
     if (failure2 !== void 0)
       await deps.writeSummary(
         `### \u274C convox-image-deploy: nothing was done
@@ -32424,30 +32491,28 @@ ${deps.secrets.redact(describeError(failure2))}
       });
     return;
   }
+  const d = progress.deploy;
+  const url = runUrl(config);
   const run3 = {
-    plan: progress.plan,
+    plan,
     phases: phases.records,
+    steps: phases.steps,
     outcome: failure2 === void 0 ? "success" : "failure",
-    sha: progress.config.github.sha,
+    sha: config.github.sha,
     ...progress.digest ? { digest: progress.digest } : {},
     ...progress.imageId ? { imageId: progress.imageId } : {},
-    ...progress.deploy?.buildId ? { buildId: progress.deploy.buildId } : {},
-    ...progress.deploy?.releaseId ? { releaseId: progress.deploy.releaseId } : {},
-    ...progress.deploy?.previousReleaseId ? { previousReleaseId: progress.deploy.previousReleaseId } : {},
+    ...d?.buildId ? { buildId: d.buildId } : {},
+    ...d?.releaseId ? { releaseId: d.releaseId } : {},
+    ...d?.previousReleaseId ? { previousReleaseId: d.previousReleaseId } : {},
     ...failure2 !== void 0 ? { error: deps.secrets.redact(describeError(failure2)) } : {},
-    ...progress.deploy?.logTail ? { rackLogTail: progress.deploy.logTail } : {},
-    ...progress.deploy?.stepsDone || progress.pushed.length ? { stepsDone: [...progress.pushed, ...progress.deploy?.stepsDone ?? []] } : {},
-    ...runUrl(progress.config) ? { runUrl: runUrl(progress.config) } : {}
+    ...d?.logTail ? { rackLogTail: d.logTail } : {},
+    ...url ? { runUrl: url } : {}
   };
   try {
-    await reportRun(progress.config, run3, deps, progress.deployment);
+    await reportRun(config, run3, deps, progress.deployment);
   } catch (e) {
     deps.log.warning(`Could not write the report: ${deps.secrets.redact(describeError(e))}`);
   }
-}
-function runUrl(config) {
-  const g = config.github;
-  return g.repository && g.runId ? `${g.serverUrl}/${g.repository}/actions/runs/${g.runId}` : void 0;
 }
 
 // src/index.ts
