@@ -9,7 +9,7 @@ import type { BuildFault } from './faults.js';
 import { loadManifest } from './manifest.js';
 import type { ManifestService } from './manifest.js';
 import type { Rack } from './rack.js';
-import { pullImage } from './registry.js';
+import { parseImage, pullImage } from './registry.js';
 import { buildEnv, createRelease } from './release-logic.js';
 import { normalise, unpackTgz } from './tarball.js';
 import type { AppRecord, BuildRecord } from './types.js';
@@ -64,7 +64,8 @@ async function prepare(rack: Rack, app: AppRecord, build: BuildRecord, out: stri
   if (raw === undefined) throw new Error(`open ${path}: no such file or directory`);
   build.manifest = raw.toString('utf8');
   const services = loadManifest(build.manifest, buildEnv(rack, app, build.params.buildArgs));
-  if (rack.registry?.username !== undefined) out.push(`Authenticating ${rack.registry.host}: Login Succeeded`);
+  // The build pod logs in to every rack registry (provider/k8s/build.go `buildAuth`).
+  for (const server of rack.state.registries.keys()) out.push(`Authenticating ${server}: Login Succeeded`);
   for (const s of services) {
     if (s.image) await pull(rack, app, build, s, out);
     else dockerBuild(rack, app, build, s, files, out);
@@ -74,7 +75,7 @@ async function prepare(rack: Rack, app: AppRecord, build: BuildRecord, out: stri
 async function pull(rack: Rack, app: AppRecord, build: BuildRecord, s: ManifestService, out: string[]): Promise<void> {
   out.push(`Running: docker pull ${s.image}`);
   if (rack.registry) {
-    const res = await pullImage(rack.registry, s.image);
+    const res = await pullImage(rack.registry, s.image, rack.state.registries.get(parseImage(s.image).host));
     if (!res.ok) throw new Error(res.message ?? 'pull failed');
     out.push(`Digest: ${res.digest}`, `Status: Downloaded newer image for ${s.image}`);
   }

@@ -34,6 +34,10 @@ const DEPLOY_KEY_DENIED: ReadonlyArray<readonly [string, RegExp]> = [
   ['POST', /^\/apps\/[^/]+\/cancel$/],
   ['POST', /^\/system\/jwt\/token$/],
   ['PUT', /^\/system$/],
+  // `registries` is not among the deploy-key commands (docs/management/deploy-keys.md).
+  ['GET', /^\/registries$/],
+  ['POST', /^\/registries$/],
+  ['DELETE', /^\/registries\//],
 ];
 
 export interface ConsoleGateState {
@@ -95,9 +99,30 @@ function consoleRoute(gate: ConsoleGateState, method: string, path: string, depl
       }),
     );
   }
+  const named = /^\/racks\/(.+)$/.exec(path);
+  if (named) return rackRecord(gate, decodeURIComponent(named[1] ?? ''));
   if (path === '/auth') return deployKey ? errorReply(403, DEPLOY_KEY_REFUSAL, false) : jsonReply({ id: 'user-0001' });
   if (path === '/machines') return jsonReply([]);
   return undefined;
+}
+
+/**
+ * `GET /racks/{name}` (convox/convox pkg/console/rack.go `RackGet`, read by pkg/rack/console.go
+ * `Parameters`): the Console's record of the rack, whose parameters hold what
+ * `convox rack params` shows. Key casing is unknown (Go decodes it case-insensitively); lower.
+ */
+function rackRecord(gate: ConsoleGateState, name: string): Reply {
+  const found = resolveRack(gate, name);
+  if (typeof found === 'string') return errorReply(404, found, false);
+  const [org = '', bare = ''] = found.name.split('/');
+  return jsonReply({
+    name: bare,
+    organization: { name: org },
+    parameters: found.state.parameters,
+    provider: 'aws',
+    status: 'running',
+    version: found.version,
+  });
 }
 
 /** Full name exactly, else a unique bare name; a string is the refusal. */

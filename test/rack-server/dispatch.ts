@@ -8,17 +8,30 @@ import { RackError } from './errors.js';
 import { acceptsJson, emptyReply, errorReply, jsonReply, requestId, textReply } from './http.js';
 import type { Reply } from './http.js';
 import type { Rack } from './rack.js';
-import { supportsJsonErrors } from './rack.js';
+import { supportsJsonErrors, v3Since } from './rack.js';
 import { matchRoute } from './router.js';
 import type { Ctx, Route, RouteMatch } from './router.js';
 import { appRoutes } from './routes/apps.js';
 import { buildRoutes } from './routes/builds.js';
 import { objectRoutes } from './routes/objects.js';
+import { registryRoutes } from './routes/registries.js';
 import { releaseRoutes } from './routes/releases.js';
 import { systemRoutes } from './routes/system.js';
 
 /** Registration order matters where patterns overlap (e.g. `builds/{id}.tgz` before `builds/{id}`). */
-export const ROUTES: readonly Route[] = [...systemRoutes, ...appRoutes, ...buildRoutes, ...objectRoutes, ...releaseRoutes];
+export const ROUTES: readonly Route[] = [
+  ...systemRoutes,
+  ...appRoutes,
+  ...buildRoutes,
+  ...objectRoutes,
+  ...releaseRoutes,
+  ...registryRoutes,
+];
+
+/** The routes this rack's version has (a route added in 3.24.6 is an empty 404 before). */
+function routesOf(rack: Rack): readonly Route[] {
+  return ROUTES.filter((r) => !r.since || v3Since(rack, r.since));
+}
 
 /** The request as dispatch needs it; `rack` and `params` are filled in here. */
 export type RequestInfo = Omit<Ctx, 'rack' | 'params'>;
@@ -27,7 +40,7 @@ export type RequestInfo = Omit<Ctx, 'rack' | 'params'>;
 export async function rackHttp(rack: Rack, info: RequestInfo, viaConsole: boolean): Promise<Reply> {
   if (info.path === '/check') return textReply('ok');
   if (rack.mode === 'legacy') return legacyHttp(rack, info, viaConsole);
-  const m = matchRoute(ROUTES, info.method, info.path, false);
+  const m = matchRoute(routesOf(rack), info.method, info.path, false);
   if (m === 404 || m === 405) return emptyReply(m);
   return routed(rack, info, () => {
     if (!viaConsole) authorize(authenticate(rack, info.headers), info.method);
@@ -40,7 +53,7 @@ export async function rackHttp(rack: Rack, info: RequestInfo, viaConsole: boolea
 /** Match a WebSocket upgrade; a Reply when it cannot become a socket on this rack. */
 export function rackSocketRoute(rack: Rack, info: RequestInfo): RouteMatch | Reply {
   if (rack.mode === 'legacy') return errorReply(404, 'not found', true);
-  const m = matchRoute(ROUTES, info.method, info.path, true);
+  const m = matchRoute(routesOf(rack), info.method, info.path, true);
   if (m === 404 || m === 405) return emptyReply(m);
   return m;
 }

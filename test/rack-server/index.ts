@@ -1,5 +1,5 @@
 /**
- * A faithful Convox rack (or Console) test server, written from /work/shared/convox-rack-api.md.
+ * A faithful Convox rack (or Console) test server, written from docs/rack-api.md.
  * Start it in-process; it binds 127.0.0.1 only. See README.md next to this file for behaviour,
  * knobs and the choices made where the real thing is unknown.
  */
@@ -93,11 +93,23 @@ function makeRacks(opts: RackServerOptions, faults: RackFaults, timers: Timers):
       registry: opts.registry,
       faults,
       timers,
+      importSlots: opts.importSlots ?? 4,
     };
     for (const seed of opts.apps ?? []) rack.state.seedApp(seed);
+    seedRegistries(rack, opts);
     racks.set(full, rack);
   }
   return racks;
+}
+
+/** The rack's registries and parameters as options give them. */
+function seedRegistries(rack: Rack, opts: RackServerOptions): void {
+  const r = opts.registry;
+  if (r?.username !== undefined) {
+    rack.state.registries.set(r.host, { server: r.host, username: r.username, password: r.password ?? '' });
+  }
+  for (const e of opts.registries ?? []) rack.state.registries.set(e.server, { ...e });
+  rack.state.parameters = { ...opts.parameters };
 }
 
 async function listen(front: Front, port: number): Promise<Server> {

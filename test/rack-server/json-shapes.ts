@@ -65,6 +65,9 @@ export function systemJson(rack: Rack): Record<string, unknown> {
     status: s.status,
     type: s.type,
     version: s.version,
+    // v2 racks list their CloudFormation parameters (convox/rack provider/aws/system.go
+    // `SystemGet`); v3's k8s `SystemGet` sets none, and Go omits the empty map.
+    ...(rack.mode === 'v2' && Object.keys(rack.state.parameters).length ? { parameters: sortKeys(rack.state.parameters) } : {}),
   };
 }
 

@@ -14,6 +14,8 @@ export interface Rack {
   registry: RegistryOptions | undefined;
   faults: RackFaults;
   timers: Timers;
+  /** Import-image slots per API pod (provider/k8s/build.go `maxConcurrentImports`). */
+  importSlots: number;
 }
 
 export const DEFAULT_TIMING: Required<RackTiming> = {
@@ -26,7 +28,18 @@ export const DEFAULT_TIMING: Required<RackTiming> = {
   logIdleMs: 100,
   buildCreateMs: 0,
   promoteCallMs: 0,
+  importMs: 40,
 };
+
+/** True when a v3 rack's version is at least `wanted` (`3.24.6`); false for v2 and legacy. */
+export function v3Since(rack: Pick<Rack, 'mode' | 'version'>, wanted: string): boolean {
+  if (rack.mode !== 'v3') return false;
+  const parts = (v: string): number[] => v.split(/[.-]/).map((p) => parseInt(p, 10) || 0);
+  const have = parts(rack.version);
+  const need = parts(wanted);
+  for (let i = 0; i < 3; i++) if ((have[i] ?? 0) !== (need[i] ?? 0)) return (have[i] ?? 0) > (need[i] ?? 0);
+  return true;
+}
 
 /** The CLIs compare versions as strings: `3.…` sorts above every 14-digit timestamp (doc §2.7). */
 export function modeOf(version: string): RackMode {

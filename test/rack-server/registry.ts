@@ -52,8 +52,17 @@ const ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
 ].join(', ');
 
-/** Does `image` exist in the test registry? Only that registry is reachable here. */
-export async function pullImage(registry: RegistryOptions, image: string): Promise<PullResult> {
+/** Credentials a pull presents (a rack registry entry, or import-image's source credentials). */
+export interface PullCredentials {
+  username: string;
+  password: string;
+}
+
+/**
+ * Does `image` exist in the test registry, and may these credentials (or none) read it? The
+ * registry itself decides: a real HEAD against it. Only that registry is reachable here.
+ */
+export async function pullImage(registry: RegistryOptions, image: string, creds?: PullCredentials): Promise<PullResult> {
   if (image.trim() === '' || /[:@]$/.test(image)) {
     return {
       ok: false,
@@ -70,7 +79,7 @@ export async function pullImage(registry: RegistryOptions, image: string): Promi
   }
   const path = `/v2/${ref.repo}/manifests/${ref.reference}`;
   try {
-    const res = await head(registry, path);
+    const res = await head(registry, path, creds);
     if (res.status === 200) return { ok: true, digest: res.digest };
     if (res.status === 401) {
       return { ok: false, message: `Error response from daemon: Head "http://${ref.host}${path}": no basic auth credentials` };
@@ -87,12 +96,14 @@ export async function pullImage(registry: RegistryOptions, image: string): Promi
   }
 }
 
-function head(registry: RegistryOptions, path: string): Promise<{ status: number; digest: string }> {
+function head(
+  registry: RegistryOptions,
+  path: string,
+  creds: PullCredentials | undefined,
+): Promise<{ status: number; digest: string }> {
   const [hostname, port] = registry.host.split(':');
   const headers: Record<string, string> = { accept: ACCEPT };
-  if (registry.username !== undefined) {
-    headers.authorization = `Basic ${Buffer.from(`${registry.username}:${registry.password ?? ''}`).toString('base64')}`;
-  }
+  if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
   return new Promise((resolve, reject) => {
     const req = request({ host: hostname, port: Number(port ?? 80), method: 'HEAD', path, headers, timeout: 5000 }, (res) => {
       res.resume();

@@ -43,6 +43,8 @@ export interface Route {
   keys: string[];
   handler?: Handler;
   socket?: SocketHandler;
+  /** The first v3 version that has the route (absent on older v3 and on v2 racks). */
+  since?: string;
 }
 
 export interface RouteMatch {
@@ -51,7 +53,7 @@ export interface RouteMatch {
 }
 
 /** Compile `/apps/{app}/objects/{key:.*}` into a regex and its parameter names. */
-export function route(method: string, pattern: string, fn: Handler | SocketHandler): Route {
+export function route(method: string, pattern: string, fn: Handler | SocketHandler, since?: string): Route {
   const keys: string[] = [];
   const source = pattern
     .split(/(\{[^}]+\})/)
@@ -62,7 +64,7 @@ export function route(method: string, pattern: string, fn: Handler | SocketHandl
       return `(${m[2] ?? '[^/]+'})`;
     })
     .join('');
-  const r: Route = { method, pattern, regex: new RegExp(`^${source}$`), keys };
+  const r: Route = { method, pattern, regex: new RegExp(`^${source}$`), keys, ...(since ? { since } : {}) };
   if (method === 'SOCKET') r.socket = fn as SocketHandler;
   else r.handler = fn as Handler;
   return r;

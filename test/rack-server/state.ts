@@ -5,7 +5,7 @@
 import { convoxId, nowNs } from './clock.js';
 import { appNotFound, RackError } from './errors.js';
 import { LiveLog, LogFeed } from './live-log.js';
-import type { AppRecord, BuildRecord, RackMode, ReleaseRecord, SeedApp } from './types.js';
+import type { AppRecord, BuildRecord, RackMode, RegistryEntry, ReleaseRecord, SeedApp } from './types.js';
 
 /** The `GET /system` answer's variable parts. */
 export interface SystemRecord {
@@ -22,6 +22,12 @@ export interface SystemRecord {
 export class RackState {
   readonly apps = new Map<string, AppRecord>();
   readonly system: SystemRecord;
+  /** `convox registries` entries by server (the rack keeps them in a docker config secret). */
+  readonly registries = new Map<string, RegistryEntry>();
+  /** Rack parameters (see RackServerOptions.parameters). */
+  parameters: Record<string, string> = {};
+  /** Import-image relays in flight (the API pod's semaphore). */
+  importsInFlight = 0;
 
   constructor(
     readonly mode: RackMode,

@@ -1,7 +1,7 @@
 /**
  * Public types of the rack test server: its options, the recorded requests and the records
- * tests may read and write in `RackServer.state`. Behaviour follows docs in
- * /work/shared/convox-rack-api.md (cited as "doc §x").
+ * tests may read and write in `RackServer.state`. Behaviour follows docs/rack-api.md (cited as
+ * "doc §x"), which names the Convox source file each rule comes from.
  */
 import type { LiveLog, LogFeed } from './live-log.js';
 
@@ -28,6 +28,8 @@ export interface RackTiming {
   buildCreateMs?: number;
   /** How long the promote request itself takes before `ok` (v3 AWS pod-identity wait; default 0). */
   promoteCallMs?: number;
+  /** Import-image: how long relaying one service's image takes (default 40). */
+  importMs?: number;
 }
 
 export interface ConsoleOptions {
@@ -44,8 +46,20 @@ export interface ConsoleOptions {
 export interface RegistryOptions {
   /** `host:port` of the plain-HTTP test registry, e.g. `127.0.0.1:5055`. */
   host: string;
+  /**
+   * With a username the rack holds credentials for `host` (as after `convox registries add`):
+   * the registries list is seeded with them and builds pull with them. Without, pulls are
+   * anonymous and a registry that wants auth refuses them.
+   */
   username?: string;
   password?: string;
+}
+
+/** One `convox registries add` entry (doc §2.10): the rack returns the password in clear. */
+export interface RegistryEntry {
+  server: string;
+  username: string;
+  password: string;
 }
 
 export interface SeedApp {
@@ -69,6 +83,15 @@ export interface RackServerOptions {
   registry?: RegistryOptions;
   apps?: SeedApp[];
   timing?: RackTiming;
+  /** More rack registries (beyond the one `registry` may seed). */
+  registries?: RegistryEntry[];
+  /**
+   * Rack parameters (e.g. `docker_hub_username`). v2 racks show them in `GET /system`; v3 racks
+   * do not (k8s `SystemGet` fills none), only a Console's `GET /racks/{name}` does (doc §2.7).
+   */
+  parameters?: Record<string, string>;
+  /** Import-image slots per API pod (default 4, as provider/k8s/build.go). */
+  importSlots?: number;
 }
 
 export interface RecordedRequest {

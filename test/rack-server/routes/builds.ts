@@ -1,5 +1,5 @@
 /** Build routes (doc §2.3). The logs socket lives in sockets/build-logs.ts. */
-import { nowNs, randomHex } from '../clock.js';
+import { randomHex } from '../clock.js';
 import { startBuild } from '../build-runner.js';
 import { RackError } from '../errors.js';
 import { jsonReply } from '../http.js';
@@ -9,6 +9,7 @@ import type { Ctx, Route } from '../router.js';
 import { route, value } from '../router.js';
 import { buildLogs } from '../sockets/build-logs.js';
 import { buildExport, buildImport } from './build-archive.js';
+import { buildImportImage } from '../import-image.js';
 
 async function buildCreate(ctx: Ctx): Promise<Reply> {
   const { rack } = ctx;
@@ -97,27 +98,13 @@ function parseBuildTime(v: string): bigint {
   return BigInt(ms) * 1_000_000n + BigInt((m[7] ?? '0').padEnd(9, '0'));
 }
 
-/** v3 ≥ 3.24.6: relay an image into an external build; answers 202 and completes in the background. */
-function buildImportImage(ctx: Ctx): Reply {
-  const { rack } = ctx;
-  const [, minor = 0, patch = 0] = rack.version.split('.').map((p) => parseInt(p, 10) || 0);
-  if (rack.mode !== 'v3' || minor < 24 || (minor === 24 && patch < 6)) return { status: 404, headers: {}, body: Buffer.alloc(0) };
-  const app = rack.state.requireApp(ctx.params.app ?? '');
-  const b = rack.state.requireBuild(app, ctx.params.id ?? '');
-  b.status = 'running';
-  rack.timers.after(rack.timing.buildMs, () => {
-    b.ended = nowNs();
-    b.status = 'complete';
-  });
-  return { status: 202, headers: {}, body: Buffer.alloc(0) };
-}
-
 export const buildRoutes: Route[] = [
   route('POST', '/apps/{app}/builds', buildCreate),
   route('GET', '/apps/{app}/builds/{id}.tgz', buildExport),
   route('GET', '/apps/{app}/builds/{id}', buildGet),
   route('POST', '/apps/{app}/builds/import', buildImport),
-  route('POST', '/apps/{app}/builds/{id}/image', buildImportImage),
+  // pkg/api/routes.go gained this route in 3.24.6 (commit 20e71e0be); older racks answer 404.
+  route('POST', '/apps/{app}/builds/{id}/image', buildImportImage, '3.24.6'),
   route('GET', '/apps/{app}/builds', buildList),
   route('SOCKET', '/apps/{app}/builds/{id}/logs', buildLogs),
   route('PUT', '/apps/{app}/builds/{id}', buildUpdate),
