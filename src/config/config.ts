@@ -54,6 +54,12 @@ export interface DeployConfig {
   readonly wait: boolean;
   readonly timeoutMs: number;
   readonly description?: string;
+  /** `auto`: import when the rack (≥ 3.24.6) and the manifest allow it; `import`; `source`. */
+  readonly rackBuild: 'auto' | 'import' | 'source';
+  /** False: stage the release (make it, do not promote). */
+  readonly promote: boolean;
+  /** Promote this existing release instead of building one (`R…`). */
+  readonly release?: string;
 }
 
 export interface ReportConfig {

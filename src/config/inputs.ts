@@ -63,6 +63,8 @@ function checkedUrl(raw: RawInputs, name: string, value: string | undefined): st
 
 function readImage(raw: RawInputs): ImageReference | undefined {
   const text = raw.get('image');
+  // Promoting an existing release pushes and rewrites nothing: no image is needed.
+  if (!text && raw.get('release') !== undefined) return undefined;
   if (!text)
     return raw.fail(
       'image',
@@ -219,7 +221,20 @@ function readDeploy(raw: RawInputs, env: NodeJS.ProcessEnv): DeployConfig | unde
   }
   const wait = raw.bool('wait', true);
   const insecureTls = raw.bool('rack-insecure-tls', false);
-  if (!app) return undefined;
+  const rackBuild = raw.choice('rack-build', ['auto', 'import', 'source'] as const, 'auto');
+  const promote = raw.bool('promote', true);
+  const release = raw.get('release');
+  if (release !== undefined && !/^R[A-Za-z]{10}$/.test(release))
+    raw.fail(
+      'release',
+      `'${release}' is not a Convox release id`,
+      'give an id like RABCDEFGHIJ, e.g. the release-id output of the job that staged it',
+    );
+  if (!app) {
+    if (release !== undefined) raw.fail('release', "is set but no 'app' is", "set 'app' to the app the release belongs to");
+    if (!promote) raw.fail('promote', "is false but no 'app' is set", "set 'app', or remove 'promote'");
+    return undefined;
+  }
   if (!/^[a-z0-9][a-z0-9-]*$/.test(app))
     raw.fail('app', `'${app}' is not a Convox app name`, 'app names are lowercase letters, digits and dashes');
   return {
@@ -231,6 +246,9 @@ function readDeploy(raw: RawInputs, env: NodeJS.ProcessEnv): DeployConfig | unde
     wait,
     timeoutMs: timeoutMs ?? 30 * 60_000,
     description: raw.get('description'),
+    rackBuild,
+    promote,
+    ...(release !== undefined ? { release } : {}),
   };
 }
 
@@ -271,6 +289,24 @@ function crossCheck(raw: RawInputs, c: Config): void {
     raw.fail('registry-password', "is empty but 'registry-username' is set", 'pass the password or token from a secret');
   if (c.update.mode === 'env' && !c.deploy && !c.dryRun)
     raw.fail('update', "is 'env' but no 'app' is set", "set 'app' so IMAGE_VERSION can be set on it, or use 'update: manifest'");
+  if (c.deploy?.release !== undefined) {
+    if (c.build.enabled)
+      raw.fail(
+        'release',
+        "promotes an existing release, but 'build' is true",
+        "set 'build: false' (the release already holds its image)",
+      );
+    if (c.update.mode !== 'none')
+      raw.fail(
+        'release',
+        `promotes an existing release, but 'update' is '${c.update.mode}' (a manifest or env change would need a new release)`,
+        "set 'update: none'",
+      );
+    if (!c.deploy.promote)
+      raw.fail('promote', "is false, but 'release' asks to promote", "remove one of 'promote: false' and 'release'");
+    if (raw.get('rack-build') !== undefined)
+      raw.fail('rack-build', "has no effect with 'release' (nothing is built)", "remove 'rack-build'");
+  }
   if (!c.build.enabled && c.build.noCache)
     raw.fail('no-cache', "has no effect with 'build: false'", "remove 'no-cache' or set 'build: true'");
 }

@@ -88,6 +88,13 @@ export class RackClient {
       : answer.body.toString('utf8').trim();
   }
 
+  /** PUT a form (a write, as POST); the rack answers the updated record. */
+  async put<T>(path: string, form: Record<string, FormValue>, purpose: Purpose): Promise<T> {
+    const body = Buffer.from(encodeForm(form));
+    const answer = await this.send('PUT', path, { body, type: 'application/x-www-form-urlencoded' }, 'write', purpose);
+    return parseJson<T>(answer, purpose.what);
+  }
+
   /** POST a raw stream (object upload); repeated with a fresh stream when it fails. */
   async upload<T>(path: string, body: () => NodeJS.ReadableStream, purpose: Purpose): Promise<T> {
     return parseJson<T>(

@@ -1,9 +1,13 @@
 /**
- * A whole Convox deploy, by either route:
- * - manifest mode: upload the source (with the rewritten manifest) → build → promote → wait;
+ * A whole Convox deploy. The release comes from one of three routes:
+ * - import (v3 ≥ 3.24.6, an all-`image:` manifest): external build → manifest → the rack relays
+ *   the image (import.ts) → release; no build pod. On an older rack `auto` falls back to:
+ * - source, manifest mode: upload the source (with the rewritten manifest) → build → promote → wait;
  * - env mode: set IMAGE_VERSION=tag in a new env release (keeping every other variable) →
  *   upload → build with `build-args=IMAGE_VERSION=tag` → check the build's release carries it
  *   → promote → wait.
+ * - release: an existing release (`release:` input) is promoted as is.
+ * `promote: false` stops once the release exists (a staged release, promoted by a later job).
  * Everything runs under one deadline (`timeout`); a timeout says where it stuck, a failure
  * carries the ids known so far (`DeployError.partial`), and `onProgress` reports them as they
  * are learned so outputs can be set even when a later phase fails.
@@ -15,6 +19,8 @@ import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
 import { runBuild } from './build.js';
+import { importImage, ImportUnavailable } from './import.js';
+import type { ImportInput } from './import.js';
 import { RackClient } from './client.js';
 import type { DeployIds, FlowContext } from './context.js';
 import { formatDuration } from './duration.js';
@@ -57,13 +63,27 @@ export interface DeployRequest {
   userAgent?: string;
   /** Rollout judgement limits (tests shorten them). */
   limits?: VerdictLimits;
+  /** `rack-build`: `auto` imports when the rack and `importable` allow it. Default `source`. */
+  rackBuild?: 'auto' | 'import' | 'source';
+  /** What the import route sends; undefined when the manifest keeps the source build (the plan says why). */
+  importable?: Omit<ImportInput, 'description' | 'gitSha'>;
+  /** False: stop once the release exists (staged). Default true. */
+  promote?: boolean;
+  /** Promote this existing release instead of building one. */
+  release?: string;
 }
+
+/** Which route made the release, and why when it was not the one asked for. */
+export type DeployRoute = 'import' | 'source' | 'release';
 
 export interface DeployResult {
   buildId: string;
   releaseId: string;
   previousReleaseId?: string;
-  outcome: 'deployed' | 'promoted-no-wait';
+  outcome: 'deployed' | 'promoted-no-wait' | 'staged';
+  route: DeployRoute;
+  /** Set when `auto` fell back to the source build (said once in the log too). */
+  fallback?: string;
   /** Set when the app was busy with someone else's update and we waited before promoting. */
   waitedForUpdatingMs?: number;
   /** HTTP requests and WebSocket upgrades made. */
@@ -127,9 +147,66 @@ async function run(ctx: FlowContext, req: DeployRequest): Promise<DeployResult> 
   ctx.version = system.version ?? '';
   ctx.generation = rackGeneration(ctx.version, ctx.rack);
   req.log.info(`Rack ${ctx.rack}: version ${ctx.version} (${ctx.generation}), via ${req.target.source}`);
-  const build = await buildRelease(ctx, req);
+  if (req.release) {
+    ctx.ids.releaseId = req.release;
+    ctx.progress('promote');
+    return promoteAndWait(ctx, req, { id: '', release: req.release }, 'release');
+  }
+  const made = await makeRelease(ctx, req);
+  if (req.promote === false) {
+    ctx.progress('staged');
+    req.log.info(`Release ${made.release} is staged on ${ctx.rack} (promote: false); not promoted`);
+    return {
+      buildId: made.id,
+      releaseId: made.release,
+      outcome: 'staged',
+      route: made.route,
+      ...(made.fallback ? { fallback: made.fallback } : {}),
+      requests: ctx.client.requests,
+    };
+  }
   ctx.progress('promote');
-  return promoteAndWait(ctx, req, build);
+  const done = await promoteAndWait(ctx, req, made, made.route);
+  return made.fallback ? { ...done, fallback: made.fallback } : done;
+}
+
+type Made = { id: string; release: string; route: 'import' | 'source'; fallback?: string };
+
+/** The import route when asked for and possible, else the source build. */
+async function makeRelease(ctx: FlowContext, req: DeployRequest): Promise<Made> {
+  const mode = req.rackBuild ?? 'source';
+  const tooOld = ctx.generation !== 'v3' || !v3AtLeast(ctx.version, '3.24.6');
+  if (mode === 'import' && !req.importable) {
+    throw new ActionError(
+      'rack-build is import, but the manifest keeps the source build (see the plan for why)',
+      { input: 'rack-build' },
+      'use rack-build: auto or source, or give every service an image: and no ${VAR} or required environment entries',
+    );
+  }
+  if (mode === 'import' && tooOld) {
+    throw new ActionError(
+      `rack-build is import, but ${ctx.rack} runs ${ctx.version}; importing an image needs a v3 rack at 3.24.6 or later`,
+      { input: 'rack-build' },
+      'update the rack (convox rack update) or use rack-build: auto to fall back to the source build',
+    );
+  }
+  if (mode === 'source' || !req.importable) return { ...(await buildRelease(ctx, req)), route: 'source' };
+  if (tooOld) return fallBack(ctx, req, `${ctx.rack} runs ${ctx.version}; importing an image needs v3 3.24.6 or later`);
+  const description = buildDescription(req.description, req.gitSha);
+  try {
+    const made = await importImage(ctx, { ...req.importable, description, gitSha: req.gitSha });
+    return { ...made, route: 'import' };
+  } catch (e) {
+    if (!(e instanceof ImportUnavailable) || mode === 'import') throw e;
+    return fallBack(ctx, req, `${ctx.rack} has no import-image route (404), though it reports ${ctx.version}`);
+  }
+}
+
+async function fallBack(ctx: FlowContext, req: DeployRequest, why: string): Promise<Made> {
+  const fallback = `${why}: building from source instead (rack-build: auto)`;
+  req.log.info(fallback);
+  ctx.ids.buildId = undefined;
+  return { ...(await buildRelease(ctx, req)), route: 'source', fallback };
 }
 
 /** Env release (env mode), upload and build; returns the build with the release to promote. */
@@ -158,6 +235,7 @@ async function promoteAndWait(
   ctx: FlowContext,
   req: DeployRequest,
   build: { id: string; release: string },
+  route: DeployRoute,
 ): Promise<DeployResult> {
   const promoted = await promote(ctx, build.release);
   const result = {
@@ -168,13 +246,13 @@ async function promoteAndWait(
   };
   if (!req.wait) {
     ctx.progress('promoted');
-    return { ...result, outcome: 'promoted-no-wait', requests: ctx.client.requests };
+    return { ...result, outcome: 'promoted-no-wait', route, requests: ctx.client.requests };
   }
   ctx.progress('wait');
   await waitForRollout(ctx, build.release, promoted.previous, promoted.unanswered, req.limits);
   req.log.info(`Release ${build.release} is running on ${ctx.rack}`);
   ctx.progress('deployed');
-  return { ...result, outcome: 'deployed', requests: ctx.client.requests };
+  return { ...result, outcome: 'deployed', route, requests: ctx.client.requests };
 }
 
 /** The build description: the caller's text with the short commit, as the CLI's `build <sha> <subject>`. */

@@ -92,3 +92,54 @@ describe('readInputs', () => {
     expect(secrets.redact(Buffer.from('ci:hunter2-pw').toString('base64'))).toBe('***');
   });
 });
+
+describe('readInputs: rack-build, promote, release', () => {
+  const deployEnv = { ...base, INPUT_APP: 'shop' };
+  const problems = (env: NodeJS.ProcessEnv): string[] => {
+    try {
+      readInputs(env, github(), NOW, new Secrets());
+    } catch (e) {
+      if (e instanceof InputErrors) return e.problems.map((x) => `${x.place.input}: ${x.message}`);
+      throw e;
+    }
+    return [];
+  };
+
+  it('defaults: auto, promote, no release', () => {
+    const c = readInputs(deployEnv, github(), NOW, new Secrets());
+    expect(c.deploy).toMatchObject({ rackBuild: 'auto', promote: true });
+    expect(c.deploy?.release).toBeUndefined();
+  });
+
+  it('rack-build takes auto, import or source and nothing else', () => {
+    const c = readInputs({ ...deployEnv, 'INPUT_RACK-BUILD': 'import', INPUT_PROMOTE: 'false' }, github(), NOW, new Secrets());
+    expect(c.deploy).toMatchObject({ rackBuild: 'import', promote: false });
+    expect(problems({ ...deployEnv, 'INPUT_RACK-BUILD': 'fast' }).join('\n')).toMatch(/^rack-build: /);
+  });
+
+  it('release: needs build: false and update: none; image is not needed', () => {
+    const c = readInputs(
+      { INPUT_APP: 'shop', INPUT_RELEASE: 'RABCDEFGHIJ', INPUT_BUILD: 'false', INPUT_UPDATE: 'none' },
+      github(),
+      NOW,
+      new Secrets(),
+    );
+    expect(c.deploy?.release).toBe('RABCDEFGHIJ');
+    const found = problems({ ...deployEnv, INPUT_RELEASE: 'RABCDEFGHIJ', INPUT_PROMOTE: 'false', 'INPUT_RACK-BUILD': 'source' });
+    expect(found.filter((p) => p.startsWith('release: '))).toEqual([
+      "release: promotes an existing release, but 'build' is true",
+      "release: promotes an existing release, but 'update' is 'manifest' (a manifest or env change would need a new release)",
+    ]);
+    expect(found).toContain("promote: is false, but 'release' asks to promote");
+    expect(found).toContain("rack-build: has no effect with 'release' (nothing is built)");
+  });
+
+  it('release: must look like a release id, and needs an app', () => {
+    expect(problems({ ...deployEnv, INPUT_RELEASE: 'B123', INPUT_BUILD: 'false', INPUT_UPDATE: 'none' })).toContain(
+      "release: 'B123' is not a Convox release id",
+    );
+    expect(problems({ ...base, INPUT_RELEASE: 'RABCDEFGHIJ', INPUT_BUILD: 'false', INPUT_UPDATE: 'none' })).toContain(
+      "release: is set but no 'app' is",
+    );
+  });
+});
