@@ -79,7 +79,7 @@ async function uploadSource(ctx: FlowContext, source: () => NodeJS.ReadableStrea
 /**
  * Streams and polls build `id` until it is complete; throws with the log tail when it failed.
  * Only the status decides: an `ERROR:` ending the log stream may be the build's own last words
- * or the rack giving up on the stream while the build goes on (§2.8).
+ * or the rack giving up on the stream while the build goes on (§1).
  */
 export async function followBuild(ctx: FlowContext, id: string): Promise<RackBuild> {
   const printer = new LogPrinter(ctx.log, ctx.secrets);
@@ -124,7 +124,7 @@ function streamOnlyFailed(ctx: FlowContext, id: string, printer: LogPrinter, fai
 
 async function pollBuild(ctx: FlowContext, id: string, nudge: Nudge, seen: (status: string) => void): Promise<RackBuild> {
   const started = ctx.now();
-  // Once the log has ended the status flips within moments (§7.6): look again quickly.
+  // Once the log has ended the status flips within moments (§2.2): look again quickly.
   let afterEnd = -1;
   for (let n = 0; ; n++) {
     const build = await ctx.client.get<RackBuild>(appPath(ctx.app, `/builds/${encodeURIComponent(id)}`), {
@@ -186,7 +186,7 @@ function openBuildLog(ctx: FlowContext, id: string, printer: LogPrinter, signal:
 }
 
 /**
- * The stored log may hold more than the live stream delivered (§2.3); print the rest.
+ * The stored log may hold more than the live stream delivered (§2.2); print the rest.
  * @returns the `ERROR:` the stored log ends with, if any.
  */
 async function rereadStoredLog(ctx: FlowContext, id: string, printer: LogPrinter): Promise<StreamFailure | undefined> {

@@ -5,7 +5,7 @@
  * one variable and write it all back; a credential that cannot read releases (a Console deploy
  * key) is refused up front rather than writing an env that would drop the other variables.
  * The following build forks the newest release, so its release carries the new value; it also
- * gets `build-args=VAR=tag` so a manifest interpolated at build time sees it (§4.4).
+ * gets `build-args=VAR=tag` so a manifest interpolated at build time sees it (§2.8).
  */
 import { ActionError } from '../errors.js';
 import type { RackClient } from './client.js';

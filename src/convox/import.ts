@@ -1,6 +1,6 @@
 /**
  * The import route (v3 racks ≥ 3.24.6), in the order the Convox CLI's `builds import-image`
- * makes its calls (docs/rack-api.md §3.6, from convox/convox pkg/cli/builds.go
+ * makes its calls (docs/rack-api.md §2.3, from convox/convox pkg/cli/builds.go
  * `BuildsImportImage` at 9e0245260): create an external build, PUT the manifest text on it, POST
  * the image (with source credentials when the image is private), poll the build every 2 s
  * (tolerating up to 5 failed polls in a row), then create the release from the build and link

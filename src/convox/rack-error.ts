@@ -1,7 +1,7 @@
 /**
  * Turning a rack's error answer into something a person can act on. Pure.
  *
- * Bodies come in three shapes (convox-rack-api.md §5): JSON `{"error": …}` (v3 ≥ 3.24.1 when
+ * Bodies come in three shapes (docs/rack-api.md §1): JSON `{"error": …}` (v3 ≥ 3.24.1 when
  * asked for JSON, and legacy racks), plain text (everything else), or empty (unknown routes).
  * The status code is kept on the error because some callers branch on it (403 "app is currently
  * updating", a deploy key refused a read).

@@ -1,6 +1,6 @@
 /**
  * Read-only facts about the rack that decide whether it can pull an image (docs/rack-api.md
- * §2.10 and §2.7): which registries it holds credentials for (`GET /registries`, whose answer
+ * §2.6 and §2.1): which registries it holds credentials for (`GET /registries`, whose answer
  * carries the passwords in clear: only server names are kept, the rest is dropped on arrival),
  * and whether Docker Hub credentials are set as rack parameters (`docker_hub_username`, rack ≥
  * 3.18.8). Parameters are visible only where the rack shows them: a Console's `GET /racks/{name}`

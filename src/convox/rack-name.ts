@@ -1,5 +1,5 @@
 /**
- * A Console rack name the Console would not resolve (convox-rack-api.md §1.4). We send the `Rack`
+ * A Console rack name the Console would not resolve (docs/rack-api.md §1). We send the `Rack`
  * header verbatim, as the v2 CLI does; the v3 CLI instead matches the name against Console
  * `GET /racks` (exact `org/rack`, else a single substring match, else "ambiguous rack name").
  * Only once the Console has refused the name do we list its racks the same way, to say which

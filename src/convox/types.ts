@@ -1,5 +1,5 @@
 /**
- * The rack's JSON shapes, limited to the fields this action reads (convox-rack-api.md §2.9).
+ * The rack's JSON shapes, limited to the fields this action reads (docs/rack-api.md §2.7).
  * Every field is optional on purpose: v2 and v3 differ, and a missing field must not crash us.
  */
 

@@ -2,7 +2,7 @@
  * Reading a rollout from successive app polls. Pure: the loop in rollout.ts feeds it
  * observations and acts on the verdicts.
  *
- * Rules (the CLI's, made stricter and faster, convox-rack-api.md §3.4 and §7.9):
+ * Rules (the CLI's, made stricter and faster, docs/rack-api.md §2.4 and §2.4):
  * - success: two consecutive reads of `running` with `release` equal to ours;
  * - `rollback` status seen: rolled back (we keep polling a little so the message can say
  *   whether the rack is still reverting or done);

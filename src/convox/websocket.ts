@@ -1,6 +1,6 @@
 /**
  * Reading a rack SOCKET route (build logs, app logs) with `ws`, by the rack's rules
- * (convox-rack-api.md §2.8): each text frame is an arbitrary chunk of bytes, an empty binary
+ * (docs/rack-api.md §1): each text frame is an arbitrary chunk of bytes, an empty binary
  * frame is the end (the server never closes, so we do), and an `ERROR: ` line ending the stream
  * is a failure reported after the upgrade (lines re-split across frames, which cut them anywhere).
  * A dropped or failed socket is a normal outcome, not an exception: callers keep polling and

@@ -1,5 +1,5 @@
 /**
- * Direct rack authentication (doc §1.2, §1.3): HTTP Basic, any username, the password compared
+ * Direct rack authentication (doc §1, §1): HTTP Basic, any username, the password compared
  * with the rack's; username `jwt` takes a token minted by `POST /system/jwt/token`. GET needs a
  * role with `r`, everything else `w`.
  */

@@ -1,5 +1,5 @@
 /**
- * What the build pod does (doc §2.3): fetch the object, unpack, store the raw manifest,
+ * What the build pod does (doc §2.2): fetch the object, unpack, store the raw manifest,
  * interpolate with the newest release's env + build-args, check `required env`, "pull" each
  * `image:` from the test registry, write a log over `buildMs`, then create the release and set
  * `release` + `complete` together — a few ms after the log stream's EOF, on purpose.
@@ -26,7 +26,7 @@ export function startBuild(rack: Rack, app: AppRecord, build: BuildRecord): void
 
 async function runBuild(rack: Rack, app: AppRecord, build: BuildRecord, fault: BuildFault | undefined): Promise<void> {
   const deadline = Date.now() + rack.timing.buildMs;
-  // v2 answers `created` and only then does the stored record turn `running` (doc §2.3).
+  // v2 answers `created` and only then does the stored record turn `running` (doc §2.2).
   if (rack.mode === 'v2') await rack.timers.sleep(Math.min(rack.timing.logChunkMs, rack.timing.buildMs / 4));
   build.status = 'running';
   const lines: string[] = [];
@@ -40,7 +40,7 @@ async function runBuild(rack: Rack, app: AppRecord, build: BuildRecord, fault: B
   await writePaced(rack, build, lines, deadline);
   if (rack.timers.isClosed) return;
   if (fault?.outcome === 'stuck') {
-    // The pod is gone but nothing moves the record out of `running` (doc §2.3).
+    // The pod is gone but nothing moves the record out of `running` (doc §2.2).
     if (fault.stream !== 'hang') build.log.end();
     return;
   }

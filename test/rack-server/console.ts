@@ -1,5 +1,5 @@
 /**
- * Console mode (doc §1.4): this server plays console.convox.com in front of several racks. The
+ * Console mode (doc §1): this server plays console.convox.com in front of several racks. The
  * real Console is closed source; the choices made here are:
  * - credentials: any username; the password must be one of `passwords` or `deployKeys`, else
  *   401 `invalid authentication`;

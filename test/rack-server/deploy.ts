@@ -1,5 +1,5 @@
 /**
- * App status over time after a promote (doc §2.6, §3.4): `running` for `statusLagMs` (the
+ * App status over time after a promote (doc §2.4, §2.4): `running` for `statusLagMs` (the
  * annotation mirror / CloudFormation start), `updating` with the new release for `promoteMs`,
  * then `running` — or one of the fault outcomes. System events go to the app log feed.
  */

@@ -43,7 +43,7 @@ export interface BuildFault {
   message?: string;
   /** For `stuck`: end the log stream with EOF (pod gone, default) or keep it open forever. */
   stream?: 'eof' | 'hang';
-  /** Stored log lines written after the live stream's EOF (the stored log holds more, doc §7.6). */
+  /** Stored log lines written after the live stream's EOF (the stored log holds more, doc §2.2). */
   unstreamedLines?: number;
 }
 

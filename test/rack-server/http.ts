@@ -1,7 +1,7 @@
 /**
  * Request bodies and responses the way Go's net/http + stdapi handle them: form parsing that
  * swallows urlencoded/multipart bodies, pretty JSON with Go's HTML escaping, `ok\n`, and errors
- * as text unless a v3 ≥ 3.24.1 rack is asked for JSON (doc §1.1, §5).
+ * as text unless a v3 ≥ 3.24.1 rack is asked for JSON (doc §1, §1).
  */
 import type { IncomingMessage } from 'node:http';
 import { randomHex } from './clock.js';

@@ -1,5 +1,5 @@
 /**
- * `POST /apps/{app}/builds/{id}/image` as a v3 rack ≥ 3.24.6 answers it (doc §2.3.2, from
+ * `POST /apps/{app}/builds/{id}/image` as a v3 rack ≥ 3.24.6 answers it (doc §2.3, from
  * convox/convox provider/k8s/build.go `BuildImportImage` at 9e0245260): check the reference,
  * refuse a build already `running` (409), an empty manifest (422), a manifest that does not load
  * with an EMPTY env (422 `manifest parse failed: …`), one without services (422), a full set of

@@ -1,4 +1,4 @@
-/** JSON bodies in Go struct field order per generation (doc §2.9). */
+/** JSON bodies in Go struct field order per generation (doc §2.7). */
 import { goTime } from './clock.js';
 import type { Rack } from './rack.js';
 import type { AppRecord, BuildRecord, ReleaseRecord } from './types.js';

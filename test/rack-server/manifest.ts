@@ -1,5 +1,5 @@
 /**
- * convox.yml as the rack reads it (doc §4.1): `${NAME}` replaced in the raw text (unknown →
+ * convox.yml as the rack reads it (doc §2.8): `${NAME}` replaced in the raw text (unknown →
  * empty, no `$NAME`, no defaults), then YAML, then the `required env` check.
  */
 import { load } from 'js-yaml';

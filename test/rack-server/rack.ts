@@ -41,13 +41,13 @@ export function v3Since(rack: Pick<Rack, 'mode' | 'version'>, wanted: string): b
   return true;
 }
 
-/** The CLIs compare versions as strings: `3.…` sorts above every 14-digit timestamp (doc §2.7). */
+/** The CLIs compare versions as strings: `3.…` sorts above every 14-digit timestamp (doc §2.1). */
 export function modeOf(version: string): RackMode {
   if (version.startsWith('3.')) return 'v3';
   return version < '20180708231844' ? 'legacy' : 'v2';
 }
 
-/** JSON error bodies exist from v3 3.24.1 on (doc §5). */
+/** JSON error bodies exist from v3 3.24.1 on (doc §1). */
 export function supportsJsonErrors(rack: Rack): boolean {
   if (rack.mode !== 'v3') return false;
   const [major = 0, minor = 0, patch = 0] = rack.version.split('.').map((p) => parseInt(p, 10) || 0);

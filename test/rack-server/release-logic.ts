@@ -42,7 +42,7 @@ export function createRelease(rack: Rack, app: AppRecord, opts: ReleaseCreateOpt
   return state.addRelease(app, { build, env, manifest, description });
 }
 
-/** The env a build interpolates with: newest release's env, `build-args` laid over it (doc §4.2). */
+/** The env a build interpolates with: newest release's env, `build-args` laid over it (doc §2.8). */
 export function buildEnv(rack: Rack, app: AppRecord, buildArgs: readonly string[]): Map<string, string> {
   const env = parseEnv(rack.state.newestRelease(app)?.env ?? '');
   for (const arg of buildArgs) {

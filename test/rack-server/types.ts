@@ -35,7 +35,7 @@ export interface RackTiming {
 export interface ConsoleOptions {
   /** Full names `org/rack`; `GET /racks` lists them and the `Rack` header must name one. */
   racks: string[];
-  /** Deploy-key credentials (doc §1.4 restrictions apply). */
+  /** Deploy-key credentials (doc §1 restrictions apply). */
   deployKeys?: string[];
   /** Full-permission console credentials. */
   passwords?: string[];
@@ -55,7 +55,7 @@ export interface RegistryOptions {
   password?: string;
 }
 
-/** One `convox registries add` entry (doc §2.10): the rack returns the password in clear. */
+/** One `convox registries add` entry (doc §2.6): the rack returns the password in clear. */
 export interface RegistryEntry {
   server: string;
   username: string;
@@ -87,7 +87,7 @@ export interface RackServerOptions {
   registries?: RegistryEntry[];
   /**
    * Rack parameters (e.g. `docker_hub_username`). v2 racks show them in `GET /system`; v3 racks
-   * do not (k8s `SystemGet` fills none), only a Console's `GET /racks/{name}` does (doc §2.7).
+   * do not (k8s `SystemGet` fills none), only a Console's `GET /racks/{name}` does (doc §2.1).
    */
   parameters?: Record<string, string>;
   /** Import-image slots per API pod (default 4, as provider/k8s/build.go). */

@@ -1,4 +1,4 @@
-/** App, process and cancel routes (doc §2.1, §2.6). The logs socket lives in sockets/app-logs.ts. */
+/** App, process and cancel routes (doc §2, §2.4). The logs socket lives in sockets/app-logs.ts. */
 import { goTime } from '../clock.js';
 import { cancelUpdate, isDeploying } from '../deploy.js';
 import { parseEnv } from '../env.js';

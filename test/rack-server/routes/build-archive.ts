@@ -1,5 +1,5 @@
 /**
- * Build export/import (doc §2.3). The archive holds `build.json` only — no image layers exist
+ * Build export/import (doc §2.2). The archive holds `build.json` only — no image layers exist
  * here — which is enough for a client to round-trip a build between apps or racks.
  */
 import { gzipSync } from 'node:zlib';

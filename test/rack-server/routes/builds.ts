@@ -1,4 +1,4 @@
-/** Build routes (doc §2.3). The logs socket lives in sockets/build-logs.ts. */
+/** Build routes (doc §2.2). The logs socket lives in sockets/build-logs.ts. */
 import { randomHex } from '../clock.js';
 import { startBuild } from '../build-runner.js';
 import { RackError } from '../errors.js';
@@ -30,7 +30,7 @@ async function buildCreate(ctx: Ctx): Promise<Reply> {
     },
   });
   if (external) {
-    // The rack password really is in this JSON on v3 racks (doc §2.3).
+    // The rack password really is in this JSON on v3 racks (doc §2.2).
     b.repository = `https://convox:${ctx.rack.password}@api.${rack.state.system.domain}/${app.name}`;
     return jsonReply(buildJson(rack, b));
   }

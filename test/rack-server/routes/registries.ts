@@ -1,5 +1,5 @@
 /**
- * `convox registries` (doc §2.10, from convox/convox pkg/api/routes.go, pkg/api/controllers.go
+ * `convox registries` (doc §2.6, from convox/convox pkg/api/routes.go, pkg/api/controllers.go
  * and provider/k8s/registry.go at 9e0245260): add (`server`, `username`, `password` through
  * `c.Value`, no validation), list sorted by server WITH the passwords in clear, remove
  * (`ok`, or 404 `no such registry: <server>`). The rack never checks the credentials.

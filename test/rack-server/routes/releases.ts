@@ -60,7 +60,7 @@ async function releasePromote(ctx: Ctx): Promise<Reply> {
     if (r.created < active.created) throw invalid(ctx, 'can not promote an older release, try rollback');
   }
   try {
-    // Promote re-interpolates the raw manifest with this release's env (doc §4.2).
+    // Promote re-interpolates the raw manifest with this release's env (doc §2.8).
     loadManifest(r.manifest, parseEnv(r.env));
   } catch (e) {
     throw new RackError(500, (e as Error).message);

@@ -1,4 +1,4 @@
-/** `/system`, `/system/jwt/token` and `/auth` (doc §1.2, §2.7). */
+/** `/system`, `/system/jwt/token` and `/auth` (doc §1, §2.1). */
 import { issueToken } from '../auth.js';
 import { RackError } from '../errors.js';
 import { jsonReply, okReply } from '../http.js';

@@ -1,5 +1,5 @@
 /**
- * `SOCKET /apps/{app}/logs` (doc §2.8, §3.4): options in headers — `Since` (Go duration,
+ * `SOCKET /apps/{app}/logs` (doc §1, §2.4): options in headers — `Since` (Go duration,
  * default 2m), `Prefix`, `Follow` (default true), `Filter`. A following stream ends with the EOF
  * frame once the app is no longer deploying and has been quiet for `logIdleMs`.
  */

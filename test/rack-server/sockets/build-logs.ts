@@ -1,5 +1,5 @@
 /**
- * `SOCKET /apps/{app}/builds/{id}/logs` (doc §2.3): follow a running build's live log, replay
+ * `SOCKET /apps/{app}/builds/{id}/logs` (doc §2.2): follow a running build's live log, replay
  * the stored log of a finished one. The live stream may end before the status flips.
  */
 import type { Ctx, LogSocket } from '../router.js';

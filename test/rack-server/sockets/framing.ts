@@ -1,5 +1,5 @@
 /**
- * Convox WebSocket framing (doc §2.8): each server write is text frames of arbitrary bytes (we
+ * Convox WebSocket framing (doc §1): each server write is text frames of arbitrary bytes (we
  * deliberately cut through lines and even UTF-8 sequences, which Go never checks), an `ERROR:`
  * text frame on failure, and an empty binary frame as EOF — after which the server does not close.
  */
