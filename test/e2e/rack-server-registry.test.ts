@@ -4,12 +4,11 @@
  * first. (It used to look for a registry on a fixed port and skip itself when none was there,
  * which in CI was always.)
  */
-import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startRackServer } from '../rack-server/index.js';
 import type { RackServer, RegistryOptions } from '../rack-server/index.js';
 import { createBuild, getJson, waitFor } from '../unit/rack-server/helpers.js';
+import { pushTiny } from './tiny-image.js';
 
 const services = inject('services');
 const REGISTRY: RegistryOptions = {
@@ -17,49 +16,8 @@ const REGISTRY: RegistryOptions = {
   username: services.registryUser,
   password: services.registryPassword,
 };
-const AUTH = `Basic ${Buffer.from(`${services.registryUser}:${services.registryPassword}`).toString('base64')}`;
 const REPO = 'rack-server-test/tiny';
-
-const digest = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-async function pushBlob(blob: Buffer): Promise<string> {
-  const d = digest(blob);
-  const start = await fetch(`http://${REGISTRY.host}/v2/${REPO}/blobs/uploads/`, {
-    method: 'POST',
-    headers: { authorization: AUTH },
-  });
-  const location = new URL(start.headers.get('location') ?? '', `http://${REGISTRY.host}`);
-  location.searchParams.set('digest', d);
-  const put = await fetch(location, {
-    method: 'PUT',
-    headers: { authorization: AUTH, 'content-type': 'application/octet-stream' },
-    body: blob,
-  });
-  if (put.status !== 201) throw new Error(`blob upload: ${put.status}`);
-  return d;
-}
-
-/** A minimal schema-2 image: one empty gzip'd tar layer and a config. */
-async function pushTinyImage(tag: string): Promise<void> {
-  const layer = gzipSync(Buffer.alloc(1024));
-  const config = Buffer.from(
-    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digest(Buffer.alloc(1024))] } }),
-  );
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-    config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: await pushBlob(config) },
-    layers: [
-      { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: layer.length, digest: await pushBlob(layer) },
-    ],
-  };
-  const r = await fetch(`http://${REGISTRY.host}/v2/${REPO}/manifests/${tag}`, {
-    method: 'PUT',
-    headers: { authorization: AUTH, 'content-type': manifest.mediaType },
-    body: JSON.stringify(manifest),
-  });
-  if (r.status !== 201) throw new Error(`manifest push: ${r.status} ${await r.text()}`);
-}
+const pushTinyImage = (tag: string): Promise<void> => pushTiny(REGISTRY, REPO, tag);
 
 let server: RackServer | undefined;
 afterEach(async () => {
