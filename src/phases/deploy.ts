@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Config } from '../config/config.js';
@@ -5,6 +6,9 @@ import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
 import { deploy, DeployError, type DeployProgress } from '../convox/deploy.js';
+import { notImportable } from '../convox/importable.js';
+import { lookupDigest } from '../registry/client.js';
+import { parseReference } from '../image/reference.js';
 import { cannotReadReleases } from '../convox/env-mode.js';
 import { formatDuration } from '../convox/duration.js';
 import { inspectApp, readAppNow } from '../convox/inspect.js';
@@ -157,22 +161,28 @@ export async function deployPhase(
 ): Promise<void> {
   const d = config.deploy;
   const t = target(config, deps.env);
-  if (!d || !t || !config.update.manifestPath) {
+  if (!d || !t || (!config.update.manifestPath && !d.release)) {
     throw new ActionError(
       'a deploy needs a manifest to upload',
       { input: 'manifest', phase: 'deploy' },
       "add convox.yml (or set 'manifest') next to your app",
     );
   }
-  const appDir = path.dirname(config.update.manifestPath);
-  const manifestName = path.basename(config.update.manifestPath);
+  const manifestPath = config.update.manifestPath ?? path.join(config.workspace, 'convox.yml');
+  const appDir = path.dirname(manifestPath);
+  const manifestName = path.basename(manifestPath);
   const sha = config.github.sha;
   const description =
     d.description ??
     `convox-image-deploy ${config.tags[0] ?? ''}${config.github.runNumber ? ` (run ${config.github.runNumber})` : ''}`;
   let reached = '';
+  const importable = d.release ? undefined : await importInput(config, manifest, deps);
   try {
     const result = await deploy({
+      rackBuild: d.rackBuild,
+      promote: d.promote,
+      ...(d.release ? { release: d.release } : {}),
+      ...(importable ? { importable } : {}),
       target: t,
       app: d.app,
       mode: steps.includes('env-release') ? 'env' : 'manifest',
@@ -200,8 +210,10 @@ export async function deployPhase(
       );
     deps.log.info(
       result.outcome === 'deployed'
-        ? `Deployed release ${result.releaseId} of ${d.app}.`
-        : `Promoted release ${result.releaseId} of ${d.app} (wait: false, not waited for).`,
+        ? `Deployed release ${result.releaseId} of ${d.app} (route: ${result.route}).`
+        : result.outcome === 'staged'
+          ? `Staged release ${result.releaseId} of ${d.app} (route: ${result.route}); promote it with: convox releases promote ${result.releaseId} --app ${d.app}, or this action with release: ${result.releaseId}, build: false, update: none.`
+          : `Promoted release ${result.releaseId} of ${d.app} (wait: false, not waited for).`,
     );
   } catch (e) {
     if (e instanceof DeployError) onProgress({ ...ids(e.partial), ...logTailOf(e) });
@@ -223,6 +235,45 @@ export async function deployPhase(
       ? new DeployError(new ActionError(text, e.place, e.fix), e.partial, e.logTail)
       : new ActionError(text, e.place, e.fix, { cause: e });
   }
+}
+
+/**
+ * What the import route sends, or undefined when the manifest keeps the source build (said in
+ * the log). Credentials go only to the pushed registry, and only when it refused an anonymous
+ * manifest read (the image is private); they are already masked (config/inputs.ts).
+ */
+async function importInput(
+  config: Config,
+  manifest: ManifestPlan | undefined,
+  deps: RackDeps,
+): Promise<{ image: string; manifest: string; credentials?: { username: string; password: string } } | undefined> {
+  const d = config.deploy;
+  if (!d || d.rackBuild === 'source' || config.update.mode === 'env') {
+    if (d?.rackBuild !== 'source' && config.update.mode === 'env')
+      deps.log.info('rack-build: source build (update: env puts the tag in ${…}, which the import route reads as empty)');
+    return undefined;
+  }
+  const text = manifest
+    ? manifest.after.toString('utf8')
+    : config.update.manifestPath
+      ? readFileSync(config.update.manifestPath, 'utf8')
+      : '';
+  const why = notImportable(text);
+  if (why) {
+    deps.log.info(`rack-build: source build (${why})`);
+    return undefined;
+  }
+  const image = `${config.image.original}:${config.tags[0] ?? ''}`;
+  const { username, password } = config.registry;
+  if (!username || !password) return { image, manifest: text };
+  let anonymous = false;
+  try {
+    anonymous =
+      (await lookupDigest(parseReference(image), undefined, { log: deps.log, secrets: deps.secrets, attempts: 2 })) !== undefined;
+  } catch {
+    anonymous = false;
+  }
+  return anonymous ? { image, manifest: text } : { image, manifest: text, credentials: { username, password } };
 }
 
 function ids(p: { buildId?: string; releaseId?: string; previousReleaseId?: string }): Partial<DeployOutcome> {

@@ -117,7 +117,7 @@ describe('deploy to a Convox rack (test server) after a real build and push', ()
       'app.txt': 'v3\n',
       'convox.yml': manifest(`${services.registry}/acme/failing:old`),
     });
-    const run = await runAction({ inputs: inputs('acme/failing'), env, workspace: ws });
+    const run = await runAction({ inputs: inputs('acme/failing', { 'rack-build': 'source' }), env, workspace: ws });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('pull access denied for busybox-typo');
     expect(run.outputs['build-id']).toMatch(/^B[A-Z]{10}$/);
@@ -152,7 +152,7 @@ describe('deploy to a Convox rack (test server) after a real build and push', ()
       'app.txt': 'v5\n',
       'convox.yml': manifest(`${services.registry}/acme/busy:old`),
     });
-    const run = await runAction({ inputs: inputs('acme/busy'), env, workspace: ws });
+    const run = await runAction({ inputs: inputs('acme/busy', { 'rack-build': 'source' }), env, workspace: ws });
     expect(run.code, run.all).toBe(0);
     expect(run.stdout).toMatch(/[Ww]ait(ed|ing)[^\n]*updat/);
     expect(r.state.requireApp('shop').release).toBe(run.outputs['release-id']);

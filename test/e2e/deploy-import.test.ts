@@ -1,0 +1,100 @@
+/**
+ * The bundle, run as the runner runs it, against the rack test server after a real build and
+ * push: rack-build auto takes the import route on a 3.24.6 rack for an all-image manifest, falls
+ * back (said once) on 3.24.5, keeps the source build for env mode; promote: false stages;
+ * release: promotes the staged release. The e2e registry is private (htpasswd), so the import
+ * passes registry-username/password to the rack as source credentials: never in the log.
+ */
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { startRackServer, type RackServer } from '../rack-server/index.js';
+import { runAction } from '../support/run-action.js';
+import { makeWorkspace } from '../support/workspace.js';
+
+const services = inject('services');
+const RACK_PASSWORD = 'Rack-Pa55word-e2e-imp1';
+let rack: RackServer | undefined;
+afterEach(async () => {
+  await rack?.close();
+  rack = undefined;
+});
+
+const manifest = (image: string): string => `services:\n  web:\n    image: ${image}\n    port: 3000\n`;
+const env = { DOCKER_HOST: services.dockerHost };
+
+async function start(version: string): Promise<RackServer> {
+  // The rack holds no registry credentials: the import route must bring its own.
+  rack = await startRackServer({
+    version,
+    password: RACK_PASSWORD,
+    registry: { host: services.registry },
+    apps: [{ name: 'shop', env: 'PORT=3000', manifest: manifest('busybox') }],
+  });
+  return rack;
+}
+
+function inputs(repo: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    image: `${services.registry}/${repo}`,
+    tags: '{{timestamp}}',
+    network: 'none',
+    'registry-username': services.registryUser,
+    'registry-password': services.registryPassword,
+    app: 'shop',
+    'rack-host': rack!.url,
+    'rack-password': RACK_PASSWORD,
+    timeout: '2m',
+    ...extra,
+  };
+}
+
+const workspace = (repo: string) =>
+  makeWorkspace({
+    Dockerfile: 'FROM scratch\nCOPY app.txt /app.txt\n',
+    'app.txt': 'v1\n',
+    'convox.yml': manifest(`${services.registry}/${repo}:old`),
+  });
+
+describe('rack-build: auto', () => {
+  it('3.24.6: imports the pushed image (no upload, no build pod), passes the credentials masked', async () => {
+    const r = await start('3.24.6');
+    const run = await runAction({ inputs: inputs('acme/imp'), env, workspace: workspace('acme/imp') });
+    expect(run.code, run.all).toBe(0);
+    expect(r.requests.some((q) => q.path.includes('/objects/'))).toBe(false);
+    const image = r.requests.find((q) => q.path.endsWith('/image'));
+    expect(image?.form['src-creds-user']).toBe(services.registryUser);
+    expect(r.state.requireApp('shop').release).toBe(run.outputs['release-id']);
+    expect(run.all).toContain('route: import');
+    expect(run.all).not.toContain(RACK_PASSWORD);
+    expect(run.all).not.toContain(services.registryPassword);
+    console.log(`import route: ${r.requests.length} rack requests`);
+  });
+
+  it('3.24.5: falls back to the source build and says so once', async () => {
+    const r = await start('3.24.5');
+    r.state.registries.set(services.registry, {
+      server: services.registry,
+      username: services.registryUser,
+      password: services.registryPassword,
+    });
+    const run = await runAction({ inputs: inputs('acme/old'), env, workspace: workspace('acme/old') });
+    expect(run.code, run.all).toBe(0);
+    expect(run.all.split('building from source instead').length - 1).toBe(1);
+    expect(r.requests.some((q) => q.path.endsWith('/image'))).toBe(false);
+    console.log(`source route: ${r.requests.length} rack requests`);
+  });
+
+  it('promote: false stages the release, not promoted, and says how to promote', async () => {
+    const r = await start('3.24.6');
+    const before = r.state.requireApp('shop').release;
+    const staged = await runAction({
+      inputs: inputs('acme/stage', { promote: 'false' }),
+      env,
+      workspace: workspace('acme/stage'),
+    });
+    expect(staged.code, staged.all).toBe(0);
+    const id = staged.outputs['release-id']!;
+    expect(id).toMatch(/^R/);
+    expect(r.state.requireApp('shop').release).toBe(before);
+    expect(staged.all).toContain(`convox releases promote ${id}`);
+  });
+});
