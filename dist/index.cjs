@@ -21174,6 +21174,9 @@ var INPUTS = {
   "rack-host": "value",
   "rack-password": "value",
   "rack-insecure-tls": "switch",
+  "rack-build": "value",
+  promote: "switch",
+  release: "value",
   wait: "switch",
   timeout: "value",
   description: "value",
@@ -26097,8 +26100,8 @@ function checkDuplicateKeys(src, kind, root, fallback) {
   const all = findDuplicateKeys(root);
   if (all.length === 0) throw duplicateKeyError(src, fallback ?? 0, root);
   const read = kind === "convox" ? mapsUnderServices(root) : void 0;
-  const refused = all.find((d) => !read || read.has(d.map) || d.map === root && d.name === "services");
-  if (refused) throw duplicateKeyError(src, refused.key.start, root);
+  const refused2 = all.find((d) => !read || read.has(d.map) || d.map === root && d.name === "services");
+  if (refused2) throw duplicateKeyError(src, refused2.key.start, root);
   return all.map((d) => {
     const at2 = positionOf(src, startOf(d.key));
     return `${src.file}:${at2.line}:${at2.column}: key '${d.name}' appears twice in the same mapping; YAML does not allow that and Compose would refuse the file, but Convox reads it (gopkg.in/yaml.v2 does not refuse a repeated key), and the action leaves it as written`;
@@ -26747,6 +26750,7 @@ function checkedUrl(raw, name, value) {
 }
 function readImage(raw) {
   const text = raw.get("image");
+  if (!text && raw.get("release") !== void 0) return void 0;
   if (!text)
     return raw.fail(
       "image",
@@ -26894,7 +26898,20 @@ function readDeploy(raw, env) {
   }
   const wait = raw.bool("wait", true);
   const insecureTls = raw.bool("rack-insecure-tls", false);
-  if (!app) return void 0;
+  const rackBuild = raw.choice("rack-build", ["auto", "import", "source"], "auto");
+  const promote2 = raw.bool("promote", true);
+  const release = raw.get("release");
+  if (release !== void 0 && !/^R[A-Za-z]{10}$/.test(release))
+    raw.fail(
+      "release",
+      `'${release}' is not a Convox release id`,
+      "give an id like RABCDEFGHIJ, e.g. the release-id output of the job that staged it"
+    );
+  if (!app) {
+    if (release !== void 0) raw.fail("release", "is set but no 'app' is", "set 'app' to the app the release belongs to");
+    if (!promote2) raw.fail("promote", "is false but no 'app' is set", "set 'app', or remove 'promote'");
+    return void 0;
+  }
   if (!/^[a-z0-9][a-z0-9-]*$/.test(app))
     raw.fail("app", `'${app}' is not a Convox app name`, "app names are lowercase letters, digits and dashes");
   return {
@@ -26905,7 +26922,10 @@ function readDeploy(raw, env) {
     insecureTls,
     wait,
     timeoutMs: timeoutMs ?? 30 * 6e4,
-    description: raw.get("description")
+    description: raw.get("description"),
+    rackBuild,
+    promote: promote2,
+    ...release !== void 0 ? { release } : {}
   };
 }
 function checkEngineInputs(raw, dockerfile, shown) {
@@ -26942,6 +26962,24 @@ function crossCheck2(raw, c) {
     raw.fail("registry-password", "is empty but 'registry-username' is set", "pass the password or token from a secret");
   if (c.update.mode === "env" && !c.deploy && !c.dryRun)
     raw.fail("update", "is 'env' but no 'app' is set", "set 'app' so IMAGE_VERSION can be set on it, or use 'update: manifest'");
+  if (c.deploy?.release !== void 0) {
+    if (c.build.enabled)
+      raw.fail(
+        "release",
+        "promotes an existing release, but 'build' is true",
+        "set 'build: false' (the release already holds its image)"
+      );
+    if (c.update.mode !== "none")
+      raw.fail(
+        "release",
+        `promotes an existing release, but 'update' is '${c.update.mode}' (a manifest or env change would need a new release)`,
+        "set 'update: none'"
+      );
+    if (!c.deploy.promote)
+      raw.fail("promote", "is false, but 'release' asks to promote", "remove one of 'promote: false' and 'release'");
+    if (raw.get("rack-build") !== void 0)
+      raw.fail("rack-build", "has no effect with 'release' (nothing is built)", "remove 'rack-build'");
+  }
   if (!c.build.enabled && c.build.noCache)
     raw.fail("no-cache", "has no effect with 'build: false'", "remove 'no-cache' or set 'build: true'");
 }
@@ -29329,8 +29367,8 @@ async function buildFromSession(docker, req) {
     ...req.contextPrefetch ? { prefetch: req.contextPrefetch } : {},
     onError: (e) => contextError ??= e
   });
-  const refused = new AbortController();
-  const signal = req.signal ? AbortSignal.any([req.signal, refused.signal]) : refused.signal;
+  const refused2 = new AbortController();
+  const signal = req.signal ? AbortSignal.any([req.signal, refused2.signal]) : refused2.signal;
   try {
     const query = {
       ...buildQuery(req, import_node_path7.default.basename(req.config.dockerfile), true),
@@ -29340,7 +29378,7 @@ async function buildFromSession(docker, req) {
     const [stream] = await Promise.all([
       dialBuild(docker, import_node_stream2.Readable.from([]), query, { ...req, signal }),
       session.opened.catch((e) => {
-        refused.abort(e);
+        refused2.abort(e);
         throw e;
       })
     ]);
@@ -30476,6 +30514,7 @@ async function writeManifest(config, plan) {
 }
 
 // src/phases/deploy.ts
+var import_node_fs12 = require("node:fs");
 var import_node_path10 = __toESM(require("node:path"), 1);
 var import_node_stream3 = require("node:stream");
 
@@ -30922,10 +30961,6 @@ function credentialIn(url) {
   }
 }
 
-// src/convox/client.ts
-var import_node_http3 = __toESM(require("node:http"), 1);
-var import_node_https2 = __toESM(require("node:https"), 1);
-
 // src/convox/target.ts
 var DEFAULT_CONSOLE_HOST = "console.convox.com";
 var PASSWORD_FIX = "set the rack-password input (a Console deploy key or the rack password), e.g. rack-password: ${{ secrets.CONVOX_DEPLOY_KEY }}, or the CONVOX_PASSWORD environment variable";
@@ -31110,6 +31145,134 @@ function credentialFix(target2) {
   return target2.rack ? `check ${target2.passwordSource}: through a Console (rack ${target2.rack}) it must be a Console deploy key or CLI token of the organization owning the rack` : `check ${target2.passwordSource}: talking to the rack API directly needs the rack password (a Console deploy key works only with the rack input and the Console as rack-host)`;
 }
 
+// src/convox/import.ts
+var ImportUnavailable = class extends Error {
+  constructor(buildId) {
+    super("the rack has no import-image route");
+    this.buildId = buildId;
+  }
+  buildId;
+};
+var IMPORT_POLL_MS = 2e3;
+var IMPORT_POLL_FAILURES = 5;
+var CAP_RETRIES = 6;
+async function importImage(ctx, input) {
+  if (input.credentials) ctx.secrets.add(input.credentials.password, input.credentials.username);
+  at(ctx, () => `creating the external build (check convox builds --app ${ctx.app} before re-running)`);
+  const created = await ctx.client.post(
+    appPath(ctx.app, "/builds"),
+    { external: true, description: input.description, "git-sha": input.gitSha || void 0 },
+    { what: "create the external build", app: ctx.app }
+  );
+  const id = typeof created === "object" ? created.id : void 0;
+  if (!id) throw new ActionError(`the rack did not return a build id for ${ctx.app}`, { phase: "deploy" }, "retry the deploy");
+  if (typeof created === "object") ctx.secrets.add(credentialIn(created.repository));
+  ctx.ids.buildId = id;
+  const buildPath = appPath(ctx.app, `/builds/${encodeURIComponent(id)}`);
+  await ctx.client.put(
+    buildPath,
+    { manifest: input.manifest },
+    { what: `store the manifest on build ${id}`, app: ctx.app }
+  );
+  ctx.progress("import");
+  await startImport(ctx, id, input);
+  ctx.log.info(`Import ${id} started on ${ctx.rack}: the rack relays ${input.image} into its registry`);
+  await pollImport(ctx, id);
+  at(ctx, () => `creating the release from build ${id}`);
+  const release = await ctx.client.post(
+    appPath(ctx.app, "/releases"),
+    { build: id },
+    { what: `create the release from build ${id}`, app: ctx.app }
+  );
+  const rid = typeof release === "object" ? release.id : void 0;
+  if (!rid)
+    throw new ActionError(`the rack did not return a release id for build ${id}`, { phase: "deploy" }, "retry the deploy");
+  ctx.ids.releaseId = rid;
+  await ctx.client.put(buildPath, { release: rid }, { what: `link release ${rid} to build ${id}`, app: ctx.app });
+  ctx.log.info(`Import ${id} complete: release ${rid}`);
+  return { id, release: rid };
+}
+async function startImport(ctx, id, input) {
+  const form = {
+    image: input.image,
+    "src-creds-user": input.credentials?.username,
+    "src-creds-pass": input.credentials?.password
+  };
+  for (let attempt = 1; ; attempt++) {
+    at(ctx, () => `asking the rack to import ${input.image} into build ${id}`);
+    try {
+      await ctx.client.post(appPath(ctx.app, `/builds/${encodeURIComponent(id)}/image`), form, {
+        what: `import ${input.image} into build ${id}`,
+        app: ctx.app
+      });
+      return;
+    } catch (e) {
+      if (!(e instanceof RackError)) throw e;
+      if (e.status === 404 && e.rackMessage === "response status 404") throw new ImportUnavailable(id);
+      if (e.status === 409 && /already importing/.test(e.rackMessage)) return;
+      if (e.status === 409 && attempt <= CAP_RETRIES) {
+        const ms = retryDelayMs(attempt + 2);
+        ctx.log.info(`rack: ${e.rackMessage}; retrying the import in ${(ms / 1e3).toFixed(1)}s (attempt ${attempt + 1})`);
+        await ctx.sleep(ms, ctx.deadline.signal);
+        continue;
+      }
+      if (e.status === 422) throw refused(ctx, id, e);
+      throw e;
+    }
+  }
+}
+function refused(ctx, id, e) {
+  const parse = /^manifest parse failed/.test(e.rackMessage);
+  return new ActionError(
+    `the rack refused to import into build ${id}: ${e.rackMessage}`,
+    { phase: "deploy" },
+    parse ? "the rack reads the manifest with an EMPTY environment on this route; use rack-build: source, or remove the ${VAR} and required environment entries without defaults" : "the image reference was refused; check the image and tags inputs"
+  );
+}
+async function pollImport(ctx, id) {
+  const started = ctx.now();
+  let status = "created";
+  let failures = 0;
+  at(ctx, () => `import ${id} was still ${status} after ${formatDuration2(ctx.now() - started)}`);
+  for (; ; ) {
+    await ctx.sleep(IMPORT_POLL_MS, ctx.deadline.signal);
+    let build2;
+    try {
+      build2 = await ctx.client.get(appPath(ctx.app, `/builds/${encodeURIComponent(id)}`), {
+        what: `read build ${id}`,
+        app: ctx.app
+      });
+    } catch (e) {
+      if (!(e instanceof ActionError) || ++failures > IMPORT_POLL_FAILURES) throw e;
+      ctx.log.info(`(reading import ${id} failed ${failures} time(s) in a row; still polling)`);
+      continue;
+    }
+    failures = 0;
+    status = build2.status ?? "";
+    if (status === "created" || status === "running") continue;
+    if (status === "complete") return;
+    if (status === "failed") throw importFailed(ctx, id, build2.reason ?? "");
+    throw new ActionError(
+      `import ${id} has status "${status}", which a build should never have`,
+      { phase: "deploy" },
+      `inspect it with: convox builds info ${id} --app ${ctx.app}`
+    );
+  }
+}
+function importFailed(ctx, id, reason) {
+  const said = ctx.secrets.redact(reason);
+  const auth = /unauthori[sz]ed|authentication required|denied/i.test(said);
+  return new ActionError(
+    `import ${id} failed on ${ctx.rack}${said ? `: ${said}` : ""}`,
+    { phase: "deploy" },
+    auth ? "the rack could not read the image: give registry-username and registry-password (passed to the rack for this pull only), or make the image public" : `inspect it with: convox builds info ${id} --app ${ctx.app}`
+  );
+}
+
+// src/convox/client.ts
+var import_node_http3 = __toESM(require("node:http"), 1);
+var import_node_https2 = __toESM(require("node:https"), 1);
+
 // src/convox/rack-name.ts
 var MAX_LISTED = 10;
 function isRackNameRefusal(target2, error2) {
@@ -31204,6 +31367,12 @@ var RackClient = class {
     const body = Buffer.from(encodeForm(form));
     const answer = await this.send("POST", path13, { body, type: "application/x-www-form-urlencoded" }, "write", purpose);
     return answer.headers["content-type"]?.includes("json") ? parseJson2(answer, purpose.what) : answer.body.toString("utf8").trim();
+  }
+  /** PUT a form (a write, as POST); the rack answers the updated record. */
+  async put(path13, form, purpose) {
+    const body = Buffer.from(encodeForm(form));
+    const answer = await this.send("PUT", path13, { body, type: "application/x-www-form-urlencoded" }, "write", purpose);
+    return parseJson2(answer, purpose.what);
   }
   /** POST a raw stream (object upload); repeated with a fresh stream when it fails. */
   async upload(path13, body, purpose) {
@@ -31880,9 +32049,61 @@ async function run(ctx, req) {
   ctx.version = system.version ?? "";
   ctx.generation = rackGeneration(ctx.version, ctx.rack);
   req.log.info(`Rack ${ctx.rack}: version ${ctx.version} (${ctx.generation}), via ${req.target.source}`);
-  const build2 = await buildRelease(ctx, req);
+  if (req.release) {
+    ctx.ids.releaseId = req.release;
+    ctx.progress("promote");
+    return promoteAndWait(ctx, req, { id: "", release: req.release }, "release");
+  }
+  const made = await makeRelease(ctx, req);
+  if (req.promote === false) {
+    ctx.progress("staged");
+    req.log.info(`Release ${made.release} is staged on ${ctx.rack} (promote: false); not promoted`);
+    return {
+      buildId: made.id,
+      releaseId: made.release,
+      outcome: "staged",
+      route: made.route,
+      ...made.fallback ? { fallback: made.fallback } : {},
+      requests: ctx.client.requests
+    };
+  }
   ctx.progress("promote");
-  return promoteAndWait(ctx, req, build2);
+  const done = await promoteAndWait(ctx, req, made, made.route);
+  return made.fallback ? { ...done, fallback: made.fallback } : done;
+}
+async function makeRelease(ctx, req) {
+  const mode = req.rackBuild ?? "source";
+  const tooOld = ctx.generation !== "v3" || !v3AtLeast(ctx.version, "3.24.6");
+  if (mode === "import" && !req.importable) {
+    throw new ActionError(
+      "rack-build is import, but the manifest keeps the source build (see the plan for why)",
+      { input: "rack-build" },
+      "use rack-build: auto or source, or give every service an image: and no ${VAR} or required environment entries"
+    );
+  }
+  if (mode === "import" && tooOld) {
+    throw new ActionError(
+      `rack-build is import, but ${ctx.rack} runs ${ctx.version}; importing an image needs a v3 rack at 3.24.6 or later`,
+      { input: "rack-build" },
+      "update the rack (convox rack update) or use rack-build: auto to fall back to the source build"
+    );
+  }
+  if (mode === "source" || !req.importable) return { ...await buildRelease(ctx, req), route: "source" };
+  if (tooOld) return fallBack(ctx, req, `${ctx.rack} runs ${ctx.version}; importing an image needs v3 3.24.6 or later`);
+  const description = buildDescription(req.description, req.gitSha);
+  try {
+    const made = await importImage(ctx, { ...req.importable, description, gitSha: req.gitSha });
+    return { ...made, route: "import" };
+  } catch (e) {
+    if (!(e instanceof ImportUnavailable) || mode === "import") throw e;
+    return fallBack(ctx, req, `${ctx.rack} has no import-image route (404), though it reports ${ctx.version}`);
+  }
+}
+async function fallBack(ctx, req, why) {
+  const fallback = `${why}: building from source instead (rack-build: auto)`;
+  req.log.info(fallback);
+  ctx.ids.buildId = void 0;
+  return { ...await buildRelease(ctx, req), route: "source", fallback };
 }
 async function buildRelease(ctx, req) {
   const buildArgs = [];
@@ -31904,7 +32125,7 @@ async function buildRelease(ctx, req) {
   if (req.mode === "env") await checkReleaseVariable(ctx, build2.release, req.envVar, req.tag);
   return build2;
 }
-async function promoteAndWait(ctx, req, build2) {
+async function promoteAndWait(ctx, req, build2, route) {
   const promoted = await promote(ctx, build2.release);
   const result = {
     buildId: build2.id,
@@ -31914,13 +32135,13 @@ async function promoteAndWait(ctx, req, build2) {
   };
   if (!req.wait) {
     ctx.progress("promoted");
-    return { ...result, outcome: "promoted-no-wait", requests: ctx.client.requests };
+    return { ...result, outcome: "promoted-no-wait", route, requests: ctx.client.requests };
   }
   ctx.progress("wait");
   await waitForRollout(ctx, build2.release, promoted.previous, promoted.unanswered, req.limits);
   req.log.info(`Release ${build2.release} is running on ${ctx.rack}`);
   ctx.progress("deployed");
-  return { ...result, outcome: "deployed", requests: ctx.client.requests };
+  return { ...result, outcome: "deployed", route, requests: ctx.client.requests };
 }
 function buildDescription(description, gitSha) {
   const text = description.trim();
@@ -31957,6 +32178,30 @@ function failure(e, ctx, req) {
     ids2,
     tail
   );
+}
+
+// src/convox/importable.ts
+function notImportable(text) {
+  if (/\$\{[^}]*\}/.test(text)) return "the manifest uses ${\u2026}, which the rack reads as empty on the import route";
+  let doc;
+  try {
+    doc = text.trim() ? load(text) : {};
+  } catch {
+    return "the manifest does not parse";
+  }
+  const root = doc && typeof doc === "object" ? doc : {};
+  const services = root.services && typeof root.services === "object" ? root.services : {};
+  const names = Object.keys(services);
+  if (names.length === 0) return "the manifest has no services";
+  const required = (env) => Array.isArray(env) ? env.map(String).filter((e) => !e.includes("=") && e !== "*") : [];
+  const missing = new Set(required(root.environment));
+  for (const [name, raw] of Object.entries(services)) {
+    const s = raw && typeof raw === "object" ? raw : {};
+    if (typeof s.image !== "string" || s.image === "") return `service ${name} is built from source (no image:)`;
+    for (const e of required(s.environment)) missing.add(e);
+  }
+  if (missing.size) return `required environment without default (${[...missing].sort().join(", ")}) fails on the import route`;
+  return void 0;
 }
 
 // src/secrets.ts
@@ -32117,20 +32362,26 @@ function sourceTarball(appDir, manifestName, manifestBytes, signal) {
 async function deployPhase(config, steps, manifest, deps, onProgress) {
   const d = config.deploy;
   const t = target(config, deps.env);
-  if (!d || !t || !config.update.manifestPath) {
+  if (!d || !t || !config.update.manifestPath && !d.release) {
     throw new ActionError(
       "a deploy needs a manifest to upload",
       { input: "manifest", phase: "deploy" },
       "add convox.yml (or set 'manifest') next to your app"
     );
   }
-  const appDir = import_node_path10.default.dirname(config.update.manifestPath);
-  const manifestName = import_node_path10.default.basename(config.update.manifestPath);
+  const manifestPath = config.update.manifestPath ?? import_node_path10.default.join(config.workspace, "convox.yml");
+  const appDir = import_node_path10.default.dirname(manifestPath);
+  const manifestName = import_node_path10.default.basename(manifestPath);
   const sha = config.github.sha;
   const description = d.description ?? `convox-image-deploy ${config.tags[0] ?? ""}${config.github.runNumber ? ` (run ${config.github.runNumber})` : ""}`;
   let reached = "";
+  const importable = d.release ? void 0 : await importInput(config, manifest, deps);
   try {
     const result = await deploy({
+      rackBuild: d.rackBuild,
+      promote: d.promote,
+      ...d.release ? { release: d.release } : {},
+      ...importable ? { importable } : {},
       target: t,
       app: d.app,
       mode: steps.includes("env-release") ? "env" : "manifest",
@@ -32157,7 +32408,7 @@ async function deployPhase(config, steps, manifest, deps, onProgress) {
         `Waited ${Math.round(result.waitedForUpdatingMs / 1e3)}s for another update of ${d.app} to finish before promoting.`
       );
     deps.log.info(
-      result.outcome === "deployed" ? `Deployed release ${result.releaseId} of ${d.app}.` : `Promoted release ${result.releaseId} of ${d.app} (wait: false, not waited for).`
+      result.outcome === "deployed" ? `Deployed release ${result.releaseId} of ${d.app} (route: ${result.route}).` : result.outcome === "staged" ? `Staged release ${result.releaseId} of ${d.app} (route: ${result.route}); promote it with: convox releases promote ${result.releaseId} --app ${d.app}, or this action with release: ${result.releaseId}, build: false, update: none.` : `Promoted release ${result.releaseId} of ${d.app} (wait: false, not waited for).`
     );
   } catch (e) {
     if (e instanceof DeployError) onProgress({ ...ids(e.partial), ...logTailOf(e) });
@@ -32171,6 +32422,30 @@ async function deployPhase(config, steps, manifest, deps, onProgress) {
 Rack now: ${rackNow}.`;
     throw e instanceof DeployError ? new DeployError(new ActionError(text, e.place, e.fix), e.partial, e.logTail) : new ActionError(text, e.place, e.fix, { cause: e });
   }
+}
+async function importInput(config, manifest, deps) {
+  const d = config.deploy;
+  if (!d || d.rackBuild === "source" || config.update.mode === "env") {
+    if (d?.rackBuild !== "source" && config.update.mode === "env")
+      deps.log.info("rack-build: source build (update: env puts the tag in ${\u2026}, which the import route reads as empty)");
+    return void 0;
+  }
+  const text = manifest ? manifest.after.toString("utf8") : config.update.manifestPath ? (0, import_node_fs12.readFileSync)(config.update.manifestPath, "utf8") : "";
+  const why = notImportable(text);
+  if (why) {
+    deps.log.info(`rack-build: source build (${why})`);
+    return void 0;
+  }
+  const image = `${config.image.original}:${config.tags[0] ?? ""}`;
+  const { username, password } = config.registry;
+  if (!username || !password) return { image, manifest: text };
+  let anonymous = false;
+  try {
+    anonymous = await lookupDigest(parseReference(image), void 0, { log: deps.log, secrets: deps.secrets, attempts: 2 }) !== void 0;
+  } catch {
+    anonymous = false;
+  }
+  return anonymous ? { image, manifest: text } : { image, manifest: text, credentials: { username, password } };
 }
 function ids(p) {
   return {

@@ -125,11 +125,18 @@ describe('flagsToInputs', () => {
   });
 
   it('knows exactly the inputs of action.yml, and takes bare only those with a true/false/auto default', () => {
-    const yml = (load(readFileSync(path.join(root, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> })
-      .inputs;
+    const yml = (
+      load(readFileSync(path.join(root, 'action.yml'), 'utf8')) as {
+        inputs: Record<string, { default?: string; description?: string }>;
+      }
+    ).inputs;
     expect(Object.keys(INPUTS).sort()).toEqual(Object.keys(yml).sort());
     const switches = Object.entries(yml)
-      .filter(([, v]) => ['true', 'false', 'auto'].includes(String(v.default)))
+      // `auto` is a switch's third value (dry-run: auto/true/false), not rack-build's (auto/import/source).
+      .filter(
+        ([, v]) =>
+          ['true', 'false'].includes(String(v.default)) || (v.default === 'auto' && /\btrue\b/.test(v.description ?? '')),
+      )
       .map(([k]) => k)
       .sort();
     expect(
