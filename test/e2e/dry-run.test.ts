@@ -59,6 +59,7 @@ function inputs(extra: Record<string, string> = {}): Record<string, string> {
     'registry-password': services.registryPassword,
     app: 'shop',
     'rack-host': rack.url,
+    'rack-build': 'source',
     'rack-password': RACK_PASSWORD,
     'github-token': TOKEN,
     ...extra,

@@ -58,6 +58,8 @@ async function deploy(
       'registry-password': services.registryPassword,
       app: 'shop',
       'rack-host': rack.url,
+      // These faults are injected into the source route (upload, build, build log).
+      'rack-build': 'source',
       'rack-password': RACK_PASSWORD,
       'github-token': GITHUB_TOKEN,
       timeout: '5s',

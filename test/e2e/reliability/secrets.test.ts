@@ -225,6 +225,7 @@ describe('no secret appears anywhere the action writes', () => {
         'registry-password': services.registryPassword,
         app: 'shop',
         'rack-host': rack.url,
+        'rack-build': 'source',
         'rack-password': RACK_PASSWORD,
         'github-token': GITHUB_TOKEN,
         timeout: '1m',
