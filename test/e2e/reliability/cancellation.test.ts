@@ -77,6 +77,8 @@ async function cancel(
       'registry-password': services.registryPassword,
       app: 'shop',
       'rack-host': rack.url,
+      // The upload case cancels during the source route's upload.
+      'rack-build': 'source',
       'rack-password': RACK_PASSWORD,
       'github-token': GITHUB_TOKEN,
       timeout: '2m',
