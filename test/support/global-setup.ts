@@ -13,8 +13,7 @@ import {
   REGISTRY_PASSWORD,
   REGISTRY_USER,
   BASE_IMAGE,
-  type EngineKind,
-  type RegistryKind,
+  type Services,
 } from './services.js';
 import { reliabilityTable, resetFigures } from './figures-table.js';
 
@@ -26,15 +25,8 @@ function printFigures(): void {
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    services: {
-      dockerHost: string;
-      registry: string;
-      registryUser: string;
-      registryPassword: string;
-      baseImage: string;
-      engine: EngineKind;
-      registryKind: RegistryKind;
-    };
+    /** What startServices started, without its directory and its stop(). */
+    services: Omit<Services, 'root' | 'stop'>;
   }
 }
 
