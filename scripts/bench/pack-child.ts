@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const [dir, mode] = process.argv.slice(2);
   let bytes = 0;
   if (mode !== 'idle') {
-    const packed = await packContext({ contextDir: dir!, dockerfile: `${dir}/Dockerfile` });
+    const packed = await packContext({ contextDir: dir!, dockerfile: `${dir}/Dockerfile`, reader: 'buildkit' });
     const sink = new Writable({
       write(chunk: Buffer, _e, cb) {
         bytes += chunk.length;

@@ -69,7 +69,7 @@ export async function pack(b: Bench): Promise<Row[]> {
   try {
     const t = await interleave(b.rounds, {
       packOnly: async () => {
-        const packed = await packContext({ contextDir: ctx, dockerfile: path.join(ctx, 'Dockerfile') });
+        const packed = await packContext({ contextDir: ctx, dockerfile: path.join(ctx, 'Dockerfile'), reader: 'buildkit' });
         let n = 0;
         await Promise.all([
           pipeline(

@@ -3,8 +3,10 @@
  *
  * Reading `.dockerignore` as Docker does: moby/patternmatcher's `ignorefile.ReadAll` for the
  * text, and BuildKit's Dockerfile frontend for which file counts (`<Dockerfile>.dockerignore`
- * next to the Dockerfile wins over the context's `.dockerignore`). The patterns are applied by
- * filter.ts, with patterns.ts's matcher.
+ * next to the Dockerfile wins over the context's `.dockerignore`). The classic builder's reader
+ * (the docker CLI's ReadDockerignore in cli/command/image/build.go, and the Convox CLI's source
+ * tarball in pkg/common/tar.go) reads only the context's `.dockerignore`. The patterns are
+ * applied by filter.ts, with patterns.ts's matcher.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -36,15 +38,18 @@ export function parseIgnoreFile(text: string): { pattern: string; line: number }
 }
 
 /**
- * The ignore patterns for a build: `<Dockerfile>.dockerignore` next to the Dockerfile wins
- * (BuildKit), else `.dockerignore` at the context root. `source` is the file read, if any.
+ * The ignore patterns for a build: with a Dockerfile, `<Dockerfile>.dockerignore` next to it
+ * wins (BuildKit), else `.dockerignore` at the context root; without one (`undefined`: the
+ * classic builder's reader), only the root's. `source` is the file read, if any.
  * Throws ActionError (file and line) for a pattern Docker would reject.
  */
 export async function readIgnorePatterns(
   contextDir: string,
-  dockerfile: string,
+  dockerfile: string | undefined,
 ): Promise<{ patterns: string[]; source: string | undefined }> {
-  for (const source of [`${dockerfile}.dockerignore`, path.join(contextDir, '.dockerignore')]) {
+  const candidates = [path.join(contextDir, '.dockerignore')];
+  if (dockerfile !== undefined) candidates.unshift(`${dockerfile}.dockerignore`);
+  for (const source of candidates) {
     let text: string;
     try {
       text = await readFile(source, 'utf8');

@@ -2,11 +2,23 @@
  * Packs a build context into a tar stream the way `docker build` does: the entries are
  * filter.ts's walk (the same one that answers BuildKit over the session) with the
  * `.dockerignore` patterns as excludes and, as the CLI's TrimBuildFilesFromExcludes adds them,
- * exceptions that keep the Dockerfile and `.dockerignore`; a Dockerfile outside the context is
- * added under a generated name; symlinks kept as symlinks, hard links as links, modes and times
- * (to the nanosecond, in PAX records) kept, owner root. Streamed with back-pressure: memory
+ * exceptions that keep the Dockerfile (and, for the classic builder, `.dockerignore`); a
+ * Dockerfile outside the context is added under a generated name; symlinks kept as symlinks,
+ * hard links as links, modes and times kept, owner root. Streamed with back-pressure: memory
  * stays flat whatever the size of the context. Also makes the rack's gzip source tarball, with
  * files replaced.
+ *
+ * Two readers take the tar, and they differ (so the caller names which):
+ * - `classic`: the classic builder, and the rack building the source tarball. Whole-second
+ *   mtimes and only the context's `.dockerignore`, as the docker CLI's archive for it
+ *   (cli/command/image/build.go) and the Convox CLI's Tarball (pkg/common/tar.go); the engine
+ *   removes the Dockerfile and `.dockerignore` again when `.dockerignore` lists them (moby
+ *   builder/remotecontext/detect.go, removeDockerfile).
+ * - `buildkit`: BuildKit given the tar as its context. Sub-second mtimes (PAX records) and
+ *   `<Dockerfile>.dockerignore` first, as over the session. BuildKit applies no `.dockerignore`
+ *   to an uploaded tar and removes nothing from it (moby/buildkit frontend/dockerui config.go,
+ *   MainContext), so whatever the tar carries only for the engine reaches `COPY .`: those files
+ *   are the prepared context's `extras`, and a caller with extras must not upload it.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
@@ -22,18 +34,41 @@ import { readIgnorePatterns } from './dockerignore.js';
 import { diskReader, filteredWalk, unreadable, type ContextEntry } from './filter.js';
 import { PatternMatcher } from './patterns.js';
 
-export interface PackOptions {
+/** Who reads the tar: the classic builder (and the rack), or BuildKit. See the module comment. */
+export type TarReader = 'classic' | 'buildkit';
+
+export interface PrepareOptions {
   /** Absolute path of the context directory. */
   readonly contextDir: string;
   /** Absolute path of the Dockerfile; it may be outside the context. */
   readonly dockerfile: string;
-  /** Gzip the tar (the rack's source tarball); the Engine's build context is plain tar. */
-  readonly gzip?: boolean;
-  /** Sub-second mtimes in PAX records (BuildKit keeps them); without, whole seconds as the CLI's tar for the classic builder. */
-  readonly nanoseconds?: boolean;
+  readonly reader: TarReader;
   /** Context-relative `/` path → bytes to send instead of the file (which need not exist). Always sent. */
   readonly replace?: ReadonlyMap<string, Buffer>;
+}
+
+export interface PackOptions extends PrepareOptions {
+  /** Gzip the tar (the rack's source tarball); the Engine's build context is plain tar. */
+  readonly gzip?: boolean;
   readonly signal?: AbortSignal;
+}
+
+/** What the tar will hold, decided before a byte is packed. */
+export interface PreparedContext {
+  /** The context directory, symlinks resolved. */
+  readonly contextDir: string;
+  /** Path of the Dockerfile inside the tar: the build's `dockerfile` parameter. */
+  readonly dockerfileName: string;
+  /**
+   * Files the tar carries only so the engine finds them, which a build's `COPY .` must not
+   * get: build files `.dockerignore` excludes, and a generated name for a Dockerfile outside
+   * the context. The classic builder removes them itself; BuildKit does not.
+   */
+  readonly extras: readonly string[];
+  /** The `.dockerignore` patterns in force for this reader. */
+  readonly patterns: readonly string[];
+  readonly special: SpecialFiles;
+  readonly reader: TarReader;
 }
 
 export interface PackStats {
@@ -55,14 +90,27 @@ export interface PackedContext {
 }
 
 /**
- * Starts packing. Resolves once the ignore patterns are read and the Dockerfile found; throws
- * ActionError for a missing context or Dockerfile, or a bad `.dockerignore` pattern (file:line).
+ * Reads the ignore patterns and finds the Dockerfile; throws ActionError for a missing context
+ * or Dockerfile, or a bad `.dockerignore` pattern (file:line).
  */
-export async function packContext(opts: PackOptions): Promise<PackedContext> {
+export async function prepareContext(opts: PrepareOptions): Promise<PreparedContext> {
   const contextDir = await resolveExisting(opts.contextDir, 'build context directory');
   const dockerfileAbs = await resolveExisting(opts.dockerfile, 'Dockerfile');
-  const { patterns } = await readIgnorePatterns(contextDir, opts.dockerfile);
-  const plan = await planSpecialFiles(contextDir, dockerfileAbs, opts.replace ?? new Map());
+  const { patterns } = await readIgnorePatterns(contextDir, opts.reader === 'buildkit' ? opts.dockerfile : undefined);
+  const special = await planSpecialFiles(contextDir, dockerfileAbs, opts.replace ?? new Map(), opts.reader);
+  const matcher = patterns.length > 0 ? new PatternMatcher(patterns) : undefined;
+  const extras = [...special.alwaysInclude].filter(
+    (p) => special.generated.has(p) || (!special.replaced.has(p) && matcher?.match(p).matched === true),
+  );
+  return { contextDir, dockerfileName: special.dockerfileName, extras: extras.sort(), patterns, special, reader: opts.reader };
+}
+
+/**
+ * Starts packing (preparing first, unless given what prepareContext returned for the same
+ * options). Resolves once packing has started; the stream's errors arrive through `done`.
+ */
+export async function packContext(opts: PackOptions, prepared?: PreparedContext): Promise<PackedContext> {
+  const { contextDir, patterns, special } = prepared ?? (await prepareContext(opts));
 
   const pack = tar.pack();
   let excluded = 0;
@@ -71,10 +119,10 @@ export async function packContext(opts: PackOptions): Promise<PackedContext> {
 
   const entries = filteredWalk(
     diskReader(contextDir),
-    { excludePatterns: keepBuildFiles(patterns, plan.alwaysInclude) },
+    { excludePatterns: keepBuildFiles(patterns, special.alwaysInclude) },
     { excluded: () => excluded++ },
   );
-  const produced = produce(pack, entries, plan, opts.nanoseconds === true, opts.signal).catch((e: unknown) => {
+  const produced = produce(pack, entries, special, opts.reader === 'buildkit', opts.signal).catch((e: unknown) => {
     pack.destroy(e instanceof Error ? e : new Error(String(e)));
     throw e;
   });
@@ -88,7 +136,7 @@ export async function packContext(opts: PackOptions): Promise<PackedContext> {
   });
   // Nobody may be listening yet when packing fails; the caller still sees the rejection.
   done.catch(() => {});
-  return { stream: out.stream, dockerfileName: plan.dockerfileName, done };
+  return { stream: out.stream, dockerfileName: special.dockerfileName, done };
 }
 
 /** The pack as a Node stream (what dockerode pipes into the request), gzipped on request, counted. */
@@ -111,9 +159,14 @@ type Sink = ReturnType<Pack['entry']>;
 
 interface SpecialFiles {
   readonly dockerfileName: string;
+  /** Paths sent whatever `.dockerignore` says. */
   readonly alwaysInclude: ReadonlySet<string>;
   /** Bytes that replace (or add) entries, by context-relative path. */
   readonly replace: Map<string, { data: Buffer; mode?: number }>;
+  /** Paths whose bytes the caller gave (replace): theirs to send, not extras. */
+  readonly replaced: ReadonlySet<string>;
+  /** Paths made up for the engine (an outside Dockerfile's name, a rewritten `.dockerignore`). */
+  readonly generated: ReadonlySet<string>;
 }
 
 /** The CLI's rules for the Dockerfile and `.dockerignore` (build.go, AddDockerfileToBuildContext). */
@@ -121,9 +174,11 @@ async function planSpecialFiles(
   contextDir: string,
   dockerfileAbs: string,
   replace: ReadonlyMap<string, Buffer>,
+  reader: TarReader,
 ): Promise<SpecialFiles> {
   const out = new Map<string, { data: Buffer; mode?: number }>();
   for (const [p, data] of replace) out.set(checkedRelative(p), { data });
+  const replaced = new Set(out.keys());
   const ignoreAbs = path.join(contextDir, '.dockerignore');
   const ignoreExists = await lstat(ignoreAbs).then(
     (s) => s.isFile(),
@@ -132,21 +187,30 @@ async function planSpecialFiles(
   const rel = path.relative(contextDir, dockerfileAbs);
   const inside = rel !== '' && !rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel);
   const include = new Set(out.keys());
-  if (ignoreExists) include.add('.dockerignore');
+  // Only the classic builder reads `.dockerignore` out of the tar (to remove the build files).
+  if (ignoreExists && reader === 'classic') include.add('.dockerignore');
   if (inside) {
     const name = rel.split(path.sep).join('/');
     include.add(name);
-    return { dockerfileName: name, alwaysInclude: include, replace: out };
+    return { dockerfileName: name, alwaysInclude: include, replace: out, replaced, generated: new Set() };
   }
   // Outside the context: sent under a random name, which .dockerignore then lists so the
   // classic builder removes it again, as the CLI does.
-  const name = `.dockerfile.${randomBytes(10).toString('hex')}`;
+  const name = `${GENERATED_PREFIX}${randomBytes(10).toString('hex')}`;
   out.set(name, { data: await readFile(dockerfileAbs), mode: 0o600 });
-  const ignore = out.get('.dockerignore')?.data ?? (ignoreExists ? await readFile(ignoreAbs) : Buffer.from('.dockerignore'));
-  out.set('.dockerignore', { data: Buffer.concat([ignore, Buffer.from(`\n${name}\n`)]) });
-  include.add(name).add('.dockerignore');
-  return { dockerfileName: name, alwaysInclude: include, replace: out };
+  include.add(name);
+  const generated = new Set([name]);
+  if (reader === 'classic') {
+    const ignore = out.get('.dockerignore')?.data ?? (ignoreExists ? await readFile(ignoreAbs) : Buffer.from('.dockerignore'));
+    out.set('.dockerignore', { data: Buffer.concat([ignore, Buffer.from(`\n${name}\n`)]) });
+    include.add('.dockerignore');
+    generated.add('.dockerignore');
+  }
+  return { dockerfileName: name, alwaysInclude: include, replace: out, replaced, generated };
 }
+
+/** The name a Dockerfile from outside the context gets in the tar, before its random part (the CLI's). */
+export const GENERATED_PREFIX = '.dockerfile.';
 
 async function produce(
   pack: Pack,
@@ -242,9 +306,10 @@ export function readContextFile(e: ContextEntry): Buffer | { fd: number; size: n
 }
 
 /**
- * A tar header: owner root, the entry's mode and mtime. With `nanoseconds`, an mtime with a
- * fraction of a second also goes into a PAX record (BuildKit keeps it, as it keeps the
- * session's); without, whole seconds, as the CLI's archive writes them for the classic builder.
+ * A tar header: owner root, the entry's mode and mtime. With `nanoseconds` (BuildKit reads the
+ * tar), an mtime with a fraction of a second also goes into a PAX record (BuildKit keeps it, as
+ * it keeps the session's); without, whole seconds, as the CLI's archive writes them for the
+ * classic builder.
  */
 function header(name: string, e: ContextEntry | undefined, nanoseconds: boolean, mode?: number): Headers {
   const st = e?.stats;

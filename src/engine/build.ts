@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { BuildConfig } from '../config/config.js';
-import { packContext } from '../context/pack.js';
+import { packContext, prepareContext, type PreparedContext } from '../context/pack.js';
 import { describeDaemonError, readBuildStream } from './build-stream.js';
 import type { ContextPrefetch } from '../context/prefetch.js';
 import { openBuildSession, startBuildSession, type BuildSession, type CredentialsFor } from '../buildkit/session.js';
@@ -67,16 +67,30 @@ export function buildQuery(req: BuildRequest, dockerfileName: string, buildkit: 
 export async function buildImage(docker: Docker, req: BuildRequest): Promise<BuildResult> {
   const { log } = req;
   if (!req.engine.buildkit) {
-    log.warning(
-      `The Docker engine ${req.engine.serverVersion} (API ${req.engine.apiVersion}, ${req.engine.os}) has no BuildKit; using the classic builder. RUN --mount and inline cache need BuildKit.`,
-    );
-    return buildFromTar(docker, req, undefined);
+    if (req.engine.classicBecause === 'DOCKER_BUILDKIT')
+      log.info('DOCKER_BUILDKIT=0: using the classic builder, as the docker CLI does');
+    else
+      log.warning(
+        `The Docker engine ${req.engine.serverVersion} (API ${req.engine.apiVersion}, ${req.engine.os}) has no BuildKit; using the classic builder. RUN --mount and inline cache need BuildKit.`,
+      );
+    return buildFromTar(docker, req, undefined, await prepare(req, 'classic'));
   }
   // CID_CONTEXT_TRANSFER=tar forces the tar upload on a BuildKit engine (a fallback, and the
-  // reference the benchmark compares with).
-  if (process.env.CID_CONTEXT_TRANSFER === 'tar')
-    return buildFromTar(docker, req, await openBuildSession(docker, req.credentialsFor, req.log));
+  // reference the benchmark compares with) — unless the tar would have to carry files that
+  // BuildKit would then copy (it removes nothing from an uploaded tar: pack.ts).
+  if (process.env.CID_CONTEXT_TRANSFER === 'tar') {
+    const prepared = await prepare(req, 'buildkit');
+    if (prepared.extras.length === 0)
+      return buildFromTar(docker, req, await openBuildSession(docker, req.credentialsFor, req.log), prepared);
+    log.info(
+      `Context: not uploaded as a tar, which would have to carry ${prepared.extras.join(', ')} (excluded by .dockerignore or outside the context) into COPY .; served through the build session instead`,
+    );
+  }
   return buildFromSession(docker, req);
+}
+
+function prepare(req: BuildRequest, reader: 'classic' | 'buildkit'): Promise<PreparedContext> {
+  return prepareContext({ contextDir: req.config.context, dockerfile: req.config.dockerfile, reader });
 }
 
 /**
@@ -128,16 +142,24 @@ async function buildFromSession(docker: Docker, req: BuildRequest): Promise<Buil
 }
 
 /** The context as one streamed tar upload: the classic builder's way (and the fallback). */
-async function buildFromTar(docker: Docker, req: BuildRequest, session: BuildSession | undefined): Promise<BuildResult> {
+async function buildFromTar(
+  docker: Docker,
+  req: BuildRequest,
+  session: BuildSession | undefined,
+  prepared: PreparedContext,
+): Promise<BuildResult> {
   const { log } = req;
   const buildkit = session !== undefined;
   try {
-    const packed = await packContext({
-      contextDir: req.config.context,
-      dockerfile: req.config.dockerfile,
-      nanoseconds: buildkit,
-      ...(req.signal ? { signal: req.signal } : {}),
-    });
+    const packed = await packContext(
+      {
+        contextDir: req.config.context,
+        dockerfile: req.config.dockerfile,
+        reader: prepared.reader,
+        ...(req.signal ? { signal: req.signal } : {}),
+      },
+      prepared,
+    );
     const query = buildQuery(req, packed.dockerfileName, buildkit);
     if (session) query.session = session.id;
     const stream = await dialBuild(docker, packed.stream, query, req);

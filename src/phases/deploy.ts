@@ -134,6 +134,8 @@ function sourceTarball(
   packContext({
     contextDir: appDir,
     dockerfile: path.join(appDir, manifestName),
+    // The rack unpacks it and builds as the classic builder reads a context (the Convox CLI's Tarball).
+    reader: 'classic',
     gzip: true,
     replace,
     ...(signal ? { signal } : {}),

@@ -27,7 +27,7 @@ async function build(dockerfile: string, credentialsFor: CredentialsFor, waitMs 
   const session = await openBuildSession(engine(), credentialsFor, log);
   try {
     await new Promise((r) => setTimeout(r, waitMs));
-    const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile') });
+    const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), reader: 'buildkit' });
     const stream = await postBuild(engine(), packed.stream, {
       version: '2',
       session: session.id,

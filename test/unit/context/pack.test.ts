@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActionError } from '../../../src/errors.js';
-import { packContext, readContextFile, type PackOptions } from '../../../src/context/pack.js';
+import { GENERATED_PREFIX, packContext, prepareContext, readContextFile, type PackOptions } from '../../../src/context/pack.js';
 import { readIgnorePatterns } from '../../../src/context/dockerignore.js';
 import { runProbe } from '../support/probe.js';
 import { makeTree, names, readTar, removeTree, type TarEntry } from '../support/tree.js';
@@ -20,7 +20,7 @@ async function pack(
   root: string,
   opts: Partial<PackOptions> = {},
 ): Promise<{ entries: TarEntry[]; dockerfileName: string; stats: { files: number; bytes: number; excluded: number } }> {
-  const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), ...opts });
+  const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), reader: 'classic', ...opts });
   const entries = await readTar(packed.stream, opts.gzip);
   return { entries, dockerfileName: packed.dockerfileName, stats: await packed.done };
 }
@@ -115,7 +115,7 @@ describe('which entries are sent', () => {
     expect(names(entries)).toEqual(['.dockerignore', 'docker/', 'docker/app.Dockerfile', 'src/', 'src/a']);
   });
 
-  it('prefers <Dockerfile>.dockerignore next to the Dockerfile over the root .dockerignore', async () => {
+  it('for BuildKit, prefers <Dockerfile>.dockerignore next to the Dockerfile over the root .dockerignore', async () => {
     const root = tree([
       'docker/app.Dockerfile',
       ['docker/app.Dockerfile.dockerignore', 'b\n'],
@@ -125,7 +125,7 @@ describe('which entries are sent', () => {
     ]);
     const dockerfile = path.join(root, 'docker/app.Dockerfile');
     expect(await readIgnorePatterns(root, dockerfile)).toEqual({ patterns: ['b'], source: `${dockerfile}.dockerignore` });
-    const { entries } = await pack(root, { dockerfile });
+    const { entries } = await pack(root, { dockerfile, reader: 'buildkit' });
     expect(names(entries)).toEqual([
       '.dockerignore',
       'a',
@@ -134,13 +134,79 @@ describe('which entries are sent', () => {
       'docker/app.Dockerfile.dockerignore',
     ]);
   });
+
+  it('for the classic builder, reads only the root .dockerignore, as the docker CLI does (ReadDockerignore)', async () => {
+    const root = tree([
+      'docker/app.Dockerfile',
+      ['docker/app.Dockerfile.dockerignore', 'b\n'],
+      ['.dockerignore', 'a\n'],
+      'a',
+      'b',
+    ]);
+    const dockerfile = path.join(root, 'docker/app.Dockerfile');
+    expect(await readIgnorePatterns(root, undefined)).toEqual({ patterns: ['a'], source: path.join(root, '.dockerignore') });
+    const { entries } = await pack(root, { dockerfile, reader: 'classic' });
+    expect(names(entries)).toEqual([
+      '.dockerignore',
+      'b',
+      'docker/',
+      'docker/app.Dockerfile',
+      'docker/app.Dockerfile.dockerignore',
+    ]);
+  });
+});
+
+describe('the files a tar carries only for the engine (extras)', () => {
+  const prepared = (root: string, reader: 'classic' | 'buildkit', dockerfile = path.join(root, 'Dockerfile')) =>
+    prepareContext({ contextDir: root, dockerfile, reader });
+
+  it('are none when .dockerignore leaves the Dockerfile and itself in', async () => {
+    const root = tree(['Dockerfile', 'a', ['.dockerignore', 'a\n']]);
+    expect((await prepared(root, 'buildkit')).extras).toEqual([]);
+    expect((await prepared(root, 'classic')).extras).toEqual([]);
+  });
+
+  it('are the build files .dockerignore excludes: for BuildKit only the Dockerfile, which the tar must carry', async () => {
+    const root = tree(['Dockerfile', 'a', ['.dockerignore', 'Dockerfile\n.dockerignore\n']]);
+    expect((await prepared(root, 'buildkit')).extras).toEqual(['Dockerfile']);
+    expect((await prepared(root, 'classic')).extras).toEqual(['.dockerignore', 'Dockerfile']);
+    // For BuildKit the excluded .dockerignore stays out of the tar; the Dockerfile is in it.
+    expect(names((await pack(root, { reader: 'buildkit' })).entries)).toEqual(['Dockerfile', 'a']);
+    expect(names((await pack(root, { reader: 'classic' })).entries)).toEqual(['.dockerignore', 'Dockerfile', 'a']);
+  });
+
+  it('include a Dockerfile in an excluded directory', async () => {
+    const root = tree(['build/Dockerfile', 'src/a', ['.dockerignore', 'build\n']]);
+    expect((await prepared(root, 'buildkit', path.join(root, 'build/Dockerfile'))).extras).toEqual(['build/Dockerfile']);
+  });
+
+  it('include the generated name of a Dockerfile outside the context (and, for the classic builder, the rewritten .dockerignore)', async () => {
+    const outside = tree(['Dockerfile']);
+    const root = tree(['a']);
+    const buildkit = await prepared(root, 'buildkit', path.join(outside, 'Dockerfile'));
+    expect(buildkit.extras).toEqual([buildkit.dockerfileName]);
+    expect(buildkit.dockerfileName.startsWith(GENERATED_PREFIX)).toBe(true);
+    const classic = await prepared(root, 'classic', path.join(outside, 'Dockerfile'));
+    expect(classic.extras).toEqual([classic.dockerfileName, '.dockerignore'].sort());
+  });
+
+  it("leave out a file the caller replaces (the rack tarball's manifest), even when .dockerignore excludes it", async () => {
+    const root = tree(['convox.yml', 'a', ['.dockerignore', 'convox.yml\n']]);
+    const p = await prepareContext({
+      contextDir: root,
+      dockerfile: path.join(root, 'convox.yml'),
+      reader: 'classic',
+      replace: new Map([['convox.yml', Buffer.from('x')]]),
+    });
+    expect(p.extras).toEqual([]);
+  });
 });
 
 describe('how entries are sent', () => {
   it('for BuildKit, keeps sub-second mtimes in PAX records, but not on the first entry (BuildKit sniffs 1024 bytes for a tar header)', async () => {
     const root = tree(['Dockerfile', 'a', 'b']);
     for (const f of ['.', 'Dockerfile', 'a', 'b']) utimesSync(path.join(root, f), 1700000000.25, 1700000000.25);
-    const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), nanoseconds: true });
+    const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), reader: 'buildkit' });
     const chunks: Buffer[] = [];
     for await (const c of packed.stream) chunks.push(c as Buffer);
     const bytes = Buffer.concat(chunks);
@@ -232,6 +298,7 @@ describe('how entries are sent', () => {
     const bad = await packContext({
       contextDir: root,
       dockerfile: path.join(root, 'Dockerfile'),
+      reader: 'classic',
       replace: new Map([['dir', Buffer.from('x')]]),
     });
     await expect(readTar(bad.stream)).rejects.toThrow("cannot replace the directory 'dir' with a file");
@@ -259,14 +326,16 @@ describe('failures', () => {
     ],
   ])('%s is an ActionError before any byte is sent', async (_name, opts, message) => {
     const root = tree(['Dockerfile']);
-    const run = packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), ...opts(root) });
+    const run = packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), ...opts(root), reader: 'classic' });
     await expect(run).rejects.toBeInstanceOf(ActionError);
     await expect(run).rejects.toThrow(message);
   });
 
   it('names the .dockerignore line of a pattern Docker rejects', async () => {
     const root = tree(['Dockerfile', ['.dockerignore', '# ok\nnode_modules\n\nsrc/[a-\n']]);
-    const e = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile') }).catch((x: unknown) => x);
+    const e = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), reader: 'classic' }).catch(
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(ActionError);
     expect((e as ActionError).place).toMatchObject({ line: 4, phase: 'build' });
     expect((e as ActionError).message).toMatch(/\.dockerignore:4: invalid \.dockerignore pattern "src\/\[a-": the range/);
@@ -303,7 +372,12 @@ describe('failures', () => {
   it('stops on abort: the stream errors and done rejects', async () => {
     const root = tree(['Dockerfile', ...Array.from({ length: 200 }, (_, i) => `f/${i}`)]);
     const controller = new AbortController();
-    const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), signal: controller.signal });
+    const packed = await packContext({
+      contextDir: root,
+      dockerfile: path.join(root, 'Dockerfile'),
+      signal: controller.signal,
+      reader: 'classic',
+    });
     controller.abort(new Error('job cancelled'));
     await expect(readTar(packed.stream)).rejects.toThrow('job cancelled');
     await expect(packed.done).rejects.toThrow('job cancelled');
@@ -316,7 +390,7 @@ describe('failures', () => {
     mkdirSync(path.join(dir, 'data'));
     writeFileSync(path.join(dir, 'data/big.bin'), Buffer.alloc(64 * 1024 * 1024, 1));
     const before = process.memoryUsage().arrayBuffers;
-    const packed = await packContext({ contextDir: dir, dockerfile: path.join(dir, 'Dockerfile') });
+    const packed = await packContext({ contextDir: dir, dockerfile: path.join(dir, 'Dockerfile'), reader: 'classic' });
     packed.stream.read(); // start, then read nothing more
     await new Promise((r) => setTimeout(r, 300));
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
@@ -330,7 +404,7 @@ describe('failures', () => {
 });
 
 async function packHere(root: string): Promise<{ stream: string; done: string; isActionError: boolean }> {
-  const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile') });
+  const packed = await packContext({ contextDir: root, dockerfile: path.join(root, 'Dockerfile'), reader: 'classic' });
   const streamError = await readTar(packed.stream).then(
     () => 'no error',
     (e: Error) => e.message,
@@ -351,7 +425,7 @@ async function packAsNobody(root: string): Promise<unknown> {
     import { packContext } from ${JSON.stringify(path.resolve('src/context/pack.ts'))};
     import { ActionError } from ${JSON.stringify(path.resolve('src/errors.ts'))};
     const root = ${JSON.stringify(root)};
-    const packed = await packContext({ contextDir: root, dockerfile: root + '/Dockerfile' });
+    const packed = await packContext({ contextDir: root, dockerfile: root + '/Dockerfile', reader: 'classic' });
     const stream = await new Promise((resolve) => { packed.stream.on('error', (e) => resolve(e.message)); packed.stream.on('end', () => resolve('no error')); packed.stream.resume(); });
     const e = await packed.done.then(() => undefined, (x) => x);
     console.log(JSON.stringify({ stream, done: e ? e.message : 'no error', isActionError: e instanceof ActionError }));

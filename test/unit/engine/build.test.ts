@@ -13,6 +13,7 @@ import { makeTree, removeTree } from '../support/tree.js';
 
 interface Dial {
   path: string;
+  options?: Record<string, unknown>;
   abortSignal?: AbortSignal;
   cb: (err: unknown, result?: unknown) => void;
 }
@@ -21,8 +22,13 @@ function fakeEngine() {
   const dials: Dial[] = [];
   const docker = {
     modem: {
-      dial(opts: { path: string; abortSignal?: AbortSignal }, cb: Dial['cb']) {
-        dials.push({ path: opts.path, ...(opts.abortSignal ? { abortSignal: opts.abortSignal } : {}), cb });
+      dial(opts: { path: string; options?: Record<string, unknown>; abortSignal?: AbortSignal }, cb: Dial['cb']) {
+        dials.push({
+          path: opts.path,
+          ...(opts.options ? { options: opts.options } : {}),
+          ...(opts.abortSignal ? { abortSignal: opts.abortSignal } : {}),
+          cb,
+        });
       },
     },
   } as unknown as Docker;
@@ -84,5 +90,60 @@ describe('buildImage through a BuildKit session', () => {
     );
     // The build request, still waiting on the engine, is aborted rather than left open.
     expect(build.abortSignal?.aborted).toBe(true);
+  });
+});
+
+describe('which way the context goes', () => {
+  afterEach(() => {
+    delete process.env.CID_CONTEXT_TRANSFER;
+  });
+
+  /** Starts a build on the fake engine and returns what it dialed and logged 20 ms later. */
+  async function started(req: BuildRequest) {
+    const { docker, dials } = fakeEngine();
+    const built = buildImage(docker, req).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 20));
+    const log = (req.log as MemoryLog).lines;
+    for (const d of dials) d.cb(new Error('(HTTP code 500) server error'));
+    await built;
+    return { dials, log };
+  }
+
+  it('with CID_CONTEXT_TRANSFER=tar, uploads a tar when it carries only the context', async () => {
+    root = makeTree([['Dockerfile', 'FROM scratch\n'], 'a', ['.dockerignore', 'a\n']]);
+    process.env.CID_CONTEXT_TRANSFER = 'tar';
+    const { dials, log } = await started(request(root));
+    // The tar path opens its session first and waits for it: no session-served build request yet.
+    expect(dials.map((d) => d.path)).toEqual(['/session']);
+    expect(log.join('\n')).not.toContain('not uploaded as a tar');
+  });
+
+  it('with CID_CONTEXT_TRANSFER=tar, serves the context through the session when the tar would carry the excluded Dockerfile', async () => {
+    root = makeTree([['Dockerfile', 'FROM scratch\n'], 'a', ['.dockerignore', 'Dockerfile\n']]);
+    process.env.CID_CONTEXT_TRANSFER = 'tar';
+    const { dials, log } = await started(request(root));
+    expect(dials.map((d) => d.path)).toEqual(['/session', '/build?']);
+    expect(dials[1]!.options).toMatchObject({ remote: 'client-session' });
+    expect(log).toContain(
+      'Context: not uploaded as a tar, which would have to carry Dockerfile (excluded by .dockerignore or outside the context) into COPY .; served through the build session instead',
+    );
+  });
+
+  it('with DOCKER_BUILDKIT=0, builds with the classic builder and says why', async () => {
+    root = makeTree([['Dockerfile', 'FROM scratch\n']]);
+    const req = {
+      ...request(root),
+      engine: {
+        serverVersion: '20.10.24',
+        apiVersion: '1.41',
+        os: 'linux',
+        buildkit: false,
+        classicBecause: 'DOCKER_BUILDKIT' as const,
+      },
+    };
+    const { dials, log } = await started(req);
+    expect(dials.map((d) => d.path)).toEqual(['/build?']);
+    expect(dials[0]!.options).toMatchObject({ version: '1' });
+    expect(log).toContain('DOCKER_BUILDKIT=0: using the classic builder, as the docker CLI does');
   });
 });
