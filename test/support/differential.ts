@@ -1,11 +1,14 @@
 /**
  * The action's images against the docker CLI's, on the same engine: each case (a context, a
- * .dockerignore, a Dockerfile) is built three times — by the docker CLI with BuildKit (Debian's
- * 20.10 client, the reference), by the bundle as the runner starts it (the context served over
- * the build session), and by the bundle with CID_CONTEXT_TRANSFER=tar — and the images' file
- * trees (path, type, mode, owner, size, content hash, link target, mtime) and configs compared.
- * Where the action's image differs from the CLI's, the action is wrong. CID_BUNDLE runs another
- * build of the bundle (an older commit's, say) against the same cases.
+ * .dockerignore, a Dockerfile) is built five times — by the docker CLI (Debian's 20.10 client)
+ * with DOCKER_BUILDKIT=1 and with DOCKER_BUILDKIT=0, the two references; by the bundle as the
+ * runner starts it (the context served over the build session); by the bundle with
+ * CID_CONTEXT_TRANSFER=tar; and by the bundle with DOCKER_BUILDKIT=0 (the classic builder) —
+ * and the images' file trees (path, type, mode, owner, size, content hash, link target, mtime)
+ * and configs compared: the session and tar images with the CLI's BuildKit image, the classic
+ * one with the CLI's classic image. Where the action's image differs from the CLI's, the action
+ * is wrong. CID_BUNDLE runs another build of the bundle (an older commit's, say) against the
+ * same cases.
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -27,11 +30,20 @@ export interface DiffCase {
   readonly prepare?: (root: string) => void;
   /** The CLI refuses this build: the action must refuse it too. */
   readonly cliFails?: boolean;
+  /** With CID_CONTEXT_TRANSFER=tar the action must serve this context through the session (build.ts says why in the log). */
+  readonly tarUsesSession?: boolean;
+  /** The classic builder cannot build this (RUN --mount, say): only the BuildKit builds are compared. */
+  readonly buildkitOnly?: boolean;
   /**
    * Where the action differs from this CLI on purpose, with why: the exact difference lines
    * expected (log lines left out). Any other difference still fails.
    */
-  readonly known?: { readonly why: string; readonly session?: readonly string[]; readonly tar?: readonly string[] };
+  readonly known?: {
+    readonly why: string;
+    readonly session?: readonly string[];
+    readonly tar?: readonly string[];
+    readonly classic?: readonly string[];
+  };
 }
 
 const services = inject('services');
@@ -45,30 +57,55 @@ type Outcome = { ok: true; tree: ImageEntry[]; config: ImageConfig } | { ok: fal
 /** The labels the action adds to every image it builds (src/image/labels.ts). */
 const ourLabel = (name: string): boolean => name.startsWith('org.opencontainers.image.');
 
-export type Builder = 'cli' | 'session' | 'tar';
+/** The two references (the CLI with BuildKit and with the classic builder) and the action's three ways. */
+export type Builder = 'cli' | 'cli-classic' | 'session' | 'tar' | 'classic';
+
+/** The reference each of the action's builds is held against. */
+const REFERENCE = { session: 'cli', tar: 'cli', classic: 'cli-classic' } as const;
+type Ours = keyof typeof REFERENCE;
+
+const SESSION_LINE = 'Context: served to BuildKit through the build session';
+/** The line each way of ours must log, so a case cannot pass by going another way. */
+function transportLine(builder: Ours, c: DiffCase): string | RegExp {
+  if (builder === 'session') return SESSION_LINE;
+  if (builder === 'classic') return 'DOCKER_BUILDKIT=0: using the classic builder, as the docker CLI does';
+  return c.tarUsesSession
+    ? /Context: not uploaded as a tar, which would have to carry .*; served through the build session instead/
+    : /Context: \d+ files, /;
+}
 
 /** Builds `dir` with `builder` into `ref`. */
 async function build(builder: Builder, dir: string, c: DiffCase, ref: string): Promise<Outcome> {
   const file = c.file ?? 'Dockerfile';
   let ok: boolean;
   let log: string;
-  if (builder === 'cli') {
-    const r = await dockerCli(['build', '--no-cache', '--network', 'none', '--progress', 'plain', '-t', ref, '-f', file, '.'], {
+  if (builder === 'cli' || builder === 'cli-classic') {
+    const progress = builder === 'cli' ? ['--progress', 'plain'] : [];
+    const r = await dockerCli(['build', '--no-cache', '--network', 'none', ...progress, '-t', ref, '-f', file, '.'], {
       cwd: dir,
-      env: { DOCKER_BUILDKIT: '1' },
+      env: { DOCKER_BUILDKIT: builder === 'cli' ? '1' : '0' },
     });
     [ok, log] = [r.code === 0, r.output];
   } else {
     const [image, tag] = ref.split(':') as [string, string];
+    const env: Record<string, string> = { tar: { CID_CONTEXT_TRANSFER: 'tar' }, classic: { DOCKER_BUILDKIT: '0' }, session: {} }[
+      builder
+    ];
     const run = await runAction({
       inputs: { image, tags: tag, push: 'false', update: 'none', 'dry-run': 'false', 'no-cache': 'true', network: 'none', file },
-      env: { DOCKER_HOST: services.dockerHost, ...(builder === 'tar' ? { CID_CONTEXT_TRANSFER: 'tar' } : {}) },
+      env: { DOCKER_HOST: services.dockerHost, ...env },
       workspace: dir,
     });
     [ok, log] = [run.code === 0, run.all];
-    if (ok && builder === 'session') expect(run.stdout).toContain('Context: served to BuildKit through the build session');
+    if (ok) expect(run.stdout, `${builder}: how the context went`).toMatch(transportLine(builder, c));
+    if (ok && c.tarUsesSession && builder === 'tar') expect(run.stdout).toContain(SESSION_LINE);
   }
   if (!ok) return { ok: false, log };
+  // A debugging aid: CID_DIFF_CAT=/path prints that file of each image (to see why hashes differ).
+  if (process.env.CID_DIFF_CAT) {
+    const r = await dockerCli(['run', '--rm', '--network', 'none', ref, 'cat', process.env.CID_DIFF_CAT]);
+    console.log(`${ref} ${process.env.CID_DIFF_CAT}:\n${r.output}`);
+  }
   const t = Date.now();
   try {
     return { ok: true, tree: await imageTree(docker, ref), config: await imageConfig(docker, ref, ourLabel) };
@@ -77,8 +114,11 @@ async function build(builder: Builder, dir: string, c: DiffCase, ref: string): P
   }
 }
 
-/** Lays the case once, copies it for each builder (so no transfer reuses another's files), builds all three. */
-export async function buildAll(c: DiffCase, slug: string): Promise<{ outcomes: Record<Builder, Outcome>; window: BuildWindow }> {
+/** Lays the case once, copies it for each builder (so no transfer reuses another's files), builds it every way. */
+export async function buildAll(
+  c: DiffCase,
+  slug: string,
+): Promise<{ outcomes: Partial<Record<Builder, Outcome>>; window: BuildWindow }> {
   const specs = caseSpecs(c);
   // BuildKit keeps a synced copy of each local source and skips files whose size and mtime it
   // has seen before: every case gets its own times, or a Dockerfile of the same size as the last
@@ -91,7 +131,7 @@ export async function buildAll(c: DiffCase, slug: string): Promise<{ outcomes: R
   }
   made.push(template);
   const from = Math.floor(Date.now() / 1000) - 2;
-  const builders: Builder[] = ['cli', 'session', 'tar'];
+  const builders: Builder[] = c.buildkitOnly ? ['cli', 'session', 'tar'] : ['cli', 'cli-classic', 'session', 'tar', 'classic'];
   const dirs = builders.map((b) => copyContext(template, `${slug}-${b}`));
   made.push(...dirs.map((d) => path.dirname(d)));
   const results = await Promise.all(
@@ -103,7 +143,7 @@ export async function buildAll(c: DiffCase, slug: string): Promise<{ outcomes: R
     }),
   );
   const window = { from, to: Math.floor(Date.now() / 1000) + 2 };
-  return { outcomes: { cli: results[0]!, session: results[1]!, tar: results[2]! }, window };
+  return { outcomes: Object.fromEntries(builders.map((b, i) => [b, results[i]!])), window };
 }
 
 function caseSpecs(c: DiffCase): ContextSpec[] {
@@ -172,18 +212,19 @@ export async function cleanUp(): Promise<void> {
       .catch(() => undefined);
 }
 
-/** Builds the case three ways and asserts the action's two images are the CLI's. */
+/** Builds the case every way and asserts each of the action's images is its reference's. */
 export async function expectSameAsCli(c: DiffCase, slug = slugOf(c.name)): Promise<void> {
   const { outcomes, window } = await buildAll(c, slug);
-  const diffs = {
-    session: outcomeDiff(outcomes.cli, outcomes.session, window),
-    tar: outcomeDiff(outcomes.cli, outcomes.tar, window),
-  };
-  if (c.cliFails) expect(outcomes.cli.ok, 'the CLI refuses this build').toBe(false);
-  else if (!c.known) expect(outcomes.cli.ok, outcomes.cli.ok ? '' : tail(outcomes.cli.log).join('\n')).toBe(true);
+  const ours = (Object.keys(REFERENCE) as Ours[]).filter((b) => outcomes[b] !== undefined);
+  const diffs = Object.fromEntries(ours.map((b) => [b, outcomeDiff(outcomes[REFERENCE[b]]!, outcomes[b]!, window)]));
+  for (const ref of ['cli', 'cli-classic'] as const) {
+    const o = outcomes[ref];
+    if (!o) continue;
+    if (c.cliFails) expect(o.ok, `${ref} refuses this build`).toBe(false);
+    else if (!c.known) expect(o.ok, o.ok ? '' : `${ref}:\n${tail(o.log).join('\n')}`).toBe(true);
+  }
   const shown = (l: readonly string[]) => l.filter((x) => !x.startsWith('    '));
-  expect({ session: shown(diffs.session), tar: shown(diffs.tar) }, report(c.name, c, diffs)).toEqual({
-    session: c.known?.session ?? [],
-    tar: c.known?.tar ?? [],
-  });
+  expect(Object.fromEntries(ours.map((b) => [b, shown(diffs[b]!)])), report(c.name, c, diffs)).toEqual(
+    Object.fromEntries(ours.map((b) => [b, c.known?.[b] ?? []])),
+  );
 }
