@@ -21075,6 +21075,17 @@ function describeError(e) {
 }
 
 // src/engine/engine.ts
+function buildkitWanted(env) {
+  const v = env.DOCKER_BUILDKIT;
+  if (v === void 0 || v === "") return void 0;
+  if (["1", "t", "T", "true", "TRUE", "True"].includes(v)) return true;
+  if (["0", "f", "F", "false", "FALSE", "False"].includes(v)) return false;
+  throw new ActionError(
+    `DOCKER_BUILDKIT=${v} is not a boolean`,
+    { phase: "build" },
+    "set DOCKER_BUILDKIT to 1 (BuildKit, the default) or 0 (the classic builder), or leave it unset"
+  );
+}
 function connectEngine() {
   return new import_dockerode.default();
 }
@@ -21082,6 +21093,7 @@ function where(env) {
   return env.DOCKER_HOST ? `DOCKER_HOST=${env.DOCKER_HOST}` : "the default socket /var/run/docker.sock (DOCKER_HOST is not set)";
 }
 async function inspectEngine(docker, env) {
+  const wanted = buildkitWanted(env);
   let version;
   try {
     version = await docker.version();
@@ -21094,12 +21106,11 @@ async function inspectEngine(docker, env) {
     );
   }
   const [major = 0, minor = 0] = version.ApiVersion.split(".").map(Number);
-  return {
-    serverVersion: version.Version,
-    apiVersion: version.ApiVersion,
-    os: version.Os,
-    buildkit: version.Os === "linux" && (major > 1 || major === 1 && minor >= 39)
-  };
+  const available = version.Os === "linux" && (major > 1 || major === 1 && minor >= 39);
+  const info2 = { serverVersion: version.Version, apiVersion: version.ApiVersion, os: version.Os };
+  if (!available) return { ...info2, buildkit: false, classicBecause: "no-buildkit" };
+  if (wanted === false) return { ...info2, buildkit: false, classicBecause: "DOCKER_BUILDKIT" };
+  return { ...info2, buildkit: true };
 }
 var EngineUnreachable = class extends ActionError {
 };
@@ -27195,7 +27206,9 @@ function parseIgnoreFile(text) {
   return out;
 }
 async function readIgnorePatterns(contextDir, dockerfile) {
-  for (const source of [`${dockerfile}.dockerignore`, import_node_path5.default.join(contextDir, ".dockerignore")]) {
+  const candidates = [import_node_path5.default.join(contextDir, ".dockerignore")];
+  if (dockerfile !== void 0) candidates.unshift(`${dockerfile}.dockerignore`);
+  for (const source of candidates) {
     let text;
     try {
       text = await (0, import_promises2.readFile)(source, "utf8");
@@ -27749,21 +27762,29 @@ var import_node_stream = require("node:stream");
 var import_promises4 = require("node:stream/promises");
 var import_node_zlib = require("node:zlib");
 var import_tar_stream = __toESM(require_tar_stream2(), 1);
-async function packContext(opts) {
+async function prepareContext(opts) {
   const contextDir = await resolveExisting(opts.contextDir, "build context directory");
   const dockerfileAbs = await resolveExisting(opts.dockerfile, "Dockerfile");
-  const { patterns } = await readIgnorePatterns(contextDir, opts.dockerfile);
-  const plan = await planSpecialFiles(contextDir, dockerfileAbs, opts.replace ?? /* @__PURE__ */ new Map());
+  const { patterns } = await readIgnorePatterns(contextDir, opts.reader === "buildkit" ? opts.dockerfile : void 0);
+  const special = await planSpecialFiles(contextDir, dockerfileAbs, opts.replace ?? /* @__PURE__ */ new Map(), opts.reader);
+  const matcher = patterns.length > 0 ? new PatternMatcher(patterns) : void 0;
+  const extras = [...special.alwaysInclude].filter(
+    (p) => special.generated.has(p) || !special.replaced.has(p) && matcher?.match(p).matched === true
+  );
+  return { contextDir, dockerfileName: special.dockerfileName, extras: extras.sort(), patterns, special, reader: opts.reader };
+}
+async function packContext(opts, prepared) {
+  const { contextDir, patterns, special } = prepared ?? await prepareContext(opts);
   const pack = import_tar_stream.default.pack();
   let excluded = 0;
   const onAbort = () => pack.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error("packing aborted"));
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   const entries2 = filteredWalk(
     diskReader(contextDir),
-    { excludePatterns: keepBuildFiles(patterns, plan.alwaysInclude) },
+    { excludePatterns: keepBuildFiles(patterns, special.alwaysInclude) },
     { excluded: () => excluded++ }
   );
-  const produced = produce(pack, entries2, plan, opts.nanoseconds === true, opts.signal).catch((e) => {
+  const produced = produce(pack, entries2, special, opts.reader === "buildkit", opts.signal).catch((e) => {
     pack.destroy(e instanceof Error ? e : new Error(String(e)));
     throw e;
   });
@@ -27776,7 +27797,7 @@ async function packContext(opts) {
   });
   done.catch(() => {
   });
-  return { stream: out.stream, dockerfileName: plan.dockerfileName, done };
+  return { stream: out.stream, dockerfileName: special.dockerfileName, done };
 }
 function output(pack, gzip) {
   let bytes = 0;
@@ -27790,9 +27811,10 @@ function output(pack, gzip) {
   const piped = gzip ? (0, import_promises4.pipeline)(source, (0, import_node_zlib.createGzip)(), stream) : (0, import_promises4.pipeline)(source, stream);
   return { stream, piped, bytes: () => bytes };
 }
-async function planSpecialFiles(contextDir, dockerfileAbs, replace) {
+async function planSpecialFiles(contextDir, dockerfileAbs, replace, reader) {
   const out = /* @__PURE__ */ new Map();
   for (const [p, data] of replace) out.set(checkedRelative(p), { data });
+  const replaced = new Set(out.keys());
   const ignoreAbs = import_node_path6.default.join(contextDir, ".dockerignore");
   const ignoreExists = await (0, import_promises3.lstat)(ignoreAbs).then(
     (s) => s.isFile(),
@@ -27801,21 +27823,27 @@ async function planSpecialFiles(contextDir, dockerfileAbs, replace) {
   const rel = import_node_path6.default.relative(contextDir, dockerfileAbs);
   const inside = rel !== "" && !rel.startsWith(`..${import_node_path6.default.sep}`) && rel !== ".." && !import_node_path6.default.isAbsolute(rel);
   const include = new Set(out.keys());
-  if (ignoreExists) include.add(".dockerignore");
+  if (ignoreExists && reader === "classic") include.add(".dockerignore");
   if (inside) {
     const name2 = rel.split(import_node_path6.default.sep).join("/");
     include.add(name2);
-    return { dockerfileName: name2, alwaysInclude: include, replace: out };
+    return { dockerfileName: name2, alwaysInclude: include, replace: out, replaced, generated: /* @__PURE__ */ new Set() };
   }
-  const name = `.dockerfile.${(0, import_node_crypto2.randomBytes)(10).toString("hex")}`;
+  const name = `${GENERATED_PREFIX}${(0, import_node_crypto2.randomBytes)(10).toString("hex")}`;
   out.set(name, { data: await (0, import_promises3.readFile)(dockerfileAbs), mode: 384 });
-  const ignore = out.get(".dockerignore")?.data ?? (ignoreExists ? await (0, import_promises3.readFile)(ignoreAbs) : Buffer.from(".dockerignore"));
-  out.set(".dockerignore", { data: Buffer.concat([ignore, Buffer.from(`
+  include.add(name);
+  const generated = /* @__PURE__ */ new Set([name]);
+  if (reader === "classic") {
+    const ignore = out.get(".dockerignore")?.data ?? (ignoreExists ? await (0, import_promises3.readFile)(ignoreAbs) : Buffer.from(".dockerignore"));
+    out.set(".dockerignore", { data: Buffer.concat([ignore, Buffer.from(`
 ${name}
 `)]) });
-  include.add(name).add(".dockerignore");
-  return { dockerfileName: name, alwaysInclude: include, replace: out };
+    include.add(".dockerignore");
+    generated.add(".dockerignore");
+  }
+  return { dockerfileName: name, alwaysInclude: include, replace: out, replaced, generated };
 }
+var GENERATED_PREFIX = ".dockerfile.";
 async function produce(pack, entries2, plan, nanoseconds, signal) {
   let files = 0;
   let written = 0;
@@ -29349,14 +29377,26 @@ function buildQuery(req, dockerfileName, buildkit) {
 async function buildImage(docker, req) {
   const { log } = req;
   if (!req.engine.buildkit) {
-    log.warning(
-      `The Docker engine ${req.engine.serverVersion} (API ${req.engine.apiVersion}, ${req.engine.os}) has no BuildKit; using the classic builder. RUN --mount and inline cache need BuildKit.`
-    );
-    return buildFromTar(docker, req, void 0);
+    if (req.engine.classicBecause === "DOCKER_BUILDKIT")
+      log.info("DOCKER_BUILDKIT=0: using the classic builder, as the docker CLI does");
+    else
+      log.warning(
+        `The Docker engine ${req.engine.serverVersion} (API ${req.engine.apiVersion}, ${req.engine.os}) has no BuildKit; using the classic builder. RUN --mount and inline cache need BuildKit.`
+      );
+    return buildFromTar(docker, req, void 0, await prepare(req, "classic"));
   }
-  if (process.env.CID_CONTEXT_TRANSFER === "tar")
-    return buildFromTar(docker, req, await openBuildSession(docker, req.credentialsFor, req.log));
+  if (process.env.CID_CONTEXT_TRANSFER === "tar") {
+    const prepared = await prepare(req, "buildkit");
+    if (prepared.extras.length === 0)
+      return buildFromTar(docker, req, await openBuildSession(docker, req.credentialsFor, req.log), prepared);
+    log.info(
+      `Context: not uploaded as a tar, which would have to carry ${prepared.extras.join(", ")} (excluded by .dockerignore or outside the context) into COPY .; served through the build session instead`
+    );
+  }
   return buildFromSession(docker, req);
+}
+function prepare(req, reader) {
+  return prepareContext({ contextDir: req.config.context, dockerfile: req.config.dockerfile, reader });
 }
 async function buildFromSession(docker, req) {
   const { log } = req;
@@ -29396,16 +29436,19 @@ async function buildFromSession(docker, req) {
     session.close();
   }
 }
-async function buildFromTar(docker, req, session) {
+async function buildFromTar(docker, req, session, prepared) {
   const { log } = req;
   const buildkit = session !== void 0;
   try {
-    const packed = await packContext({
-      contextDir: req.config.context,
-      dockerfile: req.config.dockerfile,
-      nanoseconds: buildkit,
-      ...req.signal ? { signal: req.signal } : {}
-    });
+    const packed = await packContext(
+      {
+        contextDir: req.config.context,
+        dockerfile: req.config.dockerfile,
+        reader: prepared.reader,
+        ...req.signal ? { signal: req.signal } : {}
+      },
+      prepared
+    );
     const query = buildQuery(req, packed.dockerfileName, buildkit);
     if (session) query.session = session.id;
     const stream = await dialBuild(docker, packed.stream, query, req);
@@ -32349,6 +32392,8 @@ function sourceTarball(appDir, manifestName, manifestBytes, signal) {
   packContext({
     contextDir: appDir,
     dockerfile: import_node_path10.default.join(appDir, manifestName),
+    // The rack unpacks it and builds as the classic builder reads a context (the Convox CLI's Tarball).
+    reader: "classic",
     gzip: true,
     replace,
     ...signal ? { signal } : {}
