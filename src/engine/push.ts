@@ -51,10 +51,23 @@ function isThrottled(message: string): boolean {
   return /toomanyrequests|too many requests|\b(?:status:?|http)\s+429\b/i.test(message);
 }
 
-/** Parses one tag's push stream; throws the registry's error text as a PushError. */
+/**
+ * `<tag>: digest: sha256:… size: N`, the status line every engine ends a good push with
+ * (moby daemon/internal/distribution/push_v2.go for the graph-driver store, beside its aux
+ * result; daemon/containerd/image_push.go `pushRef` for the containerd image store, Engine 29's
+ * default, which sends no aux result at all: moby/moby v2.0.0-beta.24, Engine 29.8.1).
+ */
+const DIGEST_LINE = /^(.+): digest: (sha256:[0-9a-f]{64}) size: (\d+)$/;
+
+/**
+ * Parses one tag's push stream; throws the registry's error text as a PushError. The digest is
+ * the aux result's when there is one, else the status line's for this reference's tag.
+ */
 export async function followPush(stream: NodeJS.ReadableStream, reference: string, log: Log): Promise<PushedTag> {
+  const tag = reference.slice(reference.lastIndexOf(':') + 1);
   let digest: string | undefined;
   let size: number | undefined;
+  let fromStatus: { digest: string; size: number } | undefined;
   let error: string | undefined;
   const layers = new Set<string>();
   const countdown = new Map<string, number>();
@@ -65,6 +78,8 @@ export async function followPush(stream: NodeJS.ReadableStream, reference: strin
       digest = msg.aux.Digest;
       size = msg.aux.Size;
     }
+    const line = !msg.id && msg.status ? DIGEST_LINE.exec(msg.status) : null;
+    if (line && line[1] === tag) fromStatus = { digest: line[2]!, size: Number(line[3]) };
     if (!msg.id || !msg.status) return;
     if (/^(Pushed|Layer already exists|Mounted from)/.test(msg.status) && !layers.has(msg.id)) {
       layers.add(msg.id);
@@ -79,6 +94,7 @@ export async function followPush(stream: NodeJS.ReadableStream, reference: strin
     countdown.set(msg.id, Number(seconds));
   });
   if (error !== undefined) throw new PushError(error, classifyPushError(error), countdown.size > 0);
+  if (!digest && fromStatus) ({ digest, size } = fromStatus);
   if (!digest) throw new PushError('the engine finished the push without reporting a digest', 'permanent');
   return { reference, digest, ...(size !== undefined ? { size } : {}) };
 }

@@ -24,6 +24,11 @@
  *   push-manifest-reset           TCP reset on the manifest PUT
  *   push-manifest-eof             connection closed without an answer on the manifest PUT
  *   push-ping-reset               TCP reset on GET /v2/
+ *
+ * and push-containerd-store.jsonl, the body of the same push (one `FROM scratch` layer, tag 1, to
+ * 127.0.0.1:40109/cap/push) answered by Engine 29.8.1 with the containerd image store
+ * (`features.containerd-snapshotter: true`) to distribution v3.1.2: no aux result, only the
+ * `1: digest: … size: 405` status line.
  */
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -94,16 +99,30 @@ describe('followPush on a successful push', () => {
     expect(bytewise.pushed).toEqual({ reference: REF, digest: DIGEST, size: 731 });
   });
 
-  it('takes the digest from aux.Digest only: without the aux line the push fails, though the status line names a digest', async () => {
+  it('Engine 29 with the containerd image store sends no aux result: the digest comes from its status line', async () => {
+    const bytes = fixture('push-containerd-store.jsonl');
+    expect(bytes.toString('utf8')).not.toContain('"aux"');
+    const log = new MemoryLog();
+    const pushed = await followPush(Readable.from(chunks([bytes])), '127.0.0.1:40109/cap/push:1', log);
+    expect(pushed).toEqual({
+      reference: '127.0.0.1:40109/cap/push:1',
+      digest: 'sha256:3111aa03c9c6fb3d6cbfb55def3bd52611c19e72acca1ff2ebf1aff51f287c4d',
+      size: 405,
+    });
+    expect(log.lines).toEqual(['  1cff9400a82b: Pushed']);
+  });
+
+  it("without the aux line, the status line for this reference's tag gives the digest; another tag's does not", async () => {
     const text = fixture('push-pushed.jsonl').toString('utf8');
     const noAux = text
       .split('\r\n')
       .filter((l) => !l.includes('"aux"'))
       .join('\r\n');
     expect(noAux).toContain(`1: digest: ${DIGEST} size: 731`);
-    const out = await follow([noAux]);
-    expect(out.pushed).toBeUndefined();
-    expect(out.error).toEqual({ message: 'the engine finished the push without reporting a digest', kind: 'permanent' });
+    expect((await follow([noAux])).pushed).toEqual({ reference: REF, digest: DIGEST, size: 731 });
+    const otherTag = await follow([noAux.replace(`1: digest: ${DIGEST}`, `2: digest: ${DIGEST}`)]);
+    expect(otherTag.pushed).toBeUndefined();
+    expect(otherTag.error).toEqual({ message: 'the engine finished the push without reporting a digest', kind: 'permanent' });
   });
 
   it('takes the digest from the aux line when it differs from the status line', async () => {
