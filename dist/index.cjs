@@ -21269,6 +21269,7 @@ var STEP_PHASE = {
   push: "push",
   "write-manifest": "manifest",
   "env-release": "deploy",
+  "rack-import": "deploy",
   upload: "deploy",
   "rack-build": "deploy",
   promote: "deploy",
@@ -21536,6 +21537,7 @@ function rackSection(deploy2, facts, consoleUrl) {
   lines.push(`- Rack: ${via}${consoleUrl ? ` (${link("Convox Console", consoleUrl)})` : ""}`);
   const now = deploy2.current ? ` (before this run: ${escapeText(deploy2.current.status)}${deploy2.current.release ? `, release ${code(deploy2.current.release)}` : ""})` : "";
   lines.push(`- App: ${code(deploy2.app)}${now}`);
+  lines.push(`- Route: ${ROUTE_NAME[deploy2.route.route]} (${escapeText(deploy2.route.why)})`);
   if (facts.buildId) lines.push(`- Build: ${code(facts.buildId)}`);
   if (facts.releaseId) {
     const previous = facts.previousReleaseId ? ` (previous: ${code(facts.previousReleaseId)})` : "";
@@ -21546,6 +21548,11 @@ function rackSection(deploy2, facts, consoleUrl) {
   lines.push(`- Wait: ${deploy2.wait ? `until running, up to ${formatDuration(deploy2.timeoutMs)}` : "no (wait: false)"}`);
   return lines;
 }
+var ROUTE_NAME = {
+  import: "import the pushed image (no upload, no build pod)",
+  source: "upload the source and build on the rack",
+  release: "promote an existing release"
+};
 function stepsSection(steps, statusOf) {
   if (steps.length === 0) return [];
   const lines = ["#### Steps", ""];
@@ -21627,7 +21634,7 @@ function buildComment(plan, key, context, maxDiffChars) {
       ...failed.length ? [...failed, ""] : [],
       intro
     ],
-    imageSection(plan.image),
+    plan.image ? imageSection(plan.image) : [],
     changeSection(plan, maxDiffChars),
     plan.deploy ? rackSection(plan.deploy, {}, consoleLink(plan.deploy)) : [],
     context.steps ? stepsSection(plan.steps, (_step, i) => recordedStepStatus(context.steps?.[i], plan.dryRun, "runs in this dry run")) : stepsSection(plan.steps, dryRunStepStatus),
@@ -21736,7 +21743,7 @@ function renderSummary(report2, opts = {}) {
   const sections = [
     verdictSection(report2),
     failureSection(report2),
-    imageSection(plan.image, report2),
+    plan.image ? imageSection(plan.image, report2) : [],
     changeSection(plan, MAX_DIFF_CHARS),
     plan.deploy ? rackSection(plan.deploy, report2, consoleLink(plan.deploy, opts.consoleHost)) : [],
     stepsSection(plan.steps, (_step, i) => recordedStepStatus(report2.steps[i], plan.dryRun)),
@@ -21764,13 +21771,18 @@ function successHeadline(report2) {
   const { plan } = report2;
   const done = (id) => report2.steps.some((s) => s.id === id && s.status === "done");
   const deploy2 = plan.deploy;
+  const staged = deploy2 && !deploy2.promote && report2.releaseId;
+  if (staged) {
+    const id = code(report2.releaseId ?? "");
+    return `Staged release ${id} on app ${code(deploy2.app)} (promote: false): promote it with \`convox releases promote ${report2.releaseId} --app ${deploy2.app}\`, or this action with \`release: ${report2.releaseId}\``;
+  }
   if (deploy2 && done("promote")) {
     const what = report2.releaseId ? `release ${code(report2.releaseId)}` : "the new release";
     const onRack = deploy2.rack ? ` on rack ${code(deploy2.rack)}` : "";
     if (!done("wait")) return `Promoted ${what} on app ${code(deploy2.app)}${onRack} (not waited for: wait: false)`;
     return `Deployed ${what} to app ${code(deploy2.app)}${onRack}`;
   }
-  const primary = plan.image.references[0] ?? plan.image.repository;
+  const primary = plan.image?.references[0] ?? plan.image?.repository ?? "";
   if (done("push")) return `Pushed ${code(primary)}${deploy2 ? "" : " (no app set, so nothing was deployed)"}`;
   if (done("build")) return `Built ${code(primary)} (not pushed)`;
   return "Done: nothing needed doing";
@@ -21867,6 +21879,9 @@ async function reportRun(config, run3, deps, deployment) {
   const result = await upsertStickyComment(client, { ...repo, issueNumber: pr, body, marker: commentMarker(key), log: deps.log });
   if (result !== "skipped") deps.log.info(`PR comment ${result}.`);
 }
+
+// src/phases/runner.ts
+var import_node_fs13 = require("node:fs");
 
 // src/config/github.ts
 var import_node_fs = require("node:fs");
@@ -26726,7 +26741,7 @@ function readInputs(env, github, now, secrets2) {
   secrets2.add(raw.get("github-token"));
   const workspace = import_node_path4.default.resolve(github.workspace);
   const image = readImage(raw);
-  const tags = readTags(raw, github, now);
+  const tags = !raw.get("image") && raw.get("release") !== void 0 ? [] : readTags(raw, github, now);
   const build2 = readBuild(raw, workspace);
   const { dryRun, dryRunReason } = readDryRun(raw, github);
   const update = readUpdate(raw, workspace);
@@ -26734,7 +26749,7 @@ function readInputs(env, github, now, secrets2) {
   const config = {
     github,
     workspace,
-    image: image ?? {},
+    ...image ? { image } : {},
     tags,
     build: build2,
     push: raw.bool("push", true),
@@ -26990,6 +27005,12 @@ function crossCheck2(raw, c) {
       raw.fail("promote", "is false, but 'release' asks to promote", "remove one of 'promote: false' and 'release'");
     if (raw.get("rack-build") !== void 0)
       raw.fail("rack-build", "has no effect with 'release' (nothing is built)", "remove 'rack-build'");
+    if (c.image)
+      raw.fail(
+        "image",
+        "is set, but 'release' promotes an existing release (its image is already in it)",
+        "remove 'image' from the promoting step"
+      );
   }
   if (!c.build.enabled && c.build.noCache)
     raw.fail("no-cache", "has no effect with 'build: false'", "remove 'no-cache' or set 'build: true'");
@@ -29671,9 +29692,12 @@ var THROTTLED_WAIT_MS = 2e3;
 function isThrottled(message) {
   return /toomanyrequests|too many requests|\b(?:status:?|http)\s+429\b/i.test(message);
 }
+var DIGEST_LINE = /^(.+): digest: (sha256:[0-9a-f]{64}) size: (\d+)$/;
 async function followPush(stream, reference, log) {
+  const tag = reference.slice(reference.lastIndexOf(":") + 1);
   let digest;
   let size;
+  let fromStatus;
   let error2;
   const layers = /* @__PURE__ */ new Set();
   const countdown = /* @__PURE__ */ new Map();
@@ -29684,6 +29708,8 @@ async function followPush(stream, reference, log) {
       digest = msg.aux.Digest;
       size = msg.aux.Size;
     }
+    const line = !msg.id && msg.status ? DIGEST_LINE.exec(msg.status) : null;
+    if (line && line[1] === tag) fromStatus = { digest: line[2], size: Number(line[3]) };
     if (!msg.id || !msg.status) return;
     if (/^(Pushed|Layer already exists|Mounted from)/.test(msg.status) && !layers.has(msg.id)) {
       layers.add(msg.id);
@@ -29696,6 +29722,7 @@ async function followPush(stream, reference, log) {
     countdown.set(msg.id, Number(seconds3));
   });
   if (error2 !== void 0) throw new PushError(error2, classifyPushError(error2), countdown.size > 0);
+  if (!digest && fromStatus) ({ digest, size } = fromStatus);
   if (!digest) throw new PushError("the engine finished the push without reporting a digest", "permanent");
   return { reference, digest, ...size !== void 0 ? { size } : {} };
 }
@@ -30343,12 +30370,10 @@ function unreachable(lookup3, err, attempts, opts) {
     { cause: err }
   );
 }
-async function lookupDigest(ref, creds, opts) {
-  const lookup3 = new ManifestLookup(ref, creds, opts);
+async function answerOf(lookup3, opts) {
   const attempts = opts.attempts ?? 5;
-  let answer;
   try {
-    answer = await retry(`check ${formatReference(ref, true)}`, () => lookup3.attempt(), {
+    return await retry(`check ${formatReference(lookup3.ref, true)}`, () => lookup3.attempt(), {
       attempts,
       classify: classifyError,
       describe: describer(opts),
@@ -30361,6 +30386,10 @@ async function lookupDigest(ref, creds, opts) {
     if (err instanceof ActionError || opts.signal?.aborted) throw err;
     throw unreachable(lookup3, err, attempts, opts);
   }
+}
+async function lookupDigest(ref, creds, opts) {
+  const lookup3 = new ManifestLookup(ref, creds, opts);
+  const answer = await answerOf(lookup3, opts);
   if (answer.status === 200 && answer.digest) return answer.digest;
   if (answer.status === 404) return void 0;
   if (answer.status === 401 || answer.status === 403) throw authFailure(ref, creds, answer);
@@ -30369,6 +30398,16 @@ async function lookupDigest(ref, creds, opts) {
     {},
     "check that the image reference names a repository on this registry"
   );
+}
+async function anonymousRead(ref, opts) {
+  try {
+    const answer = await answerOf(new ManifestLookup(ref, void 0, opts), opts);
+    if (answer.status === 401 || answer.status === 403) return "refused";
+    return answer.status === 200 || answer.status === 404 ? "allowed" : "unknown";
+  } catch (e) {
+    if (opts.signal?.aborted) throw e;
+    return "unknown";
+  }
 }
 async function manifestDigest(ref, creds, opts) {
   const digest = await lookupDigest(ref, creds, opts);
@@ -30383,7 +30422,7 @@ async function manifestDigest(ref, creds, opts) {
 // src/phases/image.ts
 function credentialsForImage(ctx) {
   const { config } = ctx;
-  return resolveCredentials(config.image.registry, {
+  return resolveCredentials(ctx.image.registry, {
     ...config.registry.username ? { username: config.registry.username } : {},
     ...config.registry.password ? { password: config.registry.password } : {},
     env: ctx.env,
@@ -30403,7 +30442,7 @@ async function build(ctx, creds) {
   ctx.log.info(
     `Docker engine ${engine.serverVersion} (API ${engine.apiVersion}), ${engine.buildkit ? "BuildKit" : "classic builder"}`
   );
-  const pushHost = ctx.config.image.registry;
+  const pushHost = ctx.image.registry;
   const known = {};
   if (creds) known[pushHost] = { username: creds.username, password: creds.password };
   for (const ref of ctx.config.build.cacheFrom) {
@@ -30455,7 +30494,7 @@ function safeRegistry(ref) {
 async function pushPhase(ctx, creds, onPushed = () => {
 }) {
   const docker = ctx.docker();
-  const repository = ctx.config.image.original;
+  const repository = ctx.image.original;
   const results = [];
   let digest;
   for (const tag of ctx.config.tags) {
@@ -30465,7 +30504,7 @@ async function pushPhase(ctx, creds, onPushed = () => {
         repository,
         tag,
         authconfig: engineAuthConfig(creds),
-        registry: ctx.config.image.registry,
+        registry: ctx.image.registry,
         log: ctx.log,
         ...ctx.signal ? { signal: ctx.signal } : {}
       });
@@ -30507,7 +30546,7 @@ ${tally}`, e.place, e.fix, { cause: e });
   return digest;
 }
 async function existingImagePhase(ctx, creds) {
-  const reference = `${ctx.config.image.original}:${ctx.config.tags[0]}`;
+  const reference = `${ctx.image.original}:${ctx.config.tags[0]}`;
   const digest = await lookupDigest(parseReference(reference), creds, {
     log: ctx.log,
     secrets: ctx.secrets,
@@ -30527,8 +30566,8 @@ async function existingImagePhase(ctx, creds) {
 // src/phases/manifest.ts
 var import_node_fs11 = require("node:fs");
 function planManifest(config, digest) {
-  const { update } = config;
-  if (update.mode === "none" || !update.manifestPath || !update.manifestFile) return void 0;
+  const { update, image } = config;
+  if (update.mode === "none" || !image || !update.manifestPath || !update.manifestFile) return void 0;
   let bytes;
   try {
     bytes = (0, import_node_fs11.readFileSync)(update.manifestPath);
@@ -30542,7 +30581,7 @@ function planManifest(config, digest) {
   return planManifestUpdate({
     file: update.manifestFile,
     bytes,
-    image: config.image,
+    image,
     ...update.services ? { services: update.services } : {},
     mode: update.mode,
     envVar: update.envVar,
@@ -32145,6 +32184,7 @@ async function makeRelease(ctx, req) {
 async function fallBack(ctx, req, why) {
   const fallback = `${why}: building from source instead (rack-build: auto)`;
   req.log.info(fallback);
+  ctx.progress("fallback");
   ctx.ids.buildId = void 0;
   return { ...await buildRelease(ctx, req), route: "source", fallback };
 }
@@ -32223,30 +32263,6 @@ function failure(e, ctx, req) {
   );
 }
 
-// src/convox/importable.ts
-function notImportable(text) {
-  if (/\$\{[^}]*\}/.test(text)) return "the manifest uses ${\u2026}, which the rack reads as empty on the import route";
-  let doc;
-  try {
-    doc = text.trim() ? load(text) : {};
-  } catch {
-    return "the manifest does not parse";
-  }
-  const root = doc && typeof doc === "object" ? doc : {};
-  const services = root.services && typeof root.services === "object" ? root.services : {};
-  const names = Object.keys(services);
-  if (names.length === 0) return "the manifest has no services";
-  const required = (env) => Array.isArray(env) ? env.map(String).filter((e) => !e.includes("=") && e !== "*") : [];
-  const missing = new Set(required(root.environment));
-  for (const [name, raw] of Object.entries(services)) {
-    const s = raw && typeof raw === "object" ? raw : {};
-    if (typeof s.image !== "string" || s.image === "") return `service ${name} is built from source (no image:)`;
-    for (const e of required(s.environment)) missing.add(e);
-  }
-  if (missing.size) return `required environment without default (${[...missing].sort().join(", ")}) fails on the import route`;
-  return void 0;
-}
-
 // src/secrets.ts
 var Secrets = class {
   constructor(mask = () => {
@@ -32281,8 +32297,61 @@ var Secrets = class {
   }
 };
 
+// src/convox/rack-facts.ts
+async function readRegistries(client) {
+  try {
+    const list = await client.get("/registries", { what: "list the rack registries" });
+    if (!Array.isArray(list)) return { unknown: "the rack answered GET /registries with something other than a list" };
+    const servers = list.map((r) => r && typeof r === "object" ? r.server : void 0).filter((s) => typeof s === "string" && s !== "");
+    return { servers };
+  } catch (e) {
+    if (e instanceof RackError && (e.status === 401 || e.status === 403 || e.status === 404)) {
+      return { unknown: `the credential may not list the rack's registries (GET /registries answered ${e.status})` };
+    }
+    throw e;
+  }
+}
+async function readDockerHubCredentials(client, generation, systemParameters) {
+  const rack = client.target.rack;
+  let params;
+  if (rack) {
+    try {
+      const record2 = await client.get(`/racks/${rack.split("/").map(encodeURIComponent).join("/")}`, {
+        what: `read the Console's record of rack ${rack}`
+      });
+      params = objectKey(record2, "parameters");
+    } catch (e) {
+      if (!(e instanceof ActionError)) throw e;
+      return { unknown: `the Console did not show the rack's parameters (${e.message})` };
+    }
+  } else if (generation === "v2") {
+    params = systemParameters && typeof systemParameters === "object" ? systemParameters : {};
+  } else {
+    return { unknown: "a v3 rack reached directly does not show its parameters over the API" };
+  }
+  const user = params?.docker_hub_username;
+  return { set: typeof user === "string" && user !== "" };
+}
+function objectKey(record2, key) {
+  const found = Object.entries(record2).find(([k]) => k.toLowerCase() === key)?.[1];
+  return found && typeof found === "object" ? found : void 0;
+}
+function registryHost(image) {
+  const slash = image.indexOf("/");
+  if (slash > 0) {
+    const first = image.slice(0, slash);
+    if (/[.:]/.test(first) || first === "localhost") return first;
+  }
+  return "docker.io";
+}
+function hasRegistry(servers, host) {
+  const hub = ["docker.io", "index.docker.io", "registry-1.docker.io", "https://index.docker.io/v1/"];
+  const norm = (s) => s.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+  return servers.some((s) => hub.includes(host) ? hub.includes(s) || hub.includes(norm(s)) : norm(s) === host);
+}
+
 // src/convox/inspect.ts
-async function inspectApp(target2, app, envVar, log, signal, secrets2) {
+async function inspectApp(target2, app, envVar, log, signal, secrets2, opts = {}) {
   const client = new RackClient(target2, { log, secrets: secrets2 ?? new Secrets(), ...signal ? { signal } : {} });
   try {
     const system = await client.get("/system", { what: "read the rack version" });
@@ -32297,7 +32366,12 @@ async function inspectApp(target2, app, envVar, log, signal, secrets2) {
       if (!(e instanceof ActionError && e.place.input === "rack-password")) throw e;
       canReadReleases = false;
     }
+    const pull = opts.pullFacts ? {
+      registries: await readRegistries(client),
+      dockerHub: await readDockerHubCredentials(client, generation, system.parameters)
+    } : void 0;
     return {
+      ...pull ? { pull } : {},
       status: found.status ?? "",
       ...found.release ? { release: found.release } : {},
       ...envValue !== void 0 ? { envValue } : {},
@@ -32323,13 +32397,15 @@ async function readAppNow(target2, app, log, secrets2, ms = 3e3) {
 }
 
 // src/phases/deploy.ts
+var MADE = ["env-release", "upload", "rack-build", "rack-import"];
 var DONE_BY_PHASE = {
   upload: ["env-release"],
   build: ["env-release", "upload"],
-  promote: ["env-release", "upload", "rack-build"],
-  promoted: ["env-release", "upload", "rack-build", "promote"],
-  wait: ["env-release", "upload", "rack-build", "promote"],
-  deployed: ["env-release", "upload", "rack-build", "promote", "wait"]
+  staged: MADE,
+  promote: MADE,
+  promoted: [...MADE, "promote"],
+  wait: [...MADE, "promote"],
+  deployed: [...MADE, "promote", "wait"]
 };
 function target(config, env) {
   const d = config.deploy;
@@ -32353,7 +32429,9 @@ async function lookAtRack(config, deps) {
   const limit = AbortSignal.timeout(config.deploy.timeoutMs);
   try {
     const signal = deps.signal ? AbortSignal.any([deps.signal, limit]) : limit;
-    const seen = await inspectApp(t, config.deploy.app, config.update.envVar, deps.log, signal, deps.secrets);
+    const seen = await inspectApp(t, config.deploy.app, config.update.envVar, deps.log, signal, deps.secrets, {
+      pullFacts: !config.deploy.release
+    });
     if (!config.dryRun && config.update.mode === "env" && !seen.canReadReleases) {
       throw cannotReadReleases(config.deploy.app, rackLabel(t), "the rack refused to list releases");
     }
@@ -32363,7 +32441,9 @@ async function lookAtRack(config, deps) {
         status: seen.status,
         ...seen.release ? { release: seen.release } : {},
         ...seen.envValue !== void 0 ? { envValue: seen.envValue } : {},
-        canReadReleases: seen.canReadReleases
+        canReadReleases: seen.canReadReleases,
+        version: seen.version,
+        ...seen.pull ? { pull: seen.pull } : {}
       }
     };
   } catch (e) {
@@ -32404,7 +32484,7 @@ function sourceTarball(appDir, manifestName, manifestBytes, signal) {
   }).catch((e) => out.destroy(e instanceof Error ? e : new Error(String(e))));
   return out;
 }
-async function deployPhase(config, steps, manifest, deps, onProgress) {
+async function deployPhase(config, route, steps, manifest, deps, onProgress) {
   const d = config.deploy;
   const t = target(config, deps.env);
   if (!d || !t || !config.update.manifestPath && !d.release) {
@@ -32420,10 +32500,13 @@ async function deployPhase(config, steps, manifest, deps, onProgress) {
   const sha = config.github.sha;
   const description = d.description ?? `convox-image-deploy ${config.tags[0] ?? ""}${config.github.runNumber ? ` (run ${config.github.runNumber})` : ""}`;
   let reached = "";
-  const importable = d.release ? void 0 : await importInput(config, manifest, deps);
+  let fellBack = false;
+  const importable = route.route === "import" ? await importInput(config, manifest, deps) : void 0;
+  deps.log.info(`Route: ${route.route} (${route.why})`);
   try {
     const result = await deploy({
-      rackBuild: d.rackBuild,
+      // The plan chose the route; `auto` only keeps the fallback for a rack that answers 404.
+      rackBuild: route.route === "import" ? d.rackBuild : "source",
       promote: d.promote,
       ...d.release ? { release: d.release } : {},
       ...importable ? { importable } : {},
@@ -32443,7 +32526,16 @@ async function deployPhase(config, steps, manifest, deps, onProgress) {
       ...deps.signal ? { signal: deps.signal } : {},
       onProgress: (p) => {
         reached = p.phase;
-        onProgress({ ...ids(p), ...DONE_BY_PHASE[p.phase] ? { stepsDone: [...DONE_BY_PHASE[p.phase]] } : {} });
+        if (p.phase === "fallback") {
+          fellBack = true;
+          onProgress({
+            ...ids(p),
+            stepsSkipped: [{ id: "rack-import", reason: "the rack has no import route (404): built from source instead" }]
+          });
+          return;
+        }
+        const done = (DONE_BY_PHASE[p.phase] ?? []).filter((id) => !(fellBack && id === "rack-import"));
+        onProgress({ ...ids(p), ...done.length ? { stepsDone: [...done] } : {} });
       },
       userAgent: "convox-image-deploy"
     });
@@ -32469,28 +32561,13 @@ Rack now: ${rackNow}.`;
   }
 }
 async function importInput(config, manifest, deps) {
-  const d = config.deploy;
-  if (!d || d.rackBuild === "source" || config.update.mode === "env") {
-    if (d?.rackBuild !== "source" && config.update.mode === "env")
-      deps.log.info("rack-build: source build (update: env puts the tag in ${\u2026}, which the import route reads as empty)");
-    return void 0;
-  }
+  if (!config.image) return void 0;
   const text = manifest ? manifest.after.toString("utf8") : config.update.manifestPath ? (0, import_node_fs12.readFileSync)(config.update.manifestPath, "utf8") : "";
-  const why = notImportable(text);
-  if (why) {
-    deps.log.info(`rack-build: source build (${why})`);
-    return void 0;
-  }
   const image = `${config.image.original}:${config.tags[0] ?? ""}`;
   const { username, password } = config.registry;
   if (!username || !password) return { image, manifest: text };
-  let anonymous = false;
-  try {
-    anonymous = await lookupDigest(parseReference(image), void 0, { log: deps.log, secrets: deps.secrets, attempts: 2 }) !== void 0;
-  } catch {
-    anonymous = false;
-  }
-  return anonymous ? { image, manifest: text } : { image, manifest: text, credentials: { username, password } };
+  const read = await anonymousRead(parseReference(image), { log: deps.log, secrets: deps.secrets, attempts: 2 });
+  return read === "allowed" ? { image, manifest: text } : { image, manifest: text, credentials: { username, password } };
 }
 function ids(p) {
   return {
@@ -32504,9 +32581,101 @@ function logTailOf(e) {
   return tail?.length ? { logTail: tail } : {};
 }
 
+// src/plan/pull.ts
+function needsPrivacyCheck(config, route, pull) {
+  const check = pullCheck(config, route, pull);
+  return check?.needsRackCredentials === true && check.rackHasCredentials === false;
+}
+function pullCheck(config, route, pull) {
+  if (!config.image || !route || route.route === "release") return void 0;
+  const host = registryHost(config.image.original);
+  const servers = pull && "servers" in pull.registries ? pull.registries.servers : void 0;
+  const hubParams = host === "docker.io" && pull !== void 0 && "set" in pull.dockerHub && pull.dockerHub.set;
+  return {
+    host,
+    ...servers ? { rackHasCredentials: hubParams || hasRegistry(servers, host) } : {},
+    needsRackCredentials: route.route === "source"
+  };
+}
+function pullNotes(config, route, pull, anonymous) {
+  const check = pullCheck(config, route, pull);
+  if (!check || !pull || !check.needsRackCredentials) return [];
+  const rack = config.deploy?.rack ? ` --rack ${config.deploy.rack}` : "";
+  const image = config.image?.original ?? "";
+  const notes = [];
+  if ("unknown" in pull.registries)
+    notes.push(`Could not check that the rack can pull from ${check.host}: ${pull.registries.unknown}.`);
+  else if (!check.rackHasCredentials && anonymous === "refused") {
+    throw new ActionError(
+      `${image} is private (${check.host} refused an anonymous read) and the rack holds no credentials for ${check.host}: its build would fail to pull the image after the push`,
+      { input: "image", phase: "plan" },
+      `give the rack credentials for the registry (this action never writes them): convox registries add ${check.host} USERNAME PASSWORD${rack}; or, on a v3 rack at 3.24.6 or later, let rack-build: auto import the image, which passes registry-username/password for that one pull`
+    );
+  } else if (!check.rackHasCredentials && anonymous === "unknown")
+    notes.push(
+      `The rack holds no credentials for ${check.host}, and whether ${image} is private could not be checked; if it is, the rack's build will fail to pull it (convox registries add ${check.host} USERNAME PASSWORD${rack}).`
+    );
+  if (check.host === "docker.io" && "set" in pull.dockerHub && !pull.dockerHub.set)
+    notes.push(
+      `The rack pulls ${image} from Docker Hub without credentials, which Docker Hub rate-limits; give it an account (racks 3.18.8 and later): convox rack params set docker_hub_username=USERNAME docker_hub_password=TOKEN${rack}`
+    );
+  return notes;
+}
+
+// src/convox/importable.ts
+function notImportable(text) {
+  if (/\$\{[^}]*\}/.test(text)) return "the manifest uses ${\u2026}, which the rack reads as empty on the import route";
+  let doc;
+  try {
+    doc = text.trim() ? load(text) : {};
+  } catch {
+    return "the manifest does not parse";
+  }
+  const root = doc && typeof doc === "object" ? doc : {};
+  const services = root.services && typeof root.services === "object" ? root.services : {};
+  const names = Object.keys(services);
+  if (names.length === 0) return "the manifest has no services";
+  const required = (env) => Array.isArray(env) ? env.map(String).filter((e) => !e.includes("=") && e !== "*") : [];
+  const missing = new Set(required(root.environment));
+  for (const [name, raw] of Object.entries(services)) {
+    const s = raw && typeof raw === "object" ? raw : {};
+    if (typeof s.image !== "string" || s.image === "") return `service ${name} is built from source (no image:)`;
+    for (const e of required(s.environment)) missing.add(e);
+  }
+  if (missing.size) return `required environment without default (${[...missing].sort().join(", ")}) fails on the import route`;
+  return void 0;
+}
+
+// src/plan/route.ts
+var IMPORT_SINCE = "3.24.6";
+function planRoute(config, facts) {
+  const d = config.deploy;
+  if (!d) return void 0;
+  if (d.release) return { route: "release", why: `release ${d.release} already holds its image: nothing is built` };
+  if (d.rackBuild === "source") return { route: "source", why: "rack-build: source" };
+  const blocked = config.update.mode === "env" ? "update: env puts the tag in ${\u2026}, which the rack reads as empty on the import route" : notImportable(facts.manifestText ?? "");
+  const version = facts.rackVersion;
+  const tooOld = version === void 0 ? void 0 : !/^3\.\d/.test(version) ? `the rack is a v2 rack (${version}); importing an image needs v3 ${IMPORT_SINCE} or later` : v3AtLeast(version, IMPORT_SINCE) ? void 0 : `the rack runs ${version}; importing an image needs v3 ${IMPORT_SINCE} or later`;
+  if (d.rackBuild === "import" && (blocked ?? tooOld)) {
+    throw new ActionError(
+      `rack-build is import, but ${blocked ?? tooOld}`,
+      { input: "rack-build", phase: "plan" },
+      blocked ? "use rack-build: auto or source, or give every service its own image: and no ${VAR} or required environment entries" : "update the rack (convox rack update), or use rack-build: auto to build from source on this rack"
+    );
+  }
+  if (blocked) return { route: "source", why: blocked };
+  if (tooOld) return { route: "source", why: tooOld };
+  const asked = d.rackBuild === "import" ? "rack-build: import" : "rack-build: auto";
+  return {
+    route: "import",
+    why: version === void 0 ? `${asked}, every service has its own image:; the rack's version was not read, so a rack older than ${IMPORT_SINCE} builds from source instead` : `${asked}, every service has its own image:, and the rack runs ${version}`
+  };
+}
+
 // src/plan/plan.ts
 function imageReferences(config) {
-  return config.tags.map((tag) => `${config.image.original}:${tag}`);
+  const { image } = config;
+  return image ? config.tags.map((tag) => `${image.original}:${tag}`) : [];
 }
 function makePlan(p) {
   const { config } = p;
@@ -32514,7 +32683,12 @@ function makePlan(p) {
   const notes = [];
   const manifest = manifestChange(p);
   const env = envChange(p, notes);
-  const deploy2 = deployPlan(p);
+  const route = planRoute(config, {
+    ...p.manifestText !== void 0 ? { manifestText: p.manifestText } : {},
+    ...p.rack?.version ? { rackVersion: p.rack.version } : {}
+  });
+  const deploy2 = route && deployPlan(p, route);
+  notes.push(...pullNotes(config, route, p.rack?.pull, p.anonymousRead));
   if (p.rackUnavailable && config.deploy) notes.push(`The rack was not consulted: ${p.rackUnavailable}.`);
   if (config.deploy && config.build.enabled && !config.push)
     notes.push(
@@ -32523,16 +32697,18 @@ function makePlan(p) {
   return {
     dryRun: config.dryRun,
     dryRunReason: config.dryRunReason,
-    image: {
-      repository: formatReference(config.image, true),
-      references,
-      tags: config.tags,
-      primaryTag: config.tags[0] ?? ""
-    },
+    ...config.image ? {
+      image: {
+        repository: formatReference(config.image, true),
+        references,
+        tags: config.tags,
+        primaryTag: config.tags[0] ?? ""
+      }
+    } : {},
     ...manifest ? { manifest } : {},
     ...env ? { env } : {},
     ...deploy2 ? { deploy: deploy2 } : {},
-    steps: planSteps(config, references),
+    steps: planSteps(config, references, route),
     notes
   };
 }
@@ -32558,7 +32734,7 @@ function envChange(p, notes) {
     notes.push(`${update.envVar} cannot be set with a deploy key: it cannot read the app's other variables.`);
   return { name: update.envVar, after, unknownBecause };
 }
-function deployPlan(p) {
+function deployPlan(p, route) {
   const d = p.config.deploy;
   if (!d) return void 0;
   const host = p.rackHost ?? d.rackHost ?? "console.convox.com";
@@ -32566,6 +32742,8 @@ function deployPlan(p) {
     app: d.app,
     ...d.rack ? { rack: d.rack } : {},
     host,
+    route,
+    promote: d.promote,
     wait: d.wait,
     timeoutMs: d.timeoutMs,
     ...p.rack ? { current: { status: p.rack.status, ...p.rack.release ? { release: p.rack.release } : {} } } : {}
@@ -32575,33 +32753,51 @@ function step(id, title, skipped, reference) {
   const base = { id, title, ...reference ? { reference } : {} };
   return skipped ? { ...base, runs: false, skipped } : { ...base, runs: true };
 }
-function planSteps(config, references) {
+function planSteps(config, references, route) {
   const dry = config.dryRun ? "dry run" : void 0;
   const steps = [];
   const { build: build2, update, deploy: deploy2 } = config;
+  const release = deploy2?.release;
   steps.push(
     step(
       "build",
       `Build ${relativeToWorkspace(config.workspace, build2.dockerfile)} (context ${relativeToWorkspace(config.workspace, build2.context)})`,
-      build2.enabled ? void 0 : "build: false (deploying an existing tag)"
+      build2.enabled ? void 0 : release ? `release: ${release} is promoted as it is (nothing to build)` : "build: false (deploying an existing tag)"
     )
   );
-  if (!build2.enabled) steps.push(step("check-image", `Check that ${references[0] ?? "the image"} is in the registry`));
+  if (release) {
+  } else if (!build2.enabled) steps.push(step("check-image", `Check that ${references[0] ?? "the image"} is in the registry`));
   else
     for (const ref of references) steps.push(step("push", `Push ${ref}`, dry ?? (config.push ? void 0 : "push: false"), ref));
   if (update.mode === "manifest")
     steps.push(step("write-manifest", `Rewrite image: in ${update.manifestFile ?? "the manifest"}`, dry));
-  if (!deploy2) {
+  if (!deploy2 || !route) {
     steps.push(step("deploy", "Deploy to Convox", "no 'app' is set"));
     return steps;
   }
   const app = `app ${deploy2.app}`;
+  if (route.route === "release") {
+    steps.push(step("promote", `Promote release ${release} of ${app}`, dry));
+    steps.push(step("wait", `Wait until ${app} runs release ${release}`, dry ?? (deploy2.wait ? void 0 : "wait: false")));
+    return steps;
+  }
   if (update.mode === "env")
     steps.push(step("env-release", `Set ${update.envVar}=${config.tags[0]} on ${app} (new release, other variables kept)`, dry));
-  steps.push(step("upload", `Upload the source of ${app} to the rack`, dry));
-  steps.push(step("rack-build", `Build on the rack (pulls ${references[0] ?? "the image"})`, dry));
-  steps.push(step("promote", `Promote the new release of ${app}`, dry));
-  steps.push(step("wait", `Wait until ${app} runs the new release`, dry ?? (deploy2.wait ? void 0 : "wait: false")));
+  if (route.route === "import")
+    steps.push(
+      step(
+        "rack-import",
+        `Import ${references[0] ?? "the image"} into ${app} (the rack copies it; no upload, no build pod)`,
+        dry
+      )
+    );
+  else {
+    steps.push(step("upload", `Upload the source of ${app} to the rack`, dry));
+    steps.push(step("rack-build", `Build on the rack (pulls ${references[0] ?? "the image"})`, dry));
+  }
+  const staged = deploy2.promote ? void 0 : "promote: false (the release is staged for a later promote)";
+  steps.push(step("promote", `Promote the new release of ${app}`, dry ?? staged));
+  steps.push(step("wait", `Wait until ${app} runs the new release`, dry ?? staged ?? (deploy2.wait ? void 0 : "wait: false")));
   return steps;
 }
 
@@ -32609,8 +32805,10 @@ function planSteps(config, references) {
 function renderPlanText(plan) {
   const lines = [];
   lines.push(plan.dryRun ? `Dry run (${plan.dryRunReason}): this is what a real run would do.` : `Plan (${plan.dryRunReason}):`);
-  lines.push("", "Image references:");
-  for (const ref of plan.image.references) lines.push(`  ${ref}`);
+  if (plan.image) {
+    lines.push("", "Image references:");
+    for (const ref of plan.image.references) lines.push(`  ${ref}`);
+  }
   if (plan.manifest?.diff) lines.push("", `Manifest change (${plan.manifest.file}):`, plan.manifest.diff.trimEnd());
   else if (plan.manifest) {
     for (const s of plan.manifest.services)
@@ -32625,6 +32823,7 @@ function renderPlanText(plan) {
     const d = plan.deploy;
     const now = d.current ? ` (now ${d.current.status}${d.current.release ? `, release ${d.current.release}` : ""})` : "";
     lines.push("", `Rack: ${d.host}${d.rack ? ` rack ${d.rack}` : ""}, app ${d.app}${now}`);
+    lines.push(`Route: ${d.route.route} (${d.route.why})`);
   }
   lines.push("", "Steps:");
   plan.steps.forEach((s, i) => lines.push(`  ${i + 1}. ${s.title}${s.runs ? "" : `  [skipped: ${s.skipped}]`}`));
@@ -32644,18 +32843,24 @@ async function execute(deps, phases, progress, now) {
     progress.plan = plan;
     progress.manifest = manifest;
     deps.setOutput("manifest-diff", changeText(plan, manifest));
-    const ctx = {
-      config,
-      references,
-      docker: deps.docker,
-      env: deps.env,
-      log: deps.log,
-      secrets: deps.secrets,
-      now,
-      ...deps.signal ? { signal: deps.signal } : {},
-      ...contextPrefetch ? { contextPrefetch } : {}
-    };
-    await imagePhases(deps, phases, progress, ctx);
+    if (config.image) {
+      const ctx = {
+        config,
+        image: config.image,
+        references,
+        docker: deps.docker,
+        env: deps.env,
+        log: deps.log,
+        secrets: deps.secrets,
+        now,
+        ...deps.signal ? { signal: deps.signal } : {},
+        ...contextPrefetch ? { contextPrefetch } : {}
+      };
+      await imagePhases(deps, phases, progress, ctx);
+    } else {
+      phases.skip("build");
+      phases.skip("push");
+    }
     await manifestPhase(deps, phases, progress, config);
     await rackPhase(deps, phases, progress, config);
     if (plan.dryRun) deps.log.info(`Dry run (${plan.dryRunReason}): nothing was pushed, written or deployed.`);
@@ -32667,11 +32872,34 @@ function planPhase(deps, phases, config) {
   return phases.run("plan", "Plan", async () => {
     const manifest = planManifest(config);
     const look = await lookAtRack(config, deps);
-    const plan = makePlan({ config, ...manifest ? { manifest } : {}, ...look });
+    const manifestText = rackManifestText(config, manifest);
+    const route = planRoute(config, {
+      ...manifestText !== void 0 ? { manifestText } : {},
+      ...look.rack?.version ? { rackVersion: look.rack.version } : {}
+    });
+    const anonymous = config.image && needsPrivacyCheck(config, route, look.rack?.pull) ? await anonymousRead(parseReference(`${config.image.original}:${config.tags[0] ?? "latest"}`), {
+      log: deps.log,
+      secrets: deps.secrets,
+      attempts: 2,
+      ...deps.signal ? { signal: deps.signal } : {}
+    }) : void 0;
+    const plan = makePlan({
+      config,
+      ...manifest ? { manifest } : {},
+      ...look,
+      ...manifestText !== void 0 ? { manifestText } : {},
+      ...anonymous ? { anonymousRead: anonymous } : {}
+    });
     phases.planned(plan);
     deps.log.info(renderPlanText(plan));
     return { plan, ...manifest ? { manifest } : {} };
   });
+}
+function rackManifestText(config, manifest) {
+  if (!config.deploy || config.deploy.release) return void 0;
+  if (manifest) return manifest.after.toString("utf8");
+  const file = config.update.manifestPath;
+  return file && (0, import_node_fs13.existsSync)(file) ? (0, import_node_fs13.readFileSync)(file, "utf8") : void 0;
 }
 async function imagePhases(deps, phases, progress, ctx) {
   const creds = await credentialsForImage(ctx);
@@ -32731,12 +32959,16 @@ async function rackPhase(deps, phases, progress, config) {
   setDeployOutputs(deps, outcome);
   progress.deployment = await startGitHubDeployment(config, deps, runUrl(config));
   const ids2 = steps.map((s) => s.id);
+  const route = progress.plan?.deploy?.route;
+  if (!route) throw new Error("internal: a deploy step is planned but the plan has no route");
   await phases.run(
     "deploy",
     `Deploy to ${config.deploy.app}`,
-    () => deployPhase(config, ids2, progress.manifest, deps, (p) => {
+    () => deployPhase(config, route, ids2, progress.manifest, deps, (p) => {
       Object.assign(outcome, p);
       for (const id of p.stepsDone ?? []) steps.filter((s) => s.id === id).forEach((s) => phases.done(s));
+      for (const { id, reason } of p.stepsSkipped ?? [])
+        steps.filter((s) => s.id === id).forEach((s) => phases.skipped(s, reason));
       setDeployOutputs(deps, outcome);
     })
   );
@@ -32767,6 +32999,7 @@ function changeText(plan, manifest) {
 }
 function setImageOutputs(deps, config, references) {
   deps.setOutput("dry-run", String(config.dryRun));
+  if (!config.image) return;
   deps.setOutput("image", references[0] ?? "");
   deps.setOutput("tags", references.join("\n"));
   deps.setOutput("version", config.tags[0] ?? "");

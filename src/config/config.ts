@@ -5,8 +5,8 @@ import type { GitHubContext } from './github.js';
 export interface Config {
   readonly github: GitHubContext;
   readonly workspace: string;
-  /** The repository to push to (no tag). */
-  readonly image: ImageReference;
+  /** The repository to push to (no tag); absent only when promoting an existing `release`. */
+  readonly image?: ImageReference;
   /** Rendered tags, primary first. */
   readonly tags: readonly string[];
   readonly build: BuildConfig;

@@ -26,7 +26,8 @@ export function readInputs(env: NodeJS.ProcessEnv, github: GitHubContext, now: D
   const workspace = path.resolve(github.workspace);
 
   const image = readImage(raw);
-  const tags = readTags(raw, github, now);
+  // Promoting an existing release tags nothing.
+  const tags = !raw.get('image') && raw.get('release') !== undefined ? [] : readTags(raw, github, now);
   const build = readBuild(raw, workspace);
   const { dryRun, dryRunReason } = readDryRun(raw, github);
   const update = readUpdate(raw, workspace);
@@ -34,7 +35,7 @@ export function readInputs(env: NodeJS.ProcessEnv, github: GitHubContext, now: D
   const config: Config = {
     github,
     workspace,
-    image: image ?? ({} as ImageReference),
+    ...(image ? { image } : {}),
     tags,
     build,
     push: raw.bool('push', true),
@@ -306,6 +307,12 @@ function crossCheck(raw: RawInputs, c: Config): void {
       raw.fail('promote', "is false, but 'release' asks to promote", "remove one of 'promote: false' and 'release'");
     if (raw.get('rack-build') !== undefined)
       raw.fail('rack-build', "has no effect with 'release' (nothing is built)", "remove 'rack-build'");
+    if (c.image)
+      raw.fail(
+        'image',
+        "is set, but 'release' promotes an existing release (its image is already in it)",
+        "remove 'image' from the promoting step",
+      );
   }
   if (!c.build.enabled && c.build.noCache)
     raw.fail('no-cache', "has no effect with 'build: false'", "remove 'no-cache' or set 'build: true'");

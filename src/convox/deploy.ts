@@ -205,6 +205,7 @@ async function makeRelease(ctx: FlowContext, req: DeployRequest): Promise<Made> 
 async function fallBack(ctx: FlowContext, req: DeployRequest, why: string): Promise<Made> {
   const fallback = `${why}: building from source instead (rack-build: auto)`;
   req.log.info(fallback);
+  ctx.progress('fallback');
   ctx.ids.buildId = undefined;
   return { ...(await buildRelease(ctx, req)), route: 'source', fallback };
 }

@@ -1,6 +1,7 @@
 /**
  * A read-only look at the app for the dry-run plan: rack version, app status, active release,
- * and (when the credential may read releases) the current value of the image variable.
+ * (when the credential may read releases) the current value of the image variable, and, when
+ * asked, what the rack holds for pulling images (rack-facts.ts).
  */
 import type { Log } from '../log.js';
 import { Secrets } from '../secrets.js';
@@ -8,6 +9,7 @@ import { ActionError } from '../errors.js';
 import { RackClient } from './client.js';
 import { parseEnv } from './env-text.js';
 import { readAppEnv } from './env-mode.js';
+import { readDockerHubCredentials, readRegistries, type RegistryFacts } from './rack-facts.js';
 import type { RackTarget } from './target.js';
 import { rackLabel } from './target.js';
 import type { RackApp, RackSystem } from './types.js';
@@ -25,7 +27,15 @@ export interface AppInspection {
   canReadReleases: boolean;
   version: string;
   generation: RackGeneration;
+  /** What the rack holds for pulling images (asked for with `pullFacts`). */
+  pull?: PullFacts;
   requests: number;
+}
+
+/** Can the rack pull: its registry credentials (server names only) and Docker Hub parameters. */
+export interface PullFacts {
+  readonly registries: RegistryFacts;
+  readonly dockerHub: { readonly set: boolean } | { readonly unknown: string };
 }
 
 /** Reads only; never writes to the rack. @throws ActionError for auth, unknown app, unsupported rack. */
@@ -36,6 +46,7 @@ export async function inspectApp(
   log: Log,
   signal?: AbortSignal,
   secrets?: Secrets,
+  opts: { pullFacts?: boolean } = {},
 ): Promise<AppInspection> {
   const client = new RackClient(target, { log, secrets: secrets ?? new Secrets(), ...(signal ? { signal } : {}) });
   try {
@@ -51,7 +62,14 @@ export async function inspectApp(
       if (!(e instanceof ActionError && e.place.input === 'rack-password')) throw e;
       canReadReleases = false;
     }
+    const pull = opts.pullFacts
+      ? {
+          registries: await readRegistries(client),
+          dockerHub: await readDockerHubCredentials(client, generation, system.parameters),
+        }
+      : undefined;
     return {
+      ...(pull ? { pull } : {}),
       status: found.status ?? '',
       ...(found.release ? { release: found.release } : {}),
       ...(envValue !== undefined ? { envValue } : {}),

@@ -8,6 +8,8 @@ export interface RackSystem {
   name?: string;
   provider?: string;
   status?: string;
+  /** v2 racks list their parameters here (v3 racks do not). */
+  parameters?: unknown;
 }
 
 export interface RackApp {

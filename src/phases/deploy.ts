@@ -6,8 +6,8 @@ import { ActionError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
 import { deploy, DeployError, type DeployProgress } from '../convox/deploy.js';
-import { notImportable } from '../convox/importable.js';
-import { lookupDigest } from '../registry/client.js';
+import type { RoutePlan } from '../plan/route.js';
+import { anonymousRead } from '../registry/client.js';
 import { parseReference } from '../image/reference.js';
 import { cannotReadReleases } from '../convox/env-mode.js';
 import { formatDuration } from '../convox/duration.js';
@@ -24,20 +24,24 @@ export interface DeployOutcome {
   previousReleaseId: string;
   /** The rack's last log lines, on a failed deploy. */
   logTail: string[];
-  /** Plan step ids finished so far (`env-release`, `upload`, `rack-build`, `promote`, `wait`). */
+  /** Plan step ids finished so far (`env-release`, `upload`, `rack-build`, `rack-import`, `promote`, `wait`). */
   stepsDone: StepId[];
+  /** Plan steps the run did not take after all, with why (an import the rack refused with 404). */
+  stepsSkipped: { id: StepId; reason: string }[];
   /** After a failure or a cancel: the app's state as read then (`shop on rack is running, active release R…`). */
   rackNow: string;
 }
 
-/** Which plan steps are behind us once the deploy reports reaching `phase`. */
+/** Which plan steps are behind us once the deploy reports reaching `phase` (those of the route taken). */
+const MADE: readonly StepId[] = ['env-release', 'upload', 'rack-build', 'rack-import'];
 const DONE_BY_PHASE: Readonly<Record<string, readonly StepId[]>> = {
   upload: ['env-release'],
   build: ['env-release', 'upload'],
-  promote: ['env-release', 'upload', 'rack-build'],
-  promoted: ['env-release', 'upload', 'rack-build', 'promote'],
-  wait: ['env-release', 'upload', 'rack-build', 'promote'],
-  deployed: ['env-release', 'upload', 'rack-build', 'promote', 'wait'],
+  staged: MADE,
+  promote: MADE,
+  promoted: [...MADE, 'promote'],
+  wait: [...MADE, 'promote'],
+  deployed: [...MADE, 'promote', 'wait'],
 };
 
 export interface RackDeps {
@@ -80,7 +84,9 @@ export async function lookAtRack(
   const limit = AbortSignal.timeout(config.deploy.timeoutMs);
   try {
     const signal = deps.signal ? AbortSignal.any([deps.signal, limit]) : limit;
-    const seen = await inspectApp(t, config.deploy.app, config.update.envVar, deps.log, signal, deps.secrets);
+    const seen = await inspectApp(t, config.deploy.app, config.update.envVar, deps.log, signal, deps.secrets, {
+      pullFacts: !config.deploy.release,
+    });
     // Env mode with a credential that cannot read the app's variables would fail only after
     // the push; say so now, before anything is built or pushed.
     if (!config.dryRun && config.update.mode === 'env' && !seen.canReadReleases) {
@@ -93,6 +99,8 @@ export async function lookAtRack(
         ...(seen.release ? { release: seen.release } : {}),
         ...(seen.envValue !== undefined ? { envValue: seen.envValue } : {}),
         canReadReleases: seen.canReadReleases,
+        version: seen.version,
+        ...(seen.pull ? { pull: seen.pull } : {}),
       },
     };
   } catch (e) {
@@ -156,6 +164,7 @@ function sourceTarball(
  */
 export async function deployPhase(
   config: Config,
+  route: RoutePlan,
   steps: readonly StepId[],
   manifest: ManifestPlan | undefined,
   deps: RackDeps,
@@ -178,10 +187,13 @@ export async function deployPhase(
     d.description ??
     `convox-image-deploy ${config.tags[0] ?? ''}${config.github.runNumber ? ` (run ${config.github.runNumber})` : ''}`;
   let reached = '';
-  const importable = d.release ? undefined : await importInput(config, manifest, deps);
+  let fellBack = false;
+  const importable = route.route === 'import' ? await importInput(config, manifest, deps) : undefined;
+  deps.log.info(`Route: ${route.route} (${route.why})`);
   try {
     const result = await deploy({
-      rackBuild: d.rackBuild,
+      // The plan chose the route; `auto` only keeps the fallback for a rack that answers 404.
+      rackBuild: route.route === 'import' ? d.rackBuild : 'source',
       promote: d.promote,
       ...(d.release ? { release: d.release } : {}),
       ...(importable ? { importable } : {}),
@@ -201,7 +213,16 @@ export async function deployPhase(
       ...(deps.signal ? { signal: deps.signal } : {}),
       onProgress: (p: DeployProgress) => {
         reached = p.phase;
-        onProgress({ ...ids(p), ...(DONE_BY_PHASE[p.phase] ? { stepsDone: [...DONE_BY_PHASE[p.phase]!] } : {}) });
+        if (p.phase === 'fallback') {
+          fellBack = true;
+          onProgress({
+            ...ids(p),
+            stepsSkipped: [{ id: 'rack-import', reason: 'the rack has no import route (404): built from source instead' }],
+          });
+          return;
+        }
+        const done = (DONE_BY_PHASE[p.phase] ?? []).filter((id) => !(fellBack && id === 'rack-import'));
+        onProgress({ ...ids(p), ...(done.length ? { stepsDone: [...done] } : {}) });
       },
       userAgent: 'convox-image-deploy',
     });
@@ -249,33 +270,18 @@ async function importInput(
   manifest: ManifestPlan | undefined,
   deps: RackDeps,
 ): Promise<{ image: string; manifest: string; credentials?: { username: string; password: string } } | undefined> {
-  const d = config.deploy;
-  if (!d || d.rackBuild === 'source' || config.update.mode === 'env') {
-    if (d?.rackBuild !== 'source' && config.update.mode === 'env')
-      deps.log.info('rack-build: source build (update: env puts the tag in ${…}, which the import route reads as empty)');
-    return undefined;
-  }
+  if (!config.image) return undefined;
   const text = manifest
     ? manifest.after.toString('utf8')
     : config.update.manifestPath
       ? readFileSync(config.update.manifestPath, 'utf8')
       : '';
-  const why = notImportable(text);
-  if (why) {
-    deps.log.info(`rack-build: source build (${why})`);
-    return undefined;
-  }
   const image = `${config.image.original}:${config.tags[0] ?? ''}`;
   const { username, password } = config.registry;
   if (!username || !password) return { image, manifest: text };
-  let anonymous = false;
-  try {
-    anonymous =
-      (await lookupDigest(parseReference(image), undefined, { log: deps.log, secrets: deps.secrets, attempts: 2 })) !== undefined;
-  } catch {
-    anonymous = false;
-  }
-  return anonymous ? { image, manifest: text } : { image, manifest: text, credentials: { username, password } };
+  // Passed unless the registry lets anyone read the image: a public image needs none.
+  const read = await anonymousRead(parseReference(image), { log: deps.log, secrets: deps.secrets, attempts: 2 });
+  return read === 'allowed' ? { image, manifest: text } : { image, manifest: text, credentials: { username, password } };
 }
 
 function ids(p: { buildId?: string; releaseId?: string; previousReleaseId?: string }): Partial<DeployOutcome> {

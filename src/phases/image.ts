@@ -10,13 +10,15 @@ import type { CredentialsFor } from '../buildkit/session.js';
 import { inspectEngine } from '../engine/engine.js';
 import { ociLabels } from '../image/labels.js';
 import { pushTag } from '../engine/push.js';
-import { parseReference, registryApiHost } from '../image/reference.js';
+import { parseReference, registryApiHost, type ImageReference } from '../image/reference.js';
 import { engineAuthConfig, resolveCredentials, type RegistryCredentials } from '../registry/credentials.js';
 import { hostKey } from '../registry/docker-config.js';
 import { lookupDigest, manifestDigest } from '../registry/client.js';
 
 export interface ImageContext {
   readonly config: Config;
+  /** The repository pushed to: `config.image`, which every run with an image phase has. */
+  readonly image: ImageReference;
   readonly references: readonly string[];
   readonly docker: () => Docker;
   readonly env: NodeJS.ProcessEnv;
@@ -31,7 +33,7 @@ export interface ImageContext {
 /** Credentials for the pushed registry: the inputs, else the Docker config (login-action). */
 export function credentialsForImage(ctx: ImageContext): Promise<RegistryCredentials | undefined> {
   const { config } = ctx;
-  return resolveCredentials(config.image.registry, {
+  return resolveCredentials(ctx.image.registry, {
     ...(config.registry.username ? { username: config.registry.username } : {}),
     ...(config.registry.password ? { password: config.registry.password } : {}),
     env: ctx.env,
@@ -55,7 +57,7 @@ async function build(ctx: ImageContext, creds: RegistryCredentials | undefined):
   ctx.log.info(
     `Docker engine ${engine.serverVersion} (API ${engine.apiVersion}), ${engine.buildkit ? 'BuildKit' : 'classic builder'}`,
   );
-  const pushHost = ctx.config.image.registry;
+  const pushHost = ctx.image.registry;
   const known: Record<string, { username: string; password: string }> = {};
   if (creds) known[pushHost] = { username: creds.username, password: creds.password };
   // Cache sources may come from other registries: the classic builder needs their credentials up front.
@@ -132,7 +134,7 @@ export async function pushPhase(
   onPushed: (reference: string) => void = () => {},
 ): Promise<string> {
   const docker = ctx.docker();
-  const repository = ctx.config.image.original;
+  const repository = ctx.image.original;
   const results: string[] = [];
   let digest: string | undefined;
   for (const tag of ctx.config.tags) {
@@ -142,7 +144,7 @@ export async function pushPhase(
         repository,
         tag,
         authconfig: engineAuthConfig(creds),
-        registry: ctx.config.image.registry,
+        registry: ctx.image.registry,
         log: ctx.log,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
@@ -186,7 +188,7 @@ export async function pushPhase(
  * dry runs do it too) and take its digest, before anything else happens.
  */
 export async function existingImagePhase(ctx: ImageContext, creds: RegistryCredentials | undefined): Promise<string> {
-  const reference = `${ctx.config.image.original}:${ctx.config.tags[0]}`;
+  const reference = `${ctx.image.original}:${ctx.config.tags[0]}`;
   const digest = await lookupDigest(parseReference(reference), creds, {
     log: ctx.log,
     secrets: ctx.secrets,

@@ -5,8 +5,8 @@ import { planManifestUpdate, writeFileAtomic, type ManifestPlan } from '../manif
 
 /** Reads the manifest and plans its update; validation happens here, before anything is pushed. */
 export function planManifest(config: Config, digest?: string): ManifestPlan | undefined {
-  const { update } = config;
-  if (update.mode === 'none' || !update.manifestPath || !update.manifestFile) return undefined;
+  const { update, image } = config;
+  if (update.mode === 'none' || !image || !update.manifestPath || !update.manifestFile) return undefined;
   let bytes: Buffer;
   try {
     bytes = readFileSync(update.manifestPath);
@@ -20,7 +20,7 @@ export function planManifest(config: Config, digest?: string): ManifestPlan | un
   return planManifestUpdate({
     file: update.manifestFile,
     bytes,
-    image: config.image,
+    image,
     ...(update.services ? { services: update.services } : {}),
     mode: update.mode,
     envVar: update.envVar,

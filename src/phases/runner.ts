@@ -3,6 +3,7 @@
  * nothing else: no decision is taken again from the config, so a dry run and a real run differ
  * only in which steps the plan marks as running. The recorder notes how each step fared.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { Config } from '../config/config.js';
 import { readGitHubContext } from '../config/github.js';
@@ -20,6 +21,10 @@ import type { PhaseRecorder } from './recorder.js';
 import { startGitHubDeployment } from './report.js';
 import type { DeploymentHandle } from '../report/deployment.js';
 import { imageReferences, makePlan } from '../plan/plan.js';
+import { needsPrivacyCheck } from '../plan/pull.js';
+import { planRoute } from '../plan/route.js';
+import { parseReference } from '../image/reference.js';
+import { anonymousRead } from '../registry/client.js';
 import type { Plan } from '../plan/types.js';
 import { renderPlanText } from '../plan/text.js';
 
@@ -60,18 +65,25 @@ export async function execute(deps: RunnerDeps, phases: PhaseRecorder, progress:
     progress.plan = plan;
     progress.manifest = manifest;
     deps.setOutput('manifest-diff', changeText(plan, manifest));
-    const ctx: ImageContext = {
-      config,
-      references,
-      docker: deps.docker,
-      env: deps.env,
-      log: deps.log,
-      secrets: deps.secrets,
-      now,
-      ...(deps.signal ? { signal: deps.signal } : {}),
-      ...(contextPrefetch ? { contextPrefetch } : {}),
-    };
-    await imagePhases(deps, phases, progress, ctx);
+    if (config.image) {
+      const ctx: ImageContext = {
+        config,
+        image: config.image,
+        references,
+        docker: deps.docker,
+        env: deps.env,
+        log: deps.log,
+        secrets: deps.secrets,
+        now,
+        ...(deps.signal ? { signal: deps.signal } : {}),
+        ...(contextPrefetch ? { contextPrefetch } : {}),
+      };
+      await imagePhases(deps, phases, progress, ctx);
+    } else {
+      // Promoting an existing release: the plan has no image steps.
+      phases.skip('build');
+      phases.skip('push');
+    }
     await manifestPhase(deps, phases, progress, config);
     await rackPhase(deps, phases, progress, config);
     if (plan.dryRun) deps.log.info(`Dry run (${plan.dryRunReason}): nothing was pushed, written or deployed.`);
@@ -85,11 +97,40 @@ function planPhase(deps: RunnerDeps, phases: PhaseRecorder, config: Config): Pro
   return phases.run('plan', 'Plan', async () => {
     const manifest = planManifest(config);
     const look = await lookAtRack(config, deps);
-    const plan = makePlan({ config, ...(manifest ? { manifest } : {}), ...look });
+    const manifestText = rackManifestText(config, manifest);
+    const route = planRoute(config, {
+      ...(manifestText !== undefined ? { manifestText } : {}),
+      ...(look.rack?.version ? { rackVersion: look.rack.version } : {}),
+    });
+    // Asked only when the rack's build would need credentials it does not hold (plan/pull.ts).
+    const anonymous =
+      config.image && needsPrivacyCheck(config, route, look.rack?.pull)
+        ? await anonymousRead(parseReference(`${config.image.original}:${config.tags[0] ?? 'latest'}`), {
+            log: deps.log,
+            secrets: deps.secrets,
+            attempts: 2,
+            ...(deps.signal ? { signal: deps.signal } : {}),
+          })
+        : undefined;
+    const plan = makePlan({
+      config,
+      ...(manifest ? { manifest } : {}),
+      ...look,
+      ...(manifestText !== undefined ? { manifestText } : {}),
+      ...(anonymous ? { anonymousRead: anonymous } : {}),
+    });
     phases.planned(plan);
     deps.log.info(renderPlanText(plan));
     return { plan, ...(manifest ? { manifest } : {}) };
   });
+}
+
+/** The manifest the rack will get: the planned rewrite, else the file as it is (none with `release`). */
+function rackManifestText(config: Config, manifest: ManifestPlan | undefined): string | undefined {
+  if (!config.deploy || config.deploy.release) return undefined;
+  if (manifest) return manifest.after.toString('utf8');
+  const file = config.update.manifestPath;
+  return file && existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
 /** `build` (dry runs too), then `push` every tag, or `check-image` (a read, dry runs too). */
@@ -158,10 +199,14 @@ async function rackPhase(deps: RunnerDeps, phases: PhaseRecorder, progress: Prog
   setDeployOutputs(deps, outcome);
   progress.deployment = await startGitHubDeployment(config, deps, runUrl(config));
   const ids = steps.map((s) => s.id);
+  const route = progress.plan?.deploy?.route;
+  if (!route) throw new Error('internal: a deploy step is planned but the plan has no route');
   await phases.run('deploy', `Deploy to ${config.deploy.app}`, () =>
-    deployPhase(config, ids, progress.manifest, deps, (p) => {
+    deployPhase(config, route, ids, progress.manifest, deps, (p) => {
       Object.assign(outcome, p);
       for (const id of p.stepsDone ?? []) steps.filter((s) => s.id === id).forEach((s) => phases.done(s));
+      for (const { id, reason } of p.stepsSkipped ?? [])
+        steps.filter((s) => s.id === id).forEach((s) => phases.skipped(s, reason));
       setDeployOutputs(deps, outcome);
     }),
   );
@@ -200,6 +245,7 @@ function changeText(plan: Plan, manifest: ManifestPlan | undefined): string {
 
 function setImageOutputs(deps: RunnerDeps, config: Config, references: readonly string[]): void {
   deps.setOutput('dry-run', String(config.dryRun));
+  if (!config.image) return;
   deps.setOutput('image', references[0] ?? '');
   deps.setOutput('tags', references.join('\n'));
   deps.setOutput('version', config.tags[0] ?? '');

@@ -2,6 +2,9 @@ import type { Config } from '../config/config.js';
 import { relativeToWorkspace } from '../config/paths.js';
 import { formatReference } from '../image/reference.js';
 import type { ManifestPlan } from '../manifest/index.js';
+import type { PullFacts } from '../convox/inspect.js';
+import { pullNotes, type AnonymousRead } from './pull.js';
+import { planRoute, type RoutePlan } from './route.js';
 import type { StepId } from './steps.js';
 import type { DeployPlan, EnvChange, ManifestChange, Plan, PlanStep } from './types.js';
 
@@ -11,6 +14,10 @@ export interface RackLook {
   readonly release?: string;
   readonly envValue?: string;
   readonly canReadReleases: boolean;
+  /** `GET /system` version. */
+  readonly version?: string;
+  /** What the rack holds for pulling images, when it was read. */
+  readonly pull?: PullFacts;
 }
 
 export interface PlanInputs {
@@ -20,21 +27,34 @@ export interface PlanInputs {
   /** Why the rack could not be looked at (no credentials in a fork PR, …). */
   readonly rackUnavailable?: string;
   readonly rackHost?: string;
+  /** The manifest as the rack will get it (after the planned rewrite), for the route. */
+  readonly manifestText?: string;
+  /** Whether the image's registry lets anyone read it, when the plan had to ask (pull.ts). */
+  readonly anonymousRead?: AnonymousRead;
 }
 
 /** Full references for every tag, primary first, spelled with the repository as the user wrote it. */
 export function imageReferences(config: Config): string[] {
-  return config.tags.map((tag) => `${config.image.original}:${tag}`);
+  const { image } = config;
+  return image ? config.tags.map((tag) => `${image.original}:${tag}`) : [];
 }
 
-/** Computes the plan. Pure: same inputs, same plan, in a dry run and a real one. */
+/**
+ * Computes the plan. Pure: same inputs, same plan, in a dry run and a real one.
+ * @throws ActionError when the inputs ask for a route the rack or manifest cannot take.
+ */
 export function makePlan(p: PlanInputs): Plan {
   const { config } = p;
   const references = imageReferences(config);
   const notes: string[] = [];
   const manifest = manifestChange(p);
   const env = envChange(p, notes);
-  const deploy = deployPlan(p);
+  const route = planRoute(config, {
+    ...(p.manifestText !== undefined ? { manifestText: p.manifestText } : {}),
+    ...(p.rack?.version ? { rackVersion: p.rack.version } : {}),
+  });
+  const deploy = route && deployPlan(p, route);
+  notes.push(...pullNotes(config, route, p.rack?.pull, p.anonymousRead));
   if (p.rackUnavailable && config.deploy) notes.push(`The rack was not consulted: ${p.rackUnavailable}.`);
   if (config.deploy && config.build.enabled && !config.push)
     notes.push(
@@ -43,16 +63,20 @@ export function makePlan(p: PlanInputs): Plan {
   return {
     dryRun: config.dryRun,
     dryRunReason: config.dryRunReason,
-    image: {
-      repository: formatReference(config.image, true),
-      references,
-      tags: config.tags,
-      primaryTag: config.tags[0] ?? '',
-    },
+    ...(config.image
+      ? {
+          image: {
+            repository: formatReference(config.image, true),
+            references,
+            tags: config.tags,
+            primaryTag: config.tags[0] ?? '',
+          },
+        }
+      : {}),
     ...(manifest ? { manifest } : {}),
     ...(env ? { env } : {}),
     ...(deploy ? { deploy } : {}),
-    steps: planSteps(config, references),
+    steps: planSteps(config, references, route),
     notes,
   };
 }
@@ -81,7 +105,7 @@ function envChange(p: PlanInputs, notes: string[]): EnvChange | undefined {
   return { name: update.envVar, after, unknownBecause };
 }
 
-function deployPlan(p: PlanInputs): DeployPlan | undefined {
+function deployPlan(p: PlanInputs, route: RoutePlan): DeployPlan | undefined {
   const d = p.config.deploy;
   if (!d) return undefined;
   const host = p.rackHost ?? d.rackHost ?? 'console.convox.com';
@@ -89,6 +113,8 @@ function deployPlan(p: PlanInputs): DeployPlan | undefined {
     app: d.app,
     ...(d.rack ? { rack: d.rack } : {}),
     host,
+    route,
+    promote: d.promote,
     wait: d.wait,
     timeoutMs: d.timeoutMs,
     ...(p.rack ? { current: { status: p.rack.status, ...(p.rack.release ? { release: p.rack.release } : {}) } } : {}),
@@ -101,32 +127,55 @@ function step(id: StepId, title: string, skipped?: string, reference?: string): 
 }
 
 /** The ordered steps, each marked as running in this run or skipped with the reason. */
-export function planSteps(config: Config, references: readonly string[]): PlanStep[] {
+export function planSteps(config: Config, references: readonly string[], route?: RoutePlan): PlanStep[] {
   const dry = config.dryRun ? 'dry run' : undefined;
   const steps: PlanStep[] = [];
   const { build, update, deploy } = config;
+  const release = deploy?.release;
   steps.push(
     step(
       'build',
       `Build ${relativeToWorkspace(config.workspace, build.dockerfile)} (context ${relativeToWorkspace(config.workspace, build.context)})`,
-      build.enabled ? undefined : 'build: false (deploying an existing tag)',
+      build.enabled
+        ? undefined
+        : release
+          ? `release: ${release} is promoted as it is (nothing to build)`
+          : 'build: false (deploying an existing tag)',
     ),
   );
-  if (!build.enabled) steps.push(step('check-image', `Check that ${references[0] ?? 'the image'} is in the registry`));
+  if (release) {
+    // The release holds its image and manifest: nothing to check, push or write.
+  } else if (!build.enabled) steps.push(step('check-image', `Check that ${references[0] ?? 'the image'} is in the registry`));
   else
     for (const ref of references) steps.push(step('push', `Push ${ref}`, dry ?? (config.push ? undefined : 'push: false'), ref));
   if (update.mode === 'manifest')
     steps.push(step('write-manifest', `Rewrite image: in ${update.manifestFile ?? 'the manifest'}`, dry));
-  if (!deploy) {
+  if (!deploy || !route) {
     steps.push(step('deploy', 'Deploy to Convox', "no 'app' is set"));
     return steps;
   }
   const app = `app ${deploy.app}`;
+  if (route.route === 'release') {
+    steps.push(step('promote', `Promote release ${release} of ${app}`, dry));
+    steps.push(step('wait', `Wait until ${app} runs release ${release}`, dry ?? (deploy.wait ? undefined : 'wait: false')));
+    return steps;
+  }
   if (update.mode === 'env')
     steps.push(step('env-release', `Set ${update.envVar}=${config.tags[0]} on ${app} (new release, other variables kept)`, dry));
-  steps.push(step('upload', `Upload the source of ${app} to the rack`, dry));
-  steps.push(step('rack-build', `Build on the rack (pulls ${references[0] ?? 'the image'})`, dry));
-  steps.push(step('promote', `Promote the new release of ${app}`, dry));
-  steps.push(step('wait', `Wait until ${app} runs the new release`, dry ?? (deploy.wait ? undefined : 'wait: false')));
+  if (route.route === 'import')
+    steps.push(
+      step(
+        'rack-import',
+        `Import ${references[0] ?? 'the image'} into ${app} (the rack copies it; no upload, no build pod)`,
+        dry,
+      ),
+    );
+  else {
+    steps.push(step('upload', `Upload the source of ${app} to the rack`, dry));
+    steps.push(step('rack-build', `Build on the rack (pulls ${references[0] ?? 'the image'})`, dry));
+  }
+  const staged = deploy.promote ? undefined : 'promote: false (the release is staged for a later promote)';
+  steps.push(step('promote', `Promote the new release of ${app}`, dry ?? staged));
+  steps.push(step('wait', `Wait until ${app} runs the new release`, dry ?? staged ?? (deploy.wait ? undefined : 'wait: false')));
   return steps;
 }

@@ -24,6 +24,7 @@ export const STEP_PHASE = {
   push: 'push',
   'write-manifest': 'manifest',
   'env-release': 'deploy',
+  'rack-import': 'deploy',
   upload: 'deploy',
   'rack-build': 'deploy',
   promote: 'deploy',

@@ -4,8 +4,10 @@ import type { Plan } from './types.js';
 export function renderPlanText(plan: Plan): string {
   const lines: string[] = [];
   lines.push(plan.dryRun ? `Dry run (${plan.dryRunReason}): this is what a real run would do.` : `Plan (${plan.dryRunReason}):`);
-  lines.push('', 'Image references:');
-  for (const ref of plan.image.references) lines.push(`  ${ref}`);
+  if (plan.image) {
+    lines.push('', 'Image references:');
+    for (const ref of plan.image.references) lines.push(`  ${ref}`);
+  }
   if (plan.manifest?.diff) lines.push('', `Manifest change (${plan.manifest.file}):`, plan.manifest.diff.trimEnd());
   else if (plan.manifest) {
     for (const s of plan.manifest.services)
@@ -20,6 +22,7 @@ export function renderPlanText(plan: Plan): string {
     const d = plan.deploy;
     const now = d.current ? ` (now ${d.current.status}${d.current.release ? `, release ${d.current.release}` : ''})` : '';
     lines.push('', `Rack: ${d.host}${d.rack ? ` rack ${d.rack}` : ''}, app ${d.app}${now}`);
+    lines.push(`Route: ${d.route.route} (${d.route.why})`);
   }
   lines.push('', 'Steps:');
   plan.steps.forEach((s, i) => lines.push(`  ${i + 1}. ${s.title}${s.runs ? '' : `  [skipped: ${s.skipped}]`}`));

@@ -1,3 +1,4 @@
+import type { RoutePlan } from './route.js';
 import type { StepId, StepOutcome } from './steps.js';
 
 /**
@@ -58,6 +59,10 @@ export interface DeployPlan {
   readonly rack?: string;
   /** Rack or Console host, no credentials. */
   readonly host: string;
+  /** How the release is made (import, source build, or an existing release) and why. */
+  readonly route: RoutePlan;
+  /** False: the release is made and staged, not promoted. */
+  readonly promote: boolean;
   readonly wait: boolean;
   readonly timeoutMs: number;
   /** What a read-only look at the rack found (dry runs with credentials). */
@@ -70,7 +75,8 @@ export interface Plan {
   readonly dryRun: boolean;
   /** Why this is (or is not) a dry run: "pull_request event (dry-run: auto)". */
   readonly dryRunReason: string;
-  readonly image: ImagePlan;
+  /** Absent only when promoting an existing release (nothing is built or pushed). */
+  readonly image?: ImagePlan;
   readonly manifest?: ManifestChange;
   readonly env?: EnvChange;
   readonly deploy?: DeployPlan;

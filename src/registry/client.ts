@@ -157,20 +157,11 @@ function unreachable(lookup: ManifestLookup, err: unknown, attempts: number, opt
   );
 }
 
-/**
- * The manifest digest `ref`'s tag (or digest) resolves to, or undefined when the registry has no
- * such tag. Auth failures and exhausted retries throw ActionErrors naming the registry.
- */
-export async function lookupDigest(
-  ref: ImageReference,
-  creds: RegistryCredentials | undefined,
-  opts: RegistryClientOptions,
-): Promise<string | undefined> {
-  const lookup = new ManifestLookup(ref, creds, opts);
+/** One manifest lookup with classified retries; ActionErrors name the registry. */
+async function answerOf(lookup: ManifestLookup, opts: RegistryClientOptions): Promise<Answer> {
   const attempts = opts.attempts ?? 5;
-  let answer: Answer;
   try {
-    answer = await retry(`check ${formatReference(ref, true)}`, () => lookup.attempt(), {
+    return await retry(`check ${formatReference(lookup.ref, true)}`, () => lookup.attempt(), {
       attempts,
       classify: classifyError,
       describe: describer(opts),
@@ -183,6 +174,19 @@ export async function lookupDigest(
     if (err instanceof ActionError || opts.signal?.aborted) throw err;
     throw unreachable(lookup, err, attempts, opts);
   }
+}
+
+/**
+ * The manifest digest `ref`'s tag (or digest) resolves to, or undefined when the registry has no
+ * such tag. Auth failures and exhausted retries throw ActionErrors naming the registry.
+ */
+export async function lookupDigest(
+  ref: ImageReference,
+  creds: RegistryCredentials | undefined,
+  opts: RegistryClientOptions,
+): Promise<string | undefined> {
+  const lookup = new ManifestLookup(ref, creds, opts);
+  const answer = await answerOf(lookup, opts);
   if (answer.status === 200 && answer.digest) return answer.digest;
   if (answer.status === 404) return undefined;
   if (answer.status === 401 || answer.status === 403) throw authFailure(ref, creds, answer);
@@ -191,6 +195,26 @@ export async function lookupDigest(
     {},
     'check that the image reference names a repository on this registry',
   );
+}
+
+/**
+ * Would the registry let anyone read `ref` without credentials? `refused` when it answered an
+ * anonymous manifest read with 401/403 (a private repository, or a registry that wants a login
+ * for everything); `allowed` when it answered 200 or 404 (a public repository, tag there or not);
+ * `unknown` when it could not be asked. Never sends credentials.
+ */
+export async function anonymousRead(
+  ref: ImageReference,
+  opts: RegistryClientOptions,
+): Promise<'allowed' | 'refused' | 'unknown'> {
+  try {
+    const answer = await answerOf(new ManifestLookup(ref, undefined, opts), opts);
+    if (answer.status === 401 || answer.status === 403) return 'refused';
+    return answer.status === 200 || answer.status === 404 ? 'allowed' : 'unknown';
+  } catch (e) {
+    if (opts.signal?.aborted) throw e;
+    return 'unknown';
+  }
 }
 
 /**

@@ -94,7 +94,7 @@ function buildComment(plan: Plan, key: CommentKey, context: CommentContext, maxD
       ...(failed.length ? [...failed, ''] : []),
       intro,
     ],
-    imageSection(plan.image),
+    plan.image ? imageSection(plan.image) : [],
     changeSection(plan, maxDiffChars),
     plan.deploy ? rackSection(plan.deploy, {}, consoleLink(plan.deploy)) : [],
     context.steps

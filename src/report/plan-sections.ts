@@ -2,6 +2,7 @@
  * The Markdown sections the job summary and the PR comment share, so a plan reads the same in
  * both places. Each returns lines (no trailing blank line); empty when there is nothing to say.
  */
+import type { RoutePlan } from '../plan/route.js';
 import type { StepOutcome } from '../plan/steps.js';
 import type { DeployPlan, EnvChange, ImagePlan, ManifestChange, Plan, PlanStep } from '../plan/types.js';
 import { clipLines, code, escapeText, fenced, formatDuration, link } from './markdown.js';
@@ -80,6 +81,7 @@ export function rackSection(deploy: DeployPlan, facts: RackFacts, consoleUrl: st
     ? ` (before this run: ${escapeText(deploy.current.status)}${deploy.current.release ? `, release ${code(deploy.current.release)}` : ''})`
     : '';
   lines.push(`- App: ${code(deploy.app)}${now}`);
+  lines.push(`- Route: ${ROUTE_NAME[deploy.route.route]} (${escapeText(deploy.route.why)})`);
   if (facts.buildId) lines.push(`- Build: ${code(facts.buildId)}`);
   if (facts.releaseId) {
     const previous = facts.previousReleaseId ? ` (previous: ${code(facts.previousReleaseId)})` : '';
@@ -90,6 +92,12 @@ export function rackSection(deploy: DeployPlan, facts: RackFacts, consoleUrl: st
   lines.push(`- Wait: ${deploy.wait ? `until running, up to ${formatDuration(deploy.timeoutMs)}` : 'no (wait: false)'}`);
   return lines;
 }
+
+const ROUTE_NAME: Readonly<Record<RoutePlan['route'], string>> = {
+  import: 'import the pushed image (no upload, no build pod)',
+  source: 'upload the source and build on the rack',
+  release: 'promote an existing release',
+};
 
 /** The numbered steps, each with its status marker. */
 export function stepsSection(steps: readonly PlanStep[], statusOf: (step: PlanStep, index: number) => StepStatus): string[] {

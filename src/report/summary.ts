@@ -34,7 +34,7 @@ export function renderSummary(report: RunReport, opts: SummaryOptions = {}): str
   const sections = [
     verdictSection(report),
     failureSection(report),
-    imageSection(plan.image, report),
+    plan.image ? imageSection(plan.image, report) : [],
     changeSection(plan, MAX_DIFF_CHARS),
     plan.deploy ? rackSection(plan.deploy, report, consoleLink(plan.deploy, opts.consoleHost)) : [],
     stepsSection(plan.steps, (_step, i) => recordedStepStatus(report.steps[i], plan.dryRun)),
@@ -64,6 +64,11 @@ function successHeadline(report: RunReport): string {
   const { plan } = report;
   const done = (id: StepId): boolean => report.steps.some((s) => s.id === id && s.status === 'done');
   const deploy = plan.deploy;
+  const staged = deploy && !deploy.promote && report.releaseId;
+  if (staged) {
+    const id = code(report.releaseId ?? '');
+    return `Staged release ${id} on app ${code(deploy.app)} (promote: false): promote it with \`convox releases promote ${report.releaseId} --app ${deploy.app}\`, or this action with \`release: ${report.releaseId}\``;
+  }
   if (deploy && done('promote')) {
     const what = report.releaseId ? `release ${code(report.releaseId)}` : 'the new release';
     const onRack = deploy.rack ? ` on rack ${code(deploy.rack)}` : '';
@@ -71,7 +76,7 @@ function successHeadline(report: RunReport): string {
     if (!done('wait')) return `Promoted ${what} on app ${code(deploy.app)}${onRack} (not waited for: wait: false)`;
     return `Deployed ${what} to app ${code(deploy.app)}${onRack}`;
   }
-  const primary = plan.image.references[0] ?? plan.image.repository;
+  const primary = plan.image?.references[0] ?? plan.image?.repository ?? '';
   if (done('push')) return `Pushed ${code(primary)}${deploy ? '' : ' (no app set, so nothing was deployed)'}`;
   if (done('build')) return `Built ${code(primary)} (not pushed)`;
   return 'Done: nothing needed doing';

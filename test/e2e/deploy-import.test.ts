@@ -69,7 +69,7 @@ describe('rack-build: auto', () => {
     console.log(`import route: ${r.requests.length} rack requests`);
   });
 
-  it('3.24.5: falls back to the source build and says so once', async () => {
+  it('3.24.5: the plan takes the source build, saying why, and never asks the rack to import', async () => {
     const r = await start('3.24.5');
     r.state.registries.set(services.registry, {
       server: services.registry,
@@ -78,9 +78,40 @@ describe('rack-build: auto', () => {
     });
     const run = await runAction({ inputs: inputs('acme/old'), env, workspace: workspace('acme/old') });
     expect(run.code, run.all).toBe(0);
-    expect(run.all.split('building from source instead').length - 1).toBe(1);
+    expect(run.all).toContain('Route: source (the rack runs 3.24.5; importing an image needs v3 3.24.6 or later)');
+    expect(run.summary).toContain('upload the source and build on the rack');
     expect(r.requests.some((q) => q.path.endsWith('/image'))).toBe(false);
+    expect(r.requests.some((q) => q.path.includes('/objects/'))).toBe(true);
     console.log(`source route: ${r.requests.length} rack requests`);
+  });
+
+  it('3.24.5 with no credentials on the rack for the private registry: fails in the plan, before the push', async () => {
+    const r = await start('3.24.5');
+    const run = await runAction({ inputs: inputs('acme/nocreds'), env, workspace: workspace('acme/nocreds') });
+    expect(run.code).toBe(1);
+    expect(run.all).toContain(`${services.registry}/acme/nocreds is private (${services.registry} refused an anonymous read)`);
+    expect(run.all).toContain(`convox registries add ${services.registry} USERNAME PASSWORD`);
+    expect(run.summary).toMatch(/nothing was done[\s\S]*convox registries add/);
+    expect(run.all).not.toContain('Pushing ');
+    expect(r.requests.some((q) => q.path.includes('/objects/') || q.path.includes('/builds'))).toBe(false);
+    expect(r.requests.filter((q) => q.method !== 'GET')).toEqual([]);
+    expect(run.all).not.toContain(services.registryPassword);
+  });
+
+  it('a rack that reports 3.24.6 but answers 404 to the import: falls back once, and the record says so', async () => {
+    const r = await start('3.24.6');
+    r.state.registries.set(services.registry, {
+      server: services.registry,
+      username: services.registryUser,
+      password: services.registryPassword,
+    });
+    r.faults.fail({ method: 'POST', path: '/apps/shop/builds/*/image', status: 404, body: '' });
+    const run = await runAction({ inputs: inputs('acme/fb'), env, workspace: workspace('acme/fb') });
+    expect(run.code, run.all).toBe(0);
+    expect(run.all.split('building from source instead').length - 1).toBe(1);
+    expect(run.summary).toMatch(/⏭️ Import .* — skipped: the rack has no import route \(404\): built from source instead/);
+    expect(r.requests.some((q) => q.path.includes('/objects/'))).toBe(true);
+    expect(r.state.requireApp('shop').release).toBe(run.outputs['release-id']);
   });
 
   it('promote: false stages the release, not promoted, and says how to promote', async () => {
@@ -96,5 +127,37 @@ describe('rack-build: auto', () => {
     expect(id).toMatch(/^R/);
     expect(r.state.requireApp('shop').release).toBe(before);
     expect(staged.all).toContain(`convox releases promote ${id}`);
+  });
+
+  it('release: promotes the staged release and waits, with no image, build or manifest change', async () => {
+    const r = await start('3.24.6');
+    const staged = await runAction({
+      inputs: inputs('acme/gate', { promote: 'false' }),
+      env,
+      workspace: workspace('acme/gate'),
+    });
+    expect(staged.code, staged.all).toBe(0);
+    const id = staged.outputs['release-id']!;
+    const before = r.requests.length;
+    const promoted = await runAction({
+      inputs: {
+        app: 'shop',
+        'rack-host': r.url,
+        'rack-password': RACK_PASSWORD,
+        release: id,
+        build: 'false',
+        update: 'none',
+        timeout: '2m',
+      },
+      env,
+      workspace: makeWorkspace({}),
+    });
+    expect(promoted.code, promoted.all).toBe(0);
+    expect(r.state.requireApp('shop').release).toBe(id);
+    expect(promoted.outputs['release-id']).toBe(id);
+    const calls = r.requests.slice(before).map((q) => `${q.method} ${q.path}`);
+    expect(calls).toContain(`POST /apps/shop/releases/${id}/promote`);
+    expect(calls.some((c) => /\/builds|\/objects\//.test(c))).toBe(false);
+    expect(promoted.summary).toContain(id);
   });
 });

@@ -79,6 +79,8 @@ describe('the steps a run executes are the plan’s, and the summary says so', (
     ['dry run with an app', { ...app, 'dry-run': 'true' }, 'acme/plan-dry'],
     ['deploy, wait: false', { ...app, wait: 'false' }, 'acme/plan-nowait'],
     ['env deploy', { ...app, update: 'env' }, 'acme/plan-env'],
+    ['deploy, rack-build: source', { ...app, 'rack-build': 'source' }, 'acme/plan-source'],
+    ['staged (promote: false)', { ...app, promote: 'false' }, 'acme/plan-staged'],
   ])('%s', async (_name, extra, repo) => {
     const tag = extra.tags ?? `t${++seq}`;
     const before = manifest(`${services.registry}/${repo}:${extra.update === 'env' ? '${IMAGE_VERSION}' : 'old'}`);
@@ -86,6 +88,7 @@ describe('the steps a run executes are the plan’s, and the summary says so', (
     const inputs = { ...base(repo), tags: tag, ...extra, ...(extra.app ? { 'rack-host': rack.url } : {}) };
     const tagsBefore = await registryTags(services, repo);
     const buildsBefore = rack.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/builds')).length;
+    const requestsBefore = rack.requests.length;
     const run = await runAction({ inputs, env, workspace: ws });
     expect(run.code, run.all).toBe(0);
 
@@ -107,6 +110,19 @@ describe('the steps a run executes are the plan’s, and the summary says so', (
     const written = readFileSync(path.join(ws, 'convox.yml'), 'utf8');
     expect(written !== before, 'manifest written').toBe(runs('Rewrite image:'));
     const builds = rack.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/builds')).length - buildsBefore;
-    expect(builds, 'rack builds').toBe(runs('Build on the rack') ? 1 : 0);
+    expect(builds, 'rack builds').toBe(runs('Build on the rack') || runs('Import ') ? 1 : 0);
+    const since = rack.requests.slice(requestsBefore);
+    expect(
+      since.some((r) => r.path.includes('/objects/')),
+      'source uploaded',
+    ).toBe(runs('Upload the source'));
+    expect(
+      since.some((r) => r.method === 'POST' && r.path.endsWith('/image')),
+      'image imported',
+    ).toBe(runs('Import '));
+    expect(
+      since.some((r) => r.method === 'POST' && r.path.endsWith('/promote')),
+      'promoted',
+    ).toBe(runs('Promote '));
   });
 });

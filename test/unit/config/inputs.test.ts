@@ -29,7 +29,7 @@ describe('readInputs', () => {
   it('renders tags once, primary first, and resolves paths in the workspace', () => {
     const c = readInputs({ ...base, INPUT_TAGS: '{{timestamp}}\n{{short_sha}}, v3.0.2' }, github(), NOW, new Secrets());
     expect(c.tags).toEqual(['20261122205500', 'feedc0d', 'v3.0.2']);
-    expect(c.image.registry).toBe('registry.example.com:5000');
+    expect(c.image?.registry).toBe('registry.example.com:5000');
     expect(c.build.dockerfile).toBe(path.join(root, 'examples/app/Dockerfile'));
     expect(c.update).toMatchObject({
       mode: 'manifest',
@@ -132,6 +132,8 @@ describe('readInputs: rack-build, promote, release', () => {
     ]);
     expect(found).toContain("promote: is false, but 'release' asks to promote");
     expect(found).toContain("rack-build: has no effect with 'release' (nothing is built)");
+    // base sets image: the release already holds one, and a second would be a lie in the plan.
+    expect(found).toContain("image: is set, but 'release' promotes an existing release (its image is already in it)");
   });
 
   it('release: must look like a release id, and needs an app', () => {

@@ -117,3 +117,105 @@ describe('makePlan: the steps a run takes', () => {
     expect(makePlan({ config: config({ INPUT_APP: 'shop' }) }).notes).toEqual([]);
   });
 });
+
+describe('makePlan: the rack route, decided once from the inputs, the manifest and the rack version', () => {
+  const IMAGES = 'services:\n  web:\n    image: acme/shop:v1\n  worker:\n    image: acme/shop:v1\n';
+  const deploy = { INPUT_APP: 'shop', 'INPUT_RACK-PASSWORD': 'x' };
+  const route = (inputs: Record<string, string>, manifestText: string | undefined, version?: string) => {
+    const plan = makePlan({
+      config: config({ ...deploy, ...inputs }),
+      ...(manifestText !== undefined ? { manifestText } : {}),
+      ...(version ? { rack: { status: 'running', canReadReleases: true, version } } : {}),
+    });
+    return { route: plan.deploy?.route.route, why: plan.deploy?.route.why, steps: plan.steps.map((s) => s.id) };
+  };
+
+  it.each<[string, Record<string, string>, string | undefined, string | undefined, string, RegExp]>([
+    ['all image:, 3.24.6', {}, IMAGES, '3.24.6', 'import', /rack runs 3\.24\.6/],
+    ['all image:, newer rack', {}, IMAGES, '3.25.0', 'import', /every service has its own image:/],
+    ['all image:, version not read (dry run without credentials)', {}, IMAGES, undefined, 'import', /version was not read/],
+    ['all image:, 3.24.5', {}, IMAGES, '3.24.5', 'source', /runs 3\.24\.5; importing an image needs v3 3\.24\.6/],
+    ['all image:, v2 rack', {}, IMAGES, '20240101120000', 'source', /v2 rack/],
+    ['a service with build:', {}, 'services:\n  web:\n    build: .\n', '3.24.6', 'source', /service web is built from source/],
+    ['${VAR} in image:', {}, 'services:\n  web:\n    image: acme/shop:${TAG}\n', '3.24.6', 'source', /\$\{…\}/],
+    [
+      'required environment without default',
+      {},
+      'environment:\n  - SECRET\nservices:\n  web:\n    image: acme/shop:v1\n',
+      '3.24.6',
+      'source',
+      /required environment without default \(SECRET\)/,
+    ],
+    ['update: env', { INPUT_UPDATE: 'env' }, IMAGES, '3.24.6', 'source', /update: env/],
+    ['rack-build: source', { 'INPUT_RACK-BUILD': 'source' }, IMAGES, '3.24.6', 'source', /^rack-build: source$/],
+    ['rack-build: import', { 'INPUT_RACK-BUILD': 'import' }, IMAGES, '3.24.6', 'import', /^rack-build: import,/],
+  ])('%s', (_name, inputs, text, version, expected, why) => {
+    const r = route(inputs, text, version);
+    expect(r.route).toBe(expected);
+    expect(r.why).toMatch(why);
+    // The steps follow the route: an import uploads nothing and starts no build pod.
+    if (expected === 'import') {
+      expect(r.steps).toContain('rack-import');
+      expect(r.steps).not.toContain('upload');
+      expect(r.steps).not.toContain('rack-build');
+    } else {
+      expect(r.steps).not.toContain('rack-import');
+      expect(r.steps).toEqual(expect.arrayContaining(['upload', 'rack-build']));
+    }
+  });
+
+  it('rack-build: import that the manifest or rack cannot honour fails in the plan, naming the input', () => {
+    const importing = { 'INPUT_RACK-BUILD': 'import' };
+    expect(() => route(importing, 'services:\n  web:\n    build: .\n', '3.24.6')).toThrow(
+      /rack-build is import, but service web is built from source/,
+    );
+    expect(() => route(importing, IMAGES, '3.24.5')).toThrow(/rack-build is import, but the rack runs 3\.24\.5/);
+    try {
+      route(importing, IMAGES, '3.24.5');
+    } catch (e) {
+      expect(e).toMatchObject({ place: { input: 'rack-build', phase: 'plan' } });
+    }
+  });
+
+  it('the plan text and the route agree', () => {
+    const plan = makePlan({
+      config: config(deploy),
+      manifestText: IMAGES,
+      rack: { status: 'running', canReadReleases: true, version: '3.24.6' },
+    });
+    expect(renderPlanText(plan)).toContain(
+      'Route: import (rack-build: auto, every service has its own image:, and the rack runs 3.24.6)',
+    );
+  });
+
+  it('promote: false stages: promote and wait are skipped, saying why', () => {
+    const plan = makePlan({ config: config({ ...deploy, INPUT_PROMOTE: 'false' }), manifestText: IMAGES });
+    expect(plan.steps.slice(-2).map((s) => [s.id, s.skipped])).toEqual([
+      ['promote', 'promote: false (the release is staged for a later promote)'],
+      ['wait', 'promote: false (the release is staged for a later promote)'],
+    ]);
+  });
+
+  it('release: no image, no build, push or manifest step; promotes that release and waits', () => {
+    const c = readInputs(
+      { INPUT_APP: 'shop', 'INPUT_RACK-PASSWORD': 'x', INPUT_RELEASE: 'RABCDEFGHIJ', INPUT_BUILD: 'false', INPUT_UPDATE: 'none' },
+      github,
+      NOW,
+      new Secrets(),
+    );
+    expect(c.image).toBeUndefined();
+    expect(c.tags).toEqual([]);
+    const plan = makePlan({ config: c });
+    expect(plan.image).toBeUndefined();
+    expect(plan.deploy?.route).toEqual({
+      route: 'release',
+      why: 'release RABCDEFGHIJ already holds its image: nothing is built',
+    });
+    expect(plan.steps.map((s) => (s.runs ? s.title : `${s.id} (skipped: ${s.skipped})`))).toEqual([
+      'build (skipped: release: RABCDEFGHIJ is promoted as it is (nothing to build))',
+      'Promote release RABCDEFGHIJ of app shop',
+      'Wait until app shop runs release RABCDEFGHIJ',
+    ]);
+    expect(renderPlanText(plan)).not.toContain('undefined');
+  });
+});

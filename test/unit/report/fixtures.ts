@@ -55,6 +55,8 @@ export function manifestPlan(dry: boolean): Plan {
       app: 'shop',
       rack: 'acme/production',
       host: 'console.convox.com',
+      route: { route: 'source', why: 'rack-build: source' },
+      promote: true,
       wait: true,
       timeoutMs: 600_000,
       current: { status: 'running', release: 'RPREVIOUS01' },

@@ -91,7 +91,15 @@ describe('Console links (best guess: the Console home page)', () => {
   });
 
   it("prefers the plan's own app URL", () => {
-    const deploy = { app: 'shop', host: 'console.convox.com', wait: true, timeoutMs: 1, url: 'https://console.convox.com/x' };
+    const deploy = {
+      app: 'shop',
+      host: 'console.convox.com',
+      route: { route: 'source', why: 'rack-build: source' } as const,
+      promote: true,
+      wait: true,
+      timeoutMs: 1,
+      url: 'https://console.convox.com/x',
+    };
     expect(consoleLink(deploy)).toBe('https://console.convox.com/x');
     expect(consoleLink({ ...deploy, url: undefined }, 'console.acme.io')).toBe('https://console.acme.io/');
     expect(consoleLink(undefined)).toBeUndefined();

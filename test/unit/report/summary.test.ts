@@ -189,7 +189,7 @@ describe('renderSummary: hostile text stays inside its box', () => {
       error: '<img src=x> *boom* | @octocat',
     });
     expect(firstLine(md)).toBe('### ❌ Failed in phase push: &lt;img src=x&gt; \\*boom\\* \\| @\u200boctocat');
-    const weird = { ...r.plan, image: { ...r.plan.image, references: ['a/b:`x`'] } };
+    const weird = { ...r.plan, image: { ...r.plan.image!, references: ['a/b:`x`'] } };
     expect(renderSummary({ ...r, plan: weird })).toContain('- `` a/b:`x` ``\n');
   });
 });

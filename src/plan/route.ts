@@ -1,0 +1,73 @@
+/**
+ * Which route makes the release on the rack, decided once in the plan from the inputs, the
+ * manifest and the rack's version (docs/rack-api.md §2.3): `import` (the CLI's `builds
+ * import-image`: the rack copies the pushed image registry to registry, no upload, no build pod),
+ * `source` (upload the app and build on the rack), or `release` (promote an existing release).
+ * The deploy phase takes the route the plan names; only a rack that answers 404 to import
+ * although its version allows it makes `rack-build: auto` fall back, said in the log. Pure.
+ */
+import type { Config } from '../config/config.js';
+import { notImportable } from '../convox/importable.js';
+import { v3AtLeast } from '../convox/version.js';
+import { ActionError } from '../errors.js';
+
+export type RackRoute = 'import' | 'source' | 'release';
+
+export interface RoutePlan {
+  readonly route: RackRoute;
+  /** Why this route, in words for the plan ("every service has its own image: and …"). */
+  readonly why: string;
+}
+
+/** The first v3 rack version that serves `POST /apps/{app}/builds/{id}/image`. */
+export const IMPORT_SINCE = '3.24.6';
+
+export interface RouteFacts {
+  /** The manifest as the rack will get it (after the rewrite), when there is one. */
+  readonly manifestText?: string;
+  /** The rack's version when the plan could read it (`GET /system`). */
+  readonly rackVersion?: string;
+}
+
+/**
+ * @throws ActionError (input `rack-build`) when `rack-build: import` cannot be honoured: better
+ * before the build and push than after them.
+ */
+export function planRoute(config: Config, facts: RouteFacts): RoutePlan | undefined {
+  const d = config.deploy;
+  if (!d) return undefined;
+  if (d.release) return { route: 'release', why: `release ${d.release} already holds its image: nothing is built` };
+  if (d.rackBuild === 'source') return { route: 'source', why: 'rack-build: source' };
+  const blocked =
+    config.update.mode === 'env'
+      ? 'update: env puts the tag in ${…}, which the rack reads as empty on the import route'
+      : notImportable(facts.manifestText ?? '');
+  const version = facts.rackVersion;
+  const tooOld =
+    version === undefined
+      ? undefined
+      : !/^3\.\d/.test(version)
+        ? `the rack is a v2 rack (${version}); importing an image needs v3 ${IMPORT_SINCE} or later`
+        : v3AtLeast(version, IMPORT_SINCE)
+          ? undefined
+          : `the rack runs ${version}; importing an image needs v3 ${IMPORT_SINCE} or later`;
+  if (d.rackBuild === 'import' && (blocked ?? tooOld)) {
+    throw new ActionError(
+      `rack-build is import, but ${blocked ?? tooOld}`,
+      { input: 'rack-build', phase: 'plan' },
+      blocked
+        ? 'use rack-build: auto or source, or give every service its own image: and no ${VAR} or required environment entries'
+        : 'update the rack (convox rack update), or use rack-build: auto to build from source on this rack',
+    );
+  }
+  if (blocked) return { route: 'source', why: blocked };
+  if (tooOld) return { route: 'source', why: tooOld };
+  const asked = d.rackBuild === 'import' ? 'rack-build: import' : 'rack-build: auto';
+  return {
+    route: 'import',
+    why:
+      version === undefined
+        ? `${asked}, every service has its own image:; the rack's version was not read, so a rack older than ${IMPORT_SINCE} builds from source instead`
+        : `${asked}, every service has its own image:, and the rack runs ${version}`,
+  };
+}
