@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the current real parts the tests run beside Debian's (issue 12): Docker Engine 29's dockerd and
-# docker-proxy, a runc new enough for it, and the distribution v3 registry, each from its published Go
-# module through the Go module proxy (no source is copied into this repository).
+# docker-proxy, a runc new enough for it, the distribution v3 registry, and buildx (the current docker
+# client's BuildKit path, the differential suite's second reference: the docker 28 client on these
+# machines has no buildx), each from its published Go module through the Go module proxy (no source is
+# copied into this repository).
 #
 # Binaries go to a cache outside the checkout, one file per name and version:
 #   ${CID_CACHE:-$HOME/.cache/convox-image-deploy}/bin/<name>-<version>
@@ -21,6 +23,7 @@ engine_module_version=v2.0.0-beta.24
 engine_version=29.8.1
 runc_version=v1.5.3
 registry_version=v3.1.2
+buildx_version=v0.38.2
 
 # runc's seccomp support links libseccomp (cgo); without it runc refuses Docker's default profile.
 if ! dpkg -s libseccomp-dev gcc pkg-config >/dev/null 2>&1; then
@@ -61,7 +64,11 @@ build runc "${runc_version#v}" "github.com/opencontainers/runc@$runc_version" \
 build registry "${registry_version#v}" "github.com/distribution/distribution/v3/cmd/registry@$registry_version" \
   -ldflags "-X github.com/distribution/distribution/v3/version.version=$registry_version"
 
+build buildx "${buildx_version#v}" "github.com/docker/buildx/cmd/buildx@$buildx_version" \
+  -ldflags "-X github.com/docker/buildx/version.Version=$buildx_version"
+
 echo "CID_DOCKERD_CURRENT=$bin/dockerd-$engine_version"
 echo "CID_DOCKER_PROXY_CURRENT=$bin/docker-proxy-$engine_version"
 echo "CID_RUNC_CURRENT=$bin/runc-${runc_version#v}"
 echo "CID_REGISTRY_V3=$bin/registry-${registry_version#v}"
+echo "CID_BUILDX=$bin/buildx-${buildx_version#v}"

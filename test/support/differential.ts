@@ -1,22 +1,27 @@
 /**
- * The action's images against the docker CLI's, on the same engine: each case (a context, a
- * .dockerignore, a Dockerfile) is built five times — by the docker CLI (Debian's 20.10 client)
- * with DOCKER_BUILDKIT=1 and with DOCKER_BUILDKIT=0, the two references; by the bundle as the
- * runner starts it (the context served over the build session); by the bundle with
- * CID_CONTEXT_TRANSFER=tar; and by the bundle with DOCKER_BUILDKIT=0 (the classic builder) —
- * and the images' file trees (path, type, mode, owner, size, content hash, link target, mtime)
- * and configs compared: the session and tar images with the CLI's BuildKit image, the classic
- * one with the CLI's classic image. Where the action's image differs from the CLI's, the action
- * is wrong. CID_BUNDLE runs another build of the bundle (an older commit's, say) against the
- * same cases.
+ * The action's images against the docker clients', on the same engine: each case (a context, a
+ * .dockerignore, a Dockerfile) is built six times — by the references: buildx v0.38 (the current
+ * docker client's BuildKit path, built from its Go module by scripts/ci/real-parts.sh), Debian's
+ * 20.10 docker CLI with DOCKER_BUILDKIT=1, and the same CLI with DOCKER_BUILDKIT=0; and by the
+ * bundle as the runner starts it (the context served over the build session), with
+ * CID_CONTEXT_TRANSFER=tar, and with DOCKER_BUILDKIT=0 (the classic builder) — and the images'
+ * file trees (path, type, mode, owner, size, content hash, link target, mtime) and configs
+ * compared. The session and tar images must be buildx's exactly; against the 20.10 CLI only the
+ * differences a case names (`known`, with why) are allowed, and the classic image must be the
+ * 20.10 CLI's classic one but for those. Where the action's image differs, the action is wrong.
+ * CID_BUNDLE runs another build of the bundle (an older commit's, say) against the same cases.
  */
-import { rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { expect, inject } from 'vitest';
 import { dockerCli, engine } from './engine.js';
 import { CONTEXT_TIME, copyContext, fixTimes, layContext, type ContextSpec } from './context-tree.js';
 import { imageConfig, imageTree, treeDiff, type BuildWindow, type ImageConfig, type ImageEntry } from './image-tree.js';
 import { runAction } from './run-action.js';
+import { realParts } from './services.js';
 
 /** One differential case: a context, its .dockerignore and a Dockerfile. */
 export interface DiffCase {
@@ -35,8 +40,9 @@ export interface DiffCase {
   /** The classic builder cannot build this (RUN --mount, say): only the BuildKit builds are compared. */
   readonly buildkitOnly?: boolean;
   /**
-   * Where the action differs from this CLI on purpose, with why: the exact difference lines
-   * expected (log lines left out). Any other difference still fails.
+   * Where Debian's 20.10 CLI differs from the current client (buildx), and so from the action,
+   * with why: the exact difference lines expected against the 20.10 CLI (log lines left out).
+   * Against buildx nothing may differ; any other difference still fails.
    */
   readonly known?: {
     readonly why: string;
@@ -57,12 +63,22 @@ type Outcome = { ok: true; tree: ImageEntry[]; config: ImageConfig } | { ok: fal
 /** The labels the action adds to every image it builds (src/image/labels.ts). */
 const ourLabel = (name: string): boolean => name.startsWith('org.opencontainers.image.');
 
-/** The two references (the CLI with BuildKit and with the classic builder) and the action's three ways. */
-export type Builder = 'cli' | 'cli-classic' | 'session' | 'tar' | 'classic';
+/** The three references (buildx, the 20.10 CLI with BuildKit and with the classic builder) and the action's three ways. */
+export type Builder = 'buildx' | 'cli' | 'cli-classic' | 'session' | 'tar' | 'classic';
+type Reference = 'buildx' | 'cli' | 'cli-classic';
+type Ours = 'session' | 'tar' | 'classic';
 
-/** The reference each of the action's builds is held against. */
-const REFERENCE = { session: 'cli', tar: 'cli', classic: 'cli-classic' } as const;
-type Ours = keyof typeof REFERENCE;
+/** Each comparison: one of ours against one reference; `known` lines are allowed only against the 20.10 CLI. */
+const COMPARISONS: readonly { ours: Ours; reference: Reference }[] = [
+  { ours: 'session', reference: 'buildx' },
+  { ours: 'tar', reference: 'buildx' },
+  { ours: 'session', reference: 'cli' },
+  { ours: 'tar', reference: 'cli' },
+  { ours: 'classic', reference: 'cli-classic' },
+];
+type Comparison = `${Ours} vs ${Reference}`;
+
+let buildxConfig: string | undefined;
 
 const SESSION_LINE = 'Context: served to BuildKit through the build session';
 /** The line each way of ours must log, so a case cannot pass by going another way. */
@@ -79,7 +95,33 @@ async function build(builder: Builder, dir: string, c: DiffCase, ref: string): P
   const file = c.file ?? 'Dockerfile';
   let ok: boolean;
   let log: string;
-  if (builder === 'cli' || builder === 'cli-classic') {
+  if (builder === 'buildx') {
+    // Standalone buildx, the docker driver on DOCKER_HOST: what `docker buildx build` runs.
+    buildxConfig ??= mkdtempSync(path.join(tmpdir(), 'cid-buildx-'));
+    const buildx = realParts().CID_BUILDX;
+    if (!buildx) throw new Error('scripts/ci/real-parts.sh named no CID_BUILDX');
+    const r = await promisify(execFile)(
+      buildx,
+      ['build', '--no-cache', '--network', 'none', '--progress', 'plain', '-t', ref, '-f', file, '.'],
+      {
+        cwd: dir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/root',
+          DOCKER_HOST: services.dockerHost,
+          BUILDX_CONFIG: buildxConfig,
+        },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    ).then(
+      (x) => ({ code: 0, output: x.stdout + x.stderr }),
+      (e: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: e.code ?? 1,
+        output: (e.stdout ?? '') + (e.stderr ?? ''),
+      }),
+    );
+    [ok, log] = [r.code === 0, r.output];
+  } else if (builder === 'cli' || builder === 'cli-classic') {
     const progress = builder === 'cli' ? ['--progress', 'plain'] : [];
     const r = await dockerCli(['build', '--no-cache', '--network', 'none', ...progress, '-t', ref, '-f', file, '.'], {
       cwd: dir,
@@ -131,7 +173,9 @@ export async function buildAll(
   }
   made.push(template);
   const from = Math.floor(Date.now() / 1000) - 2;
-  const builders: Builder[] = c.buildkitOnly ? ['cli', 'session', 'tar'] : ['cli', 'cli-classic', 'session', 'tar', 'classic'];
+  const builders: Builder[] = c.buildkitOnly
+    ? ['buildx', 'cli', 'session', 'tar']
+    : ['buildx', 'cli', 'cli-classic', 'session', 'tar', 'classic'];
   const dirs = builders.map((b) => copyContext(template, `${slug}-${b}`));
   made.push(...dirs.map((d) => path.dirname(d)));
   const results = await Promise.all(
@@ -155,8 +199,8 @@ function caseSpecs(c: DiffCase): ContextSpec[] {
 /** How `got` differs from the CLI's `want`, as lines a reader can act on (empty: the same). */
 export function outcomeDiff(want: Outcome, got: Outcome, window: BuildWindow): string[] {
   if (!want.ok && !got.ok) return [];
-  if (!want.ok) return [`the CLI's build failed and this one did not:`, ...tail(want.log)];
-  if (!got.ok) return ["this build failed and the CLI's did not:", ...tail(got.log)];
+  if (!want.ok) return [`the reference's build failed and this one did not:`, ...tail(want.log)];
+  if (!got.ok) return ["this build failed and the reference's did not:", ...tail(got.log)];
   const lines = treeDiff(want.tree, got.tree, window);
   for (const k of Object.keys(want.config) as (keyof ImageConfig)[])
     if (JSON.stringify(want.config[k]) !== JSON.stringify(got.config[k]))
@@ -176,12 +220,15 @@ function tail(log: string): string[] {
 export function report(
   name: string,
   c: { dockerfile: string; ignore?: string },
-  diffs: Partial<Record<Builder, string[]>>,
+  diffs: Readonly<Record<string, readonly string[]>>,
 ): string {
-  const parts = [`${name}: the action's image differs from the docker CLI's (- only the CLI's, + only ours, ~ CLI → ours)`];
+  const parts = [
+    `${name}: the action's image differs from a docker client's (- only the reference's, + only ours, ~ reference → ours)`,
+  ];
   parts.push(`Dockerfile:\n${indent(c.dockerfile)}`);
   if (c.ignore !== undefined) parts.push(`.dockerignore:\n${indent(c.ignore)}`);
-  for (const [b, lines] of Object.entries(diffs)) if (lines.length) parts.push(`${b}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+  for (const [b, lines] of Object.entries(diffs))
+    if (lines.length > 0) parts.push(`${b}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
   return parts.join('\n');
 }
 
@@ -204,6 +251,8 @@ export function slugOf(name: string): string {
 /** Removes the contexts laid and the images built. */
 export async function cleanUp(): Promise<void> {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+  if (buildxConfig) rmSync(buildxConfig, { recursive: true, force: true });
+  buildxConfig = undefined;
   const images = (await docker.listImages({ filters: { reference: ['diff/*'] } })).flatMap((i) => i.RepoTags ?? []);
   for (const ref of images)
     await docker
@@ -212,19 +261,24 @@ export async function cleanUp(): Promise<void> {
       .catch(() => undefined);
 }
 
-/** Builds the case every way and asserts each of the action's images is its reference's. */
+/** Builds the case every way and asserts each of the action's images is its references'. */
 export async function expectSameAsCli(c: DiffCase, slug = slugOf(c.name)): Promise<void> {
   const { outcomes, window } = await buildAll(c, slug);
-  const ours = (Object.keys(REFERENCE) as Ours[]).filter((b) => outcomes[b] !== undefined);
-  const diffs = Object.fromEntries(ours.map((b) => [b, outcomeDiff(outcomes[REFERENCE[b]]!, outcomes[b]!, window)]));
-  for (const ref of ['cli', 'cli-classic'] as const) {
+  const compared = COMPARISONS.filter((x) => outcomes[x.ours] !== undefined && outcomes[x.reference] !== undefined);
+  const name = (x: (typeof COMPARISONS)[number]): Comparison => `${x.ours} vs ${x.reference}`;
+  const diffs = Object.fromEntries(
+    compared.map((x) => [name(x), outcomeDiff(outcomes[x.reference]!, outcomes[x.ours]!, window)]),
+  );
+  for (const ref of ['buildx', 'cli', 'cli-classic'] as const) {
     const o = outcomes[ref];
     if (!o) continue;
     if (c.cliFails) expect(o.ok, `${ref} refuses this build`).toBe(false);
     else if (!c.known) expect(o.ok, o.ok ? '' : `${ref}:\n${tail(o.log).join('\n')}`).toBe(true);
   }
   const shown = (l: readonly string[]) => l.filter((x) => !x.startsWith('    '));
-  expect(Object.fromEntries(ours.map((b) => [b, shown(diffs[b]!)])), report(c.name, c, diffs)).toEqual(
-    Object.fromEntries(ours.map((b) => [b, c.known?.[b] ?? []])),
+  const allowed = (x: (typeof COMPARISONS)[number]): readonly string[] =>
+    x.reference === 'buildx' ? [] : (c.known?.[x.ours] ?? []);
+  expect(Object.fromEntries(compared.map((x) => [name(x), shown(diffs[name(x)]!)])), report(c.name, c, diffs)).toEqual(
+    Object.fromEntries(compared.map((x) => [name(x), allowed(x)])),
   );
 }

@@ -55,7 +55,8 @@ let builtParts: Record<string, string> | undefined;
  * its cache lacks (minutes, once per machine) and prints their paths.
  */
 export function realParts(): Record<string, string> {
-  if (process.env.CID_DOCKERD_CURRENT && process.env.CID_REGISTRY_V3) return process.env as Record<string, string>;
+  if (process.env.CID_DOCKERD_CURRENT && process.env.CID_REGISTRY_V3 && process.env.CID_BUILDX)
+    return process.env as Record<string, string>;
   builtParts ??= Object.fromEntries(
     execFileSync('bash', [path.join(REPO_ROOT, 'scripts/ci/real-parts.sh')], { stdio: ['ignore', 'pipe', 'inherit'] })
       .toString()

@@ -242,7 +242,7 @@ export const CASES: readonly DiffCase[] = [
     ignore: 'stuff\n!**/keep.me\n',
     dockerfile: df('COPY . /app'),
     known: {
-      why: "20.10's fsutil never looks inside an excluded directory; current fsutil walks it for a wildcard exception (see context-engine.test.ts)",
+      why: "Debian's 20.10 client never looks inside an excluded directory; the current client (buildx 0.38.2, current fsutil) walks it for a wildcard exception and sends these, as the action does (buildx's image is the action's exactly; see context-engine.test.ts)",
       session: [
         '+ app/stuff (directory 40755)',
         '+ app/stuff/in (directory 40755)',
