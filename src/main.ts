@@ -3,6 +3,7 @@ import { PhaseRecorder } from './phases/recorder.js';
 import { reportRun } from './phases/report.js';
 import { cancelled, execute, runUrl, type Progress, type RunnerDeps } from './phases/runner.js';
 import type { RunReport } from './plan/types.js';
+import { realWorld } from './world.js';
 
 /** The world, handed in by index.ts (real) or by tests (recording fakes). */
 export interface Deps extends RunnerDeps {
@@ -13,8 +14,11 @@ export interface Deps extends RunnerDeps {
   readonly onPhase?: (phase: string) => void;
 }
 
-/** Reads config, plans, executes the plan's steps phase by phase, and reports. Returns the exit code. */
-export async function run(deps: Deps): Promise<number> {
+/**
+ * Reads config, plans, executes the plan's steps phase by phase, and reports. Returns the exit
+ * code. Without `deps`, the real world (world.ts): what GitHub's local runner calls.
+ */
+export async function run(deps: Deps = realWorld().deps): Promise<number> {
   const phases = new PhaseRecorder(deps.log, Date.now, deps.onPhase);
   const progress: Progress = {};
   let failure: unknown;
