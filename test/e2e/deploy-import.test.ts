@@ -47,6 +47,15 @@ function inputs(repo: string, extra: Record<string, string> = {}): Record<string
   };
 }
 
+/** `convox registries add` for the test registry, as an operator would have run it. */
+function rackHoldsCredentials(r: RackServer): void {
+  r.state.registries.set(services.registry, {
+    server: services.registry,
+    username: services.registryUser,
+    password: services.registryPassword,
+  });
+}
+
 const workspace = (repo: string) =>
   makeWorkspace({
     Dockerfile: 'FROM scratch\nCOPY app.txt /app.txt\n',
@@ -71,11 +80,7 @@ describe('rack-build: auto', () => {
 
   it('3.24.5: the plan takes the source build, saying why, and never asks the rack to import', async () => {
     const r = await start('3.24.5');
-    r.state.registries.set(services.registry, {
-      server: services.registry,
-      username: services.registryUser,
-      password: services.registryPassword,
-    });
+    rackHoldsCredentials(r);
     const run = await runAction({ inputs: inputs('acme/old'), env, workspace: workspace('acme/old') });
     expect(run.code, run.all).toBe(0);
     expect(run.all).toContain('Route: source (the rack runs 3.24.5; importing an image needs v3 3.24.6 or later)');
@@ -100,11 +105,7 @@ describe('rack-build: auto', () => {
 
   it('a rack that reports 3.24.6 but answers 404 to the import: falls back once, and the record says so', async () => {
     const r = await start('3.24.6');
-    r.state.registries.set(services.registry, {
-      server: services.registry,
-      username: services.registryUser,
-      password: services.registryPassword,
-    });
+    rackHoldsCredentials(r);
     r.faults.fail({ method: 'POST', path: '/apps/shop/builds/*/image', status: 404, body: '' });
     const run = await runAction({ inputs: inputs('acme/fb'), env, workspace: workspace('acme/fb') });
     expect(run.code, run.all).toBe(0);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { readInputs } from '../../src/config/inputs.js';
-import type { GitHubContext } from '../../src/config/github.js';
+import { pushContext } from './support/github.js';
 import { Secrets } from '../../src/secrets.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -34,16 +34,7 @@ function outputsSetByCode(): Set<string> {
   return names;
 }
 
-const github: GitHubContext = {
-  eventName: 'push',
-  sha: 'a'.repeat(40),
-  ref: 'refs/heads/main',
-  branch: 'main',
-  serverUrl: 'https://github.com',
-  apiUrl: 'https://api.github.com',
-  workspace: root,
-  fromFork: false,
-};
+const github = pushContext({ sha: 'a'.repeat(40) });
 
 describe('action.yml and the code agree', () => {
   it('every input in action.yml is read, and nothing else is', () => {

@@ -4,20 +4,10 @@ import { readInputs } from '../../../src/config/inputs.js';
 import type { GitHubContext } from '../../../src/config/github.js';
 import { InputErrors } from '../../../src/errors.js';
 import { Secrets } from '../../../src/secrets.js';
+import { pushContext } from '../support/github.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
-const github = (over: Partial<GitHubContext> = {}): GitHubContext => ({
-  eventName: 'push',
-  sha: 'feedc0de00112233445566778899aabbccddeeff',
-  ref: 'refs/heads/main',
-  branch: 'main',
-  runNumber: '42',
-  serverUrl: 'https://github.com',
-  apiUrl: 'https://api.github.com',
-  workspace: root,
-  fromFork: false,
-  ...over,
-});
+const github = (over: Partial<GitHubContext> = {}): GitHubContext => pushContext({ runNumber: '42', ...over });
 const NOW = new Date('2026-11-22T20:55:00Z');
 const base = {
   INPUT_IMAGE: 'registry.example.com:5000/acme/shop',

@@ -115,7 +115,8 @@ describe('which entries are sent', () => {
     expect(names(entries)).toEqual(['.dockerignore', 'docker/', 'docker/app.Dockerfile', 'src/', 'src/a']);
   });
 
-  it('for BuildKit, prefers <Dockerfile>.dockerignore next to the Dockerfile over the root .dockerignore', async () => {
+  /** A Dockerfile in docker/ with its own .dockerignore (excludes b) beside the root one (excludes a). */
+  const twoIgnoreFiles = (): { root: string; dockerfile: string } => {
     const root = tree([
       'docker/app.Dockerfile',
       ['docker/app.Dockerfile.dockerignore', 'b\n'],
@@ -123,7 +124,11 @@ describe('which entries are sent', () => {
       'a',
       'b',
     ]);
-    const dockerfile = path.join(root, 'docker/app.Dockerfile');
+    return { root, dockerfile: path.join(root, 'docker/app.Dockerfile') };
+  };
+
+  it('for BuildKit, prefers <Dockerfile>.dockerignore next to the Dockerfile over the root .dockerignore', async () => {
+    const { root, dockerfile } = twoIgnoreFiles();
     expect(await readIgnorePatterns(root, dockerfile)).toEqual({ patterns: ['b'], source: `${dockerfile}.dockerignore` });
     const { entries } = await pack(root, { dockerfile, reader: 'buildkit' });
     expect(names(entries)).toEqual([
@@ -136,14 +141,7 @@ describe('which entries are sent', () => {
   });
 
   it('for the classic builder, reads only the root .dockerignore, as the docker CLI does (ReadDockerignore)', async () => {
-    const root = tree([
-      'docker/app.Dockerfile',
-      ['docker/app.Dockerfile.dockerignore', 'b\n'],
-      ['.dockerignore', 'a\n'],
-      'a',
-      'b',
-    ]);
-    const dockerfile = path.join(root, 'docker/app.Dockerfile');
+    const { root, dockerfile } = twoIgnoreFiles();
     expect(await readIgnorePatterns(root, undefined)).toEqual({ patterns: ['a'], source: path.join(root, '.dockerignore') });
     const { entries } = await pack(root, { dockerfile, reader: 'classic' });
     expect(names(entries)).toEqual([

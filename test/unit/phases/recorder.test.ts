@@ -1,7 +1,5 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readInputs } from '../../../src/config/inputs.js';
-import type { GitHubContext } from '../../../src/config/github.js';
 import { MemoryLog } from '../../../src/log.js';
 import { PhaseRecorder } from '../../../src/phases/recorder.js';
 import { makePlan } from '../../../src/plan/plan.js';
@@ -9,18 +7,9 @@ import type { StepOutcome } from '../../../src/plan/steps.js';
 import type { Plan } from '../../../src/plan/types.js';
 import { renderSummary } from '../../../src/report/summary.js';
 import { Secrets } from '../../../src/secrets.js';
+import { pushContext } from '../support/github.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
-const github: GitHubContext = {
-  eventName: 'push',
-  sha: 'feedc0de00112233445566778899aabbccddeeff',
-  ref: 'refs/heads/main',
-  branch: 'main',
-  serverUrl: 'https://github.com',
-  apiUrl: 'https://api.github.com',
-  workspace: root,
-  fromFork: false,
-};
+const github = pushContext();
 
 function plan(inputs: Record<string, string>): Plan {
   const env = {

@@ -1,22 +1,11 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readInputs } from '../../../src/config/inputs.js';
-import type { GitHubContext } from '../../../src/config/github.js';
 import { makePlan } from '../../../src/plan/plan.js';
 import { renderPlanText } from '../../../src/plan/text.js';
 import { Secrets } from '../../../src/secrets.js';
+import { pushContext } from '../support/github.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
-const github: GitHubContext = {
-  eventName: 'push',
-  sha: 'feedc0de00112233445566778899aabbccddeeff',
-  ref: 'refs/heads/main',
-  branch: 'main',
-  serverUrl: 'https://github.com',
-  apiUrl: 'https://api.github.com',
-  workspace: root,
-  fromFork: false,
-};
+const github = pushContext();
 const NOW = new Date('2026-11-22T20:55:00Z');
 const config = (inputs: Record<string, string>) =>
   readInputs(

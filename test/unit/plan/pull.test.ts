@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { readInputs } from '../../../src/config/inputs.js';
-import type { GitHubContext } from '../../../src/config/github.js';
 import type { PullFacts } from '../../../src/convox/inspect.js';
 import { needsPrivacyCheck, pullNotes, type AnonymousRead } from '../../../src/plan/pull.js';
 import type { RoutePlan } from '../../../src/plan/route.js';
 import { Secrets } from '../../../src/secrets.js';
+import { pushContext } from '../support/github.js';
 
-const github: GitHubContext = {
-  eventName: 'push',
-  sha: 'feedc0de00112233445566778899aabbccddeeff',
-  ref: 'refs/heads/main',
-  branch: 'main',
-  serverUrl: 'https://github.com',
-  apiUrl: 'https://api.github.com',
-  workspace: process.cwd(),
-  fromFork: false,
-};
+const github = pushContext();
 const config = (image: string, rack?: string) =>
   readInputs(
     {
