@@ -20,6 +20,9 @@ let gh: GitHubApiStandIn;
 beforeEach(async () => {
   rack = await startRackServer({
     password: RACK_PASSWORD,
+    // The rack holds credentials for the private test registry (convox registries add), as a
+    // rack that deploys from it must: the plan checks (plan/pull.ts).
+    registry: { host: services.registry, username: services.registryUser, password: services.registryPassword },
     apps: [{ name: 'shop', env: 'IMAGE_VERSION=20260101000000\nPORT=3000', manifest: 'services:\n  web:\n    image: busybox\n' }],
   });
   gh = await startGitHubApi();

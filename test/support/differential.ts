@@ -21,7 +21,7 @@ import { dockerCli, engine } from './engine.js';
 import { CONTEXT_TIME, copyContext, fixTimes, layContext, type ContextSpec } from './context-tree.js';
 import { imageConfig, imageTree, treeDiff, type BuildWindow, type ImageConfig, type ImageEntry } from './image-tree.js';
 import { runAction } from './run-action.js';
-import { realParts } from './services.js';
+import { engineKind, realParts } from './services.js';
 
 /** One differential case: a context, its .dockerignore and a Dockerfile. */
 export interface DiffCase {
@@ -178,14 +178,19 @@ export async function buildAll(
     : ['buildx', 'cli', 'cli-classic', 'session', 'tar', 'classic'];
   const dirs = builders.map((b) => copyContext(template, `${slug}-${b}`));
   made.push(...dirs.map((d) => path.dirname(d)));
-  const results = await Promise.all(
-    builders.map(async (b, i) => {
-      const t = Date.now();
-      const r = await build(b, dirs[i]!, c, `diff/${slug}:${b}`);
-      if (process.env.CID_DIFF_DEBUG) console.log(`${slug} ${b}: ${Date.now() - t} ms`);
-      return r;
-    }),
-  );
+  const one = async (b: Builder, i: number): Promise<Outcome> => {
+    const t = Date.now();
+    const r = await build(b, dirs[i]!, c, `diff/${slug}:${b}`);
+    if (process.env.CID_DIFF_DEBUG) console.log(`${slug} ${b}: ${Date.now() - t} ms`);
+    return r;
+  };
+  // On Engine 29's containerd image store a tar-upload build that runs beside identical session
+  // builds fails now and then with "context canceled" (13 of 43 cases in one parallel run, none
+  // serial; docs/testing.md): the builds run one after another there.
+  const serial = engineKind() === 'current-containerd' || process.env.CID_DIFF_SERIAL === '1';
+  const results: Outcome[] = [];
+  if (serial) for (const [i, b] of builders.entries()) results.push(await one(b, i));
+  else results.push(...(await Promise.all(builders.map(one))));
   const window = { from, to: Math.floor(Date.now() / 1000) + 2 };
   return { outcomes: Object.fromEntries(builders.map((b, i) => [b, results[i]!])), window };
 }
@@ -208,12 +213,11 @@ export function outcomeDiff(want: Outcome, got: Outcome, window: BuildWindow): s
   return lines;
 }
 
+/** The error lines of a failed build (the action's annotations, BuildKit's ERROR lines), then its last lines. */
 function tail(log: string): string[] {
-  return log
-    .trim()
-    .split('\n')
-    .slice(-15)
-    .map((l) => `    ${l}`);
+  const lines = log.trim().split('\n');
+  const errors = lines.filter((l) => /^(::error|error:|ERROR|#\d+ ERROR)/.test(l)).slice(0, 10);
+  return [...errors, ...lines.slice(-15)].map((l) => `    ${l}`);
 }
 
 /** The report a failed comparison prints: the case, and each builder's differences from the CLI. */
