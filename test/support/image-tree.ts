@@ -55,7 +55,9 @@ async function readEntries(stream: Readable): Promise<ImageEntry[]> {
     out.push({
       path: p,
       type: h.type ?? 'file',
-      mode: (h.mode ?? 0).toString(8).padStart(4, '0'),
+      // Permission, set-id and sticky bits only: the type is `type`, and engines disagree on
+      // whether an exported layer's tar mode carries the type bits too (20.10: 040755, 29: 0755).
+      mode: ((h.mode ?? 0) & 0o7777).toString(8).padStart(4, '0'),
       uid: h.uid ?? 0,
       gid: h.gid ?? 0,
       size: h.size ?? 0,
