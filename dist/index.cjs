@@ -32566,6 +32566,10 @@ function pullNotes(config, route, pull, anonymous) {
   const notes = [];
   if ("unknown" in pull.registries)
     notes.push(`Could not check that the rack can pull from ${check.host}: ${pull.registries.unknown}.`);
+  else if (!check.rackHasCredentials && anonymous === "refused" && check.host === "docker.io")
+    notes.push(
+      `Docker Hub refused an anonymous read of ${image}, and the rack holds no Docker Hub credentials: if the repository is private, the rack's build will fail to pull it (convox registries add docker.io USERNAME PASSWORD${rack}); a repository the first push creates answers so too.`
+    );
   else if (!check.rackHasCredentials && anonymous === "refused") {
     throw new ActionError(
       `${image} is private (${check.host} refused an anonymous read) and the rack holds no credentials for ${check.host}: its build would fail to pull the image after the push`,

@@ -60,6 +60,12 @@ export function pullNotes(
   const notes: string[] = [];
   if ('unknown' in pull.registries)
     notes.push(`Could not check that the rack can pull from ${check.host}: ${pull.registries.unknown}.`);
+  else if (!check.rackHasCredentials && anonymous === 'refused' && check.host === 'docker.io')
+    // Docker Hub answers an anonymous read of a repository that does not exist yet with 401 as
+    // well, and a repository a first push creates is public on a free account: no verdict.
+    notes.push(
+      `Docker Hub refused an anonymous read of ${image}, and the rack holds no Docker Hub credentials: if the repository is private, the rack's build will fail to pull it (convox registries add docker.io USERNAME PASSWORD${rack}); a repository the first push creates answers so too.`,
+    );
   else if (!check.rackHasCredentials && anonymous === 'refused') {
     throw new ActionError(
       `${image} is private (${check.host} refused an anonymous read) and the rack holds no credentials for ${check.host}: its build would fail to pull the image after the push`,

@@ -79,6 +79,16 @@ describe('pullNotes: can the rack pull the image on the planned route', () => {
         'The rack pulls acme/shop from Docker Hub without credentials, which Docker Hub rate-limits; give it an account (racks 3.18.8 and later): convox rack params set docker_hub_username=USERNAME docker_hub_password=TOKEN',
       ],
     ],
+    [
+      'Docker Hub refusing an anonymous read: a note, not a failure (a repository not pushed yet answers so too)',
+      'acme/shop',
+      SOURCE,
+      facts([]),
+      'refused',
+      [
+        "Docker Hub refused an anonymous read of acme/shop, and the rack holds no Docker Hub credentials: if the repository is private, the rack's build will fail to pull it (convox registries add docker.io USERNAME PASSWORD); a repository the first push creates answers so too.",
+      ],
+    ],
     ['Docker Hub with the parameters set: nothing', 'acme/shop', SOURCE, facts([], true), 'refused', []],
     ['Docker Hub listed as index.docker.io: nothing', 'acme/shop', SOURCE, facts(['index.docker.io']), 'refused', []],
     ['Docker Hub, parameters not visible (v3 reached directly): nothing claimed', 'acme/shop', SOURCE, facts([]), 'allowed', []],
