@@ -26513,7 +26513,7 @@ function sumParts(text) {
   }
   return Number.isFinite(total) && consumed > 0 ? total : void 0;
 }
-function formatDuration2(ms) {
+function formatInputDuration(ms) {
   if (ms < 1e3) return `${Math.max(0, Math.round(ms))}ms`;
   const total = Math.round(ms / 1e3);
   const h = Math.floor(total / 3600);
@@ -30894,7 +30894,7 @@ async function followBuild(ctx, id) {
   let status;
   at(
     ctx,
-    () => status === void 0 ? `build ${id}: the rack did not answer a read of its status within ${formatDuration2(ctx.now() - startedAt)}${lastLine(printer)}` : `build ${id} was still ${status} after ${formatDuration2(ctx.now() - startedAt)}${lastLine(printer)}`
+    () => status === void 0 ? `build ${id}: the rack did not answer a read of its status within ${formatInputDuration(ctx.now() - startedAt)}${lastLine(printer)}` : `build ${id} was still ${status} after ${formatInputDuration(ctx.now() - startedAt)}${lastLine(printer)}`
   );
   ctx.tail = () => printer.tail();
   const live = streamLive(ctx, id, printer, AbortSignal.any([stop.signal, ctx.deadline.signal]), () => nudge.wake());
@@ -31276,7 +31276,7 @@ async function pollImport(ctx, id) {
   const started = ctx.now();
   let status = "created";
   let failures = 0;
-  at(ctx, () => `import ${id} was still ${status} after ${formatDuration2(ctx.now() - started)}`);
+  at(ctx, () => `import ${id} was still ${status} after ${formatInputDuration(ctx.now() - started)}`);
   for (; ; ) {
     await ctx.sleep(IMPORT_POLL_MS, ctx.deadline.signal);
     let build2;
@@ -31868,7 +31868,7 @@ async function waitUntilIdle(ctx, releaseId) {
   );
   at(
     ctx,
-    () => `app ${ctx.app} was still ${app.status ?? "?"} (someone else's update) after ${formatDuration2(ctx.now() - started)}; nothing was promoted`
+    () => `app ${ctx.app} was still ${app.status ?? "?"} (someone else's update) after ${formatInputDuration(ctx.now() - started)}; nothing was promoted`
   );
   for (let n = 0, running = 0; running < 2; n++) {
     if (app.status === "failed" || app.status === "deleting") throw notPromotable(ctx, app.status);
@@ -31877,7 +31877,7 @@ async function waitUntilIdle(ctx, releaseId) {
     running = app.status === "running" ? running + 1 : 0;
   }
   const waitedMs = ctx.now() - started;
-  ctx.log.info(`App ${ctx.app} is running again after ${formatDuration2(waitedMs)}; promoting`);
+  ctx.log.info(`App ${ctx.app} is running again after ${formatInputDuration(waitedMs)}; promoting`);
   return { app, waitedMs };
 }
 function notPromotable(ctx, status) {
@@ -31937,7 +31937,7 @@ async function waitForRollout(ctx, ours, previous, unanswered, limits = DEFAULT_
   at(ctx, () => {
     const event = events2.tail(1)[0];
     const seen = last.status === void 0 ? "the app not read yet" : `app status ${last.status}, active release ${last.release || "none"}`;
-    return `release ${ours} was still rolling out (${seen}) after ${formatDuration2(ctx.now() - state.promotedAt)}${event ? `; last rack event: ${event}` : ""}`;
+    return `release ${ours} was still rolling out (${seen}) after ${formatInputDuration(ctx.now() - state.promotedAt)}${event ? `; last rack event: ${event}` : ""}`;
   });
   try {
     for (let n = 0; ; n++) {
@@ -32200,7 +32200,7 @@ function failure(e, ctx, req) {
   if (e instanceof DeadlineExceeded || ctx.deadline.expired() && !(e instanceof ActionError)) {
     return new DeployError(
       new ActionError(
-        redact(`timed out after ${formatDuration2(req.timeoutMs)} (the timeout input): ${ctx.where()}`),
+        redact(`timed out after ${formatInputDuration(req.timeoutMs)} (the timeout input): ${ctx.where()}`),
         {},
         "raise the timeout input if the deploy is just slow; otherwise look at the rack (convox builds / convox apps info) for what is stuck"
       ),
@@ -32419,7 +32419,7 @@ async function lookAtRack(config, deps) {
 function lookTimedOut(config, t) {
   const app = config.deploy?.app ?? "";
   return new ActionError(
-    `timed out after ${formatDuration2(config.deploy?.timeoutMs ?? 0)} (the timeout input) reading app ${app} on ${rackLabel(t)}; nothing was built, pushed or deployed`,
+    `timed out after ${formatInputDuration(config.deploy?.timeoutMs ?? 0)} (the timeout input) reading app ${app} on ${rackLabel(t)}; nothing was built, pushed or deployed`,
     { phase: "plan" },
     `check that ${t.baseUrl} answers (convox apps info ${app}); raise the timeout input if the rack is only slow`
   );

@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Log } from './log.js';
 
 /** What to do after a failure: try again (optionally after the server's wait), or give up. */
-export type Verdict = 'retry' | { readonly retryAfterMs: number } | 'fatal';
+export type RetryDecision = 'retry' | { readonly retryAfterMs: number } | 'fatal';
 
 export interface RetryOptions {
   /** Total tries including the first. Default 5. */
@@ -16,7 +16,7 @@ export interface RetryOptions {
   readonly baseMs?: number;
   /** Cap on any single wait, `Retry-After` included. Default 30 s. */
   readonly maxMs?: number;
-  readonly classify: (err: unknown) => Verdict;
+  readonly classify: (err: unknown) => RetryDecision;
   readonly log: Log;
   /** Waits `ms`, rejecting as soon as `signal` aborts. Tests pass a recorder. */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -107,7 +107,7 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
  * are retried with backoff, except 501 and 505, which no retry can fix; 401/403 and every other
  * 4xx are fatal (retrying bad credentials can lock an account).
  */
-export function classifyHttpStatus(status: number, headers?: Headers, now: number = Date.now()): Verdict {
+export function classifyHttpStatus(status: number, headers?: Headers, now: number = Date.now()): RetryDecision {
   if (status === 429 || status === 408 || (status >= 500 && status <= 599 && status !== 501 && status !== 505)) {
     const after = parseRetryAfter(headers?.get('retry-after'), now);
     return after === undefined ? 'retry' : { retryAfterMs: after };
@@ -159,7 +159,7 @@ export function isTransientNetworkError(err: unknown): boolean {
 }
 
 /** The usual classifier: HTTP statuses by `classifyHttpStatus`, transient network errors retried. */
-export function classifyError(err: unknown): Verdict {
+export function classifyError(err: unknown): RetryDecision {
   if (err instanceof HttpStatusError) return classifyHttpStatus(err.status, err.headers);
   return isTransientNetworkError(err) ? 'retry' : 'fatal';
 }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ActionError } from '../errors.js';
 import { at } from './context.js';
 import type { FlowContext } from './context.js';
-import { formatDuration } from './duration.js';
+import { formatInputDuration } from './duration.js';
 import { LogPrinter } from './log-printer.js';
 import { BUILD_POLL, pollDelayMs } from './timing.js';
 import { appPath } from './types.js';
@@ -89,8 +89,8 @@ export async function followBuild(ctx: FlowContext, id: string): Promise<RackBui
   let status: string | undefined;
   at(ctx, () =>
     status === undefined
-      ? `build ${id}: the rack did not answer a read of its status within ${formatDuration(ctx.now() - startedAt)}${lastLine(printer)}`
-      : `build ${id} was still ${status} after ${formatDuration(ctx.now() - startedAt)}${lastLine(printer)}`,
+      ? `build ${id}: the rack did not answer a read of its status within ${formatInputDuration(ctx.now() - startedAt)}${lastLine(printer)}`
+      : `build ${id} was still ${status} after ${formatInputDuration(ctx.now() - startedAt)}${lastLine(printer)}`,
   );
   ctx.tail = () => printer.tail();
   const live = streamLive(ctx, id, printer, AbortSignal.any([stop.signal, ctx.deadline.signal]), () => nudge.wake());

@@ -23,7 +23,7 @@ import { importImage, ImportUnavailable } from './import.js';
 import type { ImportInput } from './import.js';
 import { RackClient } from './client.js';
 import type { DeployIds, FlowContext } from './context.js';
-import { formatDuration } from './duration.js';
+import { formatInputDuration } from './duration.js';
 import { checkReleaseVariable, setImageVariable } from './env-mode.js';
 import { promote, waitForRollout } from './rollout.js';
 import type { RackTarget } from './target.js';
@@ -271,7 +271,7 @@ function failure(e: unknown, ctx: FlowContext, req: DeployRequest): DeployError 
   if (e instanceof DeadlineExceeded || (ctx.deadline.expired() && !(e instanceof ActionError))) {
     return new DeployError(
       new ActionError(
-        redact(`timed out after ${formatDuration(req.timeoutMs)} (the timeout input): ${ctx.where()}`),
+        redact(`timed out after ${formatInputDuration(req.timeoutMs)} (the timeout input): ${ctx.where()}`),
         {},
         'raise the timeout input if the deploy is just slow; otherwise look at the rack (convox builds / convox apps info) for what is stuck',
       ),

@@ -14,7 +14,7 @@
 import { ActionError } from '../errors.js';
 import { at } from './context.js';
 import type { FlowContext } from './context.js';
-import { formatDuration } from './duration.js';
+import { formatInputDuration } from './duration.js';
 import { RackError } from './rack-error.js';
 import { retryDelayMs } from './timing.js';
 import { appPath } from './types.js';
@@ -132,7 +132,7 @@ async function pollImport(ctx: FlowContext, id: string): Promise<void> {
   const started = ctx.now();
   let status = 'created';
   let failures = 0;
-  at(ctx, () => `import ${id} was still ${status} after ${formatDuration(ctx.now() - started)}`);
+  at(ctx, () => `import ${id} was still ${status} after ${formatInputDuration(ctx.now() - started)}`);
   for (;;) {
     await ctx.sleep(IMPORT_POLL_MS, ctx.deadline.signal);
     let build: RackBuild;

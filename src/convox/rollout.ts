@@ -5,7 +5,7 @@
 import { ActionError } from '../errors.js';
 import { at } from './context.js';
 import type { FlowContext } from './context.js';
-import { formatDuration } from './duration.js';
+import { formatInputDuration } from './duration.js';
 import { TransportError } from '../net/http.js';
 import { RackError } from './rack-error.js';
 import { Nudge } from './nudge.js';
@@ -39,7 +39,7 @@ export async function waitUntilIdle(ctx: FlowContext, releaseId: string): Promis
   at(
     ctx,
     () =>
-      `app ${ctx.app} was still ${app.status ?? '?'} (someone else's update) after ${formatDuration(ctx.now() - started)}; nothing was promoted`,
+      `app ${ctx.app} was still ${app.status ?? '?'} (someone else's update) after ${formatInputDuration(ctx.now() - started)}; nothing was promoted`,
   );
   for (let n = 0, running = 0; running < 2; n++) {
     if (app.status === 'failed' || app.status === 'deleting') throw notPromotable(ctx, app.status);
@@ -48,7 +48,7 @@ export async function waitUntilIdle(ctx: FlowContext, releaseId: string): Promis
     running = app.status === 'running' ? running + 1 : 0;
   }
   const waitedMs = ctx.now() - started;
-  ctx.log.info(`App ${ctx.app} is running again after ${formatDuration(waitedMs)}; promoting`);
+  ctx.log.info(`App ${ctx.app} is running again after ${formatInputDuration(waitedMs)}; promoting`);
   return { app, waitedMs };
 }
 
@@ -136,7 +136,7 @@ export async function waitForRollout(
     const event = events.tail(1)[0];
     const seen =
       last.status === undefined ? 'the app not read yet' : `app status ${last.status}, active release ${last.release || 'none'}`;
-    return `release ${ours} was still rolling out (${seen}) after ${formatDuration(ctx.now() - state.promotedAt)}${event ? `; last rack event: ${event}` : ''}`;
+    return `release ${ours} was still rolling out (${seen}) after ${formatInputDuration(ctx.now() - state.promotedAt)}${event ? `; last rack event: ${event}` : ''}`;
   });
   try {
     for (let n = 0; ; n++) {

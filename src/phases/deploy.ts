@@ -10,7 +10,7 @@ import type { RoutePlan } from '../plan/route.js';
 import { anonymousRead } from '../registry/client.js';
 import { parseReference } from '../image/reference.js';
 import { cannotReadReleases } from '../convox/env-mode.js';
-import { formatDuration } from '../convox/duration.js';
+import { formatInputDuration } from '../convox/duration.js';
 import { inspectApp, readAppNow } from '../convox/inspect.js';
 import { resolveRackTarget, rackLabel, type RackTarget } from '../convox/target.js';
 import { packContext } from '../context/pack.js';
@@ -116,7 +116,7 @@ export async function lookAtRack(
 function lookTimedOut(config: Config, t: RackTarget): ActionError {
   const app = config.deploy?.app ?? '';
   return new ActionError(
-    `timed out after ${formatDuration(config.deploy?.timeoutMs ?? 0)} (the timeout input) reading app ${app} on ${rackLabel(t)}; nothing was built, pushed or deployed`,
+    `timed out after ${formatInputDuration(config.deploy?.timeoutMs ?? 0)} (the timeout input) reading app ${app} on ${rackLabel(t)}; nothing was built, pushed or deployed`,
     { phase: 'plan' },
     `check that ${t.baseUrl} answers (convox apps info ${app}); raise the timeout input if the rack is only slow`,
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../../src/convox/duration.js';
+import { formatInputDuration, parseDuration } from '../../../src/convox/duration.js';
 import { redactUserinfo, resolveRackTarget } from '../../../src/convox/target.js';
 import type { RackInputs } from '../../../src/convox/target.js';
 import { thrown } from '../../support/thrown.js';
@@ -35,7 +35,7 @@ describe('parseDuration', () => {
     [5_430_000, '1h30m30s'],
     [0, '0ms'],
   ])('formats %d as %s', (ms, text) => {
-    expect(formatDuration(ms)).toBe(text);
+    expect(formatInputDuration(ms)).toBe(text);
   });
 });
 
