@@ -78,6 +78,24 @@ describe('rack-build: auto', () => {
     console.log(`import route: ${r.requests.length} rack requests`);
   });
 
+  it('the rack at its concurrent-import cap (409): the import is retried with backoff, then lands', async () => {
+    const r = await start('3.24.6');
+    // Four imports of someone else's in flight, for 1.5 s: the rack's own 409, as a real rack answers it.
+    r.state.importsInFlight = 4;
+    const freed = setTimeout(() => (r.state.importsInFlight = 0), 1500);
+    try {
+      const run = await runAction({ inputs: inputs('acme/busy'), env, workspace: workspace('acme/busy') });
+      expect(run.code, run.all).toBe(0);
+      expect(run.all).toMatch(
+        /rack: rack at concurrent-import cap \(4 in flight\); wait and retry; retrying the import in \d+\.\ds/,
+      );
+      expect(r.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/image')).length).toBeGreaterThan(1);
+      expect(r.state.requireApp('shop').release).toBe(run.outputs['release-id']);
+    } finally {
+      clearTimeout(freed);
+    }
+  });
+
   it('3.24.5: the plan takes the source build, saying why, and never asks the rack to import', async () => {
     const r = await start('3.24.5');
     rackHoldsCredentials(r);
