@@ -29642,7 +29642,7 @@ function classifyPushError(message) {
     m
   ))
     return "auth";
-  if (/toomanyrequests|too many requests|\b(?:status:?|http)\s+(?:429|5\d\d)\b|service unavailable|bad gateway|gateway timeout|internal server error|connection reset|broken pipe|use of closed network connection|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout|connection refused|no such host|temporary failure/.test(
+  if (/toomanyrequests|too many requests|\b(?:status:?|http)\s+(?:429|5\d\d)\b|service unavailable|^error from registry: (?:unavailable|resource exhausted)\b|bad gateway|gateway timeout|internal server error|connection reset|broken pipe|use of closed network connection|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout|connection refused|no such host|temporary failure/.test(
     m
   )) {
     return "transient";

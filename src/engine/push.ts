@@ -24,6 +24,8 @@ export type PushFailureKind = 'auth' | 'transient' | 'permanent';
 
 /**
  * Classifies the engine's push error text: auth is never retried; throttling, 5xx and resets are.
+ * The containerd image store words a registry's UNAVAILABLE and TOOMANYREQUESTS codes as
+ * containerd's error kinds (`error from registry: unavailable`; moby daemon/containerd/registry_errors.go).
  * Status codes count only where the text says they are one (`HTTP status: 503`, `HTTP 403
  * response body`, `status: 429`): a bare `501` may be part of a port number in the same message.
  */
@@ -36,7 +38,7 @@ export function classifyPushError(message: string): PushFailureKind {
   )
     return 'auth';
   if (
-    /toomanyrequests|too many requests|\b(?:status:?|http)\s+(?:429|5\d\d)\b|service unavailable|bad gateway|gateway timeout|internal server error|connection reset|broken pipe|use of closed network connection|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout|connection refused|no such host|temporary failure/.test(
+    /toomanyrequests|too many requests|\b(?:status:?|http)\s+(?:429|5\d\d)\b|service unavailable|^error from registry: (?:unavailable|resource exhausted)\b|bad gateway|gateway timeout|internal server error|connection reset|broken pipe|use of closed network connection|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout|connection refused|no such host|temporary failure/.test(
       m,
     )
   ) {

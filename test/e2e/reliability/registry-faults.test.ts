@@ -147,9 +147,10 @@ describe('transient registry faults are survived', () => {
         expect(
           run.stdout.match(/ [a-f0-9]{12}: upload failed; the engine is retrying it \(retrying in \d+ seconds?\)/g),
         ).toHaveLength(2);
-      // Either engine retries the layer itself (the containerd store on distribution's
-      // UNAVAILABLE answer); the action has nothing to retry.
-      expect(actionRetried(run)).toBe(false);
+      // The graph-driver engine retries the layer itself; the action has nothing to retry. The
+      // containerd store sometimes retries it itself and sometimes gives up at once with
+      // `error from registry: unavailable`, which the action then retries (seen both ways).
+      if (!containerdStore) expect(actionRetried(run)).toBe(false);
       await expectSurvived(run, 'faults/unavailable');
     });
   });

@@ -279,6 +279,11 @@ describe('classifyPushError', () => {
     ['Put "http://127.0.0.1:5114/v2/cap/push/manifests/1": EOF', 'transient'],
     ['Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused', 'transient'],
     ['write tcp 127.0.0.1:33688->127.0.0.1:5107: use of closed network connection', 'transient'],
+    // As Engine 29 with the containerd image store relayed them (e2e registry-faults, 2026-12-04).
+    ['error from registry: unavailable\nunavailable', 'transient'],
+    ['error from registry: service unavailable', 'transient'],
+    ['error from registry: storage backend on fire', 'permanent'],
+    ['error from registry: manifest invalid - layer quota exceeded, injected', 'permanent'],
     // The other phrases the classifier knows.
     ['unauthorized: incorrect username or password', 'auth'],
     ['denied: requested access to the resource is denied', 'auth'],
