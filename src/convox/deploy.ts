@@ -31,7 +31,7 @@ import { rackLabel } from './target.js';
 import { Deadline, DeadlineExceeded, realSleep } from './timing.js';
 import type { Sleep } from './timing.js';
 import type { RackSystem } from './types.js';
-import { rackGeneration, v3AtLeast } from './version.js';
+import { IMPORT_SINCE, importsImages, rackGeneration, v3AtLeast } from './version.js';
 import type { VerdictLimits } from './verdict.js';
 
 export interface DeployProgress extends DeployIds {
@@ -175,7 +175,7 @@ type Made = { id: string; release: string; route: 'import' | 'source'; fallback?
 /** The import route when asked for and possible, else the source build. */
 async function makeRelease(ctx: FlowContext, req: DeployRequest): Promise<Made> {
   const mode = req.rackBuild ?? 'source';
-  const tooOld = ctx.generation !== 'v3' || !v3AtLeast(ctx.version, '3.24.6');
+  const tooOld = !importsImages(ctx.version);
   if (mode === 'import' && !req.importable) {
     throw new ActionError(
       'rack-build is import, but the manifest keeps the source build (see the plan for why)',
@@ -185,13 +185,13 @@ async function makeRelease(ctx: FlowContext, req: DeployRequest): Promise<Made> 
   }
   if (mode === 'import' && tooOld) {
     throw new ActionError(
-      `rack-build is import, but ${ctx.rack} runs ${ctx.version}; importing an image needs a v3 rack at 3.24.6 or later`,
+      `rack-build is import, but ${ctx.rack} runs ${ctx.version}; importing an image needs a v3 rack at ${IMPORT_SINCE} or later`,
       { input: 'rack-build' },
       'update the rack (convox rack update) or use rack-build: auto to fall back to the source build',
     );
   }
   if (mode === 'source' || !req.importable) return { ...(await buildRelease(ctx, req)), route: 'source' };
-  if (tooOld) return fallBack(ctx, req, `${ctx.rack} runs ${ctx.version}; importing an image needs v3 3.24.6 or later`);
+  if (tooOld) return fallBack(ctx, req, `${ctx.rack} runs ${ctx.version}; importing an image needs v3 ${IMPORT_SINCE} or later`);
   const description = buildDescription(req.description, req.gitSha);
   try {
     const made = await importImage(ctx, { ...req.importable, description, gitSha: req.gitSha });

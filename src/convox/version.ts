@@ -46,3 +46,11 @@ export function v3AtLeast(version: string, wanted: string): boolean {
   }
   return true;
 }
+
+/** The first v3 rack version that serves `POST /apps/{app}/builds/{id}/image` (`convox builds import-image`). */
+export const IMPORT_SINCE = '3.24.6';
+
+/** True when a rack of `version` can import an image (a v3 rack at IMPORT_SINCE or later). */
+export function importsImages(version: string): boolean {
+  return /^3\.\d+/.test(version) && v3AtLeast(version, IMPORT_SINCE);
+}

@@ -8,7 +8,7 @@
  */
 import type { Config } from '../config/config.js';
 import { notImportable } from '../convox/importable.js';
-import { v3AtLeast } from '../convox/version.js';
+import { IMPORT_SINCE, importsImages } from '../convox/version.js';
 import { ActionError } from '../errors.js';
 
 export type RackRoute = 'import' | 'source' | 'release';
@@ -18,9 +18,6 @@ export interface RoutePlan {
   /** Why this route, in words for the plan ("every service has its own image: and …"). */
   readonly why: string;
 }
-
-/** The first v3 rack version that serves `POST /apps/{app}/builds/{id}/image`. */
-export const IMPORT_SINCE = '3.24.6';
 
 export interface RouteFacts {
   /** The manifest as the rack will get it (after the rewrite), when there is one. */
@@ -44,13 +41,11 @@ export function planRoute(config: Config, facts: RouteFacts): RoutePlan | undefi
       : notImportable(facts.manifestText ?? '');
   const version = facts.rackVersion;
   const tooOld =
-    version === undefined
+    version === undefined || importsImages(version)
       ? undefined
-      : !/^3\.\d/.test(version)
-        ? `the rack is a v2 rack (${version}); importing an image needs v3 ${IMPORT_SINCE} or later`
-        : v3AtLeast(version, IMPORT_SINCE)
-          ? undefined
-          : `the rack runs ${version}; importing an image needs v3 ${IMPORT_SINCE} or later`;
+      : /^3\./.test(version)
+        ? `the rack runs ${version}; importing an image needs v3 ${IMPORT_SINCE} or later`
+        : `the rack is a v2 rack (${version}); importing an image needs v3 ${IMPORT_SINCE} or later`;
   if (d.rackBuild === 'import' && (blocked ?? tooOld)) {
     throw new ActionError(
       `rack-build is import, but ${blocked ?? tooOld}`,
