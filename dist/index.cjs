@@ -21799,9 +21799,6 @@ async function reportRun(config, run3, deps, deployment) {
   if (result !== "skipped") deps.log.info(`PR comment ${result}.`);
 }
 
-// src/phases/runner.ts
-var import_node_fs13 = require("node:fs");
-
 // src/config/github.ts
 var import_node_fs = require("node:fs");
 function readPayload(path13) {
@@ -30555,9 +30552,13 @@ async function writeManifest(config, plan) {
   await writeFileAtomic(config.update.manifestPath, plan.after);
   return true;
 }
+function manifestForRack(config, plan) {
+  if (plan) return plan.after.toString("utf8");
+  const file = config.update.manifestPath;
+  return file && (0, import_node_fs11.existsSync)(file) ? (0, import_node_fs11.readFileSync)(file, "utf8") : void 0;
+}
 
 // src/phases/deploy.ts
-var import_node_fs12 = require("node:fs");
 var import_node_path10 = __toESM(require("node:path"), 1);
 var import_node_stream3 = require("node:stream");
 
@@ -32038,6 +32039,10 @@ function v3AtLeast(version, wanted) {
   }
   return true;
 }
+var IMPORT_SINCE = "3.24.6";
+function importsImages(version) {
+  return /^3\.\d+/.test(version) && v3AtLeast(version, IMPORT_SINCE);
+}
 
 // src/convox/deploy.ts
 var DeployError = class extends ActionError {
@@ -32116,7 +32121,7 @@ async function run(ctx, req) {
 }
 async function makeRelease(ctx, req) {
   const mode = req.rackBuild ?? "source";
-  const tooOld = ctx.generation !== "v3" || !v3AtLeast(ctx.version, "3.24.6");
+  const tooOld = !importsImages(ctx.version);
   if (mode === "import" && !req.importable) {
     throw new ActionError(
       "rack-build is import, but the manifest keeps the source build (see the plan for why)",
@@ -32126,13 +32131,13 @@ async function makeRelease(ctx, req) {
   }
   if (mode === "import" && tooOld) {
     throw new ActionError(
-      `rack-build is import, but ${ctx.rack} runs ${ctx.version}; importing an image needs a v3 rack at 3.24.6 or later`,
+      `rack-build is import, but ${ctx.rack} runs ${ctx.version}; importing an image needs a v3 rack at ${IMPORT_SINCE} or later`,
       { input: "rack-build" },
       "update the rack (convox rack update) or use rack-build: auto to fall back to the source build"
     );
   }
   if (mode === "source" || !req.importable) return { ...await buildRelease(ctx, req), route: "source" };
-  if (tooOld) return fallBack(ctx, req, `${ctx.rack} runs ${ctx.version}; importing an image needs v3 3.24.6 or later`);
+  if (tooOld) return fallBack(ctx, req, `${ctx.rack} runs ${ctx.version}; importing an image needs v3 ${IMPORT_SINCE} or later`);
   const description = buildDescription(req.description, req.gitSha);
   try {
     const made = await importImage(ctx, { ...req.importable, description, gitSha: req.gitSha });
@@ -32523,7 +32528,7 @@ Rack now: ${rackNow}.`;
 }
 async function importInput(config, manifest, deps) {
   if (!config.image) return void 0;
-  const text = manifest ? manifest.after.toString("utf8") : config.update.manifestPath ? (0, import_node_fs12.readFileSync)(config.update.manifestPath, "utf8") : "";
+  const text = manifestForRack(config, manifest) ?? "";
   const image = `${config.image.original}:${config.tags[0] ?? ""}`;
   const { username, password } = config.registry;
   if (!username || !password) return { image, manifest: text };
@@ -32612,7 +32617,6 @@ function notImportable(text) {
 }
 
 // src/plan/route.ts
-var IMPORT_SINCE = "3.24.6";
 function planRoute(config, facts) {
   const d = config.deploy;
   if (!d) return void 0;
@@ -32620,7 +32624,7 @@ function planRoute(config, facts) {
   if (d.rackBuild === "source") return { route: "source", why: "rack-build: source" };
   const blocked = config.update.mode === "env" ? "update: env puts the tag in ${\u2026}, which the rack reads as empty on the import route" : notImportable(facts.manifestText ?? "");
   const version = facts.rackVersion;
-  const tooOld = version === void 0 ? void 0 : !/^3\.\d/.test(version) ? `the rack is a v2 rack (${version}); importing an image needs v3 ${IMPORT_SINCE} or later` : v3AtLeast(version, IMPORT_SINCE) ? void 0 : `the rack runs ${version}; importing an image needs v3 ${IMPORT_SINCE} or later`;
+  const tooOld = version === void 0 || importsImages(version) ? void 0 : /^3\./.test(version) ? `the rack runs ${version}; importing an image needs v3 ${IMPORT_SINCE} or later` : `the rack is a v2 rack (${version}); importing an image needs v3 ${IMPORT_SINCE} or later`;
   if (d.rackBuild === "import" && (blocked ?? tooOld)) {
     throw new ActionError(
       `rack-build is import, but ${blocked ?? tooOld}`,
@@ -32642,16 +32646,19 @@ function imageReferences(config) {
   const { image } = config;
   return image ? config.tags.map((tag) => `${image.original}:${tag}`) : [];
 }
+function routeOf(p) {
+  return planRoute(p.config, {
+    ...p.manifestText !== void 0 ? { manifestText: p.manifestText } : {},
+    ...p.rack?.version ? { rackVersion: p.rack.version } : {}
+  });
+}
 function makePlan(p) {
   const { config } = p;
   const references = imageReferences(config);
   const notes = [];
   const manifest = manifestChange(p);
   const env = envChange(p, notes);
-  const route = planRoute(config, {
-    ...p.manifestText !== void 0 ? { manifestText: p.manifestText } : {},
-    ...p.rack?.version ? { rackVersion: p.rack.version } : {}
-  });
+  const route = routeOf(p);
   const deploy2 = route && deployPlan(p, route);
   notes.push(...pullNotes(config, route, p.rack?.pull, p.anonymousRead));
   if (p.rackUnavailable && config.deploy) notes.push(`The rack was not consulted: ${p.rackUnavailable}.`);
@@ -32837,11 +32844,8 @@ function planPhase(deps, phases, config) {
   return phases.run("plan", "Plan", async () => {
     const manifest = planManifest(config);
     const look = await lookAtRack(config, deps);
-    const manifestText = rackManifestText(config, manifest);
-    const route = planRoute(config, {
-      ...manifestText !== void 0 ? { manifestText } : {},
-      ...look.rack?.version ? { rackVersion: look.rack.version } : {}
-    });
+    const manifestText = config.deploy && !config.deploy.release ? manifestForRack(config, manifest) : void 0;
+    const route = routeOf({ config, ...look, ...manifestText !== void 0 ? { manifestText } : {} });
     const anonymous = config.image && needsPrivacyCheck(config, route, look.rack?.pull) ? await anonymousRead(parseReference(`${config.image.original}:${config.tags[0] ?? "latest"}`), {
       log: deps.log,
       secrets: deps.secrets,
@@ -32859,12 +32863,6 @@ function planPhase(deps, phases, config) {
     deps.log.info(renderPlanText(plan));
     return { plan, ...manifest ? { manifest } : {} };
   });
-}
-function rackManifestText(config, manifest) {
-  if (!config.deploy || config.deploy.release) return void 0;
-  if (manifest) return manifest.after.toString("utf8");
-  const file = config.update.manifestPath;
-  return file && (0, import_node_fs13.existsSync)(file) ? (0, import_node_fs13.readFileSync)(file, "utf8") : void 0;
 }
 async function imagePhases(deps, phases, progress, ctx) {
   const creds = await credentialsForImage(ctx);

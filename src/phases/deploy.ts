@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Config } from '../config/config.js';
@@ -15,6 +14,7 @@ import { inspectApp, readAppNow } from '../convox/inspect.js';
 import { resolveRackTarget, rackLabel, type RackTarget } from '../convox/target.js';
 import { packContext } from '../context/pack.js';
 import type { ManifestPlan } from '../manifest/index.js';
+import { manifestForRack } from './manifest.js';
 import type { RackLook } from '../plan/plan.js';
 import type { StepId } from '../plan/steps.js';
 
@@ -271,11 +271,7 @@ async function importInput(
   deps: RackDeps,
 ): Promise<{ image: string; manifest: string; credentials?: { username: string; password: string } } | undefined> {
   if (!config.image) return undefined;
-  const text = manifest
-    ? manifest.after.toString('utf8')
-    : config.update.manifestPath
-      ? readFileSync(config.update.manifestPath, 'utf8')
-      : '';
+  const text = manifestForRack(config, manifest) ?? '';
   const image = `${config.image.original}:${config.tags[0] ?? ''}`;
   const { username, password } = config.registry;
   if (!username || !password) return { image, manifest: text };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { ActionError } from '../errors.js';
 import { planManifestUpdate, writeFileAtomic, type ManifestPlan } from '../manifest/index.js';
@@ -34,4 +34,11 @@ export async function writeManifest(config: Config, plan: ManifestPlan): Promise
   if (!plan.changed || !config.update.manifestPath) return false;
   await writeFileAtomic(config.update.manifestPath, plan.after);
   return true;
+}
+
+/** The manifest the rack gets: the planned (or pinned) rewrite, else the file as it is; undefined when there is none. */
+export function manifestForRack(config: Config, plan: ManifestPlan | undefined): string | undefined {
+  if (plan) return plan.after.toString('utf8');
+  const file = config.update.manifestPath;
+  return file && existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }

@@ -3,7 +3,6 @@
  * nothing else: no decision is taken again from the config, so a dry run and a real run differ
  * only in which steps the plan marks as running. The recorder notes how each step fared.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { Config } from '../config/config.js';
 import { readGitHubContext } from '../config/github.js';
@@ -15,14 +14,13 @@ import type { ManifestPlan } from '../manifest/index.js';
 import { EngineUnreachable } from '../engine/engine.js';
 import { ContextPrefetch } from '../context/prefetch.js';
 import { buildPhase, credentialsForImage, existingImagePhase, pushPhase, type ImageContext } from './image.js';
-import { planManifest, writeManifest } from './manifest.js';
+import { manifestForRack, planManifest, writeManifest } from './manifest.js';
 import { deployPhase, lookAtRack, type DeployOutcome } from './deploy.js';
 import type { PhaseRecorder } from './recorder.js';
 import { startGitHubDeployment } from './report.js';
 import type { DeploymentHandle } from '../report/deployment.js';
-import { imageReferences, makePlan } from '../plan/plan.js';
+import { imageReferences, makePlan, routeOf } from '../plan/plan.js';
 import { needsPrivacyCheck } from '../plan/pull.js';
-import { planRoute } from '../plan/route.js';
 import { parseReference } from '../image/reference.js';
 import { anonymousRead } from '../registry/client.js';
 import type { Plan } from '../plan/types.js';
@@ -97,11 +95,9 @@ function planPhase(deps: RunnerDeps, phases: PhaseRecorder, config: Config): Pro
   return phases.run('plan', 'Plan', async () => {
     const manifest = planManifest(config);
     const look = await lookAtRack(config, deps);
-    const manifestText = rackManifestText(config, manifest);
-    const route = planRoute(config, {
-      ...(manifestText !== undefined ? { manifestText } : {}),
-      ...(look.rack?.version ? { rackVersion: look.rack.version } : {}),
-    });
+    // An existing release is promoted as it is: its manifest is the rack's already.
+    const manifestText = config.deploy && !config.deploy.release ? manifestForRack(config, manifest) : undefined;
+    const route = routeOf({ config, ...look, ...(manifestText !== undefined ? { manifestText } : {}) });
     // Asked only when the rack's build would need credentials it does not hold (plan/pull.ts).
     const anonymous =
       config.image && needsPrivacyCheck(config, route, look.rack?.pull)
@@ -123,14 +119,6 @@ function planPhase(deps: RunnerDeps, phases: PhaseRecorder, config: Config): Pro
     deps.log.info(renderPlanText(plan));
     return { plan, ...(manifest ? { manifest } : {}) };
   });
-}
-
-/** The manifest the rack will get: the planned rewrite, else the file as it is (none with `release`). */
-function rackManifestText(config: Config, manifest: ManifestPlan | undefined): string | undefined {
-  if (!config.deploy || config.deploy.release) return undefined;
-  if (manifest) return manifest.after.toString('utf8');
-  const file = config.update.manifestPath;
-  return file && existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
 /** `build` (dry runs too), then `push` every tag, or `check-image` (a read, dry runs too). */

@@ -39,6 +39,14 @@ export function imageReferences(config: Config): string[] {
   return image ? config.tags.map((tag) => `${image.original}:${tag}`) : [];
 }
 
+/** The rack route for these inputs (route.ts): the runner asks before the plan, to know what to check. */
+export function routeOf(p: Pick<PlanInputs, 'config' | 'manifestText' | 'rack'>): RoutePlan | undefined {
+  return planRoute(p.config, {
+    ...(p.manifestText !== undefined ? { manifestText: p.manifestText } : {}),
+    ...(p.rack?.version ? { rackVersion: p.rack.version } : {}),
+  });
+}
+
 /**
  * Computes the plan. Pure: same inputs, same plan, in a dry run and a real one.
  * @throws ActionError when the inputs ask for a route the rack or manifest cannot take.
@@ -49,10 +57,7 @@ export function makePlan(p: PlanInputs): Plan {
   const notes: string[] = [];
   const manifest = manifestChange(p);
   const env = envChange(p, notes);
-  const route = planRoute(config, {
-    ...(p.manifestText !== undefined ? { manifestText: p.manifestText } : {}),
-    ...(p.rack?.version ? { rackVersion: p.rack.version } : {}),
-  });
+  const route = routeOf(p);
   const deploy = route && deployPlan(p, route);
   notes.push(...pullNotes(config, route, p.rack?.pull, p.anonymousRead));
   if (p.rackUnavailable && config.deploy) notes.push(`The rack was not consulted: ${p.rackUnavailable}.`);
