@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startRackServer, type RackServer } from '../rack-server/index.js';
-import { runAction } from '../support/run-action.js';
+import { runAction, type ActionRun } from '../support/run-action.js';
 import { makeWorkspace } from '../support/workspace.js';
 
 const services = inject('services');
@@ -54,6 +54,13 @@ function rackHoldsCredentials(r: RackServer): void {
     username: services.registryUser,
     password: services.registryPassword,
   });
+}
+
+/** Builds and pushes `repo`, and makes its release on the rack without promoting it (promote: false). */
+async function stage(repo: string): Promise<ActionRun> {
+  const staged = await runAction({ inputs: inputs(repo, { promote: 'false' }), env, workspace: workspace(repo) });
+  expect(staged.code, staged.all).toBe(0);
+  return staged;
 }
 
 const workspace = (repo: string) =>
@@ -136,12 +143,7 @@ describe('rack-build: auto', () => {
   it('promote: false stages the release, not promoted, and says how to promote', async () => {
     const r = await start('3.24.6');
     const before = r.state.requireApp('shop').release;
-    const staged = await runAction({
-      inputs: inputs('acme/stage', { promote: 'false' }),
-      env,
-      workspace: workspace('acme/stage'),
-    });
-    expect(staged.code, staged.all).toBe(0);
+    const staged = await stage('acme/stage');
     const id = staged.outputs['release-id']!;
     expect(id).toMatch(/^R/);
     expect(r.state.requireApp('shop').release).toBe(before);
@@ -150,13 +152,7 @@ describe('rack-build: auto', () => {
 
   it('release: promotes the staged release and waits, with no image, build or manifest change', async () => {
     const r = await start('3.24.6');
-    const staged = await runAction({
-      inputs: inputs('acme/gate', { promote: 'false' }),
-      env,
-      workspace: workspace('acme/gate'),
-    });
-    expect(staged.code, staged.all).toBe(0);
-    const id = staged.outputs['release-id']!;
+    const id = (await stage('acme/gate')).outputs['release-id']!;
     const before = r.requests.length;
     const promoted = await runAction({
       inputs: {

@@ -11,11 +11,9 @@
  * 20.10 CLI's classic one but for those. Where the action's image differs, the action is wrong.
  * CID_BUNDLE runs another build of the bundle (an older commit's, say) against the same cases.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { expect, inject } from 'vitest';
 import { dockerCli, engine } from './engine.js';
 import { CONTEXT_TIME, copyContext, fixTimes, layContext, type ContextSpec } from './context-tree.js';
@@ -100,26 +98,11 @@ async function build(builder: Builder, dir: string, c: DiffCase, ref: string): P
     buildxConfig ??= mkdtempSync(path.join(tmpdir(), 'cid-buildx-'));
     const buildx = realParts().CID_BUILDX;
     if (!buildx) throw new Error('scripts/ci/real-parts.sh named no CID_BUILDX');
-    const r = await promisify(execFile)(
-      buildx,
-      ['build', '--no-cache', '--network', 'none', '--progress', 'plain', '-t', ref, '-f', file, '.'],
-      {
-        cwd: dir,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/root',
-          DOCKER_HOST: services.dockerHost,
-          BUILDX_CONFIG: buildxConfig,
-        },
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    ).then(
-      (x) => ({ code: 0, output: x.stdout + x.stderr }),
-      (e: { code?: number; stdout?: string; stderr?: string }) => ({
-        code: e.code ?? 1,
-        output: (e.stdout ?? '') + (e.stderr ?? ''),
-      }),
-    );
+    const r = await dockerCli(['build', '--no-cache', '--network', 'none', '--progress', 'plain', '-t', ref, '-f', file, '.'], {
+      cwd: dir,
+      env: { BUILDX_CONFIG: buildxConfig },
+      program: buildx,
+    });
     [ok, log] = [r.code === 0, r.output];
   } else if (builder === 'cli' || builder === 'cli-classic') {
     const progress = builder === 'cli' ? ['--progress', 'plain'] : [];

@@ -23,12 +23,15 @@ export function engine(): Docker {
   return new Docker({ socketPath: socket ?? '' });
 }
 
-/** Runs the docker CLI against the engine; resolves with stdout+stderr, whatever the exit code. */
+/**
+ * Runs the docker CLI (or another docker client, `program`: buildx, say) against the engine;
+ * resolves with stdout+stderr, whatever the exit code.
+ */
 export async function dockerCli(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string>; input?: string } = {},
+  opts: { cwd?: string; env?: Record<string, string>; input?: string; program?: string } = {},
 ): Promise<{ code: number; output: string }> {
-  const child = promisify(execFile)('/usr/bin/docker', args, {
+  const child = promisify(execFile)(opts.program ?? '/usr/bin/docker', args, {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DOCKER_HOST: host ?? '', ...opts.env },
     maxBuffer: 64 * 1024 * 1024,
