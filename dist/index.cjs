@@ -26656,8 +26656,9 @@ function readInputs(env, github, now, secrets2) {
   secrets2.add(raw.get("rack-password"), "convox");
   secrets2.add(raw.get("github-token"));
   const workspace = import_node_path4.default.resolve(github.workspace);
-  const image = readImage(raw);
-  const tags = !raw.get("image") && raw.get("release") !== void 0 ? [] : readTags(raw, github, now);
+  const promotesOnly = !raw.get("image") && raw.get("release") !== void 0;
+  const image = promotesOnly ? void 0 : readImage(raw);
+  const tags = promotesOnly ? [] : readTags(raw, github, now);
   const build2 = readBuild(raw, workspace);
   const { dryRun, dryRunReason } = readDryRun(raw, github);
   const update = readUpdate(raw, workspace);
@@ -26692,7 +26693,6 @@ function checkedUrl(raw, name, value) {
 }
 function readImage(raw) {
   const text = raw.get("image");
-  if (!text && raw.get("release") !== void 0) return void 0;
   if (!text)
     return raw.fail(
       "image",

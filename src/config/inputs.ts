@@ -25,9 +25,10 @@ export function readInputs(env: NodeJS.ProcessEnv, github: GitHubContext, now: D
   secrets.add(raw.get('github-token'));
   const workspace = path.resolve(github.workspace);
 
-  const image = readImage(raw);
-  // Promoting an existing release tags nothing.
-  const tags = !raw.get('image') && raw.get('release') !== undefined ? [] : readTags(raw, github, now);
+  // Promoting an existing release pushes, tags and rewrites nothing: no image is needed.
+  const promotesOnly = !raw.get('image') && raw.get('release') !== undefined;
+  const image = promotesOnly ? undefined : readImage(raw);
+  const tags = promotesOnly ? [] : readTags(raw, github, now);
   const build = readBuild(raw, workspace);
   const { dryRun, dryRunReason } = readDryRun(raw, github);
   const update = readUpdate(raw, workspace);
@@ -64,8 +65,6 @@ function checkedUrl(raw: RawInputs, name: string, value: string | undefined): st
 
 function readImage(raw: RawInputs): ImageReference | undefined {
   const text = raw.get('image');
-  // Promoting an existing release pushes and rewrites nothing: no image is needed.
-  if (!text && raw.get('release') !== undefined) return undefined;
   if (!text)
     return raw.fail(
       'image',
