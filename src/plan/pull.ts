@@ -11,9 +11,8 @@ import type { Config } from '../config/config.js';
 import type { PullFacts } from '../convox/inspect.js';
 import { hasRegistry, registryHost } from '../convox/rack-facts.js';
 import { ActionError } from '../errors.js';
+import type { AnonymousRead } from '../registry/client.js';
 import type { RoutePlan } from './route.js';
-
-export type AnonymousRead = 'allowed' | 'refused' | 'unknown';
 
 export interface PullCheck {
   /** The registry host as the rack keys credentials (`docker.io` for Docker Hub names). */

@@ -203,10 +203,9 @@ export async function lookupDigest(
  * for everything); `allowed` when it answered 200 or 404 (a public repository, tag there or not);
  * `unknown` when it could not be asked. Never sends credentials.
  */
-export async function anonymousRead(
-  ref: ImageReference,
-  opts: RegistryClientOptions,
-): Promise<'allowed' | 'refused' | 'unknown'> {
+export type AnonymousRead = 'allowed' | 'refused' | 'unknown';
+
+export async function anonymousRead(ref: ImageReference, opts: RegistryClientOptions): Promise<AnonymousRead> {
   try {
     const answer = await answerOf(new ManifestLookup(ref, undefined, opts), opts);
     if (answer.status === 401 || answer.status === 403) return 'refused';

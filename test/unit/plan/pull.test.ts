@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readInputs } from '../../../src/config/inputs.js';
 import type { PullFacts } from '../../../src/convox/inspect.js';
-import { needsPrivacyCheck, pullNotes, type AnonymousRead } from '../../../src/plan/pull.js';
+import { needsPrivacyCheck, pullNotes } from '../../../src/plan/pull.js';
+import type { AnonymousRead } from '../../../src/registry/client.js';
 import type { RoutePlan } from '../../../src/plan/route.js';
 import { Secrets } from '../../../src/secrets.js';
 import { pushContext } from '../support/github.js';
