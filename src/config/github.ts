@@ -40,26 +40,30 @@ export function isPullRequestEvent(eventName: string): boolean {
   return PR_EVENTS.has(eventName);
 }
 
-/** Builds the context from GITHUB_* variables and the event payload. */
+/**
+ * Builds the context from GITHUB_* variables and the event payload. An empty variable counts as
+ * unset: the runner exports GITHUB_HEAD_REF empty on every event but pull requests.
+ */
 export function readGitHubContext(env: NodeJS.ProcessEnv, cwd: string): GitHubContext {
+  const set = (name: string): string | undefined => env[name] || undefined;
   const eventName = env.GITHUB_EVENT_NAME ?? '';
   const payload = readPayload(env.GITHUB_EVENT_PATH);
   const pr = PR_EVENTS.has(eventName) ? payload.pull_request : undefined;
   const ref = env.GITHUB_REF ?? '';
-  const branch = pr?.head?.ref ?? env.GITHUB_HEAD_REF ?? (ref.startsWith('refs/heads/') ? ref.slice(11) : undefined);
-  const repository = env.GITHUB_REPOSITORY;
+  const branch = pr?.head?.ref || set('GITHUB_HEAD_REF') || (ref.startsWith('refs/heads/') ? ref.slice(11) : undefined);
+  const repository = set('GITHUB_REPOSITORY');
   return {
     eventName,
     sha: pr?.head?.sha ?? env.GITHUB_SHA ?? '',
     ref,
-    ...(branch ? { branch } : {}),
-    ...(env.GITHUB_RUN_NUMBER ? { runNumber: env.GITHUB_RUN_NUMBER } : {}),
-    ...(env.GITHUB_RUN_ID ? { runId: env.GITHUB_RUN_ID } : {}),
-    ...(repository ? { repository } : {}),
-    serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
-    apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
-    workspace: env.GITHUB_WORKSPACE ?? cwd,
-    ...(pr?.number ? { prNumber: pr.number } : {}),
+    branch,
+    runNumber: set('GITHUB_RUN_NUMBER'),
+    runId: set('GITHUB_RUN_ID'),
+    repository,
+    serverUrl: set('GITHUB_SERVER_URL') ?? 'https://github.com',
+    apiUrl: set('GITHUB_API_URL') ?? 'https://api.github.com',
+    workspace: set('GITHUB_WORKSPACE') ?? cwd,
+    prNumber: pr?.number || undefined,
     fromFork: Boolean(pr?.head?.repo?.full_name && repository && pr.head.repo.full_name !== repository),
   };
 }
