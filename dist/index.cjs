@@ -93,7 +93,7 @@ function issuesApi(octokit, request) {
       const comments = res.data.map((c) => ({
         id: c.id,
         body: c.body ?? "",
-        ...c.user?.login ? { author: c.user.login } : {}
+        author: c.user?.login || void 0
       }));
       return { comments, hasNext: /\brel="next"/.test(res.headers.link ?? "") };
     },
@@ -135,8 +135,8 @@ function deploymentsApi(octokit, request) {
         deployment_id: deploymentId,
         state: status.state,
         description: status.description,
-        ...status.environmentUrl ? { environment_url: status.environmentUrl } : {},
-        ...status.logUrl ? { log_url: status.logUrl } : {},
+        environment_url: status.environmentUrl,
+        log_url: status.logUrl,
         request: request()
       });
     }
@@ -21057,7 +21057,7 @@ var InputErrors = class extends ActionError {
     super(
       `${problems.length} input problem${problems.length === 1 ? "" : "s"}:
 ` + problems.map((p) => `  - ${p.describe().replace(/\n/g, "\n    ")}`).join("\n"),
-      { phase: "inputs", ...problems[0]?.place.input ? { input: problems[0].place.input } : {} }
+      { phase: "inputs", input: problems[0]?.place.input }
     );
     this.problems = problems;
   }
@@ -21618,12 +21618,7 @@ async function startDeployment(api2, opts) {
     return void 0;
   }
   const handle = { ...repo, id, environment: opts.environment };
-  await setStatus(
-    api2,
-    handle,
-    { state: "in_progress", description: clip(opts.description), ...opts.logUrl ? { logUrl: opts.logUrl } : {} },
-    opts.log
-  );
+  await setStatus(api2, handle, { state: "in_progress", description: clip(opts.description), logUrl: opts.logUrl }, opts.log);
   return handle;
 }
 async function finishDeployment(api2, handle, state, opts) {
@@ -21634,8 +21629,8 @@ async function finishDeployment(api2, handle, state, opts) {
     {
       state,
       description: clip(opts.description),
-      ...opts.environmentUrl ? { environmentUrl: opts.environmentUrl } : {},
-      ...opts.logUrl ? { logUrl: opts.logUrl } : {}
+      environmentUrl: opts.environmentUrl,
+      logUrl: opts.logUrl
     },
     opts.log
   );
@@ -21757,21 +21752,21 @@ async function startGitHubDeployment(config, deps, logUrl) {
     ref: config.github.sha,
     environment,
     description: `Convox ${config.deploy?.app ?? "deploy"} ${config.tags[0] ?? ""}`.trim(),
-    ...logUrl ? { logUrl } : {},
+    logUrl,
     log: deps.log
   });
 }
 async function reportRun(config, run3, deps, deployment) {
   const consoleHost = config.deploy?.rackHost ?? (config.deploy ? "console.convox.com" : void 0);
-  await deps.writeSummary(deps.secrets.redact(renderSummary(run3, consoleHost ? { consoleHost } : {})));
+  await deps.writeSummary(deps.secrets.redact(renderSummary(run3, { consoleHost })));
   const pr = config.github.prNumber;
   const wantsComment = config.dryRun && config.report.comment && pr !== void 0;
   const client = deployment || wantsComment ? await api(config, deps) : void 0;
   const repo = repoOf2(config);
   if (deployment && client) {
     await finishDeployment(client, deployment, run3.outcome === "success" ? "success" : "failure", {
-      ...config.report.environmentUrl ? { environmentUrl: config.report.environmentUrl } : {},
-      ...run3.runUrl ? { logUrl: run3.runUrl } : {},
+      environmentUrl: config.report.environmentUrl,
+      logUrl: run3.runUrl,
       description: run3.outcome === "success" ? `Deployed ${run3.releaseId ?? ""}`.trim() : `Failed: ${run3.error ?? ""}`,
       log: deps.log
     });
@@ -21781,18 +21776,15 @@ async function reportRun(config, run3, deps, deployment) {
     deps.log.warning("No github-token: the plan is in the job summary but not posted as a PR comment.");
     return;
   }
-  const key = {
-    ...config.deploy ? { app: config.deploy.app } : {},
-    ...config.update.manifestFile ? { manifest: config.update.manifestFile } : {}
-  };
+  const key = { app: config.deploy?.app, manifest: config.update.manifestFile };
   const failedPhase = run3.phases.find((p) => p.status === "failed")?.name;
-  const failure2 = run3.outcome === "failure" ? { failure: { phase: failedPhase ?? "unknown", error: run3.error ?? "unknown error" } } : {};
+  const failure2 = run3.outcome === "failure" ? { phase: failedPhase ?? "unknown", error: run3.error ?? "unknown error" } : void 0;
   const body = deps.secrets.redact(
     renderPlanComment(run3.plan, key, {
       sha: run3.sha,
       steps: run3.steps,
-      ...run3.runUrl ? { runUrl: run3.runUrl } : {},
-      ...failure2
+      runUrl: run3.runUrl,
+      failure: failure2
     })
   );
   const result = await upsertStickyComment(client, { ...repo, issueNumber: pr, body, marker: commentMarker(key), log: deps.log });
@@ -21814,24 +21806,25 @@ function isPullRequestEvent(eventName) {
   return PR_EVENTS.has(eventName);
 }
 function readGitHubContext(env, cwd) {
+  const set = (name) => env[name] || void 0;
   const eventName = env.GITHUB_EVENT_NAME ?? "";
   const payload = readPayload(env.GITHUB_EVENT_PATH);
   const pr = PR_EVENTS.has(eventName) ? payload.pull_request : void 0;
   const ref = env.GITHUB_REF ?? "";
-  const branch = pr?.head?.ref ?? env.GITHUB_HEAD_REF ?? (ref.startsWith("refs/heads/") ? ref.slice(11) : void 0);
-  const repository = env.GITHUB_REPOSITORY;
+  const branch = pr?.head?.ref || set("GITHUB_HEAD_REF") || (ref.startsWith("refs/heads/") ? ref.slice(11) : void 0);
+  const repository = set("GITHUB_REPOSITORY");
   return {
     eventName,
     sha: pr?.head?.sha ?? env.GITHUB_SHA ?? "",
     ref,
-    ...branch ? { branch } : {},
-    ...env.GITHUB_RUN_NUMBER ? { runNumber: env.GITHUB_RUN_NUMBER } : {},
-    ...env.GITHUB_RUN_ID ? { runId: env.GITHUB_RUN_ID } : {},
-    ...repository ? { repository } : {},
-    serverUrl: env.GITHUB_SERVER_URL ?? "https://github.com",
-    apiUrl: env.GITHUB_API_URL ?? "https://api.github.com",
-    workspace: env.GITHUB_WORKSPACE ?? cwd,
-    ...pr?.number ? { prNumber: pr.number } : {},
+    branch,
+    runNumber: set("GITHUB_RUN_NUMBER"),
+    runId: set("GITHUB_RUN_ID"),
+    repository,
+    serverUrl: set("GITHUB_SERVER_URL") ?? "https://github.com",
+    apiUrl: set("GITHUB_API_URL") ?? "https://api.github.com",
+    workspace: set("GITHUB_WORKSPACE") ?? cwd,
+    prNumber: pr?.number || void 0,
     fromFork: Boolean(pr?.head?.repo?.full_name && repository && pr.head.repo.full_name !== repository)
   };
 }
@@ -21909,15 +21902,15 @@ function matchReference(text) {
   }
   const bad = digest === void 0 ? void 0 : checkDigest(digest);
   if (bad) return bad;
-  return { domain, path: path13, ...tag !== void 0 ? { tag } : {}, ...digest !== void 0 ? { digest } : {} };
+  return { domain, path: path13, tag, digest };
 }
 function splitSuffixes(text) {
   const at2 = text.indexOf("@");
   const rest = at2 === -1 ? text : text.slice(0, at2);
-  const digest = at2 === -1 ? {} : { digest: text.slice(at2 + 1) };
+  const digest = at2 === -1 ? void 0 : text.slice(at2 + 1);
   const colon = rest.lastIndexOf(":");
-  if (colon === -1 || colon < rest.lastIndexOf("/")) return { name: rest, ...digest };
-  return { name: rest.slice(0, colon), tag: rest.slice(colon + 1), ...digest };
+  if (colon === -1 || colon < rest.lastIndexOf("/")) return { name: rest, digest };
+  return { name: rest.slice(0, colon), tag: rest.slice(colon + 1), digest };
 }
 function tagReason(tag) {
   if (tag === "") return 'tag after ":" is empty';
@@ -21985,8 +21978,8 @@ function parseReference(text) {
   return {
     registry: domain,
     path: path13,
-    ...tag !== void 0 ? { tag } : {},
-    ...digest !== void 0 ? { digest } : {},
+    tag,
+    digest,
     repository: `${domain}/${path13}`,
     original: text
   };
@@ -22181,8 +22174,8 @@ function splitImageText(text) {
   const hasTag = colon !== -1 && colon > lastIndexOutside(text, "/", inside, end);
   return {
     repository: hasTag ? rest.slice(0, colon) : rest,
-    ...hasTag ? { tag: rest.slice(colon + 1) } : {},
-    ...digest !== void 0 ? { digest } : {}
+    tag: hasTag ? rest.slice(colon + 1) : void 0,
+    digest
   };
 }
 function expressionMask(text) {
@@ -24951,9 +24944,9 @@ var TreeBuilder = class {
     const flow = node.flow === true || inFlow;
     const base = {
       start,
-      ...node.anchor ? { anchor: node.anchor } : {},
-      ...node.tag ? { tag: node.tag } : {},
-      ...node.flow && this.text[valueEnd - 1] === (kind === "map" ? "}" : "]") ? { flowEnd: valueEnd - 1 } : {}
+      anchor: node.anchor,
+      tag: node.tag,
+      flowEnd: node.flow && this.text[valueEnd - 1] === (kind === "map" ? "}" : "]") ? valueEnd - 1 : void 0
     };
     const built = kind === "map" ? { kind, pairs: [], ...base } : { kind, items: [], ...base };
     this.named(node, built);
@@ -24992,8 +24985,8 @@ var TreeBuilder = class {
       // The failsafe schema leaves strings, except `!!merge`, which the package reads as a symbol.
       value: typeof node.value === "string" ? node.value : String(node.source ?? ""),
       inFlow,
-      ...node.tag ? { tag: node.tag } : {},
-      ...node.anchor ? { anchor: node.anchor } : {}
+      tag: node.tag,
+      anchor: node.anchor
     };
   }
   /** Registers an anchor when the node is entered, so aliases inside it see it (and are refused). */
@@ -25057,7 +25050,7 @@ function parseManifest(src) {
       "check that this is your convox.yml or docker-compose.yml"
     );
   }
-  return { value, root, ...repeatedKey ? { repeatedKey } : {} };
+  return { value, root, repeatedKey };
 }
 function fail(src, offset, message, fix) {
   if (offset === void 0 || offset < 0)
@@ -25206,7 +25199,7 @@ function convoxEntries(map, depth) {
 }
 function mergedEntry(entry, source, path13) {
   const mergeAnchor = entry.mergeAnchor ?? source.anchor;
-  return { ...entry, merged: true, path: path13, ...mergeAnchor ? { mergeAnchor } : {} };
+  return { ...entry, merged: true, path: path13, mergeAnchor };
 }
 function lookup(map, key, rules = "yaml") {
   return entries(map, rules).find((e) => e.key === key);
@@ -25272,13 +25265,8 @@ function listServices(src, kind, root) {
       throw notAMapping(src, entry.keyNode.start, `service '${entry.key}'`);
     }
     const prefix = kind === "compose-v1" ? [entry.key] : ["services", entry.key];
-    out.push({
-      name: entry.key,
-      offset: entry.keyNode.start,
-      imagePath: [...prefix, "image"],
-      hasBuild: false,
-      ...body.kind === "map" ? describeBody(body, kind === "convox" ? "convox" : "yaml", prefix) : {}
-    });
+    const facts = body.kind === "map" ? describeBody(body, kind === "convox" ? "convox" : "yaml", prefix) : { hasBuild: false, imagePath: [...prefix, "image"] };
+    out.push({ name: entry.key, offset: entry.keyNode.start, ...facts });
   }
   return out;
 }
@@ -25298,8 +25286,8 @@ function describeBody(body, rules, prefix) {
     return {
       hasBuild,
       imagePath: [...prefix, "image"],
-      ...image && isReset(image.value) ? { image: site(image.value, image.merged, image.mergeAnchor) } : {},
-      ...unapplied ? { unappliedMerge: unapplied } : {}
+      image: image && isReset(image.value) ? site(image.value, image.merged, image.mergeAnchor) : void 0,
+      unappliedMerge: unapplied
     };
   }
   return { hasBuild, imagePath: [...prefix, ...image.path], image: site(image.value, image.merged, image.mergeAnchor) };
@@ -25308,13 +25296,13 @@ function unappliedMerge(body, rules) {
   const pair = mergeKeyOf(body, rules === "yaml");
   if (!pair) return void 0;
   const alias = pair.value.kind === "alias" ? pair.value.name : void 0;
-  const image = rules === "convox" ? asScalar(lookup(body, "image", "yaml")?.value)?.value : void 0;
-  return { offset: startOf(pair.key), text: keyText(pair.key), ...alias ? { alias } : {}, ...image ? { image } : {} };
+  const image = rules === "convox" ? asScalar(lookup(body, "image", "yaml")?.value)?.value || void 0 : void 0;
+  return { offset: startOf(pair.key), text: keyText(pair.key), alias, image };
 }
 function site(value, merged, mergeAnchor) {
   const via = merged ? "merge" : value.kind === "alias" ? "alias" : "direct";
   const anchor = value.kind === "alias" ? value.name : mergeAnchor;
-  return { node: deref(value), via, ...anchor ? { anchor } : {} };
+  return { node: deref(value), via, anchor };
 }
 function isReset(node) {
   return deref(node).tag === "!reset";
@@ -26146,7 +26134,7 @@ function envServices(src, chosen, image, envVar, tag) {
       column: at2.column,
       before: c.text,
       after: interpolate(c.text, envVar, tag),
-      ...anchor ? { anchor } : {}
+      anchor
     };
   });
 }
@@ -26180,7 +26168,7 @@ function usesOf(root, targets) {
     if (path13.length > MAX_DEPTH) throw new Error(`aliases nest values more than ${MAX_DEPTH} levels deep`);
     if (node.kind === "alias") return walk(node.target, path13, false, mergedAt);
     if (node.kind === "scalar") {
-      const use = { path: path13, direct, ...mergedAt === void 0 ? {} : { mergedAt } };
+      const use = { path: path13, direct, mergedAt };
       if (targets.has(node)) found.set(node, [...found.get(node) ?? [], use]);
       return;
     }
@@ -26384,7 +26372,7 @@ function serviceImages(src, chosen, targets) {
     const at2 = positionOf(src, startOf(scalar));
     const anchor = c.service.image?.anchor ?? scalar.anchor;
     const after = targets.get(scalar)?.after ?? c.text;
-    return { service: c.service.name, line: at2.line, column: at2.column, before: c.text, after, ...anchor ? { anchor } : {} };
+    return { service: c.service.name, line: at2.line, column: at2.column, before: c.text, after, anchor };
   });
 }
 
@@ -26404,7 +26392,7 @@ function planManifestUpdate(input) {
     const services2 = envServices(src, chosen, input.image, input.envVar, input.tag);
     return { ...base, services: services2, after: input.bytes, changed: false, diff: "", notes: merges };
   }
-  const next = { tag: input.tag, ...input.digest ? { digest: input.digest } : {} };
+  const next = { tag: input.tag, digest: input.digest };
   const { after, services, notes } = rewriteManifest(src, parsed, kind, all, chosen, next);
   const changed = !after.equals(input.bytes);
   const diff = changed ? unifiedDiff(input.file, input.bytes, after) : "";
@@ -26666,7 +26654,7 @@ function readInputs(env, github, now, secrets2) {
   const config = {
     github,
     workspace,
-    ...image ? { image } : {},
+    image,
     tags,
     build: build2,
     push: raw.bool("push", true),
@@ -26674,7 +26662,7 @@ function readInputs(env, github, now, secrets2) {
     dryRun,
     dryRunReason,
     update,
-    ...deploy2 ? { deploy: deploy2 } : {},
+    deploy: deploy2,
     report: {
       comment: raw.bool("comment", true),
       githubToken: raw.get("github-token") ?? env.GITHUB_TOKEN,
@@ -26805,7 +26793,7 @@ function readUpdate(raw, workspace) {
   const services = raw.list("services");
   if (raw.multiline("services") !== void 0 && services.length === 0)
     raw.fail("services", "is set but names no service", "list service names, or leave it empty to match by image");
-  const base = { mode, envVar, pinDigest: raw.bool("pin-digest", false), ...services.length ? { services } : {} };
+  const base = { mode, envVar, pinDigest: raw.bool("pin-digest", false), services: services.length ? services : void 0 };
   const given = raw.get("manifest");
   if (mode === "none" && !given) return base;
   let file = given;
@@ -26858,7 +26846,7 @@ function readDeploy(raw, env) {
     raw.fail("app", `'${app}' is not a Convox app name`, "app names are lowercase letters, digits and dashes");
   return {
     app,
-    rack: raw.get("rack") ?? env.CONVOX_RACK,
+    rack: raw.get("rack") ?? (env.CONVOX_RACK || void 0),
     rackHost: raw.get("rack-host"),
     rackPassword: raw.get("rack-password"),
     insecureTls,
@@ -26867,7 +26855,7 @@ function readDeploy(raw, env) {
     description: raw.get("description"),
     rackBuild,
     promote: promote2,
-    ...release !== void 0 ? { release } : {}
+    release
   };
 }
 function checkEngineInputs(raw, dockerfile, shown) {
@@ -27209,7 +27197,7 @@ async function readIgnorePatterns(contextDir, dockerfile) {
       const line = parsed[e.index]?.line;
       throw new ActionError(
         `${displayPath(source)}${line ? `:${line}` : ""}: invalid .dockerignore pattern ${JSON.stringify(e.pattern)}: ${e.reason}`,
-        { file: displayPath(source), ...line ? { line } : {}, phase: "build" },
+        { file: displayPath(source), line, phase: "build" },
         'fix the pattern: "[" must be closed by "]" with a valid range inside, "\\" must escape a character, "!" needs a pattern after it'
       );
     }
@@ -27731,6 +27719,11 @@ function sameOptions(a, predicted) {
 var import_promises5 = require("node:fs/promises");
 var import_node_path7 = __toESM(require("node:path"), 1);
 var import_node_stream2 = require("node:stream");
+
+// src/net/defined-fields.ts
+function definedFields(o) {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== void 0));
+}
 
 // src/context/pack.ts
 var import_node_crypto2 = require("node:crypto");
@@ -28518,7 +28511,7 @@ var BuildProgress = class {
   }
   warning(text, file, line) {
     this.warnings.push(text);
-    this.options.log.warning(text, file ? { file, ...line ? { line } : {} } : void 0);
+    this.options.log.warning(text, file ? { file, line } : void 0);
   }
   failedVertex() {
     const failed = [...this.vertexes.values()].filter((v) => v.error !== "");
@@ -28630,7 +28623,7 @@ function describeDaemonError(message, ctx = {}) {
 Last ${tail.length} line${tail.length === 1 ? "" : "s"} of its output:
 ${tail.map((l) => `    ${l}`).join("\n")}` : "";
   const line = ctx.step && ctx.dockerfileText !== void 0 ? findStepLine(ctx.dockerfileText, ctx.step) : void 0;
-  const place = { phase: "build", ...line ? { file, line } : {} };
+  const place = { phase: "build", file: line ? file : void 0, line };
   const where2 = ctx.step ? ` at step ${ctx.step}` : "";
   return new ActionError(`the image build failed${where2}: ${message}${output2}`, place, fixFor(message, Boolean(ctx.step), tail));
 }
@@ -28934,7 +28927,10 @@ var Call = class {
   finish(code2, message) {
     if (this.done || this.stream.destroyed) return;
     this.done = true;
-    const status = { "grpc-status": String(code2), ...message ? { "grpc-message": encodeURIComponent(message) } : {} };
+    const status = definedFields({
+      "grpc-status": String(code2),
+      "grpc-message": message ? encodeURIComponent(message) : void 0
+    });
     if (!this.responded) {
       this.responded = true;
       this.stream.respond({ ":status": 200, "content-type": "application/grpc", ...status }, { endStream: true });
@@ -29337,21 +29333,21 @@ function dialSession(docker, id, methods, sharedKey) {
 function buildQuery(req, dockerfileName, buildkit) {
   const c = req.config;
   const buildargs = buildkit ? { BUILDKIT_INLINE_CACHE: "1", ...c.buildArgs } : { ...c.buildArgs };
-  return {
+  return definedFields({
     t: [...req.references],
     dockerfile: dockerfileName,
     buildargs,
     labels: { ...req.labels },
-    ...c.target ? { target: c.target } : {},
-    ...c.noCache ? { nocache: "true" } : {},
-    ...c.pull ? { pull: "true" } : {},
-    ...c.cacheFrom.length ? { cachefrom: JSON.stringify(c.cacheFrom) } : {},
-    ...c.platform ? { platform: c.platform } : {},
-    ...c.network ? { networkmode: c.network } : {},
+    target: c.target,
+    nocache: c.noCache ? "true" : void 0,
+    pull: c.pull ? "true" : void 0,
+    cachefrom: c.cacheFrom.length ? JSON.stringify(c.cacheFrom) : void 0,
+    platform: c.platform,
+    networkmode: c.network,
     rm: "true",
     forcerm: "true",
-    ...buildkit ? { version: "2" } : { version: "1" }
-  };
+    version: buildkit ? "2" : "1"
+  });
 }
 async function buildImage(docker, req) {
   const { log } = req;
@@ -29383,7 +29379,7 @@ async function buildFromSession(docker, req) {
   let contextError;
   const session = startBuildSession(docker, req.credentialsFor, log, {
     dirs: { context: req.config.context, dockerfile: dockerfileDir },
-    ...req.contextPrefetch ? { prefetch: req.contextPrefetch } : {},
+    prefetch: req.contextPrefetch,
     onError: (e) => contextError ??= e
   });
   const refused2 = new AbortController();
@@ -29405,7 +29401,7 @@ async function buildFromSession(docker, req) {
       log,
       dockerfile: req.dockerfileLabel,
       dockerfileText: await readText(req.config.dockerfile),
-      ...req.signal ? { signal: req.signal } : {}
+      signal: req.signal
     }).catch((e) => {
       throw contextError instanceof ActionError ? contextError : e;
     });
@@ -29424,7 +29420,7 @@ async function buildFromTar(docker, req, session, prepared) {
         contextDir: req.config.context,
         dockerfile: req.config.dockerfile,
         reader: prepared.reader,
-        ...req.signal ? { signal: req.signal } : {}
+        signal: req.signal
       },
       prepared
     );
@@ -29435,7 +29431,7 @@ async function buildFromTar(docker, req, session, prepared) {
       log,
       dockerfile: req.dockerfileLabel,
       dockerfileText: await readText(req.config.dockerfile),
-      ...req.signal ? { signal: req.signal } : {}
+      signal: req.signal
     });
     const [built, packing] = await Promise.allSettled([follow, packed.done]);
     if (packing.status === "rejected") throw packing.reason;
@@ -29466,8 +29462,8 @@ function dialBuild(docker, body, query, req) {
         file: body,
         options: query,
         isStream: true,
-        ...Object.keys(registryconfig).length ? { registryconfig } : {},
-        ...req.signal ? { abortSignal: req.signal } : {},
+        registryconfig: Object.keys(registryconfig).length ? registryconfig : void 0,
+        abortSignal: req.signal,
         statusCodes: { 200: true, 400: "bad parameter", 500: "server error" }
       },
       (err, stream) => {
@@ -29533,7 +29529,7 @@ var HttpStatusError = class extends Error {
   name = "HttpStatusError";
 };
 async function defaultSleep(ms, signal) {
-  await (0, import_promises6.setTimeout)(ms, void 0, signal ? { signal } : {});
+  await (0, import_promises6.setTimeout)(ms, void 0, { signal });
 }
 function abortError(signal) {
   return signal.reason instanceof Error ? signal.reason : new Error("the operation was cancelled");
@@ -29682,7 +29678,7 @@ async function followPush(stream, reference, log) {
   if (error2 !== void 0) throw new PushError(error2, classifyPushError(error2), countdown.size > 0);
   if (!digest && fromStatus) ({ digest, size } = fromStatus);
   if (!digest) throw new PushError("the engine finished the push without reporting a digest", "permanent");
-  return { reference, digest, ...size !== void 0 ? { size } : {} };
+  return { reference, digest, size };
 }
 var PushError = class extends Error {
   constructor(message, kind, engineRetried = false) {
@@ -29705,7 +29701,7 @@ async function pushTag(docker, req) {
         const stream = await push({
           tag: req.tag,
           authconfig: req.authconfig,
-          ...req.signal ? { abortSignal: req.signal } : {}
+          abortSignal: req.signal
         });
         return followPush(stream, reference, req.log);
       },
@@ -29717,8 +29713,8 @@ async function pushTag(docker, req) {
           if (e.engineRetried && ++engineRetriedFailures > 1) return "fatal";
           return isThrottled(e.message) ? { retryAfterMs: THROTTLED_WAIT_MS } : "retry";
         },
-        ...req.signal ? { signal: req.signal } : {},
-        ...req.sleep ? { sleep: req.sleep } : {}
+        signal: req.signal,
+        sleep: req.sleep
       }
     );
   } catch (e) {
@@ -29805,7 +29801,7 @@ function execHelper(env, timeoutMs = HELPER_TIMEOUT_MS) {
       ignoreReturnCode: true
     }).then(({ exitCode, stdout, stderr }) => {
       const signal = watcher.child()?.signalCode;
-      return { code: exitCode ?? 128, stdout, stderr, ...signal ? { stopped: `was killed by ${signal}` } : {} };
+      return { code: exitCode ?? 128, stdout, stderr, stopped: signal ? `was killed by ${signal}` : void 0 };
     });
     const timedOut = new Promise((resolve3) => {
       timer = setTimeout(() => {
@@ -29923,7 +29919,7 @@ async function readDockerConfig(env, homedir) {
     path: path13,
     auths: record(top["auths"], path13, "auths"),
     credHelpers: record(top["credHelpers"], path13, "credHelpers"),
-    ...credsStore ? { credsStore } : {}
+    credsStore
   };
 }
 function lookup2(map, registry) {
@@ -29949,7 +29945,7 @@ function decodeAuthEntry(config, key, entry) {
     password = decoded.slice(colon + 1);
   }
   if (!password && !token) return void 0;
-  return { username, password, ...token ? { identitytoken: token } : {} };
+  return { username, password, identitytoken: token };
 }
 
 // src/registry/credentials.ts
@@ -30005,9 +30001,8 @@ async function resolveCredentials(registry, opts) {
 }
 function engineAuthConfig(c) {
   if (!c) return {};
-  if (c.identitytoken) {
-    return { ...c.username ? { username: c.username } : {}, identitytoken: c.identitytoken, serveraddress: c.serveraddress };
-  }
+  if (c.identitytoken)
+    return definedFields({ username: c.username || void 0, identitytoken: c.identitytoken, serveraddress: c.serveraddress });
   return { username: c.username, password: c.password, serveraddress: c.serveraddress };
 }
 
@@ -30040,7 +30035,7 @@ function exchange(x) {
       const err = e;
       reject(new TransportError(err.message || String(e), err.code, connected, { cause: e }));
     };
-    const options = { method: x.method, headers: x.headers, signal: x.signal, ...x.agent ? { agent: x.agent } : {} };
+    const options = { method: x.method, headers: x.headers, signal: x.signal, agent: x.agent };
     const req = lib.request(x.url, options, (res) => {
       const chunks = [];
       let size = 0;
@@ -30121,8 +30116,8 @@ async function registryRequest(req, send = exchange) {
       method,
       url,
       headers: sized,
-      ...body ? { body } : {},
-      ...req.signal ? { signal: req.signal } : {}
+      body,
+      signal: req.signal
     });
     const location = answer.headers.location;
     if (!REDIRECT_STATUSES.has(answer.status) || !location) {
@@ -30210,7 +30205,7 @@ async function fetchBearer(req) {
     );
   }
   const scope = req.challenge.params["scope"] || req.defaultScope;
-  const request = { ...tokenRequest(req, realm, scope), ...req.signal ? { signal: req.signal } : {} };
+  const request = { ...tokenRequest(req, realm, scope), signal: req.signal };
   const res = await registryRequest(request, req.exchange);
   if (res.status === 401 || res.status === 403) return { status: res.status, statusText: res.statusText };
   if (res.status < 200 || res.status > 299) throw new HttpStatusError(res.status, res.statusText, res.headers);
@@ -30280,7 +30275,7 @@ var ManifestLookup = class {
       defaultScope: `repository:${this.ref.path}:pull`,
       creds: this.creds,
       secrets: this.opts.secrets,
-      ...this.opts.exchange ? { exchange: this.opts.exchange } : {},
+      exchange: this.opts.exchange,
       signal: this.requestSignal(),
       registry: this.ref.registry
     });
@@ -30336,9 +30331,9 @@ async function answerOf(lookup3, opts) {
       classify: classifyError,
       describe: describer(opts),
       log: opts.log,
-      ...opts.signal ? { signal: opts.signal } : {},
-      ...opts.sleep ? { sleep: opts.sleep } : {},
-      ...opts.random ? { random: opts.random } : {}
+      signal: opts.signal,
+      sleep: opts.sleep,
+      random: opts.random
     });
   } catch (err) {
     if (err instanceof ActionError || opts.signal?.aborted) throw err;
@@ -30381,8 +30376,8 @@ async function manifestDigest(ref, creds, opts) {
 function credentialsForImage(ctx) {
   const { config } = ctx;
   return resolveCredentials(ctx.image.registry, {
-    ...config.registry.username ? { username: config.registry.username } : {},
-    ...config.registry.password ? { password: config.registry.password } : {},
+    username: config.registry.username,
+    password: config.registry.password,
     env: ctx.env,
     secrets: ctx.secrets
   });
@@ -30411,7 +30406,7 @@ async function build(ctx, creds) {
   }
   const labels = { ...ociLabels(ctx.config.github, ctx.config.tags[0] ?? "", ctx.now), ...ctx.config.build.labels };
   const result = await buildImage(docker, {
-    ...ctx.contextPrefetch ? { contextPrefetch: ctx.contextPrefetch } : {},
+    contextPrefetch: ctx.contextPrefetch,
     config: ctx.config.build,
     references: ctx.references,
     labels,
@@ -30422,7 +30417,7 @@ async function build(ctx, creds) {
     ),
     log: ctx.log,
     dockerfileLabel: relativeToWorkspace(ctx.config.workspace, ctx.config.build.dockerfile),
-    ...ctx.signal ? { signal: ctx.signal } : {}
+    signal: ctx.signal
   });
   ctx.log.info(
     `Built ${result.imageId} with ${result.builder === "buildkit" ? "BuildKit" : "the classic builder"} (${result.steps} steps, ${result.cachedSteps} cached)`
@@ -30464,7 +30459,7 @@ async function pushPhase(ctx, creds, onPushed = () => {
         authconfig: engineAuthConfig(creds),
         registry: ctx.image.registry,
         log: ctx.log,
-        ...ctx.signal ? { signal: ctx.signal } : {}
+        signal: ctx.signal
       });
       results.push(`${pushed.reference}: pushed ${pushed.digest}`);
       onPushed(pushed.reference);
@@ -30491,7 +30486,7 @@ ${tally}`, e.place, e.fix, { cause: e });
   const confirmed = await manifestDigest(primary, creds, {
     log: ctx.log,
     secrets: ctx.secrets,
-    ...ctx.signal ? { signal: ctx.signal } : {}
+    signal: ctx.signal
   });
   if (confirmed !== digest) {
     throw new ActionError(
@@ -30508,7 +30503,7 @@ async function existingImagePhase(ctx, creds) {
   const digest = await lookupDigest(parseReference(reference), creds, {
     log: ctx.log,
     secrets: ctx.secrets,
-    ...ctx.signal ? { signal: ctx.signal } : {}
+    signal: ctx.signal
   });
   if (!digest) {
     throw new ActionError(
@@ -30540,11 +30535,11 @@ function planManifest(config, digest) {
     file: update.manifestFile,
     bytes,
     image,
-    ...update.services ? { services: update.services } : {},
+    services: update.services,
     mode: update.mode,
     envVar: update.envVar,
     tag: config.tags[0] ?? "",
-    ...digest && update.pinDigest ? { digest } : {}
+    digest: update.pinDigest ? digest : void 0
   });
 }
 async function writeManifest(config, plan) {
@@ -30593,7 +30588,7 @@ function readSocket(opts) {
       else if (ws.readyState === import_ws.default.CONNECTING) ws.terminate();
       const failure2 = end === "aborted" ? void 0 : errors.end();
       if (failure2) error2 = failure2.text;
-      resolve3({ bytes, end, ...error2 !== void 0 ? { error: error2 } : {}, ...failure2 ? { failure: failure2 } : {} });
+      resolve3({ bytes, end, error: error2, failure: failure2 });
     };
     const onAbort = () => finish("aborted");
     if (opts.signal?.aborted) return finish("aborted");
@@ -31044,7 +31039,7 @@ function resolveRackTarget(inputs, env) {
     baseUrl: baseOf(url),
     password: secret,
     username: "convox",
-    ...rack ? { rack } : {},
+    rack,
     insecureTls: inputs.insecureTls,
     source: `${hostInput}, ${passwordSource}${rackFrom}`,
     passwordSource
@@ -31439,7 +31434,7 @@ var RackClient = class {
         url: `${this.target.baseUrl.replace(/^http/, "ws")}${path13}`,
         headers: { ...this.baseHeaders(), ...opts.headers },
         rejectUnauthorized: !this.target.insecureTls,
-        ...opts.signal ? { signal: opts.signal } : {},
+        signal: opts.signal,
         onData: opts.onData
       });
       if (read.end !== "refused" || attempt > 1 || !this.target.rack || !/answered 401/.test(read.error ?? "")) return read;
@@ -31458,14 +31453,14 @@ var RackClient = class {
   }
   baseHeaders() {
     const auth = Buffer.from(`${this.target.username}:${this.target.password}`).toString("base64");
-    return {
+    return definedFields({
       Authorization: `Basic ${auth}`,
       "User-Agent": this.opts.userAgent ?? "convox-image-deploy",
       // JSON errors from v3 >= 3.24.1; every other rack answers text, which we parse too.
       Accept: "application/json, text/plain;q=0.9, */*;q=0.8",
-      ...this.target.rack ? { Rack: this.target.rack } : {},
-      ...this.session ? { Session: this.session } : {}
-    };
+      Rack: this.target.rack,
+      Session: this.session
+    });
   }
   async send(method, path13, body, kind, purpose, attempts) {
     const label = { method, path: path13, ...purpose };
@@ -31551,10 +31546,10 @@ var RackClient = class {
       method,
       url: new URL(`${this.target.baseUrl}${path13}`),
       headers,
-      ...body ? { body: body.body } : {},
+      body: body?.body,
       agent: kind === "read" ? this.readAgent : this.writeAgent,
-      ...this.opts.signal ? { signal: this.opts.signal } : {},
-      ...kind === "read" ? { idleTimeoutMs: this.opts.readIdleMs ?? 3e4 } : {}
+      signal: this.opts.signal,
+      idleTimeoutMs: kind === "read" ? this.opts.readIdleMs ?? 3e4 : void 0
     });
   }
   mayRetry(e, kind) {
@@ -31644,7 +31639,7 @@ function withVariable(text, key, value) {
   const env = parseEnv(text);
   const previous = env.get(key);
   env.set(key, value);
-  return { text: formatEnv(env), changed: previous !== value, ...previous !== void 0 ? { previous } : {} };
+  return { text: formatEnv(env), changed: previous !== value, previous };
 }
 
 // src/convox/env-mode.ts
@@ -31909,7 +31904,7 @@ async function promote(ctx, releaseId) {
         }
       );
       ctx.log.info(`Promoted ${releaseId} on ${ctx.rack}${previous ? ` (replacing ${previous})` : ""}`);
-      return { ...previous ? { previous } : {}, waitedMs };
+      return { previous, waitedMs };
     } catch (e) {
       if (e instanceof RackError && e.status === 403 && /currently updating/i.test(e.rackMessage) && attempt < PROMOTE_ATTEMPTS) {
         ctx.log.info(`The rack refused the promote: ${e.rackMessage}; waiting again`);
@@ -31917,12 +31912,12 @@ async function promote(ctx, releaseId) {
       }
       if (e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent) {
         ctx.log.warning(`The answer to the promote of ${releaseId} was lost; not repeating it, watching the app instead`);
-        return { ...previous ? { previous } : {}, waitedMs, unanswered: `the answer to the promote of ${releaseId} was lost` };
+        return { previous, waitedMs, unanswered: `the answer to the promote of ${releaseId} was lost` };
       }
       if (e instanceof RackError && e.status >= 500) {
         const said = `the rack answered ${e.status} to the promote of ${releaseId} (${e.rackMessage})`;
         ctx.log.warning(`${said}; it may have acted on it anyway, so it is not repeated; watching the app instead`);
-        return { ...previous ? { previous } : {}, waitedMs, unanswered: said };
+        return { previous, waitedMs, unanswered: said };
       }
       throw e;
     }
@@ -32063,7 +32058,7 @@ async function deploy(req) {
     signal: deadline.signal,
     sleep: req.sleep ?? realSleep,
     now,
-    ...req.userAgent ? { userAgent: req.userAgent } : {}
+    userAgent: req.userAgent
   });
   const ctx = {
     client,
@@ -32111,7 +32106,7 @@ async function run(ctx, req) {
       releaseId: made.release,
       outcome: "staged",
       route: made.route,
-      ...made.fallback ? { fallback: made.fallback } : {},
+      fallback: made.fallback,
       requests: ctx.client.requests
     };
   }
@@ -32179,8 +32174,8 @@ async function promoteAndWait(ctx, req, build2, route) {
   const result = {
     buildId: build2.id,
     releaseId: build2.release,
-    ...promoted.previous ? { previousReleaseId: promoted.previous } : {},
-    ...promoted.waitedMs > 0 ? { waitedForUpdatingMs: promoted.waitedMs } : {}
+    previousReleaseId: promoted.previous,
+    waitedForUpdatingMs: promoted.waitedMs || void 0
   };
   if (!req.wait) {
     ctx.progress("promoted");
@@ -32318,7 +32313,7 @@ function hasRegistry(servers, host) {
 
 // src/convox/inspect.ts
 async function inspectApp(target2, app, envVar, log, signal, secrets2, opts = {}) {
-  const client = new RackClient(target2, { log, secrets: secrets2 ?? new Secrets(), ...signal ? { signal } : {} });
+  const client = new RackClient(target2, { log, secrets: secrets2 ?? new Secrets(), signal });
   try {
     const system = await client.get("/system", { what: "read the rack version" });
     const version = system.version ?? "";
@@ -32332,15 +32327,15 @@ async function inspectApp(target2, app, envVar, log, signal, secrets2, opts = {}
       if (!(e instanceof ActionError && e.place.input === "rack-password")) throw e;
       canReadReleases = false;
     }
-    const pull = opts.pullFacts ? {
+    const pull = opts.pullFacts?.(version) ? {
       registries: await readRegistries(client),
       dockerHub: await readDockerHubCredentials(client, generation, system.parameters)
     } : void 0;
     return {
-      ...pull ? { pull } : {},
+      pull,
       status: found.status ?? "",
-      ...found.release ? { release: found.release } : {},
-      ...envValue !== void 0 ? { envValue } : {},
+      release: found.release || void 0,
+      envValue,
       canReadReleases,
       version,
       generation,
@@ -32354,7 +32349,7 @@ async function readAppNow(target2, app, log, secrets2, ms = 3e3) {
   const client = new RackClient(target2, { log, secrets: secrets2, signal: AbortSignal.timeout(ms), readAttempts: 2 });
   try {
     const found = await client.get(appPath(app), { what: `read app ${app}`, app });
-    return { status: found.status ?? "", ...found.release ? { release: found.release } : {} };
+    return { status: found.status ?? "", release: found.release || void 0 };
   } catch {
     return void 0;
   } finally {
@@ -32378,7 +32373,7 @@ function target(config, env) {
   if (!d) return void 0;
   return resolveRackTarget({ rack: d.rack, rackHost: d.rackHost, rackPassword: d.rackPassword, insecureTls: d.insecureTls }, env);
 }
-async function lookAtRack(config, deps) {
+async function lookAtRack(config, deps, needsPullFacts) {
   if (!config.deploy) return {};
   let t;
   try {
@@ -32396,7 +32391,7 @@ async function lookAtRack(config, deps) {
   try {
     const signal = deps.signal ? AbortSignal.any([deps.signal, limit]) : limit;
     const seen = await inspectApp(t, config.deploy.app, config.update.envVar, deps.log, signal, deps.secrets, {
-      pullFacts: !config.deploy.release
+      pullFacts: needsPullFacts
     });
     if (!config.dryRun && config.update.mode === "env" && !seen.canReadReleases) {
       throw cannotReadReleases(config.deploy.app, rackLabel(t), "the rack refused to list releases");
@@ -32405,11 +32400,11 @@ async function lookAtRack(config, deps) {
       rackHost: host,
       rack: {
         status: seen.status,
-        ...seen.release ? { release: seen.release } : {},
-        ...seen.envValue !== void 0 ? { envValue: seen.envValue } : {},
+        release: seen.release,
+        envValue: seen.envValue,
         canReadReleases: seen.canReadReleases,
         version: seen.version,
-        ...seen.pull ? { pull: seen.pull } : {}
+        pull: seen.pull
       }
     };
   } catch (e) {
@@ -32442,7 +32437,7 @@ function sourceTarball(appDir, manifestName, manifestBytes, signal) {
     reader: "classic",
     gzip: true,
     replace,
-    ...signal ? { signal } : {}
+    signal
   }).then((packed) => {
     packed.stream.on("error", (e) => out.destroy(e));
     packed.stream.pipe(out);
@@ -32474,8 +32469,8 @@ async function deployPhase(config, route, steps, manifest, deps, onProgress) {
       // The plan chose the route; `auto` only keeps the fallback for a rack that answers 404.
       rackBuild: route.route === "import" ? d.rackBuild : "source",
       promote: d.promote,
-      ...d.release ? { release: d.release } : {},
-      ...importable ? { importable } : {},
+      release: d.release,
+      importable,
       target: t,
       app: d.app,
       mode: steps.includes("env-release") ? "env" : "manifest",
@@ -32489,7 +32484,7 @@ async function deployPhase(config, route, steps, manifest, deps, onProgress) {
       timeoutMs: d.timeoutMs,
       log: deps.log,
       secrets: deps.secrets,
-      ...deps.signal ? { signal: deps.signal } : {},
+      signal: deps.signal,
       onProgress: (p) => {
         reached = p.phase;
         if (p.phase === "fallback") {
@@ -32501,7 +32496,7 @@ async function deployPhase(config, route, steps, manifest, deps, onProgress) {
           return;
         }
         const done = (DONE_BY_PHASE[p.phase] ?? []).filter((id) => !(fellBack && id === "rack-import"));
-        onProgress({ ...ids(p), ...done.length ? { stepsDone: [...done] } : {} });
+        onProgress({ ...ids(p), stepsDone: done.length ? [...done] : void 0 });
       },
       userAgent: "convox-image-deploy"
     });
@@ -32536,11 +32531,7 @@ async function importInput(config, manifest, deps) {
   return read === "allowed" ? { image, manifest: text } : { image, manifest: text, credentials: { username, password } };
 }
 function ids(p) {
-  return {
-    ...p.buildId ? { buildId: p.buildId } : {},
-    ...p.releaseId ? { releaseId: p.releaseId } : {},
-    ...p.previousReleaseId ? { previousReleaseId: p.previousReleaseId } : {}
-  };
+  return definedFields({ buildId: p.buildId, releaseId: p.releaseId, previousReleaseId: p.previousReleaseId });
 }
 function logTailOf(e) {
   const tail = e.logTail;
@@ -32559,7 +32550,7 @@ function pullCheck(config, route, pull) {
   const hubParams = host === "docker.io" && pull !== void 0 && "set" in pull.dockerHub && pull.dockerHub.set;
   return {
     host,
-    ...servers ? { rackHasCredentials: hubParams || hasRegistry(servers, host) } : {},
+    rackHasCredentials: servers ? hubParams || hasRegistry(servers, host) : void 0,
     needsRackCredentials: route.route === "source"
   };
 }
@@ -32618,20 +32609,30 @@ function notImportable(text) {
 
 // src/plan/route.ts
 function planRoute(config, facts) {
+  const decided = decideRoute(config, facts);
+  if (decided && "refused" in decided) {
+    throw new ActionError(
+      `rack-build is import, but ${decided.refused}`,
+      { input: "rack-build", phase: "plan" },
+      decided.byManifest ? "use rack-build: auto or source, or give every service its own image: and no ${VAR} or required environment entries" : "update the rack (convox rack update), or use rack-build: auto to build from source on this rack"
+    );
+  }
+  return decided;
+}
+function rackBuildsFromSource(config, facts) {
+  const decided = decideRoute(config, facts);
+  return decided !== void 0 && "route" in decided && decided.route === "source";
+}
+function decideRoute(config, facts) {
   const d = config.deploy;
   if (!d) return void 0;
   if (d.release) return { route: "release", why: `release ${d.release} already holds its image: nothing is built` };
   if (d.rackBuild === "source") return { route: "source", why: "rack-build: source" };
   const blocked = config.update.mode === "env" ? "update: env puts the tag in ${\u2026}, which the rack reads as empty on the import route" : notImportable(facts.manifestText ?? "");
-  const version = facts.rackVersion;
+  const version = facts.rackVersion || void 0;
   const tooOld = version === void 0 || importsImages(version) ? void 0 : /^3\./.test(version) ? `the rack runs ${version}; importing an image needs v3 ${IMPORT_SINCE} or later` : `the rack is a v2 rack (${version}); importing an image needs v3 ${IMPORT_SINCE} or later`;
-  if (d.rackBuild === "import" && (blocked ?? tooOld)) {
-    throw new ActionError(
-      `rack-build is import, but ${blocked ?? tooOld}`,
-      { input: "rack-build", phase: "plan" },
-      blocked ? "use rack-build: auto or source, or give every service its own image: and no ${VAR} or required environment entries" : "update the rack (convox rack update), or use rack-build: auto to build from source on this rack"
-    );
-  }
+  const refused2 = blocked ?? tooOld;
+  if (d.rackBuild === "import" && refused2) return { refused: refused2, byManifest: blocked !== void 0 };
   if (blocked) return { route: "source", why: blocked };
   if (tooOld) return { route: "source", why: tooOld };
   const asked = d.rackBuild === "import" ? "rack-build: import" : "rack-build: auto";
@@ -32648,8 +32649,8 @@ function imageReferences(config) {
 }
 function routeOf(p) {
   return planRoute(p.config, {
-    ...p.manifestText !== void 0 ? { manifestText: p.manifestText } : {},
-    ...p.rack?.version ? { rackVersion: p.rack.version } : {}
+    manifestText: p.manifestText,
+    rackVersion: p.rack?.version
   });
 }
 function makePlan(p) {
@@ -32669,17 +32670,15 @@ function makePlan(p) {
   return {
     dryRun: config.dryRun,
     dryRunReason: config.dryRunReason,
-    ...config.image ? {
-      image: {
-        repository: formatReference(config.image, true),
-        references,
-        tags: config.tags,
-        primaryTag: config.tags[0] ?? ""
-      }
-    } : {},
-    ...manifest ? { manifest } : {},
-    ...env ? { env } : {},
-    ...deploy2 ? { deploy: deploy2 } : {},
+    image: config.image && {
+      repository: formatReference(config.image, true),
+      references,
+      tags: config.tags,
+      primaryTag: config.tags[0] ?? ""
+    },
+    manifest,
+    env,
+    deploy: deploy2,
     steps: planSteps(config, references, route),
     notes
   };
@@ -32712,17 +32711,17 @@ function deployPlan(p, route) {
   const host = p.rackHost ?? d.rackHost ?? "console.convox.com";
   return {
     app: d.app,
-    ...d.rack ? { rack: d.rack } : {},
+    rack: d.rack,
     host,
     route,
     promote: d.promote,
     wait: d.wait,
     timeoutMs: d.timeoutMs,
-    ...p.rack ? { current: { status: p.rack.status, ...p.rack.release ? { release: p.rack.release } : {} } } : {}
+    current: p.rack ? { status: p.rack.status, release: p.rack.release } : void 0
   };
 }
 function step(id, title, skipped, reference) {
-  const base = { id, title, ...reference ? { reference } : {} };
+  const base = { id, title, reference };
   return skipped ? { ...base, runs: false, skipped } : { ...base, runs: true };
 }
 function planSteps(config, references, route) {
@@ -32825,8 +32824,8 @@ async function execute(deps, phases, progress, now) {
         log: deps.log,
         secrets: deps.secrets,
         now,
-        ...deps.signal ? { signal: deps.signal } : {},
-        ...contextPrefetch ? { contextPrefetch } : {}
+        signal: deps.signal,
+        contextPrefetch
       };
       await imagePhases(deps, phases, progress, ctx);
     } else {
@@ -32843,25 +32842,25 @@ async function execute(deps, phases, progress, now) {
 function planPhase(deps, phases, config) {
   return phases.run("plan", "Plan", async () => {
     const manifest = planManifest(config);
-    const look = await lookAtRack(config, deps);
     const manifestText = config.deploy && !config.deploy.release ? manifestForRack(config, manifest) : void 0;
-    const route = routeOf({ config, ...look, ...manifestText !== void 0 ? { manifestText } : {} });
+    const look = await lookAtRack(config, deps, (rackVersion) => rackBuildsFromSource(config, { manifestText, rackVersion }));
+    const route = routeOf({ config, ...look, manifestText });
     const anonymous = config.image && needsPrivacyCheck(config, route, look.rack?.pull) ? await anonymousRead(parseReference(`${config.image.original}:${config.tags[0] ?? "latest"}`), {
       log: deps.log,
       secrets: deps.secrets,
       attempts: 2,
-      ...deps.signal ? { signal: deps.signal } : {}
+      signal: deps.signal
     }) : void 0;
     const plan = makePlan({
       config,
-      ...manifest ? { manifest } : {},
+      manifest,
       ...look,
-      ...manifestText !== void 0 ? { manifestText } : {},
-      ...anonymous ? { anonymousRead: anonymous } : {}
+      manifestText,
+      anonymousRead: anonymous
     });
     phases.planned(plan);
     deps.log.info(renderPlanText(plan));
-    return { plan, ...manifest ? { manifest } : {} };
+    return { plan, manifest };
   });
 }
 async function imagePhases(deps, phases, progress, ctx) {
@@ -33017,12 +33016,7 @@ function positive(n) {
 // src/world.ts
 function coreLog(secrets2) {
   const r = (m) => secrets2.redact(m);
-  const props = (p) => ({
-    ...p?.file ? { file: p.file } : {},
-    ...p?.line ? { startLine: p.line } : {},
-    ...p?.column ? { startColumn: p.column } : {},
-    ...p?.title ? { title: p.title } : {}
-  });
+  const props = (p) => definedFields({ file: p?.file, startLine: p?.line, startColumn: p?.column, title: p?.title });
   return {
     info: (m) => info(r(m)),
     warning: (m, p) => warning(r(m), props(p)),
@@ -33141,14 +33135,14 @@ ${deps.secrets.redact(describeError(failure2))}
     steps: phases.steps,
     outcome: failure2 === void 0 ? "success" : "failure",
     sha: config.github.sha,
-    ...progress.digest ? { digest: progress.digest } : {},
-    ...progress.imageId ? { imageId: progress.imageId } : {},
-    ...d?.buildId ? { buildId: d.buildId } : {},
-    ...d?.releaseId ? { releaseId: d.releaseId } : {},
-    ...d?.previousReleaseId ? { previousReleaseId: d.previousReleaseId } : {},
-    ...failure2 !== void 0 ? { error: deps.secrets.redact(describeError(failure2)) } : {},
-    ...d?.logTail ? { rackLogTail: d.logTail } : {},
-    ...url ? { runUrl: url } : {}
+    digest: progress.digest,
+    imageId: progress.imageId,
+    buildId: d?.buildId,
+    releaseId: d?.releaseId,
+    previousReleaseId: d?.previousReleaseId,
+    error: failure2 === void 0 ? void 0 : deps.secrets.redact(describeError(failure2)),
+    rackLogTail: d?.logTail,
+    runUrl: url
   };
   try {
     await reportRun(config, run3, deps, progress.deployment);

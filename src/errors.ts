@@ -38,7 +38,7 @@ export class InputErrors extends ActionError {
     super(
       `${problems.length} input problem${problems.length === 1 ? '' : 's'}:\n` +
         problems.map((p) => `  - ${p.describe().replace(/\n/g, '\n    ')}`).join('\n'),
-      { phase: 'inputs', ...(problems[0]?.place.input ? { input: problems[0].place.input } : {}) },
+      { phase: 'inputs', input: problems[0]?.place.input },
     );
     this.problems = problems;
   }

@@ -54,14 +54,14 @@ async function report(deps: Deps, phases: PhaseRecorder, progress: Progress, fai
     steps: phases.steps,
     outcome: failure === undefined ? 'success' : 'failure',
     sha: config.github.sha,
-    ...(progress.digest ? { digest: progress.digest } : {}),
-    ...(progress.imageId ? { imageId: progress.imageId } : {}),
-    ...(d?.buildId ? { buildId: d.buildId } : {}),
-    ...(d?.releaseId ? { releaseId: d.releaseId } : {}),
-    ...(d?.previousReleaseId ? { previousReleaseId: d.previousReleaseId } : {}),
-    ...(failure !== undefined ? { error: deps.secrets.redact(describeError(failure)) } : {}),
-    ...(d?.logTail ? { rackLogTail: d.logTail } : {}),
-    ...(url ? { runUrl: url } : {}),
+    digest: progress.digest,
+    imageId: progress.imageId,
+    buildId: d?.buildId,
+    releaseId: d?.releaseId,
+    previousReleaseId: d?.previousReleaseId,
+    error: failure === undefined ? undefined : deps.secrets.redact(describeError(failure)),
+    rackLogTail: d?.logTail,
+    runUrl: url,
   };
   try {
     await reportRun(config, run, deps, progress.deployment);

@@ -41,7 +41,7 @@ export class HttpStatusError extends Error {
 }
 
 async function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  await delay(ms, undefined, signal ? { signal } : {});
+  await delay(ms, undefined, { signal });
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -12,15 +12,13 @@ import type { Log } from './log.js';
 import type { Deps } from './main.js';
 import { annotationsFor } from './report/annotations.js';
 import { Secrets } from './secrets.js';
+import { definedFields } from './net/defined-fields.js';
 
 function coreLog(secrets: Secrets): Log {
   const r = (m: string): string => secrets.redact(m);
-  const props = (p?: { file?: string; line?: number; column?: number; title?: string }): core.AnnotationProperties => ({
-    ...(p?.file ? { file: p.file } : {}),
-    ...(p?.line ? { startLine: p.line } : {}),
-    ...(p?.column ? { startColumn: p.column } : {}),
-    ...(p?.title ? { title: p.title } : {}),
-  });
+  // @actions/core writes `::error ::…` (a space) for properties present but undefined.
+  const props = (p?: { file?: string; line?: number; column?: number; title?: string }): core.AnnotationProperties =>
+    definedFields({ file: p?.file, startLine: p?.line, startColumn: p?.column, title: p?.title });
   return {
     info: (m) => core.info(r(m)),
     warning: (m, p) => core.warning(r(m), props(p)),

@@ -15,6 +15,7 @@
  */
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
+import { definedFields } from '../net/defined-fields.js';
 
 /** gRPC status codes that this server sends. */
 export const GrpcStatus = { OK: 0, UNKNOWN: 2, NOT_FOUND: 5, UNIMPLEMENTED: 12, INTERNAL: 13 } as const;
@@ -185,7 +186,10 @@ class Call implements ServerCall {
   private finish(code: number, message: string): void {
     if (this.done || this.stream.destroyed) return;
     this.done = true;
-    const status = { 'grpc-status': String(code), ...(message ? { 'grpc-message': encodeURIComponent(message) } : {}) };
+    const status = definedFields({
+      'grpc-status': String(code),
+      'grpc-message': message ? encodeURIComponent(message) : undefined,
+    });
     if (!this.responded) {
       // Trailers-only: the status rides on the one HEADERS frame.
       this.responded = true;

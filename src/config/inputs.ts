@@ -36,7 +36,7 @@ export function readInputs(env: NodeJS.ProcessEnv, github: GitHubContext, now: D
   const config: Config = {
     github,
     workspace,
-    ...(image ? { image } : {}),
+    image,
     tags,
     build,
     push: raw.bool('push', true),
@@ -44,7 +44,7 @@ export function readInputs(env: NodeJS.ProcessEnv, github: GitHubContext, now: D
     dryRun,
     dryRunReason,
     update,
-    ...(deploy ? { deploy } : {}),
+    deploy,
     report: {
       comment: raw.bool('comment', true),
       githubToken: raw.get('github-token') ?? env.GITHUB_TOKEN,
@@ -183,7 +183,7 @@ function readUpdate(raw: RawInputs, workspace: string): UpdateConfig {
   const services = raw.list('services');
   if (raw.multiline('services') !== undefined && services.length === 0)
     raw.fail('services', 'is set but names no service', 'list service names, or leave it empty to match by image');
-  const base = { mode, envVar, pinDigest: raw.bool('pin-digest', false), ...(services.length ? { services } : {}) };
+  const base = { mode, envVar, pinDigest: raw.bool('pin-digest', false), services: services.length ? services : undefined };
   const given = raw.get('manifest');
   if (mode === 'none' && !given) return base;
   let file = given;
@@ -239,7 +239,7 @@ function readDeploy(raw: RawInputs, env: NodeJS.ProcessEnv): DeployConfig | unde
     raw.fail('app', `'${app}' is not a Convox app name`, 'app names are lowercase letters, digits and dashes');
   return {
     app,
-    rack: raw.get('rack') ?? env.CONVOX_RACK,
+    rack: raw.get('rack') ?? (env.CONVOX_RACK || undefined),
     rackHost: raw.get('rack-host'),
     rackPassword: raw.get('rack-password'),
     insecureTls,
@@ -248,7 +248,7 @@ function readDeploy(raw: RawInputs, env: NodeJS.ProcessEnv): DeployConfig | unde
     description: raw.get('description'),
     rackBuild,
     promote,
-    ...(release !== undefined ? { release } : {}),
+    release,
   };
 }
 

@@ -73,7 +73,7 @@ export async function readIgnorePatterns(
       const line = parsed[e.index]?.line;
       throw new ActionError(
         `${displayPath(source)}${line ? `:${line}` : ''}: invalid .dockerignore pattern ${JSON.stringify(e.pattern)}: ${e.reason}`,
-        { file: displayPath(source), ...(line ? { line } : {}), phase: 'build' },
+        { file: displayPath(source), line, phase: 'build' },
         'fix the pattern: "[" must be closed by "]" with a valid range inside, "\\" must escape a character, "!" needs a pattern after it',
       );
     }

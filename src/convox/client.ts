@@ -18,6 +18,7 @@ import { exchange, TransportError } from '../net/http.js';
 import type { HttpAnswer } from '../net/http.js';
 import { rackError, RackError, rackErrorText } from './rack-error.js';
 import type { RequestLabel } from './rack-error.js';
+import { definedFields } from '../net/defined-fields.js';
 import { consoleRackNames, isRackNameRefusal, rackNameError } from './rack-name.js';
 import { rackLabel } from './target.js';
 import type { RackTarget } from './target.js';
@@ -120,7 +121,7 @@ export class RackClient {
         url: `${this.target.baseUrl.replace(/^http/, 'ws')}${path}`,
         headers: { ...this.baseHeaders(), ...opts.headers },
         rejectUnauthorized: !this.target.insecureTls,
-        ...(opts.signal ? { signal: opts.signal } : {}),
+        signal: opts.signal,
         onData: opts.onData,
       });
       if (read.end !== 'refused' || attempt > 1 || !this.target.rack || !/answered 401/.test(read.error ?? '')) return read;
@@ -142,14 +143,14 @@ export class RackClient {
 
   private baseHeaders(): Record<string, string> {
     const auth = Buffer.from(`${this.target.username}:${this.target.password}`).toString('base64');
-    return {
+    return definedFields({
       Authorization: `Basic ${auth}`,
       'User-Agent': this.opts.userAgent ?? 'convox-image-deploy',
       // JSON errors from v3 >= 3.24.1; every other rack answers text, which we parse too.
       Accept: 'application/json, text/plain;q=0.9, */*;q=0.8',
-      ...(this.target.rack ? { Rack: this.target.rack } : {}),
-      ...(this.session ? { Session: this.session } : {}),
-    };
+      Rack: this.target.rack,
+      Session: this.session,
+    });
   }
 
   private async send(
@@ -242,10 +243,10 @@ export class RackClient {
       method,
       url: new URL(`${this.target.baseUrl}${path}`),
       headers,
-      ...(body ? { body: body.body } : {}),
+      body: body?.body,
       agent: kind === 'read' ? this.readAgent : this.writeAgent,
-      ...(this.opts.signal ? { signal: this.opts.signal } : {}),
-      ...(kind === 'read' ? { idleTimeoutMs: this.opts.readIdleMs ?? 30_000 } : {}),
+      signal: this.opts.signal,
+      idleTimeoutMs: kind === 'read' ? (this.opts.readIdleMs ?? 30_000) : undefined,
     });
   }
 

@@ -112,7 +112,7 @@ export async function deploy(req: DeployRequest): Promise<DeployResult> {
     signal: deadline.signal,
     sleep: req.sleep ?? realSleep,
     now,
-    ...(req.userAgent ? { userAgent: req.userAgent } : {}),
+    userAgent: req.userAgent,
   });
   const ctx: FlowContext = {
     client,
@@ -161,7 +161,7 @@ async function run(ctx: FlowContext, req: DeployRequest): Promise<DeployResult> 
       releaseId: made.release,
       outcome: 'staged',
       route: made.route,
-      ...(made.fallback ? { fallback: made.fallback } : {}),
+      fallback: made.fallback,
       requests: ctx.client.requests,
     };
   }
@@ -242,8 +242,8 @@ async function promoteAndWait(
   const result = {
     buildId: build.id,
     releaseId: build.release,
-    ...(promoted.previous ? { previousReleaseId: promoted.previous } : {}),
-    ...(promoted.waitedMs > 0 ? { waitedForUpdatingMs: promoted.waitedMs } : {}),
+    previousReleaseId: promoted.previous,
+    waitedForUpdatingMs: promoted.waitedMs || undefined,
   };
   if (!req.wait) {
     ctx.progress('promoted');

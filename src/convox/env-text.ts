@@ -44,5 +44,5 @@ export function withVariable(text: string, key: string, value: string): { text: 
   const env = parseEnv(text);
   const previous = env.get(key);
   env.set(key, value);
-  return { text: formatEnv(env), changed: previous !== value, ...(previous !== undefined ? { previous } : {}) };
+  return { text: formatEnv(env), changed: previous !== value, previous };
 }

@@ -27,7 +27,7 @@ export interface AppInspection {
   canReadReleases: boolean;
   version: string;
   generation: RackGeneration;
-  /** What the rack holds for pulling images (asked for with `pullFacts`). */
+  /** What the rack holds for pulling images (read when `pullFacts` says so for the rack's version). */
   pull?: PullFacts;
   requests: number;
 }
@@ -46,9 +46,9 @@ export async function inspectApp(
   log: Log,
   signal?: AbortSignal,
   secrets?: Secrets,
-  opts: { pullFacts?: boolean } = {},
+  opts: { pullFacts?: (version: string) => boolean } = {},
 ): Promise<AppInspection> {
-  const client = new RackClient(target, { log, secrets: secrets ?? new Secrets(), ...(signal ? { signal } : {}) });
+  const client = new RackClient(target, { log, secrets: secrets ?? new Secrets(), signal });
   try {
     const system = await client.get<RackSystem>('/system', { what: 'read the rack version' });
     const version = system.version ?? '';
@@ -62,17 +62,17 @@ export async function inspectApp(
       if (!(e instanceof ActionError && e.place.input === 'rack-password')) throw e;
       canReadReleases = false;
     }
-    const pull = opts.pullFacts
+    const pull = opts.pullFacts?.(version)
       ? {
           registries: await readRegistries(client),
           dockerHub: await readDockerHubCredentials(client, generation, system.parameters),
         }
       : undefined;
     return {
-      ...(pull ? { pull } : {}),
+      pull,
       status: found.status ?? '',
-      ...(found.release ? { release: found.release } : {}),
-      ...(envValue !== undefined ? { envValue } : {}),
+      release: found.release || undefined,
+      envValue,
       canReadReleases,
       version,
       generation,
@@ -98,7 +98,7 @@ export async function readAppNow(
   const client = new RackClient(target, { log, secrets, signal: AbortSignal.timeout(ms), readAttempts: 2 });
   try {
     const found = await client.get<RackApp>(appPath(app), { what: `read app ${app}`, app });
-    return { status: found.status ?? '', ...(found.release ? { release: found.release } : {}) };
+    return { status: found.status ?? '', release: found.release || undefined };
   } catch {
     return undefined;
   } finally {

@@ -94,7 +94,7 @@ export async function promote(
         },
       );
       ctx.log.info(`Promoted ${releaseId} on ${ctx.rack}${previous ? ` (replacing ${previous})` : ''}`);
-      return { ...(previous ? { previous } : {}), waitedMs };
+      return { previous, waitedMs };
     } catch (e) {
       if (e instanceof RackError && e.status === 403 && /currently updating/i.test(e.rackMessage) && attempt < PROMOTE_ATTEMPTS) {
         ctx.log.info(`The rack refused the promote: ${e.rackMessage}; waiting again`);
@@ -103,12 +103,12 @@ export async function promote(
       if (e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent) {
         // The rack may have acted; never promote twice. The rollout watch tells us what happened.
         ctx.log.warning(`The answer to the promote of ${releaseId} was lost; not repeating it, watching the app instead`);
-        return { ...(previous ? { previous } : {}), waitedMs, unanswered: `the answer to the promote of ${releaseId} was lost` };
+        return { previous, waitedMs, unanswered: `the answer to the promote of ${releaseId} was lost` };
       }
       if (e instanceof RackError && e.status >= 500) {
         const said = `the rack answered ${e.status} to the promote of ${releaseId} (${e.rackMessage})`;
         ctx.log.warning(`${said}; it may have acted on it anyway, so it is not repeated; watching the app instead`);
-        return { ...(previous ? { previous } : {}), waitedMs, unanswered: said };
+        return { previous, waitedMs, unanswered: said };
       }
       throw e;
     }

@@ -83,7 +83,7 @@ export function resolveRackTarget(inputs: RackInputs, env: NodeJS.ProcessEnv): R
     baseUrl: baseOf(url),
     password: secret,
     username: 'convox',
-    ...(rack ? { rack } : {}),
+    rack,
     insecureTls: inputs.insecureTls,
     source: `${hostInput}, ${passwordSource}${rackFrom}`,
     passwordSource,

@@ -61,7 +61,7 @@ export function readSocket(opts: SocketOptions): Promise<SocketRead> {
       // Cut short by us, the last line so far says nothing about how the stream would have ended.
       const failure = end === 'aborted' ? undefined : errors.end();
       if (failure) error = failure.text;
-      resolve({ bytes, end, ...(error !== undefined ? { error } : {}), ...(failure ? { failure } : {}) });
+      resolve({ bytes, end, error, failure });
     };
     const onAbort = (): void => finish('aborted');
     if (opts.signal?.aborted) return finish('aborted');

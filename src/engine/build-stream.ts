@@ -217,7 +217,7 @@ export class BuildProgress {
 
   private warning(text: string, file?: string, line?: number): void {
     this.warnings.push(text);
-    this.options.log.warning(text, file ? { file, ...(line ? { line } : {}) } : undefined);
+    this.options.log.warning(text, file ? { file, line } : undefined);
   }
 
   private failedVertex(): VertexState | undefined {
@@ -359,7 +359,7 @@ export function describeDaemonError(message: string, ctx: DaemonErrorContext = {
     ? `\nLast ${tail.length} line${tail.length === 1 ? '' : 's'} of its output:\n${tail.map((l) => `    ${l}`).join('\n')}`
     : '';
   const line = ctx.step && ctx.dockerfileText !== undefined ? findStepLine(ctx.dockerfileText, ctx.step) : undefined;
-  const place = { phase: 'build', ...(line ? { file, line } : {}) };
+  const place = { phase: 'build', file: line ? file : undefined, line };
   const where = ctx.step ? ` at step ${ctx.step}` : '';
   return new ActionError(`the image build failed${where}: ${message}${output}`, place, fixFor(message, Boolean(ctx.step), tail));
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ActionError } from '../errors.js';
+import { definedFields } from '../net/defined-fields.js';
 import type { Log } from '../log.js';
 import type { BuildConfig } from '../config/config.js';
 import { packContext, prepareContext, type PreparedContext } from '../context/pack.js';
@@ -42,21 +43,21 @@ export function buildQuery(req: BuildRequest, dockerfileName: string, buildkit: 
   const c = req.config;
   // Inline cache metadata lets a fresh runner reuse layers of a pushed image through cache-from.
   const buildargs = buildkit ? { BUILDKIT_INLINE_CACHE: '1', ...c.buildArgs } : { ...c.buildArgs };
-  return {
+  return definedFields({
     t: [...req.references],
     dockerfile: dockerfileName,
     buildargs,
     labels: { ...req.labels },
-    ...(c.target ? { target: c.target } : {}),
-    ...(c.noCache ? { nocache: 'true' } : {}),
-    ...(c.pull ? { pull: 'true' } : {}),
-    ...(c.cacheFrom.length ? { cachefrom: JSON.stringify(c.cacheFrom) } : {}),
-    ...(c.platform ? { platform: c.platform } : {}),
-    ...(c.network ? { networkmode: c.network } : {}),
+    target: c.target,
+    nocache: c.noCache ? 'true' : undefined,
+    pull: c.pull ? 'true' : undefined,
+    cachefrom: c.cacheFrom.length ? JSON.stringify(c.cacheFrom) : undefined,
+    platform: c.platform,
+    networkmode: c.network,
     rm: 'true',
     forcerm: 'true',
-    ...(buildkit ? { version: '2' } : { version: '1' }),
-  };
+    version: buildkit ? '2' : '1',
+  });
 }
 
 /**
@@ -105,7 +106,7 @@ async function buildFromSession(docker: Docker, req: BuildRequest): Promise<Buil
   let contextError: unknown;
   const session = startBuildSession(docker, req.credentialsFor, log, {
     dirs: { context: req.config.context, dockerfile: dockerfileDir },
-    ...(req.contextPrefetch ? { prefetch: req.contextPrefetch } : {}),
+    prefetch: req.contextPrefetch,
     onError: (e) => (contextError ??= e),
   });
   // POST /build goes out with POST /session, as from the docker CLI: the engine waits for the
@@ -130,7 +131,7 @@ async function buildFromSession(docker: Docker, req: BuildRequest): Promise<Buil
       log,
       dockerfile: req.dockerfileLabel,
       dockerfileText: await readText(req.config.dockerfile),
-      ...(req.signal ? { signal: req.signal } : {}),
+      signal: req.signal,
     }).catch((e: unknown) => {
       throw contextError instanceof ActionError ? contextError : e;
     });
@@ -156,7 +157,7 @@ async function buildFromTar(
         contextDir: req.config.context,
         dockerfile: req.config.dockerfile,
         reader: prepared.reader,
-        ...(req.signal ? { signal: req.signal } : {}),
+        signal: req.signal,
       },
       prepared,
     );
@@ -167,7 +168,7 @@ async function buildFromTar(
       log,
       dockerfile: req.dockerfileLabel,
       dockerfileText: await readText(req.config.dockerfile),
-      ...(req.signal ? { signal: req.signal } : {}),
+      signal: req.signal,
     });
     // A packing failure (an unreadable file) breaks the upload; report it, not the broken connection.
     const [built, packing] = await Promise.allSettled([follow, packed.done]);
@@ -205,8 +206,8 @@ function dialBuild(
         file: body,
         options: query,
         isStream: true,
-        ...(Object.keys(registryconfig).length ? { registryconfig } : {}),
-        ...(req.signal ? { abortSignal: req.signal } : {}),
+        registryconfig: Object.keys(registryconfig).length ? registryconfig : undefined,
+        abortSignal: req.signal,
         statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
       } as never,
       (err: unknown, stream: unknown) => {

@@ -98,7 +98,7 @@ export async function followPush(stream: NodeJS.ReadableStream, reference: strin
   if (error !== undefined) throw new PushError(error, classifyPushError(error), countdown.size > 0);
   if (!digest && fromStatus) ({ digest, size } = fromStatus);
   if (!digest) throw new PushError('the engine finished the push without reporting a digest', 'permanent');
-  return { reference, digest, ...(size !== undefined ? { size } : {}) };
+  return { reference, digest, size };
 }
 
 export class PushError extends Error {
@@ -139,7 +139,7 @@ export async function pushTag(docker: Docker, req: PushRequest): Promise<PushedT
         const stream = await push({
           tag: req.tag,
           authconfig: req.authconfig,
-          ...(req.signal ? { abortSignal: req.signal } : {}),
+          abortSignal: req.signal,
         });
         return followPush(stream, reference, req.log);
       },
@@ -155,8 +155,8 @@ export async function pushTag(docker: Docker, req: PushRequest): Promise<PushedT
           // sub-second first back-off, so a throttled push waits at least this long.
           return isThrottled(e.message) ? { retryAfterMs: THROTTLED_WAIT_MS } : 'retry';
         },
-        ...(req.signal ? { signal: req.signal } : {}),
-        ...(req.sleep ? { sleep: req.sleep } : {}),
+        signal: req.signal,
+        sleep: req.sleep,
       },
     );
   } catch (e) {

@@ -124,17 +124,17 @@ export function matchReference(text: string): ReferenceMatch | ReferenceProblem 
   }
   const bad = digest === undefined ? undefined : checkDigest(digest);
   if (bad) return bad;
-  return { domain, path, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
+  return { domain, path, tag, digest };
 }
 
 /** Splits `name[:tag][@digest]`; a `:` before the last `/` belongs to a port, not a tag. */
 function splitSuffixes(text: string): { name: string; tag?: string; digest?: string } {
   const at = text.indexOf('@');
   const rest = at === -1 ? text : text.slice(0, at);
-  const digest = at === -1 ? {} : { digest: text.slice(at + 1) };
+  const digest = at === -1 ? undefined : text.slice(at + 1);
   const colon = rest.lastIndexOf(':');
-  if (colon === -1 || colon < rest.lastIndexOf('/')) return { name: rest, ...digest };
-  return { name: rest.slice(0, colon), tag: rest.slice(colon + 1), ...digest };
+  if (colon === -1 || colon < rest.lastIndexOf('/')) return { name: rest, digest };
+  return { name: rest.slice(0, colon), tag: rest.slice(colon + 1), digest };
 }
 
 function tagReason(tag: string): string | undefined {

@@ -86,8 +86,8 @@ export function parseReference(text: string): ImageReference {
   return {
     registry: domain,
     path,
-    ...(tag !== undefined ? { tag } : {}),
-    ...(digest !== undefined ? { digest } : {}),
+    tag,
+    digest,
     repository: `${domain}/${path}`,
     original: text,
   };

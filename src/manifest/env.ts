@@ -70,7 +70,7 @@ export function envServices(
       column: at.column,
       before: c.text,
       after: interpolate(c.text, envVar, tag),
-      ...(anchor ? { anchor } : {}),
+      anchor,
     };
   });
 }

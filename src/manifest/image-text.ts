@@ -28,8 +28,8 @@ export function splitImageText(text: string): ImageText {
   const hasTag = colon !== -1 && colon > lastIndexOutside(text, '/', inside, end);
   return {
     repository: hasTag ? rest.slice(0, colon) : rest,
-    ...(hasTag ? { tag: rest.slice(colon + 1) } : {}),
-    ...(digest !== undefined ? { digest } : {}),
+    tag: hasTag ? rest.slice(colon + 1) : undefined,
+    digest,
   };
 }
 

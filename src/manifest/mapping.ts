@@ -119,7 +119,7 @@ function convoxEntries(map: MapNode, depth: number): Entry[] {
 
 function mergedEntry(entry: Entry, source: MapNode, path: ValuePath): Entry {
   const mergeAnchor = entry.mergeAnchor ?? source.anchor;
-  return { ...entry, merged: true, path, ...(mergeAnchor ? { mergeAnchor } : {}) };
+  return { ...entry, merged: true, path, mergeAnchor };
 }
 
 /** The entry for `key` in `map`, after merges. */

@@ -75,7 +75,7 @@ export function parseManifest(src: ManifestSource): ParsedManifest {
       'check that this is your convox.yml or docker-compose.yml',
     );
   }
-  return { value: value as Record<string, unknown>, root, ...(repeatedKey ? { repeatedKey } : {}) };
+  return { value: value as Record<string, unknown>, root, repeatedKey };
 }
 
 /** An ActionError at a text offset, phase `manifest`, with `file:line:column:` before the message. */

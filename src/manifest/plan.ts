@@ -37,7 +37,7 @@ export function planManifestUpdate(input: ManifestPlanInput): ManifestPlan {
     const services = envServices(src, chosen, input.image, input.envVar, input.tag);
     return { ...base, services, after: input.bytes, changed: false, diff: '', notes: merges };
   }
-  const next = { tag: input.tag, ...(input.digest ? { digest: input.digest } : {}) };
+  const next = { tag: input.tag, digest: input.digest };
   const { after, services, notes } = rewriteManifest(src, parsed, kind, all, chosen, next);
   const changed = !after.equals(input.bytes);
   const diff = changed ? unifiedDiff(input.file, input.bytes, after) : '';

@@ -202,6 +202,6 @@ function serviceImages(src: ManifestSource, chosen: readonly ChosenService[], ta
     const at = positionOf(src, startOf(scalar));
     const anchor = c.service.image?.anchor ?? scalar.anchor;
     const after = targets.get(scalar)?.after ?? c.text;
-    return { service: c.service.name, line: at.line, column: at.column, before: c.text, after, ...(anchor ? { anchor } : {}) };
+    return { service: c.service.name, line: at.line, column: at.column, before: c.text, after, anchor };
   });
 }

@@ -74,13 +74,11 @@ export function listServices(src: ManifestSource, kind: ManifestKind, root: MapN
       throw notAMapping(src, entry.keyNode.start, `service '${entry.key}'`);
     }
     const prefix = kind === 'compose-v1' ? [entry.key] : ['services', entry.key];
-    out.push({
-      name: entry.key,
-      offset: entry.keyNode.start,
-      imagePath: [...prefix, 'image'],
-      hasBuild: false,
-      ...(body.kind === 'map' ? describeBody(body, kind === 'convox' ? 'convox' : 'yaml', prefix) : {}),
-    });
+    const facts: BodyFacts =
+      body.kind === 'map'
+        ? describeBody(body, kind === 'convox' ? 'convox' : 'yaml', prefix)
+        : { hasBuild: false, imagePath: [...prefix, 'image'] };
+    out.push({ name: entry.key, offset: entry.keyNode.start, ...facts });
   }
   return out;
 }
@@ -104,8 +102,8 @@ function describeBody(body: MapNode, rules: MergeRules, prefix: ValuePath): Body
     return {
       hasBuild,
       imagePath: [...prefix, 'image'],
-      ...(image && isReset(image.value) ? { image: site(image.value, image.merged, image.mergeAnchor) } : {}),
-      ...(unapplied ? { unappliedMerge: unapplied } : {}),
+      image: image && isReset(image.value) ? site(image.value, image.merged, image.mergeAnchor) : undefined,
+      unappliedMerge: unapplied,
     };
   }
   return { hasBuild, imagePath: [...prefix, ...image.path], image: site(image.value, image.merged, image.mergeAnchor) };
@@ -115,14 +113,14 @@ function unappliedMerge(body: MapNode, rules: MergeRules): UnappliedMerge | unde
   const pair = mergeKeyOf(body, rules === 'yaml');
   if (!pair) return undefined;
   const alias = pair.value.kind === 'alias' ? pair.value.name : undefined;
-  const image = rules === 'convox' ? asScalar(lookup(body, 'image', 'yaml')?.value)?.value : undefined;
-  return { offset: startOf(pair.key), text: keyText(pair.key), ...(alias ? { alias } : {}), ...(image ? { image } : {}) };
+  const image = rules === 'convox' ? asScalar(lookup(body, 'image', 'yaml')?.value)?.value || undefined : undefined;
+  return { offset: startOf(pair.key), text: keyText(pair.key), alias, image };
 }
 
 function site(value: YamlNode, merged: boolean, mergeAnchor: string | undefined): ImageSite {
   const via = merged ? 'merge' : value.kind === 'alias' ? 'alias' : 'direct';
   const anchor = value.kind === 'alias' ? value.name : mergeAnchor;
-  return { node: deref(value), via, ...(anchor ? { anchor } : {}) };
+  return { node: deref(value), via, anchor };
 }
 
 /** Compose's `image: !reset …`: the image is unset, whatever follows the tag. */

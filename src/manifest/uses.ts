@@ -27,7 +27,7 @@ export function usesOf(root: YamlNode, targets: ReadonlySet<ScalarNode>): Map<Sc
     if (path.length > MAX_DEPTH) throw new Error(`aliases nest values more than ${MAX_DEPTH} levels deep`);
     if (node.kind === 'alias') return walk(node.target, path, false, mergedAt);
     if (node.kind === 'scalar') {
-      const use = { path, direct, ...(mergedAt === undefined ? {} : { mergedAt }) };
+      const use = { path, direct, mergedAt };
       if (targets.has(node)) found.set(node, [...(found.get(node) ?? []), use]);
       return;
     }

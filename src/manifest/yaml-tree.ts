@@ -161,9 +161,9 @@ class TreeBuilder {
     const flow = node.flow === true || inFlow;
     const base = {
       start,
-      ...(node.anchor ? { anchor: node.anchor } : {}),
-      ...(node.tag ? { tag: node.tag } : {}),
-      ...(node.flow && this.text[valueEnd - 1] === (kind === 'map' ? '}' : ']') ? { flowEnd: valueEnd - 1 } : {}),
+      anchor: node.anchor,
+      tag: node.tag,
+      flowEnd: node.flow && this.text[valueEnd - 1] === (kind === 'map' ? '}' : ']') ? valueEnd - 1 : undefined,
     };
     const built: MapNode | SeqNode = kind === 'map' ? { kind, pairs: [], ...base } : { kind, items: [], ...base };
     this.named(node, built);
@@ -204,8 +204,8 @@ class TreeBuilder {
       // The failsafe schema leaves strings, except `!!merge`, which the package reads as a symbol.
       value: typeof node.value === 'string' ? node.value : String(node.source ?? ''),
       inFlow,
-      ...(node.tag ? { tag: node.tag } : {}),
-      ...(node.anchor ? { anchor: node.anchor } : {}),
+      tag: node.tag,
+      anchor: node.anchor,
     };
   }
 

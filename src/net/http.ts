@@ -57,7 +57,7 @@ export function exchange(x: HttpExchange): Promise<HttpAnswer> {
       const err = e as NodeJS.ErrnoException;
       reject(new TransportError(err.message || String(e), err.code, connected, { cause: e }));
     };
-    const options = { method: x.method, headers: x.headers, signal: x.signal, ...(x.agent ? { agent: x.agent } : {}) };
+    const options = { method: x.method, headers: x.headers, signal: x.signal, agent: x.agent };
     const req = lib.request(x.url, options, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;

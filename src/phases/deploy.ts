@@ -17,6 +17,7 @@ import type { ManifestPlan } from '../manifest/index.js';
 import { manifestForRack } from './manifest.js';
 import type { RackLook } from '../plan/plan.js';
 import type { StepId } from '../plan/steps.js';
+import { definedFields } from '../net/defined-fields.js';
 
 export interface DeployOutcome {
   buildId: string;
@@ -61,10 +62,13 @@ function target(config: Config, env: NodeJS.ProcessEnv): RackTarget | undefined 
  * Looks at the rack before anything is built: in a real run this proves the credentials, the app
  * and the rack version up front (so a typo fails before the push, not after); in a dry run it
  * makes the plan concrete where credentials allow, and says plainly what it could not check.
+ * What the rack holds for pulling images is read only when `needsPullFacts` says, for the rack's
+ * version, that the rack's own build will pull the image.
  */
 export async function lookAtRack(
   config: Config,
   deps: RackDeps,
+  needsPullFacts: (version: string) => boolean,
 ): Promise<{ rack?: RackLook; rackUnavailable?: string; rackHost?: string }> {
   if (!config.deploy) return {};
   let t: RackTarget | undefined;
@@ -85,7 +89,7 @@ export async function lookAtRack(
   try {
     const signal = deps.signal ? AbortSignal.any([deps.signal, limit]) : limit;
     const seen = await inspectApp(t, config.deploy.app, config.update.envVar, deps.log, signal, deps.secrets, {
-      pullFacts: !config.deploy.release,
+      pullFacts: needsPullFacts,
     });
     // Env mode with a credential that cannot read the app's variables would fail only after
     // the push; say so now, before anything is built or pushed.
@@ -96,11 +100,11 @@ export async function lookAtRack(
       rackHost: host,
       rack: {
         status: seen.status,
-        ...(seen.release ? { release: seen.release } : {}),
-        ...(seen.envValue !== undefined ? { envValue: seen.envValue } : {}),
+        release: seen.release,
+        envValue: seen.envValue,
         canReadReleases: seen.canReadReleases,
         version: seen.version,
-        ...(seen.pull ? { pull: seen.pull } : {}),
+        pull: seen.pull,
       },
     };
   } catch (e) {
@@ -146,7 +150,7 @@ function sourceTarball(
     reader: 'classic',
     gzip: true,
     replace,
-    ...(signal ? { signal } : {}),
+    signal,
   })
     .then((packed) => {
       packed.stream.on('error', (e: Error) => out.destroy(e));
@@ -195,8 +199,8 @@ export async function deployPhase(
       // The plan chose the route; `auto` only keeps the fallback for a rack that answers 404.
       rackBuild: route.route === 'import' ? d.rackBuild : 'source',
       promote: d.promote,
-      ...(d.release ? { release: d.release } : {}),
-      ...(importable ? { importable } : {}),
+      release: d.release,
+      importable,
       target: t,
       app: d.app,
       mode: steps.includes('env-release') ? 'env' : 'manifest',
@@ -210,7 +214,7 @@ export async function deployPhase(
       timeoutMs: d.timeoutMs,
       log: deps.log,
       secrets: deps.secrets,
-      ...(deps.signal ? { signal: deps.signal } : {}),
+      signal: deps.signal,
       onProgress: (p: DeployProgress) => {
         reached = p.phase;
         if (p.phase === 'fallback') {
@@ -222,7 +226,7 @@ export async function deployPhase(
           return;
         }
         const done = (DONE_BY_PHASE[p.phase] ?? []).filter((id) => !(fellBack && id === 'rack-import'));
-        onProgress({ ...ids(p), ...(done.length ? { stepsDone: [...done] } : {}) });
+        onProgress({ ...ids(p), stepsDone: done.length ? [...done] : undefined });
       },
       userAgent: 'convox-image-deploy',
     });
@@ -281,11 +285,8 @@ async function importInput(
 }
 
 function ids(p: { buildId?: string; releaseId?: string; previousReleaseId?: string }): Partial<DeployOutcome> {
-  return {
-    ...(p.buildId ? { buildId: p.buildId } : {}),
-    ...(p.releaseId ? { releaseId: p.releaseId } : {}),
-    ...(p.previousReleaseId ? { previousReleaseId: p.previousReleaseId } : {}),
-  };
+  // Only what is known: the runner merges each report into the outcome it already holds.
+  return definedFields({ buildId: p.buildId, releaseId: p.releaseId, previousReleaseId: p.previousReleaseId });
 }
 
 function logTailOf(e: DeployError): Partial<DeployOutcome> {

@@ -34,8 +34,8 @@ export interface ImageContext {
 export function credentialsForImage(ctx: ImageContext): Promise<RegistryCredentials | undefined> {
   const { config } = ctx;
   return resolveCredentials(ctx.image.registry, {
-    ...(config.registry.username ? { username: config.registry.username } : {}),
-    ...(config.registry.password ? { password: config.registry.password } : {}),
+    username: config.registry.username,
+    password: config.registry.password,
     env: ctx.env,
     secrets: ctx.secrets,
   });
@@ -69,7 +69,7 @@ async function build(ctx: ImageContext, creds: RegistryCredentials | undefined):
   }
   const labels = { ...ociLabels(ctx.config.github, ctx.config.tags[0] ?? '', ctx.now), ...ctx.config.build.labels };
   const result = await buildImage(docker, {
-    ...(ctx.contextPrefetch ? { contextPrefetch: ctx.contextPrefetch } : {}),
+    contextPrefetch: ctx.contextPrefetch,
     config: ctx.config.build,
     references: ctx.references,
     labels,
@@ -80,7 +80,7 @@ async function build(ctx: ImageContext, creds: RegistryCredentials | undefined):
     ),
     log: ctx.log,
     dockerfileLabel: relativeToWorkspace(ctx.config.workspace, ctx.config.build.dockerfile),
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    signal: ctx.signal,
   });
   ctx.log.info(
     `Built ${result.imageId} with ${result.builder === 'buildkit' ? 'BuildKit' : 'the classic builder'} (${result.steps} steps, ${result.cachedSteps} cached)`,
@@ -146,7 +146,7 @@ export async function pushPhase(
         authconfig: engineAuthConfig(creds),
         registry: ctx.image.registry,
         log: ctx.log,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        signal: ctx.signal,
       });
       results.push(`${pushed.reference}: pushed ${pushed.digest}`);
       onPushed(pushed.reference);
@@ -170,7 +170,7 @@ export async function pushPhase(
   const confirmed = await manifestDigest(primary, creds, {
     log: ctx.log,
     secrets: ctx.secrets,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    signal: ctx.signal,
   });
   if (confirmed !== digest) {
     throw new ActionError(
@@ -192,7 +192,7 @@ export async function existingImagePhase(ctx: ImageContext, creds: RegistryCrede
   const digest = await lookupDigest(parseReference(reference), creds, {
     log: ctx.log,
     secrets: ctx.secrets,
-    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    signal: ctx.signal,
   });
   if (!digest) {
     throw new ActionError(

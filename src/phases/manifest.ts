@@ -21,11 +21,11 @@ export function planManifest(config: Config, digest?: string): ManifestPlan | un
     file: update.manifestFile,
     bytes,
     image,
-    ...(update.services ? { services: update.services } : {}),
+    services: update.services,
     mode: update.mode,
     envVar: update.envVar,
     tag: config.tags[0] ?? '',
-    ...(digest && update.pinDigest ? { digest } : {}),
+    digest: update.pinDigest ? digest : undefined,
   });
 }
 

@@ -46,7 +46,7 @@ export async function startGitHubDeployment(
     ref: config.github.sha,
     environment,
     description: `Convox ${config.deploy?.app ?? 'deploy'} ${config.tags[0] ?? ''}`.trim(),
-    ...(logUrl ? { logUrl } : {}),
+    logUrl,
     log: deps.log,
   });
 }
@@ -54,15 +54,15 @@ export async function startGitHubDeployment(
 /** Writes the job summary, the sticky PR comment (dry runs on PRs) and closes the deployment. */
 export async function reportRun(config: Config, run: RunReport, deps: ReportDeps, deployment?: DeploymentHandle): Promise<void> {
   const consoleHost = config.deploy?.rackHost ?? (config.deploy ? 'console.convox.com' : undefined);
-  await deps.writeSummary(deps.secrets.redact(renderSummary(run, consoleHost ? { consoleHost } : {})));
+  await deps.writeSummary(deps.secrets.redact(renderSummary(run, { consoleHost })));
   const pr = config.github.prNumber;
   const wantsComment = config.dryRun && config.report.comment && pr !== undefined;
   const client = deployment || wantsComment ? await api(config, deps) : undefined;
   const repo = repoOf(config);
   if (deployment && client) {
     await finishDeployment(client, deployment, run.outcome === 'success' ? 'success' : 'failure', {
-      ...(config.report.environmentUrl ? { environmentUrl: config.report.environmentUrl } : {}),
-      ...(run.runUrl ? { logUrl: run.runUrl } : {}),
+      environmentUrl: config.report.environmentUrl,
+      logUrl: run.runUrl,
       description: run.outcome === 'success' ? `Deployed ${run.releaseId ?? ''}`.trim() : `Failed: ${run.error ?? ''}`,
       log: deps.log,
     });
@@ -72,19 +72,16 @@ export async function reportRun(config: Config, run: RunReport, deps: ReportDeps
     deps.log.warning('No github-token: the plan is in the job summary but not posted as a PR comment.');
     return;
   }
-  const key = {
-    ...(config.deploy ? { app: config.deploy.app } : {}),
-    ...(config.update.manifestFile ? { manifest: config.update.manifestFile } : {}),
-  };
+  const key = { app: config.deploy?.app, manifest: config.update.manifestFile };
   const failedPhase = run.phases.find((p) => p.status === 'failed')?.name;
   const failure =
-    run.outcome === 'failure' ? { failure: { phase: failedPhase ?? 'unknown', error: run.error ?? 'unknown error' } } : {};
+    run.outcome === 'failure' ? { phase: failedPhase ?? 'unknown', error: run.error ?? 'unknown error' } : undefined;
   const body = deps.secrets.redact(
     renderPlanComment(run.plan, key, {
       sha: run.sha,
       steps: run.steps,
-      ...(run.runUrl ? { runUrl: run.runUrl } : {}),
-      ...failure,
+      runUrl: run.runUrl,
+      failure,
     }),
   );
   const result = await upsertStickyComment(client, { ...repo, issueNumber: pr, body, marker: commentMarker(key), log: deps.log });

@@ -21,6 +21,7 @@ import { startGitHubDeployment } from './report.js';
 import type { DeploymentHandle } from '../report/deployment.js';
 import { imageReferences, makePlan, routeOf } from '../plan/plan.js';
 import { needsPrivacyCheck } from '../plan/pull.js';
+import { rackBuildsFromSource } from '../plan/route.js';
 import { parseReference } from '../image/reference.js';
 import { anonymousRead } from '../registry/client.js';
 import type { Plan } from '../plan/types.js';
@@ -73,8 +74,8 @@ export async function execute(deps: RunnerDeps, phases: PhaseRecorder, progress:
         log: deps.log,
         secrets: deps.secrets,
         now,
-        ...(deps.signal ? { signal: deps.signal } : {}),
-        ...(contextPrefetch ? { contextPrefetch } : {}),
+        signal: deps.signal,
+        contextPrefetch,
       };
       await imagePhases(deps, phases, progress, ctx);
     } else {
@@ -94,10 +95,10 @@ export async function execute(deps: RunnerDeps, phases: PhaseRecorder, progress:
 function planPhase(deps: RunnerDeps, phases: PhaseRecorder, config: Config): Promise<{ plan: Plan; manifest?: ManifestPlan }> {
   return phases.run('plan', 'Plan', async () => {
     const manifest = planManifest(config);
-    const look = await lookAtRack(config, deps);
     // An existing release is promoted as it is: its manifest is the rack's already.
     const manifestText = config.deploy && !config.deploy.release ? manifestForRack(config, manifest) : undefined;
-    const route = routeOf({ config, ...look, ...(manifestText !== undefined ? { manifestText } : {}) });
+    const look = await lookAtRack(config, deps, (rackVersion) => rackBuildsFromSource(config, { manifestText, rackVersion }));
+    const route = routeOf({ config, ...look, manifestText });
     // Asked only when the rack's build would need credentials it does not hold (plan/pull.ts).
     const anonymous =
       config.image && needsPrivacyCheck(config, route, look.rack?.pull)
@@ -105,19 +106,19 @@ function planPhase(deps: RunnerDeps, phases: PhaseRecorder, config: Config): Pro
             log: deps.log,
             secrets: deps.secrets,
             attempts: 2,
-            ...(deps.signal ? { signal: deps.signal } : {}),
+            signal: deps.signal,
           })
         : undefined;
     const plan = makePlan({
       config,
-      ...(manifest ? { manifest } : {}),
+      manifest,
       ...look,
-      ...(manifestText !== undefined ? { manifestText } : {}),
-      ...(anonymous ? { anonymousRead: anonymous } : {}),
+      manifestText,
+      anonymousRead: anonymous,
     });
     phases.planned(plan);
     deps.log.info(renderPlanText(plan));
-    return { plan, ...(manifest ? { manifest } : {}) };
+    return { plan, manifest };
   });
 }
 

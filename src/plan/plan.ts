@@ -43,8 +43,8 @@ export function imageReferences(config: Config): string[] {
 /** The rack route for these inputs (route.ts): the runner asks before the plan, to know what to check. */
 export function routeOf(p: Pick<PlanInputs, 'config' | 'manifestText' | 'rack'>): RoutePlan | undefined {
   return planRoute(p.config, {
-    ...(p.manifestText !== undefined ? { manifestText: p.manifestText } : {}),
-    ...(p.rack?.version ? { rackVersion: p.rack.version } : {}),
+    manifestText: p.manifestText,
+    rackVersion: p.rack?.version,
   });
 }
 
@@ -69,19 +69,15 @@ export function makePlan(p: PlanInputs): Plan {
   return {
     dryRun: config.dryRun,
     dryRunReason: config.dryRunReason,
-    ...(config.image
-      ? {
-          image: {
-            repository: formatReference(config.image, true),
-            references,
-            tags: config.tags,
-            primaryTag: config.tags[0] ?? '',
-          },
-        }
-      : {}),
-    ...(manifest ? { manifest } : {}),
-    ...(env ? { env } : {}),
-    ...(deploy ? { deploy } : {}),
+    image: config.image && {
+      repository: formatReference(config.image, true),
+      references,
+      tags: config.tags,
+      primaryTag: config.tags[0] ?? '',
+    },
+    manifest,
+    env,
+    deploy,
     steps: planSteps(config, references, route),
     notes,
   };
@@ -117,18 +113,18 @@ function deployPlan(p: PlanInputs, route: RoutePlan): DeployPlan | undefined {
   const host = p.rackHost ?? d.rackHost ?? 'console.convox.com';
   return {
     app: d.app,
-    ...(d.rack ? { rack: d.rack } : {}),
+    rack: d.rack,
     host,
     route,
     promote: d.promote,
     wait: d.wait,
     timeoutMs: d.timeoutMs,
-    ...(p.rack ? { current: { status: p.rack.status, ...(p.rack.release ? { release: p.rack.release } : {}) } } : {}),
+    current: p.rack ? { status: p.rack.status, release: p.rack.release } : undefined,
   };
 }
 
 function step(id: StepId, title: string, skipped?: string, reference?: string): PlanStep {
-  const base = { id, title, ...(reference ? { reference } : {}) };
+  const base = { id, title, reference };
   return skipped ? { ...base, runs: false, skipped } : { ...base, runs: true };
 }
 

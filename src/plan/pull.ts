@@ -37,7 +37,7 @@ function pullCheck(config: Config, route: RoutePlan | undefined, pull: PullFacts
   const hubParams = host === 'docker.io' && pull !== undefined && 'set' in pull.dockerHub && pull.dockerHub.set;
   return {
     host,
-    ...(servers ? { rackHasCredentials: hubParams || hasRegistry(servers, host) } : {}),
+    rackHasCredentials: servers ? hubParams || hasRegistry(servers, host) : undefined,
     needsRackCredentials: route.route === 'source',
   };
 }

@@ -31,6 +31,32 @@ export interface RouteFacts {
  * before the build and push than after them.
  */
 export function planRoute(config: Config, facts: RouteFacts): RoutePlan | undefined {
+  const decided = decideRoute(config, facts);
+  if (decided && 'refused' in decided) {
+    throw new ActionError(
+      `rack-build is import, but ${decided.refused}`,
+      { input: 'rack-build', phase: 'plan' },
+      decided.byManifest
+        ? 'use rack-build: auto or source, or give every service its own image: and no ${VAR} or required environment entries'
+        : 'update the rack (convox rack update), or use rack-build: auto to build from source on this rack',
+    );
+  }
+  return decided;
+}
+
+/**
+ * Whether the rack's own build would pull the image (the source route). Asked while the plan looks
+ * at the rack, once its version is known, to read what it holds for pulling only when that matters.
+ * Never throws: a `rack-build: import` the rack cannot take is planRoute's to report.
+ */
+export function rackBuildsFromSource(config: Config, facts: RouteFacts): boolean {
+  const decided = decideRoute(config, facts);
+  return decided !== undefined && 'route' in decided && decided.route === 'source';
+}
+
+type Decision = RoutePlan | { readonly refused: string; readonly byManifest: boolean };
+
+function decideRoute(config: Config, facts: RouteFacts): Decision | undefined {
   const d = config.deploy;
   if (!d) return undefined;
   if (d.release) return { route: 'release', why: `release ${d.release} already holds its image: nothing is built` };
@@ -39,22 +65,16 @@ export function planRoute(config: Config, facts: RouteFacts): RoutePlan | undefi
     config.update.mode === 'env'
       ? 'update: env puts the tag in ${…}, which the rack reads as empty on the import route'
       : notImportable(facts.manifestText ?? '');
-  const version = facts.rackVersion;
+  // A rack that answers no version (an empty one) is one whose version was not read.
+  const version = facts.rackVersion || undefined;
   const tooOld =
     version === undefined || importsImages(version)
       ? undefined
       : /^3\./.test(version)
         ? `the rack runs ${version}; importing an image needs v3 ${IMPORT_SINCE} or later`
         : `the rack is a v2 rack (${version}); importing an image needs v3 ${IMPORT_SINCE} or later`;
-  if (d.rackBuild === 'import' && (blocked ?? tooOld)) {
-    throw new ActionError(
-      `rack-build is import, but ${blocked ?? tooOld}`,
-      { input: 'rack-build', phase: 'plan' },
-      blocked
-        ? 'use rack-build: auto or source, or give every service its own image: and no ${VAR} or required environment entries'
-        : 'update the rack (convox rack update), or use rack-build: auto to build from source on this rack',
-    );
-  }
+  const refused = blocked ?? tooOld;
+  if (d.rackBuild === 'import' && refused) return { refused, byManifest: blocked !== undefined };
   if (blocked) return { route: 'source', why: blocked };
   if (tooOld) return { route: 'source', why: tooOld };
   const asked = d.rackBuild === 'import' ? 'rack-build: import' : 'rack-build: auto';

@@ -105,7 +105,7 @@ export async function fetchBearer(
     );
   }
   const scope = req.challenge.params['scope'] || req.defaultScope;
-  const request = { ...tokenRequest(req, realm, scope), ...(req.signal ? { signal: req.signal } : {}) };
+  const request = { ...tokenRequest(req, realm, scope), signal: req.signal };
   const res = await registryRequest(request, req.exchange);
   if (res.status === 401 || res.status === 403) return { status: res.status, statusText: res.statusText };
   if (res.status < 200 || res.status > 299) throw new HttpStatusError(res.status, res.statusText, res.headers);

@@ -95,7 +95,7 @@ class ManifestLookup {
       defaultScope: `repository:${this.ref.path}:pull`,
       creds: this.creds,
       secrets: this.opts.secrets,
-      ...(this.opts.exchange ? { exchange: this.opts.exchange } : {}),
+      exchange: this.opts.exchange,
       signal: this.requestSignal(),
       registry: this.ref.registry,
     });
@@ -166,9 +166,9 @@ async function answerOf(lookup: ManifestLookup, opts: RegistryClientOptions): Pr
       classify: classifyError,
       describe: describer(opts),
       log: opts.log,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.sleep ? { sleep: opts.sleep } : {}),
-      ...(opts.random ? { random: opts.random } : {}),
+      signal: opts.signal,
+      sleep: opts.sleep,
+      random: opts.random,
     });
   } catch (err) {
     if (err instanceof ActionError || opts.signal?.aborted) throw err;

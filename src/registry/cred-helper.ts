@@ -88,7 +88,7 @@ export function execHelper(env: NodeJS.ProcessEnv, timeoutMs = HELPER_TIMEOUT_MS
       ignoreReturnCode: true,
     }).then(({ exitCode, stdout, stderr }): HelperResult => {
       const signal = watcher.child()?.signalCode;
-      return { code: exitCode ?? 128, stdout, stderr, ...(signal ? { stopped: `was killed by ${signal}` } : {}) };
+      return { code: exitCode ?? 128, stdout, stderr, stopped: signal ? `was killed by ${signal}` : undefined };
     });
     const timedOut = new Promise<HelperResult>((resolve) => {
       timer = setTimeout(() => {

@@ -5,6 +5,7 @@
  */
 import { homedir as osHomedir } from 'node:os';
 import { ActionError } from '../errors.js';
+import { definedFields } from '../net/defined-fields.js';
 import type { Log } from '../log.js';
 import type { Secrets } from '../secrets.js';
 import { askHelper, execHelper, type HelperRunner } from './cred-helper.js';
@@ -106,8 +107,8 @@ export async function resolveCredentials(registry: string, opts: ResolveOptions)
  */
 export function engineAuthConfig(c: RegistryCredentials | undefined): Record<string, string> {
   if (!c) return {};
-  if (c.identitytoken) {
-    return { ...(c.username ? { username: c.username } : {}), identitytoken: c.identitytoken, serveraddress: c.serveraddress };
-  }
+  // A token login (ACR, ECR's helpers) may have no username; the header carries none then.
+  if (c.identitytoken)
+    return definedFields({ username: c.username || undefined, identitytoken: c.identitytoken, serveraddress: c.serveraddress });
   return { username: c.username, password: c.password, serveraddress: c.serveraddress };
 }

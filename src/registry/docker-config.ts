@@ -94,7 +94,7 @@ export async function readDockerConfig(env: NodeJS.ProcessEnv, homedir: string):
     path,
     auths: record<AuthEntry>(top['auths'], path, 'auths'),
     credHelpers: record<string>(top['credHelpers'], path, 'credHelpers'),
-    ...(credsStore ? { credsStore } : {}),
+    credsStore,
   };
 }
 
@@ -130,5 +130,5 @@ export function decodeAuthEntry(config: DockerConfig, key: string, entry: AuthEn
     password = decoded.slice(colon + 1);
   }
   if (!password && !token) return undefined;
-  return { username, password, ...(token ? { identitytoken: token } : {}) };
+  return { username, password, identitytoken: token };
 }

@@ -68,8 +68,8 @@ export async function registryRequest(req: RegistryRequest, send: Exchange = exc
       method,
       url,
       headers: sized,
-      ...(body ? { body } : {}),
-      ...(req.signal ? { signal: req.signal } : {}),
+      body,
+      signal: req.signal,
     });
     const location = answer.headers.location;
     if (!REDIRECT_STATUSES.has(answer.status) || !location) {

@@ -57,12 +57,7 @@ export async function startDeployment(
     return undefined;
   }
   const handle: DeploymentHandle = { ...repo, id, environment: opts.environment };
-  await setStatus(
-    api,
-    handle,
-    { state: 'in_progress', description: clip(opts.description), ...(opts.logUrl ? { logUrl: opts.logUrl } : {}) },
-    opts.log,
-  );
+  await setStatus(api, handle, { state: 'in_progress', description: clip(opts.description), logUrl: opts.logUrl }, opts.log);
   return handle;
 }
 
@@ -80,8 +75,8 @@ export async function finishDeployment(
     {
       state,
       description: clip(opts.description),
-      ...(opts.environmentUrl ? { environmentUrl: opts.environmentUrl } : {}),
-      ...(opts.logUrl ? { logUrl: opts.logUrl } : {}),
+      environmentUrl: opts.environmentUrl,
+      logUrl: opts.logUrl,
     },
     opts.log,
   );

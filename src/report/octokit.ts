@@ -35,7 +35,7 @@ function issuesApi(octokit: Octokit, request: RequestOptions): GitHubIssuesApi {
       const comments = res.data.map((c) => ({
         id: c.id,
         body: c.body ?? '',
-        ...(c.user?.login ? { author: c.user.login } : {}),
+        author: c.user?.login || undefined,
       }));
       return { comments, hasNext: /\brel="next"/.test(res.headers.link ?? '') };
     },
@@ -78,8 +78,8 @@ function deploymentsApi(octokit: Octokit, request: RequestOptions): GitHubDeploy
         deployment_id: deploymentId,
         state: status.state,
         description: status.description,
-        ...(status.environmentUrl ? { environment_url: status.environmentUrl } : {}),
-        ...(status.logUrl ? { log_url: status.logUrl } : {}),
+        environment_url: status.environmentUrl,
+        log_url: status.logUrl,
         request: request(),
       });
     },

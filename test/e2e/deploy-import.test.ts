@@ -82,6 +82,8 @@ describe('rack-build: auto', () => {
     expect(run.all).toContain('route: import');
     expect(run.all).not.toContain(RACK_PASSWORD);
     expect(run.all).not.toContain(services.registryPassword);
+    // The rack imports with the action's credentials: what it holds for pulling is not read.
+    expect(r.requests.some((q) => q.path === '/registries')).toBe(false);
     console.log(`import route: ${r.requests.length} rack requests`);
   });
 
@@ -112,6 +114,8 @@ describe('rack-build: auto', () => {
     expect(run.summary).toContain('upload the source and build on the rack');
     expect(r.requests.some((q) => q.path.endsWith('/image'))).toBe(false);
     expect(r.requests.some((q) => q.path.includes('/objects/'))).toBe(true);
+    // The rack's build pulls with the rack's credentials: the plan read which it holds.
+    expect(r.requests.some((q) => q.method === 'GET' && q.path === '/registries')).toBe(true);
     console.log(`source route: ${r.requests.length} rack requests`);
   });
 

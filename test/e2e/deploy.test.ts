@@ -125,6 +125,8 @@ describe('deploy to a Convox rack (test server) after a real build and push', ()
     expect(run.outputs['previous-release-id']).toBe(before);
     expect(run.outputs['release-id']).toBeUndefined();
     expect(run.summary).toContain('pull access denied for busybox-typo');
+    // The release the plan saw survives the rack's progress reports, which do not name it yet.
+    expect(run.summary).toContain(`Release before this run: \`${before}\``);
   });
 
   it('a rollback is a failure naming the previous release, which stays active', async () => {

@@ -97,22 +97,22 @@ export class RackFaults {
 
   /** Answer matching requests only after `delayMs`. */
   slow(method: string | undefined, path: PathPattern, delayMs: number, times = Infinity): RequestFault {
-    return this.fail({ ...(method ? { method } : {}), path, delayMs, times });
+    return this.fail({ method, path, delayMs, times });
   }
 
   /** The next build (of `app`) fails with `ERROR: <message>`. */
   failBuild(message: string, app?: string): void {
-    this.builds.push({ outcome: 'fail', message, ...(app ? { app } : {}) });
+    this.builds.push({ outcome: 'fail', message, app });
   }
 
   /** The next build (of `app`) stays `running` forever. */
   stickBuild(stream: 'eof' | 'hang' = 'eof', app?: string): void {
-    this.builds.push({ outcome: 'stuck', stream, ...(app ? { app } : {}) });
+    this.builds.push({ outcome: 'stuck', stream, app });
   }
 
   /** The next promote (of `app`) ends as `outcome`. */
   nextPromote(outcome: PromoteFault['outcome'], app?: string): void {
-    this.promotes.push({ outcome, ...(app ? { app } : {}) });
+    this.promotes.push({ outcome, app });
   }
 
   /** The next matching WebSocket drops after `afterFrames` data frames. */

@@ -5,7 +5,7 @@ import type { AppRecord, BuildRecord, ReleaseRecord } from './types.js';
 
 export function appJson(rack: Rack, app: AppRecord): Record<string, unknown> {
   return {
-    ...(app.generation ? { generation: app.generation } : {}),
+    generation: app.generation,
     locked: app.locked,
     name: app.name,
     release: app.release,

@@ -64,7 +64,7 @@ export function route(method: string, pattern: string, fn: Handler | SocketHandl
       return `(${m[2] ?? '[^/]+'})`;
     })
     .join('');
-  const r: Route = { method, pattern, regex: new RegExp(`^${source}$`), keys, ...(since ? { since } : {}) };
+  const r: Route = { method, pattern, regex: new RegExp(`^${source}$`), keys, since };
   if (method === 'SOCKET') r.socket = fn as SocketHandler;
   else r.handler = fn as Handler;
   return r;

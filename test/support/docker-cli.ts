@@ -10,9 +10,9 @@ export function docker(dockerHost: string, args: string[], opts: { input?: strin
       PATH: process.env.PATH ?? '',
       DOCKER_HOST: dockerHost,
       DOCKER_BUILDKIT: '1',
-      ...(opts.dockerConfig ? { DOCKER_CONFIG: opts.dockerConfig } : {}),
+      DOCKER_CONFIG: opts.dockerConfig,
     },
-    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    input: opts.input,
     stdio: ['pipe', 'pipe', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,
   }).toString();

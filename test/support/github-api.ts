@@ -261,7 +261,7 @@ function validBody(body: unknown, res: ServerResponse): boolean {
 function validation(res: ServerResponse, resource: string, field: string, code: string, message?: string): void {
   send(res, 422, {
     message: 'Validation Failed',
-    errors: [{ resource, code, field, ...(message ? { message } : {}) }],
+    errors: [{ resource, code, field, message }],
     documentation_url: DOCS,
     status: '422',
   });

@@ -120,7 +120,7 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, lo
 function startProcess(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): ChildProcess {
   writeFileSync(logFile, '');
   const fd = openSync(logFile, 'a');
-  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached: false, ...(env ? { env } : {}) });
+  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached: false, env });
   child.unref();
   return child;
 }

@@ -91,7 +91,7 @@ describe.skipIf(skip !== undefined)('fsutil oracle', () => {
       return {
         entries: res.entries.map(oracleBufEntry),
         ...(res.error ? { error: { message: res.error } } : {}),
-        ...(found ? { found } : {}),
+        found,
       };
     } finally {
       rmSync(root, { recursive: true, force: true });

@@ -30,7 +30,7 @@ async function follow(parts: (Buffer | string)[], dockerfileText?: string): Prom
     const result = await readBuildStream(chunks(parts), {
       log,
       onImageId: (id) => imageIds.push(id),
-      ...(dockerfileText ? { dockerfileText } : {}),
+      dockerfileText,
     });
     return { lines: log.lines, result, imageIds };
   } catch (e) {

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
-import { buildImage, type BuildRequest } from '../../../src/engine/build.js';
+import Modem from 'docker-modem';
+import { buildImage, buildQuery, type BuildRequest } from '../../../src/engine/build.js';
 import { ActionError } from '../../../src/errors.js';
 import { MemoryLog } from '../../../src/log.js';
 import { makeTree, removeTree } from '../support/tree.js';
@@ -25,8 +26,8 @@ function fakeEngine() {
       dial(opts: { path: string; options?: Record<string, unknown>; abortSignal?: AbortSignal }, cb: Dial['cb']) {
         dials.push({
           path: opts.path,
-          ...(opts.options ? { options: opts.options } : {}),
-          ...(opts.abortSignal ? { abortSignal: opts.abortSignal } : {}),
+          options: opts.options,
+          abortSignal: opts.abortSignal,
           cb,
         });
       },
@@ -145,5 +146,49 @@ describe('which way the context goes', () => {
     expect(dials.map((d) => d.path)).toEqual(['/build?']);
     expect(dials[0]!.options).toMatchObject({ version: '1' });
     expect(log).toContain('DOCKER_BUILDKIT=0: using the classic builder, as the docker CLI does');
+  });
+});
+
+describe('the POST /build query', () => {
+  // docker-modem writes the query string (Node's querystring): a parameter left undefined would
+  // go out as `target=`. The docker CLI sends only the options that are set.
+  const wire = (q: Record<string, unknown>): string =>
+    (new Modem() as unknown as { buildQuerystring(q: object): string }).buildQuerystring(q);
+
+  it('carries no parameter without a value', () => {
+    const query = wire(buildQuery(request('/ctx'), 'Dockerfile', true));
+    expect(query.split('&').map((kv) => kv.split('=')[0])).toEqual([
+      't',
+      'dockerfile',
+      'buildargs',
+      'labels',
+      'rm',
+      'forcerm',
+      'version',
+    ]);
+    expect(query).not.toMatch(/=(&|$)/);
+  });
+
+  it('carries each option that is set, as the engine names it', () => {
+    const req = request('/ctx');
+    const config = {
+      ...req.config,
+      target: 'prod',
+      noCache: true,
+      pull: true,
+      cacheFrom: ['a/b:1'],
+      platform: 'linux/arm64',
+      network: 'host',
+    };
+    const params = new URLSearchParams(wire(buildQuery({ ...req, config }, 'Dockerfile', false)));
+    expect(Object.fromEntries(params)).toMatchObject({
+      target: 'prod',
+      nocache: 'true',
+      pull: 'true',
+      cachefrom: '["a/b:1"]',
+      platform: 'linux/arm64',
+      networkmode: 'host',
+      version: '1',
+    });
   });
 });

@@ -141,8 +141,8 @@ function ours(input: string): Parsed {
       domain,
       path: p,
       familiar: formatReference(ref, true),
-      ...(tag ? { tag } : {}),
-      ...(digest ? { digest } : {}),
+      tag,
+      digest,
     };
   } catch (e) {
     if (e instanceof InvalidReferenceError) return { ok: false, kind: e.kind, domain: '' };
@@ -159,15 +159,15 @@ function oursParse(input: string): Parsed {
     name,
     domain: got.domain,
     path: got.path,
-    ...(got.tag ? { tag: got.tag } : {}),
-    ...(got.digest ? { digest: got.digest } : {}),
+    tag: got.tag,
+    digest: got.digest,
   };
 }
 
 /** What both sides can be compared on, keys in one order: the oracle's messages and familiar form left out. */
 const strip = (p: Parsed): Parsed => {
   const { error: _error, familiar: _familiar, ...rest } = p;
-  const kept: Parsed = rest.ok ? rest : { ok: false, domain: '', ...(rest.kind ? { kind: rest.kind } : {}) };
+  const kept: Parsed = rest.ok ? rest : { ok: false, domain: '', kind: rest.kind };
   return Object.fromEntries(Object.entries(kept).sort(([a], [b]) => a.localeCompare(b))) as unknown as Parsed;
 };
 

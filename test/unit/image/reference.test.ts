@@ -36,8 +36,8 @@ describe('parseReference normalises like the Docker CLI', () => {
     expect(ref).toEqual({
       registry,
       path,
-      ...(tag !== undefined ? { tag } : {}),
-      ...(digest !== undefined ? { digest } : {}),
+      tag,
+      digest,
       repository: `${registry}/${path}`,
       original: text,
     });

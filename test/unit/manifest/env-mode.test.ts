@@ -16,7 +16,7 @@ function attempt(image: string, services: string[] | undefined = ['web']): unkno
       mode: 'env',
       envVar: 'IMAGE_VERSION',
       tag: 'new-tag',
-      ...(services ? { services } : {}),
+      services,
     });
   } catch (e) {
     return e;

@@ -39,8 +39,8 @@ function inputOf(dir: string, c: Case): ManifestPlanInput {
     mode: c.mode,
     envVar: c.envVar ?? 'IMAGE_VERSION',
     tag: c.tag,
-    ...(c.services ? { services: c.services } : {}),
-    ...(c.digest ? { digest: c.digest } : {}),
+    services: c.services,
+    digest: c.digest,
   };
 }
 

@@ -169,7 +169,7 @@ describe('manifest rewrite properties', () => {
             mode: 'manifest',
             envVar: 'IMAGE_VERSION',
             tag,
-            ...(digest ? { digest } : {}),
+            digest,
           });
         if (matched.size === 0) {
           expect(run).toThrow(/no service uses the image acme\/shop/);

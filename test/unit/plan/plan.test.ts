@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readInputs } from '../../../src/config/inputs.js';
 import { makePlan } from '../../../src/plan/plan.js';
+import { rackBuildsFromSource } from '../../../src/plan/route.js';
 import { renderPlanText } from '../../../src/plan/text.js';
 import { Secrets } from '../../../src/secrets.js';
 import { pushContext } from '../support/github.js';
@@ -21,9 +22,7 @@ const config = (inputs: Record<string, string>) =>
     new Secrets(),
   );
 const steps = (inputs: Record<string, string>, rack?: Parameters<typeof makePlan>[0]['rack']) =>
-  makePlan({ config: config(inputs), ...(rack ? { rack } : {}) }).steps.map((s) =>
-    s.runs ? s.id : `${s.id} (skipped: ${s.skipped})`,
-  );
+  makePlan({ config: config(inputs), rack }).steps.map((s) => (s.runs ? s.id : `${s.id} (skipped: ${s.skipped})`));
 
 describe('makePlan: the steps a run takes', () => {
   it.each<[string, Record<string, string>, string[]]>([
@@ -113,7 +112,7 @@ describe('makePlan: the rack route, decided once from the inputs, the manifest a
   const route = (inputs: Record<string, string>, manifestText: string | undefined, version?: string) => {
     const plan = makePlan({
       config: config({ ...deploy, ...inputs }),
-      ...(manifestText !== undefined ? { manifestText } : {}),
+      manifestText,
       ...(version ? { rack: { status: 'running', canReadReleases: true, version } } : {}),
     });
     return { route: plan.deploy?.route.route, why: plan.deploy?.route.why, steps: plan.steps.map((s) => s.id) };
@@ -142,6 +141,9 @@ describe('makePlan: the rack route, decided once from the inputs, the manifest a
     const r = route(inputs, text, version);
     expect(r.route).toBe(expected);
     expect(r.why).toMatch(why);
+    // What the look asks to decide whether to read the rack's pull credentials agrees with it.
+    const facts = { manifestText: text, rackVersion: version };
+    expect(rackBuildsFromSource(config({ ...deploy, ...inputs }), facts)).toBe(expected === 'source');
     // The steps follow the route: an import uploads nothing and starts no build pod.
     if (expected === 'import') {
       expect(r.steps).toContain('rack-import');
@@ -159,6 +161,10 @@ describe('makePlan: the rack route, decided once from the inputs, the manifest a
       /rack-build is import, but service web is built from source/,
     );
     expect(() => route(importing, IMAGES, '3.24.5')).toThrow(/rack-build is import, but the rack runs 3\.24\.5/);
+    // Asked during the look, it does not throw: the plan reports the refusal, with the rack's facts.
+    expect(rackBuildsFromSource(config({ ...deploy, ...importing }), { manifestText: IMAGES, rackVersion: '3.24.5' })).toBe(
+      false,
+    );
     try {
       route(importing, IMAGES, '3.24.5');
     } catch (e) {

@@ -16,7 +16,7 @@ const config = (image: string, rack?: string) =>
       'INPUT_RACK-PASSWORD': 'x',
       INPUT_UPDATE: 'none',
       INPUT_CONTEXT: 'examples/app',
-      ...(rack ? { INPUT_RACK: rack } : {}),
+      INPUT_RACK: rack,
     },
     github,
     new Date('2026-12-04T00:00:00Z'),

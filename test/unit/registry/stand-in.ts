@@ -45,10 +45,10 @@ export async function startStandIn(handler: Handler, port = 0): Promise<StandIn>
         method: req.method ?? '',
         path: url.pathname,
         query: Object.fromEntries(url.searchParams),
-        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
-        ...(req.headers.accept ? { accept: req.headers.accept } : {}),
-        ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
-        ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
+        authorization: req.headers.authorization,
+        accept: req.headers.accept,
+        userAgent: req.headers['user-agent'],
+        contentType: req.headers['content-type'],
         body,
       };
       seen.push(entry);

@@ -120,5 +120,5 @@ function fields(buf: Uint8Array): Map<number, (bigint | Uint8Array)[]> {
 /** What filteredWalk sends for `root`: each entry through the stat encoder, decoded. */
 export function sentStats(root: string, options: FilterOptions): { stats: FsStat[]; error?: unknown } {
   const { entries, error } = walkAll(root, options);
-  return { stats: entries.map((e) => decodeStatPacket(encodeStatPacket(e, false))), ...(error !== undefined ? { error } : {}) };
+  return { stats: entries.map((e) => decodeStatPacket(encodeStatPacket(e, false))), error };
 }

@@ -26,8 +26,8 @@ export async function runProbe(code: string, opts: { uid?: number; gid?: number;
       encoding: 'utf8',
       cwd: '/',
       timeout: opts.timeoutMs ?? 60_000,
-      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
-      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+      uid: opts.uid,
+      gid: opts.gid,
     });
     if (run.status !== 0) throw new Error(`probe failed (${run.status ?? run.signal}): ${run.stderr}`);
     return run.stdout;

@@ -61,7 +61,7 @@ export async function readTar(stream: NodeJS.ReadableStream, gzip = false): Prom
       gid: h.gid,
       linkname: h.linkname ?? null,
       size: h.size,
-      ...(h.mtime ? { mtime: h.mtime } : {}),
+      mtime: h.mtime,
       content: Buffer.concat(chunks),
     });
   }
