@@ -29631,17 +29631,23 @@ function describeFailure(err) {
 // src/engine/push.ts
 function classifyPushError(message) {
   const m = message.toLowerCase();
-  if (/unauthorized|authentication required|denied|no basic auth credentials|incorrect username or password|403 forbidden|\b(?:status:?|http)\s+40[13]\b/.test(
-    m
-  ))
-    return "auth";
-  if (/toomanyrequests|too many requests|\b(?:status:?|http)\s+(?:429|5\d\d)\b|service unavailable|^error from registry: (?:unavailable|resource exhausted)\b|bad gateway|gateway timeout|internal server error|connection reset|broken pipe|use of closed network connection|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout|connection refused|no such host|temporary failure/.test(
-    m
-  )) {
-    return "transient";
-  }
+  if (AUTH_FAILURE.test(m)) return "auth";
+  if (TRANSIENT_FAILURE.test(m)) return "transient";
   return "permanent";
 }
+var anyOf = (...parts) => new RegExp(parts.map((p) => p.source).join("|"));
+var AUTH_FAILURE = anyOf(
+  /unauthorized|authentication required|denied|no basic auth credentials|incorrect username or password/,
+  /403 forbidden|\b(?:status:?|http)\s+40[13]\b/
+);
+var TRANSIENT_FAILURE = anyOf(
+  // Throttled, or the registry failing (the containerd store relays it without the status).
+  /toomanyrequests|too many requests|\b(?:status:?|http)\s+(?:429|5\d\d)\b/,
+  /service unavailable|^error from registry: (?:unavailable|resource exhausted)\b|bad gateway|gateway timeout|internal server error/,
+  // The connection, broken or never made.
+  /connection reset|broken pipe|use of closed network connection|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout/,
+  /connection refused|no such host|temporary failure/
+);
 var THROTTLED_WAIT_MS = 2e3;
 function isThrottled(message) {
   return /toomanyrequests|too many requests|\b(?:status:?|http)\s+429\b/i.test(message);

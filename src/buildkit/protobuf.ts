@@ -157,7 +157,10 @@ export function varintSize(value: number): number {
   return n;
 }
 
-/** Writes `value` as a varint at `at` (10 bytes must be free; negative values take ten, as 64-bit two's complement); returns the position after it. */
+/**
+ * Writes `value` as a varint at `at` (10 bytes must be free; negative values take ten, as 64-bit
+ * two's complement); returns the position after it.
+ */
 export function writeVarint(out: Buffer, at: number, value: number): number {
   if (value < 0) {
     let v = BigInt.asUintN(64, BigInt(value));

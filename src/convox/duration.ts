@@ -46,7 +46,10 @@ function sumParts(text: string): number | undefined {
   return Number.isFinite(total) && consumed > 0 ? total : undefined;
 }
 
-/** The `timeout` input's own syntax (`1h30m`, `45s`, `2m5s`) for messages; whole seconds (ms below 1 s). The job summary's `1.2 s` is report/markdown.ts formatDuration. */
+/**
+ * The `timeout` input's own syntax (`1h30m`, `45s`, `2m5s`) for messages; whole seconds (ms below
+ * 1 s). The job summary's `1.2 s` is report/markdown.ts formatDuration.
+ */
 export function formatInputDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
   const total = Math.round(ms / 1000);

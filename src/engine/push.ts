@@ -31,21 +31,26 @@ export type PushFailureKind = 'auth' | 'transient' | 'permanent';
  */
 export function classifyPushError(message: string): PushFailureKind {
   const m = message.toLowerCase();
-  if (
-    /unauthorized|authentication required|denied|no basic auth credentials|incorrect username or password|403 forbidden|\b(?:status:?|http)\s+40[13]\b/.test(
-      m,
-    )
-  )
-    return 'auth';
-  if (
-    /toomanyrequests|too many requests|\b(?:status:?|http)\s+(?:429|5\d\d)\b|service unavailable|^error from registry: (?:unavailable|resource exhausted)\b|bad gateway|gateway timeout|internal server error|connection reset|broken pipe|use of closed network connection|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout|connection refused|no such host|temporary failure/.test(
-      m,
-    )
-  ) {
-    return 'transient';
-  }
+  if (AUTH_FAILURE.test(m)) return 'auth';
+  if (TRANSIENT_FAILURE.test(m)) return 'transient';
   return 'permanent';
 }
+
+const anyOf = (...parts: RegExp[]): RegExp => new RegExp(parts.map((p) => p.source).join('|'));
+
+const AUTH_FAILURE = anyOf(
+  /unauthorized|authentication required|denied|no basic auth credentials|incorrect username or password/,
+  /403 forbidden|\b(?:status:?|http)\s+40[13]\b/,
+);
+
+const TRANSIENT_FAILURE = anyOf(
+  // Throttled, or the registry failing (the containerd store relays it without the status).
+  /toomanyrequests|too many requests|\b(?:status:?|http)\s+(?:429|5\d\d)\b/,
+  /service unavailable|^error from registry: (?:unavailable|resource exhausted)\b|bad gateway|gateway timeout|internal server error/,
+  // The connection, broken or never made.
+  /connection reset|broken pipe|use of closed network connection|i\/o timeout|unexpected eof|\beof\b|tls handshake timeout/,
+  /connection refused|no such host|temporary failure/,
+);
 
 const THROTTLED_WAIT_MS = 2000;
 

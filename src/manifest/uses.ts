@@ -18,7 +18,10 @@ export interface Use {
 const MAX_VISITS = 200_000;
 const MAX_DEPTH = 500;
 
-/** Every path at which each of `targets` appears in js-yaml's loaded value (YAML's merge rules). Throws when the document expands too far. */
+/**
+ * Every path at which each of `targets` appears in js-yaml's loaded value (YAML's merge rules).
+ * Throws when the document expands too far.
+ */
 export function usesOf(root: YamlNode, targets: ReadonlySet<ScalarNode>): Map<ScalarNode, Use[]> {
   const found = new Map<ScalarNode, Use[]>();
   let visits = 0;
