@@ -1,11 +1,12 @@
 /**
  * 1. Our whole build + push (the bundle as the runner starts it) of a 3000-file context against
- * the docker CLI and against the floor: the context tarred and sent as one build request and
- * one push request with curl, no client logic at all.
+ * the docker CLI (Debian's 20.10 client with DOCKER_BUILDKIT=1, and the current client's build
+ * path, buildx, each pushing with `docker push`) and against the floor: the context tarred and
+ * sent as one build request and one push request with curl, no client logic at all.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { act, cliEnv, pushInputs, sh, smallFiles, tree, type Bench } from './run.js';
+import { act, buildx, cliEnv, pushInputs, sh, smallFiles, tree, type Bench } from './run.js';
 import { interleave, medians, ms, pairedRatio, ratio, samplesLine, type Row } from './stats.js';
 
 export async function buildPush(b: Bench): Promise<Row[]> {
@@ -21,6 +22,7 @@ export async function buildPush(b: Bench): Promise<Row[]> {
     const r = await act({ image, tags: tag, ...pushInputs(s) }, { ...env, ...extra }, ctx);
     if (!r.outputs.digest?.startsWith('sha256:')) throw new Error(`our run printed no digest:\n${r.stdout.slice(-2000)}`);
   };
+  const current = buildx(b);
   try {
     const t = await interleave(b.rounds, {
       ours: (i) => ours(i, `bench-${i}`, {}),
@@ -31,6 +33,14 @@ export async function buildPush(b: Bench): Promise<Row[]> {
         const ref = `${s.registry}/bench/cli:bench-${i}`;
         sh(`cd ${ctx} && /usr/bin/docker build -q -t ${ref} . >/dev/null && /usr/bin/docker push ${ref} >/dev/null`, cliEnv(b));
       },
+      buildx: (i) => {
+        touch('buildx', i);
+        const ref = `${s.registry}/bench/buildx:bench-${i}`;
+        sh(
+          `cd ${ctx} && ${current.program} build -q -t ${ref} . >/dev/null && /usr/bin/docker push ${ref} >/dev/null`,
+          current.env,
+        );
+      },
       floor: (i) => {
         touch('floor', i);
         floor(b, ctx, `${s.registry}/bench/floor`, `bench-${i}`);
@@ -38,20 +48,21 @@ export async function buildPush(b: Bench): Promise<Row[]> {
     });
     const m = medians(t);
     console.log(
-      `build+push of 3000 files, medians of ${b.rounds}: ours ${ms(m.ours)}, ours with a tar upload ${ms(m.oursTar)}, docker CLI ${ms(m.cli)}, curl floor ${ms(m.floor)}`,
+      `build+push of 3000 files, medians of ${b.rounds}: ours ${ms(m.ours)}, ours with a tar upload ${ms(m.oursTar)}, docker CLI 20.10 ${ms(m.cli)}, buildx ${ms(m.buildx)}, curl floor ${ms(m.floor)}`,
     );
     console.log(`  samples: ${samplesLine(t)}`);
     const vsFloor = pairedRatio(t.ours, t.floor);
     const vsCli = pairedRatio(t.ours, t.cli);
+    const vsBuildx = pairedRatio(t.ours, t.buildx);
     console.log(
-      `  ours/floor ${ratio(m.ours, m.floor)} (paired per round ${vsFloor.toFixed(2)}×), ours/CLI ${ratio(m.ours, m.cli)} (paired ${vsCli.toFixed(2)}×), ours (tar)/floor ${ratio(m.oursTar, m.floor)}`,
+      `  ours/floor ${ratio(m.ours, m.floor)} (paired per round ${vsFloor.toFixed(2)}×), ours/CLI 20.10 ${ratio(m.ours, m.cli)} (paired ${vsCli.toFixed(2)}×), ours/buildx ${ratio(m.ours, m.buildx)} (paired ${vsBuildx.toFixed(2)}×), ours (tar)/floor ${ratio(m.oursTar, m.floor)}`,
     );
     return [
       {
         bench: 'Build + push, 3000-file context (median)',
         ours: ms(m.ours),
-        reference: `floor (tar + curl) ${ms(m.floor)}; docker CLI ${ms(m.cli)}; ours with a tar upload ${ms(m.oursTar)}`,
-        ratio: `${vsFloor.toFixed(2)}× floor; ${vsCli.toFixed(2)}× CLI (paired)`,
+        reference: `floor (tar + curl) ${ms(m.floor)}; docker CLI 20.10 ${ms(m.cli)}; buildx ${ms(m.buildx)}; ours with a tar upload ${ms(m.oursTar)}`,
+        ratio: `${vsFloor.toFixed(2)}× floor; ${vsCli.toFixed(2)}× CLI 20.10, ${vsBuildx.toFixed(2)}× buildx (paired)`,
         target: '≤ 1.15× floor',
         met: vsFloor <= 1.15,
       },

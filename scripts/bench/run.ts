@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runAction, NODE24, REPO_ROOT, type ActionRun } from '../../test/support/run-action.js';
-import type { Services } from '../../test/support/services.js';
+import { realParts, type Services } from '../../test/support/services.js';
 
 export const ROOT = REPO_ROOT;
 /** The runner's runtime (Node 24), as runAction uses it. */
@@ -33,6 +33,17 @@ export function pushInputs(s: Services): Record<string, string> {
 /** Environment for /usr/bin/docker against the bench daemon (BuildKit on, throwaway config). */
 export function cliEnv(b: Bench): Record<string, string> {
   return { DOCKER_HOST: b.s.dockerHost, DOCKER_BUILDKIT: '1', DOCKER_CONFIG: b.dockerConfig };
+}
+
+/**
+ * The current docker client's build path: standalone buildx (scripts/ci/real-parts.sh builds it
+ * from its Go module) on the docker driver, what `docker build` runs since Docker 23. Its builder
+ * state goes in a throwaway BUILDX_CONFIG inside the bench's docker config.
+ */
+export function buildx(b: Bench): { program: string; env: Record<string, string> } {
+  const program = realParts().CID_BUILDX;
+  if (!program) throw new Error('scripts/ci/real-parts.sh named no CID_BUILDX');
+  return { program, env: { ...cliEnv(b), BUILDX_CONFIG: path.join(b.dockerConfig, 'buildx') } };
 }
 
 /** Runs a bash command line; throws with its output when it fails; returns stdout + stderr. */
