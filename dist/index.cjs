@@ -32231,6 +32231,7 @@ function failure(e, ctx, req) {
 }
 
 // src/secrets.ts
+var AUTHORIZATION_VALUE = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/-]{16,}=*/g;
 var Secrets = class {
   constructor(mask = () => {
   }) {
@@ -32249,9 +32250,13 @@ var Secrets = class {
       this.mask(form);
     }
   }
-  /** Replaces every registered secret in `text` with `***`. */
+  /**
+   * Replaces every registered secret in `text` with `***`, and any credential written as an
+   * Authorization value (`Bearer …`, `Basic …`): a registry that echoes the request's header in
+   * its error shows the engine's own token, which the action never saw and so cannot register.
+   */
   redact(text) {
-    let out = text;
+    let out = text.replace(AUTHORIZATION_VALUE, "$1 ***");
     for (const v of [...this.values].sort((a, b) => b.length - a.length)) {
       if (v.length < 3) continue;
       out = out.split(v).join("***");

@@ -92,7 +92,7 @@ const FLOWS: Flow[] = [
     inputs: { app: '', update: 'none' },
     setup: () =>
       proxy.add({ method: /PUT/, path: /\/manifests\//, times: Infinity, action: { status: 403, body: echoCredentials } }),
-    check: (r) => expect(r.stdout).toMatch(/refused the push[^\n]*denied: Basic \*\*\*/),
+    check: (r) => expect(r.stdout).toMatch(/refused the push[^\n]*denied: (?:Basic|Bearer) \*\*\*/),
   },
   {
     name: 'registry credentials from a Docker config, echoed by the registry',
@@ -100,7 +100,7 @@ const FLOWS: Flow[] = [
     env: { DOCKER_CONFIG: '<docker-config>' },
     setup: () =>
       proxy.add({ method: /PUT/, path: /\/manifests\//, times: Infinity, action: { status: 403, body: echoCredentials } }),
-    check: (r) => expect(r.stdout).toMatch(/refused the push[^\n]*denied: Basic \*\*\*/),
+    check: (r) => expect(r.stdout).toMatch(/refused the push[^\n]*denied: (?:Basic|Bearer) \*\*\*/),
   },
   {
     name: 'rack echoing the credentials in its error',
