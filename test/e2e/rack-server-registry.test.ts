@@ -61,7 +61,8 @@ describe("the rack test server's image check against the real test registry", ()
   it('wrong registry credentials fail the pull', async () => {
     const { status, log } = await buildLog({ ...REGISTRY, password: 'wrong' }, `${REGISTRY.host}/${REPO}:v1`);
     expect(status).toBe('failed');
-    expect(log).toContain('no basic auth credentials');
+    // As docker pull words it: Basic auth refused, or a token registry's denied scope.
+    expect(log).toContain(services.registryKind === 'v3-token' ? 'pull access denied for' : 'no basic auth credentials');
   });
 
   it('an image on another registry cannot be pulled here', async () => {

@@ -54,7 +54,9 @@ describe.skipIf(port === undefined)(`a registry on 127.0.0.1:${port ?? NO_BAD_PO
 
   beforeAll(async () => {
     root = mkdtempSync(path.join(tmpdir(), 'cid-badport-'));
-    ({ proc } = await startRegistry(root, port));
+    // Never a token registry here: its issuer would run in this worker, which the synchronous
+    // docker pull below blocks (registry-token.test.ts covers token auth).
+    ({ proc } = await startRegistry(root, port, services.registryKind === 'v3-token' ? 'v3' : services.registryKind));
     ws = mkdtempSync(path.join(tmpdir(), 'cid-ws-'));
     writeFileSync(path.join(ws, 'Dockerfile'), `FROM ${services.baseImage}\nCOPY app.txt /app.txt\n`);
     writeFileSync(path.join(ws, 'app.txt'), `pushed to port ${port}\n`);

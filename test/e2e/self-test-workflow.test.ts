@@ -100,20 +100,25 @@ describe('self-test.yml, run here', () => {
     expect(gh.commentsOn('acme', 'shop', 17)).toHaveLength(1);
   });
 
-  it('push: builds and pushes to the registry, which serves each tag at the reported digest', async () => {
-    const registry = {
-      registry: services.registry,
-      registryUser: services.registryUser,
-      registryPassword: services.registryPassword,
-    };
-    const { run, checked } = await runJob('build-and-push', 'push', {
-      'registry-username': services.registryUser,
-      'registry-password': services.registryPassword,
-    });
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(checked, checked.out).toMatchObject({ code: 0 });
-    expect(checked.out).toContain(`-> ${run.outputs.digest}`);
-    for (const ref of run.outputs.tags!.split('\n'))
-      expect(await registryDigest(registry, 'example/app', ref.split(':').at(-1)!)).toBe(run.outputs.digest);
-  });
+  // The workflow's curl check speaks to GitHub's registry:2 service, which has no auth at all;
+  // here it gets Basic credentials from ~/.curlrc, which a token registry does not take.
+  it.skipIf(services.registryKind === 'v3-token')(
+    'push: builds and pushes to the registry, which serves each tag at the reported digest',
+    async () => {
+      const registry = {
+        registry: services.registry,
+        registryUser: services.registryUser,
+        registryPassword: services.registryPassword,
+      };
+      const { run, checked } = await runJob('build-and-push', 'push', {
+        'registry-username': services.registryUser,
+        'registry-password': services.registryPassword,
+      });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(checked, checked.out).toMatchObject({ code: 0 });
+      expect(checked.out).toContain(`-> ${run.outputs.digest}`);
+      for (const ref of run.outputs.tags!.split('\n'))
+        expect(await registryDigest(registry, 'example/app', ref.split(':').at(-1)!)).toBe(run.outputs.digest);
+    },
+  );
 });

@@ -10,21 +10,21 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { RegistryOptions } from '../rack-server/index.js';
+import { registryGet } from '../support/registry.js';
 
 const digest = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const auth = (r: RegistryOptions): string => `Basic ${Buffer.from(`${r.username ?? ''}:${r.password ?? ''}`).toString('base64')}`;
+/** The registry as the test account reaches it, answering a Basic or a Bearer challenge (support/registry.ts). */
+const send = (r: RegistryOptions, url: string | URL, init: Parameters<typeof registryGet>[2] = {}): Promise<Response> =>
+  registryGet({ registry: r.host, registryUser: r.username ?? '', registryPassword: r.password ?? '' }, String(url), init);
 
 async function pushBlob(registry: RegistryOptions, repo: string, blob: Buffer): Promise<string> {
   const d = digest(blob);
-  const start = await fetch(`http://${registry.host}/v2/${repo}/blobs/uploads/`, {
-    method: 'POST',
-    headers: { authorization: auth(registry) },
-  });
+  const start = await send(registry, `http://${registry.host}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
   const location = new URL(start.headers.get('location') ?? '', `http://${registry.host}`);
   location.searchParams.set('digest', d);
-  const put = await fetch(location, {
+  const put = await send(registry, location, {
     method: 'PUT',
-    headers: { authorization: auth(registry), 'content-type': 'application/octet-stream' },
+    headers: { 'content-type': 'application/octet-stream' },
     body: blob,
   });
   if (put.status !== 201) throw new Error(`blob upload: ${put.status}`);
@@ -53,9 +53,9 @@ export async function pushTiny(registry: RegistryOptions, repo: string, tag: str
       },
     ],
   };
-  const r = await fetch(`http://${registry.host}/v2/${repo}/manifests/${tag}`, {
+  const r = await send(registry, `http://${registry.host}/v2/${repo}/manifests/${tag}`, {
     method: 'PUT',
-    headers: { authorization: auth(registry), 'content-type': manifest.mediaType },
+    headers: { 'content-type': manifest.mediaType },
     body: JSON.stringify(manifest),
   });
   if (r.status !== 201) throw new Error(`manifest push: ${r.status} ${await r.text()}`);
@@ -72,7 +72,17 @@ export async function publicMirror(registry: RegistryOptions): Promise<{ host: s
     const headers = { ...req.headers };
     const read = req.method === 'GET' || req.method === 'HEAD';
     if (read && !headers.authorization && req.url !== '/v2/' && req.url?.startsWith('/v2/')) {
-      headers.authorization = auth(registry);
+      // Read as the test account (a token first, on a token registry), and answered as they came.
+      const accept = typeof headers.accept === 'string' ? { accept: headers.accept } : undefined;
+      void send(registry, `http://${registry.host}${req.url}`, { method: req.method, headers: accept }).then(
+        async (up) => {
+          const body = Buffer.from(await up.arrayBuffer());
+          res.writeHead(up.status, Object.fromEntries([...up.headers].filter(([k]) => k !== 'content-encoding')));
+          res.end(req.method === 'HEAD' ? undefined : body);
+        },
+        () => res.destroy(),
+      );
+      return;
     }
     const up = request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);

@@ -110,6 +110,8 @@ async function relay(
 /** Docker's pull words as skopeo says them (close enough for a person reading `reason`). */
 function skopeoWords(dockerMessage: string): string {
   if (/no basic auth credentials/.test(dockerMessage)) return 'reading manifest: unauthorized: authentication required';
+  // A token registry's anonymous token carries no access to the repository.
+  if (/pull access denied/.test(dockerMessage)) return 'reading manifest: requested access to the resource is denied';
   if (/manifest unknown/.test(dockerMessage)) return 'reading manifest: manifest unknown';
   return dockerMessage.replace(/^Error response from daemon: /, '');
 }

@@ -79,8 +79,17 @@ export async function pullImage(registry: RegistryOptions, image: string, creds?
   }
   const path = `/v2/${ref.repo}/manifests/${ref.reference}`;
   try {
-    const res = await head(registry, path, creds);
+    let res = await head(registry, path, creds && basic(creds));
+    // A token registry (CID_REGISTRY_KIND=v3-token): ask its realm, as the rack's puller does.
+    if (res.status === 401 && /^bearer\s/i.test(res.challenge))
+      res = await head(registry, path, await bearer(res.challenge, creds));
     if (res.status === 200) return { ok: true, digest: res.digest };
+    if (res.status === 401 && /^bearer\s/i.test(res.challenge)) {
+      return {
+        ok: false,
+        message: `Error response from daemon: pull access denied for ${ref.host}/${ref.repo}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`,
+      };
+    }
     if (res.status === 401) {
       return { ok: false, message: `Error response from daemon: Head "http://${ref.host}${path}": no basic auth credentials` };
     }
@@ -96,19 +105,36 @@ export async function pullImage(registry: RegistryOptions, image: string, creds?
   }
 }
 
+const basic = (c: PullCredentials): string => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+
+/** A token for the challenge's scope from its realm, with the credentials (or anonymously); `Bearer …`. */
+async function bearer(challenge: string, creds: PullCredentials | undefined): Promise<string> {
+  const params = new Map([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
+  const realm = new URL(params.get('realm') ?? '');
+  for (const key of ['service', 'scope']) if (params.has(key)) realm.searchParams.set(key, params.get(key)!);
+  const res = await fetch(realm, { headers: creds ? { authorization: basic(creds) } : {} });
+  if (!res.ok) return '';
+  const body = (await res.json()) as { token?: string; access_token?: string };
+  return `Bearer ${body.token ?? body.access_token ?? ''}`;
+}
+
 function head(
   registry: RegistryOptions,
   path: string,
-  creds: PullCredentials | undefined,
-): Promise<{ status: number; digest: string }> {
+  authorization: string | undefined,
+): Promise<{ status: number; digest: string; challenge: string }> {
   const [hostname, port] = registry.host.split(':');
   const headers: Record<string, string> = { accept: ACCEPT };
-  if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+  if (authorization) headers.authorization = authorization;
   return new Promise((resolve, reject) => {
     const req = request({ host: hostname, port: Number(port ?? 80), method: 'HEAD', path, headers, timeout: 5000 }, (res) => {
       res.resume();
       const digest = res.headers['docker-content-digest'];
-      resolve({ status: res.statusCode ?? 0, digest: Array.isArray(digest) ? (digest[0] ?? '') : (digest ?? '') });
+      resolve({
+        status: res.statusCode ?? 0,
+        digest: Array.isArray(digest) ? (digest[0] ?? '') : (digest ?? ''),
+        challenge: res.headers['www-authenticate'] ?? '',
+      });
     });
     req.on('timeout', () => req.destroy(new Error('i/o timeout')));
     req.on('error', reject);

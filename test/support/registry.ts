@@ -32,10 +32,11 @@ async function answerChallenge(r: RegistryAccess, challenge: string): Promise<st
   return `Bearer ${body.token ?? body.access_token}`;
 }
 
-async function registryGet(
+/** GET (or `init.method`) from the registry as the test account, answering a Bearer challenge. */
+export async function registryGet(
   r: RegistryAccess,
   url: string,
-  init: { method?: string; headers?: Record<string, string> } = {},
+  init: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {},
 ): Promise<Response> {
   const first = await fetch(url, { ...init, headers: { ...init.headers, Authorization: basic(r) } });
   const challenge = first.headers.get('www-authenticate');

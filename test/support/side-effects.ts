@@ -11,7 +11,7 @@ import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { RegistryAccess } from './registry.js';
+import { registryGet, type RegistryAccess } from './registry.js';
 
 /** Hash of every entry under `dir`: files (mode + sha256), symlinks (target), directories. */
 export function workspaceSnapshot(dir: string): Record<string, string> {
@@ -70,9 +70,8 @@ export async function engineSnapshot(dockerHost: string): Promise<string> {
 
 /** The registry's repositories and their tags (the catalog is followed page by page). */
 export async function registrySnapshot(r: RegistryAccess): Promise<string> {
-  const headers = { Authorization: `Basic ${Buffer.from(`${r.registryUser}:${r.registryPassword}`).toString('base64')}` };
   const get = async <T>(p: string): Promise<{ body: T; next: string | undefined }> => {
-    const res = await fetch(`http://${r.registry}${p}`, { headers });
+    const res = await registryGet(r, `http://${r.registry}${p}`);
     if (!res.ok) throw new Error(`registry ${p} answered ${res.status}: ${await res.text()}`);
     const next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
     return { body: (await res.json()) as T, next };
@@ -86,7 +85,7 @@ export async function registrySnapshot(r: RegistryAccess): Promise<string> {
   const lines: string[] = [];
   for (const repo of repositories.sort()) {
     // A repository whose push stopped before any manifest has blobs but no tags: 404 NAME_UNKNOWN.
-    const res = await fetch(`http://${r.registry}/v2/${repo}/tags/list`, { headers });
+    const res = await registryGet(r, `http://${r.registry}/v2/${repo}/tags/list`);
     if (res.status === 404) {
       lines.push(`${repo}: (no tags)`);
       continue;

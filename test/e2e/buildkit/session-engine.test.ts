@@ -13,12 +13,16 @@ import { readBuildStream } from '../../../src/engine/build-stream.js';
 import { packContext } from '../../../src/context/pack.js';
 import { openBuildSession, type CredentialsFor } from '../../../src/buildkit/session.js';
 import { dockerCli, engine, postBuild } from '../../support/engine.js';
+import { registryKind } from '../../support/services.js';
 import { makeTree, removeTree } from '../../unit/support/tree.js';
 
 const REGISTRY = process.env.TEST_REGISTRY ?? '127.0.0.1:5055';
 const USER = process.env.TEST_REGISTRY_USER ?? 'ci';
 const PASSWORD = process.env.TEST_REGISTRY_PASSWORD ?? 's3cr3t-pw';
 const BASE = `${REGISTRY}/base/busybox:1`;
+// Basic auth refuses an anonymous pull with a 401; a token registry hands out a token without
+// access, then refuses the scope.
+const REFUSED = registryKind() === 'v3-token' ? 'insufficient_scope' : '401 Unauthorized';
 const onlyOurRegistry: CredentialsFor = (host) => (host === REGISTRY ? { username: USER, password: PASSWORD } : undefined);
 
 async function build(dockerfile: string, credentialsFor: CredentialsFor, waitMs = 0) {
@@ -69,7 +73,7 @@ describe('BuildKit session on the real engine and registry', () => {
     expect(outcome).toBeInstanceOf(ActionError);
     expect((outcome as ActionError).message).toMatch(
       new RegExp(
-        `^the image build failed at step \\[internal\\] load metadata for ${REGISTRY}/base/busybox:1: .*${REGISTRY}.*401 Unauthorized`,
+        `^the image build failed at step \\[internal\\] load metadata for ${REGISTRY}/base/busybox:1: .*${REGISTRY}.*${REFUSED}`,
       ),
     );
     expect(hosts).toEqual([REGISTRY]);
@@ -91,7 +95,7 @@ describe('BuildKit session on the real engine and registry', () => {
     );
     expect(outcome).toBeInstanceOf(ActionError);
     expect((outcome as ActionError).message).toMatch(
-      /^the image build failed at step \[internal\] load metadata for localhost:\d+\/base\/busybox:1: .*401 Unauthorized/,
+      new RegExp(`^the image build failed at step \\[internal\\] load metadata for localhost:\\d+/base/busybox:1: .*${REFUSED}`),
     );
     expect(hosts.sort()).toEqual([REGISTRY, other.split('/')[0]].sort());
   });
