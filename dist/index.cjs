@@ -31243,6 +31243,7 @@ async function startImport(ctx, id, input) {
     "src-creds-user": input.credentials?.username,
     "src-creds-pass": input.credentials?.password
   };
+  let repeated = false;
   for (let attempt = 1; ; attempt++) {
     at(ctx, () => `asking the rack to import ${input.image} into build ${id}`);
     try {
@@ -31252,6 +31253,19 @@ async function startImport(ctx, id, input) {
       });
       return;
     } catch (e) {
+      const lost = e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent;
+      if (lost || e instanceof RackError && e.status >= 500) {
+        const said = lost ? "lost" : `${e.status}`;
+        const status = await buildStatus(ctx, id);
+        if (status !== "created") {
+          ctx.log.info(`The rack's answer to the import was ${said}, but build ${id} is ${status}: following it`);
+          return;
+        }
+        if (repeated) throw e;
+        repeated = true;
+        ctx.log.info(`The rack's answer to the import was ${said}, and build ${id} has not started: asking again`);
+        continue;
+      }
       if (!(e instanceof RackError)) throw e;
       if (e.status === 404 && e.rackMessage === "response status 404") throw new ImportUnavailable(id);
       if (e.status === 409 && /already importing/.test(e.rackMessage)) return;
@@ -31265,6 +31279,14 @@ async function startImport(ctx, id, input) {
       throw e;
     }
   }
+}
+async function buildStatus(ctx, id) {
+  at(ctx, () => `reading build ${id} to see whether the import started (check convox builds --app ${ctx.app})`);
+  const build2 = await ctx.client.get(appPath(ctx.app, `/builds/${encodeURIComponent(id)}`), {
+    what: `read build ${id}`,
+    app: ctx.app
+  });
+  return build2.status ?? "";
 }
 function refused(ctx, id, e) {
   const parse = /^manifest parse failed/.test(e.rackMessage);

@@ -8,7 +8,8 @@
  *
  * Differences from the CLI, each on purpose: a 409 "concurrent-import cap" is retried with
  * backoff (the CLI gives up); a 409 "already importing" for our own build means an earlier POST
- * did land, so we go on polling; a 404 without words is `ImportUnavailable` (the caller falls
+ * did land, so we go on polling; a 5xx or a lost answer is settled by reading the build (the
+ * rack marks it running before answering): followed when it started, asked once more when not; a 404 without words is `ImportUnavailable` (the caller falls
  * back to the source build, as the CLI's `wrapVersionGate` explains it).
  */
 import { ActionError } from '../errors.js';
@@ -16,6 +17,7 @@ import { at } from './context.js';
 import type { FlowContext } from './context.js';
 import { formatInputDuration } from './duration.js';
 import { RackError } from './rack-error.js';
+import { TransportError } from '../net/http.js';
 import { retryDelayMs } from './timing.js';
 import { appPath } from './types.js';
 import type { RackBuild, RackRelease } from './types.js';
@@ -90,6 +92,7 @@ async function startImport(ctx: FlowContext, id: string, input: ImportInput): Pr
     'src-creds-user': input.credentials?.username,
     'src-creds-pass': input.credentials?.password,
   };
+  let repeated = false;
   for (let attempt = 1; ; attempt++) {
     at(ctx, () => `asking the rack to import ${input.image} into build ${id}`);
     try {
@@ -99,6 +102,21 @@ async function startImport(ctx: FlowContext, id: string, input: ImportInput): Pr
       });
       return;
     } catch (e) {
+      // A 5xx or a lost answer: the rack may have started the import. It marks the build running
+      // before it answers, so the build says which: follow it, or ask once more.
+      const lost = e instanceof ActionError && e.cause instanceof TransportError && e.cause.sent;
+      if (lost || (e instanceof RackError && e.status >= 500)) {
+        const said = lost ? 'lost' : `${(e as RackError).status}`;
+        const status = await buildStatus(ctx, id);
+        if (status !== 'created') {
+          ctx.log.info(`The rack's answer to the import was ${said}, but build ${id} is ${status}: following it`);
+          return;
+        }
+        if (repeated) throw e;
+        repeated = true;
+        ctx.log.info(`The rack's answer to the import was ${said}, and build ${id} has not started: asking again`);
+        continue;
+      }
       if (!(e instanceof RackError)) throw e;
       // pkg/cli/version_gate.go: only the SDK's bare "response status 404" means a missing route.
       if (e.status === 404 && e.rackMessage === 'response status 404') throw new ImportUnavailable(id);
@@ -114,6 +132,15 @@ async function startImport(ctx: FlowContext, id: string, input: ImportInput): Pr
       throw e;
     }
   }
+}
+
+async function buildStatus(ctx: FlowContext, id: string): Promise<string> {
+  at(ctx, () => `reading build ${id} to see whether the import started (check convox builds --app ${ctx.app})`);
+  const build = await ctx.client.get<RackBuild>(appPath(ctx.app, `/builds/${encodeURIComponent(id)}`), {
+    what: `read build ${id}`,
+    app: ctx.app,
+  });
+  return build.status ?? '';
 }
 
 /** A 422: the rack's words, and what the action can do about them. */

@@ -77,7 +77,10 @@ export async function publicMirror(registry: RegistryOptions): Promise<{ host: s
       void send(registry, `http://${registry.host}${req.url}`, { method: req.method, headers: accept }).then(
         async (up) => {
           const body = Buffer.from(await up.arrayBuffer());
-          res.writeHead(up.status, Object.fromEntries([...up.headers].filter(([k]) => k !== 'content-encoding')));
+          res.writeHead(
+            up.status,
+            Object.fromEntries([...up.headers].filter(([k]) => k !== 'content-encoding' && k !== 'transfer-encoding')),
+          );
           res.end(req.method === 'HEAD' ? undefined : body);
         },
         () => res.destroy(),

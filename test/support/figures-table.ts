@@ -40,7 +40,7 @@ export function renderReliabilityTable(figures: readonly Figure[]): string | und
     faultRow(
       figures,
       'rack',
-      'rack (5xx and timeouts on reads and each write, lost answers, stuck app and build, dropped log sockets, rollbacks, release changed under us)',
+      'rack (5xx and timeouts on reads and each write, lost answers, on the source and import routes, stuck app and build, dropped log sockets, rollbacks, release changed under us)',
     ),
     faultRow(figures, 'engine', 'engine (unreachable, failing build, full disk)'),
     cancels.length

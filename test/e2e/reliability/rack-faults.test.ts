@@ -417,3 +417,41 @@ describe('the rack in a bad state', () => {
     });
   });
 });
+
+describe('the import route (a 3.24.6 rack, rack-build: auto)', () => {
+  const importRoute = { 'rack-build': 'auto', timeout: '1m' };
+  const v3246 = { version: '3.24.6' };
+  const imports = (r: RackServer): number => posts(r, /\/builds\/B[A-Z]{10}\/image$/);
+
+  it.each([
+    ['answered 502 after it landed', { status: 502 }, '502'],
+    ['whose answer was lost after it landed', { reset: true }, 'lost'],
+  ])('an import %s: the build shows it started, followed, not repeated, deployed', async (name, f, said) => {
+    const d = await deploy(
+      `import-${said}`,
+      (r) => r.faults.fail({ method: 'POST', path: '/apps/shop/builds/*/image', after: true, ...f }),
+      importRoute,
+      v3246,
+    );
+    await fault('rack', `import ${name}`, 'survived', () => {
+      expectDeployed(d);
+      expect(d.run.stdout).toContain('Route: import');
+      expect(imports(d.rack)).toBe(1);
+      expect(d.run.stdout).toMatch(new RegExp(`answer to the import was ${said}, but build B[A-Z]{10} is \\w+: following it`));
+    });
+  });
+
+  it('an import the rack refuses (422): failed with the rack words, nothing promoted', async () => {
+    const d = await deploy(
+      'import-422',
+      (r) =>
+        r.faults.fail({ method: 'POST', path: '/apps/shop/builds/*/image', status: 422, body: 'invalid image ref: injected' }),
+      importRoute,
+      v3246,
+    );
+    await fault('rack', 'import refused (422)', 'failed-cleanly', () => {
+      expectFailed(d, /the rack refused to import into build B[A-Z]{10}: invalid image ref: injected/);
+      expect(posts(d.rack, /\/promote$/)).toBe(0);
+    });
+  });
+});

@@ -162,6 +162,42 @@ describe('import route (rack-build: auto on a 3.24.6 rack)', () => {
     expect(s.requests.some((r) => r.path.endsWith('/promote'))).toBe(false);
   });
 
+  const imports = (s: RackServer): number => s.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/image')).length;
+
+  it.each([
+    ['answered 502 after it landed', { status: 502 }, '502'],
+    ['whose answer was lost after it landed', { reset: true }, 'lost'],
+  ])('an import POST %s: the build shows it started, so it is followed, not repeated', async (_name, fault, said) => {
+    const s = await rack();
+    s.faults.fail({ method: 'POST', path: '/apps/shop/builds/*/image', after: true, ...fault });
+    const req = await importing(s);
+    const result = await deploy(req);
+    expect(result.route).toBe('import');
+    expect(imports(s)).toBe(1);
+    expect(req.log.text()).toMatch(
+      new RegExp(`answer to the import was ${said}, but build B[A-Z]{10} is (running|complete): following it`),
+    );
+  });
+
+  it('an import POST answered 500 before it landed: the build is still created, so it is asked once more', async () => {
+    const s = await rack();
+    s.faults.fail({ method: 'POST', path: '/apps/shop/builds/*/image', status: 500, body: 'etcd hiccup' });
+    const req = await importing(s);
+    const result = await deploy(req);
+    expect(result.route).toBe('import');
+    expect(imports(s)).toBe(2);
+    expect(req.log.text()).toMatch(/answer to the import was 500, and build B[A-Z]{10} has not started: asking again/);
+  });
+
+  it('an import POST that fails twice without landing: the rack words, nothing promoted', async () => {
+    const s = await rack();
+    s.faults.fail({ method: 'POST', path: '/apps/shop/builds/*/image', status: 500, body: 'etcd down', times: 2 });
+    const e = await failing(await importing(s));
+    expect(e.message).toContain('etcd down');
+    expect(imports(s)).toBe(2);
+    expect(s.requests.some((r) => r.path.endsWith('/promote'))).toBe(false);
+  });
+
   it('tolerates failed polls (the CLI allows 5 in a row)', async () => {
     const s = await rack({ timing: { importMs: 150 } });
     s.faults.fail({ method: 'GET', path: '/apps/shop/builds/*', status: 502, times: 7 });
