@@ -24,6 +24,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          globalSetup: ['test/support/temp-root.ts'],
+          setupFiles: ['test/support/temp-env.ts'],
           testTimeout: 30_000,
           server: { deps: { inline: ['@actions/workflow-parser'] } },
         },
@@ -32,8 +34,9 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          globalSetup: ['test/support/global-setup.ts'],
-          setupFiles: ['test/support/e2e-env.ts'],
+          // temp-root first: its teardown runs last, after the engine and registry have stopped.
+          globalSetup: ['test/support/temp-root.ts', 'test/support/global-setup.ts'],
+          setupFiles: ['test/support/temp-env.ts', 'test/support/e2e-env.ts'],
           testTimeout: 180_000,
           hookTimeout: 240_000,
           // One engine and one registry for all files: run files one after another.
