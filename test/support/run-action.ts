@@ -4,7 +4,7 @@
  * file; returns everything it emitted so tests can assert on what a user sees.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -103,6 +103,8 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
   clearTimeout(timer);
   const outputsText = readFileSync(outputFile, 'utf8');
   const summary = readFileSync(summaryFile, 'utf8');
+  // Nothing of the run is read after this (the bench calls it outside vitest's temp root too).
+  rmSync(dir, { recursive: true, force: true });
   return {
     code,
     signal,
